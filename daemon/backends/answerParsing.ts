@@ -1,0 +1,80 @@
+/** Reading a label and a verbalized confidence out of a model's free-text answer. */
+
+function normalize(s: string): string {
+  return s.toLowerCase().replace(/[\s_-]+/g, ' ').trim();
+}
+
+/**
+ * The label a text names. An explicit "Answer: X" line wins; then the whole text being a label;
+ * then the label mentioned first (longest label first at the same position, so "card arrival" beats
+ * "card"). Null when no label is named: the member abstains.
+ */
+export function matchLabel(text: string, labels: readonly string[]): string | null {
+  const answerLine = /answer\s*(?:is)?\s*[:\-]?\s*\**\s*([^\n]+)/i.exec(text);
+  const candidates = answerLine?.[1] ? [answerLine[1], text] : [text];
+  for (const candidate of candidates) {
+    const c = normalize(candidate.replace(/[*"'`.()[\]]/g, ' '));
+    const exact = labels.find((l) => normalize(l) === c);
+    if (exact) return exact;
+    let best: { label: string; at: number } | null = null;
+    for (const label of labels) {
+      const at = indexOfWord(c, normalize(label));
+      if (at < 0) continue;
+      if (!best || at < best.at || (at === best.at && label.length > best.label.length)) best = { label, at };
+    }
+    if (best) return best.label;
+  }
+  return null;
+}
+
+function indexOfWord(haystack: string, needle: string): number {
+  if (!needle) return -1;
+  const re = new RegExp(`(^|[^a-z0-9])${needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[^a-z0-9])`);
+  const m = re.exec(haystack);
+  return m ? m.index + (m[1]?.length ?? 0) : -1;
+}
+
+/** "Confidence: 0.8", "confidence 80%", "Confidence: 8/10" -> [0, 1]; null when absent or out of range. */
+export function parseVerbalizedConfidence(text: string): number | null {
+  const m = /confidence\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(%|\/\s*10\b|\/\s*100\b)?/i.exec(text);
+  if (!m?.[1]) return null;
+  let v = Number(m[1]);
+  const unit = m[2]?.replace(/\s/g, '');
+  if (unit === '%' || unit === '/100') v /= 100;
+  else if (unit === '/10') v /= 10;
+  else if (v > 1 && v <= 100) v /= 100;
+  return v >= 0 && v <= 1 ? v : null;
+}
+
+/** Scales non-negative scores to sum 1 (an empty map when they sum to 0). */
+export function normalizeDistribution(scores: Record<string, number>): Record<string, number> {
+  const total = Object.values(scores).reduce((a, b) => a + (b > 0 ? b : 0), 0);
+  if (!(total > 0)) return {};
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(scores)) out[k] = v > 0 ? v / total : 0;
+  return out;
+}
+
+/** Softmax of log-probabilities, stable for very negative values. */
+export function softmaxLogprobs(logprobs: Record<string, number>): Record<string, number> {
+  const values = Object.values(logprobs);
+  if (values.length === 0) return {};
+  const max = Math.max(...values);
+  const exp: Record<string, number> = {};
+  for (const [k, v] of Object.entries(logprobs)) exp[k] = Math.exp(v - max);
+  return normalizeDistribution(exp);
+}
+
+/** The arg-max label of a distribution; ties go to the earlier label in `labels`. */
+export function argmaxLabel(probabilities: Record<string, number>, labels: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestP = -1;
+  for (const l of labels) {
+    const p = probabilities[l] ?? 0;
+    if (p > bestP) {
+      best = l;
+      bestP = p;
+    }
+  }
+  return bestP > 0 ? best : null;
+}

@@ -1,0 +1,128 @@
+/**
+ * The pool config (`ENSEMBLE_HOME/config.json`): models, named ensembles and daemon settings.
+ * The JSON Schema in `schemas/config.schema.json` is generated from these zod schemas
+ * (`npm run schema`), so editors and the daemon agree on one definition.
+ */
+import { z } from 'zod';
+import { PromptStyle, StrategyName } from './ensemble';
+
+const ModelId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'a model id: letters, digits, ".", "_", ":" or "-", at most 64 characters');
+
+const common = {
+  id: ModelId,
+  /** Per-request timeout for this model, unless the ensemble sets one. */
+  timeoutMs: z.number().int().positive().max(600_000).optional(),
+  /** Prior weight for weighted strategies (recalibration from feedback moves it). */
+  weight: z.number().min(0).max(100).optional(),
+  /** Requests this model may serve at once. */
+  maxConcurrency: z.number().int().positive().max(64).optional(),
+  description: z.string().optional(),
+};
+
+export const LlamaCppModel = z
+  .object({
+    ...common,
+    backend: z.literal('llama.cpp'),
+    /** Local GGUF file. Relative paths are resolved against ENSEMBLE_HOME/models. */
+    path: z.string().min(1).optional(),
+    /** Where to fetch the GGUF on first use when `path` is absent or missing. */
+    url: z.url().optional(),
+    /** Expected sha256 of the file; a download that does not match is discarded. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+    contextSize: z.number().int().min(64).max(131_072).default(2048),
+    /** CPU threads for this model. Always explicit: ggml's default spins badly on small VMs. */
+    threads: z.number().int().min(1).max(256).default(1),
+    /** Layers to offload to the GPU ("auto" lets node-llama-cpp fit them into free VRAM). */
+    gpuLayers: z.union([z.number().int().min(0), z.literal('auto')]).default(0),
+  })
+  .refine((m) => m.path !== undefined || m.url !== undefined, {
+    message: 'a llama.cpp model needs "path" (a local GGUF file) or "url" (where to fetch it)',
+    path: ['path'],
+  });
+
+export const OpenAiModel = z.object({
+  ...common,
+  /** Any OpenAI-compatible server: vLLM, llama.cpp server, LM Studio, SGLang, TGI, Triton's OpenAI frontend. */
+  backend: z.literal('openai'),
+  baseUrl: z.url(),
+  model: z.string().min(1),
+  /** Name of an environment variable that holds the API key (keys do not belong in config files). */
+  apiKeyEnv: z.string().optional(),
+  /**
+   * How to get label probabilities:
+   * - `topLogprobs`: chat completion with `logprobs` + `top_logprobs` (vLLM, llama.cpp server, OpenAI);
+   * - `guidedChoice`: vLLM's `guided_choice` constrains the answer to a label, plus top_logprobs;
+   * - `none`: plain answer, no probabilities.
+   */
+  scoring: z.enum(['topLogprobs', 'guidedChoice', 'none']).default('topLogprobs'),
+});
+
+export const OllamaModel = z.object({
+  ...common,
+  backend: z.literal('ollama'),
+  baseUrl: z.url().default('http://127.0.0.1:11434'),
+  model: z.string().min(1),
+  /** Ask for native logprobs (Ollama 0.12.11 and later); older servers ignore it. */
+  logprobs: z.boolean().default(true),
+});
+
+export const ModelEntry = z.discriminatedUnion('backend', [LlamaCppModel, OpenAiModel, OllamaModel]);
+export type ModelEntry = z.infer<typeof ModelEntry>;
+export type LlamaCppModelEntry = z.infer<typeof LlamaCppModel>;
+export type OpenAiModelEntry = z.infer<typeof OpenAiModel>;
+export type OllamaModelEntry = z.infer<typeof OllamaModel>;
+
+/** A member is a model, optionally with its own prompt style and weight. */
+export const MemberSpec = z.union([
+  ModelId,
+  z.object({
+    model: ModelId,
+    promptStyle: PromptStyle.default('direct'),
+    weight: z.number().min(0).max(100).optional(),
+  }),
+]);
+export type MemberSpec = z.infer<typeof MemberSpec>;
+
+export const EarlyExitSettings = z.object({
+  /** Stop once this many members in a row agree... */
+  agreeK: z.number().int().min(1).default(2),
+  /** ...each with at least this (calibrated) confidence. 0 means any agreement of k members counts. */
+  threshold: z.number().min(0).max(1).default(0.6),
+});
+
+export const EnsembleSpec = z.object({
+  members: z.array(MemberSpec).min(1),
+  strategy: StrategyName.default('majority'),
+  /** Per-member timeout: a member that misses it is marked `timeout`. */
+  memberTimeoutMs: z.number().int().positive().max(600_000).default(30_000),
+  /** Whole-request deadline: the decision is made from whatever has arrived by then. */
+  deadlineMs: z.number().int().positive().max(600_000).default(60_000),
+  /** Labels used when a request names none. */
+  labels: z.array(z.string().min(1)).min(2).optional(),
+  /** Task description put before the text, e.g. "Classify the intent of this support ticket.". */
+  instruction: z.string().optional(),
+  earlyExit: EarlyExitSettings.default({ agreeK: 2, threshold: 0.6 }),
+  description: z.string().optional(),
+});
+export type EnsembleSpec = z.infer<typeof EnsembleSpec>;
+
+export const DaemonSettings = z.object({
+  /** Browser origins allowed to open the WebSocket (none by default: blocks cross-site hijacking). */
+  allowedOrigins: z.array(z.string()).default([]),
+  /** Members evaluated at once across all requests (in-process models share the CPU). */
+  maxParallelMembers: z.number().int().min(1).max(64).default(4),
+  /** Feedback window per model for sliding-window recalibration. */
+  recalibrationWindow: z.number().int().min(5).max(100_000).default(200),
+});
+
+export const PoolConfig = z.object({
+  $schema: z.string().optional(),
+  models: z.array(ModelEntry).default([]),
+  ensembles: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), EnsembleSpec).default({}),
+  defaultEnsemble: z.string().optional(),
+  daemon: DaemonSettings.default({ allowedOrigins: [], maxParallelMembers: 4, recalibrationWindow: 200 }),
+});
+export type PoolConfig = z.infer<typeof PoolConfig>;
+export type PoolConfigInput = z.input<typeof PoolConfig>;

@@ -1,0 +1,62 @@
+/**
+ * One table of error codes. JSON-RPC's reserved codes for protocol faults, -32800 for a cancelled
+ * request (as in LSP), application codes from 1000. Every error also carries a stable string `kind`
+ * so no side ever branches on message text.
+ */
+export const ErrorCodes = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  RequestCancelled: -32800,
+  ModelUnavailable: 1001,
+  EnsembleNotFound: 1002,
+  ConfigInvalid: 1003,
+  NoVotes: 1004,
+  BackendError: 1005,
+  BackendBusy: 1006,
+  Timeout: 1007,
+  PayloadTooLarge: 1008,
+  NotFound: 1009,
+  BadInput: 1010,
+  NotInitialized: 1011,
+} as const;
+
+export type ErrorKind = keyof typeof ErrorCodes;
+export type ErrorCode = (typeof ErrorCodes)[ErrorKind];
+
+const kindByCode = new Map<number, ErrorKind>(
+  Object.entries(ErrorCodes).map(([kind, code]) => [code, kind as ErrorKind]),
+);
+
+export function kindOf(code: number): ErrorKind | 'Unknown' {
+  return kindByCode.get(code) ?? 'Unknown';
+}
+
+/** The error every layer throws: a stable kind, a message for people, optional data, and its cause. */
+export class EnsembleError extends Error {
+  readonly code: ErrorCode;
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    readonly data?: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'EnsembleError';
+    this.code = ErrorCodes[kind];
+  }
+
+  toInfo(): { code: number; kind: string; message: string } {
+    return { code: this.code, kind: this.kind, message: this.message };
+  }
+}
+
+/** Any thrown value as an EnsembleError (unknown failures become InternalError, keeping the cause). */
+export function asEnsembleError(e: unknown, fallback: ErrorKind = 'InternalError'): EnsembleError {
+  if (e instanceof EnsembleError) return e;
+  if (e instanceof Error && e.name === 'AbortError') return new EnsembleError('RequestCancelled', 'cancelled', undefined, { cause: e });
+  const message = e instanceof Error ? e.message : String(e);
+  return new EnsembleError(fallback, message, undefined, { cause: e });
+}

@@ -1,0 +1,282 @@
+/**
+ * A JSON-RPC 2.0 peer over any message transport (the daemon's WebSocket, a test pipe...).
+ * Both sides use this one implementation: incoming params and results are validated against the
+ * method table in `methods.ts`; cancellation and progress are ordinary notifications, as in LSP;
+ * every outgoing request has a timeout so no caller hangs on a peer that went quiet.
+ */
+import { z } from 'zod';
+import { ErrorCodes, EnsembleError, asEnsembleError, kindOf, type ErrorKind } from './errors';
+import {
+  notifications,
+  requests,
+  type NotificationMethod,
+  type NotificationParams,
+  type ParsedParams,
+  type ProgressToken,
+  type ProgressValue,
+  type RequestMethod,
+  type RequestParams,
+  type RequestResult,
+} from './methods';
+
+type Id = string | number;
+
+const Envelope = z.union([
+  z.object({ jsonrpc: z.literal('2.0'), id: z.union([z.string(), z.number()]), method: z.string(), params: z.unknown().optional() }),
+  z.object({ jsonrpc: z.literal('2.0'), method: z.string(), params: z.unknown().optional() }),
+  z.object({ jsonrpc: z.literal('2.0'), id: z.union([z.string(), z.number(), z.null()]), result: z.unknown() }),
+  z.object({
+    jsonrpc: z.literal('2.0'),
+    id: z.union([z.string(), z.number(), z.null()]),
+    error: z.object({ code: z.number(), message: z.string(), data: z.unknown().optional() }),
+  }),
+]);
+
+export interface RequestContext {
+  signal: AbortSignal;
+  /** Sends a `$/progress` notification when the caller asked for progress; a no-op otherwise. */
+  progress(value: ProgressValue): void;
+}
+
+export type RequestHandler<M extends RequestMethod> = (
+  params: ParsedParams<M>,
+  ctx: RequestContext,
+) => Promise<RequestResult<M>> | RequestResult<M>;
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** Give up after this long (default 120 s); the peer is told to cancel. */
+  timeoutMs?: number;
+  onProgress?: (value: ProgressValue) => void;
+}
+
+interface Pending {
+  method: string;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  cleanup(): void;
+}
+
+export class JsonRpcPeer {
+  private nextId = 1;
+  private readonly pending = new Map<Id, Pending>();
+  private readonly progressHandlers = new Map<ProgressToken, (v: ProgressValue) => void>();
+  private readonly handlers = new Map<string, (params: unknown, ctx: RequestContext) => unknown>();
+  private readonly notificationHandlers = new Map<string, Array<(params: unknown) => void>>();
+  private readonly running = new Map<Id, AbortController>();
+  private closed = false;
+
+  constructor(
+    private readonly send: (text: string) => void,
+    private readonly options: { defaultTimeoutMs?: number; onInternalError?: (e: unknown) => void } = {},
+  ) {}
+
+  /** Serve a request method; params arrive validated and defaulted. */
+  handle<M extends RequestMethod>(method: M, handler: RequestHandler<M>): void {
+    this.handlers.set(method, handler as (params: unknown, ctx: RequestContext) => unknown);
+  }
+
+  onNotification<M extends NotificationMethod>(method: M, handler: (params: NotificationParams<M>) => void): () => void {
+    const list = this.notificationHandlers.get(method) ?? [];
+    list.push(handler as (p: unknown) => void);
+    this.notificationHandlers.set(method, list);
+    return () => list.splice(list.indexOf(handler as (p: unknown) => void), 1);
+  }
+
+  notify<M extends NotificationMethod>(method: M, params: NotificationParams<M>): void {
+    this.write({ jsonrpc: '2.0', method, params });
+  }
+
+  request<M extends RequestMethod>(method: M, params: RequestParams<M>, opts: RequestOptions = {}): Promise<RequestResult<M>> {
+    if (this.closed) return Promise.reject(new EnsembleError('NotInitialized', 'the connection to the daemon is closed'));
+    const id = this.nextId++;
+    let sent: Record<string, unknown> = params as Record<string, unknown>;
+    let token: ProgressToken | undefined;
+    if (opts.onProgress) {
+      token = `p${id}`;
+      sent = { ...sent, progressToken: token };
+      this.progressHandlers.set(token, opts.onProgress);
+    }
+    return new Promise<RequestResult<M>>((resolve, reject) => {
+      const timeoutMs = opts.timeoutMs ?? this.options.defaultTimeoutMs ?? 120_000;
+      const timer = setTimeout(() => {
+        this.cancelPending(id);
+        reject(new EnsembleError('Timeout', `no answer to ${method} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onAbort = () => {
+        this.cancelPending(id);
+        reject(new EnsembleError('RequestCancelled', `${method} cancelled`));
+      };
+      if (opts.signal?.aborted) return onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const cleanup = () => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (token !== undefined) this.progressHandlers.delete(token);
+        this.pending.delete(id);
+      };
+      this.pending.set(id, {
+        method,
+        cleanup,
+        resolve: (raw) => {
+          cleanup();
+          const parsed = requests[method].result.safeParse(raw);
+          if (parsed.success) resolve(parsed.data as RequestResult<M>);
+          else reject(new EnsembleError('InternalError', `malformed ${method} result: ${z.prettifyError(parsed.error)}`));
+        },
+        reject: (e) => {
+          cleanup();
+          reject(e);
+        },
+      });
+      this.write({ jsonrpc: '2.0', id, method, params: sent });
+    });
+  }
+
+  /** Feed one incoming message (a text frame). Never throws: faults are answered or reported. */
+  receive(text: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      this.write({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.ParseError, message: 'parse error: the message is not valid JSON' } });
+      return;
+    }
+    if (Array.isArray(message)) {
+      // Batches are allowed by JSON-RPC 2.0; each element is handled on its own.
+      if (message.length === 0) this.write({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.InvalidRequest, message: 'empty batch' } });
+      for (const m of message) this.dispatch(m);
+      return;
+    }
+    this.dispatch(message);
+  }
+
+  /** Reject everything in flight and abort running handlers (the transport is gone). */
+  close(reason = 'connection closed'): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of [...this.pending.values()]) p.reject(new EnsembleError('NotInitialized', reason));
+    for (const c of this.running.values()) c.abort();
+    this.running.clear();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private dispatch(message: unknown): void {
+    const env = Envelope.safeParse(message);
+    if (!env.success) {
+      const id = typeof message === 'object' && message !== null && 'id' in message ? (message as { id: unknown }).id : null;
+      this.write({
+        jsonrpc: '2.0',
+        id: typeof id === 'string' || typeof id === 'number' ? id : null,
+        error: { code: ErrorCodes.InvalidRequest, message: 'invalid request: not a JSON-RPC 2.0 message', data: z.treeifyError(env.error) },
+      });
+      return;
+    }
+    const m = env.data;
+    if ('method' in m && 'id' in m) void this.serve(m.id, m.method, m.params);
+    else if ('method' in m) this.onNotify(m.method, m.params);
+    else if ('result' in m) this.settle(m.id, (p) => p.resolve(m.result));
+    else this.settle(m.id, (p) => p.reject(new EnsembleError(errorKind(m.error.code), m.error.message, m.error.data)));
+  }
+
+  private settle(id: Id | null, fn: (p: Pending) => void): void {
+    const p = id === null ? undefined : this.pending.get(id);
+    if (p) fn(p);
+  }
+
+  private onNotify(method: string, params: unknown): void {
+    if (method === '$/progress') {
+      const parsed = notifications['$/progress'].safeParse(params);
+      if (parsed.success) this.progressHandlers.get(parsed.data.token)?.(parsed.data.value);
+    } else if (method === '$/cancelRequest') {
+      const parsed = notifications['$/cancelRequest'].safeParse(params);
+      if (parsed.success) this.running.get(parsed.data.id)?.abort();
+    }
+    const schema = (notifications as Record<string, z.ZodType>)[method];
+    const list = this.notificationHandlers.get(method);
+    if (!schema || !list) return;
+    const parsed = schema.safeParse(params);
+    if (!parsed.success) return; // notifications have no reply channel; drop malformed ones
+    for (const h of [...list]) {
+      try {
+        h(parsed.data);
+      } catch (e) {
+        this.options.onInternalError?.(e);
+      }
+    }
+  }
+
+  private async serve(id: Id, method: string, rawParams: unknown): Promise<void> {
+    const handler = this.handlers.get(method);
+    const spec = (requests as Record<string, { params: z.ZodType; result: z.ZodType }>)[method];
+    if (!handler || !spec) {
+      this.write({ jsonrpc: '2.0', id, error: { code: ErrorCodes.MethodNotFound, message: `method not found: ${method}` } });
+      return;
+    }
+    const parsed = spec.params.safeParse(rawParams ?? {});
+    if (!parsed.success) {
+      this.write({
+        jsonrpc: '2.0',
+        id,
+        error: {
+          code: ErrorCodes.InvalidParams,
+          message: `invalid params for ${method}: ${z.prettifyError(parsed.error)}`,
+          data: { issues: parsed.error.issues },
+        },
+      });
+      return;
+    }
+    if (this.running.has(id)) {
+      this.write({ jsonrpc: '2.0', id, error: { code: ErrorCodes.InvalidRequest, message: `request id ${id} is already in use` } });
+      return;
+    }
+    const controller = new AbortController();
+    this.running.set(id, controller);
+    const token = (parsed.data as { progressToken?: ProgressToken }).progressToken;
+    const ctx: RequestContext = {
+      signal: controller.signal,
+      progress: (value) => {
+        if (token !== undefined && !controller.signal.aborted) this.notify('$/progress', { token, value });
+      },
+    };
+    try {
+      const result = await handler(parsed.data, ctx);
+      if (controller.signal.aborted) throw new EnsembleError('RequestCancelled', `${method} cancelled`);
+      this.write({ jsonrpc: '2.0', id, result: result ?? null });
+    } catch (e) {
+      const err = controller.signal.aborted ? new EnsembleError('RequestCancelled', `${method} cancelled`) : asEnsembleError(e);
+      if (err.kind === 'InternalError') this.options.onInternalError?.(e);
+      this.write({ jsonrpc: '2.0', id, error: { code: err.code, message: err.message, data: { kind: err.kind, ...(isRecord(err.data) ? err.data : {}) } } });
+    } finally {
+      this.running.delete(id);
+    }
+  }
+
+  private cancelPending(id: Id): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    p.cleanup();
+    if (!this.closed) this.notify('$/cancelRequest', { id });
+  }
+
+  private write(message: unknown): void {
+    if (this.closed) return;
+    try {
+      this.send(JSON.stringify(message));
+    } catch (e) {
+      this.options.onInternalError?.(e);
+    }
+  }
+}
+
+function errorKind(code: number): ErrorKind {
+  const kind = kindOf(code);
+  return kind === 'Unknown' ? 'InternalError' : kind;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

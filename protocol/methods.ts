@@ -1,0 +1,175 @@
+/**
+ * The daemon's JSON-RPC 2.0 surface, declared once. Each request names its params and result
+ * schema; both ends validate what they receive against the same declaration.
+ *
+ * Versioning: `PROTOCOL_VERSION` is bumped on any incompatible change; `initialize` reports both
+ * sides' versions and the client refuses a daemon of another major version.
+ */
+import { z } from 'zod';
+import { Decision, RefineResult, StrategyName, Vote, RefineStep } from './ensemble';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Client-chosen token that ties `$/progress` notifications to a request (as in LSP). */
+export const ProgressToken = z.union([z.string().max(128), z.number().int()]);
+export type ProgressToken = z.infer<typeof ProgressToken>;
+
+const MAX_TEXT = 200_000; // characters; the 1 MiB frame limit bounds it anyway
+
+export const InitializeParams = z.object({
+  protocolVersion: z.number().int(),
+  client: z.object({ name: z.string().max(100), version: z.string().max(50) }),
+  /** Receive the daemon's log lines as `$/log` notifications (the extension's output channel does). */
+  subscribeLog: z.boolean().default(false),
+});
+export const InitializeResult = z.object({
+  protocolVersion: z.number().int(),
+  daemonVersion: z.string(),
+  pid: z.number().int(),
+});
+
+export const ClassifyParams = z.object({
+  text: z.string().min(1).max(MAX_TEXT),
+  /** Candidate labels; default: the ensemble's `labels`. */
+  labels: z.array(z.string().min(1).max(200)).min(2).max(200).optional(),
+  ensemble: z.string().optional(),
+  strategy: StrategyName.optional(),
+  /** Overrides the ensemble's whole-request deadline. */
+  deadlineMs: z.number().int().positive().max(600_000).optional(),
+  instruction: z.string().max(4_000).optional(),
+  /** Caller's item id and category, kept with the recording. */
+  itemId: z.string().max(200).optional(),
+  category: z.string().max(200).optional(),
+  progressToken: ProgressToken.optional(),
+});
+export type ClassifyParams = z.infer<typeof ClassifyParams>;
+
+export const RefineParams = z.object({
+  text: z.string().min(1).max(MAX_TEXT),
+  instruction: z.string().max(4_000).default('Improve this text: fix errors and make it clearer, keep its meaning.'),
+  ensemble: z.string().optional(),
+  maxTokens: z.number().int().min(1).max(4_096).default(256),
+  deadlineMs: z.number().int().positive().max(600_000).optional(),
+  progressToken: ProgressToken.optional(),
+});
+export type RefineParams = z.infer<typeof RefineParams>;
+
+export const ModelState = z.enum(['ready', 'loading', 'idle', 'unavailable', 'error']);
+export type ModelState = z.infer<typeof ModelState>;
+
+export const ModelStatus = z.object({
+  id: z.string(),
+  backend: z.string(),
+  state: ModelState,
+  /** Why the model cannot serve, in words, when state is `unavailable` or `error`. */
+  reason: z.string().optional(),
+  /** What to do about it (which setting or file to change). */
+  hint: z.string().optional(),
+  /** Where it lives: file path or base URL. */
+  location: z.string(),
+  /** Memory the model needs (estimate for files not yet loaded), in bytes. */
+  memoryBytes: z.number().optional(),
+  weight: z.number(),
+  /** Feedback-derived accuracy over the recalibration window, when there is feedback. */
+  recentAccuracy: z.number().nullable().optional(),
+  feedbackCount: z.number().int().optional(),
+  /** How often this member's vote decided the outcome, and how often it was overruled but right. */
+  decisive: z.number().int().optional(),
+  overruledRight: z.number().int().optional(),
+  requests: z.number().int(),
+  failures: z.number().int(),
+});
+export type ModelStatus = z.infer<typeof ModelStatus>;
+
+export const EnsembleSummary = z.object({
+  name: z.string(),
+  members: z.array(z.object({ member: z.string(), model: z.string(), promptStyle: z.string() })),
+  strategy: StrategyName,
+  labels: z.array(z.string()).optional(),
+  ready: z.number().int(),
+});
+
+export const PoolStatus = z.object({
+  daemonVersion: z.string(),
+  pid: z.number().int(),
+  uptimeMs: z.number(),
+  home: z.string(),
+  configPath: z.string(),
+  /** The last config error (the daemon keeps running on its last good config). */
+  configError: z.string().nullable(),
+  defaultEnsemble: z.string(),
+  models: z.array(ModelStatus),
+  ensembles: z.array(EnsembleSummary),
+  /** Memory plan: what the loaded and planned models take against what the machine has. */
+  memory: z.object({ totalBytes: z.number(), freeBytes: z.number(), plannedBytes: z.number() }),
+});
+export type PoolStatus = z.infer<typeof PoolStatus>;
+
+export const FeedbackParams = z.object({
+  decisionId: z.string(),
+  /** The right label (when the decision was wrong, or to confirm it). */
+  label: z.string().optional(),
+  /** Shorthand: the decision's label was right (true) or wrong (false). */
+  correct: z.boolean().optional(),
+}).refine((p) => p.label !== undefined || p.correct !== undefined, { message: 'give "label" or "correct"' });
+export type FeedbackParams = z.infer<typeof FeedbackParams>;
+
+export const FeedbackResult = z.object({
+  recorded: z.boolean(),
+  /** Weights after recalibration, per model. */
+  weights: z.record(z.string(), z.number()),
+});
+
+const Empty = z.object({}).strict().default({});
+
+/** Requests: client -> daemon. */
+export const requests = {
+  initialize: { params: InitializeParams, result: InitializeResult },
+  'ensemble/classify': { params: ClassifyParams, result: Decision },
+  'ensemble/refine': { params: RefineParams, result: RefineResult },
+  'pool/status': { params: Empty, result: PoolStatus },
+  'config/reload': { params: Empty, result: z.object({ ok: z.boolean(), error: z.string().nullable() }) },
+  'decisions/recent': {
+    params: z.object({ limit: z.number().int().min(1).max(500).default(50) }),
+    result: z.array(Decision),
+  },
+  'feedback/submit': { params: FeedbackParams, result: FeedbackResult },
+  shutdown: { params: Empty, result: z.null() },
+} as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;
+
+export type RequestMethod = keyof typeof requests;
+export type RequestParams<M extends RequestMethod> = z.input<(typeof requests)[M]['params']>;
+export type ParsedParams<M extends RequestMethod> = z.output<(typeof requests)[M]['params']>;
+export type RequestResult<M extends RequestMethod> = z.infer<(typeof requests)[M]['result']>;
+
+/** What a `$/progress` notification carries while a request runs. */
+export const ProgressValue = z.discriminatedUnion('kind', [
+  /** A member's vote, sent the moment it arrives. */
+  z.object({ kind: z.literal('vote'), decisionId: z.string(), vote: Vote, done: z.number().int(), total: z.number().int() }),
+  /** A refinement step finished. */
+  z.object({ kind: z.literal('refineStep'), refineId: z.string(), step: RefineStep, done: z.number().int(), total: z.number().int() }),
+  /** Free-form phase message ("loading model a"...). */
+  z.object({ kind: z.literal('message'), message: z.string() }),
+]);
+export type ProgressValue = z.infer<typeof ProgressValue>;
+
+/** Notifications, either direction. */
+export const notifications = {
+  '$/progress': z.object({ token: ProgressToken, value: ProgressValue }),
+  '$/cancelRequest': z.object({ id: z.union([z.string(), z.number()]) }),
+  '$/log': z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']), message: z.string(), time: z.string() }),
+  /** Pool or config changed: clients refresh their status view. */
+  'pool/changed': z.object({ reason: z.string() }),
+} as const satisfies Record<string, z.ZodType>;
+
+export type NotificationMethod = keyof typeof notifications;
+export type NotificationParams<M extends NotificationMethod> = z.infer<(typeof notifications)[M]>;
+
+/** Limits both sides enforce. */
+export const LIMITS = {
+  /** WebSocket maxPayload: larger frames are refused before they are parsed. */
+  maxPayloadBytes: 1024 * 1024,
+  heartbeatIntervalMs: 15_000,
+} as const;
+
+export { StrategyName };
