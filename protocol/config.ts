@@ -86,7 +86,7 @@ export const MemberSpec = z.union([
 export type MemberSpec = z.infer<typeof MemberSpec>;
 
 export const EarlyExitSettings = z.object({
-  /** Stop once this many members in a row agree... */
+  /** Stop once the first this-many voting members agree... */
   agreeK: z.number().int().min(1).default(2),
   /** ...each with at least this (calibrated) confidence. 0 means any agreement of k members counts. */
   threshold: z.number().min(0).max(1).default(0.6),

@@ -40,6 +40,9 @@ export const ClassifyParams = z.object({
   /** Caller's item id and category, kept with the recording. */
   itemId: z.string().max(200).optional(),
   category: z.string().max(200).optional(),
+  /** Set by `ensemble record`: the dataset this item belongs to, and its gold label. */
+  dataset: z.string().max(500).optional(),
+  gold: z.string().max(200).optional(),
   progressToken: ProgressToken.optional(),
 });
 export type ClassifyParams = z.infer<typeof ClassifyParams>;
@@ -134,6 +137,11 @@ export const requests = {
     result: z.array(Decision),
   },
   'feedback/submit': { params: FeedbackParams, result: FeedbackResult },
+  /** Item ids of a dataset already recorded for an ensemble: lets `ensemble record` resume. */
+  'recordings/items': {
+    params: z.object({ dataset: z.string(), ensemble: z.string().optional() }),
+    result: z.object({ ensemble: z.string(), itemIds: z.array(z.string()) }),
+  },
   shutdown: { params: Empty, result: z.null() },
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;
 

@@ -1,0 +1,109 @@
+/**
+ * `ensemble record <dataset.jsonl> --ensemble NAME`: runs every member over a labelled dataset and
+ * records each prediction (with its probabilities) and the gold label in the daemon's database.
+ * Resumable: items already recorded for this dataset and ensemble are skipped.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { EnsembleError } from '../../protocol/errors';
+import { CliError, connectCli, splitList } from '../connect';
+
+const Item = z.object({
+  id: z.union([z.string(), z.number()]).transform(String),
+  text: z.string().min(1),
+  label: z.string().min(1),
+  category: z.string().optional(),
+});
+type Item = z.infer<typeof Item>;
+
+export function readDataset(file: string): Item[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CliError(`${file}: cannot read: ${(e as Error).message}`, 2);
+  }
+  const items: Item[] = [];
+  const ids = new Set<string>();
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      throw new CliError(`${file}:${i + 1}: not valid JSON (expected {"id", "text", "label", "category"?} per line)`, 2);
+    }
+    const parsed = Item.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new CliError(`${file}:${i + 1}: field "${issue.path.join('.') || '(line)'}": ${issue.message} (expected {"id", "text", "label", "category"?})`, 2);
+    }
+    if (ids.has(parsed.data.id)) throw new CliError(`${file}:${i + 1}: duplicate id "${parsed.data.id}"`, 2);
+    ids.add(parsed.data.id);
+    items.push(parsed.data);
+  });
+  if (items.length === 0) throw new CliError(`${file}: no items`, 2);
+  return items;
+}
+
+export function registerRecord(program: Command): void {
+  program
+    .command('record')
+    .description('run every member of an ensemble over a labelled JSONL dataset and record the predictions (resumable)')
+    .argument('<dataset>', 'JSONL file: {"id", "text", "label", "category"?} per line')
+    .option('--ensemble <name>', 'ensemble from config.json (default: the default ensemble)')
+    .option('--labels <labels>', 'candidate labels (default: the ensemble\'s, else every label in the dataset)')
+    .option('--limit <n>', 'record at most n new items')
+    .action(async (file: string, opts: { ensemble?: string; labels?: string; limit?: string }) => {
+      const items = readDataset(file);
+      const dataset = path.resolve(file);
+      const labels = opts.labels ? splitList(opts.labels) : [...new Set(items.map((i) => i.label))].sort();
+      const limit = opts.limit === undefined ? Infinity : Number(opts.limit);
+      if (!(limit > 0)) throw new CliError('--limit: expected a positive number', 2);
+      const conn = await connectCli();
+      let interrupted = false;
+      const abort = new AbortController();
+      process.once('SIGINT', () => {
+        interrupted = true;
+        abort.abort();
+      });
+      try {
+        const { ensemble, itemIds } = await conn.rpc.request('recordings/items', { dataset, ensemble: opts.ensemble });
+        const done = new Set(itemIds);
+        const todo = items.filter((i) => !done.has(i.id)).slice(0, limit);
+        process.stderr.write(`${items.length} items, ${done.size} already recorded, ${todo.length} to go (ensemble ${ensemble}; Ctrl+C stops, run again to resume)\n`);
+        const bar = new cliProgress.SingleBar(
+          { format: 'recording [{bar}] {value}/{total}  {percentage}%  ETA {eta_formatted}  errors {errors}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 5_000 },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(todo.length, 0, { errors: 0 });
+        let errors = 0;
+        for (const item of todo) {
+          if (abort.signal.aborted) break;
+          try {
+            // Majority over all members: recording needs every member's vote, so no early exit.
+            await conn.rpc.request(
+              'ensemble/classify',
+              { text: item.text, labels, ensemble, strategy: 'majority', itemId: item.id, category: item.category, dataset, gold: item.label },
+              { signal: abort.signal },
+            );
+          } catch (e) {
+            if (abort.signal.aborted) break;
+            errors++;
+            if (e instanceof EnsembleError && e.kind === 'ModelUnavailable') {
+              bar.stop();
+              throw new CliError(e.message, 1);
+            }
+          }
+          bar.increment(1, { errors });
+        }
+        bar.stop();
+        process.stderr.write(interrupted ? 'interrupted: run the same command again to resume\n' : `done; evaluate with: ensemble eval ${path.join(process.env.ENSEMBLE_HOME ?? '~/.ensemble', 'ensemble.db')}\n`);
+      } finally {
+        conn.close();
+      }
+    });
+}

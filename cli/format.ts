@@ -1,0 +1,67 @@
+/** Terminal rendering of decisions and pool status: aligned columns, small bars. */
+import type { Decision } from '../protocol/ensemble';
+import type { PoolStatus } from '../protocol/methods';
+
+export function bar(value: number, width = 10): string {
+  const v = Math.max(0, Math.min(1, value));
+  const full = Math.round(v * width);
+  return '█'.repeat(full) + '░'.repeat(width - full);
+}
+
+function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+export function formatDecision(d: Decision): string {
+  const voters = d.votes.filter((v) => v.status === 'ok' && v.label !== null).length;
+  const agreeing = Math.round(d.agreement * voters);
+  const head = `${d.label ?? '(no decision)'}  confidence ${d.confidence.toFixed(2)}  ${agreeing}/${voters} agree  ${d.strategy}  ${d.elapsedMs} ms`;
+  const rows = [['member', 'vote', 'confidence', '', 'source', 'latency', 'status']];
+  for (const v of d.votes) {
+    rows.push([
+      v.member,
+      v.label ?? '-',
+      v.confidence === null ? '-' : v.confidence.toFixed(2),
+      v.confidence === null ? '' : bar(v.confidence),
+      v.confidenceSource,
+      `${v.latencyMs} ms`,
+      v.status + (v.error ? `: ${v.error.message.split('\n')[0]}` : ''),
+    ]);
+  }
+  return `${head}\n${d.note ? `${d.note}\n` : ''}\n${table(rows)}\ndecision ${d.id}`;
+}
+
+export function formatStatus(s: PoolStatus): string {
+  const lines = [
+    `daemon ${s.daemonVersion}  pid ${s.pid}  up ${Math.round(s.uptimeMs / 1000)} s  home ${s.home}`,
+    `config ${s.configPath}`,
+  ];
+  if (s.configError) lines.push(`config error (running on the last good config):\n${s.configError}`);
+  const mb = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
+  lines.push(`memory: models ${mb(s.memory.plannedBytes)}, machine ${mb(s.memory.freeBytes)} free of ${mb(s.memory.totalBytes)}`, '');
+  const rows = [['model', 'backend', 'state', 'weight', 'accuracy', 'decisive', 'overruled', 'requests', 'where']];
+  for (const m of s.models) {
+    rows.push([
+      m.id,
+      m.backend,
+      m.state,
+      m.weight.toFixed(2),
+      m.recentAccuracy === null || m.recentAccuracy === undefined ? '-' : `${(100 * m.recentAccuracy).toFixed(0)}% of ${m.feedbackCount}`,
+      String(m.decisive ?? 0),
+      String(m.overruledRight ?? 0),
+      `${m.requests}${m.failures ? ` (${m.failures} failed)` : ''}`,
+      m.location,
+    ]);
+  }
+  lines.push(table(rows));
+  for (const m of s.models.filter((x) => x.reason && x.state !== 'ready')) {
+    lines.push(`  ${m.id}: ${m.reason}${m.hint ? `\n    -> ${m.hint}` : ''}`);
+  }
+  lines.push('');
+  for (const e of s.ensembles) {
+    lines.push(`ensemble ${e.name}${e.name === s.defaultEnsemble ? ' (default)' : ''}: ${e.strategy}, ${e.ready}/${e.members.length} members ready: ${e.members.map((m) => m.member).join(', ')}${e.labels ? `; labels ${e.labels.join(', ')}` : ''}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,178 @@
+/**
+ * The one impure orchestrator of a classification: fans out to members (in parallel, or one after
+ * another for early exit), enforces per-member timeouts and the whole-request deadline, reports
+ * each vote the moment it arrives, and hands the votes to a pure strategy.
+ */
+import crypto from 'node:crypto';
+import type { Decision, StrategyName, Vote } from '../../protocol/ensemble';
+import { EnsembleError, asEnsembleError } from '../../protocol/errors';
+import type { LabelScores } from '../backends/backend';
+import type { Pool } from '../pool/pool';
+import { combine } from '../strategies/index';
+import { settle } from '../strategies/earlyExit';
+import type { StrategyVote } from '../strategies/types';
+import type { ResolvedMember } from './members';
+import { raceAbort } from './raceAbort';
+
+export interface ClassifyContext {
+  pool: Pool;
+  /** Current weight of a member: config prior times feedback recalibration. */
+  weightOf(member: ResolvedMember): number;
+  /** Calibrated confidence and distribution for a model's raw scores. */
+  calibrate(model: string, scores: LabelScores): { confidence: number | null; probabilities: Record<string, number> };
+}
+
+export interface ClassifyJob {
+  ensemble: string;
+  members: ResolvedMember[];
+  text: string;
+  labels: string[];
+  instruction?: string;
+  strategy: StrategyName;
+  memberTimeoutMs: number;
+  deadlineMs: number;
+  earlyExit: { agreeK: number; threshold: number };
+}
+
+export type VoteListener = (vote: Vote, done: number, total: number, decisionId: string) => void;
+
+export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: AbortSignal, onVote: VoteListener): Promise<Decision> {
+  const started = performance.now();
+  const decisionId = crypto.randomUUID();
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new EnsembleError('Timeout', `deadline of ${job.deadlineMs} ms reached`)), job.deadlineMs);
+  const runSignal = AbortSignal.any([signal, deadline.signal]);
+  const votes: Array<Vote | undefined> = new Array(job.members.length);
+  let done = 0;
+  let settled = false;
+  const record = (i: number, vote: Vote) => {
+    votes[i] = vote;
+    done++;
+    onVote(vote, done, job.members.length, decisionId);
+  };
+
+  try {
+    if (job.strategy === 'earlyExit') {
+      for (let i = 0; i < job.members.length; i++) {
+        const arrived = votes.filter((v): v is Vote => v !== undefined).map(toStrategyVote);
+        const remaining = job.members.slice(i).map((m) => ({ member: m.member, weight: ctx.weightOf(m) }));
+        settled = arrived.length > 0 && settle(arrived, remaining, job.labels, job.earlyExit, 'majority').settled;
+        if (settled) break;
+        if (runSignal.aborted) break;
+        const m = job.members[i]!;
+        record(i, await askMember(ctx, job, m, runSignal));
+      }
+    } else {
+      await Promise.all(job.members.map(async (m, i) => record(i, await askMember(ctx, job, m, runSignal))));
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  if (signal.aborted) throw new EnsembleError('RequestCancelled', 'classification cancelled');
+
+  // Members never asked: skipped when early exit settled the outcome, timed out when the deadline came first.
+  const finalVotes = job.members.map((m, i) => votes[i] ?? unaskedVote(m, ctx.weightOf(m), settled));
+  const usable = finalVotes.filter((v) => v.status === 'ok');
+  const failures = finalVotes.filter((v) => v.status === 'error');
+  if (usable.length === 0 && failures.length === finalVotes.length && failures.every((v) => v.error?.kind === 'ModelUnavailable')) {
+    throw new EnsembleError(
+      'ModelUnavailable',
+      `no model of ensemble "${job.ensemble}" can serve:\n${failures.map((v) => `- ${v.error?.message}`).join('\n')}`,
+      { votes: finalVotes },
+    );
+  }
+
+  const outcome = combine(job.strategy, finalVotes.map(toStrategyVote), job.labels, { earlyExit: job.earlyExit });
+  const skipped = finalVotes.filter((v) => v.status === 'skipped').length;
+  const partial = finalVotes.some((v) => v.status === 'timeout' || v.status === 'error');
+  const notes = [outcome.note];
+  if (skipped) notes.push(`early exit skipped ${skipped} member${skipped > 1 ? 's' : ''}`);
+  if (deadline.signal.aborted) notes.push(`deadline of ${job.deadlineMs} ms reached: decided on the votes that arrived`);
+  return {
+    id: decisionId,
+    ensemble: job.ensemble,
+    strategy: job.strategy,
+    labels: job.labels,
+    label: outcome.label,
+    confidence: clamp01(outcome.confidence),
+    agreement: clamp01(outcome.agreement),
+    votes: finalVotes,
+    partial,
+    earlyExit: skipped > 0,
+    note: notes.filter(Boolean).join('; '),
+    elapsedMs: Math.round(performance.now() - started),
+    createdAt: new Date().toISOString(),
+    inputHash: crypto.createHash('sha256').update(job.text).digest('hex'),
+  };
+}
+
+async function askMember(ctx: ClassifyContext, job: ClassifyJob, m: ResolvedMember, runSignal: AbortSignal): Promise<Vote> {
+  const started = performance.now();
+  const timeout = AbortSignal.timeout(job.memberTimeoutMs);
+  const signal = AbortSignal.any([runSignal, timeout]);
+  const weight = ctx.weightOf(m);
+  const base = { member: m.member, model: m.model, promptStyle: m.promptStyle, weight };
+  try {
+    // raceAbort: a backend that ignores its signal must not hold the whole decision hostage.
+    const scores = await raceAbort(signal, async () => {
+      const model = await ctx.pool.ready(m.model, signal);
+      return ctx.pool.call(model, signal, (b) =>
+        b.classify({ text: job.text, labels: job.labels, instruction: job.instruction, promptStyle: m.promptStyle }, signal),
+      );
+    });
+    const calibrated = ctx.calibrate(m.model, scores);
+    return {
+      ...base,
+      status: 'ok',
+      label: scores.label,
+      confidence: calibrated.confidence === null ? null : clamp01(calibrated.confidence),
+      rawConfidence: scores.confidence === null ? null : clamp01(scores.confidence),
+      confidenceSource: scores.confidenceSource,
+      probabilities: calibrated.probabilities,
+      latencyMs: Math.round(performance.now() - started),
+      ...(scores.text ? { text: scores.text.slice(0, 2_000) } : {}),
+    };
+  } catch (e) {
+    // Any abort here is the member timeout or the deadline; a client cancel is reported by classify() itself.
+    const timedOut = signal.aborted;
+    const err = timedOut
+      ? new EnsembleError('Timeout', timeout.aborted ? `no answer within ${job.memberTimeoutMs} ms` : 'the request deadline was reached')
+      : asEnsembleError(e, 'BackendError');
+    return {
+      ...base,
+      status: timedOut ? 'timeout' : 'error',
+      label: null,
+      confidence: null,
+      rawConfidence: null,
+      confidenceSource: 'none',
+      probabilities: {},
+      latencyMs: Math.round(performance.now() - started),
+      error: err.toInfo(),
+    };
+  }
+}
+
+function unaskedVote(m: ResolvedMember, weight: number, settled: boolean): Vote {
+  return {
+    member: m.member,
+    model: m.model,
+    promptStyle: m.promptStyle,
+    weight,
+    status: settled ? 'skipped' : 'timeout',
+    ...(settled ? {} : { error: new EnsembleError('Timeout', 'not asked: the request deadline was reached').toInfo() }),
+    label: null,
+    confidence: null,
+    rawConfidence: null,
+    confidenceSource: 'none',
+    probabilities: {},
+    latencyMs: 0,
+  };
+}
+
+export function toStrategyVote(v: Vote): StrategyVote {
+  return { member: v.member, label: v.label, probabilities: v.probabilities, confidence: v.confidence, weight: v.weight, status: v.status };
+}
+
+function clamp01(x: number): number {
+  return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
+}

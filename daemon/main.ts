@@ -1,0 +1,114 @@
+/**
+ * Daemon process entry: state directory, store, config, pool, listener, and the daemon.json that
+ * tells clients where we are. Shuts down cleanly on SIGINT/SIGTERM or a `shutdown` request.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { readDaemonFile } from '../client/daemonClient';
+import type { DaemonFile } from '../protocol/daemonFile';
+import { EnsembleError } from '../protocol/errors';
+import { homePaths, type HomePaths } from '../protocol/home';
+import { PROTOCOL_VERSION } from '../protocol/methods';
+import { createBackend, type BackendFactory } from './backends/createBackend';
+import { Logger, type LogLevel } from './log';
+import { startServer, type RunningServer } from './server';
+import { newToken } from './security';
+import { DaemonService } from './service';
+import { SqliteStore } from './store/sqliteStore';
+import { DAEMON_VERSION } from './version';
+
+export interface DaemonOptions {
+  home: string;
+  logLevel?: LogLevel;
+  /** Load models at start instead of on first use. */
+  warmUp?: boolean;
+  factory?: BackendFactory;
+  heartbeatIntervalMs?: number;
+}
+
+export interface RunningDaemon {
+  info: DaemonFile;
+  paths: HomePaths;
+  service: DaemonService;
+  server: RunningServer;
+  logger: Logger;
+  /** Resolves when the daemon has shut down. */
+  closed: Promise<void>;
+  shutdown(reason: string): Promise<void>;
+}
+
+export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
+  const paths = homePaths(opts.home);
+  fs.mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  const existing = readDaemonFile(paths.home);
+  if (existing && existing.pid !== process.pid) {
+    throw new EnsembleError('BadInput', `a daemon already runs for ${paths.home} (pid ${existing.pid}, port ${existing.port}); stop it with "ensemble stop"`);
+  }
+  const logger = new Logger(opts.logLevel ?? 'info');
+  let server: RunningServer | null = null;
+  let store: SqliteStore;
+  try {
+    store = new SqliteStore(paths.database);
+  } catch (e) {
+    // A corrupt or locked database must not keep the daemon from serving: record in memory and say so.
+    logger.error(`cannot open ${paths.database} (${(e as Error).message}); recording in memory only until restart`);
+    store = new SqliteStore(':memory:');
+  }
+  const service = new DaemonService({
+    paths,
+    logger,
+    factory: opts.factory ?? createBackend,
+    store,
+    onChange: (reason) => server?.broadcastChange(reason),
+  });
+  service.reloadConfig();
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  let stopping: Promise<void> | null = null;
+  let stopWatching = () => {};
+  const token = newToken();
+  const shutdown = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info(`shutting down: ${reason}`);
+      stopWatching();
+      removeDaemonFileIfOurs(paths, token);
+      await server?.close();
+      await service.dispose();
+      resolveClosed();
+    })();
+    return stopping;
+  };
+
+  server = await startServer({
+    service,
+    logger,
+    token,
+    allowedOrigins: () => service.allowedOrigins(),
+    requestShutdown: () => void shutdown('shutdown requested by a client'),
+    heartbeatIntervalMs: opts.heartbeatIntervalMs,
+  });
+  const info: DaemonFile = { pid: process.pid, port: server.port, token, protocolVersion: PROTOCOL_VERSION, version: DAEMON_VERSION, startedAt: new Date().toISOString() };
+  writePrivateJson(paths.daemonFile, info);
+  stopWatching = service.watchConfig();
+  if (opts.warmUp !== false) service.pool.warmUp();
+  logger.info(`ensemble daemon ${DAEMON_VERSION} listening on 127.0.0.1:${server.port} (pid ${process.pid}, home ${paths.home})`);
+  return { info, paths, service, server, logger, closed, shutdown };
+}
+
+/** Writes JSON readable by the owner only, atomically (no client ever reads half a file). */
+function writePrivateJson(file: string, value: unknown): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, JSON.stringify(value, null, 2), { mode: 0o600 });
+  fs.chmodSync(tmp, 0o600);
+  fs.renameSync(tmp, file);
+}
+
+function removeDaemonFileIfOurs(paths: HomePaths, token: string): void {
+  try {
+    const current = JSON.parse(fs.readFileSync(paths.daemonFile, 'utf8')) as { token?: string };
+    if (current.token === token) fs.rmSync(paths.daemonFile, { force: true });
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The daemon's listener: one HTTP server on 127.0.0.1 (random port) that upgrades authenticated
+ * WebSocket connections to JSON-RPC sessions and serves the OpenAI-style HTTP gateway. Every
+ * connection passes `checkRequest` (token, Host, Origin) before anything else happens.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { LIMITS } from '../protocol/methods';
+import { handleGateway } from './gateway';
+import type { Logger } from './log';
+import { checkRequest } from './security';
+import type { DaemonService } from './service';
+import { Session } from './session';
+
+export interface ServerOptions {
+  service: DaemonService;
+  logger: Logger;
+  token: string;
+  allowedOrigins: () => readonly string[];
+  requestShutdown: () => void;
+  /** 0 = a random free port. */
+  port?: number;
+  heartbeatIntervalMs?: number;
+}
+
+export interface RunningServer {
+  port: number;
+  /** Sends `pool/changed` to every connected client. */
+  broadcastChange(reason: string): void;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const sessions = new Set<Session>();
+  const alive = new WeakMap<WebSocket, boolean>();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxPayloadBytes });
+  let port = 0;
+
+  const server = http.createServer((req, res) => {
+    const verdict = checkRequest(req.headers, { token: opts.token, port, allowedOrigins: opts.allowedOrigins() });
+    if (!verdict.ok) {
+      res.writeHead(verdict.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: verdict.reason, type: verdict.status === 401 ? 'authentication_error' : 'permission_error' } }));
+      return;
+    }
+    handleGateway(req, res, opts.service, opts.logger).catch((e) => {
+      opts.logger.error(`gateway: ${(e as Error).stack ?? String(e)}`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'internal error', type: 'server_error' } }));
+    });
+  });
+  server.requestTimeout = 600_000;
+
+  server.on('upgrade', (req, socket: Duplex, head) => {
+    const verdict = checkRequest(req.headers, { token: opts.token, port, allowedOrigins: opts.allowedOrigins() });
+    if (!verdict.ok || (req.url ?? '/') !== '/') {
+      const status = verdict.ok ? 404 : verdict.status;
+      const text = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found';
+      opts.logger.warn(`refused a WebSocket upgrade: ${verdict.ok ? `path ${req.url}` : verdict.reason}`);
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  wss.on('connection', (ws: WebSocket) => {
+    const session = new Session(ws, opts.service, opts.logger, opts.requestShutdown);
+    sessions.add(session);
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        ws.send(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'binary frames are not accepted: send JSON text' } }));
+        return;
+      }
+      session.peer.receive(data.toString());
+    });
+    ws.on('error', (e) => opts.logger.warn(`client socket: ${e.message}`));
+    ws.on('close', () => {
+      session.close();
+      sessions.delete(session);
+    });
+  });
+
+  // Heartbeat: a client that misses a ping round is gone; terminating it frees its requests.
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, opts.heartbeatIntervalMs ?? LIMITS.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+
+  return {
+    port,
+    broadcastChange(reason) {
+      for (const s of sessions) s.peer.notify('pool/changed', { reason });
+    },
+    async close() {
+      clearInterval(heartbeat);
+      for (const ws of wss.clients) ws.close(1001, 'daemon shutting down');
+      for (const s of sessions) s.close();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * One client connection: a JSON-RPC peer over the WebSocket, wired to the service. Requests other
+ * than `initialize` are refused until the client has initialized (and so agreed on the protocol).
+ */
+import type { WebSocket } from 'ws';
+import { EnsembleError } from '../protocol/errors';
+import { JsonRpcPeer, type RequestHandler } from '../protocol/jsonrpc';
+import { PROTOCOL_VERSION, type RequestMethod } from '../protocol/methods';
+import type { Logger } from './log';
+import type { DaemonService } from './service';
+import { DAEMON_VERSION } from './version';
+
+export class Session {
+  readonly peer: JsonRpcPeer;
+  private initialized = false;
+  private unsubscribeLog: (() => void) | null = null;
+
+  constructor(
+    socket: WebSocket,
+    private readonly service: DaemonService,
+    private readonly logger: Logger,
+    private readonly requestShutdown: () => void,
+  ) {
+    this.peer = new JsonRpcPeer((text) => socket.send(text), {
+      onInternalError: (e) => logger.error(`request failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+    });
+    this.register();
+  }
+
+  private guard<M extends RequestMethod>(method: M, handler: RequestHandler<M>): void {
+    this.peer.handle(method, (params, ctx) => {
+      if (!this.initialized) throw new EnsembleError('NotInitialized', `call "initialize" before "${method}"`);
+      return handler(params, ctx);
+    });
+  }
+
+  private register(): void {
+    this.peer.handle('initialize', (params) => {
+      this.initialized = true;
+      if (params.subscribeLog && !this.unsubscribeLog) {
+        this.unsubscribeLog = this.logger.subscribe((line) => this.peer.notify('$/log', line));
+      }
+      this.logger.debug(`client ${params.client.name} ${params.client.version} connected (protocol ${params.protocolVersion})`);
+      return { protocolVersion: PROTOCOL_VERSION, daemonVersion: DAEMON_VERSION, pid: process.pid };
+    });
+    this.guard('ensemble/classify', (params, ctx) => this.service.classify(params, ctx.signal, ctx.progress));
+    this.guard('ensemble/refine', (params, ctx) => this.service.refine(params, ctx.signal, ctx.progress));
+    this.guard('pool/status', () => this.service.status());
+    this.guard('config/reload', () => this.service.reloadConfig());
+    this.guard('decisions/recent', (params) => this.service.recent(params.limit));
+    this.guard('feedback/submit', (params) => this.service.feedback(params));
+    this.guard('recordings/items', (params) => this.service.recordedItems(params.dataset, params.ensemble));
+    this.guard('shutdown', () => {
+      setImmediate(this.requestShutdown);
+      return null;
+    });
+  }
+
+  close(): void {
+    this.unsubscribeLog?.();
+    this.peer.close();
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The store on SQLite (better-sqlite3): WAL journal so a crashed daemon loses nothing it
+ * committed; synchronous=NORMAL for decisions (safe against process crashes, which is what a
+ * daemon meets) and FULL around calibration writes, which are rare and expensive to redo.
+ */
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Decision } from '../../protocol/ensemble';
+import type { Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, Store } from './store';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS decisions (
+  id TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  ensemble TEXT NOT NULL,
+  strategy TEXT NOT NULL,
+  input_hash TEXT NOT NULL,
+  item_id TEXT,
+  category TEXT,
+  source TEXT NOT NULL,
+  dataset TEXT,
+  label TEXT,
+  confidence REAL NOT NULL,
+  agreement REAL NOT NULL,
+  partial INTEGER NOT NULL,
+  gold TEXT,
+  json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_created ON decisions(created_at);
+CREATE INDEX IF NOT EXISTS decisions_dataset ON decisions(dataset, ensemble, item_id);
+CREATE TABLE IF NOT EXISTS votes (
+  decision_id TEXT NOT NULL REFERENCES decisions(id),
+  member TEXT NOT NULL,
+  model TEXT NOT NULL,
+  prompt_style TEXT NOT NULL,
+  status TEXT NOT NULL,
+  label TEXT,
+  confidence REAL,
+  raw_confidence REAL,
+  confidence_source TEXT NOT NULL,
+  probabilities TEXT NOT NULL,
+  latency_ms REAL NOT NULL,
+  PRIMARY KEY (decision_id, member)
+);
+CREATE INDEX IF NOT EXISTS votes_model ON votes(model);
+CREATE TABLE IF NOT EXISTS feedback (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  decision_id TEXT NOT NULL REFERENCES decisions(id),
+  model TEXT NOT NULL,
+  correct INTEGER NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_model ON feedback(model, id);
+CREATE TABLE IF NOT EXISTS calibration (
+  model TEXT PRIMARY KEY,
+  method TEXT NOT NULL,
+  params TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  fitted_at TEXT NOT NULL
+);
+`;
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.exec(SCHEMA);
+  }
+
+  recordDecision(d: Decision, meta: DecisionMeta): void {
+    const insertDecision = this.db.prepare(`INSERT OR REPLACE INTO decisions
+      (id, created_at, ensemble, strategy, input_hash, item_id, category, source, dataset, label, confidence, agreement, partial, gold, json)
+      VALUES (@id, @createdAt, @ensemble, @strategy, @inputHash, @itemId, @category, @source, @dataset, @label, @confidence, @agreement, @partial, @gold, @json)`);
+    const insertVote = this.db.prepare(`INSERT OR REPLACE INTO votes
+      (decision_id, member, model, prompt_style, status, label, confidence, raw_confidence, confidence_source, probabilities, latency_ms)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.db.transaction(() => {
+      insertDecision.run({
+        id: d.id,
+        createdAt: d.createdAt,
+        ensemble: d.ensemble,
+        strategy: d.strategy,
+        inputHash: d.inputHash,
+        itemId: meta.itemId ?? null,
+        category: meta.category ?? null,
+        source: meta.source,
+        dataset: meta.dataset ?? null,
+        label: d.label,
+        confidence: d.confidence,
+        agreement: d.agreement,
+        partial: d.partial ? 1 : 0,
+        gold: meta.gold ?? null,
+        json: JSON.stringify(d),
+      });
+      for (const v of d.votes) {
+        insertVote.run(d.id, v.member, v.model, v.promptStyle, v.status, v.label, v.confidence, v.rawConfidence, v.confidenceSource, JSON.stringify(v.probabilities), v.latencyMs);
+      }
+    })();
+  }
+
+  getDecision(id: string): DecisionWithGold | null {
+    const row = this.db.prepare('SELECT json, gold FROM decisions WHERE id = ?').get(id) as { json: string; gold: string | null } | undefined;
+    return row ? { decision: parseDecision(row.json), gold: row.gold } : null;
+  }
+
+  recentDecisions(limit: number): Decision[] {
+    const rows = this.db.prepare("SELECT json FROM decisions WHERE source = 'live' ORDER BY created_at DESC LIMIT ?").all(limit) as Array<{ json: string }>;
+    return rows.map((r) => parseDecision(r.json));
+  }
+
+  recordFeedback(decisionId: string, gold: string, at: number): FeedbackRow[] {
+    const found = this.getDecision(decisionId);
+    if (!found) return [];
+    const rows: FeedbackRow[] = found.decision.votes
+      .filter((v) => v.status === 'ok' && v.label !== null)
+      .map((v) => ({ decisionId, model: v.model, correct: v.label === gold, at }));
+    const insert = this.db.prepare('INSERT INTO feedback (decision_id, model, correct, at) VALUES (?, ?, ?, ?)');
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE decisions SET gold = ? WHERE id = ?').run(gold, decisionId);
+      // A second feedback on the same decision replaces the first rather than counting twice.
+      this.db.prepare('DELETE FROM feedback WHERE decision_id = ?').run(decisionId);
+      for (const r of rows) insert.run(r.decisionId, r.model, r.correct ? 1 : 0, r.at);
+    })();
+    return rows;
+  }
+
+  feedbackWindow(perModel: number): FeedbackRow[] {
+    const rows = this.db
+      .prepare(`SELECT decision_id, model, correct, at FROM (
+          SELECT *, ROW_NUMBER() OVER (PARTITION BY model ORDER BY id DESC) AS rn FROM feedback
+        ) WHERE rn <= ? ORDER BY id ASC`)
+      .all(perModel) as Array<{ decision_id: string; model: string; correct: number; at: number }>;
+    return rows.map((r) => ({ decisionId: r.decision_id, model: r.model, correct: r.correct === 1, at: r.at }));
+  }
+
+  decisionsWithGold(limit: number): DecisionWithGold[] {
+    const rows = this.db.prepare('SELECT json, gold FROM decisions WHERE gold IS NOT NULL ORDER BY created_at DESC LIMIT ?').all(limit) as Array<{ json: string; gold: string }>;
+    return rows.map((r) => ({ decision: parseDecision(r.json), gold: r.gold }));
+  }
+
+  recordedItems(dataset: string, ensemble: string): Set<string> {
+    const rows = this.db.prepare('SELECT item_id FROM decisions WHERE dataset = ? AND ensemble = ? AND item_id IS NOT NULL').all(dataset, ensemble) as Array<{ item_id: string }>;
+    return new Set(rows.map((r) => r.item_id));
+  }
+
+  saveCalibration(c: Calibration): void {
+    this.db.pragma('synchronous = FULL');
+    try {
+      this.db
+        .prepare('INSERT OR REPLACE INTO calibration (model, method, params, n, fitted_at) VALUES (?, ?, ?, ?, ?)')
+        .run(c.model, c.method, JSON.stringify(c.params), c.n, c.fittedAt);
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+  }
+
+  calibrations(): Calibration[] {
+    const rows = this.db.prepare('SELECT model, method, params, n, fitted_at FROM calibration').all() as Array<{ model: string; method: Calibration['method']; params: string; n: number; fitted_at: string }>;
+    return rows.map((r) => ({ model: r.model, method: r.method, params: JSON.parse(r.params) as Calibration['params'], n: r.n, fittedAt: r.fitted_at }));
+  }
+
+  /** Every vote with its decision's gold label, for `ensemble eval` on the database. */
+  votesForEval(): Array<{ item: string; model: string; prediction: string | null; confidence: number | null; probabilities: Record<string, number>; gold: string | null; category: string | null }> {
+    const rows = this.db
+      .prepare(`SELECT COALESCE(d.item_id, d.input_hash) AS item, v.model, v.member, v.label, v.confidence, v.probabilities, d.gold, d.category
+        FROM votes v JOIN decisions d ON d.id = v.decision_id WHERE v.status = 'ok' OR v.status = 'timeout' OR v.status = 'error'
+        ORDER BY d.created_at`)
+      .all() as Array<{ item: string; model: string; member: string; label: string | null; confidence: number | null; probabilities: string; gold: string | null; category: string | null }>;
+    return rows.map((r) => ({
+      item: r.item,
+      model: r.member,
+      prediction: r.label,
+      confidence: r.confidence,
+      probabilities: JSON.parse(r.probabilities) as Record<string, number>,
+      gold: r.gold,
+      category: r.category,
+    }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function parseDecision(json: string): Decision {
+  return Decision.parse(JSON.parse(json));
+}

@@ -1,0 +1,49 @@
+/** What the daemon keeps across restarts: decisions, votes, feedback, calibration. */
+import type { Decision } from '../../protocol/ensemble';
+
+export interface DecisionMeta {
+  itemId?: string;
+  category?: string;
+  /** `live` for requests, `record` for `ensemble record` runs over a dataset. */
+  source: 'live' | 'record';
+  dataset?: string;
+  gold?: string;
+}
+
+export interface FeedbackRow {
+  decisionId: string;
+  model: string;
+  correct: boolean;
+  at: number;
+}
+
+export interface Calibration {
+  model: string;
+  method: 'temperature' | 'platt';
+  /** Temperature T, or Platt's a and b. */
+  params: { temperature?: number; a?: number; b?: number };
+  n: number;
+  fittedAt: string;
+}
+
+export interface DecisionWithGold {
+  decision: Decision;
+  gold: string | null;
+}
+
+export interface Store {
+  recordDecision(decision: Decision, meta: DecisionMeta): void;
+  getDecision(id: string): DecisionWithGold | null;
+  recentDecisions(limit: number): Decision[];
+  /** Sets the gold label of a decision and records per-model feedback rows. */
+  recordFeedback(decisionId: string, gold: string, at: number): FeedbackRow[];
+  /** Feedback in time order (oldest first), at most `perModel` most recent per model. */
+  feedbackWindow(perModel: number): FeedbackRow[];
+  /** Decisions that have a gold label (feedback or a labelled dataset), newest first. */
+  decisionsWithGold(limit: number): DecisionWithGold[];
+  /** Item ids already recorded for a dataset run (for resuming `ensemble record`). */
+  recordedItems(dataset: string, ensemble: string): Set<string>;
+  saveCalibration(c: Calibration): void;
+  calibrations(): Calibration[];
+  close(): void;
+}
