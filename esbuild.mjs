@@ -8,12 +8,16 @@ import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 
 const production = process.argv.includes('--production');
+// `node esbuild.mjs cli` builds only the named targets (cli, extension, webview, tests).
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const want = (name) => wanted.length === 0 || wanted.includes(name);
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', legalComments: 'none' };
 
 // Native or self-locating packages stay outside the bundle and are loaded from node_modules.
 const nodeExternal = ['node-llama-cpp', '@node-llama-cpp/*', 'better-sqlite3', 'bufferutil', 'utf-8-validate'];
 
-const builds = [
+const builds = [];
+if (want('cli')) builds.push(
   esbuild.build({
     ...common,
     entryPoints: { cli: 'cli/main.ts' },
@@ -26,6 +30,8 @@ const builds = [
     // Some bundled CommonJS dependencies call require(): give the ESM bundle one.
     banner: { js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   }),
+);
+if (want('extension')) builds.push(
   esbuild.build({
     ...common,
     entryPoints: { extension: 'extension/extension.ts' },
@@ -36,6 +42,8 @@ const builds = [
     target: 'node20',
     external: ['vscode', ...nodeExternal],
   }),
+);
+if (want('webview')) builds.push(
   esbuild.build({
     ...common,
     entryPoints: { webview: 'webview/main.ts' },
@@ -44,8 +52,8 @@ const builds = [
     format: 'iife',
     target: 'es2022',
   }),
-];
-if (fs.existsSync('test/extension/index.ts')) {
+);
+if (want('tests') && fs.existsSync('test/extension/index.ts')) {
   builds.push(
     esbuild.build({
       ...common,
@@ -60,4 +68,4 @@ if (fs.existsSync('test/extension/index.ts')) {
   );
 }
 await Promise.all(builds);
-fs.chmodSync('dist/cli.mjs', 0o755);
+if (want('cli')) fs.chmodSync('dist/cli.mjs', 0o755);

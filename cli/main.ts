@@ -9,7 +9,7 @@ import { registerClassify } from './commands/classify';
 import { registerDaemon } from './commands/daemon';
 import { registerStatus } from './commands/status';
 import { registerRefine } from './commands/refine';
-import { registerEval } from './commands/eval';
+// TMP import { registerEval } from './commands/eval';
 import { registerRecord } from './commands/record';
 import { CliError } from './connect';
 
@@ -24,7 +24,7 @@ registerClassify(program);
 registerRefine(program);
 registerStatus(program);
 registerRecord(program);
-registerEval(program);
+// TMP registerEval(program);
 
 try {
   await program.parseAsync(process.argv);
