@@ -14,6 +14,7 @@ import { Logger, type LogLevel } from './log';
 import { startServer, type RunningServer } from './server';
 import { newToken } from './security';
 import { DaemonService } from './service';
+import type { DownloadListener } from './pool/pool';
 import { SqliteStore } from './store/sqliteStore';
 import { DAEMON_VERSION } from './version';
 
@@ -24,6 +25,7 @@ export interface DaemonOptions {
   warmUp?: boolean;
   factory?: BackendFactory;
   heartbeatIntervalMs?: number;
+  onDownloadProgress?: DownloadListener;
 }
 
 export interface RunningDaemon {
@@ -60,6 +62,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     factory: opts.factory ?? createBackend,
     store,
     onChange: (reason) => server?.broadcastChange(reason),
+    onDownloadProgress: opts.onDownloadProgress,
   });
   service.reloadConfig();
 

@@ -16,7 +16,7 @@ import { classify } from './ensemble/classify';
 import { resolveMembers, type ResolvedMember } from './ensemble/members';
 import { refine } from './ensemble/refine';
 import type { Logger } from './log';
-import { Pool } from './pool/pool';
+import { Pool, type DownloadListener } from './pool/pool';
 import { contributions } from './strategies/contribution';
 import { windowWeights, type WindowWeight } from './strategies/recalibration';
 import type { Calibration, Store } from './store/store';
@@ -29,6 +29,8 @@ export interface ServiceOptions {
   store: Store;
   /** Told when the pool or config changes, so clients refresh. */
   onChange?: (reason: string) => void;
+  /** Download progress of models fetched on first use (the foreground daemon draws bars). */
+  onDownloadProgress?: DownloadListener;
 }
 
 export class DaemonService {
@@ -40,7 +42,7 @@ export class DaemonService {
   private readonly startedAt = Date.now();
 
   constructor(private readonly opts: ServiceOptions) {
-    this.pool = new Pool(opts.factory, opts.logger, (r) => opts.onChange?.(r));
+    this.pool = new Pool(opts.factory, opts.logger, (r) => opts.onChange?.(r), opts.onDownloadProgress);
     for (const c of opts.store.calibrations()) this.calibrationByModel.set(c.model, c);
   }
 
@@ -55,7 +57,7 @@ export class DaemonService {
     }
     this.loaded = result.value;
     this.configError = null;
-    this.pool.apply(result.value.config, result.value.source === 'file' ? result.value.path : `${result.value.path} (absent: embedded default pool)`);
+    this.pool.apply(result.value.config, result.value.path);
     this.recomputeWeights();
     this.opts.logger.info(
       `config ${result.value.source === 'file' ? `loaded from ${result.value.path}` : 'absent: using the embedded default pool'}: ` +

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { runDaemon } from '../../daemon/main';
 import { ensembleHome } from '../../protocol/home';
+import { downloadBars } from '../downloadBars';
 
 export function registerDaemon(program: Command): void {
   program
@@ -11,7 +12,7 @@ export function registerDaemon(program: Command): void {
     .option('--no-warm-up', 'load models on first use instead of at start')
     .action(async (opts: { logLevel: string; warmUp: boolean }) => {
       const level = ['trace', 'debug', 'info', 'warn', 'error'].includes(opts.logLevel) ? (opts.logLevel as 'info') : 'info';
-      const daemon = await runDaemon({ home: ensembleHome(), logLevel: level, warmUp: opts.warmUp });
+      const daemon = await runDaemon({ home: ensembleHome(), logLevel: level, warmUp: opts.warmUp, onDownloadProgress: downloadBars() });
       // The daemon must outlive any one bad request: log what escaped, keep serving.
       process.on('uncaughtException', (e) => daemon.logger.error(`uncaught: ${e.stack ?? e.message}`));
       process.on('unhandledRejection', (e) => daemon.logger.error(`unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));

@@ -11,7 +11,7 @@ import type { ModelState, ModelStatus } from '../../protocol/methods';
 import type { Backend } from '../backends/backend';
 import type { BackendFactory } from '../backends/createBackend';
 import type { Logger } from '../log';
-import { fetchModel, formatBytes } from './modelFetch';
+import { fetchModel, formatBytes, type FetchProgress } from './modelFetch';
 import { Semaphore } from './semaphore';
 
 export interface PoolModel {
@@ -28,6 +28,8 @@ export interface PoolModel {
   preparing?: Promise<void>;
 }
 
+export type DownloadListener = (model: string, progress: FetchProgress & { done: boolean; error?: string }) => void;
+
 export class Pool {
   private readonly models = new Map<string, PoolModel>();
   private readonly global = new Semaphore(4);
@@ -37,6 +39,7 @@ export class Pool {
     private readonly factory: BackendFactory,
     private readonly logger: Logger,
     private readonly onChange: (reason: string) => void = () => {},
+    private readonly onDownload: DownloadListener = () => {},
   ) {}
 
   /** Adopts a new config: disposes models that went away or changed, creates new ones. */
@@ -125,13 +128,16 @@ export class Pool {
           sha256: entry.sha256,
           onProgress: (p) => {
             const pct = p.totalBytes ? ` ${((100 * p.receivedBytes) / p.totalBytes).toFixed(0)}%` : '';
+            this.onDownload(entry.id, { ...p, done: false });
             model.reason = `downloading${pct} (${formatBytes(p.receivedBytes)}${p.totalBytes ? ` of ${formatBytes(p.totalBytes)}` : ''}) from ${entry.url}`;
           },
         });
+        this.onDownload(entry.id, { receivedBytes: 0, totalBytes: null, done: true });
         this.logger.info(`${entry.id}: downloaded ${entry.url} to ${entry.path}`);
       } catch (e) {
+        this.onDownload(entry.id, { receivedBytes: 0, totalBytes: null, done: true, error: (e as Error).message });
         this.setState(model, 'unavailable', (e as Error).message,
-          `put the GGUF file at ${entry.path} (or set "path" of model "${entry.id}" in ${this.configPath}) and run "ensemble status" again`);
+          `put the GGUF file at ${entry.path}, or set "path" of model "${entry.id}" in ${this.configPath} to a local GGUF file`);
         return;
       }
     }
