@@ -11,6 +11,7 @@ import { registerStatus } from './commands/status';
 import { registerRefine } from './commands/refine';
 // TMP import { registerEval } from './commands/eval';
 import { registerRecord } from './commands/record';
+import { registerCalibrate } from './commands/calibrate';
 import { CliError } from './connect';
 
 const program = new Command('ensemble')
@@ -24,6 +25,7 @@ registerClassify(program);
 registerRefine(program);
 registerStatus(program);
 registerRecord(program);
+registerCalibrate(program);
 // TMP registerEval(program);
 
 try {

@@ -13,6 +13,7 @@ import type { BackendFactory } from './backends/createBackend';
 import { loadConfig, type LoadedConfig } from './config/loadConfig';
 import { applyCalibration } from './ensemble/applyCalibration';
 import { classify } from './ensemble/classify';
+import { fitCalibrations } from './ensemble/fitCalibration';
 import { resolveMembers, type ResolvedMember } from './ensemble/members';
 import { refine } from './ensemble/refine';
 import type { Logger } from './log';
@@ -249,9 +250,24 @@ export class DaemonService {
     return this.loaded?.config.daemon.allowedOrigins ?? [];
   }
 
-  setCalibration(c: Calibration): void {
-    this.opts.store.saveCalibration(c);
-    this.calibrationByModel.set(c.model, c);
+  fitCalibration(method: Calibration['method'], minSamples: number) {
+    const fits = fitCalibrations(this.opts.store.labelledVotes(50_000), this.calibrationByModel, method, minSamples);
+    for (const f of fits) {
+      if (!f.calibration) continue;
+      this.opts.store.saveCalibration(f.calibration);
+      this.calibrationByModel.set(f.model, f.calibration);
+      this.opts.logger.info(`calibration of ${f.model}: ${method} ${JSON.stringify(f.calibration.params)} on ${f.n} votes, ECE ${f.eceBefore.toFixed(3)} -> ${f.eceAfter.toFixed(3)}`);
+    }
+    return fits.map((f) => ({
+      model: f.model,
+      n: f.n,
+      applied: f.calibration !== null,
+      params: f.calibration ? (f.calibration.params as Record<string, number>) : null,
+      eceBefore: f.eceBefore,
+      eceAfter: f.eceAfter,
+      brierBefore: f.brierBefore,
+      brierAfter: f.brierAfter,
+    }));
   }
 
   async dispose(): Promise<void> {

@@ -50,6 +50,7 @@ export class Session {
     this.guard('decisions/recent', (params) => this.service.recent(params.limit));
     this.guard('feedback/submit', (params) => this.service.feedback(params));
     this.guard('recordings/items', (params) => this.service.recordedItems(params.dataset, params.ensemble));
+    this.guard('calibration/fit', (params) => this.service.fitCalibration(params.method, params.minSamples));
     this.guard('shutdown', () => {
       setImmediate(this.requestShutdown);
       return null;

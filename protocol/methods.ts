@@ -142,6 +142,22 @@ export const requests = {
     params: z.object({ dataset: z.string(), ensemble: z.string().optional() }),
     result: z.object({ ensemble: z.string(), itemIds: z.array(z.string()) }),
   },
+  /** Fits each model's calibration on the labelled votes recorded so far, and puts it in force. */
+  'calibration/fit': {
+    params: z.object({ method: z.enum(['temperature', 'platt']).default('temperature'), minSamples: z.number().int().min(1).default(20) }),
+    result: z.array(
+      z.object({
+        model: z.string(),
+        n: z.number().int(),
+        applied: z.boolean(),
+        params: z.record(z.string(), z.number()).nullable(),
+        eceBefore: z.number(),
+        eceAfter: z.number(),
+        brierBefore: z.number(),
+        brierAfter: z.number(),
+      }),
+    ),
+  },
   shutdown: { params: Empty, result: z.null() },
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;
 

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Decision } from '../../protocol/ensemble';
-import type { Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, Store } from './store';
+import type { Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, LabelledVote, Store } from './store';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS decisions (
@@ -147,6 +147,14 @@ export class SqliteStore implements Store {
   recordedItems(dataset: string, ensemble: string): Set<string> {
     const rows = this.db.prepare('SELECT item_id FROM decisions WHERE dataset = ? AND ensemble = ? AND item_id IS NOT NULL').all(dataset, ensemble) as Array<{ item_id: string }>;
     return new Set(rows.map((r) => r.item_id));
+  }
+
+  labelledVotes(limit: number): LabelledVote[] {
+    const rows = this.db
+      .prepare(`SELECT v.model, v.label, v.probabilities, v.raw_confidence, d.gold FROM votes v JOIN decisions d ON d.id = v.decision_id
+        WHERE v.status = 'ok' AND v.label IS NOT NULL AND d.gold IS NOT NULL ORDER BY d.created_at DESC LIMIT ?`)
+      .all(limit) as Array<{ model: string; label: string; probabilities: string; raw_confidence: number | null; gold: string }>;
+    return rows.map((r) => ({ model: r.model, label: r.label, probabilities: JSON.parse(r.probabilities) as Record<string, number>, rawConfidence: r.raw_confidence, gold: r.gold }));
   }
 
   saveCalibration(c: Calibration): void {

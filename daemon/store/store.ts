@@ -31,6 +31,16 @@ export interface DecisionWithGold {
   gold: string | null;
 }
 
+export interface LabelledVote {
+  model: string;
+  label: string;
+  /** The distribution as recorded (after the calibration in force then). */
+  probabilities: Record<string, number>;
+  /** The confidence the model itself gave, before any calibration. */
+  rawConfidence: number | null;
+  gold: string;
+}
+
 export interface Store {
   recordDecision(decision: Decision, meta: DecisionMeta): void;
   getDecision(id: string): DecisionWithGold | null;
@@ -43,6 +53,8 @@ export interface Store {
   decisionsWithGold(limit: number): DecisionWithGold[];
   /** Item ids already recorded for a dataset run (for resuming `ensemble record`). */
   recordedItems(dataset: string, ensemble: string): Set<string>;
+  /** Answered votes of decisions with a gold label: what calibration is fitted on. */
+  labelledVotes(limit: number): LabelledVote[];
   saveCalibration(c: Calibration): void;
   calibrations(): Calibration[];
   close(): void;

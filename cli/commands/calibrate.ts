@@ -1,0 +1,35 @@
+/** `ensemble calibrate`: fit each model's confidence calibration on the labelled votes recorded so far. */
+import type { Command } from 'commander';
+import { CliError, connectCli } from '../connect';
+
+export function registerCalibrate(program: Command): void {
+  program
+    .command('calibrate')
+    .description('fit per-model temperature (or Platt) scaling on recorded labelled votes and put it in force')
+    .option('--method <method>', 'temperature or platt', 'temperature')
+    .option('--min-samples <n>', 'fit only models with at least n labelled votes', '20')
+    .option('--json', 'print the fits as JSON')
+    .action(async (opts: { method: string; minSamples: string; json?: boolean }) => {
+      if (opts.method !== 'temperature' && opts.method !== 'platt') throw new CliError(`--method: expected temperature or platt, got "${opts.method}"`, 2);
+      const minSamples = Number(opts.minSamples);
+      if (!Number.isInteger(minSamples) || minSamples < 1) throw new CliError('--min-samples: expected a positive whole number', 2);
+      const conn = await connectCli();
+      try {
+        const fits = await conn.rpc.request('calibration/fit', { method: opts.method, minSamples });
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(fits, null, 2)}\n`);
+          return;
+        }
+        if (fits.length === 0) process.stdout.write('no labelled votes recorded yet: run "ensemble record" or give feedback first\n');
+        for (const f of fits) {
+          process.stdout.write(
+            f.applied
+              ? `${f.model}: ${opts.method} ${JSON.stringify(f.params)} on ${f.n} votes; ECE (15 equal-width bins) ${f.eceBefore.toFixed(3)} -> ${f.eceAfter.toFixed(3)}, Brier ${f.brierBefore.toFixed(3)} -> ${f.brierAfter.toFixed(3)}\n`
+              : `${f.model}: only ${f.n} labelled votes (need ${minSamples}); left as is\n`,
+          );
+        }
+      } finally {
+        conn.close();
+      }
+    });
+}

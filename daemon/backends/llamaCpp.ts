@@ -1,0 +1,349 @@
+/**
+ * In-process llama.cpp backend (node-llama-cpp 3.21.1, CPU prebuilt binary).
+ *
+ * Labels are scored, not parsed: for each label, log P(" label" tokens | prompt ending in
+ * "Answer:") from the model's own token probabilities, then a softmax across labels. Every file
+ * goes through ggufCheck first, because a GGUF with missing hyper-parameters makes llama.cpp
+ * GGML_ASSERT-abort the whole daemon. One context sequence per model, so evaluations are
+ * serialized by a promise queue; the pool runs llama.cpp models at concurrency 1 anyway.
+ */
+import { stat } from 'node:fs/promises';
+import type { Llama, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import type { LlamaCppModelEntry } from '../../protocol/config';
+import { EnsembleError } from '../../protocol/errors';
+import { argmaxLabel, softmaxLogprobs } from './answerParsing';
+import type { Backend, GenerateRequest, Health, LabelRequest, LabelScores } from './backend';
+import { checkGguf, estimateMemoryBytes, type GgufSummary } from './ggufCheck';
+import { answerLinePrompt, completionPrompt, reasoningPrompt } from './prompts';
+
+const REASONING_TOKENS = 48;
+const MAX_TEXT = 500;
+/** Floor for a token probability that underflowed to 0, so a label's log-probability stays finite. */
+const MIN_PROB = 1e-30;
+
+const llamas = new Map<string, Promise<Llama>>();
+/**
+ * Recent llama.cpp error lines. node-llama-cpp reports a failed load as just "Failed to load
+ * model"; the why ("missing tensor 'output_norm.weight'") only reaches the log, so keep the tail.
+ */
+const recentErrors: string[] = [];
+let errorsSeen = 0;
+
+/**
+ * The process-wide Llama (loading the native binding takes ~0.5 s, and one is enough). CPU unless
+ * a config asks for GPU offload; never builds from source or downloads (no network here).
+ */
+export function sharedLlama(opts: { gpu?: 'auto' | false } = {}): Promise<Llama> {
+  const gpu = opts.gpu ?? false;
+  const key = String(gpu);
+  let llama = llamas.get(key);
+  if (!llama) {
+    llama = import('node-llama-cpp').then(({ getLlama, LlamaLogLevel, Llama }) =>
+      getLlama({
+        gpu,
+        build: 'never',
+        logLevel: LlamaLogLevel.warn,
+        progressLogs: false,
+        logger(level, message) {
+          if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) {
+            recentErrors.push(message.trim());
+            errorsSeen++;
+            if (recentErrors.length > 20) recentErrors.shift();
+          }
+          Llama.defaultConsoleLogger(level, message);
+        },
+      }),
+    );
+    llama.catch(() => llamas.delete(key)); // a failed binding load may be retried
+    llamas.set(key, llama);
+  }
+  return llama;
+}
+
+interface Loaded {
+  summary: GgufSummary;
+  model: LlamaModel;
+  context: LlamaContext;
+  sequence: LlamaContextSequence;
+  completion: LlamaCompletion;
+  contextSize: number;
+  memoryBytes: number;
+}
+
+export class LlamaCppBackend implements Backend {
+  readonly id: string;
+  readonly kind = 'llama.cpp' as const;
+  readonly location: string;
+  private loading: Promise<Loaded> | undefined;
+  /** Tail of the evaluation queue: each evaluation waits for the previous one. */
+  private tail: Promise<void> = Promise.resolve();
+  /** Fired by dispose() so in-flight evaluations stop before the context is freed. */
+  private readonly lifetime = new AbortController();
+
+  constructor(
+    private readonly entry: LlamaCppModelEntry,
+    private readonly getLlama: () => Promise<Llama> = () => sharedLlama({ gpu: entry.gpuLayers === 0 ? false : 'auto' }),
+  ) {
+    this.id = entry.id;
+    this.location = entry.path ?? entry.url ?? '';
+  }
+
+  async health(signal: AbortSignal): Promise<Health> {
+    try {
+      const loaded = await raceSignal(this.load(), signal);
+      return { ok: true, memoryBytes: loaded.memoryBytes };
+    } catch (e) {
+      const err = toEnsembleError(e, signal);
+      const hint = (err.data as { hint?: string } | undefined)?.hint;
+      return { ok: false, reason: err.message, ...(hint ? { hint } : {}) };
+    }
+  }
+
+  async classify(req: LabelRequest, signal: AbortSignal): Promise<LabelScores> {
+    return this.exclusive(signal, async (l, sig) => {
+      const base = fitPrompt(l, req, (r) => completionPrompt(r));
+      let reasoning: string | undefined;
+      if (req.promptStyle === 'stepByStep') {
+        const raw = await l.completion.generateCompletion(reasoningPrompt(base), {
+          maxTokens: REASONING_TOKENS,
+          temperature: 0,
+          repeatPenalty: false,
+          customStopTriggers: ['\n\n', 'Answer:'],
+          signal: sig,
+        });
+        reasoning = raw.replace(/Answer:\s*$/, '').trim() || undefined;
+      }
+      const prompt = answerLinePrompt(base, reasoning);
+      const logprobs = await scoreLabels(l, prompt, req.labels, sig);
+      const probabilities = softmaxLogprobs(logprobs);
+      const label = argmaxLabel(probabilities, req.labels);
+      return {
+        label,
+        probabilities,
+        confidence: label === null ? null : (probabilities[label] ?? null),
+        confidenceSource: 'logprobs',
+        ...(reasoning ? { text: reasoning.slice(0, MAX_TEXT) } : {}),
+      };
+    });
+  }
+
+  async generate(req: GenerateRequest, signal: AbortSignal): Promise<{ text: string }> {
+    return this.exclusive(signal, async (l, sig) => {
+      const temperature = req.temperature ?? 0;
+      const options = { maxTokens: req.maxTokens, temperature, repeatPenalty: false as const, signal: sig };
+      if (l.summary.metadata.has('tokenizer.chat_template')) {
+        // Instruction-tuned models answer far better in their own chat format.
+        const { LlamaChatSession } = await import('node-llama-cpp');
+        const session = new LlamaChatSession({ contextSequence: l.sequence, systemPrompt: req.system, autoDisposeSequence: false });
+        try {
+          return { text: (await session.prompt(req.prompt, options)).trim() };
+        } finally {
+          session.dispose({ disposeSequence: false });
+        }
+      }
+      const text = req.system ? `${req.system}\n\n${req.prompt}` : req.prompt;
+      return { text: (await l.completion.generateCompletion(text, options)).trim() };
+    });
+  }
+
+  /** Log-probability of `continuation` right after `prompt` (full sequence, as classify scores labels). */
+  async logprob(prompt: string, continuation: string, signal: AbortSignal): Promise<number> {
+    return this.exclusive(signal, async (l, sig) => {
+      const promptTokens = promptToTokens(l.model, prompt);
+      return (await scoreContinuations(l, promptTokens, [continuationTokens(l.model, prompt, continuation, promptTokens)], false, sig))[0]!;
+    });
+  }
+
+  async dispose(): Promise<void> {
+    this.lifetime.abort(new EnsembleError('ModelUnavailable', `model "${this.id}" was unloaded`));
+    const loading = this.loading;
+    if (!loading) return;
+    await this.tail.catch(() => undefined);
+    const l = await loading.catch(() => undefined);
+    if (!l) return;
+    await l.context.dispose().catch(() => undefined);
+    await l.model.dispose().catch(() => undefined);
+  }
+
+  private load(): Promise<Loaded> {
+    if (this.lifetime.signal.aborted) return Promise.reject(this.lifetime.signal.reason);
+    this.loading ??= this.doLoad().catch((e: unknown) => {
+      this.loading = undefined; // the file may be fixed or downloaded later: retry on the next call
+      throw e;
+    });
+    return this.loading;
+  }
+
+  private async doLoad(): Promise<Loaded> {
+    const { entry } = this;
+    const fix = `set "path" (or "url") of model "${entry.id}" in config.json`;
+    if (!entry.path) throw unavailable(`model "${entry.id}" has no local file yet`, fix);
+    try {
+      await stat(entry.path);
+    } catch {
+      throw unavailable(`model file not found: ${entry.path}`, `${fix}, or put the GGUF file there`);
+    }
+    const check = await checkGguf(entry.path);
+    if (!check.ok) throw unavailable(`invalid GGUF: ${check.reason}`, `replace the file (a partial download or not a llama.cpp model?), or ${fix}`);
+    const { summary } = check;
+    // Past the trained context a model degrades, and the tiny fixture models train on 512.
+    const contextSize = Math.min(entry.contextSize, summary.contextLength);
+    let errorsBefore = errorsSeen;
+    try {
+      const llama = await this.getLlama();
+      errorsBefore = errorsSeen;
+      const model = await llama.loadModel({ modelPath: entry.path, gpuLayers: entry.gpuLayers });
+      try {
+        // threads is explicit: ggml's default thread count spins badly on small VMs (toolchain.md: 1000x slower).
+        const context = await model.createContext({ contextSize, sequences: 1, threads: entry.threads });
+        const sequence = context.getSequence();
+        const { LlamaCompletion } = await import('node-llama-cpp');
+        const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+        return { summary, model, context, sequence, completion, contextSize, memoryBytes: estimateMemoryBytes(summary, contextSize) };
+      } catch (e) {
+        await model.dispose().catch(() => undefined);
+        throw e;
+      }
+    } catch (e) {
+      const fresh = Math.min(errorsSeen - errorsBefore, recentErrors.length);
+      const logged = (fresh > 0 ? recentErrors.slice(-fresh) : []).find((m) => /error loading model/.test(m));
+      const why = `${e instanceof Error ? e.message : String(e)}${logged ? ` (${logged.replace(/^.*error loading model:\s*/, '')})` : ''}`;
+      throw unavailable(`llama.cpp could not load ${entry.path}: ${why}`, 'check that the file is a model this llama.cpp supports and that there is enough memory', e);
+    }
+  }
+
+  /** Runs `fn` alone on the model's sequence, once earlier evaluations finish; settles on abort. */
+  private async exclusive<T>(signal: AbortSignal, fn: (l: Loaded, signal: AbortSignal) => Promise<T>): Promise<T> {
+    const sig = AbortSignal.any([signal, this.lifetime.signal]);
+    const prev = this.tail;
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    this.tail = prev.then(() => mine); // the next caller waits for the previous holder too, even if we bail out
+    try {
+      const loaded = await raceSignal(this.load(), sig);
+      await raceSignal(prev, sig);
+      if (sig.aborted) throw sig.reason;
+      return await fn(loaded, sig);
+    } catch (e) {
+      throw toEnsembleError(e, sig);
+    } finally {
+      release();
+    }
+  }
+}
+
+function unavailable(message: string, hint: string, cause?: unknown): EnsembleError {
+  return new EnsembleError('ModelUnavailable', message, { hint }, { cause });
+}
+
+function toEnsembleError(e: unknown, signal: AbortSignal): EnsembleError {
+  if (e instanceof EnsembleError) return e;
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    return reason instanceof EnsembleError ? reason : new EnsembleError('RequestCancelled', 'cancelled', undefined, { cause: e });
+  }
+  return new EnsembleError('BackendError', `llama.cpp: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
+}
+
+function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => undefined); // settled or not, nobody waits for it any more
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Tokens of a prompt as LlamaCompletion feeds them: BOS, then the text without SentencePiece's extra leading space. */
+function promptToTokens(model: LlamaModel, text: string): Token[] {
+  const bos = model.tokens.bos;
+  if (bos !== null && model.tokens.shouldPrependBosToken) return [bos, ...model.tokenize(text, false, 'trimLeadingSpace')];
+  return model.tokenize(text, false);
+}
+
+/**
+ * The tokens `continuation` takes after `prompt`: the tail of tokenizing both together when that
+ * keeps the prompt's tokens intact (the usual case), else the continuation on its own.
+ */
+function continuationTokens(model: LlamaModel, prompt: string, continuation: string, promptTokens: Token[]): Token[] {
+  const full = promptToTokens(model, prompt + continuation);
+  if (full.length > promptTokens.length && promptTokens.every((t, i) => full[i] === t)) return full.slice(promptTokens.length);
+  return model.tokenize(continuation, false, 'trimLeadingSpace');
+}
+
+/** The completion prompt, with the text shortened (keeping its start and end) until prompt and labels fit the context. */
+function fitPrompt(l: Loaded, req: LabelRequest, build: (r: LabelRequest) => string): string {
+  const room = l.contextSize - (req.promptStyle === 'stepByStep' ? REASONING_TOKENS + 16 : 0) - 8;
+  let text = req.text;
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const prompt = build({ ...req, text });
+    const labelTokens = Math.max(...req.labels.map((lab) => l.model.tokenize(` ${lab}`, false, 'trimLeadingSpace').length));
+    const need = promptToTokens(l.model, answerLinePrompt(prompt)).length + labelTokens + 1;
+    if (need <= room) return prompt;
+    const keep = Math.floor(text.length * (room / need) * 0.9) - 5;
+    if (keep < 16) break;
+    text = `${text.slice(0, Math.ceil(keep / 2))} … ${text.slice(text.length - Math.floor(keep / 2))}`;
+  }
+  throw new EnsembleError('BadInput', `the instruction and labels do not fit the context of model "${l.summary.path}" (${l.contextSize} tokens)`);
+}
+
+async function scoreLabels(l: Loaded, prompt: string, labels: readonly string[], signal: AbortSignal): Promise<Record<string, number>> {
+  const promptTokens = promptToTokens(l.model, prompt);
+  const conts = labels.map((label) => continuationTokens(l.model, prompt, ` ${label}`, promptTokens));
+  // "card" always outscores "card arrival" on tokens alone; when one label's tokens start another's,
+  // also score that the answer ends there (end of text or a newline).
+  const prefixClash = conts.some((a, i) => conts.some((b, j) => i !== j && a.length < b.length && a.every((t, k) => b[k] === t)));
+  const scores = await scoreContinuations(l, promptTokens, conts, prefixClash, signal);
+  return Object.fromEntries(labels.map((label, i) => [label, scores[i]!]));
+}
+
+type Probabilities = Map<Token, number>;
+const withProbabilities = { generateNext: { probabilities: true } } as const;
+
+/**
+ * Sum of log P(token) over each continuation, with the prompt evaluated once: the KV cache keeps
+ * the prompt (and any prefix shared with what the sequence already holds), and each continuation
+ * is evaluated after it, then erased.
+ */
+async function scoreContinuations(
+  l: Loaded,
+  promptTokens: Token[],
+  conts: readonly Token[][],
+  scoreEnd: boolean,
+  signal: AbortSignal,
+): Promise<number[]> {
+  const seq = l.sequence;
+  // Re-evaluate at least the prompt's last token: its output is the distribution of the first continuation token.
+  const keep = Math.min(seq.compareContextTokens(promptTokens).firstDifferentIndex, promptTokens.length - 1);
+  if (seq.nextTokenIndex > keep) await seq.eraseContextTokenRanges([{ start: keep, end: seq.nextTokenIndex }]);
+  const head = await seq.controlledEvaluate(promptTokens.slice(keep).map((t, i, a) => (i === a.length - 1 ? [t, withProbabilities] : t)));
+  const afterPrompt = head.at(-1)?.next.probabilities;
+  if (!afterPrompt) throw new Error('no token probabilities after the prompt');
+  const ends = endTokens(l.model);
+  const out: number[] = [];
+  for (const cont of conts) {
+    if (signal.aborted) throw signal.reason;
+    if (seq.nextTokenIndex > promptTokens.length) await seq.eraseContextTokenRanges([{ start: promptTokens.length, end: seq.nextTokenIndex }]);
+    const toEvaluate = scoreEnd ? cont : cont.slice(0, -1);
+    const res = toEvaluate.length > 0 ? await seq.controlledEvaluate(toEvaluate.map((t) => [t, withProbabilities])) : [];
+    const dists: (Probabilities | undefined)[] = [afterPrompt, ...res.map((r) => r?.next.probabilities)];
+    let lp = 0;
+    cont.forEach((t, k) => (lp += Math.log(Math.max(dists[k]?.get(t) ?? 0, MIN_PROB))));
+    if (scoreEnd) {
+      const d = dists[cont.length];
+      lp += Math.log(Math.max(ends.reduce((s, t) => s + (d?.get(t) ?? 0), 0), MIN_PROB));
+    }
+    out.push(lp);
+  }
+  return out;
+}
+
+function endTokens(model: LlamaModel): Token[] {
+  // SentencePiece gives [▁, <0x0A>] for "\n" even with trimLeadingSpace: the newline is the last token.
+  const ends = new Set<Token>(model.tokenize('\n', false, 'trimLeadingSpace').slice(-1));
+  if (model.tokens.eos !== null) ends.add(model.tokens.eos);
+  return [...ends];
+}

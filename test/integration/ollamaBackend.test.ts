@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { OllamaBackend } from '../../daemon/backends/ollama';
+import type { LabelRequest } from '../../daemon/backends/backend';
+import { OllamaModel } from '../../protocol/config';
+import { EnsembleError } from '../../protocol/errors';
+import { alts, startOllamaServer, type FakeOllamaServer } from '../fakes/ollamaServer';
+
+const LABELS = ['bug', 'feature', 'question'];
+const req = (promptStyle: LabelRequest['promptStyle'] = 'direct'): LabelRequest => ({ text: 'It crashes on save', labels: LABELS, promptStyle });
+const signal = () => new AbortController().signal;
+
+function backend(baseUrl: string, extra: Record<string, unknown> = {}) {
+  return new OllamaBackend(OllamaModel.parse({ id: 'o1', backend: 'ollama', baseUrl, model: 'llama3.2', ...extra }));
+}
+
+async function rejectsWith(p: Promise<unknown>, kind: string, message?: RegExp): Promise<EnsembleError> {
+  const err = await p.then(
+    () => assert.fail('expected a rejection'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof EnsembleError, `not an EnsembleError: ${String(err)}`);
+  assert.equal(err.kind, kind, err.message);
+  if (message) assert.match(err.message, message);
+  return err;
+}
+
+describe('OllamaBackend', { timeout: 10_000 }, () => {
+  let server: FakeOllamaServer;
+  let b: OllamaBackend;
+  before(async () => {
+    server = await startOllamaServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+  beforeEach(() => {
+    server.requests.length = 0;
+    server.version = '0.12.11';
+    b = backend(server.baseUrl);
+  });
+
+  it('classifies with probabilities from native logprobs and sends the documented body', async () => {
+    server.script({ tokens: [{ token: 'question', top: alts({ question: 0.5, bug: 0.25, feature: 0.125, I: 0.125 }) }] });
+    const s = await b.classify(req(), signal());
+    assert.equal(s.label, 'question');
+    assert.equal(s.confidenceSource, 'logprobs');
+    assert.ok(Math.abs(s.probabilities.question! - 0.5 / 0.875) < 1e-9);
+    assert.ok(Math.abs(s.probabilities.bug! - 0.25 / 0.875) < 1e-9);
+
+    const sent = server.last('/api/chat')!.body;
+    assert.equal(sent.model, 'llama3.2');
+    assert.equal(sent.stream, false);
+    assert.deepEqual(sent.options, { temperature: 0, num_predict: 16 });
+    assert.equal(sent.logprobs, true);
+    assert.equal(sent.top_logprobs, 20);
+    assert.deepEqual(
+      sent.messages.map((m: { role: string }) => m.role),
+      ['system', 'user'],
+    );
+  });
+
+  it('does not ask for logprobs when the entry turns them off', async () => {
+    b = backend(server.baseUrl, { logprobs: false });
+    server.script({ content: 'bug' });
+    const s = await b.classify(req(), signal());
+    assert.deepEqual([s.label, s.confidenceSource], ['bug', 'none']);
+    const sent = server.last('/api/chat')!.body;
+    assert.equal(sent.logprobs, undefined);
+    assert.equal(sent.top_logprobs, undefined);
+  });
+
+  it('a server too old for logprobs degrades to the verbalized confidence', async () => {
+    server.version = '0.12.10';
+    server.script({ tokens: [{ token: 'Answer: feature\nConfidence: 90%', top: alts({ x: 1 }) }] });
+    const s = await b.classify(req('withConfidence'), signal());
+    assert.deepEqual([s.label, s.confidence, s.confidenceSource], ['feature', 0.9, 'verbalized']);
+    assert.equal(server.last('/api/chat')!.body.options.num_predict, 32);
+  });
+
+  it('a server too old for logprobs degrades to no confidence', async () => {
+    server.version = '0.11.0';
+    server.script({ content: 'bug' });
+    const s = await b.classify(req(), signal());
+    assert.deepEqual([s.label, s.confidence, s.confidenceSource], ['bug', null, 'none']);
+  });
+
+  it('generate streams NDJSON and concatenates message contents', async () => {
+    server.script({ tokens: [{ token: 'Fixed' }, { token: ' it' }, { token: '.' }] });
+    const out = await b.generate({ system: 'Edit.', prompt: 'fix', maxTokens: 50 }, signal());
+    assert.equal(out.text, 'Fixed it.');
+    const sent = server.last('/api/chat')!.body;
+    assert.equal(sent.stream, true);
+    assert.deepEqual(sent.options, { temperature: 0, num_predict: 50 });
+    assert.deepEqual(sent.messages, [
+      { role: 'system', content: 'Edit.' },
+      { role: 'user', content: 'fix' },
+    ]);
+  });
+
+  it('an error line mid-stream is BackendError with its message', async () => {
+    server.script({ tokens: [{ token: 'a' }, { token: 'b' }], failAfterTokens: 1 });
+    await rejectsWith(b.generate({ prompt: 'x', maxTokens: 8 }, signal()), 'BackendError', /an error was encountered while running the model/);
+  });
+
+  it('a model that is not pulled is ModelUnavailable with the pull command', async () => {
+    b = backend(server.baseUrl, { model: 'qwen3:0.6b' });
+    await rejectsWith(b.classify(req(), signal()), 'ModelUnavailable', /ollama pull qwen3:0\.6b/);
+    await rejectsWith(b.generate({ prompt: 'x', maxTokens: 4 }, signal()), 'ModelUnavailable', /not pulled/);
+    assert.deepEqual(await b.health(signal()), { ok: false, reason: 'model qwen3:0.6b is not pulled', hint: 'run `ollama pull qwen3:0.6b`' });
+  });
+
+  it('health: ok with the model size when it is pulled ("llama3.2" is "llama3.2:latest")', async () => {
+    assert.deepEqual(await b.health(signal()), { ok: true, memoryBytes: 2019393189 });
+    assert.ok(server.requests.some((r) => r.path === '/api/version'));
+  });
+
+  it('500 is BackendError with the server message; 503 and 429 are BackendBusy', async () => {
+    server.script({ error: 500, message: 'llama runner process has terminated: signal: killed' });
+    await rejectsWith(b.classify(req(), signal()), 'BackendError', /llama runner process has terminated/);
+    server.script({ error: 503, message: 'server busy, please try again.  maximum pending requests exceeded' });
+    await rejectsWith(b.classify(req(), signal()), 'BackendBusy', /maximum pending requests exceeded/);
+    server.script({ error: 429, message: 'too many requests' });
+    await rejectsWith(b.classify(req(), signal()), 'BackendBusy', /too many requests/);
+  });
+
+  it('400 is BackendError with the server message', async () => {
+    server.script({ error: 400, message: 'top_logprobs must be between 0 and 20' });
+    await rejectsWith(b.classify(req(), signal()), 'BackendError', /top_logprobs must be between 0 and 20/);
+  });
+
+  it('malformed JSON is BackendError', async () => {
+    server.script({ raw: '{"message": {"content": "bug"', contentType: 'application/json' });
+    await rejectsWith(b.classify(req(), signal()), 'BackendError', /invalid JSON/);
+    server.script({ raw: '{"model":"llama3.2","message":{"content":"a"},"done":false}\nnot json\n', contentType: 'application/x-ndjson' });
+    await rejectsWith(b.generate({ prompt: 'x', maxTokens: 4 }, signal()), 'BackendError', /invalid JSON in stream/);
+  });
+
+  it('a stream that ends without done is BackendError', async () => {
+    server.script({ raw: '{"model":"llama3.2","message":{"content":"a"},"done":false}\n', contentType: 'application/x-ndjson' });
+    await rejectsWith(b.generate({ prompt: 'x', maxTokens: 4 }, signal()), 'BackendError', /before the answer was complete/);
+  });
+
+  it('hang + abort settles promptly with RequestCancelled (before headers and mid-stream)', async () => {
+    const cases: [string, () => void, (s: AbortSignal) => Promise<unknown>][] = [
+      ['classify, no answer', () => server.script({ hang: true }), (s) => b.classify(req(), s)],
+      ['generate, no answer', () => server.script({ hang: true }), (s) => b.generate({ prompt: 'x', maxTokens: 8 }, s)],
+      [
+        'generate, stalled stream',
+        () => server.script({ tokens: [{ token: 'a' }, { token: 'b' }], stallAfterTokens: 1 }),
+        (s) => b.generate({ prompt: 'x', maxTokens: 8 }, s),
+      ],
+    ];
+    for (const [name, arrange, run] of cases) {
+      arrange();
+      const ac = new AbortController();
+      const started = Date.now();
+      setTimeout(() => ac.abort(), 50);
+      await rejectsWith(run(ac.signal), 'RequestCancelled');
+      assert.ok(Date.now() - started < 1000, `${name}: settled promptly`);
+    }
+  });
+});
+
+describe('OllamaBackend without a server', { timeout: 10_000 }, () => {
+  it('connection refused is ModelUnavailable naming the URL; health says to start Ollama', async () => {
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const b = backend(`http://127.0.0.1:${port}`);
+    const err = await rejectsWith(b.classify(req(), signal()), 'ModelUnavailable', /connection refused/);
+    assert.ok(err.message.includes(`127.0.0.1:${port}`));
+    const h = await b.health(signal());
+    assert.equal(h.ok, false);
+    assert.match(h.reason!, /cannot reach/);
+    assert.match(h.hint!, /ollama serve/);
+    await b.dispose();
+  });
+});
