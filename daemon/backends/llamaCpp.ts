@@ -8,6 +8,7 @@
  * serialized by a promise queue; the pool runs llama.cpp models at concurrency 1 anyway.
  */
 import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { Llama, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import type { LlamaCppModelEntry } from '../../protocol/config';
 import { EnsembleError } from '../../protocol/errors';
@@ -18,6 +19,8 @@ import { answerLinePrompt, completionPrompt, reasoningPrompt } from './prompts';
 
 const REASONING_TOKENS = 48;
 const MAX_TEXT = 500;
+/** Prompt tokens evaluated between two looks at the abort signal. */
+const PROMPT_CHUNK = 128;
 /** Floor for a token probability that underflowed to 0, so a label's log-probability stays finite. */
 const MIN_PROB = 1e-30;
 
@@ -101,7 +104,7 @@ export class LlamaCppBackend implements Backend {
 
   async classify(req: LabelRequest, signal: AbortSignal): Promise<LabelScores> {
     return this.exclusive(signal, async (l, sig) => {
-      const base = fitPrompt(l, req, (r) => completionPrompt(r));
+      const base = fitPrompt(l, req);
       let reasoning: string | undefined;
       if (req.promptStyle === 'stepByStep') {
         const raw = await l.completion.generateCompletion(reasoningPrompt(base), {
@@ -275,11 +278,11 @@ function continuationTokens(model: LlamaModel, prompt: string, continuation: str
 }
 
 /** The completion prompt, with the text shortened (keeping its start and end) until prompt and labels fit the context. */
-function fitPrompt(l: Loaded, req: LabelRequest, build: (r: LabelRequest) => string): string {
+function fitPrompt(l: Loaded, req: LabelRequest): string {
   const room = l.contextSize - (req.promptStyle === 'stepByStep' ? REASONING_TOKENS + 16 : 0) - 8;
   let text = req.text;
   for (let attempt = 0; attempt < 6; attempt++) {
-    const prompt = build({ ...req, text });
+    const prompt = completionPrompt({ ...req, text });
     const labelTokens = Math.max(...req.labels.map((lab) => l.model.tokenize(` ${lab}`, false, 'trimLeadingSpace').length));
     const need = promptToTokens(l.model, answerLinePrompt(prompt)).length + labelTokens + 1;
     if (need <= room) return prompt;
@@ -287,7 +290,7 @@ function fitPrompt(l: Loaded, req: LabelRequest, build: (r: LabelRequest) => str
     if (keep < 16) break;
     text = `${text.slice(0, Math.ceil(keep / 2))} … ${text.slice(text.length - Math.floor(keep / 2))}`;
   }
-  throw new EnsembleError('BadInput', `the instruction and labels do not fit the context of model "${l.summary.path}" (${l.contextSize} tokens)`);
+  throw new EnsembleError('BadInput', `the instruction and labels do not fit the ${l.contextSize}-token context of ${basename(l.summary.path)}`);
 }
 
 async function scoreLabels(l: Loaded, prompt: string, labels: readonly string[], signal: AbortSignal): Promise<Record<string, number>> {
@@ -319,8 +322,15 @@ async function scoreContinuations(
   // Re-evaluate at least the prompt's last token: its output is the distribution of the first continuation token.
   const keep = Math.min(seq.compareContextTokens(promptTokens).firstDifferentIndex, promptTokens.length - 1);
   if (seq.nextTokenIndex > keep) await seq.eraseContextTokenRanges([{ start: keep, end: seq.nextTokenIndex }]);
-  const head = await seq.controlledEvaluate(promptTokens.slice(keep).map((t, i, a) => (i === a.length - 1 ? [t, withProbabilities] : t)));
-  const afterPrompt = head.at(-1)?.next.probabilities;
+  // In chunks, so a long prompt on a big model can still be abandoned promptly when the signal fires.
+  let afterPrompt: Probabilities | undefined;
+  for (let at = keep; at < promptTokens.length; at += PROMPT_CHUNK) {
+    if (signal.aborted) throw signal.reason;
+    const chunk = promptTokens.slice(at, at + PROMPT_CHUNK);
+    const last = at + chunk.length === promptTokens.length;
+    const res = await seq.controlledEvaluate(chunk.map((t, i) => (last && i === chunk.length - 1 ? [t, withProbabilities] : t)));
+    if (last) afterPrompt = res.at(-1)?.next.probabilities;
+  }
   if (!afterPrompt) throw new Error('no token probabilities after the prompt');
   const ends = endTokens(l.model);
   const out: number[] = [];

@@ -167,10 +167,12 @@ describe('label model: votes for its favourite with logprob confidence', () => {
     for (const r of results) assert.deepEqual(r, results[0]);
   });
 
-  it('truncates a text too long for the context instead of failing', async () => {
+  it('shortens a text too long for the context; refuses labels that cannot fit', async () => {
     const long = { ...request('direct'), text: 'hello world '.repeat(400) };
     const r = await b.classify(long, never);
     assert.equal(r.label, 'bug');
+    const tooManyLabels = Array.from({ length: 300 }, (_, i) => `bug${i}`);
+    await rejectsWith(b.classify(request('direct', tooManyLabels), never), 'BadInput');
   });
 });
 
