@@ -40,13 +40,16 @@ export function formatStatus(s: PoolStatus): string {
   ];
   if (s.configError) lines.push(`config error (running on the last good config):\n${s.configError}`);
   const mb = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
-  lines.push(`memory: models ${mb(s.memory.plannedBytes)}, machine ${mb(s.memory.freeBytes)} free of ${mb(s.memory.totalBytes)}`, '');
-  const rows = [['model', 'backend', 'state', 'weight', 'accuracy', 'decisive', 'overruled', 'requests', 'where']];
+  const budget = s.memory.budgetBytes === undefined ? '' : ` of a ${mb(s.memory.budgetBytes)} budget`;
+  const gpu = s.memory.gpuFreeBytes ? `, GPU ${mb(s.memory.gpuFreeBytes)} free` : '';
+  lines.push(`memory: models ${mb(s.memory.plannedBytes)}${budget}, machine ${mb(s.memory.freeBytes)} free of ${mb(s.memory.totalBytes)}${gpu}`, '');
+  const rows = [['model', 'backend', 'state', 'placement', 'weight', 'accuracy', 'decisive', 'overruled', 'requests', 'where']];
   for (const m of s.models) {
     rows.push([
       m.id,
       m.backend,
       m.state,
+      m.placement ?? '-',
       m.weight.toFixed(2),
       m.recentAccuracy === null || m.recentAccuracy === undefined ? '-' : `${(100 * m.recentAccuracy).toFixed(0)}% of ${m.feedbackCount}`,
       String(m.decisive ?? 0),

@@ -9,7 +9,8 @@ import { registerClassify } from './commands/classify';
 import { registerDaemon } from './commands/daemon';
 import { registerStatus } from './commands/status';
 import { registerRefine } from './commands/refine';
-// TMP import { registerEval } from './commands/eval';
+import { registerEval } from './commands/eval';
+import { loadFromDatabase } from '../daemon/store/recordingsDb';
 import { registerRecord } from './commands/record';
 import { registerCalibrate } from './commands/calibrate';
 import { CliError } from './connect';
@@ -26,7 +27,7 @@ registerRefine(program);
 registerStatus(program);
 registerRecord(program);
 registerCalibrate(program);
-// TMP registerEval(program);
+registerEval(program, { loadDatabase: loadFromDatabase });
 
 try {
   await program.parseAsync(process.argv);

@@ -71,6 +71,8 @@ export function alignedTable(rows: string[][], rightAlign: number[] = []): strin
 const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(1)}%`);
 const fx = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 
+const MATRIX_UP_TO = 10;
+
 export function formatReport(r: EvalReport): string {
   const out: string[] = [];
   const where =
@@ -82,8 +84,9 @@ export function formatReport(r: EvalReport): string {
   const sgn = (x: number | null) => (x === null ? '' : `${x >= 0 ? '+' : '-'}${(100 * Math.abs(x)).toFixed(1)} pt`);
   out.push(alignedTable([['strategy', 'accuracy', 'calls/item', 'vs majority', 'how'], ...r.strategies.map((s) => [s.name, pct(s.accuracy), fx(s.callsPerItem, 2), sgn(s.vsMajority), s.description])], [1, 2, 3]), '');
   const short = r.models.map((_, i) => `#${i + 1}`);
-  out.push('error correlation (phi of per-item errors) | disagreement rate');
-  out.push(
+  if (r.models.length > MATRIX_UP_TO) out.push(`error correlation and disagreement: ${r.models.length} members, see --json or --html`, '');
+  else out.push('error correlation (phi of per-item errors) | disagreement rate');
+  if (r.models.length <= MATRIX_UP_TO) out.push(
     alignedTable(
       [['', ...short, '|', ...short], ...r.models.map((m, i) => [`#${i + 1} ${m}`, ...r.diversity.errorCorrelation[i]!.map((v) => fx(v, 2)), '|', ...r.diversity.disagreement[i]!.map((v, j) => (i === j ? '-' : pct(v)))])],
       r.models.flatMap((_, i) => [i + 1, r.models.length + 2 + i]),

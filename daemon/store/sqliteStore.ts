@@ -173,24 +173,6 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ model: r.model, method: r.method, params: JSON.parse(r.params) as Calibration['params'], n: r.n, fittedAt: r.fitted_at }));
   }
 
-  /** Every vote with its decision's gold label, for `ensemble eval` on the database. */
-  votesForEval(): Array<{ item: string; model: string; prediction: string | null; confidence: number | null; probabilities: Record<string, number>; gold: string | null; category: string | null }> {
-    const rows = this.db
-      .prepare(`SELECT COALESCE(d.item_id, d.input_hash) AS item, v.model, v.member, v.label, v.confidence, v.probabilities, d.gold, d.category
-        FROM votes v JOIN decisions d ON d.id = v.decision_id WHERE v.status = 'ok' OR v.status = 'timeout' OR v.status = 'error'
-        ORDER BY d.created_at`)
-      .all() as Array<{ item: string; model: string; member: string; label: string | null; confidence: number | null; probabilities: string; gold: string | null; category: string | null }>;
-    return rows.map((r) => ({
-      item: r.item,
-      model: r.member,
-      prediction: r.label,
-      confidence: r.confidence,
-      probabilities: JSON.parse(r.probabilities) as Record<string, number>,
-      gold: r.gold,
-      category: r.category,
-    }));
-  }
-
   close(): void {
     this.db.close();
   }

@@ -71,4 +71,21 @@ describe('record, calibrate, recalibrated decisions', () => {
     const d = JSON.parse((await daemon.cli(['classify', 'another ticket', '--json'])).stdout) as { votes: Array<{ confidence: number; rawConfidence: number; label: string }> };
     for (const v of d.votes) assert.ok(v.confidence < v.rawConfidence, `calibrated ${v.confidence} < raw ${v.rawConfidence}`);
   });
+
+  it('ensemble eval reads the database: per-model accuracy recounted from the recordings, plus a report page', async () => {
+    const db = path.join(home, 'ensemble.db');
+    const html = path.join(home, 'report.html');
+    const r = await daemon.cli(['eval', db, '--train-fraction', '0', '--json', '--html', html]);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { items: number; withGold: number; perModel: Array<{ model: string; accuracy: number; n: number }>; strategies: Array<{ name: string; accuracy: number }> };
+    // The models answer bug, bug, feature whatever the text; gold cycles bug, feature, question.
+    // 30 recorded items with gold, and the one live decision above without.
+    assert.equal(report.items, 31);
+    assert.equal(report.withGold, 30);
+    assert.deepEqual(report.perModel.map((m) => [m.accuracy, m.n]), [[1 / 3, 30], [1 / 3, 30], [1 / 3, 30]]);
+    assert.equal(report.strategies.find((s) => s.name === 'majority')?.accuracy, 1 / 3);
+    const page = fs.readFileSync(html, 'utf8');
+    assert.match(page, /<svg/);
+    assert.doesNotMatch(page, /<script src=|<link rel="stylesheet" href="http/);
+  });
 });

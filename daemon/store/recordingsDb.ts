@@ -1,0 +1,40 @@
+/**
+ * The daemon's database as `ensemble eval` input: one recording per (item, member), items keyed by
+ * their dataset id (or the input hash for live requests), gold from datasets and feedback.
+ * Opened read-only, so it can be read while the daemon runs (WAL allows it).
+ */
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import type { Recording } from '../learning/recordings';
+
+export function loadFromDatabase(file: string, opts: { models?: string[] } = {}): Recording[] {
+  if (!fs.existsSync(file)) throw new Error(`${file}: no such database (it is created by the daemon in ENSEMBLE_HOME)`);
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db
+      .prepare(`SELECT COALESCE(d.item_id, d.input_hash) AS item, v.member, v.label, v.confidence, v.probabilities, d.gold, d.category, v.status
+        FROM votes v JOIN decisions d ON d.id = v.decision_id
+        WHERE v.status IN ('ok', 'timeout', 'error')
+        ORDER BY d.created_at`)
+      .all() as Array<{ item: string; member: string; label: string | null; confidence: number | null; probabilities: string; gold: string | null; category: string | null; status: string }>;
+    const wanted = opts.models ? new Set(opts.models) : null;
+    const latest = new Map<string, Recording>();
+    for (const r of rows) {
+      if (wanted && !wanted.has(r.member)) continue;
+      const probabilities = JSON.parse(r.probabilities) as Record<string, number>;
+      // A re-recorded item replaces the earlier answer of the same member.
+      latest.set(`${r.item}\u0000${r.member}`, {
+        item: r.item,
+        model: r.member,
+        prediction: r.status === 'ok' ? r.label : null,
+        ...(r.confidence !== null ? { confidence: r.confidence } : {}),
+        ...(Object.keys(probabilities).length ? { probabilities } : {}),
+        ...(r.gold !== null ? { gold: r.gold } : {}),
+        ...(r.category !== null ? { category: r.category } : {}),
+      });
+    }
+    return [...latest.values()];
+  } finally {
+    db.close();
+  }
+}
