@@ -5,14 +5,14 @@
  */
 import crypto from 'node:crypto';
 import type { Decision, StrategyName, Vote } from '../../protocol/ensemble';
-import { EnsembleError, asEnsembleError } from '../../protocol/errors';
+import { EnsembleError } from '../../protocol/errors';
 import type { LabelScores } from '../backends/backend';
 import type { Pool } from '../pool/pool';
 import { combine } from '../strategies/index';
 import { settle } from '../strategies/earlyExit';
 import type { StrategyVote } from '../strategies/types';
 import type { ResolvedMember } from './members';
-import { raceAbort } from './raceAbort';
+import { callMember } from './callMember';
 
 export interface ClassifyContext {
   pool: Pool;
@@ -107,49 +107,26 @@ export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: A
 }
 
 async function askMember(ctx: ClassifyContext, job: ClassifyJob, m: ResolvedMember, runSignal: AbortSignal): Promise<Vote> {
-  const started = performance.now();
-  const timeout = AbortSignal.timeout(job.memberTimeoutMs);
-  const signal = AbortSignal.any([runSignal, timeout]);
-  const weight = ctx.weightOf(m);
-  const base = { member: m.member, model: m.model, promptStyle: m.promptStyle, weight };
-  try {
-    // raceAbort: a backend that ignores its signal must not hold the whole decision hostage.
-    const scores = await raceAbort(signal, async () => {
-      const model = await ctx.pool.ready(m.model, signal);
-      return ctx.pool.call(model, signal, (b) =>
-        b.classify({ text: job.text, labels: job.labels, instruction: job.instruction, promptStyle: m.promptStyle }, signal),
-      );
-    });
-    const calibrated = ctx.calibrate(m.model, scores);
-    return {
-      ...base,
-      status: 'ok',
-      label: scores.label,
-      confidence: calibrated.confidence === null ? null : clamp01(calibrated.confidence),
-      rawConfidence: scores.confidence === null ? null : clamp01(scores.confidence),
-      confidenceSource: scores.confidenceSource,
-      probabilities: calibrated.probabilities,
-      latencyMs: Math.round(performance.now() - started),
-      ...(scores.text ? { text: scores.text.slice(0, 2_000) } : {}),
-    };
-  } catch (e) {
-    // Any abort here is the member timeout or the deadline; a client cancel is reported by classify() itself.
-    const timedOut = signal.aborted;
-    const err = timedOut
-      ? new EnsembleError('Timeout', timeout.aborted ? `no answer within ${job.memberTimeoutMs} ms` : 'the request deadline was reached')
-      : asEnsembleError(e, 'BackendError');
-    return {
-      ...base,
-      status: timedOut ? 'timeout' : 'error',
-      label: null,
-      confidence: null,
-      rawConfidence: null,
-      confidenceSource: 'none',
-      probabilities: {},
-      latencyMs: Math.round(performance.now() - started),
-      error: err.toInfo(),
-    };
+  const base = { member: m.member, model: m.model, promptStyle: m.promptStyle, weight: ctx.weightOf(m) };
+  const call = await callMember(ctx.pool, m.model, runSignal, job.memberTimeoutMs, (b, signal) =>
+    b.classify({ text: job.text, labels: job.labels, instruction: job.instruction, promptStyle: m.promptStyle }, signal),
+  );
+  if (!call.ok) {
+    return { ...base, status: call.status, label: null, confidence: null, rawConfidence: null, confidenceSource: 'none', probabilities: {}, latencyMs: call.latencyMs, error: call.error };
   }
+  const scores = call.value;
+  const calibrated = ctx.calibrate(m.model, scores);
+  return {
+    ...base,
+    status: 'ok',
+    label: scores.label,
+    confidence: calibrated.confidence === null ? null : clamp01(calibrated.confidence),
+    rawConfidence: scores.confidence === null ? null : clamp01(scores.confidence),
+    confidenceSource: scores.confidenceSource,
+    probabilities: calibrated.probabilities,
+    latencyMs: call.latencyMs,
+    ...(scores.text ? { text: scores.text.slice(0, 2_000) } : {}),
+  };
 }
 
 function unaskedVote(m: ResolvedMember, weight: number, settled: boolean): Vote {

@@ -5,10 +5,10 @@
  */
 import crypto from 'node:crypto';
 import type { RefineResult, RefineStep } from '../../protocol/ensemble';
-import { EnsembleError, asEnsembleError } from '../../protocol/errors';
+import { EnsembleError } from '../../protocol/errors';
 import type { Pool } from '../pool/pool';
 import type { ResolvedMember } from './members';
-import { raceAbort } from './raceAbort';
+import { callMember } from './callMember';
 
 export interface RefineJob {
   ensemble: string;
@@ -58,31 +58,8 @@ export async function refine(pool: Pool, job: RefineJob, signal: AbortSignal, on
 }
 
 async function runStep(pool: Pool, m: ResolvedMember, role: RefineStep['role'], prompt: string, job: RefineJob, runSignal: AbortSignal): Promise<RefineStep> {
-  const started = performance.now();
-  const timeout = AbortSignal.timeout(job.memberTimeoutMs);
-  const signal = AbortSignal.any([runSignal, timeout]);
-  try {
-    const { text } = await raceAbort(signal, async () => {
-      const model = await pool.ready(m.model, signal);
-      return pool.call(model, signal, (b) =>
-        b.generate({ system: role === 'draft' ? DRAFT_SYSTEM : EDIT_SYSTEM, prompt, maxTokens: job.maxTokens }, signal),
-      );
-    });
-    return { member: m.member, model: m.model, role, status: 'ok', text, latencyMs: Math.round(performance.now() - started) };
-  } catch (e) {
-    // Any abort here is a member timeout or the deadline; a client cancel is reported by refine() itself.
-    const timedOut = signal.aborted;
-    const err = timedOut
-      ? new EnsembleError('Timeout', timeout.aborted ? `no answer within ${job.memberTimeoutMs} ms` : 'the request deadline was reached')
-      : asEnsembleError(e, 'BackendError');
-    return {
-      member: m.member,
-      model: m.model,
-      role,
-      status: timedOut ? 'timeout' : 'error',
-      text: '',
-      latencyMs: Math.round(performance.now() - started),
-      error: err.toInfo(),
-    };
-  }
+  const system = role === 'draft' ? DRAFT_SYSTEM : EDIT_SYSTEM;
+  const call = await callMember(pool, m.model, runSignal, job.memberTimeoutMs, (b, signal) => b.generate({ system, prompt, maxTokens: job.maxTokens }, signal));
+  const base = { member: m.member, model: m.model, role, latencyMs: call.latencyMs };
+  return call.ok ? { ...base, status: 'ok', text: call.value.text } : { ...base, status: call.status, text: '', error: call.error };
 }

@@ -1,0 +1,41 @@
+/**
+ * One call to one member, as both orchestrators make it: wait for the model to be ready, run under
+ * the pool's concurrency limits, give up at the member timeout or the request deadline (even if
+ * the backend ignores its signal), and turn every failure into a timeout or an error with a kind.
+ */
+import type { ErrorInfo } from '../../protocol/ensemble';
+import { EnsembleError, asEnsembleError } from '../../protocol/errors';
+import type { Backend } from '../backends/backend';
+import type { Pool } from '../pool/pool';
+import { raceAbort } from './raceAbort';
+
+export type MemberCall<T> =
+  | { ok: true; value: T; latencyMs: number }
+  | { ok: false; status: 'timeout' | 'error'; error: ErrorInfo; latencyMs: number };
+
+export async function callMember<T>(
+  pool: Pool,
+  model: string,
+  runSignal: AbortSignal,
+  timeoutMs: number,
+  task: (backend: Backend, signal: AbortSignal) => Promise<T>,
+): Promise<MemberCall<T>> {
+  const started = performance.now();
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = AbortSignal.any([runSignal, timeout]);
+  const latency = () => Math.round(performance.now() - started);
+  try {
+    const value = await raceAbort(signal, async () => {
+      const ready = await pool.ready(model, signal);
+      return pool.call(ready, signal, (b) => task(b, signal));
+    });
+    return { ok: true, value, latencyMs: latency() };
+  } catch (e) {
+    // Any abort here is the member timeout or the deadline; a client's cancel is reported by the orchestrator.
+    if (signal.aborted) {
+      const message = timeout.aborted ? `no answer within ${timeoutMs} ms` : 'the request deadline was reached';
+      return { ok: false, status: 'timeout', error: new EnsembleError('Timeout', message).toInfo(), latencyMs: latency() };
+    }
+    return { ok: false, status: 'error', error: asEnsembleError(e, 'BackendError').toInfo(), latencyMs: latency() };
+  }
+}
