@@ -14,13 +14,14 @@ import { loadConfig, type LoadedConfig } from './config/loadConfig';
 import { applyCalibration } from './ensemble/applyCalibration';
 import { classify } from './ensemble/classify';
 import { fitCalibrations } from './ensemble/fitCalibration';
+import { fitAggregation, learnedWeights } from './ensemble/fitAggregation';
 import { resolveMembers, type ResolvedMember } from './ensemble/members';
 import { refine } from './ensemble/refine';
 import type { Logger } from './log';
 import { Pool, type DownloadListener } from './pool/pool';
 import { contributions } from './strategies/contribution';
 import { windowWeights, type WindowWeight } from './strategies/recalibration';
-import type { Calibration, Store } from './store/store';
+import type { AggregationFit, Calibration, Store } from './store/store';
 import { DAEMON_VERSION } from './version';
 
 export interface ServiceOptions {
@@ -40,11 +41,13 @@ export class DaemonService {
   private configError: string | null = null;
   private weights: Record<string, WindowWeight> = {};
   private calibrationByModel = new Map<string, Calibration>();
+  private aggregationByEnsemble = new Map<string, AggregationFit>();
   private readonly startedAt = Date.now();
 
   constructor(private readonly opts: ServiceOptions) {
     this.pool = new Pool(opts.factory, opts.logger, (r) => opts.onChange?.(r), opts.onDownloadProgress);
     for (const c of opts.store.calibrations()) this.calibrationByModel.set(c.model, c);
+    for (const a of opts.store.aggregations()) this.aggregationByEnsemble.set(a.ensemble, a);
   }
 
   /** (Re)reads config.json. On error the last good config stays in force and the error is kept for status. */
@@ -99,15 +102,27 @@ export class DaemonService {
     }
     if (new Set(labels).size !== labels.length) throw new EnsembleError('BadInput', 'labels must be distinct');
     const strategy: StrategyName = params.strategy ?? spec.strategy;
+    let weightOf = this.weightOf;
+    let ordered = members;
+    if (strategy === 'learned' || strategy === 'routed') {
+      const fit = this.aggregationByEnsemble.get(name);
+      if (!fit) {
+        throw new EnsembleError('BadInput', `ensemble "${name}" has no fitted aggregation for strategy "${strategy}": record a labelled dataset with "ensemble record" and run "ensemble fit --ensemble ${name}"`);
+      }
+      const learned = learnedWeights(fit, params.category, labels.length);
+      weightOf = (m) => learned.get(m.member) ?? this.weightOf(m);
+      // Routing asks the members most reliable for this category first.
+      if (strategy === 'routed') ordered = [...members].sort((a, b) => weightOf(b) - weightOf(a));
+    }
     const decision = await classify(
       {
         pool: this.pool,
-        weightOf: this.weightOf,
+        weightOf,
         calibrate: (model, scores) => applyCalibration(scores, this.calibrationByModel.get(model)),
       },
       {
         ensemble: name,
-        members,
+        members: ordered,
         text: params.text,
         labels,
         instruction: params.instruction ?? spec.instruction,
@@ -248,6 +263,23 @@ export class DaemonService {
 
   allowedOrigins(): readonly string[] {
     return this.loaded?.config.daemon.allowedOrigins ?? [];
+  }
+
+  /** Fits the ensemble's per-member, per-category reliabilities on its labelled recordings. */
+  fitAggregation(ensemble: string | undefined) {
+    const { name, members } = this.ensemble(ensemble);
+    const ids = members.map((m) => m.member);
+    const fit = fitAggregation(name, ids, this.opts.store.labelledMemberVotes(name));
+    if (fit.n === 0) throw new EnsembleError('BadInput', `ensemble "${name}" has no labelled recordings yet: run "ensemble record <dataset.jsonl> --ensemble ${name}" first`);
+    this.opts.store.saveAggregation(fit);
+    this.aggregationByEnsemble.set(name, fit);
+    this.opts.logger.info(`aggregation of ${name} fitted on ${fit.n} labelled items (${Object.keys(fit.byCategory).length} categories)`);
+    return {
+      ensemble: name,
+      n: fit.n,
+      categories: Object.keys(fit.byCategory).filter(Boolean),
+      members: ids.map((member, i) => ({ member, reliability: fit.global[i] ?? 0, weight: learnedWeights(fit, undefined, 2).get(member) ?? 0 })),
+    };
   }
 
   fitCalibration(method: Calibration['method'], minSamples: number) {

@@ -51,6 +51,7 @@ export class Session {
     this.guard('feedback/submit', (params) => this.service.feedback(params));
     this.guard('recordings/items', (params) => this.service.recordedItems(params.dataset, params.ensemble));
     this.guard('calibration/fit', (params) => this.service.fitCalibration(params.method, params.minSamples));
+    this.guard('aggregation/fit', (params) => this.service.fitAggregation(params.ensemble));
     this.guard('shutdown', () => {
       setImmediate(this.requestShutdown);
       return null;

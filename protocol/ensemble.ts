@@ -35,6 +35,13 @@ export const StrategyName = z.enum([
   'weighted',
   /** Majority, asking members one after another and stopping once the rest cannot change it. */
   'earlyExit',
+  /** Weighted, with per-category member weights fitted on labelled recordings (`ensemble fit`). */
+  'learned',
+  /**
+   * Mixture-of-experts routing: members asked most-reliable-first for the request's category
+   * (fitted weights), stopping once the rest cannot change the weighted outcome.
+   */
+  'routed',
 ]);
 export type StrategyName = z.infer<typeof StrategyName>;
 

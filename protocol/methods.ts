@@ -72,6 +72,8 @@ export const ModelStatus = z.object({
   location: z.string(),
   /** Memory the model needs (estimate for files not yet loaded), in bytes. */
   memoryBytes: z.number().optional(),
+  /** Where the memory plan puts an in-process model: "cpu" or "gpu 12/24 layers". */
+  placement: z.string().optional(),
   weight: z.number(),
   /** Feedback-derived accuracy over the recalibration window, when there is feedback. */
   recentAccuracy: z.number().nullable().optional(),
@@ -104,7 +106,15 @@ export const PoolStatus = z.object({
   models: z.array(ModelStatus),
   ensembles: z.array(EnsembleSummary),
   /** Memory plan: what the loaded and planned models take against what the machine has. */
-  memory: z.object({ totalBytes: z.number(), freeBytes: z.number(), plannedBytes: z.number() }),
+  memory: z.object({
+    totalBytes: z.number(),
+    freeBytes: z.number(),
+    plannedBytes: z.number(),
+    /** RAM in-process models may take together (`daemon.memoryBudgetMiB`, default 90% of RAM). */
+    budgetBytes: z.number().optional(),
+    /** Free VRAM of the GPU in use; 0 when there is none. */
+    gpuFreeBytes: z.number().optional(),
+  }),
 });
 export type PoolStatus = z.infer<typeof PoolStatus>;
 
@@ -157,6 +167,16 @@ export const requests = {
         brierAfter: z.number(),
       }),
     ),
+  },
+  /** Fits an ensemble's learned aggregation (per-member, per-category reliabilities) on its labelled recordings. */
+  'aggregation/fit': {
+    params: z.object({ ensemble: z.string().optional() }),
+    result: z.object({
+      ensemble: z.string(),
+      n: z.number().int(),
+      categories: z.array(z.string()),
+      members: z.array(z.object({ member: z.string(), reliability: z.number(), weight: z.number() })),
+    }),
   },
   shutdown: { params: Empty, result: z.null() },
 } as const satisfies Record<string, { params: z.ZodType; result: z.ZodType }>;

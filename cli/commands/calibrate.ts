@@ -4,6 +4,28 @@ import { CliError, connectCli } from '../connect';
 
 export function registerCalibrate(program: Command): void {
   program
+    .command('fit')
+    .description('fit an ensemble\'s learned aggregation (member reliabilities per category) on its labelled recordings, for the "learned" and "routed" strategies')
+    .option('--ensemble <name>', 'ensemble from config.json (default: the default ensemble)')
+    .option('--json', 'print the fit as JSON')
+    .action(async (opts: { ensemble?: string; json?: boolean }) => {
+      const conn = await connectCli();
+      try {
+        const fit = await conn.rpc.request('aggregation/fit', { ensemble: opts.ensemble });
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(fit, null, 2)}\n`);
+          return;
+        }
+        process.stdout.write(`ensemble ${fit.ensemble}: fitted on ${fit.n} labelled items${fit.categories.length ? `, categories ${fit.categories.join(', ')}` : ''}\n`);
+        for (const m of fit.members) process.stdout.write(`  ${m.member.padEnd(24)} reliability ${m.reliability.toFixed(3)}  weight ${m.weight.toFixed(2)}\n`);
+        process.stdout.write(`use it with --strategy learned (weighted by these) or --strategy routed (most reliable first, stop early)\n`);
+      } finally {
+        conn.close();
+      }
+    });
+
+
+  program
     .command('calibrate')
     .description('fit per-model temperature (or Platt) scaling on recorded labelled votes and put it in force')
     .option('--method <method>', 'temperature or platt', 'temperature')

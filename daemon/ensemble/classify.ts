@@ -52,11 +52,14 @@ export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: A
   };
 
   try {
-    if (job.strategy === 'earlyExit') {
+    // Sequential strategies ask members in the job's order (listed, or most reliable first when
+    // routed) and stop once the rest cannot change the outcome of their base strategy.
+    const sequentialBase = job.strategy === 'earlyExit' ? 'majority' : job.strategy === 'routed' ? 'weighted' : null;
+    if (sequentialBase) {
       for (let i = 0; i < job.members.length; i++) {
         const arrived = votes.filter((v): v is Vote => v !== undefined).map(toStrategyVote);
         const remaining = job.members.slice(i).map((m) => ({ member: m.member, weight: ctx.weightOf(m) }));
-        settled = arrived.length > 0 && settle(arrived, remaining, job.labels, job.earlyExit, 'majority').settled;
+        settled = arrived.length > 0 && settle(arrived, remaining, job.labels, job.earlyExit, sequentialBase).settled;
         if (settled) break;
         if (runSignal.aborted) break;
         const m = job.members[i]!;

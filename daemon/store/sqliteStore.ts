@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Decision } from '../../protocol/ensemble';
-import type { Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, LabelledVote, Store } from './store';
+import type { AggregationFit, Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, LabelledMemberVote, LabelledVote, Store } from './store';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS decisions (
@@ -52,6 +52,10 @@ CREATE TABLE IF NOT EXISTS feedback (
   at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS feedback_model ON feedback(model, id);
+CREATE TABLE IF NOT EXISTS aggregation (
+  ensemble TEXT PRIMARY KEY,
+  json TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS calibration (
   model TEXT PRIMARY KEY,
   method TEXT NOT NULL,
@@ -171,6 +175,27 @@ export class SqliteStore implements Store {
   calibrations(): Calibration[] {
     const rows = this.db.prepare('SELECT model, method, params, n, fitted_at FROM calibration').all() as Array<{ model: string; method: Calibration['method']; params: string; n: number; fitted_at: string }>;
     return rows.map((r) => ({ model: r.model, method: r.method, params: JSON.parse(r.params) as Calibration['params'], n: r.n, fittedAt: r.fitted_at }));
+  }
+
+  labelledMemberVotes(ensemble: string): LabelledMemberVote[] {
+    const rows = this.db
+      .prepare(`SELECT d.id, d.category, d.gold, v.member, v.label, v.status FROM decisions d JOIN votes v ON v.decision_id = d.id
+        WHERE d.ensemble = ? AND d.gold IS NOT NULL AND v.status != 'skipped'`)
+      .all(ensemble) as Array<{ id: string; category: string | null; gold: string; member: string; label: string | null; status: string }>;
+    return rows.map((r) => ({ decisionId: r.id, category: r.category, gold: r.gold, member: r.member, label: r.status === 'ok' ? r.label : null }));
+  }
+
+  saveAggregation(fit: AggregationFit): void {
+    this.db.pragma('synchronous = FULL');
+    try {
+      this.db.prepare('INSERT OR REPLACE INTO aggregation (ensemble, json) VALUES (?, ?)').run(fit.ensemble, JSON.stringify(fit));
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+  }
+
+  aggregations(): AggregationFit[] {
+    return (this.db.prepare('SELECT json FROM aggregation').all() as Array<{ json: string }>).map((r) => JSON.parse(r.json) as AggregationFit);
   }
 
   close(): void {

@@ -41,6 +41,29 @@ export interface LabelledVote {
   gold: string;
 }
 
+/** Per-member reliabilities fitted on an ensemble's labelled recordings (`ensemble fit`). */
+export interface AggregationFit {
+  ensemble: string;
+  /** Member ids, in the order of the arrays below. */
+  members: string[];
+  /** Per member: smoothed P(correct | it answered). */
+  global: number[];
+  /** Per category, per member: the same, shrunk toward the global estimate. */
+  byCategory: Record<string, number[]>;
+  /** Labelled items the fit saw. */
+  n: number;
+  fittedAt: string;
+}
+
+export interface LabelledMemberVote {
+  decisionId: string;
+  category: string | null;
+  gold: string;
+  member: string;
+  /** null for an abstention, a timeout or an error. */
+  label: string | null;
+}
+
 export interface Store {
   recordDecision(decision: Decision, meta: DecisionMeta): void;
   getDecision(id: string): DecisionWithGold | null;
@@ -56,6 +79,10 @@ export interface Store {
   /** Answered votes of decisions with a gold label: what calibration is fitted on. */
   labelledVotes(limit: number): LabelledVote[];
   saveCalibration(c: Calibration): void;
+  /** Every member vote of an ensemble's decisions that have a gold label. */
+  labelledMemberVotes(ensemble: string): LabelledMemberVote[];
+  saveAggregation(fit: AggregationFit): void;
+  aggregations(): AggregationFit[];
   calibrations(): Calibration[];
   close(): void;
 }

@@ -31,7 +31,11 @@ export function combine(
     case 'majority':
       return majority(votes, labels);
     case 'weighted':
+    case 'learned':
+      // `learned` differs from `weighted` only in where the members' weights come from.
       return weighted(votes, labels);
+    case 'routed':
+      return earlyExitOutcome(votes, labels, options.earlyExit, 'weighted');
     case 'earlyExit':
       return earlyExitOutcome(votes, labels, options.earlyExit, 'majority');
     default: {
