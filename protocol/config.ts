@@ -115,6 +115,11 @@ export const DaemonSettings = z.object({
   maxParallelMembers: z.number().int().min(1).max(64).default(4),
   /** Feedback window per model for sliding-window recalibration. */
   recalibrationWindow: z.number().int().min(5).max(100_000).default(200),
+  /**
+   * RAM, in MiB, that in-process models may take together (default: 90% of the machine's RAM).
+   * A model that does not fit is left unavailable with the reason, never loaded into an OOM.
+   */
+  memoryBudgetMiB: z.number().int().min(1).max(64 * 1024 * 1024).optional(),
 });
 
 export const PoolConfig = z.object({

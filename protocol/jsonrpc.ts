@@ -80,7 +80,10 @@ export class JsonRpcPeer {
     const list = this.notificationHandlers.get(method) ?? [];
     list.push(handler as (p: unknown) => void);
     this.notificationHandlers.set(method, list);
-    return () => list.splice(list.indexOf(handler as (p: unknown) => void), 1);
+    return () => {
+      const i = list.indexOf(handler as (p: unknown) => void);
+      if (i >= 0) list.splice(i, 1); // a second call must not remove another handler
+    };
   }
 
   notify<M extends NotificationMethod>(method: M, params: NotificationParams<M>): void {
@@ -98,6 +101,11 @@ export class JsonRpcPeer {
       this.progressHandlers.set(token, opts.onProgress);
     }
     return new Promise<RequestResult<M>>((resolve, reject) => {
+      if (opts.signal?.aborted) {
+        // Before any timer or listener exists: nothing to clean up but the progress handler.
+        if (token !== undefined) this.progressHandlers.delete(token);
+        return reject(new EnsembleError('RequestCancelled', `${method} cancelled`));
+      }
       const timeoutMs = opts.timeoutMs ?? this.options.defaultTimeoutMs ?? 120_000;
       const timer = setTimeout(() => {
         this.cancelPending(id);
@@ -107,7 +115,6 @@ export class JsonRpcPeer {
         this.cancelPending(id);
         reject(new EnsembleError('RequestCancelled', `${method} cancelled`));
       };
-      if (opts.signal?.aborted) return onAbort();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       const cleanup = () => {
         clearTimeout(timer);

@@ -4,6 +4,11 @@ function normalize(s: string): string {
   return s.toLowerCase().replace(/[\s_-]+/g, ' ').trim();
 }
 
+/** Normalized, without the quotes, dots, brackets and emphasis models wrap answers in (labels get the same, so "won't fix" still matches). */
+function clean(s: string): string {
+  return normalize(s.replace(/[*"'`.()[\]]/g, ' '));
+}
+
 /**
  * The label a text names. An explicit "Answer: X" line wins; then the whole text being a label;
  * then the label mentioned first (longest label first at the same position, so "card arrival" beats
@@ -13,12 +18,12 @@ export function matchLabel(text: string, labels: readonly string[]): string | nu
   const answerLine = /answer\s*(?:is)?\s*[:\-]?\s*\**\s*([^\n]+)/i.exec(text);
   const candidates = answerLine?.[1] ? [answerLine[1], text] : [text];
   for (const candidate of candidates) {
-    const c = normalize(candidate.replace(/[*"'`.()[\]]/g, ' '));
-    const exact = labels.find((l) => normalize(l) === c);
+    const c = clean(candidate);
+    const exact = labels.find((l) => clean(l) === c);
     if (exact) return exact;
     let best: { label: string; at: number } | null = null;
     for (const label of labels) {
-      const at = indexOfWord(c, normalize(label));
+      const at = indexOfWord(c, clean(label));
       if (at < 0) continue;
       if (!best || at < best.at || (at === best.at && label.length > best.label.length)) best = { label, at };
     }

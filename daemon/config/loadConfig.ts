@@ -48,6 +48,8 @@ export function parseConfig(json: unknown, paths: HomePaths, source: LoadedConfi
   config.models.forEach((m, i) => {
     if (seen.has(m.id)) problems.push(`${file}: models[${i}].id: duplicate model id "${m.id}"`);
     seen.add(m.id);
+    // A model with only a `url` is fetched on first use into models/, named after the URL's file.
+    if (m.backend === 'llama.cpp' && m.path === undefined && m.url !== undefined) m.path = fileNameOf(m.url, m.id);
     if (m.backend === 'llama.cpp' && m.path !== undefined && !path.isAbsolute(m.path)) {
       m.path = path.join(paths.models, m.path);
     }
@@ -79,4 +81,15 @@ export function parseConfig(json: unknown, paths: HomePaths, source: LoadedConfi
 /** Every model as a member, majority voting: what a config without ensembles gets. */
 function defaultEnsembleOf(ids: string[]): EnsembleSpec {
   return EnsembleSpec.parse({ members: ids });
+}
+
+/** The file name a download from `url` is kept under: the URL's last path segment when it is a plain `.gguf` name. */
+function fileNameOf(url: string, id: string): string {
+  try {
+    const name = path.posix.basename(decodeURIComponent(new URL(url).pathname));
+    if (/^[\w.+-]+\.gguf$/i.test(name) && !name.startsWith('.')) return name;
+  } catch {
+    // malformed percent-encoding: fall through
+  }
+  return `${id}.gguf`;
 }

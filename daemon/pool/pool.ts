@@ -2,17 +2,54 @@
  * The pool of models: one backend per config entry, its state (ready, loading, unavailable...),
  * fetch-on-first-use for GGUF files that have a `url`, per-model and global concurrency limits,
  * counters, and the memory plan. A config reload keeps models whose entry did not change.
+ *
+ * Memory: before an in-process model is loaded, the pool plans every in-process model's memory
+ * (memoryPlan.ts: estimates from the GGUF header, free RAM, free VRAM, `daemon.memoryBudgetMiB`);
+ * a model that does not fit becomes `unavailable` with the reason and what to change, instead of
+ * being loaded into an out-of-memory kill. In-process loads run one at a time, so each plan sees
+ * the models loaded before it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import type { ModelEntry, PoolConfig } from '../../protocol/config';
+import type { LlamaCppModelEntry, ModelEntry, PoolConfig } from '../../protocol/config';
 import { EnsembleError } from '../../protocol/errors';
 import type { ModelState, ModelStatus } from '../../protocol/methods';
 import type { Backend } from '../backends/backend';
 import type { BackendFactory } from '../backends/createBackend';
+import { checkGguf, estimateMemoryBytes, kvCacheBytes, type GgufSummary } from '../backends/ggufCheck';
+import { sharedLlama } from '../backends/llamaCpp';
 import type { Logger } from '../log';
+import { planMemory, type MemoryPlan, type PlanModelInput } from './memoryPlan';
 import { fetchModel, formatBytes, type FetchProgress } from './modelFetch';
 import { Semaphore } from './semaphore';
+
+/** What the machine has; injectable for tests. */
+export interface MemoryProbe {
+  totalRamBytes(): number;
+  freeRamBytes(): number;
+  /** Free VRAM of the GPU the given models would use (0 when none), and whether it is unified with RAM. */
+  gpu(models: readonly LlamaCppModelEntry[]): Promise<{ freeBytes: number; unified: boolean }>;
+}
+
+/** os for RAM; node-llama-cpp's VRAM state when a model asks for GPU offload and a GPU is in use. */
+export const systemMemory: MemoryProbe = {
+  totalRamBytes: () => os.totalmem(),
+  freeRamBytes: () => os.freemem(),
+  async gpu(models) {
+    if (!models.some((m) => m.gpuLayers !== 0)) return { freeBytes: 0, unified: false };
+    try {
+      const llama = await sharedLlama({ gpu: 'auto' });
+      if (llama.gpu === false) return { freeBytes: 0, unified: false };
+      const vram = await llama.getVramState();
+      return { freeBytes: vram.free, unified: vram.unifiedSize > 0 };
+    } catch {
+      return { freeBytes: 0, unified: false };
+    }
+  },
+};
+
+/** Default budget when `daemon.memoryBudgetMiB` is not set: this share of the machine's RAM. */
+export const DEFAULT_BUDGET_SHARE = 0.9;
 
 export interface PoolModel {
   entry: ModelEntry;
@@ -21,6 +58,10 @@ export interface PoolModel {
   reason?: string;
   hint?: string;
   memoryBytes?: number;
+  /** Where the memory plan put it ("cpu", "gpu 12/24 layers"). */
+  placement?: string;
+  /** VRAM the plan gave it, counted back as ours once it is loaded. */
+  plannedVramBytes?: number;
   requests: number;
   failures: number;
   limiter: Semaphore;
@@ -33,19 +74,26 @@ export type DownloadListener = (model: string, progress: FetchProgress & { done:
 export class Pool {
   private readonly models = new Map<string, PoolModel>();
   private readonly global = new Semaphore(4);
+  /** In-process loads one at a time: each memory plan sees what the previous load took. */
+  private readonly loadLock = new Semaphore(1);
   private configPath = '';
+  private budgetMiB: number | undefined;
+  private lastPlan: MemoryPlan | undefined;
+  private readonly summaries = new Map<string, { size: number; mtimeMs: number; summary: GgufSummary }>();
 
   constructor(
     private readonly factory: BackendFactory,
     private readonly logger: Logger,
     private readonly onChange: (reason: string) => void = () => {},
     private readonly onDownload: DownloadListener = () => {},
+    private readonly probe: MemoryProbe = systemMemory,
   ) {}
 
   /** Adopts a new config: disposes models that went away or changed, creates new ones. */
   apply(config: PoolConfig, configPath: string): void {
     this.configPath = configPath;
     this.global.setCapacity(config.daemon.maxParallelMembers);
+    this.budgetMiB = config.daemon.memoryBudgetMiB;
     const next = new Map(config.models.map((m) => [m.id, m]));
     for (const [id, model] of this.models) {
       const entry = next.get(id);
@@ -66,6 +114,8 @@ export class Pool {
         limiter: new Semaphore(entry.maxConcurrency ?? defaultConcurrency),
       });
     }
+    // Status shows the plan before anything loads (headers only, in the background).
+    void this.replan().catch((e) => this.logger.debug(`memory plan: ${String(e)}`));
   }
 
   get(id: string): PoolModel | undefined {
@@ -142,13 +192,104 @@ export class Pool {
       }
     }
     if (model.state !== 'ready') this.setState(model, 'loading', 'loading');
+    if (entry.backend !== 'llama.cpp' || model.state === 'ready') return this.checkHealth(model, signal);
+    await this.loadLock.run(signal, async () => {
+      if (this.models.get(entry.id) !== model) {
+        // Replaced by a config reload meanwhile (its backend is disposed): its waiters get this reason.
+        Object.assign(model, { state: 'unavailable', reason: 'the config changed while it waited to load', hint: 'ask again' });
+        return;
+      }
+      const plan = await this.replan(model);
+      const mine = plan.models.find((p) => p.id === entry.id);
+      if (mine && !mine.fits) {
+        this.setState(model, 'unavailable', `does not fit in memory: ${mine.reason ?? ''}`,
+          `${mine.hint ?? ''}${this.configPath ? ` (in ${this.configPath})` : ''}`);
+        return;
+      }
+      await this.checkHealth(model, signal);
+    });
+  }
+
+  private async checkHealth(model: PoolModel, signal: AbortSignal): Promise<void> {
     const health = await model.backend.health(signal);
     if (health.ok) {
-      model.memoryBytes = health.memoryBytes;
+      model.memoryBytes = health.memoryBytes ?? model.memoryBytes;
       this.setState(model, 'ready');
     } else {
       this.setState(model, 'unavailable', health.reason ?? 'unavailable', health.hint);
     }
+  }
+
+  /** The budget in bytes: `daemon.memoryBudgetMiB`, else 90% of the machine's RAM. */
+  private budgetBytes(): number {
+    return this.budgetMiB !== undefined ? this.budgetMiB * 2 ** 20 : Math.floor(DEFAULT_BUDGET_SHARE * this.probe.totalRamBytes());
+  }
+
+  /** The GGUF header of a model's file (cached while the file is unchanged); undefined when there is no valid file yet. */
+  private async summaryOf(path: string): Promise<GgufSummary | undefined> {
+    let st: fs.Stats;
+    try {
+      st = await fs.promises.stat(path);
+    } catch {
+      return undefined;
+    }
+    const cached = this.summaries.get(path);
+    if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return cached.summary;
+    const check = await checkGguf(path);
+    if (!check.ok) {
+      this.summaries.delete(path);
+      return undefined;
+    }
+    this.summaries.set(path, { size: st.size, mtimeMs: st.mtimeMs, summary: check.summary });
+    return check.summary;
+  }
+
+  /**
+   * Plans every model's memory, `target` included even when it failed before. Models that cannot
+   * load (no valid file yet, or refused earlier) take nothing; loaded models keep their place.
+   * Free RAM and VRAM are what the machine reports now, plus what our loaded models hold (their KV
+   * cache in RAM: mmapped weights still count as free; their VRAM), so they are not counted twice.
+   */
+  private async replan(target?: PoolModel): Promise<MemoryPlan> {
+    const entries = [...this.models.values()];
+    const inputs: PlanModelInput[] = [];
+    let ramHeld = 0;
+    let vramHeld = 0;
+    for (const m of entries) {
+      const { entry } = m;
+      if (entry.backend !== 'llama.cpp') {
+        inputs.push({ id: entry.id, kind: 'remote' });
+        continue;
+      }
+      const loaded = m.state === 'ready';
+      if (!loaded && m !== target && (m.state === 'unavailable' || m.state === 'error')) continue;
+      const summary = entry.path ? await this.summaryOf(entry.path) : undefined;
+      if (!summary) continue;
+      const contextSize = Math.min(entry.contextSize, summary.contextLength); // as the backend loads it
+      const total = estimateMemoryBytes(summary, contextSize);
+      const kv = kvCacheBytes(summary, contextSize);
+      if (!loaded) m.memoryBytes = total;
+      else {
+        ramHeld += kv;
+        vramHeld += m.plannedVramBytes ?? 0;
+      }
+      inputs.push({ id: entry.id, kind: 'local', weightsBytes: total - kv, kvCacheBytes: kv, layers: summary.blockCount, gpuLayers: entry.gpuLayers, loaded });
+    }
+    const gpu = await this.probe.gpu(entries.map((m) => m.entry).filter((e): e is LlamaCppModelEntry => e.backend === 'llama.cpp'));
+    const plan = planMemory(inputs, {
+      freeRamBytes: this.probe.freeRamBytes() + ramHeld,
+      gpuFreeBytes: gpu.freeBytes + vramHeld,
+      budgetBytes: this.budgetBytes(),
+      unifiedMemory: gpu.unified,
+    });
+    const byId = new Map(plan.models.map((p) => [p.id, p]));
+    for (const m of entries) {
+      const p = byId.get(m.entry.id);
+      m.placement = p?.fits ? p.placement : undefined;
+      if (p?.fits && p.local && m.state !== 'ready') m.plannedVramBytes = p.vramBytes;
+    }
+    this.lastPlan = plan;
+    return plan;
   }
 
   private setState(model: PoolModel, state: ModelState, reason?: string, hint?: string): void {
@@ -172,17 +313,25 @@ export class Pool {
       hint: m.hint,
       location: m.backend.location,
       memoryBytes: m.memoryBytes,
+      placement: m.placement,
       weight: weightOf(m.entry.id),
       requests: m.requests,
       failures: m.failures,
     }));
   }
 
-  /** What in-process models take or will take, against the machine's memory (no GPU here: RAM). */
-  memoryPlan(): { totalBytes: number; freeBytes: number; plannedBytes: number } {
+  /** What in-process models take or will take (the last plan), against the machine's memory and the budget. */
+  memoryPlan(): { totalBytes: number; freeBytes: number; plannedBytes: number; budgetBytes: number; gpuFreeBytes: number } {
     let plannedBytes = 0;
-    for (const m of this.models.values()) plannedBytes += m.memoryBytes ?? 0;
-    return { totalBytes: os.totalmem(), freeBytes: os.freemem(), plannedBytes };
+    if (this.lastPlan) plannedBytes = this.lastPlan.plannedBytes;
+    else for (const m of this.models.values()) plannedBytes += m.memoryBytes ?? 0;
+    return {
+      totalBytes: this.probe.totalRamBytes(),
+      freeBytes: this.probe.freeRamBytes(),
+      plannedBytes,
+      budgetBytes: this.budgetBytes(),
+      gpuFreeBytes: this.lastPlan?.gpuFreeBytes ?? 0,
+    };
   }
 
   ids(): string[] {
