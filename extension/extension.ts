@@ -1,0 +1,98 @@
+/**
+ * Activation: wires the daemon connection, the commands, the code lenses, the inspector and the
+ * status bar. Everything registered here is disposed with the extension.
+ */
+import * as vscode from 'vscode';
+import { homePaths } from '../protocol/home';
+import type { PoolStatus } from '../protocol/methods';
+import type { ConnectionState, DecisionView } from '../protocol/webview';
+import { ClassificationLenses, type TrackedResult } from './codeLens';
+import { classifyCommand } from './commands/classify';
+import { daemonCommand } from './commands/daemonCommands';
+import { openConfigCommand, reloadOnSave } from './commands/openConfig';
+import { showPoolStatusCommand } from './commands/poolStatus';
+import { refineCommand } from './commands/refine';
+import type { EnsembleContext } from './context';
+import { DaemonGaveUpError, DaemonManager } from './daemon/daemonManager';
+import { DecisionStore } from './decisionStore';
+import { InspectorPanel } from './inspectorPanel';
+import { showError } from './notify';
+import { RefineDocuments } from './refineDocuments';
+import { homeDir } from './settings';
+import { EnsembleStatusBar } from './statusBar';
+
+/** What the extension exports: enough for other extensions and the integration tests to observe it. */
+export interface EnsembleApi {
+  connectionState(): ConnectionState;
+  pool(): PoolStatus | null;
+  statusBarText(): string;
+  lenses(uri: vscode.Uri): TrackedResult[];
+  decisions(): DecisionView[];
+  inspectorVisible(): boolean;
+}
+
+export function activate(extension: vscode.ExtensionContext): EnsembleApi {
+  const log = vscode.window.createOutputChannel('Ensemble', { log: true });
+  const version = String((extension.extension.packageJSON as { version?: unknown }).version ?? '0.0.0');
+  const daemon = new DaemonManager(extension.extensionPath, version, log);
+  const store = new DecisionStore();
+  const lenses = new ClassificationLenses();
+  const inspector = new InspectorPanel(extension.extensionUri, store, daemon, log);
+  const refineDocs = new RefineDocuments();
+  const statusBar = new EnsembleStatusBar(daemon);
+  const ctx: EnsembleContext = { extension, log, daemon, store, lenses, inspector, refineDocs };
+
+  const command = (id: string, fn: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, fn as (...args: unknown[]) => unknown);
+  extension.subscriptions.push(
+    log,
+    statusBar,
+    inspector,
+    lenses,
+    refineDocs,
+    store,
+    daemon,
+    command('ensemble.classify', (args?: Parameters<typeof classifyCommand>[1]) => classifyCommand(ctx, args)),
+    command('ensemble.refine', (args?: Parameters<typeof refineCommand>[1]) => refineCommand(ctx, args)),
+    command('ensemble.openInspector', (decisionId?: string) => {
+      inspector.show(typeof decisionId === 'string' ? decisionId : undefined);
+      void inspector.refreshHistory();
+    }),
+    command('ensemble.showPoolStatus', () => showPoolStatusCommand(ctx)),
+    command('ensemble.startDaemon', () => daemonCommand(ctx, 'start')),
+    command('ensemble.stopDaemon', () => daemonCommand(ctx, 'stop')),
+    command('ensemble.restartDaemon', () => daemonCommand(ctx, 'restart')),
+    command('ensemble.openConfig', () => openConfigCommand(ctx)),
+    command('ensemble.showLog', () => log.show(true)),
+    command('ensemble.clearResults', () => lenses.clear(vscode.window.activeTextEditor?.document.uri)),
+    daemon.onDidGiveUp((message) => showError(new DaemonGaveUpError(message), log, 'daemon')),
+    reloadOnSave(ctx),
+    watchDaemonFile(daemon),
+  );
+
+  // Join a daemon that already runs (started by the CLI or another window); start one only when
+  // a command needs it, so merely opening VS Code does not load models.
+  void daemon.connection(false).catch((e: unknown) => log.info(`no daemon yet: ${e instanceof Error ? e.message : String(e)}`));
+  log.info(`Ensemble ${version} activated (ENSEMBLE_HOME=${homeDir()})`);
+
+  return {
+    connectionState: () => daemon.connectionState,
+    pool: () => daemon.poolStatus,
+    statusBarText: () => statusBar.text,
+    lenses: (uri) => lenses.results(uri),
+    decisions: () => store.all(),
+    inspectorVisible: () => inspector.isVisible,
+  };
+}
+
+/** A daemon started elsewhere (the CLI, another window) is joined as soon as its daemon.json appears. */
+function watchDaemonFile(daemon: DaemonManager): vscode.Disposable {
+  const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(homePaths(homeDir()).home), 'daemon.json'));
+  const join = () => {
+    if (daemon.connectionState === 'stopped') void daemon.connection(false).catch(() => undefined);
+  };
+  return vscode.Disposable.from(watcher, watcher.onDidCreate(join), watcher.onDidChange(join));
+}
+
+export function deactivate(): void {
+  // Disposables registered on the context are disposed by VS Code.
+}

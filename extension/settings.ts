@@ -1,0 +1,78 @@
+/**
+ * The extension's settings, read in one place. Settings that name a program or a path the
+ * extension runs or trusts (`home`, `nodePath`, `daemonPath`) are machine scope and read from the
+ * user's own settings only: a workspace (possibly untrusted, possibly a cloned repo) must never be
+ * able to point the extension at another executable.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { ensembleHome } from '../protocol/home';
+import { StrategyName } from '../protocol/ensemble';
+
+export const SECTION = 'ensemble';
+
+/** A machine-scope setting's value from user (global) settings only, never from a workspace. */
+function machineSetting(key: string): string | undefined {
+  const inspected = vscode.workspace.getConfiguration(SECTION).inspect<string>(key);
+  const v = inspected?.globalValue?.trim();
+  return v ? expandHome(v) : undefined;
+}
+
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
+}
+
+/** ENSEMBLE_HOME: setting `ensemble.home`, else the environment's ENSEMBLE_HOME, else ~/.ensemble. */
+export function homeDir(): string {
+  return path.resolve(machineSetting('home') ?? ensembleHome(process.env));
+}
+
+export function nodePath(): string | undefined {
+  return machineSetting('nodePath');
+}
+
+export function daemonPath(): string | undefined {
+  return machineSetting('daemonPath');
+}
+
+export function autoStart(): boolean {
+  return vscode.workspace.getConfiguration(SECTION).get<boolean>('autoStart', true);
+}
+
+export interface ClassifySettings {
+  labels: string[];
+  ensemble: string | undefined;
+  strategy: StrategyName | undefined;
+}
+
+/** Resource-scoped classify settings for the document being classified. */
+export function classifySettings(scope?: vscode.ConfigurationScope): ClassifySettings {
+  const c = vscode.workspace.getConfiguration(SECTION, scope);
+  const labels = (c.get<unknown[]>('labels') ?? []).filter((l): l is string => typeof l === 'string' && l.trim() !== '');
+  const ensemble = c.get<string>('ensemble')?.trim() || undefined;
+  const strategy = StrategyName.safeParse(c.get<string>('strategy'));
+  return { labels: labels.map((l) => l.trim()), ensemble, strategy: strategy.success ? strategy.data : undefined };
+}
+
+export function refineInstruction(scope?: vscode.ConfigurationScope): string | undefined {
+  return vscode.workspace.getConfiguration(SECTION, scope).get<string>('refine.instruction')?.trim() || undefined;
+}
+
+export function requestTimeoutMs(): number {
+  const s = vscode.workspace.getConfiguration(SECTION).get<number>('requestTimeoutSeconds', 120);
+  return Math.max(5, Math.min(600, s)) * 1000;
+}
+
+export interface RestartPolicySettings {
+  maxCrashes: number;
+  windowMs: number;
+}
+
+export function restartPolicy(): RestartPolicySettings {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  return {
+    maxCrashes: Math.max(1, c.get<number>('restart.maxCrashes', 5)),
+    windowMs: Math.max(1, c.get<number>('restart.windowMinutes', 3)) * 60_000,
+  };
+}

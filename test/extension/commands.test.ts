@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { PoolStatus } from '../../protocol/methods';
+import type { Outcome } from '../../extension/context';
+import type { RefineOutcome } from '../../extension/commands/refine';
+import { ensembleHome } from '../../protocol/home';
+import { closeAll, openWithSelection } from './helpers';
+
+describe('commands', () => {
+  afterEach(closeAll);
+
+  it('refines the selection, shows the diff, and replaces the selection when accepted', async function () {
+    this.timeout(120_000);
+    const editor = await openWithSelection('first line\nhello world the fun\nlast line', (doc) => doc.lineAt(1).range);
+    const outcome = await vscode.commands.executeCommand<Outcome<RefineOutcome>>('ensemble.refine', { accept: true });
+    assert.ok(outcome.ok, outcome.ok ? '' : `${outcome.kind}: ${outcome.message}`);
+    const { result, accepted } = outcome.value;
+    assert.equal(result.original, 'hello world the fun');
+    assert.ok(result.steps.length >= 1, 'at least one refinement step');
+    if (result.text !== result.original) {
+      assert.equal(accepted, true);
+      assert.equal(editor.document.getText(), `first line\n${result.text}\nlast line`);
+    }
+    // The diff was closed after the decision.
+    const diffs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputTextDiff);
+    assert.equal(diffs.length, 0);
+  });
+
+  it('shows the pool status', async () => {
+    const outcome = await vscode.commands.executeCommand<Outcome<PoolStatus>>('ensemble.showPoolStatus');
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    assert.ok(outcome.ok);
+    assert.deepEqual(outcome.value.models.map((m) => m.state), ['ready', 'ready', 'ready']);
+  });
+
+  it('opens ENSEMBLE_HOME/config.json', async () => {
+    const outcome = await vscode.commands.executeCommand<Outcome<string>>('ensemble.openConfig');
+    assert.ok(outcome.ok);
+    assert.equal(outcome.value, path.join(ensembleHome(), 'config.json'));
+    assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, outcome.value);
+    assert.equal(vscode.window.activeTextEditor?.document.languageId, 'json');
+  });
+});

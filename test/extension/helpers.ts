@@ -1,0 +1,63 @@
+/** Shared by the extension-host suites: the extension's API, the daemon the runner started, waiting. */
+import * as vscode from 'vscode';
+import { DaemonConnection, readDaemonFile } from '../../client/daemonClient';
+import { ensembleHome } from '../../protocol/home';
+import type { EnsembleApi } from '../../extension/extension';
+
+export const EXTENSION_ID = 'ensemble-dev.ensemble';
+
+export async function api(): Promise<EnsembleApi> {
+  const ext = vscode.extensions.getExtension<EnsembleApi>(EXTENSION_ID);
+  if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded`);
+  return ext.isActive ? ext.exports : ext.activate();
+}
+
+export function packageJson(): Record<string, unknown> {
+  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+  if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded`);
+  return ext.packageJSON as Record<string, unknown>;
+}
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+/** Our own connection to the daemon, to check what the extension shows against the source. */
+export async function daemonConnection(): Promise<DaemonConnection> {
+  const info = await waitFor('daemon.json', () => readDaemonFile(ensembleHome()) ?? undefined);
+  return DaemonConnection.connect(info, { clientName: 'extension-tests', clientVersion: '0' });
+}
+
+export async function openWithSelection(content: string, select: (doc: vscode.TextDocument) => vscode.Range): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument({ content, language: 'plaintext' });
+  const editor = await vscode.window.showTextDocument(doc);
+  const r = select(doc);
+  editor.selection = new vscode.Selection(r.start, r.end);
+  return editor;
+}
+
+/** Closes every editor without "save?" prompts (the test documents are dirty untitled ones). */
+export async function closeAll(): Promise<void> {
+  for (let i = 0; i < 30 && vscode.window.activeTextEditor; i++) {
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  }
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
+
+export async function lensTitles(uri: vscode.Uri): Promise<Array<{ line: number; title: string; args: unknown[] }>> {
+  const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
+  return (lenses ?? [])
+    .filter((l) => l.command?.command === 'ensemble.openInspector')
+    .map((l) => ({ line: l.range.start.line, title: l.command!.title, args: l.command!.arguments ?? [] }));
+}

@@ -1,0 +1,43 @@
+/** The pool: each model's backend, state, memory and weight, and what to do about a broken one. */
+import type { ModelStatus, PoolStatus } from '../../protocol/methods';
+import { bytes, fmt, h, icon } from '../dom';
+
+const STATE_ICON: Record<ModelStatus['state'], string> = {
+  ready: 'pass-filled',
+  idle: 'circle-large-outline',
+  loading: 'loading',
+  unavailable: 'warning',
+  error: 'error',
+};
+
+export function poolTable(pool: PoolStatus | null): HTMLElement {
+  if (!pool) return h('p', { class: 'muted empty' }, 'Not connected to the daemon.');
+  const rows = pool.models.flatMap((m) => {
+    const main = h(
+      'tr',
+      { class: `pool-row state-${m.state}`, data: { model: m.id } },
+      h('td', {}, h('span', { class: 'model-name' }, m.id)),
+      h('td', {}, m.backend),
+      h('td', { class: 'state' }, icon(STATE_ICON[m.state], m.state === 'loading' ? 'codicon-modifier-spin' : ''), m.state),
+      h('td', {}, bytes(m.memoryBytes)),
+      h('td', {}, fmt(m.weight)),
+      h('td', {}, m.recentAccuracy === null || m.recentAccuracy === undefined ? '—' : `${fmt(m.recentAccuracy)} (${m.feedbackCount ?? 0})`),
+      h('td', {}, `${m.requests} / ${m.failures}`),
+    );
+    const why = [m.reason, m.hint].filter(Boolean).join(' — ');
+    return why ? [main, h('tr', { class: 'pool-reason' }, h('td', { attrs: { colspan: '7' } }, icon('info'), why))] : [main];
+  });
+  const mem = pool.memory;
+  return h(
+    'div',
+    { class: 'pool' },
+    pool.configError ? h('p', { class: 'config-error' }, icon('error'), `Config error: ${pool.configError}`) : null,
+    h(
+      'table',
+      { class: 'pool-table' },
+      h('thead', {}, h('tr', {}, ...['Model', 'Backend', 'State', 'Memory', 'Weight', 'Accuracy (n)', 'Requests / failures'].map((t) => h('th', { attrs: { scope: 'col' } }, t)))),
+      h('tbody', {}, ...rows),
+    ),
+    h('p', { class: 'muted' }, `Daemon ${pool.daemonVersion}, pid ${pool.pid} · memory planned ${bytes(mem.plannedBytes)} of ${bytes(mem.freeBytes)} free (${bytes(mem.totalBytes)} total) · ${pool.home}`),
+  );
+}
