@@ -68,4 +68,9 @@ if (want('tests') && fs.existsSync('test/extension/index.ts')) {
   );
 }
 await Promise.all(builds);
+if (want('extension')) {
+  // The inspector's icon font ships inside the extension (dist/ is packaged; node_modules' dev deps are not).
+  fs.mkdirSync('dist/codicons', { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) fs.copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/codicons/${f}`);
+}
 if (want('cli')) fs.chmodSync('dist/cli.mjs', 0o755);

@@ -10,6 +10,7 @@ import { ClassificationLenses, type TrackedResult } from './codeLens';
 import { classifyCommand } from './commands/classify';
 import { daemonCommand } from './commands/daemonCommands';
 import { openConfigCommand, reloadOnSave } from './commands/openConfig';
+import { openReportCommand } from './commands/openReport';
 import { showPoolStatusCommand } from './commands/poolStatus';
 import { refineCommand } from './commands/refine';
 import type { EnsembleContext } from './context';
@@ -62,6 +63,7 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
     command('ensemble.stopDaemon', () => daemonCommand(ctx, 'stop')),
     command('ensemble.restartDaemon', () => daemonCommand(ctx, 'restart')),
     command('ensemble.openConfig', () => openConfigCommand(ctx)),
+    command('ensemble.openReport', (file?: string) => openReportCommand(ctx, file)),
     command('ensemble.showLog', () => log.show(true)),
     command('ensemble.clearResults', () => lenses.clear(vscode.window.activeTextEditor?.document.uri)),
     daemon.onDidGiveUp((message) => showError(new DaemonGaveUpError(message), log, 'daemon')),

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { EnsembleSpec, PoolConfig } from '../../protocol/config';
 import type { HomePaths } from '../../protocol/home';
 import { formatIssues, formatJsonSyntaxError } from './configErrors';
-import { defaultPoolConfig } from './defaultPool';
+import { defaultPoolConfig } from '../../protocol/defaultPool';
 
 export interface LoadedConfig {
   config: PoolConfig;

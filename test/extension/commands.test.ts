@@ -5,6 +5,11 @@ import type { PoolStatus } from '../../protocol/methods';
 import type { Outcome } from '../../extension/context';
 import type { RefineOutcome } from '../../extension/commands/refine';
 import { ensembleHome } from '../../protocol/home';
+import fs from 'node:fs';
+import os from 'node:os';
+import { evaluate } from '../../daemon/learning/evaluate';
+import { reportHtml } from '../../daemon/learning/reportHtml';
+import { withReportCsp } from '../../extension/commands/openReport';
 import { closeAll, openWithSelection } from './helpers';
 
 describe('commands', () => {
@@ -40,5 +45,23 @@ describe('commands', () => {
     assert.equal(outcome.value, path.join(ensembleHome(), 'config.json'));
     assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, outcome.value);
     assert.equal(vscode.window.activeTextEditor?.document.languageId, 'json');
+  });
+
+  it('opens an `ensemble eval --html` report in a script-less webview', async () => {
+    const recordings = ['a', 'b', 'c'].flatMap((model, m) =>
+      Array.from({ length: 12 }, (_, i) => ({ item: `q${i}`, model, gold: i % 2 ? 'x' : 'y', prediction: (i + m) % 3 ? 'x' : 'y' })),
+    );
+    const html = reportHtml(evaluate(recordings, { trainFraction: 0 }), 'test report');
+    const file = path.join(os.tmpdir(), `ensemble-report-${process.pid}.html`);
+    fs.writeFileSync(file, html);
+    const outcome = await vscode.commands.executeCommand<Outcome<string>>('ensemble.openReport', file);
+    assert.ok(outcome.ok, outcome.ok ? '' : outcome.message);
+    // The tab appears once the workbench has created the panel.
+    const reportTab = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && /Ensemble Report: ensemble-report-/.test(t.label));
+    for (let i = 0; i < 50 && !reportTab(); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(reportTab(), `no report tab among ${vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label).join(', ')}`);
+    assert.match(withReportCsp(html), /<head[^>]*><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:;">/);
+    const missing = await vscode.commands.executeCommand<Outcome<string>>('ensemble.openReport', '/nonexistent/report.html');
+    assert.equal(missing.ok, false);
   });
 });

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
-import { defaultPoolConfig } from '../../daemon/config/defaultPool';
+import { defaultPoolConfig } from '../../protocol/defaultPool';
 import { loadConfig, parseConfig, type LoadedConfig } from '../../daemon/config/loadConfig';
 import { homePaths, type HomePaths } from '../../protocol/home';
 

@@ -4,7 +4,7 @@
  * ENSEMBLE_HOME/models. Offline, they stay unavailable with a reason and a hint, and the daemon
  * serves everything else.
  */
-import type { PoolConfigInput } from '../../protocol/config';
+import type { PoolConfigInput } from './config';
 
 const hf = (repo: string, file: string) => `https://huggingface.co/${repo}/resolve/main/${file}`;
 
