@@ -3,12 +3,14 @@
 //   unit         node:test over test/unit/**/*.test.ts (pure code)
 //   integration  node:test over test/integration/**/*.test.ts (real llama.cpp on generated GGUF
 //                models, real loopback HTTP servers, the daemon as a real process)
-//   e2e          the extension's own tests in code-server's extension host, then the browser flow
-//                (test/e2e/run.mjs installs code-server, playwright-core and chromium when missing)
+//   e2e          packages the .vsix, runs the extension's own tests in code-server's extension host,
+//                then the browser flow on the installed .vsix (test/e2e/run.mjs installs
+//                code-server, playwright-core and chromium when missing)
 // `node scripts/test.mjs unit|integration|e2e` runs one suite. The last line sums every suite as
 // "N passed, N failed, N skipped".
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -83,8 +85,11 @@ if (!only || only === 'integration' || only === 'e2e') await run('build', 'node'
 if (!only || only === 'unit') await run('unit', process.execPath, nodeTest(findTests('test/unit'), 2), { parse: parseTap });
 // One file at a time: the integration tests start daemons and llama.cpp contexts, and the machine has 2 cores.
 if (!only || only === 'integration') await run('integration', process.execPath, nodeTest(findTests('test/integration'), 1), { parse: parseTap });
-if ((!only || only === 'e2e') && fs.existsSync(path.join(root, 'test/e2e/run.mjs'))) {
-  await run('e2e', process.execPath, ['test/e2e/run.mjs'], { parse: parsePlain });
+if (!only || only === 'e2e') {
+  // The browser flow installs the packaged .vsix into code-server: what users install is what is tested.
+  const vsix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-vsix-')), 'ensemble.vsix');
+  const packaged = (await run('package (.vsix)', 'npm', ['run', '-s', 'package', '--', '-o', vsix])) === 0;
+  await run('e2e', process.execPath, ['test/e2e/run.mjs', ...(packaged ? ['--vsix', vsix] : [])], { parse: parsePlain });
 }
 
 process.stdout.write(`\n${failures.length ? `FAILED:\n  ${failures.join('\n  ')}\n` : ''}`);
