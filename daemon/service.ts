@@ -145,6 +145,8 @@ export class DaemonService {
     } catch (e) {
       this.opts.logger.error(`could not record decision ${decision.id}: ${(e as Error).message}`);
     }
+    // Request counters and model states moved: clients refresh their pool views.
+    this.opts.onChange?.('decision');
     return decision;
   }
 

@@ -147,6 +147,21 @@ export async function browserFlow({ vsix } = {}) {
     const notice = frame.locator('.feedback .notice.ok');
     await notice.waitFor({ timeout: 15_000 });
     assert((await notice.innerText()).includes('Feedback recorded'), 'feedback recorded');
+    // Feedback moves weights: the pool view refreshes and the model that voted against the
+    // confirmed label now weighs less than one that voted for it.
+    const against = decision.votes.find((v) => v.label !== decision.label).model;
+    const agreed = decision.votes.find((v) => v.label === decision.label).model;
+    await frame.waitForFunction(
+      ([a, w]) => {
+        const weight = (m) => Number(document.querySelector(`tr.pool-row[data-model="${m}"]`)?.children[4]?.textContent);
+        return weight(a) < weight(w);
+      },
+      [against, agreed],
+      { timeout: 15_000 },
+    );
+    const contribution = (await frame.locator(`tr.pool-row[data-model="${agreed}"] td`).nth(6).innerText()).trim();
+    assert(contribution === '0 / 0', `contribution column shows decisive / overruled (${contribution})`);
+    log(`feedback moved the weights at ${t()}`);
 
     // Live votes: with the inspector open, classify another line and watch the panel show the
     // request's votes (the pending view) before the decision replaces it.

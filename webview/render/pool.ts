@@ -22,10 +22,13 @@ export function poolTable(pool: PoolStatus | null): HTMLElement {
       h('td', {}, bytes(m.memoryBytes)),
       h('td', {}, fmt(m.weight)),
       h('td', {}, m.recentAccuracy === null || m.recentAccuracy === undefined ? '—' : `${fmt(m.recentAccuracy)} (${m.feedbackCount ?? 0})`),
+      // Contribution over decisions with known gold: how often this model's vote decided the
+      // outcome, and how often it was right but outvoted.
+      h('td', { attrs: { title: 'decisive: removing its vote would have changed the decision; overruled: it was right but outvoted' } }, `${m.decisive ?? 0} / ${m.overruledRight ?? 0}`),
       h('td', {}, `${m.requests} / ${m.failures}`),
     );
     const why = [m.reason, m.hint].filter(Boolean).join(' — ');
-    return why ? [main, h('tr', { class: 'pool-reason' }, h('td', { attrs: { colspan: '7' } }, icon('info'), why))] : [main];
+    return why ? [main, h('tr', { class: 'pool-reason' }, h('td', { attrs: { colspan: '8' } }, icon('info'), why))] : [main];
   });
   const mem = pool.memory;
   return h(
@@ -35,7 +38,7 @@ export function poolTable(pool: PoolStatus | null): HTMLElement {
     h(
       'table',
       { class: 'pool-table' },
-      h('thead', {}, h('tr', {}, ...['Model', 'Backend', 'State', 'Memory', 'Weight', 'Accuracy (n)', 'Requests / failures'].map((t) => h('th', { attrs: { scope: 'col' } }, t)))),
+      h('thead', {}, h('tr', {}, ...['Model', 'Backend', 'State', 'Memory', 'Weight', 'Accuracy (n)', 'Decisive / overruled', 'Requests / failures'].map((t) => h('th', { attrs: { scope: 'col' } }, t)))),
       h('tbody', {}, ...rows),
     ),
     h('p', { class: 'muted' }, `Daemon ${pool.daemonVersion}, pid ${pool.pid} · memory planned ${bytes(mem.plannedBytes)} of ${bytes(mem.freeBytes)} free (${bytes(mem.totalBytes)} total) · ${pool.home}`),
