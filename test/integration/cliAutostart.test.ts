@@ -1,0 +1,78 @@
+/**
+ * The CLI as users meet it: `ensemble classify` starts a daemon when none runs and reuses it
+ * afterwards, `ensemble stop` stops it, and bad arguments get a clear message and exit code 2.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { isAlive, readDaemonFile } from '../../client/daemonClient';
+import { Decision } from '../../protocol/ensemble';
+import { cliPath, poolConfig, tempHome, tinyPool, writeConfig } from './harness';
+
+const run = promisify(execFile);
+
+describe('CLI: auto-start, reuse, stop, usage errors', () => {
+  let home: string;
+  const cli = async (args: string[]) => {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [cliPath, ...args], { env: { ...process.env, ENSEMBLE_HOME: home }, timeout: 60_000 });
+      return { code: 0, stdout, stderr };
+    } catch (e) {
+      const err = e as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+    }
+  };
+
+  before(() => {
+    home = tempHome();
+    writeConfig(home, poolConfig(tinyPool(home)));
+  });
+  after(() => {
+    const info = readDaemonFile(home);
+    if (info) process.kill(info.pid, 'SIGKILL');
+  });
+
+  it('classify starts a daemon when none runs, and the next call reuses it', async () => {
+    assert.equal(readDaemonFile(home), null);
+    const first = await cli(['classify', 'it crashes', '--json']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(Decision.parse(JSON.parse(first.stdout)).label, 'bug');
+    const info = readDaemonFile(home);
+    assert.ok(info && isAlive(info.pid), 'a daemon runs after the first call');
+    const second = await cli(['status', '--json']);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal((JSON.parse(second.stdout) as { pid: number }).pid, info.pid);
+  });
+
+  it('usage errors exit 2 with the option named', async () => {
+    const strategy = await cli(['classify', 'x', '--strategy', 'loudest']);
+    assert.equal(strategy.code, 2);
+    assert.match(strategy.stderr, /--strategy: expected one of majority, weighted, earlyExit, learned, routed, got "loudest"/);
+    const labels = await cli(['classify', 'x', '--labels', 'only-one']);
+    assert.equal(labels.code, 2);
+    assert.match(labels.stderr, /--labels: give at least two/);
+    const unknown = await cli(['frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+  });
+
+  it('an unknown ensemble is an error that lists the known ones', async () => {
+    const r = await cli(['classify', 'x', '--ensemble', 'nope']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no ensemble named "nope" \(known: default/);
+  });
+
+  it('stop stops the daemon and removes daemon.json; a second stop says none runs', async () => {
+    const info = readDaemonFile(home)!;
+    const stop = await cli(['stop']);
+    assert.equal(stop.code, 0, stop.stderr);
+    for (let i = 0; i < 50 && isAlive(info.pid); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(isAlive(info.pid), false);
+    assert.equal(fs.existsSync(path.join(home, 'daemon.json')), false);
+    const again = await cli(['stop']);
+    assert.match(again.stdout, /no daemon is running/);
+  });
+});
