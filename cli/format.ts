@@ -1,6 +1,7 @@
 /** Terminal rendering of decisions and pool status: aligned columns, small bars. */
 import type { Decision } from '../protocol/ensemble';
 import type { PoolStatus } from '../protocol/methods';
+import { formatSize } from '../protocol/formatSize';
 
 export function bar(value: number, width = 10): string {
   const v = Math.max(0, Math.min(1, value));
@@ -39,7 +40,7 @@ export function formatStatus(s: PoolStatus): string {
     `config ${s.configPath}`,
   ];
   if (s.configError) lines.push(`config error (running on the last good config):\n${s.configError}`);
-  const mb = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
+  const mb = formatSize;
   const budget = s.memory.budgetBytes === undefined ? '' : ` of a ${mb(s.memory.budgetBytes)} budget`;
   const gpu = s.memory.gpuFreeBytes ? `, GPU ${mb(s.memory.gpuFreeBytes)} free` : '';
   lines.push(`memory: models ${mb(s.memory.plannedBytes)}${budget}, machine ${mb(s.memory.freeBytes)} free of ${mb(s.memory.totalBytes)}${gpu}`, '');

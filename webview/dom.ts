@@ -3,6 +3,7 @@
  * goes in through textContent, so a model answering `<script>` shows those characters and nothing
  * runs. Handlers are attached with addEventListener (the CSP forbids inline ones).
  */
+import { formatSize } from '../protocol/formatSize';
 type Child = Node | string | null | undefined | false;
 
 export interface Props {
@@ -60,13 +61,5 @@ export function ms(n: number): string {
 }
 
 export function bytes(n: number | undefined): string {
-  if (n === undefined) return '—';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+  return n === undefined ? '—' : formatSize(n);
 }

@@ -20,7 +20,8 @@ import { checkGguf, estimateMemoryBytes, kvCacheBytes, type GgufSummary } from '
 import { sharedLlama } from '../backends/llamaCpp';
 import type { Logger } from '../log';
 import { planMemory, type MemoryPlan, type PlanModelInput } from './memoryPlan';
-import { fetchModel, formatBytes, type FetchProgress } from './modelFetch';
+import { formatSize as formatBytes } from '../../protocol/formatSize';
+import { fetchModel, type FetchProgress } from './modelFetch';
 import { Semaphore } from './semaphore';
 
 /** What the machine has; injectable for tests. */

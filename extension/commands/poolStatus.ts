@@ -4,17 +4,10 @@ import type { ModelStatus, PoolStatus } from '../../protocol/methods';
 import type { EnsembleContext, Outcome } from '../context';
 import { errorKind } from '../errorMessages';
 import { showError } from '../notify';
+import { formatSize } from '../../protocol/formatSize';
 
 export function formatBytes(n: number | undefined): string {
-  if (n === undefined) return '?';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v < 10 && i > 0 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+  return n === undefined ? '?' : formatSize(n);
 }
 
 const stateIcon: Record<ModelStatus['state'], string> = {
