@@ -86,8 +86,6 @@ export interface MemoryPlan {
 }
 
 const MiB = 2 ** 20;
-const GiB = 2 ** 30;
-
 
 function list(ids: readonly string[]): string {
   return ids.join(', ');

@@ -12,7 +12,6 @@ import { LlamaCppBackend } from '../../daemon/backends/llamaCpp';
 import { checkGguf, estimateMemoryBytes } from '../../daemon/backends/ggufCheck';
 import type { LabelRequest } from '../../daemon/backends/backend';
 import type { LlamaCppModelEntry } from '../../protocol/config';
-import { EnsembleError } from '../../protocol/errors';
 import {
   successorProbability,
   SUCCESSOR_LOGIT,
@@ -24,6 +23,7 @@ import {
   type LabelModel,
   type WrittenModel,
 } from '../fixtures/gguf/models';
+import { rejectsWith } from '../support/rejectsWith';
 
 const LABELS = ['bug', 'feature', 'question'];
 const CHATML = "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
@@ -41,17 +41,6 @@ function backend(id: string, path: string | undefined, extra: Partial<LlamaCppMo
 
 function request(promptStyle: LabelRequest['promptStyle'], labels = LABELS): LabelRequest {
   return { text: 'The app crashes when I press save.', labels, promptStyle, instruction: 'Classify the support ticket.' };
-}
-
-async function rejectsWith(p: Promise<unknown>, kind: string): Promise<EnsembleError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof EnsembleError, `expected an EnsembleError, got ${String(e)}`);
-    assert.equal(e.kind, kind, e.message);
-    return e;
-  }
-  assert.fail(`expected a ${kind} rejection`);
 }
 
 function timed<T>(label: string, fn: () => T): T {

@@ -4,8 +4,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { OllamaBackend } from '../../daemon/backends/ollama';
 import type { LabelRequest } from '../../daemon/backends/backend';
 import { OllamaModel } from '../../protocol/config';
-import { EnsembleError } from '../../protocol/errors';
 import { alts, startOllamaServer, type FakeOllamaServer } from '../fakes/ollamaServer';
+import { rejectsWith } from '../support/rejectsWith';
 
 const LABELS = ['bug', 'feature', 'question'];
 const req = (promptStyle: LabelRequest['promptStyle'] = 'direct'): LabelRequest => ({ text: 'It crashes on save', labels: LABELS, promptStyle });
@@ -13,17 +13,6 @@ const signal = () => new AbortController().signal;
 
 function backend(baseUrl: string, extra: Record<string, unknown> = {}) {
   return new OllamaBackend(OllamaModel.parse({ id: 'o1', backend: 'ollama', baseUrl, model: 'llama3.2', ...extra }));
-}
-
-async function rejectsWith(p: Promise<unknown>, kind: string, message?: RegExp): Promise<EnsembleError> {
-  const err = await p.then(
-    () => assert.fail('expected a rejection'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof EnsembleError, `not an EnsembleError: ${String(err)}`);
-  assert.equal(err.kind, kind, err.message);
-  if (message) assert.match(err.message, message);
-  return err;
 }
 
 describe('OllamaBackend', { timeout: 10_000 }, () => {

@@ -7,6 +7,7 @@ import type { LabelRequest } from '../../daemon/backends/backend';
 import { OpenAiModel } from '../../protocol/config';
 import { EnsembleError } from '../../protocol/errors';
 import { alts, startOpenAiServer, type FakeOpenAiServer } from '../fakes/openaiServer';
+import { rejectsWith } from '../support/rejectsWith';
 
 const LABELS = ['bug', 'feature', 'question'];
 const req = (promptStyle: LabelRequest['promptStyle'] = 'direct'): LabelRequest => ({ text: 'It crashes on save', labels: LABELS, promptStyle });
@@ -14,17 +15,6 @@ const signal = () => new AbortController().signal;
 
 function backend(baseUrl: string, extra: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}) {
   return new OpenAiBackend(OpenAiModel.parse({ id: 'm1', backend: 'openai', baseUrl, model: 'test-model', ...extra }), { env });
-}
-
-async function rejectsWith(p: Promise<unknown>, kind: string, message?: RegExp): Promise<EnsembleError> {
-  const err = await p.then(
-    () => assert.fail('expected a rejection'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof EnsembleError, `not an EnsembleError: ${String(err)}`);
-  assert.equal(err.kind, kind, err.message);
-  if (message) assert.match(err.message, message);
-  return err;
 }
 
 /** A port nobody listens on. */
