@@ -78,7 +78,7 @@ describe('memory budget', () => {
   it('the CLI status prints the budget and each model\'s placement', async () => {
     const r = await daemon.cli(['status']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /memory: models \d+ MiB of a 1 MiB budget/);
+    assert.match(r.stdout, /memory: models [\d.]+ MiB of a 1 MiB budget/);
     assert.match(r.stdout, new RegExp(`${models[0]!.id}\\s+llama\\.cpp\\s+ready\\s+cpu`));
     assert.match(r.stdout, /does not fit in memory/);
   });
