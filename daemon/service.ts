@@ -1,7 +1,7 @@
 /**
  * What the daemon does, independent of transport: the WebSocket sessions and the HTTP gateway both
- * call these methods. Holds the last good config, the pool, feedback-derived weights and
- * calibrations, and records every decision.
+ * call these methods. Holds the last good config and the pool, records every decision, and leaves
+ * what is learned from outcomes (weights, calibration, fitted aggregation) to `Adaptation`.
  */
 import fs from 'node:fs';
 import type { EnsembleSpec, PoolConfig } from '../protocol/config';
@@ -11,17 +11,13 @@ import type { HomePaths } from '../protocol/home';
 import type { ClassifyParams, FeedbackParams, PoolStatus, ProgressValue, RefineParams } from '../protocol/methods';
 import type { BackendFactory } from './backends/createBackend';
 import { loadConfig, type LoadedConfig } from './config/loadConfig';
-import { applyCalibration } from './ensemble/applyCalibration';
+import { Adaptation } from './adaptation';
 import { classify } from './ensemble/classify';
-import { fitCalibrations } from './ensemble/fitCalibration';
-import { fitAggregation, learnedWeights } from './ensemble/fitAggregation';
 import { resolveMembers, type ResolvedMember } from './ensemble/members';
 import { refine } from './ensemble/refine';
 import type { Logger } from './log';
 import { Pool, type DownloadListener } from './pool/pool';
-import { contributions } from './strategies/contribution';
-import { windowWeights, type WindowWeight } from './strategies/recalibration';
-import type { AggregationFit, Calibration, Store } from './store/store';
+import type { Calibration, Store } from './store/store';
 import { DAEMON_VERSION } from './version';
 
 export interface ServiceOptions {
@@ -39,15 +35,12 @@ export class DaemonService {
   readonly pool: Pool;
   private loaded: LoadedConfig | null = null;
   private configError: string | null = null;
-  private weights: Record<string, WindowWeight> = {};
-  private calibrationByModel = new Map<string, Calibration>();
-  private aggregationByEnsemble = new Map<string, AggregationFit>();
+  private readonly adaptation: Adaptation;
   private readonly startedAt = Date.now();
 
   constructor(private readonly opts: ServiceOptions) {
     this.pool = new Pool(opts.factory, opts.logger, (r) => opts.onChange?.(r), opts.onDownloadProgress);
-    for (const c of opts.store.calibrations()) this.calibrationByModel.set(c.model, c);
-    for (const a of opts.store.aggregations()) this.aggregationByEnsemble.set(a.ensemble, a);
+    this.adaptation = new Adaptation(opts.store, opts.logger);
   }
 
   /** (Re)reads config.json. On error the last good config stays in force and the error is kept for status. */
@@ -62,7 +55,7 @@ export class DaemonService {
     this.loaded = result.value;
     this.configError = null;
     this.pool.apply(result.value.config, result.value.path);
-    this.recomputeWeights();
+    this.adaptation.recompute(result.value.config);
     this.opts.logger.info(
       `config ${result.value.source === 'file' ? `loaded from ${result.value.path}` : 'absent: using the embedded default pool'}: ` +
         `${result.value.config.models.length} models, ensembles ${Object.keys(result.value.config.ensembles).join(', ') || 'none'}`,
@@ -86,14 +79,6 @@ export class DaemonService {
     return { name: chosen, spec, members: resolveMembers(spec, config.models) };
   }
 
-  private weightOf = (m: ResolvedMember): number => {
-    const w = this.weights[m.model];
-    // Feedback moves the model's weight; a member's own prior scales it (prompt-style members).
-    if (!w || w.n === 0) return m.priorWeight;
-    const modelPrior = this.config.models.find((x) => x.id === m.model)?.weight ?? 1;
-    return modelPrior > 0 ? (w.weight * m.priorWeight) / modelPrior : w.weight;
-  };
-
   async classify(params: ClassifyParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<Decision> {
     const { name, spec, members } = this.ensemble(params.ensemble);
     const labels = params.labels ?? spec.labels;
@@ -102,27 +87,16 @@ export class DaemonService {
     }
     if (new Set(labels).size !== labels.length) throw new EnsembleError('BadInput', 'labels must be distinct');
     const strategy: StrategyName = params.strategy ?? spec.strategy;
-    let weightOf = this.weightOf;
-    let ordered = members;
-    if (strategy === 'learned' || strategy === 'routed') {
-      const fit = this.aggregationByEnsemble.get(name);
-      if (!fit) {
-        throw new EnsembleError('BadInput', `ensemble "${name}" has no fitted aggregation for strategy "${strategy}": record a labelled dataset with "ensemble record" and run "ensemble fit --ensemble ${name}"`);
-      }
-      const learned = learnedWeights(fit, params.category, labels.length);
-      weightOf = (m) => learned.get(m.member) ?? this.weightOf(m);
-      // Routing asks the members most reliable for this category first.
-      if (strategy === 'routed') ordered = [...members].sort((a, b) => weightOf(b) - weightOf(a));
-    }
+    const plan = this.adaptation.plan(name, strategy, members, params.category, labels.length, this.config);
     const decision = await classify(
       {
         pool: this.pool,
-        weightOf,
-        calibrate: (model, scores) => applyCalibration(scores, this.calibrationByModel.get(model)),
+        weightOf: plan.weightOf,
+        calibrate: (model, scores) => this.adaptation.calibrate(model, scores),
       },
       {
         ensemble: name,
-        members: ordered,
+        members: plan.members,
         text: params.text,
         labels,
         instruction: params.instruction ?? spec.instruction,
@@ -169,29 +143,9 @@ export class DaemonService {
   }
 
   feedback(params: FeedbackParams): { recorded: boolean; weights: Record<string, number> } {
-    const found = this.opts.store.getDecision(params.decisionId);
-    if (!found) throw new EnsembleError('NotFound', `no decision with id "${params.decisionId}"`);
-    const { decision } = found;
-    let gold = params.label;
-    if (gold === undefined) {
-      if (params.correct === true && decision.label !== null) gold = decision.label;
-      else throw new EnsembleError('BadInput', 'the decision was wrong: say which label is right ("label")');
-    }
-    if (!decision.labels.includes(gold)) {
-      throw new EnsembleError('BadInput', `"${gold}" is not one of the decision's labels (${decision.labels.join(', ')})`);
-    }
-    this.opts.store.recordFeedback(decision.id, gold, Date.now());
-    this.recomputeWeights();
+    const weights = this.adaptation.feedback(params.decisionId, params, this.config);
     this.opts.onChange?.('feedback');
-    return { recorded: true, weights: Object.fromEntries(Object.entries(this.weights).map(([k, v]) => [k, v.weight])) };
-  }
-
-  private recomputeWeights(): void {
-    if (!this.loaded) return;
-    const window = this.loaded.config.daemon.recalibrationWindow;
-    const feedback = this.opts.store.feedbackWindow(window);
-    const models = this.loaded.config.models.map((m) => ({ id: m.id, priorWeight: m.weight ?? 1 }));
-    this.weights = windowWeights(feedback, models, window);
+    return { recorded: true, weights };
   }
 
   recordedItems(dataset: string, ensemble: string | undefined): { ensemble: string; itemIds: string[] } {
@@ -205,17 +159,10 @@ export class DaemonService {
 
   status(): PoolStatus {
     const loaded = this.loaded;
-    const contrib = contributions(
-      this.opts.store.decisionsWithGold(1_000).map(({ decision, gold }) => ({
-        votes: decision.votes.map((v) => ({ model: v.model, label: v.label, status: v.status })),
-        decided: decision.label,
-        gold,
-      })),
-    );
-    const models = this.pool.status((id) => this.weights[id]?.weight ?? loaded?.config.models.find((m) => m.id === id)?.weight ?? 1).map((m) => ({
+    const contrib = this.adaptation.contributions();
+    const models = this.pool.status((id) => this.adaptation.modelWeight(id, loaded?.config ?? null)).map((m) => ({
       ...m,
-      recentAccuracy: this.weights[m.id]?.recentAccuracy ?? null,
-      feedbackCount: this.weights[m.id]?.n ?? 0,
+      ...this.adaptation.feedbackStats(m.id),
       decisive: contrib[m.id]?.decisive ?? 0,
       overruledRight: contrib[m.id]?.overruledRight ?? 0,
     }));
@@ -267,41 +214,13 @@ export class DaemonService {
     return this.loaded?.config.daemon.allowedOrigins ?? [];
   }
 
-  /** Fits the ensemble's per-member, per-category reliabilities on its labelled recordings. */
   fitAggregation(ensemble: string | undefined) {
     const { name, members } = this.ensemble(ensemble);
-    const ids = members.map((m) => m.member);
-    const fit = fitAggregation(name, ids, this.opts.store.labelledMemberVotes(name));
-    if (fit.n === 0) throw new EnsembleError('BadInput', `ensemble "${name}" has no labelled recordings yet: run "ensemble record <dataset.jsonl> --ensemble ${name}" first`);
-    this.opts.store.saveAggregation(fit);
-    this.aggregationByEnsemble.set(name, fit);
-    this.opts.logger.info(`aggregation of ${name} fitted on ${fit.n} labelled items (${Object.keys(fit.byCategory).length} categories)`);
-    return {
-      ensemble: name,
-      n: fit.n,
-      categories: Object.keys(fit.byCategory).filter(Boolean),
-      members: ids.map((member, i) => ({ member, reliability: fit.global[i] ?? 0, weight: learnedWeights(fit, undefined, 2).get(member) ?? 0 })),
-    };
+    return this.adaptation.fitAggregation(name, members);
   }
 
   fitCalibration(method: Calibration['method'], minSamples: number) {
-    const fits = fitCalibrations(this.opts.store.labelledVotes(50_000), this.calibrationByModel, method, minSamples);
-    for (const f of fits) {
-      if (!f.calibration) continue;
-      this.opts.store.saveCalibration(f.calibration);
-      this.calibrationByModel.set(f.model, f.calibration);
-      this.opts.logger.info(`calibration of ${f.model}: ${method} ${JSON.stringify(f.calibration.params)} on ${f.n} votes, ECE ${f.eceBefore.toFixed(3)} -> ${f.eceAfter.toFixed(3)}`);
-    }
-    return fits.map((f) => ({
-      model: f.model,
-      n: f.n,
-      applied: f.calibration !== null,
-      params: f.calibration ? (f.calibration.params as Record<string, number>) : null,
-      eceBefore: f.eceBefore,
-      eceAfter: f.eceAfter,
-      brierBefore: f.brierBefore,
-      brierAfter: f.brierAfter,
-    }));
+    return this.adaptation.fitCalibration(method, minSamples);
   }
 
   async dispose(): Promise<void> {

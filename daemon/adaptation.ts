@@ -1,0 +1,149 @@
+/**
+ * What the daemon learns from labelled outcomes, and how it feeds back into decisions:
+ * sliding-window weights from feedback, per-model calibrations, per-ensemble learned aggregations,
+ * and each model's contribution. State lives in the store; this keeps the in-force copies.
+ */
+import type { PoolConfig } from '../protocol/config';
+import type { StrategyName } from '../protocol/ensemble';
+import { EnsembleError } from '../protocol/errors';
+import type { LabelScores } from './backends/backend';
+import { applyCalibration } from './ensemble/applyCalibration';
+import { fitAggregation, learnedWeights } from './ensemble/fitAggregation';
+import { fitCalibrations } from './ensemble/fitCalibration';
+import type { ResolvedMember } from './ensemble/members';
+import type { Logger } from './log';
+import { contributions, type Contribution } from './strategies/contribution';
+import { windowWeights, type WindowWeight } from './strategies/recalibration';
+import type { AggregationFit, Calibration, Store } from './store/store';
+
+export class Adaptation {
+  private weights: Record<string, WindowWeight> = {};
+  private readonly calibrationByModel = new Map<string, Calibration>();
+  private readonly aggregationByEnsemble = new Map<string, AggregationFit>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {
+    for (const c of store.calibrations()) this.calibrationByModel.set(c.model, c);
+    for (const a of store.aggregations()) this.aggregationByEnsemble.set(a.ensemble, a);
+  }
+
+  /** Recomputes every model's weight from its most recent feedback (after a config change or new feedback). */
+  recompute(config: PoolConfig): void {
+    const window = config.daemon.recalibrationWindow;
+    const models = config.models.map((m) => ({ id: m.id, priorWeight: m.weight ?? 1 }));
+    this.weights = windowWeights(this.store.feedbackWindow(window), models, window);
+  }
+
+  /** A model's weight now: its feedback-derived weight, or its configured prior before any feedback. */
+  modelWeight(id: string, config: PoolConfig | null): number {
+    return this.weights[id]?.weight ?? config?.models.find((m) => m.id === id)?.weight ?? 1;
+  }
+
+  /** A member's weight: the model's feedback-derived weight, scaled by the member's own prior (prompt-style members). */
+  memberWeight(m: ResolvedMember, config: PoolConfig): number {
+    const w = this.weights[m.model];
+    if (!w || w.n === 0) return m.priorWeight;
+    const modelPrior = config.models.find((x) => x.id === m.model)?.weight ?? 1;
+    return modelPrior > 0 ? (w.weight * m.priorWeight) / modelPrior : w.weight;
+  }
+
+  feedbackStats(id: string): { recentAccuracy: number | null; feedbackCount: number } {
+    return { recentAccuracy: this.weights[id]?.recentAccuracy ?? null, feedbackCount: this.weights[id]?.n ?? 0 };
+  }
+
+  calibrate(model: string, scores: LabelScores): { confidence: number | null; probabilities: Record<string, number> } {
+    return applyCalibration(scores, this.calibrationByModel.get(model));
+  }
+
+  /**
+   * Member weights and asking order for a request: feedback weights for the fixed strategies;
+   * fitted per-category reliabilities for `learned` and `routed` (routed asks the most reliable first).
+   */
+  plan(
+    ensemble: string,
+    strategy: StrategyName,
+    members: ResolvedMember[],
+    category: string | undefined,
+    labelCount: number,
+    config: PoolConfig,
+  ): { weightOf: (m: ResolvedMember) => number; members: ResolvedMember[] } {
+    const base = (m: ResolvedMember) => this.memberWeight(m, config);
+    if (strategy !== 'learned' && strategy !== 'routed') return { weightOf: base, members };
+    const fit = this.aggregationByEnsemble.get(ensemble);
+    if (!fit) {
+      throw new EnsembleError('BadInput', `ensemble "${ensemble}" has no fitted aggregation for strategy "${strategy}": record a labelled dataset with "ensemble record" and run "ensemble fit --ensemble ${ensemble}"`);
+    }
+    const learned = learnedWeights(fit, category, labelCount);
+    const weightOf = (m: ResolvedMember) => learned.get(m.member) ?? base(m);
+    return { weightOf, members: strategy === 'routed' ? [...members].sort((a, b) => weightOf(b) - weightOf(a)) : members };
+  }
+
+  /** Records the right label of a decision; returns every model's weight afterwards. */
+  feedback(decisionId: string, answer: { label?: string; correct?: boolean }, config: PoolConfig): Record<string, number> {
+    const found = this.store.getDecision(decisionId);
+    if (!found) throw new EnsembleError('NotFound', `no decision with id "${decisionId}"`);
+    const { decision } = found;
+    let gold = answer.label;
+    if (gold === undefined) {
+      if (answer.correct === true && decision.label !== null) gold = decision.label;
+      else throw new EnsembleError('BadInput', 'the decision was wrong: say which label is right ("label")');
+    }
+    if (!decision.labels.includes(gold)) {
+      throw new EnsembleError('BadInput', `"${gold}" is not one of the decision's labels (${decision.labels.join(', ')})`);
+    }
+    this.store.recordFeedback(decision.id, gold, Date.now());
+    this.recompute(config);
+    return Object.fromEntries(Object.entries(this.weights).map(([k, v]) => [k, v.weight]));
+  }
+
+  /** Each model's contribution over the most recent decisions with a known right label. */
+  contributions(): Record<string, Contribution> {
+    return contributions(
+      this.store.decisionsWithGold(1_000).map(({ decision, gold }) => ({
+        votes: decision.votes.map((v) => ({ model: v.model, label: v.label, status: v.status })),
+        decided: decision.label,
+        gold,
+      })),
+    );
+  }
+
+  /** Fits an ensemble's per-member, per-category reliabilities on its labelled recordings. */
+  fitAggregation(ensemble: string, members: ResolvedMember[]) {
+    const ids = members.map((m) => m.member);
+    const fit = fitAggregation(ensemble, ids, this.store.labelledMemberVotes(ensemble));
+    if (fit.n === 0) throw new EnsembleError('BadInput', `ensemble "${ensemble}" has no labelled recordings yet: run "ensemble record <dataset.jsonl> --ensemble ${ensemble}" first`);
+    this.store.saveAggregation(fit);
+    this.aggregationByEnsemble.set(ensemble, fit);
+    this.logger.info(`aggregation of ${ensemble} fitted on ${fit.n} labelled items (${Object.keys(fit.byCategory).length} categories)`);
+    const overall = learnedWeights(fit, undefined, 2);
+    return {
+      ensemble,
+      n: fit.n,
+      categories: Object.keys(fit.byCategory).filter(Boolean),
+      members: ids.map((member, i) => ({ member, reliability: fit.global[i] ?? 0, weight: overall.get(member) ?? 0 })),
+    };
+  }
+
+  /** Fits each model's calibration on every labelled vote so far and puts it in force. */
+  fitCalibration(method: Calibration['method'], minSamples: number) {
+    const fits = fitCalibrations(this.store.labelledVotes(50_000), this.calibrationByModel, method, minSamples);
+    for (const f of fits) {
+      if (!f.calibration) continue;
+      this.store.saveCalibration(f.calibration);
+      this.calibrationByModel.set(f.model, f.calibration);
+      this.logger.info(`calibration of ${f.model}: ${method} ${JSON.stringify(f.calibration.params)} on ${f.n} votes, ECE ${f.eceBefore.toFixed(3)} -> ${f.eceAfter.toFixed(3)}`);
+    }
+    return fits.map((f) => ({
+      model: f.model,
+      n: f.n,
+      applied: f.calibration !== null,
+      params: f.calibration ? (f.calibration.params as Record<string, number>) : null,
+      eceBefore: f.eceBefore,
+      eceAfter: f.eceAfter,
+      brierBefore: f.brierBefore,
+      brierAfter: f.brierAfter,
+    }));
+  }
+}
