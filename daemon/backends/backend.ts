@@ -62,4 +62,6 @@ export interface Backend {
   /** Free text generation (sequential refinement). */
   generate(req: GenerateRequest, signal: AbortSignal): Promise<{ text: string }>;
   dispose(): Promise<void>;
+  /** In-process backends: the memory plan's placement, applied at the next load. */
+  applyPlacement?(placement: { gpuLayers: number }): void;
 }

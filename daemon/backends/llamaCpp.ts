@@ -82,6 +82,8 @@ export class LlamaCppBackend implements Backend {
   private tail: Promise<void> = Promise.resolve();
   /** Fired by dispose() so in-flight evaluations stop before the context is freed. */
   private readonly lifetime = new AbortController();
+  /** GPU layers the pool's memory plan chose (resolves "auto" against free VRAM); the config's value until then. */
+  private plannedGpuLayers: number | undefined;
 
   constructor(
     private readonly entry: LlamaCppModelEntry,
@@ -89,6 +91,10 @@ export class LlamaCppBackend implements Backend {
   ) {
     this.id = entry.id;
     this.location = entry.path ?? entry.url ?? '';
+  }
+
+  applyPlacement(placement: { gpuLayers: number }): void {
+    this.plannedGpuLayers = placement.gpuLayers;
   }
 
   async health(signal: AbortSignal): Promise<Health> {
@@ -195,7 +201,7 @@ export class LlamaCppBackend implements Backend {
     try {
       const llama = await this.getLlama();
       errorsBefore = errorsSeen;
-      const model = await llama.loadModel({ modelPath: entry.path, gpuLayers: entry.gpuLayers });
+      const model = await llama.loadModel({ modelPath: entry.path, gpuLayers: this.plannedGpuLayers ?? entry.gpuLayers });
       try {
         // threads is explicit: ggml's default thread count spins badly on small VMs (toolchain.md: 1000x slower).
         const context = await model.createContext({ contextSize, sequences: 1, threads: entry.threads });

@@ -207,6 +207,8 @@ export class Pool {
           `${mine.hint ?? ''}${this.configPath ? ` (in ${this.configPath})` : ''}`);
         return;
       }
+      // The plan decided how many layers go to the GPU ("auto" resolved against free VRAM): load so.
+      if (mine?.local) model.backend.applyPlacement?.({ gpuLayers: mine.gpuLayers });
       await this.checkHealth(model, signal);
     });
   }

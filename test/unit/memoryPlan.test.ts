@@ -210,8 +210,12 @@ describe('Pool with the memory plan', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** GPU layers each fake backend was told to load with (the plan's placement). */
+  const placed = new Map<string, number>();
+
   function fakeBackend(entry: ModelEntry, loads: string[]): Backend {
     return {
+      applyPlacement: (p) => placed.set(entry.id, p.gpuLayers),
       id: entry.id,
       kind: entry.backend,
       location: entry.backend === 'llama.cpp' ? (entry.path ?? '') : entry.baseUrl,
@@ -311,5 +315,8 @@ describe('Pool with the memory plan', () => {
     assert.equal(status.find((m) => m.id === a.id)!.placement, 'gpu 2/2 layers');
     assert.equal(status.find((m) => m.id === b.id)!.placement, 'cpu');
     assert.equal(made.pool.memoryPlan().gpuFreeBytes, vram, 'free VRAM as if our own loaded models were not there');
+    // The backends load as planned: "auto" resolved to all of a's layers and none of b's.
+    assert.equal(placed.get(a.id), 2);
+    assert.equal(placed.get(b.id), 0);
   });
 });
