@@ -15,6 +15,8 @@ const ChatRequest = z.object({
   model: z.string().optional(),
   messages: z.array(z.object({ role: z.string(), content: z.string() })).min(1),
   max_tokens: z.number().int().min(1).max(4096).optional(),
+  /** Streaming clients get the chat.completion.chunk SSE shape (the refined text arrives as one chunk: refinement finishes before it is final). */
+  stream: z.boolean().optional(),
 });
 
 export async function handleGateway(req: IncomingMessage, res: ServerResponse, service: DaemonService, logger: Logger): Promise<void> {
@@ -53,6 +55,13 @@ export async function handleGateway(req: IncomingMessage, res: ServerResponse, s
       abort.signal,
       () => {},
     );
+    if (parsed.data.stream) {
+      const chunk = (delta: Record<string, string>, finish: string | null) =>
+        `data: ${JSON.stringify({ id: `chatcmpl-${result.id}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: result.ensemble, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.end(chunk({ role: 'assistant', content: result.text }, null) + chunk({}, result.partial ? 'length' : 'stop') + 'data: [DONE]\n\n');
+      return;
+    }
     return send(res, 200, {
       id: `chatcmpl-${result.id}`,
       object: 'chat.completion',

@@ -69,6 +69,22 @@ describe('refinement and the HTTP gateway', () => {
     assert.ok(body.choices[0]!.message.content.length > 0);
   });
 
+  it('POST /v1/chat/completions with stream: true answers in server-sent chunks ending with [DONE]', async () => {
+    const res = await request(`${base}/v1/chat/completions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ model: 'default', stream: true, max_tokens: 6, messages: [{ role: 'user', content: 'hello world' }] }),
+    });
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /text\/event-stream/);
+    const events = (await res.body.text()).split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
+    assert.equal(events.at(-1), '[DONE]');
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as { object: string; choices: Array<{ delta: { content?: string }; finish_reason: string | null }> });
+    assert.ok(chunks.every((c) => c.object === 'chat.completion.chunk'));
+    assert.ok((chunks[0]!.choices[0]!.delta.content ?? '').length > 0);
+    assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, 'stop');
+  });
+
   it('POST /v1/classifications returns a decision; bad bodies get 400 with the reason', async () => {
     const res = await request(`${base}/v1/classifications`, { method: 'POST', headers, body: JSON.stringify({ text: 'it crashes', labels: LABELS }) });
     assert.equal(res.statusCode, 200);
