@@ -11,13 +11,10 @@ const ModelId = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'a model id: letters, digits, ".", "_", ":" or "-", at most 64 characters');
 
 const common = {
-  id: ModelId,
-  /** Per-request timeout for this model, unless the ensemble sets one. */
-  timeoutMs: z.number().int().positive().max(600_000).optional(),
-  /** Prior weight for weighted strategies (recalibration from feedback moves it). */
-  weight: z.number().min(0).max(100).optional(),
-  /** Requests this model may serve at once. */
-  maxConcurrency: z.number().int().positive().max(64).optional(),
+  id: ModelId.describe('Unique id of the model in this pool; ensembles name their members by it.'),
+  timeoutMs: z.number().int().positive().max(600_000).optional().describe('Per-request timeout for this model, in ms; the ensemble\'s memberTimeoutMs applies when it is shorter.'),
+  weight: z.number().min(0).max(100).optional().describe('Prior weight for weighted strategies (recalibration from feedback moves it).'),
+  maxConcurrency: z.number().int().positive().max(64).optional().describe('Requests this model may serve at once.'),
   description: z.string().optional(),
 };
 
@@ -25,17 +22,12 @@ export const LlamaCppModel = z
   .object({
     ...common,
     backend: z.literal('llama.cpp'),
-    /** Local GGUF file. Relative paths are resolved against ENSEMBLE_HOME/models. */
-    path: z.string().min(1).optional(),
-    /** Where to fetch the GGUF on first use when `path` is absent or missing. */
-    url: z.url().optional(),
-    /** Expected sha256 of the file; a download that does not match is discarded. */
-    sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
-    contextSize: z.number().int().min(64).max(131_072).default(2048),
-    /** CPU threads for this model. Always explicit: ggml's default spins badly on small VMs. */
-    threads: z.number().int().min(1).max(256).default(1),
-    /** Layers to offload to the GPU ("auto" lets node-llama-cpp fit them into free VRAM). */
-    gpuLayers: z.union([z.number().int().min(0), z.literal('auto')]).default(0),
+    path: z.string().min(1).optional().describe('Local GGUF file. Relative paths are resolved against ENSEMBLE_HOME/models.'),
+    url: z.url().optional().describe('Where to fetch the GGUF on first use when `path` is absent or missing.'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/).optional().describe('Expected sha256 of the file; a download that does not match is discarded.'),
+    contextSize: z.number().int().min(64).max(131_072).default(2048).describe('Context window in tokens (capped at the model\'s trained context); the KV cache grows with it.'),
+    threads: z.number().int().min(1).max(256).default(1).describe('CPU threads for this model. Always explicit: ggml\'s default spins badly on small VMs.'),
+    gpuLayers: z.union([z.number().int().min(0), z.literal('auto')]).default(0).describe('Layers to offload to the GPU ("auto": as many whole layers as the memory plan finds room for in free VRAM).'),
   })
   .refine((m) => m.path !== undefined || m.url !== undefined, {
     message: 'a llama.cpp model needs "path" (a local GGUF file) or "url" (where to fetch it)',
@@ -44,19 +36,17 @@ export const LlamaCppModel = z
 
 export const OpenAiModel = z.object({
   ...common,
-  /** Any OpenAI-compatible server: vLLM, llama.cpp server, LM Studio, SGLang, TGI, Triton's OpenAI frontend. */
-  backend: z.literal('openai'),
-  baseUrl: z.url(),
-  model: z.string().min(1),
-  /** Name of an environment variable that holds the API key (keys do not belong in config files). */
-  apiKeyEnv: z.string().optional(),
-  /**
-   * How to get label probabilities:
-   * - `topLogprobs`: chat completion with `logprobs` + `top_logprobs` (vLLM, llama.cpp server, OpenAI);
-   * - `guidedChoice`: vLLM's `guided_choice` constrains the answer to a label, plus top_logprobs;
-   * - `none`: plain answer, no probabilities.
-   */
-  scoring: z.enum(['topLogprobs', 'guidedChoice', 'none']).default('topLogprobs'),
+  backend: z.literal('openai').describe('Any OpenAI-compatible server: vLLM, llama.cpp server, LM Studio, SGLang, TGI, Triton\'s OpenAI frontend.'),
+  baseUrl: z.url().describe('The server\'s OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1.'),
+  model: z.string().min(1).describe('The model name the server serves.'),
+  apiKeyEnv: z.string().optional().describe('Name of an environment variable that holds the API key (keys do not belong in config files).'),
+  scoring: z
+    .enum(['topLogprobs', 'guidedChoice', 'none'])
+    .default('topLogprobs')
+    .describe(
+      'How to get label probabilities: "topLogprobs" (chat completion with logprobs + top_logprobs: vLLM, llama.cpp server, OpenAI), ' +
+        '"guidedChoice" (vLLM guided_choice constrains the answer to a label, plus top_logprobs), "none" (plain answer, no probabilities).',
+    ),
 });
 
 export const OllamaModel = z.object({
@@ -64,8 +54,7 @@ export const OllamaModel = z.object({
   backend: z.literal('ollama'),
   baseUrl: z.url().default('http://127.0.0.1:11434'),
   model: z.string().min(1),
-  /** Ask for native logprobs (Ollama 0.12.11 and later); older servers ignore it. */
-  logprobs: z.boolean().default(true),
+  logprobs: z.boolean().default(true).describe('Ask for native logprobs (Ollama 0.12.11 and later); older servers ignore it.'),
 });
 
 export const ModelEntry = z.discriminatedUnion('backend', [LlamaCppModel, OpenAiModel, OllamaModel]);
@@ -86,40 +75,33 @@ export const MemberSpec = z.union([
 export type MemberSpec = z.infer<typeof MemberSpec>;
 
 export const EarlyExitSettings = z.object({
-  /** Stop once the first this-many voting members agree... */
-  agreeK: z.number().int().min(1).default(2),
-  /** ...each with at least this (calibrated) confidence. 0 means any agreement of k members counts. */
-  threshold: z.number().min(0).max(1).default(0.6),
+  agreeK: z.number().int().min(1).default(2).describe('Stop once the first this-many voting members agree...'),
+  threshold: z.number().min(0).max(1).default(0.6).describe('...each with at least this (calibrated) confidence. 0 means any agreement of k members counts.'),
 });
 
 export const EnsembleSpec = z.object({
-  members: z.array(MemberSpec).min(1),
-  strategy: StrategyName.default('majority'),
-  /** Per-member timeout: a member that misses it is marked `timeout`. */
-  memberTimeoutMs: z.number().int().positive().max(600_000).default(30_000),
-  /** Whole-request deadline: the decision is made from whatever has arrived by then. */
-  deadlineMs: z.number().int().positive().max(600_000).default(60_000),
-  /** Labels used when a request names none. */
-  labels: z.array(z.string().min(1)).min(2).optional(),
-  /** Task description put before the text, e.g. "Classify the intent of this support ticket.". */
-  instruction: z.string().optional(),
+  members: z.array(MemberSpec).min(1).describe('Model ids, or {model, promptStyle, weight} to use one model several times with different prompt styles.'),
+  strategy: StrategyName.default('majority').describe('majority, weighted, earlyExit, learned (needs "ensemble fit") or routed (needs "ensemble fit").'),
+  memberTimeoutMs: z.number().int().positive().max(600_000).default(30_000).describe('Per-member timeout: a member that misses it is marked `timeout`.'),
+  deadlineMs: z.number().int().positive().max(600_000).default(60_000).describe('Whole-request deadline: the decision is made from whatever has arrived by then.'),
+  labels: z.array(z.string().min(1)).min(2).optional().describe('Labels used when a request names none.'),
+  instruction: z.string().optional().describe('Task description put before the text, e.g. "Classify the intent of this support ticket.".'),
   earlyExit: EarlyExitSettings.default({ agreeK: 2, threshold: 0.6 }),
   description: z.string().optional(),
 });
 export type EnsembleSpec = z.infer<typeof EnsembleSpec>;
 
 export const DaemonSettings = z.object({
-  /** Browser origins allowed to open the WebSocket (none by default: blocks cross-site hijacking). */
-  allowedOrigins: z.array(z.string()).default([]),
-  /** Members evaluated at once across all requests (in-process models share the CPU). */
-  maxParallelMembers: z.number().int().min(1).max(64).default(4),
-  /** Feedback window per model for sliding-window recalibration. */
-  recalibrationWindow: z.number().int().min(5).max(100_000).default(200),
-  /**
-   * RAM, in MiB, that in-process models may take together (default: 90% of the machine's RAM).
-   * A model that does not fit is left unavailable with the reason, never loaded into an OOM.
-   */
-  memoryBudgetMiB: z.number().int().min(1).max(64 * 1024 * 1024).optional(),
+  allowedOrigins: z.array(z.string()).default([]).describe('Browser origins allowed to open the WebSocket (none by default: blocks cross-site hijacking).'),
+  maxParallelMembers: z.number().int().min(1).max(64).default(4).describe('Members evaluated at once across all requests (in-process models share the CPU).'),
+  recalibrationWindow: z.number().int().min(5).max(100_000).default(200).describe('Feedback window per model for sliding-window recalibration.'),
+  memoryBudgetMiB: z
+    .number()
+    .int()
+    .min(1)
+    .max(64 * 1024 * 1024)
+    .optional()
+    .describe('RAM, in MiB, that in-process models may take together (default: 90% of the machine\'s RAM). A model that does not fit is left unavailable with the reason, never loaded into an out-of-memory kill.'),
 });
 
 export const PoolConfig = z.object({

@@ -21,7 +21,9 @@ export async function callMember<T>(
   task: (backend: Backend, signal: AbortSignal) => Promise<T>,
 ): Promise<MemberCall<T>> {
   const started = performance.now();
-  const timeout = AbortSignal.timeout(timeoutMs);
+  // A model's own timeoutMs tightens the ensemble's member timeout, never loosens it.
+  const limit = Math.min(timeoutMs, pool.get(model)?.entry.timeoutMs ?? Infinity);
+  const timeout = AbortSignal.timeout(limit);
   const signal = AbortSignal.any([runSignal, timeout]);
   const latency = () => Math.round(performance.now() - started);
   try {
@@ -33,7 +35,7 @@ export async function callMember<T>(
   } catch (e) {
     // Any abort here is the member timeout or the deadline; a client's cancel is reported by the orchestrator.
     if (signal.aborted) {
-      const message = timeout.aborted ? `no answer within ${timeoutMs} ms` : 'the request deadline was reached';
+      const message = timeout.aborted ? `no answer within ${limit} ms` : 'the request deadline was reached';
       return { ok: false, status: 'timeout', error: new EnsembleError('Timeout', message).toInfo(), latencyMs: latency() };
     }
     return { ok: false, status: 'error', error: asEnsembleError(e, 'BackendError').toInfo(), latencyMs: latency() };

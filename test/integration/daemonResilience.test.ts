@@ -133,6 +133,17 @@ describe('daemon resilience', () => {
     assert.match(d.note, /deadline/);
   });
 
+  it('a model\'s own timeoutMs tightens the ensemble\'s member timeout', async () => {
+    const cfg = poolConfig(models);
+    cfg.models = [...(cfg.models ?? []), { id: 'slow', backend: 'openai', baseUrl: `${hanging.origin}/v1`, model: 'slow', timeoutMs: 400 }];
+    cfg.ensembles = { default: { members: [...models.map((m) => m.id), 'slow'], labels: LABELS, memberTimeoutMs: 1_500 } };
+    assert.equal((await reconfigure(cfg)).ok, true);
+    const d = await conn.rpc.request('ensemble/classify', { text: 'it crashes' });
+    assert.equal(d.votes[3]!.status, 'timeout');
+    assert.match(d.votes[3]!.error?.message ?? '', /no answer within 400 ms/);
+    assert.ok(d.votes[3]!.latencyMs < 1_400, `timed out after ${d.votes[3]!.latencyMs} ms`);
+  });
+
   it('a cancelled request ends with RequestCancelled and the daemon keeps serving', async () => {
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 300);
