@@ -1,23 +1,32 @@
 /**
  * In-process llama.cpp backend (node-llama-cpp 3.21.1, CPU prebuilt binary).
  *
- * Labels are scored, not parsed: for each label, log P(" label" tokens | prompt ending in
- * "Answer:") from the model's own token probabilities, then a softmax across labels. Every file
- * goes through ggufCheck first, because a GGUF with missing hyper-parameters makes llama.cpp
- * GGML_ASSERT-abort the whole daemon. One context sequence per model, so evaluations are
+ * Labels are scored, not parsed: for each label, log P(label tokens | prompt) from the model's own
+ * token probabilities, then a softmax across labels. The prompt is the model's own chat template up
+ * to the assistant's reply when the GGUF has one, else a plain completion ending in "Answer:"
+ * (llamaChatPrompt.ts). Every file goes through ggufCheck first, because a GGUF with missing
+ * hyper-parameters makes llama.cpp GGML_ASSERT-abort the whole daemon. One context sequence per model, so evaluations are
  * serialized by a promise queue; the pool runs llama.cpp models at concurrency 1 anyway.
  */
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { Llama, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import type { ChatWrapper, Llama, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import type { LlamaCppModelEntry } from '../../protocol/config';
 import { EnsembleError } from '../../protocol/errors';
 import { argmaxLabel, softmaxLogprobs } from './answerParsing';
 import type { Backend, GenerateRequest, Health, LabelRequest, LabelScores } from './backend';
 import { checkGguf, estimateMemoryBytes, type GgufSummary } from './ggufCheck';
-import { answerLinePrompt, completionPrompt, reasoningPrompt } from './prompts';
+import {
+  continuationTokens,
+  fitScoringPrompt,
+  promptToTokens,
+  reasoningInput,
+  REASONING_TOKENS,
+  renderScoringPrompt,
+  resolveScoringChat,
+  type ScoringPrompt,
+} from './llamaChatPrompt';
 
-const REASONING_TOKENS = 48;
 const MAX_TEXT = 500;
 /** Prompt tokens evaluated between two looks at the abort signal. */
 const PROMPT_CHUNK = 128;
@@ -69,6 +78,8 @@ interface Loaded {
   context: LlamaContext;
   sequence: LlamaContextSequence;
   completion: LlamaCompletion;
+  /** The chat format classify and generate use; null: no usable chat template, plain prompts. */
+  chat: ChatWrapper | null;
   contextSize: number;
   memoryBytes: number;
 }
@@ -110,19 +121,21 @@ export class LlamaCppBackend implements Backend {
 
   async classify(req: LabelRequest, signal: AbortSignal): Promise<LabelScores> {
     return this.exclusive(signal, async (l, sig) => {
-      const base = fitPrompt(l, req);
+      const fitted = fitScoringPrompt(l.model, l.chat, req, l.contextSize, basename(l.summary.path));
+      let prompt = fitted.prompt;
       let reasoning: string | undefined;
       if (req.promptStyle === 'stepByStep') {
-        const raw = await l.completion.generateCompletion(reasoningPrompt(base), {
+        const { input, stop } = reasoningInput(l.model, l.chat, fitted.req);
+        const raw = await l.completion.generateCompletion(input, {
           maxTokens: REASONING_TOKENS,
           temperature: 0,
           repeatPenalty: false,
-          customStopTriggers: ['\n\n', 'Answer:'],
+          customStopTriggers: stop,
           signal: sig,
         });
         reasoning = raw.replace(/Answer:\s*$/, '').trim() || undefined;
+        prompt = renderScoringPrompt(l.model, l.chat, fitted.req, reasoning);
       }
-      const prompt = answerLinePrompt(base, reasoning);
       const logprobs = await scoreLabels(l, prompt, req.labels, sig);
       const probabilities = softmaxLogprobs(logprobs);
       const label = argmaxLabel(probabilities, req.labels);
@@ -143,7 +156,7 @@ export class LlamaCppBackend implements Backend {
       if (l.summary.metadata.has('tokenizer.chat_template')) {
         // Instruction-tuned models answer far better in their own chat format.
         const { LlamaChatSession } = await import('node-llama-cpp');
-        const session = new LlamaChatSession({ contextSequence: l.sequence, systemPrompt: req.system, autoDisposeSequence: false });
+        const session = new LlamaChatSession({ contextSequence: l.sequence, chatWrapper: l.chat ?? 'auto', systemPrompt: req.system, autoDisposeSequence: false });
         try {
           return { text: (await session.prompt(req.prompt, options)).trim() };
         } finally {
@@ -159,8 +172,13 @@ export class LlamaCppBackend implements Backend {
   async logprob(prompt: string, continuation: string, signal: AbortSignal): Promise<number> {
     return this.exclusive(signal, async (l, sig) => {
       const promptTokens = promptToTokens(l.model, prompt);
-      return (await scoreContinuations(l, promptTokens, [continuationTokens(l.model, prompt, continuation, promptTokens)], false, sig))[0]!;
+      return (await scoreContinuations(l, promptTokens, [continuationTokens(l.model, prompt, continuation, promptTokens)], [], sig))[0]!;
     });
+  }
+
+  /** The prompt classify would score `req`'s labels after (before any reasoning), shortened to fit as classify does. */
+  async scoringPrompt(req: LabelRequest, signal: AbortSignal): Promise<ScoringPrompt> {
+    return this.exclusive(signal, async (l) => fitScoringPrompt(l.model, l.chat, req, l.contextSize, basename(l.summary.path)).prompt);
   }
 
   async dispose(): Promise<void> {
@@ -208,7 +226,8 @@ export class LlamaCppBackend implements Backend {
         const sequence = context.getSequence();
         const { LlamaCompletion } = await import('node-llama-cpp');
         const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
-        return { summary, model, context, sequence, completion, contextSize, memoryBytes: estimateMemoryBytes(summary, contextSize) };
+        const chat = summary.metadata.has('tokenizer.chat_template') ? await resolveScoringChat(model) : null;
+        return { summary, model, context, sequence, completion, chat, contextSize, memoryBytes: estimateMemoryBytes(summary, contextSize) };
       } catch (e) {
         await model.dispose().catch(() => undefined);
         throw e;
@@ -266,46 +285,12 @@ function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** Tokens of a prompt as LlamaCompletion feeds them: BOS, then the text without SentencePiece's extra leading space. */
-function promptToTokens(model: LlamaModel, text: string): Token[] {
-  const bos = model.tokens.bos;
-  if (bos !== null && model.tokens.shouldPrependBosToken) return [bos, ...model.tokenize(text, false, 'trimLeadingSpace')];
-  return model.tokenize(text, false);
-}
-
-/**
- * The tokens `continuation` takes after `prompt`: the tail of tokenizing both together when that
- * keeps the prompt's tokens intact (the usual case), else the continuation on its own.
- */
-function continuationTokens(model: LlamaModel, prompt: string, continuation: string, promptTokens: Token[]): Token[] {
-  const full = promptToTokens(model, prompt + continuation);
-  if (full.length > promptTokens.length && promptTokens.every((t, i) => full[i] === t)) return full.slice(promptTokens.length);
-  return model.tokenize(continuation, false, 'trimLeadingSpace');
-}
-
-/** The completion prompt, with the text shortened (keeping its start and end) until prompt and labels fit the context. */
-function fitPrompt(l: Loaded, req: LabelRequest): string {
-  const room = l.contextSize - (req.promptStyle === 'stepByStep' ? REASONING_TOKENS + 16 : 0) - 8;
-  let text = req.text;
-  for (let attempt = 0; attempt < 6; attempt++) {
-    const prompt = completionPrompt({ ...req, text });
-    const labelTokens = Math.max(...req.labels.map((lab) => l.model.tokenize(` ${lab}`, false, 'trimLeadingSpace').length));
-    const need = promptToTokens(l.model, answerLinePrompt(prompt)).length + labelTokens + 1;
-    if (need <= room) return prompt;
-    const keep = Math.floor(text.length * (room / need) * 0.9) - 5;
-    if (keep < 16) break;
-    text = `${text.slice(0, Math.ceil(keep / 2))} … ${text.slice(text.length - Math.floor(keep / 2))}`;
-  }
-  throw new EnsembleError('BadInput', `the instruction and labels do not fit the ${l.contextSize}-token context of ${basename(l.summary.path)}`);
-}
-
-async function scoreLabels(l: Loaded, prompt: string, labels: readonly string[], signal: AbortSignal): Promise<Record<string, number>> {
-  const promptTokens = promptToTokens(l.model, prompt);
-  const conts = labels.map((label) => continuationTokens(l.model, prompt, ` ${label}`, promptTokens));
+async function scoreLabels(l: Loaded, prompt: ScoringPrompt, labels: readonly string[], signal: AbortSignal): Promise<Record<string, number>> {
+  const conts = prompt.labels;
   // "card" always outscores "card arrival" on tokens alone; when one label's tokens start another's,
-  // also score that the answer ends there (end of text or a newline).
+  // also score that the answer ends there (a newline, end of text, end of the assistant's turn).
   const prefixClash = conts.some((a, i) => conts.some((b, j) => i !== j && a.length < b.length && a.every((t, k) => b[k] === t)));
-  const scores = await scoreContinuations(l, promptTokens, conts, prefixClash, signal);
+  const scores = await scoreContinuations(l, prompt.tokens, conts, prefixClash ? prompt.ends : [], signal);
   return Object.fromEntries(labels.map((label, i) => [label, scores[i]!]));
 }
 
@@ -315,15 +300,16 @@ const withProbabilities = { generateNext: { probabilities: true } } as const;
 /**
  * Sum of log P(token) over each continuation, with the prompt evaluated once: the KV cache keeps
  * the prompt (and any prefix shared with what the sequence already holds), and each continuation
- * is evaluated after it, then erased.
+ * is evaluated after it, then erased. With `ends`, also log P(one of them) after the continuation.
  */
 async function scoreContinuations(
   l: Loaded,
   promptTokens: Token[],
   conts: readonly Token[][],
-  scoreEnd: boolean,
+  ends: readonly Token[],
   signal: AbortSignal,
 ): Promise<number[]> {
+  const scoreEnd = ends.length > 0;
   const seq = l.sequence;
   // Re-evaluate at least the prompt's last token: its output is the distribution of the first continuation token.
   const keep = Math.min(seq.compareContextTokens(promptTokens).firstDifferentIndex, promptTokens.length - 1);
@@ -338,7 +324,6 @@ async function scoreContinuations(
     if (last) afterPrompt = res.at(-1)?.next.probabilities;
   }
   if (!afterPrompt) throw new Error('no token probabilities after the prompt');
-  const ends = endTokens(l.model);
   const out: number[] = [];
   for (const cont of conts) {
     if (signal.aborted) throw signal.reason;
@@ -355,11 +340,4 @@ async function scoreContinuations(
     out.push(lp);
   }
   return out;
-}
-
-function endTokens(model: LlamaModel): Token[] {
-  // SentencePiece gives [▁, <0x0A>] for "\n" even with trimLeadingSpace: the newline is the last token.
-  const ends = new Set<Token>(model.tokenize('\n', false, 'trimLeadingSpace').slice(-1));
-  if (model.tokens.eos !== null) ends.add(model.tokens.eos);
-  return [...ends];
 }

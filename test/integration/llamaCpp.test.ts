@@ -8,9 +8,12 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LlamaCppBackend } from '../../daemon/backends/llamaCpp';
+import { LlamaCppBackend, sharedLlama } from '../../daemon/backends/llamaCpp';
+import { reasoningInput, renderScoringPrompt, resolveScoringChat } from '../../daemon/backends/llamaChatPrompt';
+import { answerLinePrompt, chatPrompt, completionPrompt } from '../../daemon/backends/prompts';
 import { checkGguf, estimateMemoryBytes } from '../../daemon/backends/ggufCheck';
 import type { LabelRequest } from '../../daemon/backends/backend';
+import type { LlamaModel } from 'node-llama-cpp';
 import type { LlamaCppModelEntry } from '../../protocol/config';
 import {
   successorProbability,
@@ -27,6 +30,8 @@ import { rejectsWith } from '../support/rejectsWith';
 
 const LABELS = ['bug', 'feature', 'question'];
 const CHATML = "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+/** Phi-4's variant: no built-in wrapper matches it, so node-llama-cpp renders the Jinja template itself. */
+const PHI4 = "{% for message in messages %}<|im_start|>{{ message['role'] }}<|im_sep|>{{ message['content'] }}<|im_end|>{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant<|im_sep|>{% endif %}";
 
 let dir: string;
 const backends: LlamaCppBackend[] = [];
@@ -247,3 +252,152 @@ describe('bad and missing files never crash the process', () => {
     assert.equal((await b.health(never)).ok, false);
   });
 });
+
+describe('chat template: labels scored as the start of the assistant\'s reply', () => {
+  let chatml: LabelModel;
+  let phi4: LabelModel;
+  let b: LlamaCppBackend;
+  before(() => {
+    chatml = writeLabelModel(join(dir, 'chat-label.gguf'), { favor: 'bug', words: LABELS, family: 'b', chatTemplate: CHATML });
+    phi4 = writeLabelModel(join(dir, 'phi4-label.gguf'), { favor: 'feature', words: LABELS, family: 'a', chatTemplate: PHI4 });
+    b = backend('chat-label', chatml.path);
+  });
+
+  /** The model loaded on its own (tokenizer and template only), for the pure prompt functions. */
+  async function withModel<T>(path: string, fn: (model: LlamaModel) => Promise<T>): Promise<T> {
+    const model = await (await sharedLlama()).loadModel({ modelPath: path });
+    try {
+      return await fn(model);
+    } finally {
+      await model.dispose();
+    }
+  }
+
+  for (const style of ['direct', 'stepByStep', 'withConfidence'] as const) {
+    it(`votes its favourite with exactly the analytic distribution (${style})`, async () => {
+      const t = performance.now();
+      const r = await b.classify(request(style), never);
+      console.log(`# classify ${style} (chat template): ${(performance.now() - t).toFixed(1)} ms`);
+      const expected = chatml.expected(LABELS);
+      assert.equal(r.label, 'bug');
+      assert.equal(r.confidenceSource, 'logprobs');
+      for (const l of LABELS) assert.ok(Math.abs(r.probabilities[l]! - expected[l]!) < 1e-4, `${l}: ${r.probabilities[l]} vs ${expected[l]}`);
+      if (style === 'stepByStep') assert.ok(r.text && r.text.length > 0, 'the reasoning is returned as text');
+      else assert.equal(r.text, undefined);
+    });
+  }
+
+  it('renders system and user with the template up to the assistant\'s turn, markers as special tokens', async () => {
+    const req = request('direct');
+    const { system, user } = chatPrompt(req);
+    const ids = chatml.vocabulary.ids;
+    const p = await withModel(chatml.path, async (model) => renderScoringPrompt(model, await resolveScoringChat(model), req));
+    assert.equal(p.chat, true);
+    assert.ok(p.text.includes(`<|im_start|>system\n${system}<|im_end|>\n`), p.text);
+    assert.ok(p.text.includes(`<|im_start|>user\n${user}<|im_end|>\n`), p.text);
+    assert.ok(p.text.endsWith('<|im_start|>assistant\n'), p.text);
+    assert.ok(!p.text.includes('Answer:'));
+    assert.equal(p.tokens[0], ids.get('<s>'));
+    assert.equal(p.tokens.filter((t) => t === ids.get('<|im_start|>')).length, 3);
+    assert.equal(p.tokens.filter((t) => t === ids.get('<|im_end|>')).length, 2);
+    assert.equal(p.tokens.at(-1), ids.get('<0x0A>'), 'the prompt ends right after "assistant\\n"');
+    // Each label is the reply's first tokens: the whole word.
+    assert.deepEqual(p.labels, LABELS.map((l) => [ids.get(`▁${l}`)]));
+    // The backend scores exactly this prompt.
+    assert.deepEqual(await b.scoringPrompt(req, never), p);
+  });
+
+  it('renders a template no built-in wrapper knows with the template itself', async () => {
+    const req = request('withConfidence');
+    const { system, user } = chatPrompt(req);
+    const p = await withModel(phi4.path, async (model) => renderScoringPrompt(model, await resolveScoringChat(model), req));
+    assert.equal(p.chat, true);
+    assert.ok(p.text.includes(`<|im_start|>system<|im_sep|>${system}<|im_end|><|im_start|>user<|im_sep|>${user}<|im_end|>`), p.text);
+    // withConfidence is told to reply "Answer: <label>": the label is scored after that.
+    assert.ok(p.text.endsWith('<|im_start|>assistant<|im_sep|>Answer:'), p.text);
+    assert.equal(p.tokens.filter((t) => t === phi4.vocabulary.ids.get('<|im_sep|>')).length, 3);
+    assert.deepEqual(p.labels, LABELS.map((l) => [phi4.vocabulary.ids.get(`▁${l}`)]));
+    const r = await backend('phi4', phi4.path).classify(req, never);
+    const expected = phi4.expected(LABELS);
+    assert.equal(r.label, 'feature');
+    for (const l of LABELS) assert.ok(Math.abs(r.probabilities[l]! - expected[l]!) < 1e-4, `${l}: ${r.probabilities[l]} vs ${expected[l]}`);
+  });
+
+  it('stepByStep: the reasoning, then "Answer:" and the label, all in the assistant\'s turn', async () => {
+    const req = request('stepByStep');
+    const ids = chatml.vocabulary.ids;
+    await withModel(chatml.path, async (model) => {
+      const chat = await resolveScoringChat(model);
+      const noReasoning = renderScoringPrompt(model, chat, req);
+      const withReasoning = renderScoringPrompt(model, chat, req, 'It crashes on save.');
+      assert.ok(noReasoning.text.endsWith('<|im_start|>assistant\nAnswer:'), noReasoning.text);
+      assert.ok(withReasoning.text.endsWith('<|im_start|>assistant\nIt crashes on save.\nAnswer:'), withReasoning.text);
+      const tokens = withReasoning.tokens.map(Number);
+      const turn = tokens.lastIndexOf(ids.get('<|im_start|>')!);
+      assert.ok(turn > 0 && !tokens.slice(turn).includes(ids.get('<|im_end|>')!), 'the assistant\'s turn is still open');
+      assert.deepEqual(withReasoning.labels, LABELS.map((l) => [ids.get(`▁${l}`)]));
+      // The reasoning is generated from the same chat, up to the assistant's turn (LlamaCompletion adds the BOS).
+      const { input, stop } = reasoningInput(model, chat, req);
+      assert.ok(Array.isArray(input));
+      const reasoningFrom = [ids.get('<s>'), ...input.map(Number)];
+      assert.deepEqual(noReasoning.tokens.slice(0, reasoningFrom.length).map(Number), reasoningFrom);
+      assert.equal(model.detokenize(noReasoning.tokens.slice(reasoningFrom.length)).trim(), 'Answer:');
+      assert.ok(stop.includes('Answer:'));
+      assert.ok(stop.some((t) => typeof t !== 'string' && t.tokenize(model.tokenizer).map(Number).join() === String(ids.get('<|im_end|>'))), 'stops at the end of the turn');
+    });
+    const r = await b.classify(req, never);
+    assert.equal(r.label, 'bug');
+    assert.ok(r.text && r.text.length > 0);
+  });
+
+  it('keeps the plain completion prompt for a model without a template', async () => {
+    const req = request('direct');
+    const p = await withModel(label.path, async (model) => {
+      assert.equal(await resolveScoringChat(model), null);
+      return renderScoringPrompt(model, null, req);
+    });
+    assert.equal(p.chat, false);
+    assert.equal(p.text, answerLinePrompt(completionPrompt(req)));
+    assert.ok(!p.text.includes('<|im_start|>'));
+    assert.deepEqual(await backend('plain', label.path).scoringPrompt(req, never), p);
+  });
+
+  it('scores multi-token labels and answer ends in the chat turn too', async () => {
+    const m = writeLabelModel(join(dir, 'chat-prefix.gguf'), { favor: 'card arrival', words: ['card', 'arrival', 'refund'], family: 'c', chatTemplate: CHATML });
+    const labels = ['card', 'card arrival', 'refund'];
+    const r = await backend('chat-prefix', m.path).classify(request('direct', labels), never);
+    const expected = m.expected(labels);
+    assert.equal(r.label, 'card arrival');
+    for (const l of labels) assert.ok(Math.abs(r.probabilities[l]! - expected[l]!) < 1e-4, `${l}: ${r.probabilities[l]} vs ${expected[l]}`);
+  });
+
+  it('shortens a long text from the middle inside the chat prompt; refuses labels that cannot fit', async () => {
+    const text = `START ${'hello world '.repeat(400)}END`;
+    const req = { ...request('direct'), text };
+    const p = await b.scoringPrompt(req, never);
+    assert.equal(p.chat, true);
+    assert.ok(p.tokens.length + 2 <= 512 - 8, `${p.tokens.length} tokens`);
+    assert.match(p.text, /<\|im_start\|>user\nSTART hello world .* … .*hello world END<\|im_end\|>\n<\|im_start\|>assistant\n$/s);
+    const r = await b.classify(req, never);
+    assert.equal(r.label, 'bug');
+    assert.ok(Math.abs(r.confidence! - chatml.expected(LABELS).bug!) < 1e-4);
+    const sbs = await b.classify({ ...req, promptStyle: 'stepByStep' }, never);
+    assert.equal(sbs.label, 'bug');
+    await rejectsWith(b.classify(request('direct', Array.from({ length: 300 }, (_, i) => `bug${i}`)), never), 'BadInput');
+  });
+
+  it('stops promptly when cancelled mid-reasoning, and the model stays usable', async () => {
+    const c = backend('chat-abort', chatml.path);
+    await c.health(never);
+    const ac = new AbortController();
+    const started = performance.now();
+    const running = c.classify(request('stepByStep'), ac.signal);
+    setTimeout(() => ac.abort(), 2); // 48 reasoning tokens take far longer than 2 ms
+    await rejectsWith(running, 'RequestCancelled');
+    assert.ok(performance.now() - started < 1000, `took ${performance.now() - started} ms`);
+    const r = await c.classify(request('direct'), never);
+    assert.equal(r.label, 'bug');
+    assert.ok(Math.abs(r.confidence! - chatml.expected(LABELS).bug!) < 1e-4);
+  });
+});
+
