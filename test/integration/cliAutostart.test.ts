@@ -3,28 +3,16 @@
  * afterwards, `ensemble stop` stops it, and bad arguments get a clear message and exit code 2.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { isAlive, readDaemonFile } from '../../client/daemonClient';
 import { Decision } from '../../protocol/ensemble';
-import { cliPath, poolConfig, tempHome, tinyPool, writeConfig } from './harness';
-
-const run = promisify(execFile);
+import { poolConfig, runCli, tempHome, tinyPool, writeConfig } from './harness';
 
 describe('CLI: auto-start, reuse, stop, usage errors', () => {
   let home: string;
-  const cli = async (args: string[]) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [cliPath, ...args], { env: { ...process.env, ENSEMBLE_HOME: home }, timeout: 60_000 });
-      return { code: 0, stdout, stderr };
-    } catch (e) {
-      const err = e as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-    }
-  };
+  const cli = (args: string[]) => runCli(home, args);
 
   before(() => {
     home = tempHome();

@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { Command } from 'commander';
-import { registerEval } from '../../cli/commands/eval';
+import { runEval } from '../support/runEval';
 import { evaluate, type EvalReport } from '../../daemon/learning/evaluate';
 import { loadIdList, loadWideCsv, parseCsv } from '../../daemon/learning/recordings';
 
@@ -38,17 +37,7 @@ function recount(exclude: ReadonlySet<string> = new Set()): Map<string, number> 
 }
 
 async function cliJson(args: string[]): Promise<EvalReport> {
-  const program = new Command('ensemble').exitOverride();
-  registerEval(program);
-  let out = '';
-  const write = process.stdout.write;
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(['node', 'ensemble', 'eval', ...args]);
-  } finally {
-    process.stdout.write = write;
-  }
-  return JSON.parse(out) as EvalReport;
+  return JSON.parse(await runEval(args)) as EvalReport;
 }
 
 test('all 12,032 items, nothing fitted: per-model accuracy = recount, majority 0.478, oracle 0.643', async (t) => {

@@ -47,23 +47,25 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
+/** Runs the bundled CLI with ENSEMBLE_HOME=home; never throws, the exit code says how it went. */
+export async function runCli(home: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cliPath, ...args], { env: { ...process.env, ENSEMBLE_HOME: home }, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+  }
+}
+
 export async function startTestDaemon(home: string): Promise<TestDaemon> {
   if (!fs.existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npm run build" first`);
   const info = await startDaemon({ home, command: [process.execPath, cliPath, 'daemon', '--log-level', 'debug'], timeoutMs: 30_000 });
-  const run = promisify(execFile);
   return {
     home,
     info,
     connect: () => DaemonConnection.connect(info, { clientName: 'test', clientVersion: '0' }),
-    async cli(args) {
-      try {
-        const { stdout, stderr } = await run(process.execPath, [cliPath, ...args], { env: { ...process.env, ENSEMBLE_HOME: home }, timeout: 120_000 });
-        return { code: 0, stdout, stderr };
-      } catch (e) {
-        const err = e as { code?: number; stdout?: string; stderr?: string };
-        return { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-      }
-    },
+    cli: (args) => runCli(home, args),
     async stop() {
       try {
         process.kill(info.pid, 'SIGTERM');

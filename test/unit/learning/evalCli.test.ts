@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { Command } from 'commander';
 import { registerEval } from '../../../cli/commands/eval';
 import { CliError } from '../../../cli/connect';
+import { runEval } from '../../support/runEval';
 
 let dir = '';
 const CSV = ['question_id,category,answer,m1,m2,m3', '1,x,A,A,A,B', '2,x,B,A,B,B', '3,y,C,C,D,', '4,y,D,A,B,C', '5,x,A,,A,A', '6,y,B,B,NA,C'].join('\n');
@@ -19,19 +20,7 @@ before(() => {
 });
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-async function run(...args: string[]): Promise<string> {
-  const program = new Command('ensemble').exitOverride().configureOutput({ writeErr: () => {} });
-  registerEval(program);
-  let out = '';
-  const write = process.stdout.write;
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(['node', 'ensemble', 'eval', ...args]);
-  } finally {
-    process.stdout.write = write;
-  }
-  return out;
-}
+const run = (...args: string[]): Promise<string> => runEval(args);
 
 const usageError = (re: RegExp) => (e: unknown) => e instanceof CliError && e.exitCode === 2 && re.test(e.message);
 

@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { majority } from '../../../daemon/strategies/majority';
-import type { StrategyVote } from '../../../daemon/strategies/types';
+import type { Outcome, StrategyVote } from '../../../daemon/strategies/types';
 import { failed, near, nearRecord, ok, skipped, timeout } from './helpers';
 
 const labels = ['x', 'y', 'z'];
 
-interface Row {
+/** Majority's agreement always equals its confidence, so rows state it once. */
+interface Row extends Omit<Outcome, 'agreement'> {
   name: string;
   votes: StrategyVote[];
-  label: string | null;
-  confidence: number;
-  support: Record<string, number>;
-  tie: boolean;
-  voters: number;
-  note: string;
 }
 
 const rows: Row[] = [

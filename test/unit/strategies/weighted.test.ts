@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StrategyVote } from '../../../daemon/strategies/types';
+import type { Outcome, StrategyVote } from '../../../daemon/strategies/types';
 import { memberDistribution, weighted, weightedMass } from '../../../daemon/strategies/weighted';
 import { failed, near, nearRecord, ok, timeout } from './helpers';
 
 const labels = ['x', 'y', 'z'];
 
-interface Row {
+interface Row extends Outcome {
   name: string;
   votes: StrategyVote[];
-  label: string | null;
-  confidence: number;
-  agreement: number;
-  support: Record<string, number>;
-  tie: boolean;
-  voters: number;
-  note: string;
 }
 
 const rows: Row[] = [
