@@ -55,14 +55,17 @@ export function registerRecord(program: Command): void {
     .description('run every member of an ensemble over a labelled JSONL dataset and record the predictions (resumable)')
     .argument('<dataset>', 'JSONL file: {"id", "text", "label", "category"?} per line')
     .option('--ensemble <name>', 'ensemble from config.json (default: the default ensemble)')
-    .option('--labels <labels>', 'candidate labels (default: the ensemble\'s, else every label in the dataset)')
+    .option('--labels <labels>', 'candidate labels (default: every label that occurs in the dataset)')
     .option('--limit <n>', 'record at most n new items')
-    .action(async (file: string, opts: { ensemble?: string; labels?: string; limit?: string }) => {
+    .option('--concurrency <n>', 'items in flight at once (HTTP backends gain from more; in-process models queue per model)', '2')
+    .action(async (file: string, opts: { ensemble?: string; labels?: string; limit?: string; concurrency: string }) => {
       const items = readDataset(file);
       const dataset = path.resolve(file);
       const labels = opts.labels ? splitList(opts.labels) : [...new Set(items.map((i) => i.label))].sort();
       const limit = opts.limit === undefined ? Infinity : Number(opts.limit);
       if (!(limit > 0)) throw new CliError('--limit: expected a positive number', 2);
+      const concurrency = Number(opts.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new CliError('--concurrency: expected a whole number from 1 to 64', 2);
       const conn = await connectCli();
       let interrupted = false;
       const abort = new AbortController();
@@ -81,26 +84,33 @@ export function registerRecord(program: Command): void {
         );
         bar.start(todo.length, 0, { errors: 0 });
         let errors = 0;
-        for (const item of todo) {
-          if (abort.signal.aborted) break;
-          try {
-            // Majority over all members: recording needs every member's vote, so no early exit.
-            await conn.rpc.request(
-              'ensemble/classify',
-              { text: item.text, labels, ensemble, strategy: 'majority', itemId: item.id, category: item.category, dataset, gold: item.label },
-              { signal: abort.signal },
-            );
-          } catch (e) {
-            if (abort.signal.aborted) break;
-            errors++;
-            if (e instanceof EnsembleError && e.kind === 'ModelUnavailable') {
-              bar.stop();
-              throw new CliError(e.message, 1);
+        let recorded = 0;
+        let fatal: CliError | null = null;
+        const queue = [...todo];
+        // A few workers pull items; each item is recorded by the daemon as soon as it is decided,
+        // so an interruption loses at most the items in flight.
+        const worker = async () => {
+          for (let item = queue.shift(); item && !abort.signal.aborted && !fatal; item = queue.shift()) {
+            try {
+              // Majority over all members: recording needs every member's vote, so no early exit.
+              await conn.rpc.request(
+                'ensemble/classify',
+                { text: item.text, labels, ensemble, strategy: 'majority', itemId: item.id, category: item.category, dataset, gold: item.label },
+                { signal: abort.signal },
+              );
+              recorded++;
+            } catch (e) {
+              if (abort.signal.aborted) return;
+              errors++;
+              if (e instanceof EnsembleError && e.kind === 'ModelUnavailable') fatal = new CliError(e.message, 1);
             }
+            bar.increment(1, { errors });
           }
-          bar.increment(1, { errors });
-        }
+        };
+        await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
         bar.stop();
+        if (fatal) throw fatal;
+        process.stderr.write(`${recorded} recorded${errors ? `, ${errors} failed (run again to retry them)` : ''}\n`);
         process.stderr.write(interrupted ? 'interrupted: run the same command again to resume\n' : `done; evaluate with: ensemble eval ${path.join(process.env.ENSEMBLE_HOME ?? '~/.ensemble', 'ensemble.db')}\n`);
       } finally {
         conn.close();
