@@ -141,7 +141,7 @@ export class Pool {
     }
     await this.prepare(id, signal);
     if ((model.state as ModelState) !== 'ready') {
-      throw new EnsembleError('ModelUnavailable', `${id}: ${model.reason ?? 'unavailable'}${model.hint ? `. ${model.hint}` : ''}`);
+      throw new EnsembleError('ModelUnavailable', `${id}: ${model.reason ?? 'unavailable'}${model.hint ? `; ${model.hint}` : ''}`);
     }
     return model;
   }

@@ -260,7 +260,7 @@ describe('Pool with the memory plan', () => {
     await assert.rejects(pool.ready(b, signal()), (e: unknown) => {
       assert.ok(e instanceof EnsembleError);
       assert.equal(e.kind, 'ModelUnavailable');
-      assert.match(e.message, new RegExp(`^${b}: does not fit in memory: needs 1\\.1 MiB, 0\\.\\d MiB left of the 1 MiB budget after ${a}, ${c}\\.`));
+      assert.match(e.message, new RegExp(`^${b}: does not fit in memory: needs 1\\.1 MiB, 0\\.\\d MiB left of the 1 MiB budget after ${a}, ${c}; `));
       assert.match(e.message, /raise "daemon\.memoryBudgetMiB" \(now 1\)/);
       return true;
     });
@@ -286,7 +286,7 @@ describe('Pool with the memory plan', () => {
     const { pool, loads } = makePool(tight, {
       models: [a, b].map((f) => ({ id: f.id, backend: 'llama.cpp', path: f.path, contextSize: 256 })),
     });
-    await assert.rejects(pool.ready(b.id, signal()), new RegExp(`does not fit in memory: needs 1\\.1 MiB, 0\\.\\d MiB left of the machine's 1\\.3 MiB free RAM after ${a.id}\\. .*free memory on this machine`));
+    await assert.rejects(pool.ready(b.id, signal()), new RegExp(`does not fit in memory: needs 1\\.1 MiB, 0\\.\\d MiB left of the machine's 1\\.3 MiB free RAM after ${a.id}; .*free memory on this machine`));
     await pool.ready(a.id, signal());
     assert.deepEqual(loads, [a.id]);
   });
