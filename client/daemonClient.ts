@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import WebSocket from 'ws';
 import { DaemonFile } from '../protocol/daemonFile';
 import { EnsembleError } from '../protocol/errors';
@@ -148,8 +149,9 @@ export async function startDaemon(opts: StartOptions): Promise<DaemonFile> {
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   while (Date.now() < deadline) {
     const info = readDaemonFile(paths.home);
-    if (info && info.pid === child.pid) return info;
-    if (exited !== null) break;
+    // Ours, or, when ours gave way because another client started one at the same moment, theirs.
+    if (info && (info.pid === child.pid || exited !== null)) return info;
+    if (exited !== null && !anotherDaemonStarting(paths.home)) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   const tail = readTail(logFile, 2_000);
@@ -165,6 +167,16 @@ export async function startDaemon(opts: StartOptions): Promise<DaemonFile> {
 export async function connectOrStart(start: StartOptions, opts: ConnectOptions): Promise<DaemonConnection> {
   const info = readDaemonFile(start.home) ?? (await startDaemon(start));
   return DaemonConnection.connect(info, opts);
+}
+
+/** True while another process holds the daemon lock (it is starting, and will write daemon.json). */
+function anotherDaemonStarting(home: string): boolean {
+  try {
+    const pid = Number(fs.readFileSync(path.join(home, 'daemon.lock'), 'utf8'));
+    return Number.isInteger(pid) && pid > 0 && isAlive(pid);
+  } catch {
+    return false;
+  }
 }
 
 function readTail(file: string, bytes: number): string {

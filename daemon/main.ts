@@ -10,6 +10,7 @@ import { EnsembleError } from '../protocol/errors';
 import { homePaths, type HomePaths } from '../protocol/home';
 import { PROTOCOL_VERSION } from '../protocol/methods';
 import { createBackend, type BackendFactory } from './backends/createBackend';
+import { acquireInstanceLock } from './instanceLock';
 import { Logger, type LogLevel } from './log';
 import { startServer, type RunningServer } from './server';
 import { newToken } from './security';
@@ -46,6 +47,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   if (existing && existing.pid !== process.pid) {
     throw new EnsembleError('BadInput', `a daemon already runs for ${paths.home} (pid ${existing.pid}, port ${existing.port}); stop it with "ensemble stop"`);
   }
+  const releaseLock = acquireInstanceLock(paths.home);
   const logger = new Logger(opts.logLevel ?? 'info');
   let server: RunningServer | null = null;
   let store: SqliteStore;
@@ -78,6 +80,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       removeDaemonFileIfOurs(paths, token);
       await server?.close();
       await service.dispose();
+      releaseLock();
       resolveClosed();
     })();
     return stopping;

@@ -64,3 +64,34 @@ describe('CLI: auto-start, reuse, stop, usage errors', () => {
     assert.match(again.stdout, /no daemon is running/);
   });
 });
+
+describe('CLI: two clients starting a daemon at the same moment', () => {
+  it('both get an answer from the one daemon that wins the lock', async () => {
+    const home = tempHome();
+    writeConfig(home, poolConfig(tinyPool(home)));
+    try {
+      const [a, b] = await Promise.all([runCli(home, ['classify', 'it crashes', '--json']), runCli(home, ['classify', 'add a button', '--json'])]);
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(b.code, 0, b.stderr);
+      const info = readDaemonFile(home);
+      assert.ok(info && isAlive(info.pid));
+      // Exactly one daemon serves this home: the other start gave way (its lock attempt failed).
+      const daemons = fs
+        .readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            const env = fs.readFileSync(`/proc/${p}/environ`, 'utf8');
+            const cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
+            return env.includes(`ENSEMBLE_HOME=${home}\u0000`) && cmd.includes('daemon');
+          } catch {
+            return false;
+          }
+        });
+      assert.deepEqual(daemons, [String(info.pid)]);
+    } finally {
+      const info = readDaemonFile(home);
+      if (info) process.kill(info.pid, 'SIGTERM');
+    }
+  });
+});
