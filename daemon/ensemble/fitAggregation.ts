@@ -4,29 +4,22 @@
  * log-odds weights for the `learned` and `routed` strategies.
  */
 import { estimateReliability } from '../learning/aggregators/reliability';
-import { logOddsWeight, type Item } from '../learning/aggregators/types';
+import { buildTable, logOddsWeight } from '../learning/aggregators/types';
 import type { AggregationFit, LabelledMemberVote } from '../store/store';
 
 export function fitAggregation(ensemble: string, members: readonly string[], votes: readonly LabelledMemberVote[]): AggregationFit {
-  const col = new Map(members.map((m, i) => [m, i]));
-  const items = new Map<string, Item>();
-  for (const v of votes) {
-    const j = col.get(v.member);
-    if (j === undefined) continue;
-    let it = items.get(v.decisionId);
-    if (!it) {
-      it = { id: v.decisionId, category: v.category, gold: v.gold, votes: new Array(members.length).fill(undefined), confidences: [], probabilities: [] };
-      items.set(v.decisionId, it);
-    }
-    it.votes[j] = v.label;
-  }
-  const rel = estimateReliability([...items.values()], members.length);
+  // The same vote table `ensemble eval` builds, one item per recorded decision.
+  const { items } = buildTable(
+    votes.map((v) => ({ item: v.decisionId, model: v.member, prediction: v.label, gold: v.gold, ...(v.category !== null ? { category: v.category } : {}) })),
+    members,
+  );
+  const rel = estimateReliability(items, members.length);
   return {
     ensemble,
     members: [...members],
     global: rel.global,
     byCategory: Object.fromEntries(rel.byCategory),
-    n: items.size,
+    n: items.length,
     fittedAt: new Date().toISOString(),
   };
 }
