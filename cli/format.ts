@@ -40,6 +40,7 @@ export function formatStatus(s: PoolStatus): string {
     `config ${s.configPath}`,
   ];
   if (s.configError) lines.push(`config error (running on the last good config):\n${s.configError}`);
+  if (s.storage) lines.push(s.storage.kind === 'sqlite' ? `storage ${s.storage.path ?? 'sqlite'}` : `storage: IN MEMORY ONLY, lost when the daemon stops (${s.storage.reason ?? 'no reason given'})`);
   const mb = formatSize;
   const budget = s.memory.budgetBytes === undefined ? '' : ` of a ${mb(s.memory.budgetBytes)} budget`;
   const gpu = s.memory.gpuFreeBytes ? `, GPU ${mb(s.memory.gpuFreeBytes)} free` : '';

@@ -16,7 +16,7 @@ import { startServer, type RunningServer } from './server';
 import { newToken } from './security';
 import { DaemonService } from './service';
 import type { DownloadListener } from './pool/pool';
-import { SqliteStore } from './store/sqliteStore';
+import { openStore } from './store/openStore';
 import { DAEMON_VERSION } from './version';
 
 export interface DaemonOptions {
@@ -50,16 +50,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const releaseLock = acquireInstanceLock(paths.home);
   const logger = new Logger(opts.logLevel ?? 'info');
   let server: RunningServer | null = null;
-  let store: SqliteStore;
-  try {
-    store = new SqliteStore(paths.database);
-  } catch (e) {
-    // A corrupt or locked database must not keep the daemon from serving: record in memory and say so.
-    logger.error(`cannot open ${paths.database} (${(e as Error).message}); recording in memory only until restart`);
-    store = new SqliteStore(':memory:');
-  }
+  // A corrupt or locked database, or a SQLite module that does not load under this runtime (the
+  // editor's Electron as Node), must not keep the daemon from serving: it records in memory, logs
+  // why, and `pool/status` says so.
+  const { store, ...storage } = await openStore(paths.database, logger);
   const service = new DaemonService({
     paths,
+    storage,
     logger,
     factory: opts.factory ?? createBackend,
     store,
@@ -102,6 +99,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   return { info, paths, service, server, logger, closed, shutdown };
 }
 
+/** The service, with where decisions are recorded added to its status. */
 /** Writes JSON readable by the owner only, atomically (no client ever reads half a file). */
 function writePrivateJson(file: string, value: unknown): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);

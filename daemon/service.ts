@@ -17,6 +17,7 @@ import { resolveMembers, type ResolvedMember } from './ensemble/members';
 import { refine } from './ensemble/refine';
 import type { Logger } from './log';
 import { Pool, type DownloadListener } from './pool/pool';
+import type { StorageInfo } from './store/openStore';
 import type { Calibration, Store } from './store/store';
 import { DAEMON_VERSION } from './version';
 
@@ -25,6 +26,8 @@ export interface ServiceOptions {
   logger: Logger;
   factory: BackendFactory;
   store: Store;
+  /** Where decisions are recorded (SQLite, or memory when SQLite cannot be used), for status. */
+  storage?: StorageInfo;
   /** Told when the pool or config changes, so clients refresh. */
   onChange?: (reason: string) => void;
   /** Download progress of models fetched on first use (the foreground daemon draws bars). */
@@ -187,6 +190,7 @@ export class DaemonService {
         };
       }),
       memory: this.pool.memoryPlan(),
+      ...(this.opts.storage ? { storage: { ...this.opts.storage } } : {}),
     };
   }
 

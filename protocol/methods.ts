@@ -115,6 +115,12 @@ export const PoolStatus = z.object({
     /** Free VRAM of the GPU in use; 0 when there is none. */
     gpuFreeBytes: z.number().optional(),
   }),
+  /**
+   * Where decisions, feedback and calibration are recorded: the SQLite database, or memory only
+   * (lost when the daemon stops) with the reason (the file cannot be opened, or the SQLite module
+   * does not load under this runtime). Absent from daemons before it existed.
+   */
+  storage: z.object({ kind: z.enum(['sqlite', 'memory']), path: z.string().optional(), reason: z.string().optional() }).optional(),
 });
 export type PoolStatus = z.infer<typeof PoolStatus>;
 

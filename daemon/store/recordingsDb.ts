@@ -1,14 +1,24 @@
 /**
  * The daemon's database as `ensemble eval` input: one recording per (item, member), items keyed by
  * their dataset id (or the input hash for live requests), gold from datasets and feedback.
- * Opened read-only, so it can be read while the daemon runs (WAL allows it).
+ * Opened read-only, so it can be read while the daemon runs (WAL allows it). better-sqlite3 is loaded
+ * here, on call (`sqliteDriver`, synchronous: `ensemble eval`'s DatabaseLoader is), so no other
+ * command of the CLI ever loads the native module.
  */
 import fs from 'node:fs';
-import Database from 'better-sqlite3';
+import { EnsembleError } from '../../protocol/errors';
 import type { Recording } from '../learning/recordings';
+import { sqliteDriver, SqliteUnavailableError } from './sqliteDriver';
 
 export function loadFromDatabase(file: string, opts: { models?: string[] } = {}): Recording[] {
   if (!fs.existsSync(file)) throw new Error(`${file}: no such database (it is created by the daemon in ENSEMBLE_HOME)`);
+  let Database: ReturnType<typeof sqliteDriver>;
+  try {
+    Database = sqliteDriver();
+  } catch (e) {
+    if (!(e instanceof SqliteUnavailableError)) throw e;
+    throw new EnsembleError('NotInitialized', `${file}: cannot read the database: ${e.message}; run ensemble eval with the Node it was installed for, or pass recordings as JSONL`, undefined, { cause: e });
+  }
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     const rows = db

@@ -2,11 +2,13 @@
  * The store on SQLite (better-sqlite3): WAL journal so a crashed daemon loses nothing it
  * committed; synchronous=NORMAL for decisions (safe against process crashes, which is what a
  * daemon meets) and FULL around calibration writes, which are rare and expensive to redo.
+ * The native module is loaded when a store is constructed (`sqliteDriver`), never at import, and
+ * the daemon opens its store through `openStore`, which falls back to memory when it cannot load.
  */
-import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Decision } from '../../protocol/ensemble';
+import { sqliteDriver, type SqliteDatabase } from './sqliteDriver';
 import type { AggregationFit, Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, LabelledMemberVote, LabelledVote, Store } from './store';
 
 const SCHEMA = `
@@ -66,15 +68,24 @@ CREATE TABLE IF NOT EXISTS calibration (
 `;
 
 export class SqliteStore implements Store {
-  private readonly db: Database.Database;
+  private readonly db: SqliteDatabase;
 
+  /** Throws SqliteUnavailableError when better-sqlite3 cannot load, a SqliteError when the file is unusable. */
   constructor(file: string) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.exec(SCHEMA);
+    const Database = sqliteDriver();
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file);
+    try {
+      // SQLite reads the file lazily: a file that is not a database fails here, not in `new Database`.
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.exec(SCHEMA);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    this.db = db;
   }
 
   recordDecision(d: Decision, meta: DecisionMeta): void {

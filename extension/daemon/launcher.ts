@@ -43,8 +43,9 @@ export function launchPlan(extensionPath: string): LaunchPlan {
 /**
  * The Node that runs the bundled daemon when no setting names one. In code-server and remote hosts
  * the extension host is Node itself. On desktop it is Electron, whose Node ABI differs from the
- * one the daemon's native modules (better-sqlite3) were built for, so a `node` on PATH is
- * preferred, and Electron (ELECTRON_RUN_AS_NODE) is the last resort.
+ * one the daemon's SQLite module (better-sqlite3) was built for, so a `node` on PATH is
+ * preferred; under Electron (ELECTRON_RUN_AS_NODE), the last resort, the daemon serves but records
+ * in memory only, and its status says so.
  */
 function defaultNode(env: NodeJS.ProcessEnv): string {
   if (!process.versions.electron) return process.execPath;

@@ -1,0 +1,50 @@
+/**
+ * Opens the daemon's store: SQLite at `file` when it can, else memory. The daemon must serve even
+ * when SQLite cannot be used, so this never throws: it falls back to a MemoryStore when
+ * better-sqlite3 (a native module, built for one Node ABI) does not load under this runtime, e.g.
+ * the editor's Electron run as Node, or when the file cannot be opened (not a database, locked,
+ * unreadable), and it says why, loudly, in the log and in what it returns (shown by `pool/status`).
+ */
+import type { Logger } from '../log';
+import { DEFAULT_MAX_DECISIONS, MemoryStore } from './memoryStore';
+import { SqliteUnavailableError } from './sqliteDriver';
+import type { Store } from './store';
+
+export interface StorageInfo {
+  kind: 'sqlite' | 'memory';
+  /** The database file, when decisions are recorded in one. */
+  path?: string;
+  /** Why decisions are recorded in memory only. */
+  reason?: string;
+}
+
+export interface OpenedStore extends StorageInfo {
+  store: Store;
+}
+
+export interface OpenStoreOptions {
+  /** Loads the SQLite store module (tests replace it to simulate a module that does not load). */
+  loadSqlite?: () => Promise<Pick<typeof import('./sqliteStore'), 'SqliteStore'>>;
+  maxMemoryDecisions?: number;
+}
+
+export async function openStore(file: string, logger: Logger, opts: OpenStoreOptions = {}): Promise<OpenedStore> {
+  let reason: string;
+  try {
+    // Imported here only: the native module is loaded when (and only when) the daemon opens its store.
+    const { SqliteStore } = await (opts.loadSqlite ?? (() => import('./sqliteStore')))();
+    const store = new SqliteStore(file);
+    logger.debug(`recording decisions in ${file}`);
+    return { store, kind: 'sqlite', path: file };
+  } catch (e) {
+    const message = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ').trim();
+    // The driver's errors say what failed to load and under which runtime; a SqliteError names only the problem.
+    reason = e instanceof SqliteUnavailableError ? message : `cannot open ${file}: ${message}`;
+  }
+  const max = opts.maxMemoryDecisions ?? DEFAULT_MAX_DECISIONS;
+  logger.error(
+    `${reason}. Recording in MEMORY ONLY: decisions, feedback and calibration are lost when the daemon stops ` +
+      `(at most ${max} decisions kept). Fix the cause and restart the daemon to record in ${file} again.`,
+  );
+  return { store: new MemoryStore({ maxDecisions: max }), kind: 'memory', reason };
+}
