@@ -31,10 +31,12 @@ export function statusView(state: ConnectionState, pool: PoolStatus | null): Sta
       const total = pool.models.length;
       const lines = pool.models.map((m) => `${m.id} (${m.backend}): ${m.state}${m.reason ? ` — ${m.reason}` : ''}`);
       if (pool.configError) lines.unshift(`Config error: ${pool.configError}`);
+      const inMemory = pool.storage?.kind === 'memory';
+      if (inMemory) lines.unshift(`Recording in memory only (lost when the daemon stops): ${pool.storage?.reason ?? 'SQLite unavailable'}`);
       return {
         text: `$(pulse) Ensemble: ${ok}/${total} models`,
         tooltip: [`Ensemble daemon ${pool.daemonVersion} (pid ${pool.pid})`, ...lines, '', 'Click to open the inspector'].join('\n'),
-        background: ok < total || pool.configError ? 'warning' : undefined,
+        background: ok < total || pool.configError || inMemory ? 'warning' : undefined,
       };
     }
   }

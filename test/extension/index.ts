@@ -24,6 +24,7 @@ export async function run(): Promise<void> {
   require('./commands.test');
   require('./errors.test');
   require('./lifecycle.test');
+  require('./statusBar.test');
 
   const results: TestResult[] = [];
   const started = Date.now();
