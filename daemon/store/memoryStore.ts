@@ -8,8 +8,9 @@
  * Decisions are kept as JSON and parsed through the zod schema on the way out, as SQLite does, so
  * callers get fresh objects they may mutate, with the same shape either store would give them.
  */
-import { Decision } from '../../protocol/ensemble';
+import type { Decision } from '../../protocol/ensemble';
 import type { AggregationFit, Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, LabelledMemberVote, LabelledVote, Store } from './store';
+import { feedbackRows, metaColumns, parseDecision } from './store';
 
 export const DEFAULT_MAX_DECISIONS = 50_000;
 
@@ -65,11 +66,7 @@ export class MemoryStore implements Store {
       seq: this.nextSeq++,
       createdAt: d.createdAt,
       ensemble: d.ensemble,
-      itemId: meta.itemId ?? null,
-      category: meta.category ?? null,
-      source: meta.source,
-      dataset: meta.dataset ?? null,
-      gold: meta.gold ?? null,
+      ...metaColumns(meta),
       json,
     });
     while (this.decisions.size > this.maxDecisions) {
@@ -93,9 +90,7 @@ export class MemoryStore implements Store {
   recordFeedback(decisionId: string, gold: string, at: number): FeedbackRow[] {
     const found = this.getDecision(decisionId);
     if (!found) return [];
-    const rows: FeedbackRow[] = found.decision.votes
-      .filter((v) => v.status === 'ok' && v.label !== null)
-      .map((v) => ({ decisionId, model: v.model, correct: v.label === gold, at }));
+    const rows = feedbackRows(found.decision, gold, at);
     this.decisions.get(decisionId)!.gold = gold;
     // A second feedback on the same decision replaces the first rather than counting twice.
     this.dropFeedback(decisionId);
@@ -219,8 +214,4 @@ export class MemoryStore implements Store {
 function storedVotes(r: StoredDecision): StoredVote[] {
   const d = JSON.parse(r.json) as { votes: StoredVote[] };
   return d.votes.map((v) => ({ member: v.member, model: v.model, status: v.status, label: v.label, rawConfidence: v.rawConfidence, probabilities: v.probabilities }));
-}
-
-function parseDecision(json: string): Decision {
-  return Decision.parse(JSON.parse(json));
 }

@@ -7,9 +7,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Decision } from '../../protocol/ensemble';
+import type { Decision } from '../../protocol/ensemble';
 import { sqliteDriver, type SqliteDatabase } from './sqliteDriver';
 import type { AggregationFit, Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, LabelledMemberVote, LabelledVote, Store } from './store';
+import { feedbackRows, metaColumns, parseDecision } from './store';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS decisions (
@@ -102,15 +103,11 @@ export class SqliteStore implements Store {
         ensemble: d.ensemble,
         strategy: d.strategy,
         inputHash: d.inputHash,
-        itemId: meta.itemId ?? null,
-        category: meta.category ?? null,
-        source: meta.source,
-        dataset: meta.dataset ?? null,
+        ...metaColumns(meta),
         label: d.label,
         confidence: d.confidence,
         agreement: d.agreement,
         partial: d.partial ? 1 : 0,
-        gold: meta.gold ?? null,
         json: JSON.stringify(d),
       });
       for (const v of d.votes) {
@@ -132,9 +129,7 @@ export class SqliteStore implements Store {
   recordFeedback(decisionId: string, gold: string, at: number): FeedbackRow[] {
     const found = this.getDecision(decisionId);
     if (!found) return [];
-    const rows: FeedbackRow[] = found.decision.votes
-      .filter((v) => v.status === 'ok' && v.label !== null)
-      .map((v) => ({ decisionId, model: v.model, correct: v.label === gold, at }));
+    const rows = feedbackRows(found.decision, gold, at);
     const insert = this.db.prepare('INSERT INTO feedback (decision_id, model, correct, at) VALUES (?, ?, ?, ?)');
     this.db.transaction(() => {
       this.db.prepare('UPDATE decisions SET gold = ? WHERE id = ?').run(gold, decisionId);
@@ -212,8 +207,4 @@ export class SqliteStore implements Store {
   close(): void {
     this.db.close();
   }
-}
-
-function parseDecision(json: string): Decision {
-  return Decision.parse(JSON.parse(json));
 }

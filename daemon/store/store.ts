@@ -1,5 +1,5 @@
 /** What the daemon keeps across restarts: decisions, votes, feedback, calibration. */
-import type { Decision } from '../../protocol/ensemble';
+import { Decision } from '../../protocol/ensemble';
 
 export interface DecisionMeta {
   itemId?: string;
@@ -85,4 +85,27 @@ export interface Store {
   aggregations(): AggregationFit[];
   calibrations(): Calibration[];
   close(): void;
+}
+
+/** A stored decision read back, validated like anything else that crosses a boundary. */
+export function parseDecision(json: string): Decision {
+  return Decision.parse(JSON.parse(json));
+}
+
+/** The per-model feedback a right label yields: one row per member that answered. */
+export function feedbackRows(decision: Decision, gold: string, at: number): FeedbackRow[] {
+  return decision.votes
+    .filter((v) => v.status === 'ok' && v.label !== null)
+    .map((v) => ({ decisionId: decision.id, model: v.model, correct: v.label === gold, at }));
+}
+
+/** A decision's metadata as stored (absent fields as null), the same for every store. */
+export function metaColumns(meta: DecisionMeta) {
+  return {
+    itemId: meta.itemId ?? null,
+    category: meta.category ?? null,
+    source: meta.source,
+    dataset: meta.dataset ?? null,
+    gold: meta.gold ?? null,
+  };
 }
