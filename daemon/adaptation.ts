@@ -20,6 +20,8 @@ export class Adaptation {
   private weights: Record<string, WindowWeight> = {};
   private readonly calibrationByModel = new Map<string, Calibration>();
   private readonly aggregationByEnsemble = new Map<string, AggregationFit>();
+  /** Contributions read 1,000 decisions back: cached until a right label arrives (status is asked after every decision). */
+  private contributionCache: Record<string, Contribution> | null = null;
 
   constructor(
     private readonly store: Store,
@@ -94,19 +96,25 @@ export class Adaptation {
       throw new EnsembleError('BadInput', `"${gold}" is not one of the decision's labels (${decision.labels.join(', ')})`);
     }
     this.store.recordFeedback(decision.id, gold, Date.now());
+    this.labelled();
     this.recompute(config);
     return Object.fromEntries(Object.entries(this.weights).map(([k, v]) => [k, v.weight]));
   }
 
   /** Each model's contribution over the most recent decisions with a known right label. */
   contributions(): Record<string, Contribution> {
-    return contributions(
+    return (this.contributionCache ??= contributions(
       this.store.decisionsWithGold(1_000).map(({ decision, gold }) => ({
         votes: decision.votes.map((v) => ({ model: v.model, label: v.label, status: v.status })),
         decided: decision.label,
         gold,
       })),
-    );
+    ));
+  }
+
+  /** A decision got its right label (feedback, or recorded with one): contributions change. */
+  labelled(): void {
+    this.contributionCache = null;
   }
 
   /** Fits an ensemble's per-member, per-category reliabilities on its labelled recordings. */

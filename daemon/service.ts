@@ -119,6 +119,7 @@ export class DaemonService {
         dataset: params.dataset,
         gold: params.gold,
       });
+      if (params.gold !== undefined) this.adaptation.labelled();
     } catch (e) {
       this.opts.logger.error(`could not record decision ${decision.id}: ${(e as Error).message}`);
     }
