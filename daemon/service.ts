@@ -14,7 +14,8 @@ import { loadConfig, type LoadedConfig } from './config/loadConfig';
 import { Adaptation } from './adaptation';
 import { classify } from './ensemble/classify';
 import { resolveMembers, type ResolvedMember } from './ensemble/members';
-import { refine } from './ensemble/refine';
+import { refine, type StepToken } from './ensemble/refine';
+import type { ChatMessage } from './backends/backend';
 import type { Logger } from './log';
 import { Pool, type DownloadListener } from './pool/pool';
 import type { StorageInfo } from './store/openStore';
@@ -128,7 +129,12 @@ export class DaemonService {
     return decision;
   }
 
-  async refine(params: RefineParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<RefineResult> {
+  async refine(
+    params: RefineParams,
+    signal: AbortSignal,
+    progress: (v: ProgressValue) => void,
+    extra: { conversation?: ChatMessage[]; onToken?: (token: StepToken) => void } = {},
+  ): Promise<RefineResult> {
     const { name, spec, members } = this.ensemble(params.ensemble);
     return refine(
       this.pool,
@@ -137,12 +143,19 @@ export class DaemonService {
         members,
         text: params.text,
         instruction: params.instruction,
+        conversation: extra.conversation,
         maxTokens: params.maxTokens,
         memberTimeoutMs: spec.memberTimeoutMs,
         deadlineMs: params.deadlineMs ?? spec.deadlineMs,
       },
       signal,
-      (step, done, total, refineId) => progress({ kind: 'refineStep', refineId, step, done, total }),
+      {
+        onStep: (step, done, total, refineId) => progress({ kind: 'refineStep', refineId, step, done, total }),
+        onToken: (t, total, refineId) => {
+          extra.onToken?.(t);
+          progress({ kind: 'refineToken', refineId, index: t.index, member: t.member, model: t.model, role: t.role, text: t.text, total });
+        },
+      },
     );
   }
 

@@ -124,6 +124,8 @@ export const RefineResult = z.object({
   text: z.string(),
   steps: z.array(RefineStep),
   partial: z.boolean(),
+  /** True when an editor returned the draft unchanged, which ended the chain before its last member. */
+  converged: z.boolean().optional(),
   elapsedMs: z.number().min(0),
 });
 export type RefineResult = z.infer<typeof RefineResult>;

@@ -198,6 +198,21 @@ export const ProgressValue = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('vote'), decisionId: z.string(), vote: Vote, done: z.number().int(), total: z.number().int() }),
   /** A refinement step finished. */
   z.object({ kind: z.literal('refineStep'), refineId: z.string(), step: RefineStep, done: z.number().int(), total: z.number().int() }),
+  /**
+   * Text a refinement step just generated (a token or a few), in order; `index` is the step's place
+   * in the chain (0-based), so a client can show every step growing. A step's streamed text is final
+   * only once its `refineStep` reports status `ok`.
+   */
+  z.object({
+    kind: z.literal('refineToken'),
+    refineId: z.string(),
+    index: z.number().int().min(0),
+    member: z.string(),
+    model: z.string(),
+    role: RefineStep.shape.role,
+    text: z.string(),
+    total: z.number().int(),
+  }),
   /** Free-form phase message ("loading model a"...). */
   z.object({ kind: z.literal('message'), message: z.string() }),
 ]);

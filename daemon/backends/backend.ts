@@ -31,14 +31,30 @@ export interface LabelScores {
   text?: string;
 }
 
+/** One turn of a conversation, as the gateway receives it and chat backends send it on. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
 export interface GenerateRequest {
-  /** Chat-style: an optional system message and one user message. */
+  /** Chat-style: an optional system message and one user message (ignored when `messages` is set). */
   system?: string;
   prompt: string;
+  /** The whole conversation (system, user and assistant turns); replaces `system` + `prompt` when set. */
+  messages?: ChatMessage[];
+  /**
+   * Constrains the output to JSON matching this schema where the backend can (node-llama-cpp
+   * grammar, vLLM structured outputs / `response_format`, Ollama `format`); callers still validate.
+   */
+  jsonSchema?: Record<string, unknown>;
   maxTokens: number;
   /** 0 = greedy (default). */
   temperature?: number;
 }
+
+/** Told each piece of text the moment the model produces it (streaming); the final text is still returned whole. */
+export type TokenListener = (text: string) => void;
 
 export interface Health {
   ok: boolean;
@@ -59,8 +75,8 @@ export interface Backend {
   health(signal: AbortSignal): Promise<Health>;
   /** The model's answer among `labels`, with probabilities from its own tokens where possible. */
   classify(req: LabelRequest, signal: AbortSignal): Promise<LabelScores>;
-  /** Free text generation (sequential refinement). */
-  generate(req: GenerateRequest, signal: AbortSignal): Promise<{ text: string }>;
+  /** Free text generation (refinement, extraction, answers); `onToken` streams the text as it is generated. */
+  generate(req: GenerateRequest, signal: AbortSignal, onToken?: TokenListener): Promise<{ text: string }>;
   dispose(): Promise<void>;
   /** In-process backends: the memory plan's placement, applied at the next load. */
   applyPlacement?(placement: { gpuLayers: number }): void;

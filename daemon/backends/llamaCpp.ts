@@ -10,11 +10,12 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { ChatWrapper, Llama, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import type { ChatHistoryItem, ChatWrapper, Llama, LlamaGrammar, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import type { LlamaCppModelEntry } from '../../protocol/config';
 import { EnsembleError } from '../../protocol/errors';
 import { argmaxLabel, softmaxLogprobs } from './answerParsing';
-import type { Backend, GenerateRequest, Health, LabelRequest, LabelScores } from './backend';
+import type { Backend, ChatMessage, GenerateRequest, Health, LabelRequest, LabelScores, TokenListener } from './backend';
+import { chatMessages, renderConversation } from './chatMessages';
 import { checkGguf, estimateMemoryBytes, type GgufSummary } from './ggufCheck';
 import {
   continuationTokens,
@@ -149,21 +150,26 @@ export class LlamaCppBackend implements Backend {
     });
   }
 
-  async generate(req: GenerateRequest, signal: AbortSignal): Promise<{ text: string }> {
+  async generate(req: GenerateRequest, signal: AbortSignal, onToken?: TokenListener): Promise<{ text: string }> {
     return this.exclusive(signal, async (l, sig) => {
       const temperature = req.temperature ?? 0;
-      const options = { maxTokens: req.maxTokens, temperature, repeatPenalty: false as const, signal: sig };
-      if (l.summary.metadata.has('tokenizer.chat_template')) {
+      // A JSON schema becomes a grammar, so every sampled token keeps the output valid JSON of that shape.
+      const grammar = req.jsonSchema ? await jsonGrammar(l.model.llama, req.jsonSchema) : undefined;
+      const options = { maxTokens: req.maxTokens, temperature, repeatPenalty: false as const, signal: sig, onTextChunk: onToken, grammar };
+      const messages = chatMessages(req);
+      const last = messages.at(-1);
+      if (l.summary.metadata.has('tokenizer.chat_template') && last?.role === 'user') {
         // Instruction-tuned models answer far better in their own chat format.
         const { LlamaChatSession } = await import('node-llama-cpp');
-        const session = new LlamaChatSession({ contextSequence: l.sequence, chatWrapper: l.chat ?? 'auto', systemPrompt: req.system, autoDisposeSequence: false });
+        const session = new LlamaChatSession({ contextSequence: l.sequence, chatWrapper: l.chat ?? 'auto', autoDisposeSequence: false });
         try {
-          return { text: (await session.prompt(req.prompt, options)).trim() };
+          session.setChatHistory(messages.slice(0, -1).map(toHistoryItem));
+          return { text: (await session.prompt(last.content, options)).trim() };
         } finally {
           session.dispose({ disposeSequence: false });
         }
       }
-      const text = req.system ? `${req.system}\n\n${req.prompt}` : req.prompt;
+      const text = req.messages?.length ? renderConversation(req.messages) : req.system ? `${req.system}\n\n${req.prompt}` : req.prompt;
       return { text: (await l.completion.generateCompletion(text, options)).trim() };
     });
   }
@@ -258,6 +264,17 @@ export class LlamaCppBackend implements Backend {
       release();
     }
   }
+}
+
+/** The schema arrives as data (no literal type to infer from), so call the generic builder untyped. */
+function jsonGrammar(llama: Llama, schema: Record<string, unknown>): Promise<LlamaGrammar> {
+  const build = llama.createGrammarForJsonSchema.bind(llama) as unknown as (s: unknown) => Promise<LlamaGrammar>;
+  return build(schema);
+}
+
+function toHistoryItem(m: ChatMessage): ChatHistoryItem {
+  if (m.role === 'assistant') return { type: 'model', response: [m.content] };
+  return { type: m.role, text: m.content };
 }
 
 function unavailable(message: string, hint: string, cause?: unknown): EnsembleError {

@@ -14,7 +14,8 @@
  */
 import type { OllamaModelEntry } from '../../protocol/config';
 import { EnsembleError, asEnsembleError } from '../../protocol/errors';
-import type { Backend, GenerateRequest, Health, LabelRequest, LabelScores } from './backend';
+import type { Backend, GenerateRequest, Health, LabelRequest, LabelScores, TokenListener } from './backend';
+import { chatMessages } from './chatMessages';
 import { HttpClient, serverErrorMessage, type HttpErrorData } from './httpJson';
 import { labelScoresFromAnswer, parseWireLogprobs } from './labelLogprobs';
 import { chatPrompt } from './prompts';
@@ -76,13 +77,13 @@ export class OllamaBackend implements Backend {
     return labelScoresFromAnswer(content, tokens, req);
   }
 
-  async generate(req: GenerateRequest, signal: AbortSignal): Promise<{ text: string }> {
-    const messages: Message[] = req.system ? [{ role: 'system', content: req.system }] : [];
-    messages.push({ role: 'user', content: req.prompt });
+  async generate(req: GenerateRequest, signal: AbortSignal, onToken?: TokenListener): Promise<{ text: string }> {
     const body = {
       model: this.entry.model,
-      messages,
+      messages: chatMessages(req),
       stream: true,
+      // Ollama constrains the output to a JSON schema given as `format` (0.5+).
+      ...(req.jsonSchema ? { format: req.jsonSchema } : {}),
       options: { temperature: req.temperature ?? 0, num_predict: req.maxTokens },
     };
     let text = '';
@@ -96,7 +97,11 @@ export class OllamaBackend implements Backend {
           throw new EnsembleError('BackendError', `invalid JSON in stream from ${this.location}: ${line.slice(0, 200)}`, undefined, { cause: e });
         }
         if (chunk.error !== undefined) throw new EnsembleError('BackendError', `${this.location} failed mid-stream: ${serverErrorMessage(chunk)}`);
-        if (typeof chunk.message?.content === 'string') text += chunk.message.content;
+        const piece = chunk.message?.content;
+        if (typeof piece === 'string' && piece) {
+          text += piece;
+          onToken?.(piece);
+        }
         if (chunk.done === true) return { text };
       }
     } catch (e) {

@@ -19,7 +19,8 @@
  */
 import type { OpenAiModelEntry } from '../../protocol/config';
 import { EnsembleError, asEnsembleError } from '../../protocol/errors';
-import type { Backend, GenerateRequest, Health, LabelRequest, LabelScores } from './backend';
+import type { Backend, GenerateRequest, Health, LabelRequest, LabelScores, TokenListener } from './backend';
+import { chatMessages } from './chatMessages';
 import { HttpClient, serverErrorMessage, sseData, type HttpErrorData } from './httpJson';
 import { labelScoresFromAnswer, parseWireLogprobs } from './labelLogprobs';
 import { chatPrompt } from './prompts';
@@ -105,10 +106,16 @@ export class OpenAiBackend implements Backend {
     return labelScoresFromAnswer(content ?? '', tokens, req);
   }
 
-  async generate(req: GenerateRequest, signal: AbortSignal): Promise<{ text: string }> {
-    const messages: Message[] = req.system ? [{ role: 'system', content: req.system }] : [];
-    messages.push({ role: 'user', content: req.prompt });
-    const body = { model: this.entry.model, messages, max_tokens: req.maxTokens, temperature: req.temperature ?? 0, stream: true };
+  async generate(req: GenerateRequest, signal: AbortSignal, onToken?: TokenListener): Promise<{ text: string }> {
+    const body = {
+      model: this.entry.model,
+      messages: chatMessages(req),
+      max_tokens: req.maxTokens,
+      temperature: req.temperature ?? 0,
+      stream: true,
+      // OpenAI, vLLM (structured outputs) and llama.cpp server all read response_format json_schema.
+      ...(req.jsonSchema ? { response_format: { type: 'json_schema', json_schema: { name: 'output', schema: req.jsonSchema, strict: true } } } : {}),
+    };
     let text = '';
     let finished = false;
     for await (const data of sseData(this.http.postLines('/chat/completions', body, signal))) {
@@ -126,7 +133,11 @@ export class OpenAiBackend implements Backend {
         throw new EnsembleError('BackendError', `${this.location} failed mid-stream: ${serverErrorMessage(chunk)}`);
       }
       const choice = chunk.choices?.[0];
-      if (typeof choice?.delta?.content === 'string') text += choice.delta.content;
+      const piece = choice?.delta?.content;
+      if (typeof piece === 'string' && piece) {
+        text += piece;
+        onToken?.(piece);
+      }
       if (choice?.finish_reason) finished = true;
     }
     if (!finished) throw new EnsembleError('BackendError', `${this.location} closed the stream before the answer was complete`);

@@ -1,11 +1,14 @@
 /**
  * Sequential refinement for generation: the first member drafts, each next member edits the
- * previous text. A member that fails or times out is passed over (its step is reported), so the
- * result is the last good text; the request deadline cuts the chain short with a partial result.
+ * previous text, and every step's tokens are reported as they are generated. A member that fails
+ * or times out is passed over (its step is reported, and whatever it streamed is not kept), so the
+ * result is the last complete text; an editor that returns the draft unchanged ends the chain
+ * (the text has converged); the request deadline cuts the chain short with a partial result.
  */
 import crypto from 'node:crypto';
 import type { RefineResult, RefineStep } from '../../protocol/ensemble';
 import { EnsembleError } from '../../protocol/errors';
+import type { ChatMessage, GenerateRequest } from '../backends/backend';
 import type { Pool } from '../pool/pool';
 import type { ResolvedMember } from './members';
 import { callMember } from './callMember';
@@ -15,51 +18,99 @@ export interface RefineJob {
   members: ResolvedMember[];
   text: string;
   instruction: string;
+  /** A whole conversation to answer (the gateway's chat completions) instead of `text` to rewrite. */
+  conversation?: ChatMessage[];
   maxTokens: number;
   memberTimeoutMs: number;
   deadlineMs: number;
 }
 
+/** Where a streamed piece of text belongs: which step (0-based, in chain order), by whom. */
+export interface StepToken {
+  index: number;
+  member: string;
+  model: string;
+  role: RefineStep['role'];
+  /** True for the last member of the chain: its text, when complete, is the answer. */
+  last: boolean;
+  text: string;
+}
+
+export interface RefineListeners {
+  onStep(step: RefineStep, done: number, total: number, refineId: string): void;
+  onToken?(token: StepToken, total: number, refineId: string): void;
+}
+
 const DRAFT_SYSTEM = 'You rewrite text as instructed. Reply with the rewritten text only, no preamble.';
 const EDIT_SYSTEM = 'You are an editor. Improve the draft so it follows the instruction better. Reply with the improved text only, no preamble.';
+const EDIT_REPLY_SYSTEM = 'You are an editor. Improve the draft reply to the conversation: correct, clear, complete. Reply with the improved reply only, no preamble.';
 
-export async function refine(pool: Pool, job: RefineJob, signal: AbortSignal, onStep: (s: RefineStep, done: number, total: number, refineId: string) => void): Promise<RefineResult> {
+export async function refine(pool: Pool, job: RefineJob, signal: AbortSignal, listeners: RefineListeners): Promise<RefineResult> {
   const started = performance.now();
   const refineId = crypto.randomUUID();
   const deadline = AbortSignal.timeout(job.deadlineMs);
   const runSignal = AbortSignal.any([signal, deadline]);
   const steps: RefineStep[] = [];
-  let current = job.text;
+  const total = job.members.length;
+  let current = job.conversation ? '' : job.text;
   let drafted = false;
-  for (const m of job.members) {
+  let converged = false;
+  for (const [index, m] of job.members.entries()) {
     if (runSignal.aborted) break;
     const role = drafted ? 'edit' : 'draft';
-    const prompt = drafted
-      ? `Instruction: ${job.instruction}\n\nOriginal text:\n${job.text}\n\nDraft:\n${current}`
-      : `Instruction: ${job.instruction}\n\nText:\n${job.text}`;
-    const step = await runStep(pool, m, role, prompt, job, runSignal);
+    const request = stepRequest(job, role, current);
+    const onToken = (text: string) => listeners.onToken?.({ index, member: m.member, model: m.model, role, last: index === total - 1, text }, total, refineId);
+    const step = await runStep(pool, m, role, request, job, runSignal, onToken);
     steps.push(step);
-    onStep(step, steps.length, job.members.length, refineId);
-    if (step.status === 'ok' && step.text.trim()) {
-      current = step.text.trim();
-      drafted = true;
+    listeners.onStep(step, steps.length, total, refineId);
+    if (step.status !== 'ok' || !step.text.trim()) continue;
+    const next = step.text.trim();
+    if (drafted && next === current) {
+      converged = true; // the editor changed nothing: later editors would only see the same draft again
+      break;
     }
+    current = next;
+    drafted = true;
   }
   if (signal.aborted) throw new EnsembleError('RequestCancelled', 'refinement cancelled');
+  if (!drafted && job.conversation) current = '';
   return {
     id: refineId,
     ensemble: job.ensemble,
     original: job.text,
     text: current,
     steps,
-    partial: steps.length < job.members.length || steps.some((s) => s.status !== 'ok'),
+    partial: (!converged && steps.length < total) || steps.some((s) => s.status !== 'ok'),
+    converged,
     elapsedMs: Math.round(performance.now() - started),
   };
 }
 
-async function runStep(pool: Pool, m: ResolvedMember, role: RefineStep['role'], prompt: string, job: RefineJob, runSignal: AbortSignal): Promise<RefineStep> {
-  const system = role === 'draft' ? DRAFT_SYSTEM : EDIT_SYSTEM;
-  const call = await callMember(pool, m.model, runSignal, job.memberTimeoutMs, (b, signal) => b.generate({ system, prompt, maxTokens: job.maxTokens }, signal));
+function stepRequest(job: RefineJob, role: RefineStep['role'], current: string): Omit<GenerateRequest, 'maxTokens'> {
+  if (job.conversation) {
+    if (role === 'draft') return { prompt: '', messages: job.conversation };
+    const transcript = job.conversation.map((t) => `${t.role}: ${t.content}`).join('\n\n');
+    return { system: EDIT_REPLY_SYSTEM, prompt: `Conversation:\n${transcript}\n\nDraft reply:\n${current}` };
+  }
+  return role === 'edit'
+    ? { system: EDIT_SYSTEM, prompt: `Instruction: ${job.instruction}\n\nOriginal text:\n${job.text}\n\nDraft:\n${current}` }
+    : { system: DRAFT_SYSTEM, prompt: `Instruction: ${job.instruction}\n\nText:\n${job.text}` };
+}
+
+async function runStep(
+  pool: Pool,
+  m: ResolvedMember,
+  role: RefineStep['role'],
+  request: Omit<GenerateRequest, 'maxTokens'>,
+  job: RefineJob,
+  runSignal: AbortSignal,
+  onToken: (text: string) => void,
+): Promise<RefineStep> {
+  const call = await callMember(pool, m.model, runSignal, job.memberTimeoutMs, (b, signal) =>
+    b.generate({ ...request, maxTokens: job.maxTokens }, signal, (t) => {
+      if (!signal.aborted) onToken(t); // a straggler's late tokens belong to no step any more
+    }),
+  );
   const base = { member: m.member, model: m.model, role, latencyMs: call.latencyMs };
   return call.ok ? { ...base, status: 'ok', text: call.value.text } : { ...base, status: call.status, text: '', error: call.error };
 }

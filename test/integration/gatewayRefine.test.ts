@@ -16,7 +16,9 @@ describe('refinement and the HTTP gateway', () => {
 
   before(async () => {
     const home = tempHome();
-    writeConfig(home, poolConfig(tinyPool(home)));
+    // Neighbours in the chain favour different words, so no editor returns its draft unchanged (which would end the chain).
+    const [a, b, c] = tinyPool(home);
+    writeConfig(home, poolConfig([a!, c!, b!]));
     daemon = await startTestDaemon(home);
     base = `http://127.0.0.1:${daemon.info.port}`;
     headers = { authorization: `Bearer ${daemon.info.token}`, 'content-type': 'application/json' };
