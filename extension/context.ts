@@ -5,6 +5,7 @@ import type { DecisionStore } from './decisionStore';
 import type { ClassificationLenses } from './codeLens';
 import type { InspectorPanel } from './inspectorPanel';
 import type { RefineDocuments } from './refineDocuments';
+import type { TaskStore } from './taskStore';
 
 export interface EnsembleContext {
   extension: vscode.ExtensionContext;
@@ -14,6 +15,7 @@ export interface EnsembleContext {
   lenses: ClassificationLenses;
   inspector: InspectorPanel;
   refineDocs: RefineDocuments;
+  tasks: TaskStore;
 }
 
 /**

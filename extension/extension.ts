@@ -21,6 +21,7 @@ import { showError } from './notify';
 import { RefineDocuments } from './refineDocuments';
 import { homeDir } from './settings';
 import { EnsembleStatusBar } from './statusBar';
+import { TaskStore } from './taskStore';
 
 /** What the extension exports: enough for other extensions and the integration tests to observe it. */
 export interface EnsembleApi {
@@ -38,10 +39,11 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
   const daemon = new DaemonManager(extension.extensionPath, version, log);
   const store = new DecisionStore();
   const lenses = new ClassificationLenses();
-  const inspector = new InspectorPanel(extension.extensionUri, store, daemon, log);
+  const tasks = new TaskStore();
+  const inspector = new InspectorPanel(extension.extensionUri, store, daemon, log, tasks);
   const refineDocs = new RefineDocuments();
   const statusBar = new EnsembleStatusBar(daemon);
-  const ctx: EnsembleContext = { extension, log, daemon, store, lenses, inspector, refineDocs };
+  const ctx: EnsembleContext = { extension, log, daemon, store, lenses, inspector, refineDocs, tasks };
 
   const command = (id: string, fn: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, fn as (...args: unknown[]) => unknown);
   extension.subscriptions.push(
@@ -51,6 +53,7 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
     lenses,
     refineDocs,
     store,
+    tasks,
     daemon,
     command('ensemble.classify', (args?: Parameters<typeof classifyCommand>[1]) => classifyCommand(ctx, args)),
     command('ensemble.refine', (args?: Parameters<typeof refineCommand>[1]) => refineCommand(ctx, args)),

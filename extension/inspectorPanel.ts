@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { FromWebview, ToWebview, type DecisionView } from '../protocol/webview';
 import type { DaemonManager } from './daemon/daemonManager';
 import type { DecisionStore } from './decisionStore';
+import type { TaskStore } from './taskStore';
 import { showError } from './notify';
 import { inspectorHtml, webviewRoots } from './webviewHtml';
 
@@ -23,9 +24,11 @@ export class InspectorPanel implements vscode.Disposable {
     private readonly store: DecisionStore,
     private readonly daemon: DaemonManager,
     private readonly log: vscode.LogOutputChannel,
+    private readonly tasks?: TaskStore,
   ) {
     this.disposables.push(
       store.onEvent((m) => this.post(m)),
+      ...(tasks ? [tasks.onEvent((m) => this.post(m))] : []),
       daemon.onDidChangePool((pool) => this.post({ type: 'pool', pool })),
       daemon.onDidChangeState((connection) => this.post({ type: 'connection', connection })),
       vscode.window.registerWebviewPanelSerializer(INSPECTOR_VIEW_TYPE, {
@@ -128,6 +131,7 @@ export class InspectorPanel implements vscode.Disposable {
       decisions: this.store.all(),
       pending: this.store.pendingAll(),
       focus: this.store.focus,
+      tasks: this.tasks?.all() ?? [],
     });
   }
 

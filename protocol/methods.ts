@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { Decision, RefineResult, StrategyName, Vote, RefineStep } from './ensemble';
+import { AnswerParams, AnswerResult, AnswerVote, ExtractParams, ExtractionResult, ExtractionVote } from './tasks';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -146,6 +147,10 @@ export const requests = {
   initialize: { params: InitializeParams, result: InitializeResult },
   'ensemble/classify': { params: ClassifyParams, result: Decision },
   'ensemble/refine': { params: RefineParams, result: RefineResult },
+  /** A short factual answer, normalized and voted across the ensemble ("no agreement" when no quorum). */
+  'ensemble/answer': { params: AnswerParams, result: AnswerResult },
+  /** Entities of the given types, each kept when a quorum of members found it, aligned to the input. */
+  'ensemble/extract': { params: ExtractParams, result: ExtractionResult },
   'pool/status': { params: Empty, result: PoolStatus },
   'config/reload': { params: Empty, result: z.object({ ok: z.boolean(), error: z.string().nullable() }) },
   'decisions/recent': {
@@ -213,6 +218,10 @@ export const ProgressValue = z.discriminatedUnion('kind', [
     text: z.string(),
     total: z.number().int(),
   }),
+  /** A member's answer arrived (ensemble/answer). */
+  z.object({ kind: z.literal('answerVote'), answerId: z.string(), vote: AnswerVote, done: z.number().int(), total: z.number().int() }),
+  /** A member's entities arrived (ensemble/extract). */
+  z.object({ kind: z.literal('extractionVote'), extractionId: z.string(), vote: ExtractionVote, done: z.number().int(), total: z.number().int() }),
   /** Free-form phase message ("loading model a"...). */
   z.object({ kind: z.literal('message'), message: z.string() }),
 ]);

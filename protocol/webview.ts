@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { Decision, Vote } from './ensemble';
 import { PoolStatus } from './methods';
+import { RefineTokenDelta, TaskView } from './taskViews';
 
 /** The extension's connection to the daemon, as the status bar and the inspector show it. */
 export const ConnectionState = z.enum(['stopped', 'starting', 'connected', 'reconnecting', 'gaveUp']);
@@ -49,7 +50,13 @@ export const ToWebview = z.discriminatedUnion('type', [
     decisions: z.array(DecisionView),
     pending: z.array(PendingDecision),
     focus: z.string().nullable(),
+    /** Refinements, extractions and answers of this window, newest first. */
+    tasks: z.array(TaskView).default([]),
   }),
+  /** A task started, moved on or finished: replaces the view with that id. */
+  z.object({ type: z.literal('task'), task: TaskView, focus: z.boolean() }),
+  /** A refinement step generated more text. */
+  z.object({ type: z.literal('refineToken'), delta: RefineTokenDelta }),
   /** A vote arrived for a running request (created the pending entry on first sight). */
   z.object({ type: z.literal('pending'), pending: PendingDecision }),
   /** A request finished: the pending entry (if any) becomes this decision, and it is focused. */

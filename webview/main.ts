@@ -10,6 +10,7 @@ import { apply, initialModel, toState, type Model } from './model';
 import { decisionView, pendingView } from './render/decision';
 import { historyList } from './render/history';
 import { poolTable } from './render/pool';
+import { taskList, taskView } from './render/tasks';
 
 interface VsCodeApi {
   postMessage(message: unknown): void;
@@ -46,6 +47,8 @@ function section(id: string, title: string, count: string, body: HTMLElement): H
 }
 
 function focused(): HTMLElement {
+  const task = model.tasks.find((t) => t.id === model.focus);
+  if (task) return taskView(task);
   const pending = model.pending.find((p) => p.decisionId === model.focus);
   if (pending) return pendingView(pending);
   const view = model.decisions.find((d) => d.decision.id === model.focus) ?? (model.focus === null ? model.decisions[0] : undefined);
@@ -78,6 +81,10 @@ function render(): void {
     section('history', 'History', `${model.decisions.length}`, historyList(model.decisions, model.focus, (id) => {
       model = { ...model, focus: id };
       vscode.setState(toState(model));
+      render();
+    })),
+    section('tasks', 'Refinements, extractions, answers', `${model.tasks.length}`, taskList(model.tasks, model.focus, (id) => {
+      model = { ...model, focus: id };
       render();
     })),
     section('pool', 'Pool', pool ? `${usable}/${pool.models.length} models` : '', poolTable(pool)),

@@ -1,5 +1,6 @@
 /** The inspector's state, and how each message from the extension changes it (pure). */
 import type { PoolStatus } from '../protocol/methods';
+import { withRefineToken, type TaskView } from '../protocol/taskViews';
 import type { ConnectionState, DecisionView, PendingDecision, ToWebview, WebviewState } from '../protocol/webview';
 
 export interface Notice {
@@ -15,7 +16,11 @@ export interface Model {
   focus: string | null;
   notices: Record<string, Notice>;
   openSections: string[];
+  /** Refinements, extractions and answers, newest first. */
+  tasks: TaskView[];
 }
+
+const MAX_TASKS = 20;
 
 const KEEP_IN_STATE = 30;
 
@@ -28,13 +33,25 @@ export function initialModel(saved: WebviewState | undefined): Model {
     focus: saved?.focus ?? null,
     notices: {},
     openSections: saved?.openSections ?? ['history', 'pool'],
+    tasks: [],
   };
 }
 
 export function apply(m: Model, msg: ToWebview): Model {
   switch (msg.type) {
     case 'init':
-      return { ...m, connection: msg.connection, pool: msg.pool, decisions: msg.decisions, pending: msg.pending, focus: msg.focus ?? m.focus };
+      return { ...m, connection: msg.connection, pool: msg.pool, decisions: msg.decisions, pending: msg.pending, focus: msg.focus ?? m.focus, tasks: msg.tasks };
+    case 'task':
+      return {
+        ...m,
+        tasks: [msg.task, ...m.tasks.filter((t) => t.id !== msg.task.id)].slice(0, MAX_TASKS),
+        focus: msg.focus ? msg.task.id : m.focus,
+      };
+    case 'refineToken': {
+      const chain = m.tasks.find((t) => t.id === msg.delta.id);
+      if (!chain || chain.kind !== 'refine') return m; // the task message announcing the chain comes first
+      return { ...m, tasks: m.tasks.map((t) => (t === chain ? withRefineToken(chain, msg.delta) : t)) };
+    }
     case 'pending': {
       const pending = [...m.pending.filter((p) => p.decisionId !== msg.pending.decisionId), msg.pending];
       return { ...m, pending, focus: msg.pending.decisionId };

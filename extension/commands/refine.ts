@@ -33,19 +33,24 @@ export async function refineCommand(ctx: EnsembleContext, args?: RefineArgs): Pr
       async (progress, token) => {
         const abort = new AbortController();
         const sub = token.onCancellationRequested(() => abort.abort());
+        const chain = ctx.tasks.trackRefine(target.text);
+        if (ctx.inspector.isOpen) ctx.inspector.show();
         try {
-          return await ctx.daemon.request(
+          const refined = await ctx.daemon.request(
             'ensemble/refine',
             { text: target.text, instruction, ensemble },
             {
               signal: abort.signal,
               onProgress: (v) => {
+                chain.onProgress(v);
                 if (v.kind === 'refineStep') {
                   progress.report({ message: `${v.done}/${v.total}: ${v.step.role} by ${v.step.model} (${v.step.status})`, increment: 100 / Math.max(1, v.total) });
                 } else if (v.kind === 'message') progress.report({ message: v.message });
               },
             },
           );
+          chain.finish(refined);
+          return refined;
         } finally {
           sub.dispose();
         }
