@@ -42,7 +42,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const verdict = checkRequest(req.headers, { token: opts.token, port, allowedOrigins: opts.allowedOrigins() });
     if (!verdict.ok) {
       res.writeHead(verdict.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: verdict.reason, type: verdict.status === 401 ? 'authentication_error' : 'permission_error' } }));
+      res.end(JSON.stringify({ error: { message: verdict.reason, type: verdict.status === 401 ? 'authentication_error' : 'permission_error', param: null, code: verdict.status === 401 ? 'invalid_api_key' : null } }));
       return;
     }
     handleGateway(req, res, opts.service, opts.logger).catch((e) => {

@@ -15,6 +15,9 @@ import { Adaptation } from './adaptation';
 import { classify } from './ensemble/classify';
 import { resolveMembers, type ResolvedMember } from './ensemble/members';
 import { refine, type StepToken } from './ensemble/refine';
+import { answer } from './ensemble/answer';
+import { extract } from './ensemble/extract';
+import type { AnswerParams, AnswerResult, ExtractParams, ExtractionResult } from '../protocol/tasks';
 import type { ChatMessage } from './backends/backend';
 import type { Logger } from './log';
 import { Pool, type DownloadListener } from './pool/pool';
@@ -157,6 +160,52 @@ export class DaemonService {
         },
       },
     );
+  }
+
+  async answer(params: AnswerParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<AnswerResult> {
+    const { name, spec, members } = this.ensemble(params.ensemble);
+    const strategy: StrategyName = params.strategy ?? spec.strategy;
+    const plan = this.adaptation.plan(name, strategy, members, undefined, Math.max(2, params.options?.length ?? 2), this.config);
+    const result = await answer(
+      { pool: this.pool, weightOf: plan.weightOf, calibrate: (model, scores) => this.adaptation.calibrate(model, scores) },
+      {
+        ensemble: name,
+        members: plan.members,
+        question: params.question,
+        options: params.options,
+        strategy,
+        quorum: params.quorum,
+        memberTimeoutMs: spec.memberTimeoutMs,
+        deadlineMs: params.deadlineMs ?? spec.deadlineMs,
+        earlyExit: spec.earlyExit,
+      },
+      signal,
+      (vote, done, total, answerId) => progress({ kind: 'answerVote', answerId, vote, done, total }),
+    );
+    this.opts.onChange?.('answer');
+    return result;
+  }
+
+  async extract(params: ExtractParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<ExtractionResult> {
+    const { name, spec, members } = this.ensemble(params.ensemble);
+    if (new Set(params.types).size !== params.types.length) throw new EnsembleError('BadInput', 'types must be distinct');
+    const result = await extract(
+      this.pool,
+      {
+        ensemble: name,
+        members,
+        text: params.text,
+        types: params.types,
+        quorum: params.quorum,
+        instruction: params.instruction,
+        memberTimeoutMs: spec.memberTimeoutMs,
+        deadlineMs: params.deadlineMs ?? spec.deadlineMs,
+      },
+      signal,
+      (vote, done, total, extractionId) => progress({ kind: 'extractionVote', extractionId, vote, done, total }),
+    );
+    this.opts.onChange?.('extraction');
+    return result;
   }
 
   feedback(params: FeedbackParams): { recorded: boolean; weights: Record<string, number> } {

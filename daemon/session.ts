@@ -45,6 +45,8 @@ export class Session {
     });
     this.guard('ensemble/classify', (params, ctx) => this.service.classify(params, ctx.signal, ctx.progress));
     this.guard('ensemble/refine', (params, ctx) => this.service.refine(params, ctx.signal, ctx.progress));
+    this.guard('ensemble/answer', (params, ctx) => this.service.answer(params, ctx.signal, ctx.progress));
+    this.guard('ensemble/extract', (params, ctx) => this.service.extract(params, ctx.signal, ctx.progress));
     this.guard('pool/status', () => this.service.status());
     this.guard('config/reload', () => this.service.reloadConfig());
     this.guard('decisions/recent', (params) => this.service.recent(params.limit));

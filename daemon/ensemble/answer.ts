@@ -1,0 +1,194 @@
+/**
+ * Short factual answers by vote: each member answers (JSON {answer, confidence} where the backend
+ * can be constrained, plain text otherwise), answers are normalized (daemon/tasks/answerNormalize.ts)
+ * and the normalized answers are voted as labels by the strategies' public entry, `combine`:
+ * majority, weighted by calibrated confidence, or early exit (members asked in turn until the rest
+ * could not change the outcome). An answer no quorum supports is "no agreement", never forced.
+ */
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import type { StrategyName } from '../../protocol/ensemble';
+import { EnsembleError } from '../../protocol/errors';
+import type { AnswerResult, AnswerVote } from '../../protocol/tasks';
+import type { LabelScores } from '../backends/backend';
+import type { Pool } from '../pool/pool';
+import { combine, type StrategyVote } from '../strategies/index';
+import { normalizeAnswer } from '../tasks/answerNormalize';
+import { parseMemberJson } from '../tasks/memberJson';
+import { neededVotes } from '../tasks/spans';
+import { callMember } from './callMember';
+import type { ResolvedMember } from './members';
+
+export interface AnswerContext {
+  pool: Pool;
+  weightOf(member: ResolvedMember): number;
+  calibrate(model: string, scores: LabelScores): { confidence: number | null };
+}
+
+export interface AnswerJob {
+  ensemble: string;
+  members: ResolvedMember[];
+  question: string;
+  options?: string[];
+  strategy: StrategyName;
+  quorum?: number;
+  memberTimeoutMs: number;
+  deadlineMs: number;
+  earlyExit: { agreeK: number; threshold: number };
+}
+
+const SYSTEM =
+  'Answer the question with the short answer only (a name, a number with its unit, a date, or one of the options), no explanation. ' +
+  'Reply with JSON: {"answer": "<short answer>", "confidence": <probability that the answer is right, 0 to 1>}.';
+const SCHEMA = {
+  type: 'object',
+  properties: { answer: { type: 'string' }, confidence: { type: 'number' } },
+  required: ['answer', 'confidence'],
+  additionalProperties: false,
+};
+const MemberAnswer = z.object({ answer: z.union([z.string().max(2_000), z.number()]), confidence: z.number().min(0).max(1).optional() });
+/** Stands for "some answer nobody gave yet" when checking whether early exit may stop. */
+const OTHER = '\u0000other';
+
+export async function answer(ctx: AnswerContext, job: AnswerJob, signal: AbortSignal, onVote: (v: AnswerVote, done: number, total: number, id: string) => void): Promise<AnswerResult> {
+  const started = performance.now();
+  const id = crypto.randomUUID();
+  const runSignal = AbortSignal.any([signal, AbortSignal.timeout(job.deadlineMs)]);
+  const prompt = job.options?.length
+    ? `${job.question}\n\nOptions:\n${job.options.map((o, i) => `${String.fromCharCode(65 + i)}. ${o}`).join('\n')}`
+    : job.question;
+  const votes: Array<AnswerVote | undefined> = new Array(job.members.length);
+  let done = 0;
+  const ask = async (i: number) => {
+    votes[i] = await askMember(ctx, job, job.members[i]!, prompt, runSignal);
+    onVote(votes[i]!, ++done, job.members.length, id);
+  };
+  let settledEarly = false;
+  if (job.strategy === 'earlyExit' || job.strategy === 'routed') {
+    for (let i = 0; i < job.members.length && !runSignal.aborted; i++) {
+      const arrived = votes.filter((v): v is AnswerVote => v !== undefined);
+      if (arrived.length > 0 && settled(arrived, job.members.slice(i).map((m) => ctx.weightOf(m)), job)) {
+        settledEarly = true;
+        break;
+      }
+      await ask(i);
+    }
+  } else {
+    await Promise.all(job.members.map((_, i) => ask(i)));
+  }
+  if (signal.aborted) throw new EnsembleError('RequestCancelled', 'answer cancelled');
+  const finalVotes = job.members.map((m, i) => votes[i] ?? unasked(m, ctx.weightOf(m), settledEarly));
+  if (finalVotes.every((v) => v.status === 'error' && v.error?.kind === 'ModelUnavailable')) {
+    throw new EnsembleError('ModelUnavailable', `no model of ensemble "${job.ensemble}" can serve:\n${finalVotes.map((v) => `- ${v.error?.message}`).join('\n')}`);
+  }
+  const outcome = tally(finalVotes, job);
+  const voters = finalVotes.filter((v) => v.status === 'ok' && v.normalized !== null).length;
+  const needed = neededVotes(voters, job.quorum);
+  const support = Math.round(outcome.agreement * voters);
+  const agreed = outcome.label !== null && support >= needed;
+  const notes = [outcome.note];
+  if (!agreed) notes.unshift(outcome.label === null ? 'no agreement: no member gave a usable answer' : `no agreement: the leading answer has ${support} of ${voters} members, ${needed} needed`);
+  if (settledEarly) notes.push('early exit: the members not asked could not change the outcome');
+  const display = agreed ? displayForm(outcome.label!, finalVotes, job.options) : null;
+  return {
+    id,
+    ensemble: job.ensemble,
+    strategy: job.strategy,
+    question: job.question,
+    answer: display,
+    normalized: agreed ? outcome.label : null,
+    agreement: clamp01(outcome.agreement),
+    confidence: agreed ? clamp01(outcome.confidence) : 0,
+    quorum: job.quorum ?? needed / Math.max(1, voters),
+    votes: finalVotes,
+    partial: finalVotes.some((v) => v.status === 'timeout' || v.status === 'error'),
+    earlyExit: settledEarly,
+    note: notes.filter(Boolean).join('; '),
+    elapsedMs: Math.round(performance.now() - started),
+    createdAt: new Date().toISOString(),
+  };
+}
+
+async function askMember(ctx: AnswerContext, job: AnswerJob, m: ResolvedMember, prompt: string, runSignal: AbortSignal): Promise<AnswerVote> {
+  const base = { member: m.member, model: m.model, promptStyle: m.promptStyle, weight: ctx.weightOf(m) };
+  const call = await callMember(ctx.pool, m.model, runSignal, job.memberTimeoutMs, (b, s) => b.generate({ system: SYSTEM, prompt, jsonSchema: SCHEMA, maxTokens: 96 }, s));
+  if (!call.ok) return { ...base, status: call.status, answer: null, normalized: null, confidence: null, latencyMs: call.latencyMs, error: call.error };
+  const { text, confidence } = readAnswer(call.value.text);
+  const normalized = normalizeAnswer(text, { options: job.options });
+  const calibrated =
+    confidence === null || normalized === null
+      ? null
+      : ctx.calibrate(m.model, { label: normalized, probabilities: { [normalized]: confidence, [OTHER]: 1 - confidence }, confidence, confidenceSource: 'verbalized' }).confidence;
+  return { ...base, status: 'ok', answer: text.slice(0, 500), normalized, confidence: calibrated === null ? null : clamp01(calibrated), latencyMs: call.latencyMs };
+}
+
+/** The answer and the confidence the member gave: from its JSON, or its text as the answer. */
+function readAnswer(text: string): { text: string; confidence: number | null } {
+  try {
+    const parsed = MemberAnswer.safeParse(parseMemberJson(text));
+    if (parsed.success) return { text: String(parsed.data.answer), confidence: parsed.data.confidence ?? null };
+  } catch {
+    // not JSON: the text is the answer
+  }
+  return { text, confidence: null };
+}
+
+function toStrategyVote(v: AnswerVote): StrategyVote {
+  return { member: v.member, label: v.normalized, probabilities: {}, confidence: v.confidence, weight: v.weight, status: v.status === 'ok' && v.normalized === null ? 'error' : v.status };
+}
+
+function labelsOf(votes: readonly AnswerVote[]): string[] {
+  return [...new Set(votes.flatMap((v) => (v.status === 'ok' && v.normalized !== null ? [v.normalized] : [])))];
+}
+
+function tally(votes: readonly AnswerVote[], job: AnswerJob) {
+  return combine(job.strategy, votes.map(toStrategyVote), labelsOf(votes), { earlyExit: job.earlyExit });
+}
+
+/**
+ * Early exit, with the strategies as a black box: stop when the leader already has a quorum of all
+ * members and stays the leader even if every member not yet asked answered the strongest challenger
+ * (an answer given so far, or one nobody gave); or when the leader cannot reach a quorum any more.
+ */
+function settled(arrived: readonly AnswerVote[], remainingWeights: readonly number[], job: AnswerJob): boolean {
+  const base = job.strategy === 'routed' ? 'weighted' : 'majority';
+  const votes = arrived.map(toStrategyVote);
+  const labels = labelsOf(arrived);
+  const now = combine(base, votes, labels);
+  if (now.label === null) return false;
+  const needed = neededVotes(arrived.length + remainingWeights.length, job.quorum);
+  const support = Math.round(now.agreement * now.voters);
+  if (support + remainingWeights.length < needed) return true;
+  if (support < needed) return false;
+  return [...labels.filter((l) => l !== now.label), OTHER].every((challenger) => {
+    const imagined = remainingWeights.map((weight, i): StrategyVote => ({ member: `\u0000rest${i}`, label: challenger, probabilities: {}, confidence: 1, weight, status: 'ok' }));
+    return combine(base, [...votes, ...imagined], [...labels, OTHER]).label === now.label;
+  });
+}
+
+/** The agreed answer as a member wrote it (the option's own text when the question gave options). */
+function displayForm(normalized: string, votes: readonly AnswerVote[], options: readonly string[] | undefined): string {
+  const option = options?.find((o) => normalizeAnswer(o, { options }) === normalized);
+  if (option) return option;
+  const first = votes.find((v) => v.normalized === normalized && v.answer);
+  return (first?.answer ?? normalized).split(/\r?\n/)[0]!.trim().replace(/[.;,]+$/, '');
+}
+
+function unasked(m: ResolvedMember, weight: number, settledEarly: boolean): AnswerVote {
+  return {
+    member: m.member,
+    model: m.model,
+    promptStyle: m.promptStyle,
+    status: settledEarly ? 'skipped' : 'timeout',
+    answer: null,
+    normalized: null,
+    confidence: null,
+    weight,
+    latencyMs: 0,
+    ...(settledEarly ? {} : { error: new EnsembleError('Timeout', 'not asked: the request deadline was reached').toInfo() }),
+  };
+}
+
+function clamp01(x: number): number {
+  return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
+}

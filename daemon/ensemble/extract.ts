@@ -1,0 +1,98 @@
+/**
+ * Entity extraction by vote: every member lists the entities of the asked types as JSON (constrained
+ * by a JSON schema where the backend supports it), their spans are aligned to the input and voted
+ * (daemon/tasks/spans.ts). Members run in parallel under per-member timeouts and the deadline.
+ */
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import { EnsembleError } from '../../protocol/errors';
+import type { ExtractionResult, ExtractionVote } from '../../protocol/tasks';
+import type { Pool } from '../pool/pool';
+import { parseMemberJson } from '../tasks/memberJson';
+import { voteSpans } from '../tasks/spans';
+import { callMember } from './callMember';
+import type { ResolvedMember } from './members';
+
+export interface ExtractJob {
+  ensemble: string;
+  members: ResolvedMember[];
+  text: string;
+  types: string[];
+  quorum?: number;
+  instruction?: string;
+  memberTimeoutMs: number;
+  deadlineMs: number;
+}
+
+const MAX_SPANS = 500;
+const MemberAnswer = z.union([
+  z.object({ entities: z.array(z.object({ type: z.string().max(200), text: z.string().max(2_000) })).max(MAX_SPANS) }),
+  z.array(z.object({ type: z.string().max(200), text: z.string().max(2_000) })).max(MAX_SPANS),
+]);
+
+const SYSTEM =
+  'You extract named entities from a text. Reply with JSON only, {"entities": [{"type": "<one of the types>", "text": "<the entity, copied exactly from the text>"}]}. ' +
+  'List every entity of the given types; an empty list when there is none.';
+
+export function extractionSchema(types: readonly string[]): Record<string, unknown> {
+  return {
+    type: 'object',
+    properties: {
+      entities: {
+        type: 'array',
+        items: { type: 'object', properties: { type: { type: 'string', enum: [...types] }, text: { type: 'string' } }, required: ['type', 'text'], additionalProperties: false },
+      },
+    },
+    required: ['entities'],
+    additionalProperties: false,
+  };
+}
+
+export async function extract(pool: Pool, job: ExtractJob, signal: AbortSignal, onVote: (v: ExtractionVote, done: number, total: number, id: string) => void): Promise<ExtractionResult> {
+  const started = performance.now();
+  const id = crypto.randomUUID();
+  const deadline = AbortSignal.timeout(job.deadlineMs);
+  const runSignal = AbortSignal.any([signal, deadline]);
+  const prompt = `${job.instruction ? `${job.instruction}\n\n` : ''}Entity types: ${job.types.join(', ')}\n\nText:\n${job.text}`;
+  const schema = extractionSchema(job.types);
+  let done = 0;
+  const votes = await Promise.all(
+    job.members.map(async (m): Promise<ExtractionVote> => {
+      const call = await callMember(pool, m.model, runSignal, job.memberTimeoutMs, async (b, s) => {
+        const { text } = await b.generate({ system: SYSTEM, prompt, jsonSchema: schema, maxTokens: 1024 }, s);
+        const parsed = MemberAnswer.safeParse(parseMemberJson(text));
+        if (!parsed.success) throw new EnsembleError('BackendError', `the member's JSON is not a list of entities: ${z.prettifyError(parsed.error).slice(0, 300)}`);
+        return Array.isArray(parsed.data) ? parsed.data : parsed.data.entities;
+      });
+      const base = { member: m.member, model: m.model, latencyMs: call.latencyMs, unaligned: 0 };
+      const vote: ExtractionVote = call.ok ? { ...base, status: 'ok', spans: call.value } : { ...base, status: call.status, spans: [], error: call.error };
+      onVote(vote, ++done, job.members.length, id);
+      return vote;
+    }),
+  );
+  if (signal.aborted) throw new EnsembleError('RequestCancelled', 'extraction cancelled');
+  const answered = votes.filter((v) => v.status === 'ok');
+  if (answered.length === 0 && votes.every((v) => v.error?.kind === 'ModelUnavailable')) {
+    throw new EnsembleError('ModelUnavailable', `no model of ensemble "${job.ensemble}" can serve:\n${votes.map((v) => `- ${v.error?.message}`).join('\n')}`);
+  }
+  const vote = voteSpans(job.text, job.types, answered.map((v) => ({ member: v.member, spans: v.spans })), job.quorum);
+  const finalVotes = votes.map((v) => ({ ...v, unaligned: vote.unaligned[v.member] ?? 0 }));
+  const failed = votes.length - answered.length;
+  const notes = [`${answered.length} of ${votes.length} members answered; a span needs ${vote.needed}`];
+  if (failed) notes.push(`${failed} timed out or failed`);
+  const unaligned = Object.values(vote.unaligned).reduce((a, b) => a + b, 0);
+  if (unaligned) notes.push(`${unaligned} span${unaligned > 1 ? 's' : ''} not found in the text were dropped`);
+  return {
+    id,
+    ensemble: job.ensemble,
+    types: job.types,
+    spans: vote.kept,
+    rejected: vote.rejected,
+    quorum: job.quorum ?? vote.needed / Math.max(1, answered.length),
+    votes: finalVotes,
+    partial: failed > 0,
+    note: notes.join('; '),
+    elapsedMs: Math.round(performance.now() - started),
+    createdAt: new Date().toISOString(),
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * Short answers in one canonical form before they are voted on, so that "Paris", "paris." and
+ * "The answer is Paris" count as one answer, "twenty-one" as "21", "5 March 2024" as "2024-03-05",
+ * "5 kilometres" as "5 km", and "B" (or "(b)") as the second option when the question gives options.
+ * Pure: table-tested in test/unit/answerNormalize.test.ts.
+ */
+import { formatNumber, numberWordsToDigits } from './numberWords';
+
+const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const MONTH_RE = `(${MONTHS.map((m) => `${m}|${m.slice(0, 3)}`).join('|')})\\.?`;
+
+/** Unit spellings -> one symbol (singular, plural, British and American spellings). */
+const UNIT_ALIASES: Record<string, string> = {};
+for (const [symbol, names] of Object.entries({
+  km: ['km', 'kms', 'kilometer', 'kilometers', 'kilometre', 'kilometres'],
+  m: ['m', 'meter', 'meters', 'metre', 'metres'],
+  cm: ['cm', 'centimeter', 'centimeters', 'centimetre', 'centimetres'],
+  mm: ['mm', 'millimeter', 'millimeters', 'millimetre', 'millimetres'],
+  kg: ['kg', 'kgs', 'kilogram', 'kilograms', 'kilogramme', 'kilogrammes'],
+  g: ['g', 'gram', 'grams', 'gramme', 'grammes'],
+  lb: ['lb', 'lbs', 'pound', 'pounds'],
+  mi: ['mi', 'mile', 'miles'],
+  ft: ['ft', 'foot', 'feet'],
+  l: ['l', 'liter', 'liters', 'litre', 'litres'],
+  s: ['s', 'sec', 'secs', 'second', 'seconds'],
+  min: ['min', 'mins', 'minute', 'minutes'],
+  h: ['h', 'hr', 'hrs', 'hour', 'hours'],
+  '%': ['%', 'percent', 'per cent', 'pct'],
+  '°c': ['°c', 'c', 'celsius', 'degrees celsius', 'degree celsius'],
+  '°f': ['°f', 'f', 'fahrenheit', 'degrees fahrenheit'],
+  usd: ['usd', 'dollar', 'dollars', 'us dollars'],
+  eur: ['eur', 'euro', 'euros'],
+})) for (const n of names) UNIT_ALIASES[n] = symbol;
+
+/** Leading phrases models put before the answer itself. */
+const PREAMBLE = /^(?:final answer|answer|the answer is|the correct answer is|it is|it's|a:)\s*[:\-–]?\s*/i;
+
+export interface NormalizeOptions {
+  /** The choices the question offers; answers are mapped onto them. */
+  options?: readonly string[];
+}
+
+/** The canonical form of `raw`, or null when nothing is left of it. */
+export function normalizeAnswer(raw: string, opts: NormalizeOptions = {}): string | null {
+  const cleaned = cleanup(raw);
+  if (!cleaned) return null;
+  if (opts.options && opts.options.length > 0) {
+    const option = matchOption(cleaned, opts.options);
+    if (option !== null) return option;
+  }
+  return canonical(cleaned);
+}
+
+/** The first line without markup, quotes, preamble and final full stop; NFKC, lower case. */
+function cleanup(raw: string): string {
+  let t = raw.normalize('NFKC').trim();
+  t = t.split(/\r?\n/).find((l) => l.trim()) ?? '';
+  t = t.replace(/[*_`]+/g, '').trim();
+  for (let i = 0; i < 3; i++) t = t.replace(PREAMBLE, '').trim();
+  t = t.replace(/^["'“‘«]+|["'”’»]+$/g, '').trim();
+  t = t.replace(/[.!;,]+$/, '').trim();
+  return t.toLowerCase();
+}
+
+/** Dates, numbers with units, or text without articles and punctuation. */
+function canonical(t: string): string | null {
+  const date = parseDate(t);
+  if (date) return date;
+  const quantity = parseQuantity(t);
+  if (quantity) return quantity;
+  const text = numberWordsToDigits(
+    t
+      .replace(/\b((?:\p{L}\.){2,})/gu, (acronym) => acronym.replace(/\./g, '')) // "u.s.a." -> "usa"
+      .replace(/(\d),(?=\d{3}\b)/g, '$1')
+      .replace(/[^\p{L}\p{N}\s.%°$€-]/gu, ' ')
+      .replace(/(?<!\d)[.](?!\d)/g, ' ')
+      .replace(/-/g, ' '),
+  )
+    .split(/\s+/)
+    .filter((w) => w && !['a', 'an', 'the'].includes(w))
+    .join(' ');
+  return text || null;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+function ymd(y: number, m: number, d: number): string | null {
+  if (m < 1 || m > 12 || d < 1 || d > 31) return null;
+  const date = new Date(Date.UTC(y, m - 1, d));
+  if (date.getUTCMonth() !== m - 1) return null; // 31 February
+  return `${y}-${pad(m)}-${pad(d)}`;
+}
+
+/** ISO, "5 March 2024", "March 5th, 2024", "03/05/2024" (month first unless the first part is over 12), "5.3.2024". */
+export function parseDate(t: string): string | null {
+  let m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:t[\d:.z+-]*)?$/.exec(t);
+  if (m) return ymd(+m[1]!, +m[2]!, +m[3]!);
+  m = new RegExp(`^(?:the\\s+)?(\\d{1,2})(?:st|nd|rd|th)?(?:\\s+of)?\\s+${MONTH_RE},?\\s+(\\d{4})$`).exec(t);
+  if (m) return ymd(+m[3]!, monthIndex(m[2]!), +m[1]!);
+  m = new RegExp(`^${MONTH_RE}\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})$`).exec(t);
+  if (m) return ymd(+m[3]!, monthIndex(m[1]!), +m[2]!);
+  m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(t);
+  if (m) return +m[1]! > 12 ? ymd(+m[3]!, +m[2]!, +m[1]!) : ymd(+m[3]!, +m[1]!, +m[2]!);
+  m = /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/.exec(t);
+  if (m) return ymd(+m[3]!, +m[2]!, +m[1]!);
+  m = new RegExp(`^${MONTH_RE}\\s+(\\d{4})$`).exec(t);
+  if (m) return `${m[2]}-${pad(monthIndex(m[1]!))}`;
+  return null;
+}
+
+function monthIndex(name: string): number {
+  const n = name.replace('.', '');
+  return MONTHS.findIndex((m) => m === n || m.slice(0, 3) === n) + 1;
+}
+
+/** "1,234", "3.0", "twenty-one", "5 kilometres", "$5", "50 per cent": the number, then the unit symbol. */
+export function parseQuantity(t: string): string | null {
+  let s = t.replace(/(\d)[,\u202f\u00a0 ](?=\d{3}\b)/g, '$1').replace(/^approximately\s+|^about\s+|^around\s+|^~\s*/, '');
+  let currency: string | undefined;
+  const cur = /^([$€])\s*(.*)$/.exec(s);
+  if (cur) {
+    currency = cur[1] === '$' ? 'usd' : 'eur';
+    s = cur[2]!;
+  }
+  s = numberWordsToDigits(s);
+  const m = /^(-?\d+(?:\.\d+)?)\s*(.*)$/.exec(s);
+  if (!m) return null;
+  const value = formatNumber(Number(m[1]));
+  const rest = m[2]!.trim();
+  if (!rest) return currency ? `${value} ${currency}` : value;
+  const unit = UNIT_ALIASES[rest] ?? UNIT_ALIASES[rest.replace(/^degrees?\s+/, 'degrees ')];
+  if (unit === undefined || (currency && unit !== currency)) return null;
+  return unit === '%' ? `${value}%` : `${value} ${unit}`;
+}
+
+/** The option `answer` names: its letter ("b", "(b)", "b)", "option b"), its text, or the one option it contains. */
+function matchOption(answer: string, options: readonly string[]): string | null {
+  const normalized = options.map((o) => canonical(cleanup(o)) ?? o.toLowerCase());
+  const letter = /^(?:option\s+)?\(?([a-z])\)?(?:[.:)]|\s|$)/.exec(answer);
+  if (letter && (answer.length <= 3 || /^(?:option\s+)?\(?[a-z]\)?[.:)]?\s/.test(answer) || /^option\s+[a-z]$/.test(answer))) {
+    const i = letter[1]!.charCodeAt(0) - 97;
+    if (i >= 0 && i < options.length) return normalized[i]!;
+  }
+  const mine = canonical(answer);
+  const exact = normalized.indexOf(mine ?? '');
+  if (exact >= 0) return normalized[exact]!;
+  const contained = normalized.filter((o) => mine !== null && new RegExp(`(^|\\s)${escapeRe(o)}(\\s|$)`).test(mine));
+  return contained.length === 1 ? contained[0]! : null;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
