@@ -9,6 +9,8 @@ import { registerClassify } from './commands/classify';
 import { registerDaemon } from './commands/daemon';
 import { registerStatus } from './commands/status';
 import { registerRefine } from './commands/refine';
+import { registerAnswer } from './commands/answer';
+import { registerExtract } from './commands/extract';
 import { registerEval } from './commands/eval';
 import { loadFromDatabase } from '../daemon/store/recordingsDb';
 import { registerRecord } from './commands/record';
@@ -24,6 +26,8 @@ const program = new Command('ensemble')
 registerDaemon(program);
 registerClassify(program);
 registerRefine(program);
+registerAnswer(program);
+registerExtract(program);
 registerStatus(program);
 registerRecord(program);
 registerCalibrate(program);

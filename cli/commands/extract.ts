@@ -1,0 +1,39 @@
+/** `ensemble extract "<text>" --types person,location`: entities a quorum of members agree on. */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import type { ExtractionResult } from '../../protocol/tasks';
+import { CliError, connectCli, splitList } from '../connect';
+import { table } from '../format';
+import { parseQuorum } from './quorum';
+
+export function registerExtract(program: Command): void {
+  program
+    .command('extract')
+    .description('extract entities of the given types; a span is kept when a quorum of members found it ("-" reads stdin)')
+    .argument('<text>', 'the text, or - for stdin')
+    .requiredOption('--types <list>', 'comma-separated entity types, e.g. person,organization,date')
+    .option('--ensemble <name>', 'ensemble from config.json')
+    .option('--quorum <share>', 'share of answering members that must agree, in (0, 1] (default: more than half)')
+    .option('--json', 'print the result as JSON')
+    .action(async (text: string, opts: { types: string; ensemble?: string; quorum?: string; json?: boolean }) => {
+      const input = text === '-' ? fs.readFileSync(0, 'utf8') : text;
+      if (!input.trim()) throw new CliError('the text is empty', 2);
+      const types = splitList(opts.types);
+      if (types.length === 0) throw new CliError('--types: give at least one entity type', 2);
+      const conn = await connectCli();
+      try {
+        const result = await conn.rpc.request('ensemble/extract', { text: input, types, ensemble: opts.ensemble, quorum: parseQuorum(opts.quorum) });
+        process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatExtraction(result)}\n`);
+      } finally {
+        conn.close();
+      }
+    });
+}
+
+export function formatExtraction(r: ExtractionResult): string {
+  const answered = r.votes.filter((v) => v.status === 'ok').length;
+  const rows = [['type', 'entity', 'at', 'agreement', 'members']];
+  for (const s of r.spans) rows.push([s.type, s.text, `${s.start}-${s.end}`, `${s.members.length}/${answered}`, s.members.join(', ')]);
+  const failed = r.votes.filter((v) => v.status !== 'ok').map((v) => `${v.member}: ${v.status}${v.error ? ` (${v.error.message})` : ''}`);
+  return [`${r.spans.length} entities kept (${r.rejected.length} below the quorum)  ${r.elapsedMs} ms`, r.note, '', table(rows), ...failed].join('\n');
+}
