@@ -110,6 +110,22 @@ describe('successor model: analytic probabilities', () => {
     assert.equal((await b.generate({ prompt: 'hello world', maxTokens: 6 }, never)).text, next(6));
     assert.equal((await b.generate({ prompt: 'hello world', maxTokens: 2 }, never)).text, next(2));
   });
+
+  it('streams each piece to onToken in order, and the pieces make the text', async () => {
+    const pieces: string[] = [];
+    const r = await b.generate({ prompt: 'hello world', maxTokens: 6 }, never, (t) => pieces.push(t));
+    assert.ok(pieces.length >= 2, `${pieces.length} pieces`);
+    assert.equal(pieces.join('').trim(), r.text);
+  });
+
+  it('a whole conversation without a chat template is rendered as a transcript ending with the assistant turn', async () => {
+    const ids = successor.vocabulary.ids;
+    const tokens = successor.vocabulary.tokens;
+    // The transcript ends in "Assistant:", whose last token ":" the successor model continues.
+    const after = tokens[ids.get(':')! + 1]!.replaceAll('▁', ' ').trim();
+    const r = await b.generate({ prompt: '', messages: [{ role: 'user', content: 'hello' }, { role: 'assistant', content: 'world' }, { role: 'user', content: 'fun' }], maxTokens: 1 }, never);
+    assert.equal(r.text, after);
+  });
 });
 
 describe('label model: votes for its favourite with logprob confidence', () => {

@@ -75,6 +75,23 @@ describe('OllamaBackend', { timeout: 10_000 }, () => {
     assert.deepEqual([s.label, s.confidence, s.confidenceSource], ['bug', null, 'none']);
   });
 
+  it('generate reports each line\'s content as it arrives, sends the whole conversation and a JSON schema as format', async () => {
+    server.script({ tokens: [{ token: '{"a"' }, { token: ':1}' }] });
+    const pieces: string[] = [];
+    const messages = [
+      { role: 'user' as const, content: 'hi' },
+      { role: 'assistant' as const, content: 'hello' },
+      { role: 'user' as const, content: 'json please' },
+    ];
+    const schema = { type: 'object', properties: { a: { type: 'number' } } };
+    const out = await b.generate({ prompt: '', messages, jsonSchema: schema, maxTokens: 16 }, signal(), (t) => pieces.push(t));
+    assert.deepEqual(pieces, ['{"a"', ':1}']);
+    assert.equal(out.text, '{"a":1}');
+    const sent = server.last('/api/chat')!.body;
+    assert.deepEqual(sent.messages, messages);
+    assert.deepEqual(sent.format, schema);
+  });
+
   it('generate streams NDJSON and concatenates message contents', async () => {
     server.script({ tokens: [{ token: 'Fixed' }, { token: ' it' }, { token: '.' }] });
     const out = await b.generate({ system: 'Edit.', prompt: 'fix', maxTokens: 50 }, signal());

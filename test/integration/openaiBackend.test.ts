@@ -143,6 +143,24 @@ describe('OpenAiBackend against a vLLM-shaped server', { timeout: 10_000 }, () =
     assert.equal(server.last('/v1/models')!.headers.authorization, 'Bearer sk-123');
   });
 
+  it('generate reports each delta as it arrives, sends the whole conversation and a JSON schema as response_format', async () => {
+    server.script({ tokens: [{ token: '{"a"' }, { token: ':' }, { token: '1}' }] });
+    const pieces: string[] = [];
+    const messages = [
+      { role: 'system' as const, content: 'Be brief.' },
+      { role: 'user' as const, content: 'hi' },
+      { role: 'assistant' as const, content: 'hello' },
+      { role: 'user' as const, content: 'json please' },
+    ];
+    const schema = { type: 'object', properties: { a: { type: 'number' } }, required: ['a'] };
+    const out = await b.generate({ prompt: '', messages, jsonSchema: schema, maxTokens: 16 }, signal(), (t) => pieces.push(t));
+    assert.deepEqual(pieces, ['{"a"', ':', '1}']);
+    assert.equal(out.text, '{"a":1}');
+    const sent = server.last('/v1/chat/completions')!.body;
+    assert.deepEqual(sent.messages, messages);
+    assert.deepEqual(sent.response_format, { type: 'json_schema', json_schema: { name: 'output', schema, strict: true } });
+  });
+
   it('generate streams SSE deltas and concatenates them', async () => {
     server.script({ tokens: [{ token: 'Fixed' }, { token: ' the' }, { token: ' crash.' }] });
     const out = await b.generate({ system: 'Edit.', prompt: 'fix it', maxTokens: 64, temperature: 0.2 }, signal());
