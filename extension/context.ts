@@ -6,6 +6,7 @@ import type { ClassificationLenses } from './codeLens';
 import type { InspectorPanel } from './inspectorPanel';
 import type { RefineDocuments } from './refineDocuments';
 import type { TaskStore } from './taskStore';
+import type { EntityHighlights } from './entityHighlights';
 
 export interface EnsembleContext {
   extension: vscode.ExtensionContext;
@@ -16,6 +17,7 @@ export interface EnsembleContext {
   inspector: InspectorPanel;
   refineDocs: RefineDocuments;
   tasks: TaskStore;
+  entities: EntityHighlights;
 }
 
 /**

@@ -22,6 +22,9 @@ import { RefineDocuments } from './refineDocuments';
 import { homeDir } from './settings';
 import { EnsembleStatusBar } from './statusBar';
 import { TaskStore } from './taskStore';
+import { EntityHighlights } from './entityHighlights';
+import { askCommand } from './commands/ask';
+import { extractCommand } from './commands/extract';
 
 /** What the extension exports: enough for other extensions and the integration tests to observe it. */
 export interface EnsembleApi {
@@ -31,6 +34,8 @@ export interface EnsembleApi {
   lenses(uri: vscode.Uri): TrackedResult[];
   decisions(): DecisionView[];
   inspectorVisible(): boolean;
+  /** Entities highlighted in a document (Ensemble: Extract Entities). */
+  entityRanges(uri: vscode.Uri): Array<{ type: string; start: number; end: number; hover: string }>;
 }
 
 export function activate(extension: vscode.ExtensionContext): EnsembleApi {
@@ -40,10 +45,11 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
   const store = new DecisionStore();
   const lenses = new ClassificationLenses();
   const tasks = new TaskStore();
+  const entities = new EntityHighlights();
   const inspector = new InspectorPanel(extension.extensionUri, store, daemon, log, tasks);
   const refineDocs = new RefineDocuments();
   const statusBar = new EnsembleStatusBar(daemon);
-  const ctx: EnsembleContext = { extension, log, daemon, store, lenses, inspector, refineDocs, tasks };
+  const ctx: EnsembleContext = { extension, log, daemon, store, lenses, inspector, refineDocs, tasks, entities };
 
   const command = (id: string, fn: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, fn as (...args: unknown[]) => unknown);
   extension.subscriptions.push(
@@ -54,9 +60,12 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
     refineDocs,
     store,
     tasks,
+    entities,
     daemon,
     command('ensemble.classify', (args?: Parameters<typeof classifyCommand>[1]) => classifyCommand(ctx, args)),
     command('ensemble.refine', (args?: Parameters<typeof refineCommand>[1]) => refineCommand(ctx, args)),
+    command('ensemble.ask', (args?: Parameters<typeof askCommand>[1]) => askCommand(ctx, args)),
+    command('ensemble.extract', (args?: Parameters<typeof extractCommand>[1]) => extractCommand(ctx, args)),
     command('ensemble.openInspector', (decisionId?: string) => {
       inspector.show(typeof decisionId === 'string' ? decisionId : undefined);
       void inspector.refreshHistory();
@@ -68,7 +77,10 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
     command('ensemble.openConfig', () => openConfigCommand(ctx)),
     command('ensemble.openReport', (file?: string) => openReportCommand(ctx, file)),
     command('ensemble.showLog', () => log.show(true)),
-    command('ensemble.clearResults', () => lenses.clear(vscode.window.activeTextEditor?.document.uri)),
+    command('ensemble.clearResults', () => {
+      lenses.clear(vscode.window.activeTextEditor?.document.uri);
+      entities.clear(vscode.window.activeTextEditor?.document.uri);
+    }),
     daemon.onDidGiveUp((message) => showError(new DaemonGaveUpError(message), log, 'daemon')),
     reloadOnSave(ctx),
     watchDaemonFile(daemon),
@@ -86,6 +98,7 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
     lenses: (uri) => lenses.results(uri),
     decisions: () => store.all(),
     inspectorVisible: () => inspector.isVisible,
+    entityRanges: (uri) => entities.ranges(uri),
   };
 }
 

@@ -76,3 +76,16 @@ export function restartPolicy(): RestartPolicySettings {
     windowMs: Math.max(1, c.get<number>('restart.windowMinutes', 3)) * 60_000,
   };
 }
+
+export interface ExtractSettings {
+  types: string[];
+  quorum: number | undefined;
+}
+
+/** Entity types and quorum for `Ensemble: Extract Entities`. */
+export function extractSettings(scope?: vscode.ConfigurationScope): ExtractSettings {
+  const c = vscode.workspace.getConfiguration(SECTION, scope);
+  const types = (c.get<unknown[]>('extract.types') ?? []).filter((t): t is string => typeof t === 'string' && t.trim() !== '').map((t) => t.trim());
+  const q = c.get<number>('extract.quorum', 0);
+  return { types: types.length > 0 ? types : ['person', 'organization', 'location', 'date'], quorum: q > 0 && q <= 1 ? q : undefined };
+}
