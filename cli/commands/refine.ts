@@ -1,7 +1,14 @@
 /** `ensemble refine "<text>"`: sequential refinement (first member drafts, the next ones edit). */
 import fs from 'node:fs';
 import type { Command } from 'commander';
+import type { ProgressValue } from '../../protocol/methods';
 import { CliError, connectCli } from '../connect';
+
+/** Each step's tokens as they are generated (on a terminal), then its status. */
+function showProgress(p: ProgressValue): void {
+  if (p.kind === 'refineToken' && process.stderr.isTTY) process.stderr.write(p.text);
+  if (p.kind === 'refineStep') process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}  ${p.done}/${p.total} ${p.step.role} by ${p.step.member}: ${p.step.status}\n`);
+}
 
 export function registerRefine(program: Command): void {
   program
@@ -21,7 +28,7 @@ export function registerRefine(program: Command): void {
         const result = await conn.rpc.request(
           'ensemble/refine',
           { text: input, instruction: opts.instruction, ensemble: opts.ensemble, maxTokens },
-          { onProgress: (p) => p.kind === 'refineStep' && !opts.json && process.stderr.write(`  ${p.done}/${p.total} ${p.step.role} by ${p.step.member}: ${p.step.status}\n`) },
+          { onProgress: (p) => !opts.json && showProgress(p) },
         );
         if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         else process.stdout.write(`${result.text}\n${result.partial ? '(partial: some steps failed or the deadline was reached)\n' : ''}`);
