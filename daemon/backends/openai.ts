@@ -52,6 +52,8 @@ export class OpenAiBackend implements Backend {
   private readonly env: NodeJS.ProcessEnv;
   /** Set once the server refused the logprobs parameters, so later requests go without them. */
   private logprobsRefused = false;
+  /** Set once the server refused `response_format` json_schema, so later requests go unconstrained. */
+  private schemaRefused = false;
 
   constructor(
     private readonly entry: OpenAiModelEntry,
@@ -107,15 +109,27 @@ export class OpenAiBackend implements Backend {
   }
 
   async generate(req: GenerateRequest, signal: AbortSignal, onToken?: TokenListener): Promise<{ text: string }> {
-    const body = {
+    const body = (constrained: boolean) => ({
       model: this.entry.model,
       messages: chatMessages(req),
       max_tokens: req.maxTokens,
       temperature: req.temperature ?? 0,
       stream: true,
       // OpenAI, vLLM (structured outputs) and llama.cpp server all read response_format json_schema.
-      ...(req.jsonSchema ? { response_format: { type: 'json_schema', json_schema: { name: 'output', schema: req.jsonSchema, strict: true } } } : {}),
-    };
+      ...(constrained && req.jsonSchema ? { response_format: { type: 'json_schema', json_schema: { name: 'output', schema: req.jsonSchema, strict: true } } } : {}),
+    });
+    const constrained = req.jsonSchema !== undefined && !this.schemaRefused;
+    try {
+      return await this.streamChat(body(constrained), signal, onToken);
+    } catch (e) {
+      // A server without structured outputs still answers; the caller parses and validates the JSON.
+      if (!constrained || !refuses(e, /response_format|json_schema|structured|grammar/i)) throw e;
+      this.schemaRefused = true;
+      return this.streamChat(body(false), signal, onToken);
+    }
+  }
+
+  private async streamChat(body: unknown, signal: AbortSignal, onToken?: TokenListener): Promise<{ text: string }> {
     let text = '';
     let finished = false;
     for await (const data of sseData(this.http.postLines('/chat/completions', body, signal))) {
@@ -213,7 +227,12 @@ export class OpenAiBackend implements Backend {
 }
 
 function refusesLogprobs(e: unknown): boolean {
+  return refuses(e, /logprob/i);
+}
+
+/** The server refused a parameter named in its 400/422 message (so the request may go without it). */
+function refuses(e: unknown, parameter: RegExp): boolean {
   if (!(e instanceof EnsembleError) || e.kind !== 'BackendError') return false;
   const data = (e.data ?? {}) as Partial<HttpErrorData>;
-  return (data.status === 400 || data.status === 422) && /logprob/i.test(data.serverMessage ?? '');
+  return (data.status === 400 || data.status === 422) && parameter.test(data.serverMessage ?? '');
 }

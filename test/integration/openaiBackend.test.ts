@@ -161,6 +161,20 @@ describe('OpenAiBackend against a vLLM-shaped server', { timeout: 10_000 }, () =
     assert.deepEqual(sent.response_format, { type: 'json_schema', json_schema: { name: 'output', schema, strict: true } });
   });
 
+  it('a server that refuses response_format is asked again without it, and not asked with it again', async () => {
+    const fresh = new OpenAiBackend(OpenAiModel.parse({ id: 'fresh', backend: 'openai', baseUrl: server.baseUrl, model: 'test-model' }));
+    try {
+      server.script({ error: 400, message: "Unknown parameter: 'response_format'" }, { content: '{"a":1}' }, { content: '{"a":2}' });
+      const schema = { type: 'object', properties: { a: { type: 'number' } } };
+      assert.equal((await fresh.generate({ prompt: 'x', jsonSchema: schema, maxTokens: 8 }, signal())).text, '{"a":1}');
+      assert.equal((await fresh.generate({ prompt: 'x', jsonSchema: schema, maxTokens: 8 }, signal())).text, '{"a":2}');
+      const sent = server.requests.filter((r) => r.path === '/v1/chat/completions').slice(-3).map((r) => r.body.response_format !== undefined);
+      assert.deepEqual(sent, [true, false, false]);
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
   it('generate streams SSE deltas and concatenates them', async () => {
     server.script({ tokens: [{ token: 'Fixed' }, { token: ' the' }, { token: ' crash.' }] });
     const out = await b.generate({ system: 'Edit.', prompt: 'fix it', maxTokens: 64, temperature: 0.2 }, signal());
