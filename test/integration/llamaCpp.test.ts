@@ -209,6 +209,25 @@ describe('generation', () => {
     assert.equal(typeof r.text, 'string');
   });
 
+  it('answers a whole conversation in the chat template, streaming, and with a JSON-schema grammar', async () => {
+    const m = writeRandomModel(join(dir, 'chat-conv.gguf'), { seed: 5, chatTemplate: CHATML });
+    const b = backend('chat-conv', m.path);
+    const messages = [
+      { role: 'system' as const, content: 'Be brief.' },
+      { role: 'user' as const, content: 'hello' },
+      { role: 'assistant' as const, content: 'world' },
+      { role: 'user' as const, content: 'the fun' },
+    ];
+    const pieces: string[] = [];
+    const r = await b.generate({ prompt: '', messages, maxTokens: 6 }, never, (t) => pieces.push(t));
+    assert.equal(pieces.join('').trim(), r.text);
+    // Whatever the random weights prefer, the grammar only lets through JSON of the schema's shape.
+    const schema = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false };
+    const j = await b.generate({ prompt: 'hello', jsonSchema: schema, maxTokens: 24 }, never);
+    assert.match(j.text, /^\{\s*"ok"\s*:\s*(true|false)\s*\}$/, j.text);
+    await b.dispose();
+  });
+
   it('stops promptly when the signal fires, and the model stays usable', async () => {
     // The label model never emits </s>: "bug\nbug\n..." until maxTokens (context shift past 512).
     const b = backend('abort', label.path);
