@@ -87,6 +87,7 @@ export const EnsembleSpec = z.object({
   labels: z.array(z.string().min(1)).min(2).optional().describe('Labels used when a request names none.'),
   instruction: z.string().optional().describe('Task description put before the text, e.g. "Classify the intent of this support ticket.".'),
   earlyExit: EarlyExitSettings.default({ agreeK: 2, threshold: 0.6 }),
+  quorum: z.number().gt(0).max(1).optional().describe('Answers and extracted entities: the share of answering members that must agree (default: more than half).'),
   description: z.string().optional(),
 });
 export type EnsembleSpec = z.infer<typeof EnsembleSpec>;

@@ -40,6 +40,8 @@ export function taskPoolConfig(dir: string): PoolConfigInput {
       extractors: { members: ['x1', 'x2', 'x3'], strategy: 'majority' },
       answers: { members: ['q21words', 'q21', 'q22'], strategy: 'majority' },
       split: { members: ['q21words', 'q22', 'q19'], strategy: 'majority' },
+      // The same members, but one voice is enough: the tie goes to the earliest-listed member.
+      anyVoice: { members: ['q21words', 'q22', 'q19'], strategy: 'majority', quorum: 0.3 },
       confident: { members: ['q21', 'q22'], strategy: 'weighted' },
       dates: { members: ['dLong', 'dIso', 'dUs'], strategy: 'earlyExit' },
     },

@@ -70,6 +70,12 @@ describe('extraction and answers by vote', () => {
     assert.deepEqual(r.votes.map((v) => v.normalized), ['21', '22', '19']);
   });
 
+  it('answer: an ensemble\'s own quorum from the config applies when the request names none', async () => {
+    const r = AnswerResult.parse(await rpc('ensemble/answer', { question: 'How many?', ensemble: 'anyVoice' }));
+    assert.equal(r.answer, 'Twenty-one');
+    assert.equal(r.quorum, 0.3);
+  });
+
   it('answer, weighted: the more confident member wins once the quorum allows one voice', async () => {
     const strict = AnswerResult.parse(await rpc('ensemble/answer', { question: 'How many?', ensemble: 'confident' }));
     assert.equal(strict.answer, null);
