@@ -73,7 +73,6 @@ export async function refine(pool: Pool, job: RefineJob, signal: AbortSignal, li
     drafted = true;
   }
   if (signal.aborted) throw new EnsembleError('RequestCancelled', 'refinement cancelled');
-  if (!drafted && job.conversation) current = '';
   return {
     id: refineId,
     ensemble: job.ensemble,
