@@ -13,6 +13,7 @@ import { registerEval } from './commands/eval';
 import { loadFromDatabase } from '../daemon/store/recordingsDb';
 import { registerRecord } from './commands/record';
 import { registerCalibrate } from './commands/calibrate';
+import { registerDemo } from './commands/demo';
 import { CliError } from './connect';
 
 const program = new Command('ensemble')
@@ -28,6 +29,7 @@ registerStatus(program);
 registerRecord(program);
 registerCalibrate(program);
 registerEval(program, { loadDatabase: loadFromDatabase });
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DaemonConnection, startDaemon } from '../client/daemonClient';
-import { writeClassifierPool } from '../test/fixtures/gguf/models';
+import { writeClassifierPool } from '../daemon/gguf/tinyModels';
 import { tempHome } from '../test/integration/harness';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
