@@ -180,9 +180,11 @@ export function successorProbability(vocabSize: number): number {
  * Deterministic model: one-hot embeddings (n_embd >= vocab), blocks that add nothing, and an
  * output matrix mapping token i to i+1 with logit 10. Greedy decoding walks the vocabulary in id
  * order: "hello world" -> " t th the f fu fun". RMS-norm epsilon is tiny so logits are 10, not 9.98.
+ * With `chatTemplate`, its "<|...|>" markers join the vocabulary as the last (control) tokens, so
+ * what the model writes first tells which token a rendered prompt ended with.
  */
-export function writeSuccessorModel(path: string, opts: { words?: readonly string[] } = {}): WrittenModel {
-  const v = buildVocabulary(opts.words);
+export function writeSuccessorModel(path: string, opts: { words?: readonly string[]; chatTemplate?: string } = {}): WrittenModel {
+  const v = buildVocabulary(opts.words, templateMarkers(opts.chatTemplate));
   const n = v.tokens.length;
   const nEmbd = Math.ceil(n / 32) * 32;
   const h: Hyper = { nEmbd, nLayer: 1, nHead: 4, nHeadKv: 4, nFf: 64, ctx: 512, eps: 1e-12 };
@@ -199,7 +201,7 @@ export function writeSuccessorModel(path: string, opts: { words?: readonly strin
     { name: 'output.weight', dims: [nEmbd, n], data: output },
     ...blocks(h, () => 0, 0, true),
   ];
-  return { path, bytes: writeGguf(path, metadata('successor', h, v), tensors), vocabulary: v };
+  return { path, bytes: writeGguf(path, metadata('successor', h, v, opts.chatTemplate), tensors), vocabulary: v };
 }
 
 export interface LabelModel extends WrittenModel {

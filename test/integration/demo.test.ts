@@ -5,34 +5,22 @@
  * daemon is stopped, and the user's own home is left as it was.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { isAlive, readDaemonFile } from '../../client/daemonClient';
 import { loadFromDatabase } from '../../daemon/store/recordingsDb';
-import { cliPath, runCli, tempHome } from './harness';
+import { runCli, tempHome } from './harness';
 
 describe('ensemble demo --toy --items 30', () => {
   let userHome: string;
   let demoHome: string;
-  let out = { code: -1, stdout: '', stderr: '' };
+  let out: Awaited<ReturnType<typeof runCli>>;
 
   before(async () => {
     userHome = tempHome('ensemble-demo-user-');
     demoHome = path.join(userHome, 'demo');
-    try {
-      const r = await promisify(execFile)(process.execPath, [cliPath, 'demo', '--toy', '--items', '30'], {
-        env: { ...process.env, ENSEMBLE_HOME: userHome },
-        timeout: 600_000,
-        maxBuffer: 16 * 2 ** 20,
-      });
-      out = { code: 0, ...r };
-    } catch (e) {
-      const err = e as { code?: number; stdout?: string; stderr?: string };
-      out = { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-    }
+    out = await runCli(userHome, ['demo', '--toy', '--items', '30'], { timeoutMs: 600_000 });
   });
   after(() => {
     const info = readDaemonFile(demoHome);
