@@ -35,7 +35,7 @@ export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('the whole loop on a labelled sample (BANKING77): record, calibrate, fit, evaluate, recommend, HTML report; in a home of its own')
-    .option('--home <dir>', 'where the demo keeps its config, models list, recordings and report (default: <ENSEMBLE_HOME>/demo)')
+    .option('--home <dir>', 'where the demo keeps its config, recordings, log and report (default: <ENSEMBLE_HOME>/demo)')
     .option('--items <n>', 'messages to record, spread over the intents (the shipped sample has 300)', '60')
     .option('--toy', 'use tiny generated models instead of fetching the default pool (offline; shows the loop, not quality)')
     .option('--data <file>', 'a labelled JSONL dataset ({"id", "text", "label", "category"?} per line) instead of the shipped sample')
