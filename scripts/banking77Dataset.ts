@@ -13,7 +13,16 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Banking77Error, itemsFromFullSet, readFullSet, readSample, SAMPLE_FILE, sampleIntents, toJsonl, type Banking77Item } from './banking77/sampling';
+import {
+  Banking77Error,
+  itemsFromFullSet,
+  readFullSet,
+  readSample,
+  SAMPLE_FILE,
+  sampleIntents,
+  toJsonl,
+  type Banking77Item,
+} from './banking77/sampling';
 
 function main(): void {
   const { values } = parseArgs({
@@ -29,7 +38,9 @@ function main(): void {
   const perIntent = Number(values['per-intent']);
   const seed = Number(values.seed);
   const top = values.top === undefined ? Infinity : Number(values.top);
-  if (!Number.isInteger(perIntent) || perIntent < 1) throw new Banking77Error(`--per-intent: expected a positive whole number, got "${values['per-intent']}"`);
+  if (!Number.isInteger(perIntent) || perIntent < 1) {
+    throw new Banking77Error(`--per-intent: expected a positive whole number, got "${values['per-intent']}"`);
+  }
   if (!Number.isInteger(seed)) throw new Banking77Error(`--seed: expected a whole number, got "${values.seed}"`);
   if (!(top >= 1)) throw new Banking77Error(`--top: expected a positive number, got "${values.top}"`);
   const sourceDir = values.source ?? process.env.ENSEMBLE_BANKING77?.trim();
@@ -41,16 +52,20 @@ function main(): void {
   if (sourceDir) {
     const byIntent = readFullSet(path.resolve(sourceDir), values.split);
     from = path.join(path.resolve(sourceDir), `${values.split}.csv`);
-    items = itemsFromFullSet(byIntent, chosen(byIntent.keys()), perIntent, seed, values.split, from);
+    items = itemsFromFullSet(byIntent, values.split, { intents: chosen(byIntent.keys()), perIntent, seed, source: from });
   } else {
-    if (values.split !== 'test') throw new Banking77Error(`--split ${values.split}: the shipped sample comes from the test split; use --source for the full set`);
+    if (values.split !== 'test') {
+      throw new Banking77Error(`--split ${values.split}: the shipped sample comes from the test split; use --source for the full set`);
+    }
     const byIntent = readSample(SAMPLE_FILE);
     from = SAMPLE_FILE;
-    items = sampleIntents(byIntent, chosen(byIntent.keys()), perIntent, seed, SAMPLE_FILE);
+    items = sampleIntents(byIntent, { intents: chosen(byIntent.keys()), perIntent, seed, source: SAMPLE_FILE });
   }
   process.stdout.write(toJsonl(items));
   const intents = new Set(items.map((i) => i.label)).size;
-  process.stderr.write(`${items.length} messages, ${intents} intents, seed ${seed}, from ${path.relative(process.cwd(), from) || from} (BANKING77, CC BY 4.0, Casanueva et al. 2020)\n`);
+  const shownFrom = path.relative(process.cwd(), from) || from;
+  const credit = 'BANKING77, CC BY 4.0, Casanueva et al. 2020';
+  process.stderr.write(`${items.length} messages, ${intents} intents, seed ${seed}, from ${shownFrom} (${credit})\n`);
 }
 
 try {

@@ -15,7 +15,7 @@ try {
   if (!source) throw new Banking77Error(`--source: which BANKING77 folder to sample from? ${FULL_SET_HINT}`);
   const dir = path.resolve(source);
   const { split, intents, perIntent, seed } = SAMPLE_SPEC;
-  const items = itemsFromFullSet(readFullSet(dir, split), intents, perIntent, seed, split, path.join(dir, `${split}.csv`));
+  const items = itemsFromFullSet(readFullSet(dir, split), split, { intents, perIntent, seed, source: path.join(dir, `${split}.csv`) });
   const licence = path.join(dir, 'LICENSE');
   if (!fs.existsSync(licence)) throw new Banking77Error(`${licence} not found: the sample ships only with the licence text beside it`);
   fs.writeFileSync(SAMPLE_FILE, toJsonl(items));

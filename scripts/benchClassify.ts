@@ -1,8 +1,9 @@
 /**
  * Daemon speed and memory, side by side with a baseline in the same run (`npm run bench:classify`).
  * A real daemon process on generated tiny GGUF models (and on Karpathy's stories260K, real trained
- * weights, when `--stories FILE` or ENSEMBLE_STORIES260K names its GGUF): median and p90 latency per request for one model alone (the baseline), the 3-member
- * ensemble under majority, weighted and early exit, and the daemon's resident memory. The machine
+ * weights, when `--stories FILE` or ENSEMBLE_STORIES260K names its GGUF): median and p90 latency
+ * per request for one model alone (the baseline), the 3-member ensemble under majority, weighted
+ * and early exit, and the daemon's resident memory. The machine
  * is shared and noisy: read the medians and the ratios, not single numbers.
  */
 import fs from 'node:fs';

@@ -34,7 +34,9 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('the whole loop on a labelled sample (BANKING77): record, calibrate, fit, evaluate, recommend, HTML report; in a home of its own')
+    .description(
+      'the whole loop on a labelled sample (BANKING77): record, calibrate, fit, evaluate, recommend, HTML report; in a home of its own',
+    )
     .option('--home <dir>', 'where the demo keeps its config, recordings, log and report (default: <ENSEMBLE_HOME>/demo)')
     .option('--items <n>', 'messages to record, spread over the intents (the shipped sample has 300)', '60')
     .option('--toy', 'use tiny generated models instead of fetching the default pool (offline; shows the loop, not quality)')
@@ -49,7 +51,10 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   if (!Number.isInteger(count) || count < 2) throw new CliError('--items: expected a whole number of at least 2', 2);
   const userHome = ensembleHome();
   const home = path.resolve(opts.home ?? path.join(userHome, 'demo'));
-  if (home === userHome) throw new CliError(`--home ${home} is your own ENSEMBLE_HOME: the demo rewrites its config and clears its recordings, so give it a folder of its own`, 2);
+  if (home === userHome) {
+    const why = 'the demo rewrites its config and clears its recordings, so give it a folder of its own';
+    throw new CliError(`--home ${home} is your own ENSEMBLE_HOME: ${why}`, 2);
+  }
   const paths = homePaths(home);
   const report = path.resolve(opts.report ?? path.join(home, 'report.html'));
   const dataFile = opts.data ? path.resolve(opts.data) : findSample();
@@ -70,12 +75,14 @@ async function runDemo(opts: DemoOptions): Promise<void> {
     say(`\n${TOY_NOTE}`);
   }
 
+  const minSamples = String(Math.min(20, items.length));
+  const live = liveExample(items).text;
   const steps: Array<[string, string[]]> = [
     [`recording ${items.length} messages with every member`, ['record', dataset, '--ensemble', DEMO_ENSEMBLE]],
-    ['calibrating each model (temperature scaling, in force from now on)', ['calibrate', '--min-samples', String(Math.min(20, items.length))]],
+    ['calibrating each model (temperature scaling, in force from now on)', ['calibrate', '--min-samples', minSamples]],
     ['fitting the learned aggregation (member reliability per category)', ['fit', '--ensemble', DEMO_ENSEMBLE]],
     ['evaluating members and strategies (fit on half, report on the held-out half)', ['eval', paths.database, '--html', report]],
-    ['one live decision with the learned strategy', ['classify', liveExample(items).text, '--ensemble', DEMO_ENSEMBLE, '--strategy', 'learned']],
+    ['one live decision with the learned strategy', ['classify', live, '--ensemble', DEMO_ENSEMBLE, '--strategy', 'learned']],
   ];
   let recommendation = '';
   try {
@@ -90,7 +97,8 @@ async function runDemo(opts: DemoOptions): Promise<void> {
   say(`\nDone${toy ? ' (toy models: the loop, not quality)' : ''}.`);
   if (recommendation) say(`recommendation: ${recommendation}`);
   say(`report: ${report}  (open it in a browser, or "Ensemble: Open Evaluation Report" in VS Code)`);
-  say(`go on with: ENSEMBLE_HOME=${quote(home)} ensemble classify "my card still has not arrived" --ensemble ${DEMO_ENSEMBLE} --strategy learned`);
+  const next = `ensemble classify "my card still has not arrived" --ensemble ${DEMO_ENSEMBLE} --strategy learned`;
+  say(`go on with: ENSEMBLE_HOME=${quote(home)} ${next}`);
 }
 
 /** The message the live decision is made on, after the fit: the last one recorded. */
@@ -111,7 +119,10 @@ function runStep(home: string, args: string[]): Promise<string> {
       process.stdout.write(d);
     });
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(out) : reject(new CliError(`demo step "ensemble ${args[0]}" failed (exit code ${code}); the demo's files are in ${home}`, 1))));
+    child.once('close', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new CliError(`demo step "ensemble ${args[0]}" failed (exit code ${code}); the demo's files are in ${home}`, 1));
+    });
   });
 }
 

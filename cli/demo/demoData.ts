@@ -17,7 +17,8 @@ export function findSample(from: string = import.meta.dirname): string {
     const file = path.join(dir, SAMPLE);
     if (fs.existsSync(file)) return file;
     if (path.dirname(dir) === dir) {
-      throw new CliError(`the demo's data (${SAMPLE}) is not beside this ensemble (${from}): run the demo from a clone of the repository, or give --data FILE`, 1);
+      const why = `the demo's data (${SAMPLE}) is not beside this ensemble (${from})`;
+      throw new CliError(`${why}: run the demo from a clone of the repository, or give --data FILE`, 1);
     }
   }
 }

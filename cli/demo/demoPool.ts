@@ -17,17 +17,23 @@ export function realPoolConfig(labels: readonly string[], modelsDir: string): Po
   const models = (defaultPoolConfig.models ?? []).map((m) =>
     m.backend === 'llama.cpp' && m.path !== undefined && !path.isAbsolute(m.path) ? { ...m, path: path.join(modelsDir, m.path) } : m,
   );
-  return {
-    models,
-    ensembles: { [DEMO_ENSEMBLE]: { members: models.map((m) => m.id), strategy: 'majority', labels: [...labels], instruction: INSTRUCTION } },
-  };
+  return { models, ensembles: demoEnsemble(models.map((m) => m.id), labels) };
+}
+
+function demoEnsemble(members: string[], labels: readonly string[]): PoolConfigInput['ensembles'] {
+  return { [DEMO_ENSEMBLE]: { members, strategy: 'majority', labels: [...labels], instruction: INSTRUCTION } };
 }
 
 /** Three generated label models of different shapes, each favouring one of the first three labels. */
 export function toyPoolConfig(labels: readonly string[], modelsDir: string): PoolConfigInput {
   const pool = writeClassifierPool(modelsDir, { labels, favors: labels.slice(0, 3) });
-  return {
-    models: pool.map((m) => ({ id: m.id, backend: 'llama.cpp' as const, path: m.path, threads: 1, contextSize: 256, description: `toy model: always favours ${m.favors}` })),
-    ensembles: { [DEMO_ENSEMBLE]: { members: pool.map((m) => m.id), strategy: 'majority', labels: [...labels], instruction: INSTRUCTION } },
-  };
+  const models = pool.map((m) => ({
+    id: m.id,
+    backend: 'llama.cpp' as const,
+    path: m.path,
+    threads: 1,
+    contextSize: 256,
+    description: `toy model: always favours ${m.favors}`,
+  }));
+  return { models, ensembles: demoEnsemble(models.map((m) => m.id), labels) };
 }

@@ -70,7 +70,9 @@ export function readFullSet(dir: string, split: string): Map<string, string[]> {
 
 /** Items per intent, from a JSONL file in the `ensemble record` format (the shipped sample). */
 export function readSample(file: string): Map<string, Banking77Item[]> {
-  if (!fs.existsSync(file)) throw new Banking77Error(`BANKING77 sample ${file} not found (it ships in data/banking77/ of the repository); ${FULL_SET_HINT}`);
+  if (!fs.existsSync(file)) {
+    throw new Banking77Error(`BANKING77 sample ${file} not found (it ships in data/banking77/ of the repository); ${FULL_SET_HINT}`);
+  }
   const byIntent = new Map<string, Banking77Item[]>();
   fs.readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
     if (!line.trim()) return;
@@ -93,23 +95,42 @@ export function readSample(file: string): Map<string, Banking77Item[]> {
  * Asking for an intent the source lacks, or more messages than it has, is an error, never a
  * silently smaller dataset.
  */
-export function sampleIntents<T>(byIntent: ReadonlyMap<string, readonly T[]>, intents: readonly string[], perIntent: number, seed: number, source: string): T[] {
+export interface SampleOptions {
+  intents: readonly string[];
+  perIntent: number;
+  seed: number;
+  /** The file sampled from, for messages. */
+  source: string;
+}
+
+export function sampleIntents<T>(byIntent: ReadonlyMap<string, readonly T[]>, { intents, perIntent, seed, source }: SampleOptions): T[] {
+  const fromSample = source.endsWith('.jsonl');
   const known = [...byIntent.keys()].sort();
   const unknown = intents.filter((i) => !byIntent.has(i));
-  if (unknown.length) throw new Banking77Error(`--intents: ${unknown.join(', ')} not in ${source}; it has ${known.join(', ')}${source.endsWith('.jsonl') ? `; ${FULL_SET_HINT}` : ''}`);
+  if (unknown.length) {
+    const hint = fromSample ? `; ${FULL_SET_HINT}` : '';
+    throw new Banking77Error(`--intents: ${unknown.join(', ')} not in ${source}; it has ${known.join(', ')}${hint}`);
+  }
   const short = intents.filter((i) => byIntent.get(i)!.length < perIntent);
   if (short.length) {
     const fewest = Math.min(...short.map((i) => byIntent.get(i)!.length));
-    throw new Banking77Error(`--per-intent ${perIntent}: ${source} has only ${fewest} messages for ${short.join(', ')}; ask for at most ${fewest}${source.endsWith('.jsonl') ? `, or ${FULL_SET_HINT}` : ''}`);
+    const hint = fromSample ? `, or ${FULL_SET_HINT}` : '';
+    const which = `${source} has only ${fewest} messages for ${short.join(', ')}`;
+    throw new Banking77Error(`--per-intent ${perIntent}: ${which}; ask for at most ${fewest}${hint}`);
   }
   const rand = mulberry32(seed);
   return intents.flatMap((intent) => shuffle([...byIntent.get(intent)!], rand).slice(0, perIntent));
 }
 
 /** Items from the full release, numbered `<split>-1...` in output order. */
-export function itemsFromFullSet(byIntent: ReadonlyMap<string, readonly string[]>, intents: readonly string[], perIntent: number, seed: number, split: string, source: string): Banking77Item[] {
+export function itemsFromFullSet(byIntent: ReadonlyMap<string, readonly string[]>, split: string, opts: SampleOptions): Banking77Item[] {
   const texts = new Map([...byIntent].map(([intent, ts]) => [intent, ts.map((text) => ({ text, label: intent }))]));
-  return sampleIntents(texts, intents, perIntent, seed, source).map((t, i) => ({ id: `${split}-${i + 1}`, text: t.text, label: t.label, category: categoryOf(t.label) }));
+  return sampleIntents(texts, opts).map((t, i) => ({
+    id: `${split}-${i + 1}`,
+    text: t.text,
+    label: t.label,
+    category: categoryOf(t.label),
+  }));
 }
 
 export const toJsonl = (items: readonly Banking77Item[]): string => items.map((i) => `${JSON.stringify(i)}\n`).join('');

@@ -62,7 +62,8 @@ export async function closeAll(): Promise<void> {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   }
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-  await waitFor('the test documents to be closed', () => !vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === 'untitled'));
+  const untitledOpen = () => vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === 'untitled');
+  await waitFor('the test documents to be closed', () => !untitledOpen());
 }
 
 export async function lensTitles(uri: vscode.Uri): Promise<Array<{ line: number; title: string; args: unknown[] }>> {

@@ -16,9 +16,13 @@ import { SAMPLE_SPEC } from '../../scripts/banking77/sampling';
 import { repoRoot } from './harness';
 
 const fullSet = process.env.ENSEMBLE_BANKING77?.trim();
-const noFullSet = fullSet && fs.existsSync(path.join(fullSet, 'test.csv')) ? false : 'set ENSEMBLE_BANKING77 to the BANKING77 banking_data folder to test the full set';
-const run = (args: string[], env: NodeJS.ProcessEnv = { ...process.env, ENSEMBLE_BANKING77: '' }) =>
-  promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'banking77Dataset.ts'), ...args], { cwd: repoRoot, env });
+const hasFullSet = fullSet !== undefined && fs.existsSync(path.join(fullSet, 'test.csv'));
+const noFullSet = hasFullSet ? false : 'set ENSEMBLE_BANKING77 to the BANKING77 banking_data folder';
+const script = (name: string, args: string[], env: NodeJS.ProcessEnv) =>
+  promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', name), ...args], { cwd: repoRoot, env });
+const withoutFullSet = { ...process.env, ENSEMBLE_BANKING77: '' };
+const run = (args: string[], env: NodeJS.ProcessEnv = withoutFullSet) => script('banking77Dataset.ts', args, env);
+type Failed = { code: number; stderr: string };
 const readItems = (jsonl: string) => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'b77-')), 'd.jsonl');
   fs.writeFileSync(file, jsonl);
@@ -49,20 +53,20 @@ test('banking77 dataset from the shipped sample: seeded sample of the chosen int
 });
 
 test('banking77 dataset: data the sample does not have is an error with the reason and exit code 2, never a smaller file', async () => {
-  await assert.rejects(run(['--intents', 'age_limit']), (e: { code: number; stderr: string }) => {
+  await assert.rejects(run(['--intents', 'age_limit']), (e: Failed) => {
     assert.equal(e.code, 2);
     assert.match(e.stderr, /age_limit not in .*sample\.jsonl.*ENSEMBLE_BANKING77/);
     return true;
   });
-  await assert.rejects(run(['--per-intent', '40']), (e: { code: number; stderr: string }) => e.code === 2 && /only 25 messages/.test(e.stderr));
-  await assert.rejects(run([], { ...process.env, ENSEMBLE_BANKING77: path.join(os.tmpdir(), 'no-such-banking77') }), (e: { code: number; stderr: string }) => {
+  await assert.rejects(run(['--per-intent', '40']), (e: Failed) => e.code === 2 && /only 25 messages/.test(e.stderr));
+  await assert.rejects(run([], { ...process.env, ENSEMBLE_BANKING77: path.join(os.tmpdir(), 'no-such-banking77') }), (e: Failed) => {
     assert.equal(e.code, 2);
     assert.match(e.stderr, /no-such-banking77\/test\.csv not found/);
     return true;
   });
 });
 
-test('banking77 dataset from the full release (ENSEMBLE_BANKING77): any intent; the shipped sample is rebuilt byte for byte', { skip: noFullSet }, async () => {
+test('the full release (ENSEMBLE_BANKING77): any intent; the shipped sample is rebuilt byte for byte', { skip: noFullSet }, async () => {
   const env = { ...process.env, ENSEMBLE_BANKING77: fullSet };
   const items = readItems((await run(['--intents', 'age_limit,card_arrival', '--per-intent', '40'], env)).stdout);
   assert.equal(items.length, 80);
@@ -70,6 +74,6 @@ test('banking77 dataset from the full release (ENSEMBLE_BANKING77): any intent; 
   const sha = (f: string) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
   const shipped = path.join(repoRoot, 'data', 'banking77', 'sample.jsonl');
   const before = sha(shipped);
-  await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts', 'banking77Sample.ts')], { cwd: repoRoot, env });
+  await script('banking77Sample.ts', [], env);
   assert.equal(sha(shipped), before);
 });

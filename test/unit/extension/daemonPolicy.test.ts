@@ -5,7 +5,8 @@ import { backoffDelay, CrashPolicy } from '../../../extension/daemon/policy';
 
 describe('backoffDelay', () => {
   it('starts at 250 ms and doubles up to the 30 s cap', () => {
-    assert.deepEqual([0, 1, 2, 3, 4, 10, 1000].map((a) => backoffDelay(a, { random: () => 0 })), [250, 500, 1000, 2000, 4000, 30_000, 30_000]);
+    const delays = [0, 1, 2, 3, 4, 10, 1000].map((a) => backoffDelay(a, { random: () => 0 }));
+    assert.deepEqual(delays, [250, 500, 1000, 2000, 4000, 30_000, 30_000]);
   });
 
   it('adds up to 20% jitter, never past the cap', () => {

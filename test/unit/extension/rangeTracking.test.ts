@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { trackSpan, type Change, type Span } from '../../../extension/rangeTracking';
 
-const span = (l1: number, c1: number, l2: number, c2: number): Span => ({ start: { line: l1, character: c1 }, end: { line: l2, character: c2 } });
+const span = (l1: number, c1: number, l2: number, c2: number): Span => ({
+  start: { line: l1, character: c1 },
+  end: { line: l2, character: c2 },
+});
 const change = (l1: number, c1: number, l2: number, c2: number, text: string): Change => ({ range: span(l1, c1, l2, c2), text });
 const classified = span(2, 4, 2, 10);
 
