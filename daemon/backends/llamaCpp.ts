@@ -227,7 +227,7 @@ export class LlamaCppBackend implements Backend {
       errorsBefore = errorsSeen;
       const model = await llama.loadModel({ modelPath: entry.path, gpuLayers: this.plannedGpuLayers ?? entry.gpuLayers });
       try {
-        // threads is explicit: ggml's default thread count spins badly on small VMs (toolchain.md: 1000x slower).
+        // threads is explicit: ggml's default thread count spins badly on small VMs (measured up to 1000x slower).
         const context = await model.createContext({ contextSize, sequences: 1, threads: entry.threads });
         const sequence = context.getSequence();
         const { LlamaCompletion } = await import('node-llama-cpp');
