@@ -90,23 +90,29 @@ export class DaemonService {
     }
     if (new Set(labels).size !== labels.length) throw new EnsembleError('BadInput', 'labels must be distinct');
     const strategy: StrategyName = params.strategy ?? spec.strategy;
-    const plan = this.adaptation.plan(name, strategy, members, params.category, labels.length, this.config);
+    const plan = this.adaptation.plan(
+      name,
+      strategy,
+      members,
+      { text: params.text, category: params.category, labels },
+      { earlyExit: spec.earlyExit, ...(spec.router ? { route: spec.router } : {}) },
+      this.config,
+    );
     const decision = await classify(
       {
         pool: this.pool,
-        weightOf: plan.weightOf,
         calibrate: (model, scores) => this.adaptation.calibrate(model, scores),
       },
       {
         ensemble: name,
-        members: plan.members,
+        members,
         text: params.text,
         labels,
         instruction: params.instruction ?? spec.instruction,
         strategy,
+        plan,
         memberTimeoutMs: spec.memberTimeoutMs,
         deadlineMs: params.deadlineMs ?? spec.deadlineMs,
-        earlyExit: spec.earlyExit,
       },
       signal,
       (vote, done, total, decisionId) => progress({ kind: 'vote', decisionId, vote, done, total }),
@@ -118,6 +124,7 @@ export class DaemonService {
         category: params.category,
         dataset: params.dataset,
         gold: params.gold,
+        text: params.text,
       });
       if (params.gold !== undefined) this.adaptation.labelled();
     } catch (e) {
@@ -220,8 +227,8 @@ export class DaemonService {
   }
 
   fitAggregation(ensemble: string | undefined) {
-    const { name, members } = this.ensemble(ensemble);
-    return this.adaptation.fitAggregation(name, members);
+    const { name, spec, members } = this.ensemble(ensemble);
+    return this.adaptation.fitAggregation(name, members, spec.labels ?? []);
   }
 
   fitCalibration(method: Calibration['method'], minSamples: number) {

@@ -1,5 +1,6 @@
 /** Strategies: pure functions from votes (in member order) to an outcome. */
 import type { StrategyName } from '../../protocol/ensemble';
+import { EnsembleError } from '../../protocol/errors';
 import { earlyExitOutcome } from './earlyExit';
 import { majority } from './majority';
 import type { EarlyExitSettingsLike, Outcome, StrategyVote } from './types';
@@ -16,6 +17,9 @@ export type { FeedbackEntry, ModelPrior, RecalibrationOptions, WindowWeight } fr
 export { contributions } from './contribution';
 export type { Contribution, RecordedDecision, RecordedVote } from './contribution';
 export { TIE_TOLERANCE, isVoting, votingMembers } from './tally';
+export { planFor, replayPlan, FITTED_STRATEGIES } from './engine';
+export type { Plan, PlanInput, Replayed, RouteView } from './engine';
+export type { StrategyFit, RouterFit, StackingFit, SparseWeights } from './fit';
 
 /**
  * The outcome of `votes` under `strategy`. `earlyExit` combines by majority over the votes that
@@ -38,6 +42,8 @@ export function combine(
       return earlyExitOutcome(votes, labels, options.earlyExit, 'weighted');
     case 'earlyExit':
       return earlyExitOutcome(votes, labels, options.earlyExit, 'majority');
+    case 'stacking':
+      throw new EnsembleError('BadInput', 'stacking needs its fitted model: decide through planFor (engine.ts)');
     default: {
       const unknown: never = strategy;
       throw new Error(`unknown strategy: ${String(unknown)}`);
