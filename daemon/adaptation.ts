@@ -179,6 +179,7 @@ export class Adaptation {
       eceAfter: f.eceAfter,
       brierBefore: f.brierBefore,
       brierAfter: f.brierAfter,
+      heldOut: f.heldOut,
     }));
   }
 }

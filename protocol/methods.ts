@@ -171,6 +171,8 @@ export const requests = {
         eceAfter: z.number(),
         brierBefore: z.number(),
         brierAfter: z.number(),
+        /** Votes the figures were measured on, unseen by the calibration measured (0: in-sample, too few votes). */
+        heldOut: z.number().int().optional(),
       }),
     ),
   },

@@ -52,7 +52,8 @@ export function registerCalibrate(program: Command): void {
         for (const f of fits) {
           process.stdout.write(
             f.applied
-              ? `${f.model}: ${opts.method} ${JSON.stringify(f.params)} on ${f.n} votes; ECE (15 equal-width bins) ${f.eceBefore.toFixed(3)} -> ${f.eceAfter.toFixed(3)}, Brier ${f.brierBefore.toFixed(3)} -> ${f.brierAfter.toFixed(3)}\n`
+              ? `${f.model}: ${opts.method} ${JSON.stringify(f.params)} on ${f.n} votes; ECE (15 equal-width bins) ${f.eceBefore.toFixed(3)} -> ${f.eceAfter.toFixed(3)}, Brier ${f.brierBefore.toFixed(3)} -> ${f.brierAfter.toFixed(3)}` +
+                `${f.heldOut ? ` (held out: fitted on the other votes, measured on ${f.heldOut} it never saw)` : ' (in-sample: too few votes to hold some out)'}\n`
               : `${f.model}: only ${f.n} labelled votes (need ${minSamples}); left as is\n`,
           );
         }

@@ -297,13 +297,14 @@ export function evaluateTable(table: VoteTable, opts: EvalOptions = {}): EvalRep
   const wanted = (name: string) => !opts.strategies || opts.strategies.includes(name);
   const names = (fitting ? ENGINE_STRATEGIES : FIXED_STRATEGIES).filter(wanted);
   const needFit = names.some((n) => FITTED.has(n));
+  const fitOptions = { skipStacking: !names.includes('stacking') };
 
   // Validation inside train: fit on the rest of train, score every strategy, choose there.
   const validation = new Map<string, { accuracy: number; callsPerItem: number }>();
   if (fitting) {
     const inner = trainTestSplit(calTrain, { trainFraction: 1 - validationFraction, seed: seed + 1, id: (x) => x.id, stratum });
     if (inner.train.length > 0 && inner.test.length > 0) {
-      const innerFit = needFit ? fitStrategies(inner.train, models, labels) : null;
+      const innerFit = needFit ? fitStrategies(inner.train, models, labels, fitOptions) : null;
       const w = feedbackWeights(inner.train, models);
       for (const name of names) {
         const run = replayAll(name, inner.test, models, labels, innerFit, w, earlyExit);
@@ -311,7 +312,7 @@ export function evaluateTable(table: VoteTable, opts: EvalOptions = {}): EvalRep
       }
     }
   }
-  const fit = fitting && needFit ? fitStrategies(calTrain, models, labels) : null;
+  const fit = fitting && needFit ? fitStrategies(calTrain, models, labels, fitOptions) : null;
   const weights = fitting ? feedbackWeights(calTrain, models) : models.map(() => 1);
   const heldHits = new Map<string, boolean[]>();
   const n = evalItems.length;

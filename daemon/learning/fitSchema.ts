@@ -20,7 +20,16 @@ export const StoredFit = z
     n: z.number().int().min(0),
     fittedAt: z.string(),
     labelCount: z.number().int().min(2).optional(),
-    stacking: z.object({ lambda: z.number().positive(), weights: z.array(z.number().finite()), usesRouter: z.boolean() }).nullable().optional(),
+    stacking: z
+      .object({
+        lambda: z.number().positive(),
+        weights: z.array(z.number().finite()),
+        usesRouter: z.boolean(),
+        labels: z.array(z.string()).optional(),
+        byCategory: z.record(z.string(), z.array(z.number().finite())).optional(),
+      })
+      .nullable()
+      .optional(),
     router: z
       .object({ bits: z.number().int().min(4).max(24), weights: z.array(SparseWeights), threshold: Probability, fallback: z.number().int().min(0).max(64) })
       .nullable()

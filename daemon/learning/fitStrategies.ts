@@ -7,7 +7,7 @@
  */
 import { logOddsWeight, type RouterFit, type SparseWeights, type StackingFit, type StrategyFit } from '../strategies/fit';
 import { nextRouted } from '../strategies/routing';
-import { candidatesOf, stackingDim, stackingFeatures } from '../strategies/stackingFeatures';
+import { MAX_LABEL_FEATURES, PAIRS_UP_TO, candidatesOf, stackingDim, stackingFeatures } from '../strategies/stackingFeatures';
 import { DEFAULT_FEATURE_BITS, textFeatures, type SparseVector } from '../strategies/textFeatures';
 import { weighted } from '../strategies/weighted';
 import type { StrategyVote } from '../strategies/types';
@@ -22,13 +22,19 @@ export interface FitOptions {
   /** Largest calls per item the router's threshold may cost on train (cross-fitted). Default 1.4. */
   routerCallBudget?: number;
   logistic?: LogisticOptions;
+  /** Skip the stacking model (when only the router or the reliabilities are wanted: it is the slow part). */
+  skipStacking?: boolean;
 }
 
 export const ROUTER_LOGISTIC: LogisticOptions = { lambda: 1e-4, epochs: 25, learningRate: 0.5 };
 const MIN_ROUTER_ITEMS = 20;
 const MIN_STACKING_SETS = 10;
 const FOLDS = 3;
-const LAMBDAS = [0.3, 1, 3, 10, 30, 100, 300];
+const LAMBDAS = [3, 10, 30, 100, 300];
+/** Shrinkage of per-category stacking weights toward the global ones (chosen by the same folds). */
+const CATEGORY_LAMBDAS = [30, 100, 300];
+/** Categories with fewer choice sets keep the global weights. */
+const MIN_CATEGORY_SETS = 30;
 
 const featureCache = new WeakMap<Item, Map<number, SparseVector>>();
 
@@ -68,7 +74,7 @@ function fitRouterWeights(items: readonly Item[], nMembers: number, bits: number
 }
 
 /** Router scores for train items from models that never saw them (3 folds). */
-function crossFittedScores(items: readonly Item[], nMembers: number, bits: number, opts: LogisticOptions): number[][] {
+export function crossFittedScores(items: readonly Item[], nMembers: number, bits: number, opts: LogisticOptions): number[][] {
   const foldOf = folds(items.length, 11);
   const out: number[][] = new Array(items.length);
   for (let f = 0; f < FOLDS; f++) {
@@ -125,22 +131,38 @@ export function chooseRouteRule(items: readonly Item[], members: readonly string
 interface StackingData {
   items: readonly Item[];
   routerScores: ReadonlyArray<readonly number[]> | null;
+  labelSet: readonly string[] | null;
 }
 
-function choiceSets(data: StackingData, rel: ReturnType<typeof estimateReliability>, k: number): ChoiceSet[] {
-  const out: ChoiceSet[] = [];
+type CategorySet = ChoiceSet & { category: string };
+
+function choiceSets(data: StackingData, rel: ReturnType<typeof estimateReliability>, k: number): CategorySet[] {
+  const out: CategorySet[] = [];
   data.items.forEach((it, i) => {
     if (it.gold === null) return;
     const cands = candidatesOf(it.votes);
     const y = cands.indexOf(it.gold);
     if (cands.length < 2 || y < 0) return;
     const x = stackingFeatures(
-      { votes: it.votes, categoryReliability: reliabilityFor(rel, it), globalReliability: rel.global, labelCount: k, routerScores: data.routerScores?.[i] ?? null },
+      { votes: it.votes, categoryReliability: reliabilityFor(rel, it), globalReliability: rel.global, labelCount: k, routerScores: data.routerScores?.[i] ?? null, labelSet: data.labelSet },
       cands,
     );
-    out.push({ x, y });
+    out.push({ x, y, category: it.category ?? '' });
   });
   return out;
+}
+
+/** Per category with enough sets: weights refitted there, shrunk toward the global ones. */
+function categoryWeights(sets: readonly CategorySet[], dim: number, lambda: number, global: readonly number[]): Record<string, number[]> {
+  const byCat = new Map<string, CategorySet[]>();
+  for (const cs of sets) byCat.set(cs.category, [...(byCat.get(cs.category) ?? []), cs]);
+  const out: Record<string, number[]> = {};
+  for (const [c, g] of byCat) if (c !== '' && g.length >= MIN_CATEGORY_SETS) out[c] = fitConditionalLogit(g, dim, lambda, 30, global);
+  return out;
+}
+
+function predictLoss(sets: readonly CategorySet[], global: readonly number[], byCategory: Record<string, number[]>): number {
+  return sets.reduce((a, cs) => a + logLoss(byCategory[cs.category] ?? global, cs), 0);
 }
 
 function logLoss(w: readonly number[], cs: ChoiceSet): number {
@@ -151,34 +173,57 @@ function logLoss(w: readonly number[], cs: ChoiceSet): number {
 
 function fitStackingModel(data: StackingData, nMembers: number, k: number): StackingFit | null {
   const withRouter = data.routerScores !== null;
-  const dim = stackingDim(nMembers, withRouter);
+  const dim = stackingDim(nMembers, withRouter, data.labelSet);
   const all = choiceSets(data, estimateReliability(data.items, nMembers), k);
   if (all.length < MIN_STACKING_SETS) return null;
-  // The L2 penalty by 3-fold cross-validation (held-out log-loss; ties -> stronger).
-  let lambda = 10;
+  // The L2 penalty, then the per-category shrinkage, by 3-fold cross-validation (held-out log-loss; ties -> stronger).
+  let lambda = 30;
+  let categoryLambda: number | null = null;
   if (data.items.length >= 30) {
     const foldOf = folds(data.items.length, 7);
     const score = LAMBDAS.map(() => 0);
-    for (let f = 0; f < FOLDS; f++) {
+    const catScore = CATEGORY_LAMBDAS.map(() => 0);
+    const foldSets = Array.from({ length: FOLDS }, (_, f) => {
       const pick = (keep: (i: number) => boolean): StackingData => ({
         items: data.items.filter((_, i) => keep(i)),
         routerScores: data.routerScores ? data.routerScores.filter((_, i) => keep(i)) : null,
+        labelSet: data.labelSet,
       });
       const tr = pick((i) => foldOf[i] !== f);
       const va = pick((i) => foldOf[i] === f);
       const rel = estimateReliability(tr.items, nMembers);
-      const trSets = choiceSets(tr, rel, k);
-      const vaSets = choiceSets(va, rel, k);
+      return { tr: choiceSets(tr, rel, k), va: choiceSets(va, rel, k) };
+    });
+    for (const { tr, va } of foldSets) {
       LAMBDAS.forEach((l, li) => {
-        const w = fitConditionalLogit(trSets, dim, l);
-        for (const cs of vaSets) score[li]! -= logLoss(w, cs);
+        const w = fitConditionalLogit(tr, dim, l);
+        for (const cs of va) score[li]! -= logLoss(w, cs);
       });
     }
     let best = LAMBDAS.length - 1;
     for (let li = LAMBDAS.length - 1; li >= 0; li--) if (score[li]! > score[best]!) best = li;
     lambda = LAMBDAS[best]!;
+    // Per-category weights only when they beat the global ones on held-out folds.
+    let globalLoss = 0;
+    for (const { tr, va } of foldSets) {
+      const w = fitConditionalLogit(tr, dim, lambda);
+      globalLoss += predictLoss(va, w, {});
+      CATEGORY_LAMBDAS.forEach((lc, ci) => {
+        catScore[ci]! += predictLoss(va, w, categoryWeights(tr, dim, lc, w));
+      });
+    }
+    let bestCat = CATEGORY_LAMBDAS.length - 1;
+    for (let ci = CATEGORY_LAMBDAS.length - 1; ci >= 0; ci--) if (catScore[ci]! < catScore[bestCat]!) bestCat = ci;
+    if (catScore[bestCat]! < globalLoss) categoryLambda = CATEGORY_LAMBDAS[bestCat]!;
   }
-  return { lambda, weights: fitConditionalLogit(all, dim, lambda), usesRouter: withRouter };
+  const weights = fitConditionalLogit(all, dim, lambda);
+  return {
+    lambda,
+    weights,
+    usesRouter: withRouter,
+    ...(data.labelSet ? { labels: [...data.labelSet] } : {}),
+    ...(categoryLambda !== null ? { byCategory: categoryWeights(all, dim, categoryLambda, weights) } : {}),
+  };
 }
 
 /** Fits every learned strategy on `train` (items with gold only are used). */
@@ -201,7 +246,7 @@ export function fitStrategies(trainItems: readonly Item[], members: readonly str
     labelCount: k,
     global: rel.global,
     byCategory: Object.fromEntries(rel.byCategory),
-    stacking: fitStackingModel({ items: train, routerScores: crossFitted }, members.length, k),
+    stacking: opts.skipStacking ? null : fitStackingModel({ items: train, routerScores: crossFitted, labelSet: labels.length <= MAX_LABEL_FEATURES && members.length <= PAIRS_UP_TO ? labels : null }, members.length, k),
     router,
   };
 }

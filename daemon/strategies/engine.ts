@@ -135,9 +135,9 @@ function stackingPlan(input: PlanInput, everyone: (asked: readonly StrategyVote[
       cands.length <= 1
         ? cands.map(() => 1)
         : stackingProbabilities(
-            stacking.weights,
+            (input.category !== null ? stacking.byCategory?.[input.category] : undefined) ?? stacking.weights,
             stackingFeatures(
-              { votes: memberVotes, categoryReliability: reliabilitiesFor(fit, input.category), globalReliability: fit.global, labelCount: fit.labelCount, routerScores: scores },
+              { votes: memberVotes, categoryReliability: reliabilitiesFor(fit, input.category), globalReliability: fit.global, labelCount: fit.labelCount, routerScores: scores, labelSet: stacking.labels ?? null },
               cands,
             ),
           );

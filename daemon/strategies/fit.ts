@@ -28,6 +28,10 @@ export interface StackingFit {
   weights: number[];
   /** Whether the features include the router's per-member scores (then `router` must be present). */
   usesRouter: boolean;
+  /** Labels with their own features (label prior, members' label biases); absent: none. */
+  labels?: string[];
+  /** Per category: weights refitted on that category's items, shrunk toward `weights`. */
+  byCategory?: Record<string, number[]>;
 }
 
 export interface StrategyFit {

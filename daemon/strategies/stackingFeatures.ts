@@ -11,6 +11,10 @@
  *   - votes for c / M; c is the plurality answer; c is the category-weighted answer
  *   - with a router: per member voted(m, c) * (logit p̂[m] - logit g[m]), c is the router-weighted
  *     answer, and the router-weighted mass of c (p̂: the router's score for this input)
+ *   - agreement patterns (M <= 6): one-hot of exactly which members voted c; votes for c times the
+ *     number of candidates / M; two candidates only
+ *   - with a fitted label list (at most MAX_LABEL_FEATURES labels): c is label L, and per member
+ *     "m voted c and c is L" (a label prior, and each member's bias toward a label)
  */
 import { logOddsWeight } from './fit';
 
@@ -18,15 +22,19 @@ import { logOddsWeight } from './fit';
 export type MemberVotes = ReadonlyArray<string | null | undefined>;
 
 export const PAIRS_UP_TO = 6;
+export const MAX_LABEL_FEATURES = 12;
 
 const logit = (p: number) => {
   const q = Math.min(1 - 1e-3, Math.max(1e-3, p));
   return Math.log(q / (1 - q));
 };
 
-export function stackingDim(nMembers: number, withRouter: boolean): number {
-  const pairs = nMembers <= PAIRS_UP_TO ? (nMembers * (nMembers - 1)) / 2 : 0;
-  return 3 * nMembers + pairs + 3 + (withRouter ? nMembers + 2 : 0);
+export function stackingDim(nMembers: number, withRouter: boolean, labelSet: readonly string[] | null = null): number {
+  const small = nMembers <= PAIRS_UP_TO;
+  const pairs = small ? (nMembers * (nMembers - 1)) / 2 : 0;
+  const patterns = small ? 2 ** nMembers + 2 : 0;
+  const labels = labelSet ? labelSet.length * (nMembers + 1) : 0;
+  return 3 * nMembers + pairs + 3 + (withRouter ? nMembers + 2 : 0) + patterns + labels;
 }
 
 /**
@@ -72,6 +80,8 @@ export interface StackingInput {
   labelCount: number;
   /** The router's scores for this input, per member, when the fit uses them. */
   routerScores: readonly number[] | null;
+  /** The fitted label list, when the fit has label features. */
+  labelSet?: readonly string[] | null;
 }
 
 export function stackingFeatures(input: StackingInput, cands: readonly string[]): number[][] {
@@ -95,6 +105,18 @@ export function stackingFeatures(input: StackingInput, cands: readonly string[])
       let mass = 0;
       for (let m = 0; m < M; m++) mass += a[m]! * routerWeights[m]!;
       x.push(c === byRouter ? 1 : 0, mass);
+    }
+    if (M <= PAIRS_UP_TO) {
+      let pattern = 0;
+      for (let m = 0; m < M; m++) if (a[m]) pattern |= 1 << m;
+      for (let p = 0; p < 2 ** M; p++) x.push(p === pattern ? 1 : 0);
+      const count = a.reduce((s, v) => s + v, 0);
+      x.push((count * cands.length) / M, cands.length === 2 ? 1 : 0);
+    }
+    const labelSet = input.labelSet;
+    if (labelSet) {
+      for (const l of labelSet) x.push(c === l ? 1 : 0);
+      for (let m = 0; m < M; m++) for (const l of labelSet) x.push(a[m]! && c === l ? 1 : 0);
     }
     return x;
   });
