@@ -24,6 +24,8 @@ export class Adaptation {
   private weights: Record<string, WindowWeight> = {};
   private readonly calibrationByModel = new Map<string, Calibration>();
   private readonly aggregationByEnsemble = new Map<string, StrategyFit>();
+  /** Label count per decision with feedback: chance is 1/k (decisions never change once recorded). */
+  private readonly labelCounts = new Map<string, number>();
   /** Contributions read 1,000 decisions back: cached until a right label arrives (status is asked after every decision). */
   private contributionCache: Record<string, Contribution> | null = null;
 
@@ -43,7 +45,18 @@ export class Adaptation {
   recompute(config: PoolConfig): void {
     const window = config.daemon.recalibrationWindow;
     const models = config.models.map((m) => ({ id: m.id, priorWeight: m.weight ?? 1 }));
-    this.weights = windowWeights(this.store.feedbackWindow(window), models, window);
+    const rows = this.store.feedbackWindow(window).map((f) => ({ ...f, labelCount: this.labelCountOf(f.decisionId) }));
+    this.weights = windowWeights(rows, models, window);
+  }
+
+  private labelCountOf(decisionId: string): number {
+    let k = this.labelCounts.get(decisionId);
+    if (k === undefined) {
+      k = this.store.getDecision(decisionId)?.decision.labels.length ?? 2;
+      if (this.labelCounts.size > 100_000) this.labelCounts.clear();
+      this.labelCounts.set(decisionId, k);
+    }
+    return k;
   }
 
   /** A model's weight now: its feedback-derived weight, or its configured prior before any feedback. */

@@ -141,9 +141,9 @@ function labelSet(items: readonly Item[]): string[] {
 }
 
 /** Feedback weights as the daemon computes them, from the train items in id order. */
-function feedbackWeights(train: readonly Item[], models: readonly string[]): number[] {
+function feedbackWeights(train: readonly Item[], models: readonly string[], labelCount: number): number[] {
   const entries = train.flatMap((it, at) =>
-    it.gold === null ? [] : models.flatMap((model, m) => (it.votes[m] === null || it.votes[m] === undefined ? [] : [{ model, correct: it.votes[m] === it.gold, at }])),
+    it.gold === null ? [] : models.flatMap((model, m) => (it.votes[m] === null || it.votes[m] === undefined ? [] : [{ model, correct: it.votes[m] === it.gold, at, labelCount }])),
   );
   const w = windowWeights(entries, models.map((id) => ({ id, priorWeight: 1 })), 200);
   return models.map((m) => w[m]?.weight ?? 1);
@@ -305,7 +305,7 @@ export function evaluateTable(table: VoteTable, opts: EvalOptions = {}): EvalRep
     const inner = trainTestSplit(calTrain, { trainFraction: 1 - validationFraction, seed: seed + 1, id: (x) => x.id, stratum });
     if (inner.train.length > 0 && inner.test.length > 0) {
       const innerFit = needFit ? fitStrategies(inner.train, models, labels, fitOptions) : null;
-      const w = feedbackWeights(inner.train, models);
+      const w = feedbackWeights(inner.train, models, labels.length);
       for (const name of names) {
         const run = replayAll(name, inner.test, models, labels, innerFit, w, earlyExit);
         if (run) validation.set(name, { accuracy: mean(run.hits), callsPerItem: run.calls / inner.test.length });
@@ -313,7 +313,7 @@ export function evaluateTable(table: VoteTable, opts: EvalOptions = {}): EvalRep
     }
   }
   const fit = fitting && needFit ? fitStrategies(calTrain, models, labels, fitOptions) : null;
-  const weights = fitting ? feedbackWeights(calTrain, models) : models.map(() => 1);
+  const weights = fitting ? feedbackWeights(calTrain, models, labels.length) : models.map(() => 1);
   const heldHits = new Map<string, boolean[]>();
   const n = evalItems.length;
   const strategies: StrategyResult[] = [];

@@ -13,12 +13,27 @@ import { runEval } from '../support/runEval';
 import { evaluate, type EvalReport } from '../../daemon/learning/evaluate';
 import { loadIdList, loadWideCsv, parseCsv } from '../../daemon/learning/recordings';
 
+/** Question text by id (question and options), from questions/<category>.jsonl. */
+function questionTexts(dir: string): Map<string, string> {
+  const texts = new Map<string, string>();
+  for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.jsonl'))) {
+    for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const q = JSON.parse(line) as { question_id: number; question: string; options: string[] };
+      texts.set(String(q.question_id), `${q.question}\n${q.options.map((o, i) => `${String.fromCharCode(65 + i)}. ${o}`).join('\n')}`);
+    }
+  }
+  return texts;
+}
+
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const DATA = path.join(ROOT, '..', 'shared', 'data', 'mmlu-pro');
+// ENSEMBLE_MMLU_PRO names the data; ../shared beside the repository is this project's development fallback.
+const DATA = process.env.ENSEMBLE_MMLU_PRO ?? path.join(ROOT, '..', 'shared', 'data', 'mmlu-pro');
 const CSV = path.join(DATA, 'predictions_uniform.csv');
 const VARIANTS = path.join(DATA, 'gold_variants.csv');
 const TRIO = ['Meta-Llama-3_1-8B-Instruct', 'mathstral-7B', 'Phi-3-mini-4k-instruct'];
-const ABSENT = `MMLU-Pro recordings not found at ${CSV} (they exist only in this project's environment)`;
+const ABSENT = `MMLU-Pro recordings not found at ${CSV} (set ENSEMBLE_MMLU_PRO to the directory holding predictions_uniform.csv and questions/)`;
+const FIVE = [...TRIO, 'Meta-Llama-3-8B', 'gemma-7b'];
 const present = fs.existsSync(CSV);
 
 /** Accuracy of each model column counted straight from the CSV rows. */
@@ -87,4 +102,18 @@ test('the CLI reproduces per-model accuracies on the held-out half too', async (
   assert.equal(r.seed, 42);
   const all = recount(exclude);
   for (const m of TRIO) assert.ok(Math.abs(r.perModel.find((x) => x.model === m)!.accuracy - all.get(m)!) < 0.01);
+});
+
+test('held-out half, five-pool with question texts: the router beats the best single member at under 1.5 calls per item', async (t) => {
+  if (!present) return t.skip(ABSENT);
+  const questions = path.join(DATA, 'questions');
+  if (!fs.existsSync(questions)) return t.skip(`no question texts at ${questions}: the router reads the input`);
+  const texts = questionTexts(questions);
+  const recs = loadWideCsv(fs.readFileSync(CSV, 'utf8'), CSV, { models: FIVE });
+  for (const r of recs) r.text = texts.get(r.item);
+  const r = evaluate(recs, { models: FIVE, trainFraction: 0.5, seed: 42, excludeIds: loadIdList(VARIANTS), strategies: ['majority', 'routed'] });
+  const routed = r.strategies.find((s) => s.name === 'routed')!;
+  const best = Math.max(...r.perModel.map((m) => m.accuracy));
+  assert.ok(routed.callsPerItem < 1.5, `routed asks ${routed.callsPerItem} members per item`);
+  assert.ok(routed.accuracy > best, `routed ${routed.accuracy} vs best single ${best}`);
 });
