@@ -107,7 +107,7 @@ export function formatReport(r: EvalReport): string {
     '',
   );
   if (r.calibration) {
-    out.push(`calibration (ECE: ${r.calibration.binning}; Brier of the confidence in the answer, multiclass when vectors exist)`);
+    out.push(`calibration, fitted on the train split and measured on the ${r.split.evaluatedOn === 'held-out' ? 'held-out split it never saw' : 'evaluated items'} (ECE: ${r.calibration.binning}; Brier of the confidence in the answer, multiclass when vectors exist)`);
     out.push(
       alignedTable(
         [
