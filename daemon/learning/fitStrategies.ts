@@ -22,6 +22,8 @@ export interface FitOptions {
   /** Largest calls per item the router's threshold may cost on train (cross-fitted). Default 1.4. */
   routerCallBudget?: number;
   logistic?: LogisticOptions;
+  /** Folds of the cross-fitted router scores stacking is trained on (default 3). */
+  crossFitFolds?: number;
   /** Skip the stacking model (when only the router or the reliabilities are wanted: it is the slow part). */
   skipStacking?: boolean;
 }
@@ -47,9 +49,9 @@ export function itemFeatures(item: Item, bits: number): SparseVector {
   return v;
 }
 
-function folds(n: number, seed: number): number[] {
+function folds(n: number, seed: number, nFolds = FOLDS): number[] {
   const foldOf = new Array<number>(n);
-  shuffle(Array.from({ length: n }, (_, i) => i), mulberry32(seed)).forEach((i, r) => (foldOf[i] = r % FOLDS));
+  shuffle(Array.from({ length: n }, (_, i) => i), mulberry32(seed)).forEach((i, r) => (foldOf[i] = r % nFolds));
   return foldOf;
 }
 
@@ -74,10 +76,10 @@ function fitRouterWeights(items: readonly Item[], nMembers: number, bits: number
 }
 
 /** Router scores for train items from models that never saw them (3 folds). */
-export function crossFittedScores(items: readonly Item[], nMembers: number, bits: number, opts: LogisticOptions): number[][] {
-  const foldOf = folds(items.length, 11);
+export function crossFittedScores(items: readonly Item[], nMembers: number, bits: number, opts: LogisticOptions, nFolds = FOLDS): number[][] {
+  const foldOf = folds(items.length, 11, nFolds);
   const out: number[][] = new Array(items.length);
-  for (let f = 0; f < FOLDS; f++) {
+  for (let f = 0; f < nFolds; f++) {
     const w = fitRouterWeights(items.filter((_, i) => foldOf[i] !== f), nMembers, bits, opts);
     items.forEach((it, i) => {
       if (foldOf[i] === f) out[i] = w.map((wm) => sigmoid(dot(wm, itemFeatures(it, bits))));
@@ -237,7 +239,7 @@ export function fitStrategies(trainItems: readonly Item[], members: readonly str
   let router: RouterFit | null = null;
   let crossFitted: number[][] | null = null;
   if (withText.length >= MIN_ROUTER_ITEMS && withText.length === train.length) {
-    crossFitted = crossFittedScores(train, members.length, bits, logistic);
+    crossFitted = crossFittedScores(train, members.length, bits, logistic, opts.crossFitFolds ?? FOLDS);
     const rule = chooseRouteRule(train, members, crossFitted, labels, opts.routerCallBudget ?? 1.4);
     router = { bits, weights: fitRouterWeights(train, members.length, bits, logistic).map(sparse), ...rule };
   }
