@@ -72,4 +72,12 @@ describe('learned and routed strategies', () => {
       conn.close();
     }
   });
+
+  it('the CLI sends the category and shows whom the router asked, with its scores', async () => {
+    const r = await daemon.cli(['classify', 'new request', '--strategy', 'routed', '--category', 'tickets']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^feature\s+confidence/m);
+    assert.match(r.stdout, /^1 call in 1 round$/m);
+    assert.match(r.stdout, new RegExp(`^router \\(asks more under [0-9.]+\\): \\*${models[2]!.id} [0-9.]+ `, 'm'));
+  });
 });
