@@ -22,8 +22,11 @@ export type { Plan, PlanInput, Replayed, RouteView } from './engine';
 export type { StrategyFit, RouterFit, StackingFit, SparseWeights } from './fit';
 
 /**
- * The outcome of `votes` under `strategy`. `earlyExit` combines by majority over the votes that
- * arrived (skipped members do not vote); pass `earlyExit` settings to also get the reason in the note.
+ * The outcome of `votes` under a strategy that needs no fitted parameters (majority, weighted,
+ * earlyExit): the engine's decision for them, over votes already collected. `earlyExit` combines by
+ * majority over the votes that arrived (skipped members do not vote); pass `earlyExit` settings to
+ * also get the reason in the note. The fitted strategies (learned, stacking, routed) decide through
+ * their plan (`planFor`), which carries the fit.
  */
 export function combine(
   strategy: StrategyName,
@@ -35,15 +38,13 @@ export function combine(
     case 'majority':
       return majority(votes, labels);
     case 'weighted':
-    case 'learned':
-      // `learned` differs from `weighted` only in where the members' weights come from.
       return weighted(votes, labels);
-    case 'routed':
-      return earlyExitOutcome(votes, labels, options.earlyExit, 'weighted');
     case 'earlyExit':
       return earlyExitOutcome(votes, labels, options.earlyExit, 'majority');
+    case 'learned':
     case 'stacking':
-      throw new EnsembleError('BadInput', 'stacking needs its fitted model: decide through planFor (engine.ts)');
+    case 'routed':
+      throw new EnsembleError('BadInput', `strategy "${strategy}" needs its fitted parameters: decide through planFor (strategies/engine.ts)`);
     default: {
       const unknown: never = strategy;
       throw new Error(`unknown strategy: ${String(unknown)}`);
