@@ -14,7 +14,14 @@ const common = {
   id: ModelId.describe('Unique id of the model in this pool; ensembles name their members by it.'),
   timeoutMs: z.number().int().positive().max(600_000).optional().describe('Per-request timeout for this model, in ms; the ensemble\'s memberTimeoutMs applies when it is shorter.'),
   weight: z.number().min(0).max(100).optional().describe('Prior weight for weighted strategies (recalibration from feedback moves it).'),
-  maxConcurrency: z.number().int().positive().max(64).optional().describe('Requests this model may serve at once.'),
+  maxConcurrency: z
+    .number()
+    .int()
+    .positive()
+    .max(1024)
+    .optional()
+    .describe('Requests this model may serve at once (default: 1 for an in-process model, 64 for an OpenAI-compatible server, 4 for Ollama).'),
+  maxQueue: z.number().int().min(0).max(10_000).optional().describe('Requests that may wait for this model beyond maxConcurrency (default 32); past it a request gets a fast BackendBusy error with a retry hint.'),
   description: z.string().optional(),
 };
 
@@ -93,7 +100,17 @@ export type EnsembleSpec = z.infer<typeof EnsembleSpec>;
 
 export const DaemonSettings = z.object({
   allowedOrigins: z.array(z.string()).default([]).describe('Browser origins allowed to open the WebSocket (none by default: blocks cross-site hijacking).'),
-  maxParallelMembers: z.number().int().min(1).max(64).default(4).describe('Members evaluated at once across all requests (in-process models share the CPU).'),
+  maxParallelMembers: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(4)
+    .describe('Deprecated and ignored: each model has its own limit (maxConcurrency, maxQueue). Accepted so older configs still load.'),
+  healthIntervalMs: z.number().int().min(1_000).max(3_600_000).default(15_000).describe('How often servers (OpenAI-compatible, Ollama) are health-checked.'),
+  healthTimeoutMs: z.number().int().min(100).max(120_000).default(5_000).describe('A health check that takes longer fails (a server that accepts connections but never answers is not ready).'),
+  breakerThreshold: z.number().int().min(1).max(100).default(3).describe('Consecutive failures after which a member\'s circuit breaker opens (requests fail fast while it cools down).'),
+  breakerCoolDownMs: z.number().int().min(100).max(3_600_000).default(10_000).describe('How long an open circuit breaker waits before one probe; doubles after each failed probe (up to 5 minutes).'),
   recalibrationWindow: z.number().int().min(5).max(100_000).default(200).describe('Feedback window per model for sliding-window recalibration.'),
   memoryBudgetMiB: z
     .number()
@@ -109,7 +126,8 @@ export const PoolConfig = z.object({
   models: z.array(ModelEntry).default([]),
   ensembles: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), EnsembleSpec).default({}),
   defaultEnsemble: z.string().optional(),
-  daemon: DaemonSettings.default({ allowedOrigins: [], maxParallelMembers: 4, recalibrationWindow: 200 }),
+  // prefault: the empty object goes through the schema, so every daemon setting's own default applies.
+  daemon: DaemonSettings.prefault({}),
 });
 export type PoolConfig = z.infer<typeof PoolConfig>;
 export type PoolConfigInput = z.input<typeof PoolConfig>;

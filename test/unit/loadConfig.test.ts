@@ -58,7 +58,15 @@ describe('loadConfig: the embedded default', () => {
       assert.equal(m.gpuLayers, 0);
     }
     assert.deepEqual(v.config.ensembles.default!.members, ['qwen2.5-0.5b', 'llama3.2-1b', 'smollm2-360m']);
-    assert.deepEqual(v.config.daemon, { allowedOrigins: [], maxParallelMembers: 4, recalibrationWindow: 200 });
+    assert.deepEqual(v.config.daemon, {
+      allowedOrigins: [],
+      maxParallelMembers: 4,
+      recalibrationWindow: 200,
+      healthIntervalMs: 15_000,
+      healthTimeoutMs: 5_000,
+      breakerThreshold: 3,
+      breakerCoolDownMs: 10_000,
+    });
   });
 
   it('is not mutated by loading: a second load resolves the same paths (not models/models/...)', () => {
