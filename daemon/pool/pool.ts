@@ -121,7 +121,8 @@ export class Pool {
       lifetime: new AbortController(),
       limiter: new Semaphore(capacity, maxQueue, ({ active, queued }) => {
         const retryAfterMs = this.retryHint(model, queued);
-        return new EnsembleError('BackendBusy', `model "${entry.id}" is busy: ${active} running, ${queued} waiting (maxQueue ${maxQueue})`, {
+        const message = `model "${entry.id}" is busy: ${active} running, ${queued} waiting (maxQueue ${maxQueue}); retry in about ${Math.ceil(retryAfterMs / 1000)} s`;
+        return new EnsembleError('BackendBusy', message, {
           retryAfterMs,
           hint: `retry in about ${Math.ceil(retryAfterMs / 1000)} s, or raise "maxConcurrency"/"maxQueue" of model "${entry.id}"`,
         });
@@ -208,6 +209,7 @@ export class Pool {
         const value = await task(model.backend);
         model.latency.record(performance.now() - started);
         model.breaker.success();
+        if (model.state === 'coolingDown' || model.state === 'unavailable') this.setState(model, 'ready');
         return value;
       } catch (e) {
         model.failures++;
