@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Backend } from '../../daemon/backends/backend';
+import { llamaCppMemoryNeeds } from '../../daemon/backends/llamaCppMemory';
 import { Logger } from '../../daemon/log';
 import { formatSize, planMemory, type MachineMemory, type ModelPlacement, type PlanModelInput } from '../../daemon/pool/memoryPlan';
 import { Pool, type MemoryProbe } from '../../daemon/pool/pool';
@@ -216,6 +217,8 @@ describe('Pool with the memory plan', () => {
   function fakeBackend(entry: ModelEntry, loads: string[]): Backend {
     return {
       applyPlacement: (p) => placed.set(entry.id, p.gpuLayers),
+      traits: { local: entry.backend === 'llama.cpp', defaultConcurrency: 1 },
+      memoryNeeds: async () => (entry.backend === 'llama.cpp' ? llamaCppMemoryNeeds(entry) : undefined),
       id: entry.id,
       kind: entry.backend,
       location: entry.backend === 'llama.cpp' ? (entry.path ?? '') : entry.baseUrl,
