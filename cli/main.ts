@@ -12,6 +12,7 @@ import { registerRefine } from './commands/refine';
 import { registerEval } from './commands/eval';
 import { loadFromDatabase } from '../daemon/store/recordingsDb';
 import { registerRecord } from './commands/record';
+import { registerPlan } from './commands/plan';
 import { registerCalibrate } from './commands/calibrate';
 import { CliError } from './connect';
 
@@ -26,6 +27,7 @@ registerClassify(program);
 registerRefine(program);
 registerStatus(program);
 registerRecord(program);
+registerPlan(program);
 registerCalibrate(program);
 registerEval(program, { loadDatabase: loadFromDatabase });
 

@@ -41,9 +41,20 @@ export const LlamaCppModel = z
     path: ['path'],
   });
 
+/** Servers may declare their model's size so `ensemble plan` shows what they take on their own machine. */
+export const WeightsDtype = z.enum(['f32', 'f16', 'bf16', 'fp8', 'int8', 'q8_0', 'q6_k', 'q5_k_m', 'q4_k_m', 'q4_0', 'awq', 'gptq']);
+const declared = {
+  params: z
+    .union([z.number().positive().max(1e13), z.string().regex(/^\d+(\.\d+)?[MBT]$/i, 'a count like "7B", "500M" or a number')])
+    .optional()
+    .describe('Parameters of the served model ("7B", "0.5B", or a number), for the memory plan.'),
+  dtype: WeightsDtype.optional().describe('Weights type or quantization the server loads (f16, bf16, fp8, q4_k_m, awq, ...), for the memory plan.'),
+};
+
 export const OpenAiModel = z.object({
   ...common,
   backend: z.literal('openai').describe('Any OpenAI-compatible server: vLLM, llama.cpp server, LM Studio, SGLang, TGI, Triton\'s OpenAI frontend.'),
+  ...declared,
   baseUrl: z.url().describe('The server\'s OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1.'),
   model: z.string().min(1).describe('The model name the server serves.'),
   apiKeyEnv: z.string().optional().describe('Name of an environment variable that holds the API key (keys do not belong in config files).'),
@@ -59,6 +70,7 @@ export const OpenAiModel = z.object({
 export const OllamaModel = z.object({
   ...common,
   backend: z.literal('ollama'),
+  ...declared,
   baseUrl: z.url().default('http://127.0.0.1:11434'),
   model: z.string().min(1),
   logprobs: z.boolean().default(true).describe('Ask for native logprobs (Ollama 0.12.11 and later); older servers ignore it.'),

@@ -65,6 +65,8 @@ export interface MemoryNeeds {
   weightsBytes: number;
   /** KV cache for its context size and parallel sequences. */
   kvCacheBytes: number;
+  /** Compute buffers (logits, graph) for its context. */
+  computeBytes?: number;
   /** Repeating layers (GGUF block count). */
   layers: number;
   /** What the config asks for. */

@@ -26,6 +26,7 @@ import { CircuitBreaker, DEFAULT_BREAKER, type BreakerSettings } from './circuit
 import { LatencyWindow } from './latency';
 import { systemMemory, type MemoryProbe } from './machine';
 import { planMemory, type MemoryPlan, type PlanModelInput } from './memoryPlan';
+import { planInputOf } from './planInputs';
 import { fetchModel, type FetchProgress } from './modelFetch';
 import { Semaphore } from './semaphore';
 
@@ -354,22 +355,19 @@ export class Pool {
     let vramHeld = 0;
     let wantsGpu = false;
     for (const m of entries) {
-      if (!m.traits.local) {
-        inputs.push({ id: m.entry.id, kind: 'remote' });
-        continue;
-      }
       const loaded = m.state === 'ready' || m.state === 'busy';
       const refused = m.state === 'unavailable' || m.state === 'error' || m.state === 'failed';
-      if (!loaded && m !== target && refused) continue;
-      const needs = await m.backend.memoryNeeds?.();
+      if (m.traits.local && !loaded && m !== target && refused) continue;
+      const { input, needs } = await planInputOf(m, loaded);
+      if (!input) continue;
+      inputs.push(input);
       if (!needs) continue;
       wantsGpu ||= needs.gpuLayers !== 0;
-      if (!loaded) m.memoryBytes = needs.weightsBytes + needs.kvCacheBytes;
+      if (!loaded) m.memoryBytes = needs.weightsBytes + needs.kvCacheBytes + (needs.computeBytes ?? 0);
       else {
-        ramHeld += needs.kvCacheBytes;
+        ramHeld += needs.kvCacheBytes + (needs.computeBytes ?? 0);
         vramHeld += m.plannedVramBytes ?? 0;
       }
-      inputs.push({ id: m.entry.id, kind: 'local', ...needs, loaded });
     }
     const gpu = await this.probe.gpu(wantsGpu);
     const plan = planMemory(inputs, {
