@@ -13,6 +13,7 @@ import { registerEval } from './commands/eval';
 import { loadFromDatabase } from '../daemon/store/recordingsDb';
 import { registerRecord } from './commands/record';
 import { registerPlan } from './commands/plan';
+import { registerSetupGpu } from './commands/setupGpu';
 import { registerCalibrate } from './commands/calibrate';
 import { CliError } from './connect';
 
@@ -28,6 +29,7 @@ registerRefine(program);
 registerStatus(program);
 registerRecord(program);
 registerPlan(program);
+registerSetupGpu(program);
 registerCalibrate(program);
 registerEval(program, { loadDatabase: loadFromDatabase });
 

@@ -131,6 +131,10 @@ describe('model workers', () => {
     const after = await modelStatus(target);
     assert.ok(after.workerPid && after.workerPid !== pid, 'a new worker serves it');
     assert.equal(after.state, 'ready');
+    // Where it runs, as status and the inspector show it: this machine has no GPU.
+    assert.equal(after.runtime?.gpu, 'cpu');
+    assert.equal(after.runtime?.layersOffloaded, 0);
+    assert.equal(after.runtime?.vramBytes, 0);
   });
 
   it('cancelling one request while the model loads does not fail another waiting on the same load', async () => {
