@@ -53,7 +53,9 @@ describe('loadConfig: the embedded default', () => {
       assert.equal(m.backend, 'llama.cpp');
       if (m.backend !== 'llama.cpp') continue;
       assert.equal(path.dirname(m.path!), paths.models, `${m.id}: ${m.path}`);
-      assert.ok(m.url?.startsWith('https://huggingface.co/'));
+      // Pinned: a fixed commit (not "main", which moves) and the file's sha256.
+      assert.match(m.url ?? '', /^https:\/\/huggingface\.co\/[^/]+\/[^/]+\/resolve\/[0-9a-f]{40}\/[^/]+\.gguf$/, m.id);
+      assert.match(m.sha256 ?? '', /^[0-9a-f]{64}$/, m.id);
       assert.equal(m.contextSize, 2048, 'schema defaults applied');
       assert.equal(m.gpuLayers, 0);
     }
