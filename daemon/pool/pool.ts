@@ -88,6 +88,9 @@ export class Pool {
     this.configPath = configPath;
     this.budgetMiB = config.daemon.memoryBudgetMiB;
     const d = config.daemon;
+    if (d.maxParallelMembers !== 4) {
+      this.logger.warn('daemon.maxParallelMembers is deprecated and ignored: each model has its own "maxConcurrency" and "maxQueue"');
+    }
     this.health = { intervalMs: d.healthIntervalMs ?? 15_000, timeoutMs: d.healthTimeoutMs ?? 5_000 };
     this.breakerSettings = {
       ...DEFAULT_BREAKER,

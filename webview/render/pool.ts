@@ -38,7 +38,7 @@ export function poolTable(pool: PoolStatus | null): HTMLElement {
       // Contribution over decisions with known gold: how often this model's vote decided the
       // outcome, and how often it was right but outvoted.
       h('td', { attrs: { title: 'decisive: removing its vote would have changed the decision; overruled: it was right but outvoted' } }, `${m.decisive ?? 0} / ${m.overruledRight ?? 0}`),
-      h('td', {}, `${m.requests} / ${m.failures}`),
+      h('td', {}, `${m.requests} / ${m.failures}${m.latencyMs ? ` · p50 ${Math.round(m.latencyMs.p50)} ms` : ''}`),
     );
     const why = [m.reason, m.hint].filter(Boolean).join(' — ');
     return why ? [main, h('tr', { class: 'pool-reason' }, h('td', { attrs: { colspan: '8' } }, icon('info'), why))] : [main];
