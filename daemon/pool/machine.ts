@@ -14,21 +14,39 @@ export interface MemoryProbe {
 
 let gpuLlama: Promise<Llama> | undefined;
 
+/** node-llama-cpp with GPU auto-detection (the native binding only: no model is loaded in this process). */
+function probeLlama(): Promise<Llama> {
+  gpuLlama ??= import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) =>
+    getLlama({ gpu: 'auto', build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false }),
+  );
+  gpuLlama.catch(() => (gpuLlama = undefined));
+  return gpuLlama;
+}
+
+/** The GPUs node-llama-cpp sees, named gpu0, gpu1, ...: its total VRAM split evenly over its devices. */
+export async function detectGpus(): Promise<Array<{ name: string; freeBytes: number }>> {
+  try {
+    const llama = await probeLlama();
+    if (llama.gpu === false) return [];
+    const vram = await llama.getVramState();
+    const n = Math.max(1, (await llama.getGpuDeviceNames()).length);
+    return Array.from({ length: n }, (_, i) => ({ name: `gpu${i}`, freeBytes: Math.floor(vram.total / n) }));
+  } catch {
+    return [];
+  }
+}
+
 export const systemMemory: MemoryProbe = {
   totalRamBytes: () => os.totalmem(),
   freeRamBytes: () => os.freemem(),
   async gpu(wanted) {
     if (!wanted) return { freeBytes: 0, unified: false };
     try {
-      gpuLlama ??= import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) =>
-        getLlama({ gpu: 'auto', build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false }),
-      );
-      const llama = await gpuLlama;
+      const llama = await probeLlama();
       if (llama.gpu === false) return { freeBytes: 0, unified: false };
       const vram = await llama.getVramState();
       return { freeBytes: vram.free, unified: vram.unifiedSize > 0 };
     } catch {
-      gpuLlama = undefined;
       return { freeBytes: 0, unified: false };
     }
   },

@@ -6,6 +6,7 @@
 import type { PoolConfig } from '../../protocol/config';
 import { createBackend } from '../backends/createBackend';
 import { planMemory, type MemoryPlan, type ModelPlacement } from './memoryPlan';
+export { detectGpus } from './machine';
 import { planInputOf } from './planInputs';
 
 export interface PlanMachine {
@@ -54,40 +55,26 @@ export function parseSize(n: number, unit: string): number {
   return Math.round(n * (units[unit.toLowerCase()] ?? 2 ** 30));
 }
 
-/** The GPUs node-llama-cpp sees (the binding only; no model is loaded): total VRAM split over its devices. */
-export async function detectGpus(): Promise<Array<{ name: string; freeBytes: number }>> {
-  try {
-    const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
-    const llama = await getLlama({ gpu: 'auto', build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false });
-    if (llama.gpu === false) return [];
-    const vram = await llama.getVramState();
-    const names = await llama.getGpuDeviceNames();
-    const n = Math.max(1, names.length);
-    return Array.from({ length: n }, (_, i) => ({ name: `gpu${i}`, freeBytes: Math.floor(vram.total / n) }));
-  } catch {
-    return [];
-  }
-}
-
 export async function planPool(config: PoolConfig, machine: PlanMachine, opts: { asConfigured?: boolean } = {}): Promise<PoolPlanReport> {
   const budgetBytes = config.daemon.memoryBudgetMiB !== undefined ? config.daemon.memoryBudgetMiB * 2 ** 20 : Math.floor(0.9 * machine.ramBytes);
   const rows = new Map<string, Partial<PlannedModelRow>>();
   const inputs = [];
-  for (const original of config.models) {
-    // Planning for GPUs: models left at the default gpuLayers 0 are planned as "auto" (what offload would give them).
-    const entry = original.backend === 'llama.cpp' && machine.gpus.length > 0 && !opts.asConfigured && original.gpuLayers === 0
-      ? { ...original, gpuLayers: 'auto' as const }
-      : original;
+  const local = new Set<string>();
+  for (const entry of config.models) {
     const backend = createBackend(entry);
+    const traits = backend.traits ?? { local: false, defaultConcurrency: 4 };
+    if (traits.local) local.add(entry.id);
     try {
-      const { input, needs } = await planInputOf({ entry, backend, traits: backend.traits ?? { local: false, defaultConcurrency: 4 } });
+      const { input, needs } = await planInputOf({ entry, backend, traits });
+      // Planning for GPUs: models left at gpuLayers 0 (the default) are planned as "auto", what offload would give them.
+      if (input?.kind === 'local' && machine.gpus.length > 0 && !opts.asConfigured && input.gpuLayers === 0) input.gpuLayers = 'auto';
       if (input) inputs.push(input);
       const total = needs ? needs.weightsBytes + needs.kvCacheBytes + (needs.computeBytes ?? 0) : undefined;
       rows.set(entry.id, {
         backend: entry.backend,
         ...(needs ? { weightsBytes: needs.weightsBytes, kvCacheBytes: needs.kvCacheBytes, computeBytes: needs.computeBytes ?? 0, totalBytes: total } : {}),
-        ...(entry.backend === 'llama.cpp' ? { plannedGpuLayers: entry.gpuLayers } : {}),
-        ...(input ? {} : { note: `no valid model file yet at ${'path' in entry ? (entry.path ?? entry.url) : ''} (fetched on first use when it has a url)` }),
+        ...(input?.kind === 'local' ? { plannedGpuLayers: input.gpuLayers } : {}),
+        ...(input ? {} : { note: `no valid model file yet at ${backend.location} (fetched on first use when it has a url)` }),
       });
     } finally {
       await backend.dispose().catch(() => undefined);
@@ -96,7 +83,7 @@ export async function planPool(config: PoolConfig, machine: PlanMachine, opts: {
   const plan = planMemory(inputs, { freeRamBytes: machine.ramBytes, gpuFreeBytes: 0, gpus: machine.gpus, budgetBytes });
   const byId = new Map(plan.models.map((p) => [p.id, p]));
   const models: PlannedModelRow[] = config.models.map((e) => {
-    const placed = byId.get(e.id) ?? { id: e.id, local: e.backend === 'llama.cpp', fits: false, gpuLayers: 0, layers: 0, ramBytes: 0, vramBytes: 0 };
+    const placed = byId.get(e.id) ?? { id: e.id, local: local.has(e.id), fits: false, gpuLayers: 0, layers: 0, ramBytes: 0, vramBytes: 0 };
     return { ...placed, ...rows.get(e.id), backend: e.backend } as PlannedModelRow;
   });
   return {
