@@ -80,7 +80,8 @@ export function sharedLlama(opts: { gpu?: 'auto' | 'cuda' | 'vulkan' | 'metal' |
 function runtimeOf(l: Loaded): ModelRuntime {
   const gpu = l.llama.gpu === false ? 'cpu' : l.llama.gpu;
   const layersOffloaded = l.model.gpuLayers;
-  const vramBytes = gpu === 'cpu' || layersOffloaded === 0 ? 0 : l.model.fileInsights.estimateModelResourceRequirements({ gpuLayers: layersOffloaded }).gpuVram;
+  const onCpu = gpu === 'cpu' || layersOffloaded === 0;
+  const vramBytes = onCpu ? 0 : l.model.fileInsights.estimateModelResourceRequirements({ gpuLayers: layersOffloaded }).gpuVram;
   return { gpu, layersOffloaded, layers: l.model.fileInsights.totalLayers, vramBytes };
 }
 

@@ -18,48 +18,22 @@ import type { ModelEntry, PoolConfig } from '../../protocol/config';
 import { EnsembleError, asEnsembleError } from '../../protocol/errors';
 import { formatSize as formatBytes } from '../../protocol/formatSize';
 import type { ModelState, ModelStatus } from '../../protocol/methods';
-import type { Backend, BackendEvent, BackendTraits, ModelRuntime } from '../backends/backend';
+import type { Backend, BackendEvent } from '../backends/backend';
 import type { BackendFactory } from '../backends/createBackend';
 import { raceAbort } from '../ensemble/raceAbort';
 import type { Logger } from '../log';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerSettings } from './circuitBreaker';
-import { LatencyWindow } from './latency';
 import { systemMemory, type MemoryProbe } from './machine';
 import { planMemory, type MemoryPlan, type PlanModelInput } from './memoryPlan';
 import { planInputOf } from './planInputs';
 import { fetchModel, type FetchProgress } from './modelFetch';
+import { createPoolModel, modelStatus, type PoolModel } from './poolModel';
 import { Semaphore } from './semaphore';
 
-export { systemMemory, type MemoryProbe };
+export { systemMemory, type MemoryProbe, type PoolModel };
 
 /** Default budget when `daemon.memoryBudgetMiB` is not set: this share of the machine's RAM. */
 export const DEFAULT_BUDGET_SHARE = 0.9;
-const DEFAULT_MAX_QUEUE = 32;
-const REMOTE_TRAITS: BackendTraits = { local: false, defaultConcurrency: 4 };
-
-export interface PoolModel {
-  entry: ModelEntry;
-  backend: Backend;
-  traits: BackendTraits;
-  state: ModelState;
-  reason?: string;
-  hint?: string;
-  memoryBytes?: number;
-  /** Where the memory plan put it ("cpu", "gpu 12/24 layers"). */
-  placement?: string;
-  /** VRAM the plan gave it, counted back as ours once it is loaded. */
-  plannedVramBytes?: number;
-  runtime?: ModelRuntime;
-  requests: number;
-  failures: number;
-  limiter: Semaphore;
-  breaker: CircuitBreaker;
-  latency: LatencyWindow;
-  /** In-flight preparation (download + load), shared by concurrent callers. */
-  preparing?: Promise<void>;
-  /** Fired when the model leaves the pool: stops its preparation and timers. */
-  lifetime: AbortController;
-}
 
 export type DownloadListener = (model: string, progress: FetchProgress & { done: boolean; error?: string }) => void;
 
@@ -110,28 +84,7 @@ export class Pool {
 
   private add(entry: ModelEntry): void {
     const backend = this.factory(entry, { workerLog: (id, line) => this.logger.debug(`[worker ${id}] ${line}`) });
-    const traits = backend.traits ?? REMOTE_TRAITS;
-    const capacity = entry.maxConcurrency ?? traits.defaultConcurrency;
-    const maxQueue = entry.maxQueue ?? DEFAULT_MAX_QUEUE;
-    const model: PoolModel = {
-      entry,
-      backend,
-      traits,
-      state: 'idle',
-      requests: 0,
-      failures: 0,
-      breaker: new CircuitBreaker(this.breakerSettings),
-      latency: new LatencyWindow(),
-      lifetime: new AbortController(),
-      limiter: new Semaphore(capacity, maxQueue, ({ active, queued }) => {
-        const retryAfterMs = this.retryHint(model, queued);
-        const message = `model "${entry.id}" is busy: ${active} running, ${queued} waiting (maxQueue ${maxQueue}); retry in about ${Math.ceil(retryAfterMs / 1000)} s`;
-        return new EnsembleError('BackendBusy', message, {
-          retryAfterMs,
-          hint: `retry in about ${Math.ceil(retryAfterMs / 1000)} s, or raise "maxConcurrency"/"maxQueue" of model "${entry.id}"`,
-        });
-      }),
-    };
+    const model = createPoolModel(entry, backend, this.breakerSettings);
     backend.onEvent?.((e) => this.onBackendEvent(model, e));
     this.models.set(entry.id, model);
   }
@@ -140,13 +93,6 @@ export class Pool {
     this.models.delete(id);
     model.lifetime.abort(new EnsembleError('ModelUnavailable', `model "${id}" left the pool (config changed)`, { hint: 'ask again' }));
     void model.backend.dispose().catch((e) => this.logger.warn(`disposing ${id}: ${String(e)}`));
-  }
-
-  /** A busy member's retry hint: the queue ahead of the caller at its median latency. */
-  private retryHint(model: PoolModel, queued: number): number {
-    const p50 = model.latency.summary()?.p50 ?? 1_000;
-    const capacity = model.entry.maxConcurrency ?? model.traits.defaultConcurrency;
-    return Math.max(100, Math.round(p50 * Math.ceil((queued + 1) / capacity)));
   }
 
   get(id: string): PoolModel | undefined {
@@ -403,34 +349,7 @@ export class Pool {
 
   status(weightOf: (id: string) => number): ModelStatus[] {
     const now = this.now();
-    return [...this.models.values()].map((m) => {
-      const breakerState = m.breaker.state(now);
-      const pid = (m.backend as { pid?: unknown }).pid;
-      return {
-        id: m.entry.id,
-        backend: m.entry.backend,
-        // `busy` is `ready` with every slot taken: derived, so it never lags behind the queue.
-        state: m.state === 'ready' && m.limiter.full ? 'busy' : m.state,
-        reason: m.reason,
-        hint: m.hint,
-        location: m.backend.location,
-        memoryBytes: m.memoryBytes,
-        placement: m.placement,
-        weight: weightOf(m.entry.id),
-        requests: m.requests,
-        failures: m.failures,
-        load: {
-          inFlight: m.limiter.inFlight,
-          queued: m.limiter.queued,
-          maxConcurrency: m.entry.maxConcurrency ?? m.traits.defaultConcurrency,
-          maxQueue: m.entry.maxQueue ?? DEFAULT_MAX_QUEUE,
-        },
-        latencyMs: m.latency.summary(),
-        breaker: { state: breakerState, failures: m.breaker.failures, retryInMs: m.breaker.retryInMs(now) },
-        runtime: m.runtime,
-        workerPid: typeof pid === 'number' ? pid : undefined,
-      };
-    });
+    return [...this.models.values()].map((m) => modelStatus(m, weightOf(m.entry.id), now));
   }
 
   /** What in-process models take or will take (the last plan), against the machine's memory and the budget. */
