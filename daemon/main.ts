@@ -8,6 +8,7 @@ import { readDaemonFile } from '../client/daemonClient';
 import type { DaemonFile } from '../protocol/daemonFile';
 import { EnsembleError } from '../protocol/errors';
 import { homePaths, type HomePaths } from '../protocol/home';
+import { readRuntimeChoice } from './runtime/gpuSetup';
 import { PROTOCOL_VERSION } from '../protocol/methods';
 import { createBackend, type BackendFactory } from './backends/createBackend';
 import { acquireInstanceLock } from './instanceLock';
@@ -48,6 +49,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     throw new EnsembleError('BadInput', `a daemon already runs for ${paths.home} (pid ${existing.pid}, port ${existing.port}); stop it with "ensemble stop"`);
   }
   const releaseLock = acquireInstanceLock(paths.home);
+  // The GPU runtime `ensemble setup gpu` installed: model workers inherit it and load with it.
+  const gpu = readRuntimeChoice(paths.home);
+  if (gpu && !process.env.ENSEMBLE_GPU) process.env.ENSEMBLE_GPU = gpu;
   const logger = new Logger(opts.logLevel ?? 'info');
   let server: RunningServer | null = null;
   // A corrupt or locked database, or a SQLite module that does not load under this runtime (the

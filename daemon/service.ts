@@ -247,7 +247,7 @@ export class DaemonService {
       decisive: contrib[m.id]?.decisive ?? 0,
       overruledRight: contrib[m.id]?.overruledRight ?? 0,
     }));
-    const ready = new Set(models.filter((m) => m.state === 'ready').map((m) => m.id));
+    const ready = new Set(models.filter((m) => m.state === 'ready' || m.state === 'busy').map((m) => m.id));
     return {
       daemonVersion: DAEMON_VERSION,
       pid: process.pid,

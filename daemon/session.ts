@@ -49,6 +49,7 @@ export class Session {
     this.guard('ensemble/extract', (params, ctx) => this.service.extract(params, ctx.signal, ctx.progress));
     this.guard('pool/status', () => this.service.status());
     this.guard('config/reload', () => this.service.reloadConfig());
+    this.guard('pool/reload', (params) => ({ reloaded: this.service.pool.reload(params.model) }));
     this.guard('decisions/recent', (params) => this.service.recent(params.limit));
     this.guard('feedback/submit', (params) => this.service.feedback(params));
     this.guard('recordings/items', (params) => this.service.recordedItems(params.dataset, params.ensemble));

@@ -58,7 +58,14 @@ export const RefineParams = z.object({
 });
 export type RefineParams = z.infer<typeof RefineParams>;
 
-export const ModelState = z.enum(['ready', 'loading', 'idle', 'unavailable', 'error']);
+/**
+ * A model's lifecycle: `idle` (not loaded yet) -> `downloading` -> `loading` -> `ready` (`busy`
+ * while every slot is taken); `coolingDown` after its worker crashed or its circuit breaker opened
+ * (it is retried by itself); `failed` when it crashed its worker repeatedly (not loaded again until
+ * its config changes or `pool/reload`); `unavailable` when it cannot serve (file missing, does not
+ * fit, server unreachable), with the reason. `error` is what daemons before these states reported.
+ */
+export const ModelState = z.enum(['ready', 'loading', 'idle', 'unavailable', 'error', 'downloading', 'busy', 'coolingDown', 'failed']);
 export type ModelState = z.infer<typeof ModelState>;
 
 export const ModelStatus = z.object({
@@ -84,6 +91,16 @@ export const ModelStatus = z.object({
   overruledRight: z.number().int().optional(),
   requests: z.number().int(),
   failures: z.number().int(),
+  /** Requests running now, waiting in its queue, and its limits (per model: `maxConcurrency`, `maxQueue`). */
+  load: z.object({ inFlight: z.number().int(), queued: z.number().int(), maxConcurrency: z.number().int(), maxQueue: z.number().int() }).optional(),
+  /** Latency percentiles over its last answers, in ms. */
+  latencyMs: z.object({ samples: z.number().int(), p50: z.number(), p95: z.number(), p99: z.number() }).optional(),
+  /** Its circuit breaker: consecutive failures, and when open, ms until the next probe. */
+  breaker: z.object({ state: z.enum(['closed', 'open', 'halfOpen']), failures: z.number().int(), retryInMs: z.number() }).optional(),
+  /** In-process models: where it runs once loaded (cpu, cuda, vulkan, metal), layers offloaded, VRAM held. */
+  runtime: z.object({ gpu: z.string(), layersOffloaded: z.number().int(), layers: z.number().int().optional(), vramBytes: z.number() }).optional(),
+  /** In-process models: the worker process serving it, while one runs. */
+  workerPid: z.number().int().optional(),
 });
 export type ModelStatus = z.infer<typeof ModelStatus>;
 
@@ -153,6 +170,8 @@ export const requests = {
   'ensemble/extract': { params: ExtractParams, result: ExtractionResult },
   'pool/status': { params: Empty, result: PoolStatus },
   'config/reload': { params: Empty, result: z.object({ ok: z.boolean(), error: z.string().nullable() }) },
+  /** Try `failed` or `unavailable` models again (all, or the one named): forgets their crashes and loads them. */
+  'pool/reload': { params: z.object({ model: z.string().optional() }), result: z.object({ reloaded: z.array(z.string()) }) },
   'decisions/recent': {
     params: z.object({ limit: z.number().int().min(1).max(500).default(50) }),
     result: z.array(Decision),
