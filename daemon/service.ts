@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import type { EnsembleSpec, PoolConfig } from '../protocol/config';
-import type { Decision, RefineResult, StrategyName } from '../protocol/ensemble';
-import { EnsembleError } from '../protocol/errors';
+import { Decision, type RefineResult, type StrategyName } from '../protocol/ensemble';
+import { EnsembleError, asEnsembleError } from '../protocol/errors';
 import type { HomePaths } from '../protocol/home';
 import type { ClassifyParams, FeedbackParams, PoolStatus, ProgressValue, RefineParams } from '../protocol/methods';
 import type { BackendFactory } from './backends/createBackend';
@@ -16,6 +16,7 @@ import { classify } from './ensemble/classify';
 import { resolveMembers, type ResolvedMember } from './ensemble/members';
 import { refine } from './ensemble/refine';
 import type { Logger } from './log';
+import { fitReply, pageIds } from './paging';
 import { Pool, type DownloadListener } from './pool/pool';
 import type { StorageInfo } from './store/openStore';
 import type { Calibration, Store } from './store/store';
@@ -111,6 +112,14 @@ export class DaemonService {
       signal,
       (vote, done, total, decisionId) => progress({ kind: 'vote', decisionId, vote, done, total }),
     );
+    // Nothing non-finite leaves the daemon or reaches the store: a vote's numbers are checked by
+    // its backend, and the whole decision here, with the path of what is wrong.
+    const valid = Decision.safeParse(decision);
+    if (!valid.success) {
+      const issues = valid.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      this.opts.logger.error(`decision ${decision.id} is malformed and was not recorded: ${issues}`);
+      throw new EnsembleError('InternalError', `the decision came out malformed (${issues}); it was not recorded`);
+    }
     try {
       this.opts.store.recordDecision(decision, {
         source: params.dataset ? 'record' : 'live',
@@ -121,7 +130,12 @@ export class DaemonService {
       });
       if (params.gold !== undefined) this.adaptation.labelled();
     } catch (e) {
-      this.opts.logger.error(`could not record decision ${decision.id}: ${(e as Error).message}`);
+      const why = asEnsembleError(e).message;
+      this.opts.logger.error(`could not record decision ${decision.id}: ${why}`);
+      // A recording run needs the write: it is the caller's error. A live answer is still worth
+      // having, and says it was not recorded.
+      if (params.dataset) throw new EnsembleError('StoreFailed', `item ${params.itemId ?? '?'} was decided but not recorded: ${why}`, undefined, { cause: e });
+      decision.note = `${decision.note} (not recorded: ${why})`.slice(0, 1_000);
     }
     // Request counters and model states moved: clients refresh their pool views.
     this.opts.onChange?.('decision');
@@ -152,13 +166,13 @@ export class DaemonService {
     return { recorded: true, weights };
   }
 
-  recordedItems(dataset: string, ensemble: string | undefined): { ensemble: string; itemIds: string[] } {
+  recordedItems(dataset: string, ensemble: string | undefined, cursor?: string): { ensemble: string; itemIds: string[]; nextCursor?: string } {
     const { name } = this.ensemble(ensemble);
-    return { ensemble: name, itemIds: [...this.opts.store.recordedItems(dataset, name)] };
+    return { ensemble: name, ...pageIds(this.opts.store.recordedItems(dataset, name), cursor) };
   }
 
-  recent(limit: number): Decision[] {
-    return this.opts.store.recentDecisions(limit);
+  recent(limit: number, before?: string): Decision[] {
+    return fitReply(this.opts.store.recentDecisions(limit, before));
   }
 
   status(): PoolStatus {

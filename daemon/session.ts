@@ -47,9 +47,9 @@ export class Session {
     this.guard('ensemble/refine', (params, ctx) => this.service.refine(params, ctx.signal, ctx.progress));
     this.guard('pool/status', () => this.service.status());
     this.guard('config/reload', () => this.service.reloadConfig());
-    this.guard('decisions/recent', (params) => this.service.recent(params.limit));
+    this.guard('decisions/recent', (params) => this.service.recent(params.limit, params.before));
     this.guard('feedback/submit', (params) => this.service.feedback(params));
-    this.guard('recordings/items', (params) => this.service.recordedItems(params.dataset, params.ensemble));
+    this.guard('recordings/items', (params) => this.service.recordedItems(params.dataset, params.ensemble, params.cursor));
     this.guard('calibration/fit', (params) => this.service.fitCalibration(params.method, params.minSamples));
     this.guard('aggregation/fit', (params) => this.service.fitAggregation(params.ensemble));
     this.guard('shutdown', () => {
