@@ -23,6 +23,7 @@ export function guardSocket(
   ws: WebSocket,
   onDrop: (bufferedBytes: number) => void,
   limits: BackpressureLimits = LIMITS,
+  onPause?: (bufferedBytes: number) => void,
 ): GuardedSocket {
   const stats = { pauses: 0, dropped: false };
   const written = () => {
@@ -41,6 +42,7 @@ export function guardSocket(
       } else if (buffered > limits.pauseBufferedBytes && !ws.isPaused) {
         stats.pauses++;
         ws.pause();
+        onPause?.(buffered);
       }
     },
   };
