@@ -111,6 +111,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // `pool/changed` is coalesced: a burst of decisions makes one notification per client, not one each.
   let pendingChange: string | null = null;
   let changeTimer: NodeJS.Timeout | undefined;
+  let changeDue = 0;
   const flushChange = () => {
     changeTimer = undefined;
     const reason = pendingChange;
@@ -121,8 +122,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   return {
     port,
     broadcastChange(reason) {
-      pendingChange = reason;
-      changeTimer ??= setTimeout(flushChange, CHANGE_COALESCE_MS);
+      // Decisions only move request counters: at most one notice a second for them. Config and
+      // model state changes go out within CHANGE_COALESCE_MS.
+      const urgent = reason !== 'decision';
+      if (urgent || pendingChange === null) pendingChange = reason;
+      if (urgent && changeTimer && changeDue - Date.now() > CHANGE_COALESCE_MS) {
+        clearTimeout(changeTimer);
+        changeTimer = undefined;
+      }
+      if (!changeTimer) {
+        const wait = urgent ? CHANGE_COALESCE_MS : DECISION_CHANGE_MS;
+        changeDue = Date.now() + wait;
+        changeTimer = setTimeout(flushChange, wait);
+      }
     },
     async close() {
       clearTimeout(changeTimer);
@@ -137,8 +149,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 }
 
-/** Changes within this window go out as one `pool/changed` (the last reason wins). */
+/** Changes within this window go out as one `pool/changed` (the last urgent reason wins). */
 const CHANGE_COALESCE_MS = 50;
+/** After a decision (request counters moved) clients hear of it within this long: one notice for a burst. */
+const DECISION_CHANGE_MS = 1_000;
 
 /**
  * Refused upgrades, logged as short summaries and at most a few a minute: someone probing the port

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type { EnsembleSpec, PoolConfig } from '../protocol/config';
-import { Decision, type RefineResult, type StrategyName } from '../protocol/ensemble';
+import type { Decision, RefineResult, StrategyName } from '../protocol/ensemble';
 import { EnsembleError, asEnsembleError } from '../protocol/errors';
 import type { HomePaths } from '../protocol/home';
 import type { ClassifyParams, FeedbackParams, PoolStatus, ProgressValue, RefineParams } from '../protocol/methods';
@@ -16,6 +16,7 @@ import { classify } from './ensemble/classify';
 import { resolveMembers, type ResolvedMember } from './ensemble/members';
 import { refine } from './ensemble/refine';
 import type { Logger } from './log';
+import { nonFiniteNumber } from './finite';
 import { fitReply, pageIds } from './paging';
 import { Pool, type DownloadListener } from './pool/pool';
 import type { StorageInfo } from './store/openStore';
@@ -114,28 +115,36 @@ export class DaemonService {
     );
     // Nothing non-finite leaves the daemon or reaches the store: a vote's numbers are checked by
     // its backend, and the whole decision here, with the path of what is wrong.
-    const valid = Decision.safeParse(decision);
-    if (!valid.success) {
-      const issues = valid.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      this.opts.logger.error(`decision ${decision.id} is malformed and was not recorded: ${issues}`);
-      throw new EnsembleError('InternalError', `the decision came out malformed (${issues}); it was not recorded`);
+    const bad = nonFiniteNumber(decision);
+    if (bad) {
+      this.opts.logger.error(`decision ${decision.id} holds a non-finite number at ${bad} and was not recorded`);
+      throw new EnsembleError('InternalError', `the decision came out malformed (${bad} is not a finite number); it was not recorded`);
     }
-    try {
-      this.opts.store.recordDecision(decision, {
-        source: params.dataset ? 'record' : 'live',
-        itemId: params.itemId,
-        category: params.category,
-        dataset: params.dataset,
-        gold: params.gold,
-      });
+    const meta = { source: params.dataset ? ('record' as const) : ('live' as const), itemId: params.itemId, category: params.category, dataset: params.dataset, gold: params.gold };
+    const write = () => {
+      this.opts.store.recordDecision(decision, meta);
       if (params.gold !== undefined) this.adaptation.labelled();
-    } catch (e) {
-      const why = asEnsembleError(e).message;
-      this.opts.logger.error(`could not record decision ${decision.id}: ${why}`);
-      // A recording run needs the write: it is the caller's error. A live answer is still worth
-      // having, and says it was not recorded.
-      if (params.dataset) throw new EnsembleError('StoreFailed', `item ${params.itemId ?? '?'} was decided but not recorded: ${why}`, undefined, { cause: e });
-      decision.note = `${decision.note} (not recorded: ${why})`.slice(0, 1_000);
+    };
+    if (params.dataset) {
+      // A recording run needs the write: a failure is the caller's error, never swallowed.
+      try {
+        write();
+      } catch (e) {
+        const why = asEnsembleError(e).message;
+        this.opts.logger.error(`could not record decision ${decision.id}: ${why}`);
+        throw new EnsembleError('StoreFailed', `item ${params.itemId ?? '?'} was decided but not recorded: ${why}`, undefined, { cause: e });
+      }
+    } else {
+      // Off the hot path: the answer goes out first, the write follows in this turn of the event loop
+      // (the check phase, before the daemon reads the client's next messages, so feedback on the
+      // decision finds it stored).
+      setImmediate(() => {
+        try {
+          write();
+        } catch (e) {
+          this.opts.logger.error(`could not record decision ${decision.id}: ${asEnsembleError(e).message}`);
+        }
+      });
     }
     // Request counters and model states moved: clients refresh their pool views.
     this.opts.onChange?.('decision');

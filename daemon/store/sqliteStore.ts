@@ -8,7 +8,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Decision } from '../../protocol/ensemble';
+import type BetterSqlite3 from 'better-sqlite3';
 import { sqliteDriver, type SqliteDatabase } from './sqliteDriver';
+
+type Statement = BetterSqlite3.Statement<unknown[]>;
 import type { AggregationFit, Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, LabelledMemberVote, LabelledVote, Store, StoreOptions } from './store';
 import { checkStorable, feedbackRows, INCOMPLETE_STATUSES, metaColumns, parseDecision, parseProbabilities, readRows } from './store';
 
@@ -109,13 +112,24 @@ export class SqliteStore implements Store {
     this.db = db;
   }
 
+  /** Statements are prepared once and reused: preparing one costs more than running it (a hot path: every decision). */
+  private readonly statements = new Map<string, Statement>();
+  private stmt(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   recordDecision(d: Decision, meta: DecisionMeta): void {
     checkStorable(d);
     const columns = metaColumns(meta);
-    const insertDecision = this.db.prepare(`INSERT OR REPLACE INTO decisions
+    const insertDecision = this.stmt(`INSERT OR REPLACE INTO decisions
       (id, created_at, ensemble, strategy, input_hash, item_id, category, source, dataset, label, confidence, agreement, partial, gold, json)
       VALUES (@id, @createdAt, @ensemble, @strategy, @inputHash, @itemId, @category, @source, @dataset, @label, @confidence, @agreement, @partial, @gold, @json)`);
-    const insertVote = this.db.prepare(`INSERT OR REPLACE INTO votes
+    const insertVote = this.stmt(`INSERT OR REPLACE INTO votes
       (decision_id, member, model, prompt_style, status, label, confidence, raw_confidence, confidence_source, probabilities, latency_ms)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.db.transaction(() => {
@@ -146,13 +160,13 @@ export class SqliteStore implements Store {
   }
 
   private deleteDecision(id: string): void {
-    this.db.prepare('DELETE FROM feedback WHERE decision_id = ?').run(id);
-    this.db.prepare('DELETE FROM votes WHERE decision_id = ?').run(id);
-    this.db.prepare('DELETE FROM decisions WHERE id = ?').run(id);
+    this.stmt('DELETE FROM feedback WHERE decision_id = ?').run(id);
+    this.stmt('DELETE FROM votes WHERE decision_id = ?').run(id);
+    this.stmt('DELETE FROM decisions WHERE id = ?').run(id);
   }
 
   getDecision(id: string): DecisionWithGold | null {
-    const row = this.db.prepare('SELECT json, gold FROM decisions WHERE id = ?').get(id) as { json: string; gold: string | null } | undefined;
+    const row = this.stmt('SELECT json, gold FROM decisions WHERE id = ?').get(id) as { json: string; gold: string | null } | undefined;
     return row ? { decision: parseDecision(row.json), gold: row.gold } : null;
   }
 
@@ -169,11 +183,11 @@ export class SqliteStore implements Store {
     const found = this.getDecision(decisionId);
     if (!found) return [];
     const rows = feedbackRows(found.decision, gold, at);
-    const insert = this.db.prepare('INSERT INTO feedback (decision_id, model, correct, at) VALUES (?, ?, ?, ?)');
+    const insert = this.stmt('INSERT INTO feedback (decision_id, model, correct, at) VALUES (?, ?, ?, ?)');
     this.db.transaction(() => {
-      this.db.prepare('UPDATE decisions SET gold = ? WHERE id = ?').run(gold, decisionId);
+      this.stmt('UPDATE decisions SET gold = ? WHERE id = ?').run(gold, decisionId);
       // A second feedback on the same decision replaces the first rather than counting twice.
-      this.db.prepare('DELETE FROM feedback WHERE decision_id = ?').run(decisionId);
+      this.stmt('DELETE FROM feedback WHERE decision_id = ?').run(decisionId);
       for (const r of rows) insert.run(r.decisionId, r.model, r.correct ? 1 : 0, r.at);
     })();
     return rows;
@@ -223,7 +237,7 @@ export class SqliteStore implements Store {
   }
 
   saveCalibrations(cs: readonly Calibration[]): void {
-    const insert = this.db.prepare('INSERT OR REPLACE INTO calibration (model, method, params, n, fitted_at) VALUES (?, ?, ?, ?, ?)');
+    const insert = this.stmt('INSERT OR REPLACE INTO calibration (model, method, params, n, fitted_at) VALUES (?, ?, ?, ?, ?)');
     this.db.pragma('synchronous = FULL');
     try {
       // One transaction: a crash leaves every model's previous calibration or every new one.
@@ -236,7 +250,7 @@ export class SqliteStore implements Store {
   }
 
   calibrations(): Calibration[] {
-    const rows = this.db.prepare('SELECT model, method, params, n, fitted_at FROM calibration').all() as Array<{ model: string; method: Calibration['method']; params: string; n: number; fitted_at: string }>;
+    const rows = this.stmt('SELECT model, method, params, n, fitted_at FROM calibration').all() as Array<{ model: string; method: Calibration['method']; params: string; n: number; fitted_at: string }>;
     return readRows(
       rows,
       (r) => ({ model: r.model, method: r.method, params: JSON.parse(r.params) as Calibration['params'], n: r.n, fittedAt: r.fitted_at }),
@@ -256,14 +270,14 @@ export class SqliteStore implements Store {
   saveAggregation(fit: AggregationFit): void {
     this.db.pragma('synchronous = FULL');
     try {
-      this.db.prepare('INSERT OR REPLACE INTO aggregation (ensemble, json) VALUES (?, ?)').run(fit.ensemble, JSON.stringify(fit));
+      this.stmt('INSERT OR REPLACE INTO aggregation (ensemble, json) VALUES (?, ?)').run(fit.ensemble, JSON.stringify(fit));
     } finally {
       this.db.pragma('synchronous = NORMAL');
     }
   }
 
   aggregations(): AggregationFit[] {
-    const rows = this.db.prepare('SELECT ensemble, json FROM aggregation').all() as Array<{ ensemble: string; json: string }>;
+    const rows = this.stmt('SELECT ensemble, json FROM aggregation').all() as Array<{ ensemble: string; json: string }>;
     return readRows(rows, (r) => JSON.parse(r.json) as AggregationFit, (r) => `the aggregation fit of ${r.ensemble}`, this.opts);
   }
 

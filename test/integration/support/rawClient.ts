@@ -2,7 +2,6 @@
  * A raw WebSocket client for hardening tests: it speaks whatever frames a test wants (valid or not),
  * and reads the daemon process's memory and descriptors from /proc.
  */
-import fs from 'node:fs';
 import WebSocket from 'ws';
 import { LIMITS } from '../../../protocol/limits';
 
@@ -75,13 +74,4 @@ export class RawClient {
   }
 }
 
-/** Resident memory of a process, in MiB (Linux /proc). */
-export function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-/** Open file descriptors of a process (Linux /proc). */
-export function openFds(pid: number): number {
-  return fs.readdirSync(`/proc/${pid}/fd`).length;
-}
+export { openFds, rssMiB } from '../../../bench/stats';
