@@ -16,7 +16,7 @@ import { classify } from './ensemble/classify';
 import { resolveMembers, type ResolvedMember } from './ensemble/members';
 import { refine } from './ensemble/refine';
 import type { Logger } from './log';
-import { nonFiniteNumber } from './finite';
+import { nonFiniteNumber } from '../protocol/finite';
 import { fitReply, pageIds } from './paging';
 import { Pool, type DownloadListener } from './pool/pool';
 import type { StorageInfo } from './store/openStore';
@@ -138,17 +138,38 @@ export class DaemonService {
       // Off the hot path: the answer goes out first, the write follows in this turn of the event loop
       // (the check phase, before the daemon reads the client's next messages, so feedback on the
       // decision finds it stored).
-      setImmediate(() => {
-        try {
-          write();
-        } catch (e) {
-          this.opts.logger.error(`could not record decision ${decision.id}: ${asEnsembleError(e).message}`);
-        }
-      });
+      this.writeBehind(decision.id, write);
     }
     // Request counters and model states moved: clients refresh their pool views.
     this.opts.onChange?.('decision');
     return decision;
+  }
+
+  private pendingWrites: Array<{ id: string; write: () => void }> = [];
+
+  /** Live decisions decided in the same turn are written together: one transaction, one commit. */
+  private writeBehind(id: string, write: () => void): void {
+    this.pendingWrites.push({ id, write });
+    if (this.pendingWrites.length > 1) return;
+    setImmediate(() => {
+      const batch = this.pendingWrites;
+      this.pendingWrites = [];
+      const run = () => {
+        for (const w of batch) {
+          try {
+            w.write();
+          } catch (e) {
+            this.opts.logger.error(`could not record decision ${w.id}: ${asEnsembleError(e).message}`);
+          }
+        }
+      };
+      try {
+        if (this.opts.store.batch) this.opts.store.batch(run);
+        else run();
+      } catch (e) {
+        this.opts.logger.error(`could not record ${batch.length} decisions: ${asEnsembleError(e).message}`);
+      }
+    });
   }
 
   async refine(params: RefineParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<RefineResult> {

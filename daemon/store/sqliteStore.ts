@@ -281,6 +281,11 @@ export class SqliteStore implements Store {
     return readRows(rows, (r) => JSON.parse(r.json) as AggregationFit, (r) => `the aggregation fit of ${r.ensemble}`, this.opts);
   }
 
+  batch(writes: () => void): void {
+    // The writes' own transactions become savepoints inside this one: a failing write rolls back alone.
+    this.db.transaction(writes)();
+  }
+
   close(): void {
     this.db.close();
   }

@@ -1,7 +1,7 @@
 /**
- * The path of the first number in a value that is not finite (NaN, +/-Infinity), or null. A cheap
- * walk for the hot path (every decision), where a full schema parse would cost more than the check
- * is worth; the store's write guard still parses the whole decision before anything is written.
+ * The path of the first number in a value that is not finite (NaN, +/-Infinity), or null: what JSON
+ * cannot carry (it writes them as null, and the row no longer reads back). A cheap walk for the hot
+ * path (every decision), where a full schema parse would cost more than the check is worth.
  */
 export function nonFiniteNumber(value: unknown, path = 'decision', depth = 0): string | null {
   if (typeof value === 'number') return Number.isFinite(value) ? null : path;
