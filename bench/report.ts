@@ -27,9 +27,13 @@ export function writeResults(dir: string, r: Row & { machine: Row; setup: Row; l
     '',
     `Ensemble latency over its slowest member (p50 daemon / p50 direct fan-out): **${fmt(r.ensemble_over_slowest)}**.`,
     '',
-    '| concurrent clients | direct /s | daemon /s | daemon / direct | daemon CPU | daemon RSS |',
-    '|---|---|---|---|---|---|',
-    ...r.throughput.map((t) => `| ${fmt(t.clients)} | ${fmt(t.direct_per_s)} | ${fmt(t.daemon_per_s)} | ${fmt(t.ratio)} | ${fmt(t.daemon_cpu_percent, '%')} | ${fmt(t.daemon_rss_mib, ' MiB')} |`),
+    '| concurrent clients | direct /s | daemon /s | daemon / direct | daemon CPU | daemon CPU per decision | direct client CPU per fan-out | daemon RSS |',
+    '|---|---|---|---|---|---|---|---|',
+    ...r.throughput.map(
+      (t) =>
+        `| ${fmt(t.clients)} | ${fmt(t.direct_per_s)} | ${fmt(t.daemon_per_s)} | ${fmt(t.ratio)} | ${fmt(t.daemon_cpu_percent, '%')} | ` +
+        `${fmt(t.daemon_cpu_ms_per_decision, ' ms')} | ${fmt(t.direct_client_cpu_ms_per_fan_out, ' ms')} | ${fmt(t.daemon_rss_mib, ' MiB')} |`,
+    ),
     '',
   ];
   const s = r.early_exit_and_routing;

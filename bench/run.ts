@@ -199,6 +199,8 @@ async function main(): Promise<void> {
       const runs = { direct: [] as number[], daemon: [] as number[] };
       const cpu: number[] = [];
       const clientCpu: number[] = [];
+      const cpuPerDecision: number[] = [];
+      const directCpuPerFanOut: number[] = [];
       const rss: number[] = [];
       let errors = 0;
       for (let r = 0; r < ROUNDS; r++) {
@@ -209,7 +211,10 @@ async function main(): Promise<void> {
           const res = await closedLoop(c, SECONDS, mode === 'direct' ? () => direct.classify() : (w) => viaDaemon(w));
           errors += res.errors;
           runs[mode].push(res.perSecond);
+          const completed = Math.max(1, res.perSecond * SECONDS);
+          if (mode === 'direct') directCpuPerFanOut.push((1000 * (cpuSeconds(process.pid) - own0)) / completed);
           if (mode === 'daemon') {
+            cpuPerDecision.push((1000 * (cpuSeconds(pid) - cpu0)) / completed);
             clientCpu.push((100 * (cpuSeconds(process.pid) - own0)) / ((performance.now() - t0) / 1000));
             cpu.push((100 * (cpuSeconds(pid) - cpu0)) / ((performance.now() - t0) / 1000));
             rss.push(rssMiB(pid));
@@ -218,8 +223,8 @@ async function main(): Promise<void> {
       }
       const d = median(runs.direct);
       const e = median(runs.daemon);
-      throughput.push({ clients: c, direct_per_s: round(d, 1), daemon_per_s: round(e, 1), ratio: round(e / d), daemon_cpu_percent: round(median(cpu), 0), bench_client_cpu_percent: round(median(clientCpu), 0), daemon_rss_mib: round(Math.max(...rss), 0), errors });
-      log(`  ${c} clients: direct ${d.toFixed(0)}/s, daemon ${e.toFixed(0)}/s (${((100 * e) / d).toFixed(0)}%), daemon CPU ${median(cpu).toFixed(0)}% (bench client ${median(clientCpu).toFixed(0)}%), RSS ${Math.max(...rss).toFixed(0)} MiB${errors ? `, ${errors} errors` : ''}`);
+      throughput.push({ clients: c, direct_per_s: round(d, 1), daemon_per_s: round(e, 1), ratio: round(e / d), daemon_cpu_percent: round(median(cpu), 0), bench_client_cpu_percent: round(median(clientCpu), 0), daemon_cpu_ms_per_decision: round(median(cpuPerDecision), 2), direct_client_cpu_ms_per_fan_out: round(median(directCpuPerFanOut), 2), daemon_rss_mib: round(Math.max(...rss), 0), errors });
+      log(`  ${c} clients: direct ${d.toFixed(0)}/s, daemon ${e.toFixed(0)}/s (${((100 * e) / d).toFixed(0)}%), daemon CPU ${median(cpu).toFixed(0)}% (bench client ${median(clientCpu).toFixed(0)}%), daemon CPU ${median(cpuPerDecision).toFixed(2)} ms per decision vs direct client ${median(directCpuPerFanOut).toFixed(2)} ms per fan-out, RSS ${Math.max(...rss).toFixed(0)} MiB${errors ? `, ${errors} errors` : ''}`);
     }
 
     const dataDir = args.data ?? process.env.ENSEMBLE_MMLU_PRO ?? path.join(ROOT, '..', 'shared', 'data', 'mmlu-pro');
