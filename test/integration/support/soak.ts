@@ -3,7 +3,7 @@
  * clients (fuzz frames, a client that never reads, connection churn, forged upgrades) and a
  * flapping member (answers, fails with 500/503, resets mid-body, hangs, goes away and comes back),
  * all for `seconds`, then everything stops by itself. The daemon's RSS and open descriptors are
- * sampled every second; growth is measured from the end of the warm-up (the first fifth) to the end.
+ * sampled every second; growth is measured from the end of the warm-up (a fifth of the run by default) to the end.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -70,7 +70,8 @@ class FlappingMember {
   }
 }
 
-export async function runSoak(seconds: number, log: (s: string) => void = () => {}): Promise<SoakResult> {
+/** `warmFraction`: the share of the run treated as warm-up (V8 sizes its heap to the load early on). */
+export async function runSoak(seconds: number, log: (s: string) => void = () => {}, warmFraction = 0.2): Promise<SoakResult> {
   const home = tempHome('ensemble-soak-');
   const stable: FakeOpenAiServer[] = [];
   for (let i = 0; i < 2; i++) stable.push((await startOpenAiServer()).script({ tokens: [{ token: 'bug', top: alts({ bug: 0.8, feature: 0.2 }) }] }));
@@ -169,7 +170,7 @@ export async function runSoak(seconds: number, log: (s: string) => void = () => 
     // Let closing sockets and timed-out member calls settle before the last reading.
     await pause(3_000);
     samples.push({ t: seconds * 1000, rss: rssMiB(pid), fds: openFds(pid) });
-    const warm = samples[Math.max(0, Math.floor(samples.length / 5))]!;
+    const warm = samples[Math.max(0, Math.floor(samples.length * warmFraction))]!;
     const last = samples.at(-1)!;
     return {
       seconds,
