@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { Decision, RefineResult, StrategyName, Vote, RefineStep } from './ensemble';
 import { AnswerParams, AnswerResult, AnswerVote, ExtractParams, ExtractionResult, ExtractionVote } from './tasks';
+import { LIMITS } from './limits';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -15,7 +16,7 @@ export const PROTOCOL_VERSION = 1;
 export const ProgressToken = z.union([z.string().max(128), z.number().int()]);
 export type ProgressToken = z.infer<typeof ProgressToken>;
 
-const MAX_TEXT = 200_000; // characters; the 1 MiB frame limit bounds it anyway
+const MAX_TEXT = LIMITS.maxTextChars;
 
 export const InitializeParams = z.object({
   protocolVersion: z.number().int(),
@@ -32,7 +33,7 @@ export const InitializeResult = z.object({
 export const ClassifyParams = z.object({
   text: z.string().min(1).max(MAX_TEXT),
   /** Candidate labels; default: the ensemble's `labels`. */
-  labels: z.array(z.string().min(1).max(200)).min(2).max(200).optional(),
+  labels: z.array(z.string().min(1).max(LIMITS.maxLabelChars)).min(2).max(LIMITS.maxLabels).optional(),
   ensemble: z.string().optional(),
   strategy: StrategyName.optional(),
   /** Overrides the ensemble's whole-request deadline. */
@@ -172,15 +173,23 @@ export const requests = {
   'config/reload': { params: Empty, result: z.object({ ok: z.boolean(), error: z.string().nullable() }) },
   /** Try `failed` or `unavailable` models again (all, or the one named): forgets their crashes and loads them. */
   'pool/reload': { params: z.object({ model: z.string().optional() }), result: z.object({ reloaded: z.array(z.string()) }) },
+  /**
+   * Live decisions, newest first. A page holds at most `limit` decisions and stays under
+   * `LIMITS.maxReplyBytes`; pass the last one's id as `before` for the next page (empty: no more).
+   */
   'decisions/recent': {
-    params: z.object({ limit: z.number().int().min(1).max(500).default(50) }),
+    params: z.object({ limit: z.number().int().min(1).max(500).default(50), before: z.string().max(200).optional() }),
     result: z.array(Decision),
   },
   'feedback/submit': { params: FeedbackParams, result: FeedbackResult },
   /** Item ids of a dataset already recorded for an ensemble: lets `ensemble record` resume. */
+  /**
+   * Only items with every vote in count (a resume retries the rest). Paged under
+   * `LIMITS.maxReplyBytes`: while `nextCursor` is present, ask again with `cursor: nextCursor`.
+   */
   'recordings/items': {
-    params: z.object({ dataset: z.string(), ensemble: z.string().optional() }),
-    result: z.object({ ensemble: z.string(), itemIds: z.array(z.string()) }),
+    params: z.object({ dataset: z.string().max(4_096), ensemble: z.string().optional(), cursor: z.string().max(4_096).optional() }),
+    result: z.object({ ensemble: z.string(), itemIds: z.array(z.string()), nextCursor: z.string().optional() }),
   },
   /** Fits each model's calibration on the labelled votes recorded so far, and puts it in force. */
   'calibration/fit': {
@@ -264,11 +273,7 @@ export const notifications = {
 export type NotificationMethod = keyof typeof notifications;
 export type NotificationParams<M extends NotificationMethod> = z.infer<(typeof notifications)[M]>;
 
-/** Limits both sides enforce. */
-export const LIMITS = {
-  /** WebSocket maxPayload: larger frames are refused before they are parsed. */
-  maxPayloadBytes: 1024 * 1024,
-  heartbeatIntervalMs: 15_000,
-} as const;
+/** Limits both sides enforce: declared in `limits.ts`, re-exported for existing importers. */
+export { LIMITS };
 
 export { StrategyName };
