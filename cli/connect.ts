@@ -1,6 +1,6 @@
 /** How CLI commands reach the daemon: the running one for ENSEMBLE_HOME, or a new one started in the background. */
 import { connectOrStart, DaemonConnection, readDaemonFile } from '../client/daemonClient';
-import { ensembleHome } from '../protocol/home';
+import { ensembleHome } from '../common/node/home';
 import { DAEMON_VERSION } from '../daemon/version';
 
 /** The command that runs this same CLI as a daemon (works from the bundle and under tsx alike). */

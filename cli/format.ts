@@ -1,7 +1,7 @@
 /** Terminal rendering of decisions and pool status: aligned columns, small bars. */
 import type { Decision } from '../protocol/ensemble';
 import type { PoolStatus } from '../protocol/methods';
-import { formatSize } from '../protocol/formatSize';
+import { formatSize } from '../common/formatSize';
 
 export function bar(value: number, width = 10): string {
   const v = Math.max(0, Math.min(1, value));

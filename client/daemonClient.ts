@@ -9,37 +9,13 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { DaemonFile } from '../protocol/daemonFile';
 import { EnsembleError } from '../protocol/errors';
-import { homePaths } from '../protocol/home';
+import { homePaths } from '../common/node/home';
+import { isAlive, readDaemonFile } from '../common/node/daemonFile';
+
+/** Clients find the daemon through its file; re-exported so callers need one module. */
+export { isAlive, readDaemonFile };
 import { JsonRpcPeer } from '../protocol/jsonrpc';
 import { LIMITS, PROTOCOL_VERSION } from '../protocol/methods';
-
-/** The daemon file when it names a live process; null when absent, unreadable or stale. */
-export function readDaemonFile(home: string): DaemonFile | null {
-  let raw: string;
-  try {
-    raw = fs.readFileSync(homePaths(home).daemonFile, 'utf8');
-  } catch {
-    return null;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    return null;
-  }
-  const parsed = DaemonFile.safeParse(json);
-  if (!parsed.success || !isAlive(parsed.data.pid)) return null;
-  return parsed.data;
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export interface ConnectOptions {
   clientName: string;

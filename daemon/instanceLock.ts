@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { isAlive } from '../client/daemonClient';
+import { isAlive } from '../common/node/daemonFile';
 import { EnsembleError } from '../protocol/errors';
 
 export function acquireInstanceLock(home: string): () => void {

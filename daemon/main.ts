@@ -4,10 +4,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { readDaemonFile } from '../client/daemonClient';
+import { readDaemonFile } from '../common/node/daemonFile';
 import type { DaemonFile } from '../protocol/daemonFile';
 import { EnsembleError } from '../protocol/errors';
-import { homePaths, type HomePaths } from '../protocol/home';
+import { homePaths, type HomePaths } from '../common/node/home';
 import { readRuntimeChoice } from './runtime/gpuSetup';
 import { PROTOCOL_VERSION } from '../protocol/methods';
 import { createBackend, type BackendFactory } from './backends/createBackend';

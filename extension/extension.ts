@@ -3,7 +3,7 @@
  * status bar. Everything registered here is disposed with the extension.
  */
 import * as vscode from 'vscode';
-import { homePaths } from '../protocol/home';
+import { homePaths } from '../common/node/home';
 import type { PoolStatus } from '../protocol/methods';
 import type { ConnectionState, DecisionView } from '../protocol/webview';
 import { ClassificationLenses, type TrackedResult } from './codeLens';

@@ -7,7 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { ensembleHome } from '../protocol/home';
+import { ensembleHome } from '../common/node/home';
 import { StrategyName } from '../protocol/ensemble';
 
 export const SECTION = 'ensemble';

@@ -3,7 +3,7 @@
  * goes in through textContent, so a model answering `<script>` shows those characters and nothing
  * runs. Handlers are attached with addEventListener (the CSP forbids inline ones).
  */
-import { formatSize } from '../protocol/formatSize';
+import { formatSize } from '../common/formatSize';
 type Child = Node | string | null | undefined | false;
 
 export interface Props {

@@ -1,7 +1,7 @@
 /** `ensemble daemon`: run the daemon in the foreground (what `npm start` and clients' auto-start run). */
 import type { Command } from 'commander';
 import { runDaemon } from '../../daemon/main';
-import { ensembleHome } from '../../protocol/home';
+import { ensembleHome } from '../../common/node/home';
 import { downloadBars } from '../downloadBars';
 
 export function registerDaemon(program: Command): void {

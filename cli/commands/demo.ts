@@ -15,7 +15,7 @@ import type { Command } from 'commander';
 import { connectOrStart, DaemonConnection, readDaemonFile } from '../../client/daemonClient';
 import type { PoolConfigInput } from '../../protocol/config';
 import { EnsembleError } from '../../protocol/errors';
-import { ensembleHome, homePaths } from '../../protocol/home';
+import { ensembleHome, homePaths } from '../../common/node/home';
 import type { PoolStatus } from '../../protocol/methods';
 import { DAEMON_VERSION } from '../../daemon/version';
 import { CliError, selfDaemonCommand } from '../connect';

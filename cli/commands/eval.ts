@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { evaluate, type EvalReport } from '../../daemon/learning/evaluate';
 import { loadIdList, loadRecordingsFile, RecordingsError, type Recording } from '../../daemon/learning/recordings';
 import { reportHtml } from '../../daemon/learning/reportHtml';
-import { homePaths } from '../../protocol/home';
+import { homePaths } from '../../common/node/home';
 import { applyRecommendation } from '../applyRecommendation';
 import { CliError, splitList } from '../connect';
 

@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import os from 'node:os';
 import { loadConfig } from '../../daemon/config/loadConfig';
 import { detectGpus, parseGpus, parseSize, planPool, type PoolPlanReport } from '../../daemon/pool/poolPlan';
-import { formatSize } from '../../protocol/formatSize';
-import { homePaths } from '../../protocol/home';
+import { formatSize } from '../../common/formatSize';
+import { homePaths } from '../../common/node/home';
 import { CliError } from '../connect';
 import { table } from '../format';
 

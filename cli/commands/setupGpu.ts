@@ -1,7 +1,7 @@
 /** `ensemble setup gpu [cuda|vulkan|metal]`: install node-llama-cpp's prebuilt GPU runtime so workers offload to the GPU. */
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { ensembleHome } from '../../protocol/home';
+import { ensembleHome } from '../../common/node/home';
 import { nodeLlamaCppLocation, planGpuSetup, writeRuntimeChoice, type GpuKind } from '../../daemon/runtime/gpuSetup';
 import { CliError } from '../connect';
 

@@ -1,7 +1,7 @@
 /** `ensemble status`, `ensemble stop`, `ensemble feedback`: pool health and daemon control. */
 import type { Command } from 'commander';
 import { readDaemonFile } from '../../client/daemonClient';
-import { ensembleHome } from '../../protocol/home';
+import { ensembleHome } from '../../common/node/home';
 import { CliError, connectCli } from '../connect';
 import { formatStatus } from '../format';
 

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { PoolConfigInput } from '../../protocol/config';
-import { defaultPoolConfig } from '../../protocol/defaultPool';
+import { defaultPoolConfig } from '../../common/defaultPool';
 import { writeClassifierPool } from '../../daemon/gguf/tinyModels';
 
 export const DEMO_ENSEMBLE = 'demo';

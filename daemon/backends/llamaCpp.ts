@@ -12,6 +12,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ChatHistoryItem, ChatWrapper, Llama, LlamaGrammar, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import type { LlamaCppModelEntry } from '../../protocol/config';
+import { raceAbort } from '../../common/abort';
 import { EnsembleError } from '../../protocol/errors';
 import { argmaxLabel, softmaxLogprobs } from './answerParsing';
 import type { Backend, ChatMessage, GenerateRequest, Health, LabelRequest, LabelScores, ModelRuntime, TokenListener } from './backend';
@@ -134,7 +135,7 @@ export class LlamaCppBackend implements Backend {
 
   async health(signal: AbortSignal): Promise<Health> {
     try {
-      const loaded = await raceSignal(this.load(), signal);
+      const loaded = await raceAbort(signal, () => this.load());
       return { ok: true, memoryBytes: loaded.memoryBytes, runtime: runtimeOf(loaded) };
     } catch (e) {
       const err = toEnsembleError(e, signal);
@@ -277,8 +278,8 @@ export class LlamaCppBackend implements Backend {
     const mine = new Promise<void>((r) => (release = r));
     this.tail = prev.then(() => mine); // the next caller waits for the previous holder too, even if we bail out
     try {
-      const loaded = await raceSignal(this.load(), sig);
-      await raceSignal(prev, sig);
+      const loaded = await raceAbort(sig, () => this.load());
+      await raceAbort(sig, () => prev);
       if (sig.aborted) throw sig.reason;
       return await fn(loaded, sig);
     } catch (e) {
@@ -311,18 +312,6 @@ function toEnsembleError(e: unknown, signal: AbortSignal): EnsembleError {
     return reason instanceof EnsembleError ? reason : new EnsembleError('RequestCancelled', 'cancelled', undefined, { cause: e });
   }
   return new EnsembleError('BackendError', `llama.cpp: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
-}
-
-function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    p.catch(() => undefined); // settled or not, nobody waits for it any more
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 async function scoreLabels(l: Loaded, prompt: ScoringPrompt, labels: readonly string[], signal: AbortSignal): Promise<Record<string, number>> {

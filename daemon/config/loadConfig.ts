@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EnsembleSpec, PoolConfig } from '../../protocol/config';
-import type { HomePaths } from '../../protocol/home';
+import type { HomePaths } from '../../common/node/home';
 import { formatIssues, formatJsonSyntaxError } from './configErrors';
-import { defaultPoolConfig } from '../../protocol/defaultPool';
+import { defaultPoolConfig } from '../../common/defaultPool';
 
 export interface LoadedConfig {
   config: PoolConfig;

@@ -10,7 +10,7 @@ import type { ErrorInfo } from '../../protocol/ensemble';
 import { EnsembleError, asEnsembleError } from '../../protocol/errors';
 import type { Backend } from '../backends/backend';
 import type { Pool } from '../pool/pool';
-import { raceAbort } from './raceAbort';
+import { raceAbort } from '../../common/abort';
 
 export type MemberCall<T> =
   | { ok: true; value: T; latencyMs: number }

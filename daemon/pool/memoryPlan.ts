@@ -16,7 +16,7 @@
  *   against RAM too.
  * A model that was already loaded always "fits" (nothing is evicted), but takes its share.
  */
-import { formatSize } from '../../protocol/formatSize';
+import { formatSize } from '../../common/formatSize';
 
 export { formatSize };
 

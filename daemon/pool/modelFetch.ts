@@ -16,8 +16,8 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Agent, interceptors, request } from 'undici';
 import { EnsembleError } from '../../protocol/errors';
-import { backoffDelay } from '../../protocol/restartPolicy';
-import { abortError } from './semaphore';
+import { backoffDelay } from '../../common/restartPolicy';
+import { abortError } from '../../common/abort';
 
 export interface FetchProgress {
   receivedBytes: number;

@@ -16,11 +16,11 @@
 import fs from 'node:fs';
 import type { ModelEntry, PoolConfig } from '../../protocol/config';
 import { EnsembleError, asEnsembleError } from '../../protocol/errors';
-import { formatSize as formatBytes } from '../../protocol/formatSize';
+import { formatSize as formatBytes } from '../../common/formatSize';
 import type { ModelState, ModelStatus } from '../../protocol/methods';
 import type { Backend, BackendEvent } from '../backends/backend';
 import type { BackendFactory } from '../backends/createBackend';
-import { raceAbort } from '../ensemble/raceAbort';
+import { raceAbort } from '../../common/abort';
 import type { Logger } from '../log';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerSettings } from './circuitBreaker';
 import { systemMemory, type MemoryProbe } from './machine';

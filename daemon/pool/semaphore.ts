@@ -3,6 +3,7 @@
  * and a caller that finds the queue full is refused at once (`busy()`), so memory stays bounded and
  * an overloaded member says so instead of piling up work.
  */
+import { abortError } from '../../common/abort';
 import { EnsembleError } from '../../protocol/errors';
 
 export class Semaphore {
@@ -71,11 +72,4 @@ export class Semaphore {
   private drain(): void {
     while (this.active < this.capacity && this.waiters.length > 0) this.waiters.shift()?.grant();
   }
-}
-
-export function abortError(signal: AbortSignal): EnsembleError {
-  const reason: unknown = signal.reason;
-  if (reason instanceof EnsembleError) return reason;
-  if (reason instanceof DOMException && reason.name === 'TimeoutError') return new EnsembleError('Timeout', 'timed out');
-  return new EnsembleError('RequestCancelled', 'cancelled');
 }

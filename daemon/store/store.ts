@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Decision } from '../../protocol/ensemble';
 import type { RouterFit, StackingFit } from '../strategies/fit';
 import { EnsembleError } from '../../protocol/errors';
-import { nonFiniteNumber } from '../../protocol/finite';
+import { nonFiniteNumber } from '../../common/finite';
 
 export interface DecisionMeta {
   itemId?: string;

@@ -15,9 +15,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelEntry } from '../../protocol/config';
 import { EnsembleError, ErrorCodes, type ErrorKind } from '../../protocol/errors';
-import { CrashPolicy, backoffDelay } from '../../protocol/restartPolicy';
+import { CrashPolicy, backoffDelay } from '../../common/restartPolicy';
 import type { Backend, BackendEvent, BackendKind, BackendTraits, GenerateRequest, MemoryNeeds, Health, LabelRequest, LabelScores } from '../backends/backend';
-import { abortError } from '../pool/semaphore';
+import { abortError } from '../../common/abort';
 import { FromWorker, workerMethods, type ToWorker, type WorkerMethod, type WorkerParams, type WorkerResult } from './messages';
 
 export interface WorkerOptions {

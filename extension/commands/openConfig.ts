@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { homePaths } from '../../protocol/home';
+import { homePaths } from '../../common/node/home';
 import type { EnsembleContext, Outcome } from '../context';
 import { errorKind } from '../errorMessages';
 import { showError } from '../notify';

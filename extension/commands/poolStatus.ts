@@ -4,7 +4,7 @@ import type { ModelStatus, PoolStatus } from '../../protocol/methods';
 import type { EnsembleContext, Outcome } from '../context';
 import { errorKind } from '../errorMessages';
 import { showError } from '../notify';
-import { formatSize } from '../../protocol/formatSize';
+import { formatSize } from '../../common/formatSize';
 
 export function formatBytes(n: number | undefined): string {
   return n === undefined ? '?' : formatSize(n);

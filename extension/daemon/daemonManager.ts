@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import * as vscode from 'vscode';
 import { DaemonConnection, isAlive, readDaemonFile, startDaemon } from '../../client/daemonClient';
 import { EnsembleError } from '../../protocol/errors';
-import { homePaths } from '../../protocol/home';
+import { homePaths } from '../../common/node/home';
 import type { RequestOptions } from '../../protocol/jsonrpc';
 import type { PoolStatus, RequestMethod, RequestParams, RequestResult } from '../../protocol/methods';
 import type { ConnectionState } from '../../protocol/webview';

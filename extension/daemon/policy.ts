@@ -1,2 +1,2 @@
 /** The daemon restart policy is the shared one (the daemon restarts its model workers by it too). */
-export { CrashPolicy, backoffDelay } from '../../protocol/restartPolicy';
+export { CrashPolicy, backoffDelay } from '../../common/restartPolicy';

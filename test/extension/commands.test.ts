@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { PoolStatus } from '../../protocol/methods';
 import type { Outcome } from '../../extension/context';
 import type { RefineOutcome } from '../../extension/commands/refine';
-import { ensembleHome } from '../../protocol/home';
+import { ensembleHome } from '../../common/node/home';
 import fs from 'node:fs';
 import os from 'node:os';
 import { evaluate } from '../../daemon/learning/evaluate';

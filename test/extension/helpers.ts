@@ -1,7 +1,7 @@
 /** Shared by the extension-host suites: the extension's API, the daemon the runner started, waiting. */
 import * as vscode from 'vscode';
 import { DaemonConnection, readDaemonFile } from '../../client/daemonClient';
-import { ensembleHome } from '../../protocol/home';
+import { ensembleHome } from '../../common/node/home';
 import type { EnsembleApi } from '../../extension/extension';
 
 export const EXTENSION_ID = 'ensemble-dev.ensemble';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { isAlive, readDaemonFile } from '../../client/daemonClient';
 import type { Outcome } from '../../extension/context';
-import { ensembleHome } from '../../protocol/home';
+import { ensembleHome } from '../../common/node/home';
 import { api, waitFor } from './helpers';
 
 // The backoff and crash policies themselves are pure: test/unit/extension/daemonPolicy.test.ts.

@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, beforeEach, describe, it } from 'node:test';
-import { defaultPoolConfig } from '../../protocol/defaultPool';
+import { defaultPoolConfig } from '../../common/defaultPool';
 import { loadConfig, parseConfig, type LoadedConfig } from '../../daemon/config/loadConfig';
-import { homePaths, type HomePaths } from '../../protocol/home';
+import { homePaths, type HomePaths } from '../../common/node/home';
 
 const homes: string[] = [];
 after(() => {

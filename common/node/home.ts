@@ -1,7 +1,7 @@
 /** Where the daemon keeps its state: `ENSEMBLE_HOME`, default `~/.ensemble`. */
 import os from 'node:os';
 import path from 'node:path';
-import { CONFIG_FILE_NAME, DAEMON_FILE_NAME } from './daemonFile';
+import { CONFIG_FILE_NAME, DAEMON_FILE_NAME } from '../../protocol/daemonFile';
 
 export function ensembleHome(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.ENSEMBLE_HOME?.trim();

@@ -4,7 +4,7 @@
  * ENSEMBLE_HOME/models. Offline, they stay unavailable with a reason and a hint, and the daemon
  * serves everything else.
  */
-import type { PoolConfigInput } from './config';
+import type { PoolConfigInput } from '../protocol/config';
 
 /**
  * A file at a fixed commit of its Hugging Face repo (not `main`, which can move), with its sha256:
