@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The one test entry (`npm test`): type check, build, config-schema freshness, then the suites
+// The one test entry (`npm test`): type check, config-schema freshness, lint and format, build, then the suites
 //   unit         node:test over test/unit/**/*.test.ts (pure code)
 //   integration  node:test over test/integration/**/*.test.ts (real llama.cpp on generated GGUF
 //                models, real loopback HTTP servers, the daemon as a real process)
@@ -80,6 +80,9 @@ const nodeTest = (files, concurrency) => [
 if (!only) {
   await run('typecheck', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
   await run('config schema is current', 'npx', ['tsx', 'scripts/writeConfigSchema.ts', '--check']);
+  // The layout's dependency rules (eslint.config.mjs) and one formatting, checked like the types.
+  await run('lint', 'npx', ['eslint', '--max-warnings', '0', '.']);
+  await run('format', 'npx', ['prettier', '--check', '--log-level', 'warn', '.']);
 }
 if (!only || only === 'integration' || only === 'e2e') await run('build', 'node', ['esbuild.mjs']);
 if (!only || only === 'unit') await run('unit', process.execPath, nodeTest(findTests('test/unit'), 2), { parse: parseTap });
