@@ -3,8 +3,10 @@
 //
 //   protocol/   what crosses a process boundary; imports nothing of ours and no Node built-in
 //               (the inspector runs it in a browser)
-//   common/     Node-side helpers shared by the daemon, the client and the CLI (home folder,
-//               daemon.json); imports protocol/ only
+//   common/     pure helpers several sides share that are not protocol (sizes, the default pool,
+//               the restart policy, the abort helper); browser-safe: no Node built-ins
+//     node/       Node-side helpers shared by the daemon, the client and the CLI (home folder,
+//                 reading daemon.json); never imported by the inspector
 //   daemon/     the companion process; never client/, cli/, extension/, webview/ or vscode
 //     strategies/  pure functions over votes: protocol/ and each other only (no I/O, no clock)
 //     backends/    one model each; never strategies/, ensemble/ or pool/
@@ -12,13 +14,13 @@
 //   client/     finding and talking to the daemon (CLI and extension); protocol/ and common/
 //   cli/        the `ensemble` command; may start the daemon in process; never extension/ or webview/
 //   extension/  the only place that imports vscode; starts the daemon as a process, never imports it
-//   webview/    browser code: protocol/ only
+//   webview/    browser code: protocol/ and common/ (not common/node/)
 import js from '@eslint/js';
 import boundaries from 'eslint-plugin-boundaries';
 import tseslint from 'typescript-eslint';
 
-const DAEMON = ['daemon', 'strategies', 'backends', 'backend-interface', 'pool'];
-const NOT_PROTOCOL = [...DAEMON, 'common', 'client', 'cli', 'extension', 'webview'];
+const DAEMON = ['daemon', 'strategies', 'backends', 'pool'];
+const NOT_PROTOCOL = [...DAEMON, 'common', 'common-node', 'client', 'cli', 'extension', 'webview'];
 const without = (list, ...names) => list.filter((t) => !names.includes(t));
 const VSCODE = [{ name: 'vscode', message: 'only extension/ imports vscode' }];
 
@@ -34,7 +36,7 @@ export default tseslint.config(
         console: 'readonly', process: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
         setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', URL: 'readonly', performance: 'readonly',
         AbortController: 'readonly', AbortSignal: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', fetch: 'readonly',
-        structuredClone: 'readonly', queueMicrotask: 'readonly', document: 'readonly', window: 'readonly',
+        structuredClone: 'readonly', queueMicrotask: 'readonly', document: 'readonly', window: 'readonly', MutationObserver: 'readonly',
       },
     },
     rules: {
@@ -52,11 +54,11 @@ export default tseslint.config(
       // Most specific first: a file belongs to the first element whose folder holds it.
       'boundaries/elements': [
         { type: 'strategies', pattern: 'daemon/strategies/**', partialMatch: false },
-        { type: 'backend-interface', pattern: 'daemon/backends/backend.ts', partialMatch: false },
         { type: 'backends', pattern: 'daemon/backends/**', partialMatch: false },
         { type: 'pool', pattern: 'daemon/pool/**', partialMatch: false },
         { type: 'daemon', pattern: 'daemon/**', partialMatch: false },
         { type: 'protocol', pattern: 'protocol/**', partialMatch: false },
+        { type: 'common-node', pattern: 'common/node/**', partialMatch: false },
         { type: 'common', pattern: 'common/**', partialMatch: false },
         { type: 'client', pattern: 'client/**', partialMatch: false },
         { type: 'cli', pattern: 'cli/**', partialMatch: false },
@@ -72,20 +74,32 @@ export default tseslint.config(
           policies: [
             { from: { element: { type: 'protocol' } }, disallow: { to: { element: { types: { anyOf: NOT_PROTOCOL } } } } },
             { from: { element: { type: 'common' } }, disallow: { to: { element: { types: { anyOf: without(NOT_PROTOCOL, 'common') } } } } },
+            { from: { element: { type: 'common-node' } }, disallow: { to: { element: { types: { anyOf: without(NOT_PROTOCOL, 'common', 'common-node') } } } } },
             { from: { element: { types: { anyOf: DAEMON } } }, disallow: { to: { element: { types: { anyOf: ['client', 'cli', 'extension', 'webview'] } } } } },
-            { from: { element: { type: 'strategies' } }, disallow: { to: { element: { types: { anyOf: without(NOT_PROTOCOL, 'strategies') } } } } },
+            { from: { element: { type: 'strategies' } }, disallow: { to: { element: { types: { anyOf: without(NOT_PROTOCOL, 'strategies', 'common') } } } } },
             { from: { element: { type: 'backends' } }, disallow: { to: { element: { types: { anyOf: ['strategies', 'pool', 'daemon'] } } } } },
-            { from: { element: { type: 'pool' } }, disallow: { to: { element: { types: { anyOf: ['backends', 'strategies'] } } } } },
+            { from: { element: { type: 'pool' } }, disallow: { to: { element: { types: { anyOf: ['strategies'] } } } } },
             { from: { element: { type: 'client' } }, disallow: { to: { element: { types: { anyOf: [...DAEMON, 'cli', 'extension', 'webview'] } } } } },
             { from: { element: { type: 'cli' } }, disallow: { to: { element: { types: { anyOf: ['extension', 'webview'] } } } } },
             { from: { element: { type: 'extension' } }, disallow: { to: { element: { types: { anyOf: [...DAEMON, 'cli', 'webview'] } } } } },
-            { from: { element: { type: 'webview' } }, disallow: { to: { element: { types: { anyOf: without(NOT_PROTOCOL, 'webview') } } } } },
+            { from: { element: { type: 'webview' } }, disallow: { to: { element: { types: { anyOf: without(NOT_PROTOCOL, 'webview', 'common') } } } } },
           ],
         },
       ],
     },
   },
+  // Later blocks override earlier ones for the same files: the general rule first.
+  { files: ['daemon/**/*.ts', 'client/**/*.ts', 'cli/**/*.ts', 'common/node/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: VSCODE }] } },
   // Browser-safe and process-neutral code: no Node built-ins; only extension/ imports vscode.
-  { files: ['protocol/**/*.ts', 'webview/**/*.ts', 'daemon/strategies/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'no Node built-ins here: this code also runs in the browser or must stay pure' }], paths: VSCODE }] } },
-  { files: ['daemon/**/*.ts', 'client/**/*.ts', 'cli/**/*.ts', 'common/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: VSCODE }] } },
+  { files: ['protocol/**/*.ts', 'webview/**/*.ts', 'daemon/strategies/**/*.ts', 'common/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'no Node built-ins here: this code also runs in the browser or must stay pure' }], paths: VSCODE }] } },
+  // The pool is the supervisor: it knows backends only through their interface, none by name.
+  {
+    files: ['daemon/pool/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: VSCODE, patterns: [{ regex: '/backends/(?!backend$)', message: 'the pool knows backends only through backends/backend.ts (no backend by name)' }] },
+      ],
+    },
+  },
 );

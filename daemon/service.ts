@@ -9,7 +9,7 @@ import type { Decision, RefineResult, StrategyName } from '../protocol/ensemble'
 import { EnsembleError, asEnsembleError } from '../protocol/errors';
 import type { HomePaths } from '../common/node/home';
 import type { ClassifyParams, FeedbackParams, PoolStatus, ProgressValue, RefineParams } from '../protocol/methods';
-import type { BackendFactory } from './backends/createBackend';
+import type { BackendFactory } from './backends/backend';
 import { loadConfig, type LoadedConfig } from './config/loadConfig';
 import { Adaptation } from './adaptation';
 import { FITTED_STRATEGIES } from './strategies/engine';

@@ -1,4 +1,5 @@
 /** `ensemble plan`: where the pool in config.json would go (GPUs, RAM), without loading anything. */
+import { createBackend } from '../../daemon/createBackend';
 import type { Command } from 'commander';
 import os from 'node:os';
 import { loadConfig } from '../../daemon/config/loadConfig';
@@ -32,7 +33,7 @@ export function registerPlan(program: Command): void {
         throw new CliError((e as Error).message, 2);
       }
       const gpuSource = opts.gpus ? 'given' : gpus.length ? 'detected' : 'none';
-      const report = await planPool(loaded.value.config, { ramBytes, gpus, gpuSource }, { asConfigured: opts.asConfigured });
+      const report = await planPool(loaded.value.config, { ramBytes, gpus, gpuSource }, createBackend, { asConfigured: opts.asConfigured });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatPlan(report)}\n`);
       if (!report.fits) process.exitCode = 1;
     });

@@ -15,7 +15,7 @@ function clean(s: string): string {
  * "card"). Null when no label is named: the member abstains.
  */
 export function matchLabel(text: string, labels: readonly string[]): string | null {
-  const answerLine = /answer\s*(?:is)?\s*[:\-]?\s*\**\s*([^\n]+)/i.exec(text);
+  const answerLine = /answer\s*(?:is)?\s*[:-]?\s*\**\s*([^\n]+)/i.exec(text);
   const candidates = answerLine?.[1] ? [answerLine[1], text] : [text];
   for (const candidate of candidates) {
     const c = clean(candidate);
@@ -63,35 +63,5 @@ export function parseVerbalizedConfidence(text: string): number | null {
   return v >= 0 && v <= 1 ? v : null;
 }
 
-/** Scales non-negative scores to sum 1 (an empty map when they sum to 0). */
-export function normalizeDistribution(scores: Record<string, number>): Record<string, number> {
-  const total = Object.values(scores).reduce((a, b) => a + (b > 0 ? b : 0), 0);
-  if (!(total > 0)) return {};
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(scores)) out[k] = v > 0 ? v / total : 0;
-  return out;
-}
-
-/** Softmax of log-probabilities, stable for very negative values. */
-export function softmaxLogprobs(logprobs: Record<string, number>): Record<string, number> {
-  const values = Object.values(logprobs);
-  if (values.length === 0) return {};
-  const max = Math.max(...values);
-  const exp: Record<string, number> = {};
-  for (const [k, v] of Object.entries(logprobs)) exp[k] = Math.exp(v - max);
-  return normalizeDistribution(exp);
-}
-
-/** The arg-max label of a distribution; ties go to the earlier label in `labels`. */
-export function argmaxLabel(probabilities: Record<string, number>, labels: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestP = -1;
-  for (const l of labels) {
-    const p = probabilities[l] ?? 0;
-    if (p > bestP) {
-      best = l;
-      bestP = p;
-    }
-  }
-  return bestP > 0 ? best : null;
-}
+// The distribution helpers are shared with the strategies (common/distribution.ts).
+export { argmaxLabel, normalizeDistribution, softmaxLogprobs } from '../../common/distribution';

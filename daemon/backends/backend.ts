@@ -6,6 +6,7 @@
  *   ModelUnavailable (file missing, server unreachable), BackendBusy (503 / overloaded),
  *   BackendError (malformed answer, 4xx/5xx), RequestCancelled (signal fired).
  */
+import type { ModelEntry } from '../../protocol/config';
 import type { ConfidenceSource, LabelProbabilities, PromptStyle } from '../../protocol/ensemble';
 
 export type BackendKind = 'llama.cpp' | 'openai' | 'ollama';
@@ -131,3 +132,10 @@ export interface Backend {
   /** Supervised backends: forget past crashes and allow loading again (the user asked). */
   reset?(): void;
 }
+
+export interface BackendContext {
+  /** A line from a model worker's stderr (llama.cpp's own log). */
+  workerLog?: (model: string, line: string) => void;
+}
+
+export type BackendFactory = (entry: ModelEntry, ctx?: BackendContext) => Backend;

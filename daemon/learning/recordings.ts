@@ -272,7 +272,7 @@ export function loadJsonl(text: string, file: string): Recording[] {
 
 // ---------------------------------------------------------------------------------------------
 
-export interface LoadOptions extends WideCsvOptions {}
+export type LoadOptions = WideCsvOptions;
 
 /** Loads a `.csv` (wide) or `.jsonl` / `.ndjson` (long) file, by extension. */
 export function loadRecordingsFile(file: string, opts: LoadOptions = {}): Recording[] {

@@ -19,7 +19,7 @@ import { EnsembleError, asEnsembleError } from '../../protocol/errors';
 import { formatSize as formatBytes } from '../../common/formatSize';
 import type { ModelState, ModelStatus } from '../../protocol/methods';
 import type { Backend, BackendEvent } from '../backends/backend';
-import type { BackendFactory } from '../backends/createBackend';
+import type { BackendFactory } from '../backends/backend';
 import { raceAbort } from '../../common/abort';
 import type { Logger } from '../log';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerSettings } from './circuitBreaker';

@@ -4,7 +4,7 @@
  * uses before each load, plus each model's breakdown (weights, KV cache, compute) for people.
  */
 import type { PoolConfig } from '../../protocol/config';
-import { createBackend } from '../backends/createBackend';
+import type { BackendFactory } from '../backends/backend';
 import { planMemory, type MemoryPlan, type ModelPlacement } from './memoryPlan';
 export { detectGpus } from './machine';
 import { planInputOf } from './planInputs';
@@ -55,13 +55,19 @@ export function parseSize(n: number, unit: string): number {
   return Math.round(n * (units[unit.toLowerCase()] ?? 2 ** 30));
 }
 
-export async function planPool(config: PoolConfig, machine: PlanMachine, opts: { asConfigured?: boolean } = {}): Promise<PoolPlanReport> {
+/** `factory` makes each model's backend (only asked for its memory needs: nothing loads). */
+export async function planPool(
+  config: PoolConfig,
+  machine: PlanMachine,
+  factory: BackendFactory,
+  opts: { asConfigured?: boolean } = {},
+): Promise<PoolPlanReport> {
   const budgetBytes = config.daemon.memoryBudgetMiB !== undefined ? config.daemon.memoryBudgetMiB * 2 ** 20 : Math.floor(0.9 * machine.ramBytes);
   const rows = new Map<string, Partial<PlannedModelRow>>();
   const inputs = [];
   const local = new Set<string>();
   for (const entry of config.models) {
-    const backend = createBackend(entry);
+    const backend = factory(entry);
     const traits = backend.traits ?? { local: false, defaultConcurrency: 4 };
     if (traits.local) local.add(entry.id);
     try {

@@ -4,7 +4,7 @@
  * A member votes when its status is `ok` and its label is one of the label set. A label outside
  * the set counts as an abstention: the decision must be one of the labels the caller asked for.
  */
-import { argmaxLabel, normalizeDistribution } from '../backends/answerParsing';
+import { argmaxLabel, normalizeDistribution } from '../../common/distribution';
 import type { StrategyVote } from './types';
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Weighted vote: each member adds weight × its distribution over the labels, the heaviest label wins.
  */
-import { normalizeDistribution } from '../backends/answerParsing';
+import { normalizeDistribution } from '../../common/distribution';
 import { agreementOf, describeOutcome, isVoting, normalizeSupport, pickWinner } from './tally';
 import type { Outcome, StrategyVote } from './types';
 

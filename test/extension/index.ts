@@ -18,6 +18,7 @@ export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
   // The suites are bundled into this file: define mocha's globals, then evaluate them.
   mocha.suite.emit('pre-require', globalThis, 'bundle', mocha);
+  /* eslint-disable @typescript-eslint/no-require-imports -- evaluated in this order, after mocha's globals exist */
   require('./activation.test');
   require('./classify.test');
   require('./inspector.test');
@@ -25,6 +26,7 @@ export async function run(): Promise<void> {
   require('./errors.test');
   require('./lifecycle.test');
   require('./statusBar.test');
+  /* eslint-enable @typescript-eslint/no-require-imports */
 
   const results: TestResult[] = [];
   const started = Date.now();

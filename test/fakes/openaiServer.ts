@@ -86,6 +86,7 @@ export interface RecordedRequest {
   path: string;
   headers: http.IncomingHttpHeaders;
   /** Parsed JSON body, or undefined when there was none or it was not JSON. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read what the daemon sent, field by field
   body: any;
   rawBody: string;
 }

@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import { PoolConfig, type PoolConfigInput } from '../../protocol/config';
 import { EnsembleError } from '../../protocol/errors';
 import type { Backend } from '../../daemon/backends/backend';
-import { createBackend } from '../../daemon/backends/createBackend';
+import { createBackend } from '../../daemon/createBackend';
 import { Logger } from '../../daemon/log';
 import { Pool } from '../../daemon/pool/pool';
 import { startOpenAiServer, type FakeOpenAiServer } from '../fakes/openaiServer';

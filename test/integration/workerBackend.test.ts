@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createBackend } from '../../daemon/backends/createBackend';
+import { createBackend } from '../../daemon/createBackend';
 import { WorkerBackend } from '../../daemon/worker/workerBackend';
 import { LlamaCppModel } from '../../protocol/config';
 import { EnsembleError } from '../../protocol/errors';

@@ -21,7 +21,7 @@ describe('Logger', () => {
     assert.match(written[0]!, /x{100}… \(900 more chars\)\n$/);
     assert.equal(seen[0], `${'x'.repeat(100)}… (900 more chars)`);
     logger.info('short');
-    assert.match(written[1]!, / info  short\n$/);
+    assert.match(written[1]!, / info {2}short\n$/);
   });
 });
 

@@ -4,6 +4,7 @@
  * parameter (2 in f16, ~0.6 at Q4_K_M), the KV cache against its formula, agreement with
  * node-llama-cpp's own estimate, and multi-GPU placement of three 7B models.
  */
+import { createBackend } from '../../daemon/createBackend';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,7 +82,7 @@ describe('memory plan on published architectures', () => {
     });
 
   it('three 7B f16 models on 2x24GiB: ~13.5 GiB of weights each, ~42 GB in all, placed across both GPUs and RAM', async () => {
-    const r = await planPool(threeOf('f16'), { ramBytes: 64 * GiB, gpus: parseGpus('2x24GiB'), gpuSource: 'given' });
+    const r = await planPool(threeOf('f16'), { ramBytes: 64 * GiB, gpus: parseGpus('2x24GiB'), gpuSource: 'given' }, createBackend);
     for (const m of r.models) near(m.weightsBytes!, 13.49 * GiB, 0.005, `${m.id} weights`);
     near(r.totals.weightsBytes, 43.45e9, 0.01, 'weights in all');
     assert.ok(r.fits);
@@ -100,13 +101,13 @@ describe('memory plan on published architectures', () => {
   });
 
   it('the same three at Q4_K_M need under 15 GB and fit on one 24 GiB GPU; f16 on one GPU and 16 GiB of RAM does not fit, with what to change', async () => {
-    const q4 = await planPool(threeOf('q4_k_m'), { ramBytes: 64 * GiB, gpus: parseGpus('24GiB'), gpuSource: 'given' });
+    const q4 = await planPool(threeOf('q4_k_m'), { ramBytes: 64 * GiB, gpus: parseGpus('24GiB'), gpuSource: 'given' }, createBackend);
     assert.ok(q4.totals.weightsBytes < 15e9, `${q4.totals.weightsBytes}`);
     assert.ok(q4.models.every((m) => m.placement === 'gpu0 32/32 layers'), JSON.stringify(q4.models.map((m) => m.placement)));
 
     const cfg = threeOf('f16');
     cfg.daemon.memoryBudgetMiB = 16 * 1024;
-    const tight = await planPool(cfg, { ramBytes: 64 * GiB, gpus: parseGpus('24GiB'), gpuSource: 'given' });
+    const tight = await planPool(cfg, { ramBytes: 64 * GiB, gpus: parseGpus('24GiB'), gpuSource: 'given' }, createBackend);
     assert.equal(tight.fits, false);
     const refused = tight.models.filter((m) => !m.fits);
     assert.ok(refused.length >= 1);
@@ -120,7 +121,7 @@ describe('memory plan on published architectures', () => {
     const cfg = PoolConfig.parse({
       models: [{ id: 'vllm', backend: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'm', params: '7B', dtype: 'bf16' }],
     });
-    const r = await planPool(cfg, { ramBytes: 64 * GiB, gpus: [], gpuSource: 'none' });
+    const r = await planPool(cfg, { ramBytes: 64 * GiB, gpus: [], gpuSource: 'none' }, createBackend);
     assert.equal(r.models[0]!.declaredBytes, 14e9);
     assert.equal(r.totals.declaredRemoteBytes, 14e9);
     assert.equal(r.devices.find((d) => d.kind === 'ram')!.plannedBytes, 0, 'a server takes none of our memory');

@@ -2,19 +2,11 @@
  * The one place that maps a config entry to its backend. In-process models run in a supervised
  * worker process each (daemon/worker/), so no model file can take the daemon down.
  */
-import type { ModelEntry } from '../../protocol/config';
-import { WorkerBackend } from '../worker/workerBackend';
-import type { Backend } from './backend';
-import { llamaCppMemoryNeeds } from './llamaCppMemory';
-import { OllamaBackend } from './ollama';
-import { OpenAiBackend } from './openai';
-
-export interface BackendContext {
-  /** A line from a model worker's stderr (llama.cpp's own log). */
-  workerLog?: (model: string, line: string) => void;
-}
-
-export type BackendFactory = (entry: ModelEntry, ctx?: BackendContext) => Backend;
+import { WorkerBackend } from './worker/workerBackend';
+import type { BackendFactory } from './backends/backend';
+import { llamaCppMemoryNeeds } from './backends/llamaCppMemory';
+import { OllamaBackend } from './backends/ollama';
+import { OpenAiBackend } from './backends/openai';
 
 export const createBackend: BackendFactory = (entry, ctx = {}) => {
   switch (entry.backend) {
