@@ -31,6 +31,9 @@ describe('members that answer absurd numbers or broken bodies', { timeout: 120_0
     writeConfig(home, {
       models: servers.map((s, i) => ({ id: `m${i}`, backend: 'openai', baseUrl: s.baseUrl, model: 'test-model' })),
       ensembles: { default: { members: ['m0', 'm1', 'm2'], strategy: 'weighted', labels: LABELS, memberTimeoutMs: 5_000 } },
+      // One bad answer after another from m1 is the point here: keep its circuit breaker closed so
+      // each case reaches the server (the breaker has tests of its own).
+      daemon: { breakerThreshold: 100 },
     });
     daemon = await startTestDaemon(home);
     conn = await daemon.connect();
