@@ -21,6 +21,7 @@ import type { AnswerParams, AnswerResult, ExtractParams, ExtractionResult } from
 import type { ChatMessage } from './backends/backend';
 import type { Logger } from './log';
 import { Pool, type DownloadListener } from './pool/pool';
+import { liveDiversity } from './learning/liveDiversity';
 import type { StorageInfo } from './store/openStore';
 import type { Calibration, Store } from './store/store';
 import { DAEMON_VERSION } from './version';
@@ -233,6 +234,7 @@ export class DaemonService {
       overruledRight: contrib[m.id]?.overruledRight ?? 0,
     }));
     const ready = new Set(models.filter((m) => m.state === 'ready').map((m) => m.id));
+    const diversity = this.diversity(loaded);
     return {
       daemonVersion: DAEMON_VERSION,
       pid: process.pid,
@@ -254,7 +256,20 @@ export class DaemonService {
       }),
       memory: this.pool.memoryPlan(),
       ...(this.opts.storage ? { storage: { ...this.opts.storage } } : {}),
+      ...(diversity ? { diversity } : {}),
     };
+  }
+
+  /** Issue 12: which members of the default ensemble add diversity (never fails status: a store error only hides it). */
+  private diversity(loaded: LoadedConfig | null) {
+    const spec = loaded?.config.ensembles[loaded.defaultEnsemble];
+    if (!loaded || !spec) return undefined;
+    try {
+      return liveDiversity(this.opts.store, loaded.defaultEnsemble, resolveMembers(spec, loaded.config.models).map((m) => m.member));
+    } catch (e) {
+      this.opts.logger.warn(`diversity figures unavailable: ${(e as Error).message}`);
+      return undefined;
+    }
   }
 
   /** Watches config.json and reloads on change (debounced: editors write in several steps). */

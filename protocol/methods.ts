@@ -84,8 +84,34 @@ export const ModelStatus = z.object({
   overruledRight: z.number().int().optional(),
   requests: z.number().int(),
   failures: z.number().int(),
+  /** Set when this member is consistently slower than the others (daemon/pool/laggards.ts). */
+  laggard: z
+    .object({
+      p90Ms: z.number().min(0),
+      /** Median of the other members' p90. */
+      othersP90Ms: z.number().min(0),
+      /** What the policy does about it: only flag, lower its weight, or ask it last. */
+      policy: z.enum(['flag', 'lowerWeight', 'moveLast']),
+      message: z.string(),
+    })
+    .optional(),
 });
 export type ModelStatus = z.infer<typeof ModelStatus>;
+
+/** Which members of an ensemble add diversity, from its recorded decisions and feedback (daemon/learning/diversityHints.ts). */
+export const DiversityView = z.object({
+  ensemble: z.string(),
+  members: z.array(z.string()),
+  /** Decisions the figures rest on, and how many of them have a gold label. */
+  items: z.number().int(),
+  withGold: z.number().int(),
+  /** members x members: share of shared items with the same vote; null when never asked together. */
+  agreement: z.array(z.array(z.number().nullable())),
+  /** members x members: phi coefficient of the error indicators; null when undefined (needs gold). */
+  errorCorrelation: z.array(z.array(z.number().nullable())),
+  hints: z.array(z.string()),
+});
+export type DiversityView = z.infer<typeof DiversityView>;
 
 export const EnsembleSummary = z.object({
   name: z.string(),
@@ -106,6 +132,8 @@ export const PoolStatus = z.object({
   defaultEnsemble: z.string(),
   models: z.array(ModelStatus),
   ensembles: z.array(EnsembleSummary),
+  /** Diversity of the default ensemble's members over its recent decisions; absent before there are any. */
+  diversity: DiversityView.optional(),
   /** Memory plan: what the loaded and planned models take against what the machine has. */
   memory: z.object({
     totalBytes: z.number(),

@@ -9,6 +9,8 @@ import type { Command } from 'commander';
 import { evaluate, type EvalReport } from '../../daemon/learning/evaluate';
 import { loadIdList, loadRecordingsFile, RecordingsError, type Recording } from '../../daemon/learning/recordings';
 import { reportHtml } from '../../daemon/learning/reportHtml';
+import { buildTable } from '../../daemon/learning/aggregators/types';
+import { summarizeDiversity } from '../../daemon/learning/diversityHints';
 import { CliError, splitList } from '../connect';
 
 export interface EvalCommandOptions {
@@ -135,21 +137,30 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
       if (models !== undefined && models.length === 0) throw usage('--models: expected a comma-separated list of model names');
       if (models && new Set(models).size !== models.length) throw usage('--models: a model is listed twice');
       let report: EvalReport;
+      let hints: string[];
       try {
         const excludeIds = o.excludeIds ? loadIdList(o.excludeIds) : undefined;
         const recs = load(file, o, models, hooks.loadDatabase);
         report = evaluate(recs, { models, trainFraction, seed, stratify: o.stratify, excludeIds });
+        // Which members add diversity, in words (issue 12), over every item not excluded.
+        const items = buildTable(recs, report.models).items.filter((it) => !excludeIds?.has(it.id));
+        hints = summarizeDiversity(items, report.models).hints;
       } catch (e) {
         if (e instanceof RecordingsError || e instanceof RangeError) throw usage(e.message);
         throw e;
       }
       if (o.html) {
         try {
-          fs.writeFileSync(o.html, reportHtml(report));
+          fs.writeFileSync(o.html, reportHtml(report, undefined, { diversityHints: hints }));
         } catch (e) {
           throw new CliError(`--html ${o.html}: cannot write: ${(e as Error).message}`, 1);
         }
       }
-      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n${o.html ? `report written to ${o.html}\n` : ''}`);
+      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n${hintLines(hints)}${o.html ? `report written to ${o.html}\n` : ''}`);
     });
+}
+
+/** The diversity hints under the text report (issue 12). */
+function hintLines(hints: readonly string[]): string {
+  return hints.length ? `\nDiversity:\n${hints.map((h) => `  - ${h}`).join('\n')}\n` : '';
 }

@@ -1,6 +1,7 @@
 /** The pool: each model's backend, state, memory and weight, and what to do about a broken one. */
 import type { ModelStatus, PoolStatus } from '../../protocol/methods';
 import { bytes, fmt, h, icon } from '../dom';
+import { diversitySection } from './diversity';
 
 const STATE_ICON: Record<ModelStatus['state'], string> = {
   ready: 'pass-filled',
@@ -41,6 +42,7 @@ export function poolTable(pool: PoolStatus | null): HTMLElement {
       h('thead', {}, h('tr', {}, ...['Model', 'Backend', 'State', 'Memory', 'Weight', 'Accuracy (n)', 'Decisive / overruled', 'Requests / failures'].map((t) => h('th', { attrs: { scope: 'col' } }, t)))),
       h('tbody', {}, ...rows),
     ),
+    diversitySection(pool.diversity),
     h('p', { class: 'muted' }, `Daemon ${pool.daemonVersion}, pid ${pool.pid} · memory planned ${bytes(mem.plannedBytes)} of ${bytes(mem.freeBytes)} free (${bytes(mem.totalBytes)} total) · ${pool.home}`),
   );
 }
