@@ -22,6 +22,7 @@ import type { ChatMessage } from './backends/backend';
 import type { Logger } from './log';
 import { Pool, type DownloadListener } from './pool/pool';
 import { liveDiversity } from './learning/liveDiversity';
+import { applyLaggardPolicy, detectLaggards, LatencyWindows, type LaggardFlag } from './pool/laggards';
 import type { StorageInfo } from './store/openStore';
 import type { Calibration, Store } from './store/store';
 import { DAEMON_VERSION } from './version';
@@ -45,6 +46,8 @@ export class DaemonService {
   private configError: string | null = null;
   private readonly adaptation: Adaptation;
   private readonly startedAt = Date.now();
+  /** Issue 12: each model's recent answer latencies, for the laggard detector. */
+  private readonly latencies = new LatencyWindows();
 
   constructor(private readonly opts: ServiceOptions) {
     this.pool = new Pool(opts.factory, opts.logger, (r) => opts.onChange?.(r), opts.onDownloadProgress);
@@ -64,6 +67,8 @@ export class DaemonService {
     this.configError = null;
     this.pool.apply(result.value.config, result.value.path);
     this.adaptation.recompute(result.value.config);
+    this.latencies.resize(result.value.config.daemon.laggards?.window ?? 50);
+    this.latencies.retain(result.value.config.models.map((m) => m.id));
     this.opts.logger.info(
       `config ${result.value.source === 'file' ? `loaded from ${result.value.path}` : 'absent: using the embedded default pool'}: ` +
         `${result.value.config.models.length} models, ensembles ${Object.keys(result.value.config.ensembles).join(', ') || 'none'}`,
@@ -95,7 +100,8 @@ export class DaemonService {
     }
     if (new Set(labels).size !== labels.length) throw new EnsembleError('BadInput', 'labels must be distinct');
     const strategy: StrategyName = params.strategy ?? spec.strategy;
-    const plan = this.adaptation.plan(name, strategy, members, params.category, labels.length, this.config);
+    // Issue 12 hook: the laggard policy (lower a slow member's weight, or ask it last) on top of the learned plan.
+    const plan = applyLaggardPolicy(this.adaptation.plan(name, strategy, members, params.category, labels.length, this.config), this.laggards(), this.config.daemon.laggards);
     const decision = await classify(
       {
         pool: this.pool,
@@ -116,6 +122,7 @@ export class DaemonService {
       signal,
       (vote, done, total, decisionId) => progress({ kind: 'vote', decisionId, vote, done, total }),
     );
+    this.recordLatencies(decision.votes);
     try {
       this.opts.store.recordDecision(decision, {
         source: params.dataset ? 'record' : 'live',
@@ -166,7 +173,8 @@ export class DaemonService {
   async answer(params: AnswerParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<AnswerResult> {
     const { name, spec, members } = this.ensemble(params.ensemble);
     const strategy: StrategyName = params.strategy ?? spec.strategy;
-    const plan = this.adaptation.plan(name, strategy, members, undefined, Math.max(2, params.options?.length ?? 2), this.config);
+    const learned = this.adaptation.plan(name, strategy, members, undefined, Math.max(2, params.options?.length ?? 2), this.config);
+    const plan = applyLaggardPolicy(learned, this.laggards(), this.config.daemon.laggards); // issue 12 hook, as in classify
     const result = await answer(
       { pool: this.pool, weightOf: plan.weightOf, calibrate: (model, scores) => this.adaptation.calibrate(model, scores) },
       {
@@ -233,6 +241,11 @@ export class DaemonService {
       decisive: contrib[m.id]?.decisive ?? 0,
       overruledRight: contrib[m.id]?.overruledRight ?? 0,
     }));
+    const laggards = this.laggards();
+    for (const m of models) {
+      const flag = laggards.get(m.id);
+      if (flag) Object.assign(m, { laggard: flag });
+    }
     const ready = new Set(models.filter((m) => m.state === 'ready').map((m) => m.id));
     const diversity = this.diversity(loaded);
     return {
@@ -258,6 +271,15 @@ export class DaemonService {
       ...(this.opts.storage ? { storage: { ...this.opts.storage } } : {}),
       ...(diversity ? { diversity } : {}),
     };
+  }
+
+  /** Issue 12: answered and timed-out votes feed the latency windows (a timeout is slowness too; failures and skips are not). */
+  private recordLatencies(votes: Decision['votes']): void {
+    for (const v of votes) if (v.status === 'ok' || v.status === 'timeout') this.latencies.record(v.model, v.latencyMs);
+  }
+
+  private laggards(): Map<string, LaggardFlag> {
+    return detectLaggards(this.latencies.all(), this.loaded?.config.daemon.laggards);
   }
 
   /** Issue 12: which members of the default ensemble add diversity (never fails status: a store error only hides it). */

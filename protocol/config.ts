@@ -117,6 +117,20 @@ export const EnsembleSpec = z.object({
 });
 export type EnsembleSpec = z.infer<typeof EnsembleSpec>;
 
+/** Members much slower than the others (daemon/pool/laggards.ts): how they are found and what is done about them. */
+export const LaggardSettings = z
+  .object({
+    factor: z.number().min(1.1).max(100).default(2).describe('A member is a laggard when its p90 latency exceeds the median of the others\' p90 by this factor.'),
+    policy: z
+      .enum(['flag', 'lowerWeight', 'moveLast'])
+      .default('flag')
+      .describe('"flag": only show it (status, status bar, inspector); "lowerWeight": multiply its weight by weightFactor; "moveLast": ask it last (sequential strategies such as earlyExit).'),
+    window: z.number().int().min(5).max(10_000).default(50).describe('Latencies kept per member (a sliding window of its last answers).'),
+    minSamples: z.number().int().min(3).max(10_000).default(10).describe('Answers a member needs before it is judged.'),
+    weightFactor: z.number().min(0).max(1).default(0.5).describe('Weight multiplier for a laggard under "lowerWeight".'),
+  })
+  .strict();
+
 export const DaemonSettings = z.object({
   allowedOrigins: z.array(z.string()).default([]).describe('Browser origins allowed to open the WebSocket (none by default: blocks cross-site hijacking).'),
   maxParallelMembers: z.number().int().min(1).max(64).default(4).describe('Members evaluated at once across all requests (in-process models share the CPU).'),
@@ -128,6 +142,7 @@ export const DaemonSettings = z.object({
     .max(64 * 1024 * 1024)
     .optional()
     .describe('RAM, in MiB, that in-process models may take together (default: 90% of the machine\'s RAM). A model that does not fit is left unavailable with the reason, never loaded into an out-of-memory kill.'),
+  laggards: LaggardSettings.optional().describe('Consistently slow members: flagged by default; optionally their weight is lowered or they are asked last.'),
 });
 
 export const PoolConfig = z.object({

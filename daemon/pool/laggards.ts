@@ -133,3 +133,21 @@ export function adaptiveTimeoutMs(samples: readonly number[], opts: { factor?: n
   if (p99 === null) return maxMs;
   return Math.round(Math.min(maxMs, Math.max(Math.min(minMs, maxMs), p99 * factor)));
 }
+
+/**
+ * The policy applied to an ensemble's plan (the one place the service calls): under `lowerWeight`
+ * a flagged member's weight is multiplied by `weightFactor`; under `moveLast` flagged members are
+ * asked last. Under `flag`, or with no laggard, the plan is returned as it was.
+ */
+export function applyLaggardPolicy<M extends { model: string }>(
+  plan: { weightOf: (m: M) => number; members: M[] },
+  flags: ReadonlyMap<string, LaggardFlag>,
+  settings: Partial<LaggardSettings> = {},
+): { weightOf: (m: M) => number; members: M[] } {
+  const s = { ...DEFAULT_LAGGARD_SETTINGS, ...settings };
+  if (flags.size === 0 || s.policy === 'flag') return plan;
+  return {
+    weightOf: (m) => plan.weightOf(m) * laggardWeight(m.model, flags, s),
+    members: orderForLaggards(plan.members, flags, s.policy),
+  };
+}

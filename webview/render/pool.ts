@@ -28,7 +28,7 @@ export function poolTable(pool: PoolStatus | null): HTMLElement {
       h('td', { attrs: { title: 'decisive: removing its vote would have changed the decision; overruled: it was right but outvoted' } }, `${m.decisive ?? 0} / ${m.overruledRight ?? 0}`),
       h('td', {}, `${m.requests} / ${m.failures}`),
     );
-    const why = [m.reason, m.hint].filter(Boolean).join(' — ');
+    const why = [m.reason, m.hint, m.laggard?.message].filter(Boolean).join(' — '); // laggard: issue 12
     return why ? [main, h('tr', { class: 'pool-reason' }, h('td', { attrs: { colspan: '8' } }, icon('info'), why))] : [main];
   });
   const mem = pool.memory;
