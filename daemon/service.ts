@@ -282,6 +282,12 @@ export class DaemonService {
     return detectLaggards(this.latencies.all(), this.loaded?.config.daemon.laggards);
   }
 
+  /** Issue 12: `pool/diversity` for any ensemble (status carries the default one's). */
+  diversityOf(ensemble: string | undefined, limit: number) {
+    const { name, members } = this.ensemble(ensemble);
+    return liveDiversity(this.opts.store, name, members.map((m) => m.member), limit) ?? null;
+  }
+
   /** Issue 12: which members of the default ensemble add diversity (never fails status: a store error only hides it). */
   private diversity(loaded: LoadedConfig | null) {
     const spec = loaded?.config.ensembles[loaded.defaultEnsemble];

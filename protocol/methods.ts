@@ -180,6 +180,11 @@ export const requests = {
   /** Entities of the given types, each kept when a quorum of members found it, aligned to the input. */
   'ensemble/extract': { params: ExtractParams, result: ExtractionResult },
   'pool/status': { params: Empty, result: PoolStatus },
+  /** Which members of an ensemble (default: the default one) add diversity, from its recent decisions; null before there are any. */
+  'pool/diversity': {
+    params: z.object({ ensemble: z.string().optional(), limit: z.number().int().min(1).max(5000).default(300) }),
+    result: DiversityView.nullable(),
+  },
   'config/reload': { params: Empty, result: z.object({ ok: z.boolean(), error: z.string().nullable() }) },
   'decisions/recent': {
     params: z.object({ limit: z.number().int().min(1).max(500).default(50) }),

@@ -69,6 +69,16 @@ describe('a deliberately slow member in a real daemon', { timeout: 120_000 }, ()
       assert.equal(status.diversity?.items, 4);
       assert.deepEqual(status.diversity?.agreement[0], [1, 1, 0]);
       assert.match(status.diversity!.hints[0]!, /^Too few decisions \(4\)/);
+
+      // pool/diversity gives the same view for a named ensemble, and names an unknown one.
+      assert.deepEqual(await conn.rpc.request('pool/diversity', { ensemble: 'default' }), status.diversity);
+      await assert.rejects(conn.rpc.request('pool/diversity', { ensemble: 'nope' }), /no ensemble named "nope"/);
+
+      // `ensemble status` says it in words too.
+      const cli = await daemon.cli(['status']);
+      assert.equal(cli.code, 0, cli.stderr);
+      assert.match(cli.stdout, /slow: slow is consistently slow: replace it, give it a shorter timeout or lower its weight \(p90 \d+ ms.*\[policy lowerWeight\]/);
+      assert.match(cli.stdout, /diversity of default \(4 decisions, 0 with feedback\):\n {2}- Too few decisions \(4\)/);
     } finally {
       conn.close();
     }
