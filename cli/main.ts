@@ -15,6 +15,7 @@ import { registerEval } from './commands/eval';
 import { loadFromDatabase } from '../daemon/store/recordingsDb';
 import { registerRecord } from './commands/record';
 import { registerCalibrate } from './commands/calibrate';
+import { registerDemo } from './commands/demo';
 import { CliError } from './connect';
 
 const program = new Command('ensemble')
@@ -32,6 +33,7 @@ registerStatus(program);
 registerRecord(program);
 registerCalibrate(program);
 registerEval(program, { loadDatabase: loadFromDatabase });
+registerDemo(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -15,7 +15,8 @@ export function currentTarget(verb: string): Target {
   const document = editor.document;
   let range: vscode.Range = editor.selection;
   if (range.isEmpty) {
-    const line = document.lineAt(editor.selection.active.line);
+    // validatePosition: an editor whose document was just emptied (reverted) may still report its old cursor.
+    const line = document.lineAt(document.validatePosition(editor.selection.active).line);
     range = new vscode.Range(line.lineNumber, line.firstNonWhitespaceCharacterIndex, line.lineNumber, line.text.trimEnd().length);
   }
   const text = document.getText(range);

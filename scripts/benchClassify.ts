@@ -1,14 +1,16 @@
 /**
  * Daemon speed and memory, side by side with a baseline in the same run (`npm run bench:classify`).
- * A real daemon process on generated tiny GGUF models (and on ../shared/models/stories260k when
- * present): median and p90 latency per request for one model alone (the baseline), the 3-member
- * ensemble under majority, weighted and early exit, and the daemon's resident memory. The machine
+ * A real daemon process on generated tiny GGUF models (and on Karpathy's stories260K, real trained
+ * weights, when `--stories FILE` or ENSEMBLE_STORIES260K names its GGUF): median and p90 latency
+ * per request for one model alone (the baseline), the 3-member ensemble under majority, weighted
+ * and early exit, and the daemon's resident memory. The machine
  * is shared and noisy: read the medians and the ratios, not single numbers.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { DaemonConnection, startDaemon } from '../client/daemonClient';
-import { writeClassifierPool } from '../test/fixtures/gguf/models';
+import { writeClassifierPool } from '../daemon/gguf/tinyModels';
 import { tempHome } from '../test/integration/harness';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
@@ -22,10 +24,16 @@ if (!fs.existsSync(cli)) {
 
 const home = tempHome('ensemble-bench-');
 const pool = writeClassifierPool(path.join(home, 'models'), { labels, favors: ['bug', 'bug', 'feature'] });
-const stories = path.resolve(root, '..', 'shared', 'models', 'stories260k-f32-v3.gguf');
-const haveStories = fs.existsSync(stories);
+const { values: flags } = parseArgs({ options: { stories: { type: 'string' } } });
+const storiesArg = flags.stories ?? process.env.ENSEMBLE_STORIES260K?.trim();
+const stories = storiesArg ? path.resolve(storiesArg) : undefined;
+if (stories && !fs.existsSync(stories)) {
+  console.error(`--stories / ENSEMBLE_STORIES260K: ${stories} not found`);
+  process.exit(2);
+}
+const haveStories = stories !== undefined;
 const models = pool.map((m) => ({ id: m.id, backend: 'llama.cpp', path: m.path, threads: 1, contextSize: 256 }));
-if (haveStories) models.push({ id: 'stories', backend: 'llama.cpp', path: stories, threads: 1, contextSize: 256 });
+if (stories) models.push({ id: 'stories', backend: 'llama.cpp', path: stories, threads: 1, contextSize: 256 });
 const ids = pool.map((m) => m.id);
 const ensembles: Record<string, unknown> = {
   single: { members: [ids[0]], labels },
@@ -78,7 +86,7 @@ try {
     console.log(`${name.padEnd(16)} ${r.calls.toFixed(2).padStart(9)}  ${r.median.toFixed(1).padStart(9)}  ${r.p90.toFixed(1).padStart(6)}  ${(r.median / b).toFixed(2).padStart(10)}`);
   }
   console.log(`daemon RSS: ${rssIdle.toFixed(0)} MiB at start, ${rss().toFixed(0)} MiB with ${models.length} models loaded`);
-  if (!haveStories) console.log(`(${stories} absent: the real-weights rows were skipped)`);
+  if (!haveStories) console.log('(no stories260K GGUF given with --stories or ENSEMBLE_STORIES260K: the real-weights rows were skipped)');
 } finally {
   conn.close();
   process.kill(info.pid, 'SIGTERM');

@@ -232,7 +232,7 @@ async function parse(r: Reader, path: string): Promise<GgufSummary> {
 
 interface Hyper { architecture: string; contextLength: number; embeddingLength: number; blockCount: number; vocabSize: number; kvElementsPerToken: number }
 
-/** The metadata llama.cpp needs, per toolchain.md "Minimal metadata" (found by removing one key at a time). */
+/** The metadata llama.cpp needs (found by removing one key at a time from a model that loads; a missing one can abort the process). */
 function checkHyperParameters(m: Map<string, GgufMetaValue>, tensors: Map<string, { dims: number[] }>): Hyper {
   const arch = m.get('general.architecture');
   if (typeof arch !== 'string' || !arch) throw new GgufProblem('metadata "general.architecture" is missing (expected e.g. "llama")', 'general.architecture');

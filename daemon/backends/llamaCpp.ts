@@ -234,7 +234,7 @@ export class LlamaCppBackend implements Backend {
       const lease = await acquireModel(llama, entry.path, this.plannedGpuLayers ?? entry.gpuLayers);
       const { model } = lease;
       try {
-        // threads is explicit: ggml's default thread count spins badly on small VMs (toolchain.md: 1000x slower).
+        // threads is explicit: ggml's default thread count spins badly on small VMs (measured up to 1000x slower).
         // A LoRA adapter applies to this member's context only; the model's weights stay shared.
         const adapters = entry.lora ? { adapters: [{ filePath: entry.lora.path, scale: entry.lora.scale }] } : undefined;
         const context = await model.createContext({ contextSize, sequences: 1, threads: entry.threads, lora: adapters });

@@ -39,6 +39,7 @@ export class CrashPolicy {
   describe(): string {
     const { windowMs } = this.settings();
     const minutes = Math.round(windowMs / 60_000);
-    return `${this.crashes.length} times in ${minutes} minute${minutes === 1 ? '' : 's'}`;
+    const n = this.crashes.length;
+    return `${n} time${n === 1 ? '' : 's'} in ${minutes} minute${minutes === 1 ? '' : 's'}`;
   }
 }

@@ -2,7 +2,7 @@
 //   - Debian packages: chromium (the browser), and for code-server's native modules libkrb5-dev
 //     (kerberos needs gssapi headers) and ripgrep (pre-seeds @vscode/ripgrep's download cache);
 //   - test/e2e/node_modules: code-server 4.100.3 (the newest on Node 20) and playwright-core 1.65.1.
-// Nothing is fetched except from npm and Debian's apt. See ../shared/notes/toolchain.md section 2.
+// Nothing is fetched except from npm and Debian's apt (README.md here lists the install workarounds).
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

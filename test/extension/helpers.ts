@@ -39,11 +39,20 @@ export async function daemonConnection(): Promise<DaemonConnection> {
   return DaemonConnection.connect(info, { clientName: 'extension-tests', clientVersion: '0' });
 }
 
+/**
+ * Opens `content` in a new editor and selects a range, then waits until the extension host sees
+ * that editor as the active one with that selection: a command run right after reads
+ * `activeTextEditor`, which under load could still be the previous test's (reverted, emptied) editor.
+ */
 export async function openWithSelection(content: string, select: (doc: vscode.TextDocument) => vscode.Range): Promise<vscode.TextEditor> {
   const doc = await vscode.workspace.openTextDocument({ content, language: 'plaintext' });
   const editor = await vscode.window.showTextDocument(doc);
   const r = select(doc);
   editor.selection = new vscode.Selection(r.start, r.end);
+  await waitFor('the new editor to be active with its selection', () => {
+    const active = vscode.window.activeTextEditor;
+    return active?.document === doc && active.selection.isEqual(r);
+  });
   return editor;
 }
 
@@ -53,6 +62,8 @@ export async function closeAll(): Promise<void> {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   }
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  const untitledOpen = () => vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === 'untitled');
+  await waitFor('the test documents to be closed', () => !untitledOpen());
 }
 
 export async function lensTitles(uri: vscode.Uri): Promise<Array<{ line: number; title: string; args: unknown[] }>> {

@@ -2,24 +2,11 @@ import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { isAlive, readDaemonFile } from '../../client/daemonClient';
 import type { Outcome } from '../../extension/context';
-import { CrashPolicy, backoffDelay } from '../../extension/daemon/policy';
 import { ensembleHome } from '../../protocol/home';
 import { api, waitFor } from './helpers';
 
+// The backoff and crash policies themselves are pure: test/unit/extension/daemonPolicy.test.ts.
 describe('daemon lifecycle', () => {
-  it('backs off exponentially and gives up after N crashes in M minutes', () => {
-    const delays = [0, 1, 2, 3, 10].map((a) => backoffDelay(a, { random: () => 0 }));
-    assert.deepEqual(delays, [250, 500, 1000, 2000, 30_000]);
-    const policy = new CrashPolicy(() => ({ maxCrashes: 3, windowMs: 60_000 }));
-    assert.equal(policy.recordCrash(0), true);
-    assert.equal(policy.recordCrash(1_000), true);
-    assert.equal(policy.recordCrash(2_000), false, 'the third crash within a minute gives up');
-    policy.reset();
-    assert.equal(policy.recordCrash(100_000), true);
-    assert.equal(policy.recordCrash(200_000), true, 'old crashes leave the window');
-    assert.equal(policy.recordCrash(300_000), true);
-  });
-
   it('restarts a crashed daemon and reconnects', async function () {
     this.timeout(90_000);
     const ensemble = await api();

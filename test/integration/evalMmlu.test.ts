@@ -1,6 +1,6 @@
 /**
- * `ensemble eval` on real recorded answers: MMLU-Pro, ../shared/data/mmlu-pro relative to the
- * repository root (present only in this project's environment; skipped elsewhere). Checks per-model
+ * `ensemble eval` on real recorded answers: the MMLU-Pro recordings (predictions_uniform.csv and
+ * gold_variants.csv) in the folder ENSEMBLE_MMLU_PRO names; skipped, with the reason, when it is unset. Checks per-model
  * accuracies against a direct recount of the CSV, majority against the data README (0.478 on all
  * 12,032 items for the trio, ties to the first listed), and that the learned strategies beat
  * majority on the held-out half.
@@ -13,13 +13,14 @@ import { runEval } from '../support/runEval';
 import { evaluate, type EvalReport } from '../../daemon/learning/evaluate';
 import { loadIdList, loadWideCsv, parseCsv } from '../../daemon/learning/recordings';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const DATA = path.join(ROOT, '..', 'shared', 'data', 'mmlu-pro');
-const CSV = path.join(DATA, 'predictions_uniform.csv');
-const VARIANTS = path.join(DATA, 'gold_variants.csv');
+const DATA = process.env.ENSEMBLE_MMLU_PRO?.trim() || undefined;
+const CSV = path.join(DATA ?? '', 'predictions_uniform.csv');
+const VARIANTS = path.join(DATA ?? '', 'gold_variants.csv');
 const TRIO = ['Meta-Llama-3_1-8B-Instruct', 'mathstral-7B', 'Phi-3-mini-4k-instruct'];
-const ABSENT = `MMLU-Pro recordings not found at ${CSV} (they exist only in this project's environment)`;
-const present = fs.existsSync(CSV);
+const ABSENT = DATA
+  ? `MMLU-Pro recordings not found at ${CSV} (ENSEMBLE_MMLU_PRO)`
+  : 'set ENSEMBLE_MMLU_PRO to the folder holding the MMLU-Pro recordings (predictions_uniform.csv) to run these';
+const present = DATA !== undefined && fs.existsSync(CSV);
 
 /** Accuracy of each model column counted straight from the CSV rows. */
 function recount(exclude: ReadonlySet<string> = new Set()): Map<string, number> {

@@ -48,9 +48,14 @@ export interface TestDaemon {
 }
 
 /** Runs the bundled CLI with ENSEMBLE_HOME=home; never throws, the exit code says how it went. */
-export async function runCli(home: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCli(
+  home: string,
+  args: string[],
+  opts: { timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cliPath, ...args], { env: { ...process.env, ENSEMBLE_HOME: home }, timeout: 120_000 });
+    const env = { ...process.env, ENSEMBLE_HOME: home };
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cliPath, ...args], { env, timeout: opts.timeoutMs ?? 120_000 });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };

@@ -204,9 +204,16 @@ describe('classifier pool: three families, known majority', () => {
 
 describe('generation', () => {
   it('uses the chat template when the model has one', async () => {
-    const m = writeRandomModel(join(dir, 'chat.gguf'), { seed: 3, chatTemplate: CHATML });
-    const r = await backend('chat', m.path).generate({ system: 'Be brief.', prompt: 'hello', maxTokens: 8 }, never);
-    assert.equal(typeof r.text, 'string');
+    // A successor model writes the tokens that follow the prompt's last token, in id order, so its
+    // reply shows how the prompt ended. Rendered with ChatML it ends with "<|im_start|>assistant\n":
+    // the reply is the bytes after "\n" (0x0B, 0x0C, ..., the leading whitespace trimmed). As a
+    // plain completion, "Be brief.\n\nhello" ends with the character "o": the reply is "pqrstuvw".
+    const req = { system: 'Be brief.', prompt: 'hello', maxTokens: 8 };
+    const chat = writeSuccessorModel(join(dir, 'chat-successor.gguf'), { chatTemplate: CHATML });
+    const plain = writeSuccessorModel(join(dir, 'plain-successor.gguf'));
+    const afterNewline = Array.from({ length: 8 }, (_, i) => String.fromCharCode(0x0b + i)).join('').trim();
+    assert.equal((await backend('chat', chat.path).generate(req, never)).text, afterNewline);
+    assert.equal((await backend('plain', plain.path).generate(req, never)).text, 'pqrstuvw');
   });
 
   it('answers a whole conversation in the chat template, streaming, and with a JSON-schema grammar', async () => {

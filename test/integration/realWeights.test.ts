@@ -1,7 +1,7 @@
 /**
  * A model with real, trained weights: Karpathy's stories260K (TinyStories, llama architecture, its
- * own 512-token SentencePiece vocabulary), from ../shared/models when this project's environment
- * provides it; skipped elsewhere with the reason. It knows nothing but children's stories, so this
+ * own 512-token SentencePiece vocabulary, the GGUF conversion stories260k-f32-v3.gguf), at the path
+ * ENSEMBLE_STORIES260K names; skipped, with the reason, when it is unset. It knows nothing but children's stories, so this
  * checks the real loading, tokenization, scoring and generation paths, never classification quality.
  */
 import assert from 'node:assert/strict';
@@ -10,10 +10,11 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LlamaCppBackend } from '../../daemon/backends/llamaCpp';
 import { LlamaCppModel } from '../../protocol/config';
-import { repoRoot } from './harness';
 
-const MODEL = path.join(repoRoot, '..', 'shared', 'models', 'stories260k-f32-v3.gguf');
-const absent = fs.existsSync(MODEL) ? false : `${MODEL} not found (it is provided only in this project's environment)`;
+const MODEL = path.resolve(process.env.ENSEMBLE_STORIES260K?.trim() ?? '');
+const absent = !process.env.ENSEMBLE_STORIES260K?.trim()
+  ? 'set ENSEMBLE_STORIES260K to the stories260K GGUF (stories260k-f32-v3.gguf) to run these'
+  : fs.existsSync(MODEL) ? false : `${MODEL} not found (ENSEMBLE_STORIES260K)`;
 
 describe('real weights: stories260K through the llama.cpp backend', { skip: absent }, () => {
   let backend: LlamaCppBackend;
