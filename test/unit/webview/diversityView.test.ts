@@ -1,8 +1,8 @@
 /** webview/render/diversity.ts: the inspector's agreement matrix as cells, without a DOM. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { diversityCells } from '../../webview/render/diversity';
-import { DiversityView } from '../../protocol/methods';
+import { diversityCells } from '../../../webview/render/diversity';
+import { DiversityView } from '../../../protocol/methods';
 
 describe('diversityCells', () => {
   it('shades by agreement, writes every figure as text and explains it in the title', () => {
