@@ -31,7 +31,11 @@ export function formatDecision(d: Decision): string {
       v.status + (v.error ? `: ${v.error.message.split('\n')[0]}` : ''),
     ]);
   }
-  return `${head}\n${d.note ? `${d.note}\n` : ''}\n${table(rows)}\ndecision ${d.id}`;
+  const cost = d.calls !== undefined ? `${d.calls} call${d.calls === 1 ? '' : 's'} in ${d.rounds ?? 1} round${d.rounds === 1 ? '' : 's'}\n` : '';
+  const route = d.route
+    ? `router (asks more under ${d.route.threshold.toFixed(2)}): ${d.route.ranked.map((m) => `${d.route!.chosen.includes(m) ? '*' : ''}${m} ${(d.route!.scores[m] ?? 0).toFixed(2)}`).join('  ')}\n`
+    : '';
+  return `${head}\n${d.note ? `${d.note}\n` : ''}${cost}${route}\n${table(rows)}\ndecision ${d.id}`;
 }
 
 export function formatStatus(s: PoolStatus): string {

@@ -8,18 +8,24 @@ import type { StrategyName } from '../protocol/ensemble';
 import { EnsembleError } from '../protocol/errors';
 import type { LabelScores } from './backends/backend';
 import { applyCalibration } from './ensemble/applyCalibration';
-import { fitAggregation, learnedWeights } from './ensemble/fitAggregation';
+import { fitAggregation } from './ensemble/fitAggregation';
+import { parseStoredFit } from './learning/fitSchema';
+import { FITTED_STRATEGIES, planFor, type Plan } from './strategies/engine';
+import { logOddsWeight, type StrategyFit } from './strategies/fit';
+import { textFeatures } from './strategies/textFeatures';
 import { fitCalibrations } from './ensemble/fitCalibration';
 import type { ResolvedMember } from './ensemble/members';
 import type { Logger } from './log';
 import { contributions, type Contribution } from './strategies/contribution';
 import { windowWeights, type WindowWeight } from './strategies/recalibration';
-import type { AggregationFit, Calibration, Store } from './store/store';
+import type { Calibration, Store } from './store/store';
 
 export class Adaptation {
   private weights: Record<string, WindowWeight> = {};
   private readonly calibrationByModel = new Map<string, Calibration>();
-  private readonly aggregationByEnsemble = new Map<string, AggregationFit>();
+  private readonly aggregationByEnsemble = new Map<string, StrategyFit>();
+  /** Label count per decision with feedback: chance is 1/k (decisions never change once recorded). */
+  private readonly labelCounts = new Map<string, number>();
   /** Contributions read 1,000 decisions back: cached until a right label arrives (status is asked after every decision). */
   private contributionCache: Record<string, Contribution> | null = null;
 
@@ -28,14 +34,29 @@ export class Adaptation {
     private readonly logger: Logger,
   ) {
     for (const c of store.calibrations()) this.calibrationByModel.set(c.model, c);
-    for (const a of store.aggregations()) this.aggregationByEnsemble.set(a.ensemble, a);
+    for (const a of store.aggregations()) {
+      const parsed = parseStoredFit(a);
+      if (parsed.ok) this.aggregationByEnsemble.set(parsed.fit.ensemble, parsed.strategy);
+      else logger.warn(`stored fit of ensemble "${(a as { ensemble?: unknown }).ensemble}" is unusable (${parsed.error}): run "ensemble fit" again`);
+    }
   }
 
   /** Recomputes every model's weight from its most recent feedback (after a config change or new feedback). */
   recompute(config: PoolConfig): void {
     const window = config.daemon.recalibrationWindow;
     const models = config.models.map((m) => ({ id: m.id, priorWeight: m.weight ?? 1 }));
-    this.weights = windowWeights(this.store.feedbackWindow(window), models, window);
+    const rows = this.store.feedbackWindow(window).map((f) => ({ ...f, labelCount: this.labelCountOf(f.decisionId) }));
+    this.weights = windowWeights(rows, models, window);
+  }
+
+  private labelCountOf(decisionId: string): number {
+    let k = this.labelCounts.get(decisionId);
+    if (k === undefined) {
+      k = this.store.getDecision(decisionId)?.decision.labels.length ?? 2;
+      if (this.labelCounts.size > 100_000) this.labelCounts.clear();
+      this.labelCounts.set(decisionId, k);
+    }
+    return k;
   }
 
   /** A model's weight now: its feedback-derived weight, or its configured prior before any feedback. */
@@ -60,26 +81,32 @@ export class Adaptation {
   }
 
   /**
-   * Member weights and asking order for a request: feedback weights for the fixed strategies;
-   * fitted per-category reliabilities for `learned` and `routed` (routed asks the most reliable first).
+   * The engine's plan for one request: members with their feedback weights for the fixed
+   * strategies; the stored fit (reliabilities, stacking, router) for the learned ones, with the
+   * input's hashed features when a router reads them.
    */
   plan(
     ensemble: string,
     strategy: StrategyName,
     members: ResolvedMember[],
-    category: string | undefined,
-    labelCount: number,
+    request: { text: string; category: string | undefined; labels: readonly string[] },
+    settings: { earlyExit: { agreeK: number; threshold: number }; route?: { threshold?: number; fallback?: number } },
     config: PoolConfig,
-  ): { weightOf: (m: ResolvedMember) => number; members: ResolvedMember[] } {
-    const base = (m: ResolvedMember) => this.memberWeight(m, config);
-    if (strategy !== 'learned' && strategy !== 'routed') return { weightOf: base, members };
-    const fit = this.aggregationByEnsemble.get(ensemble);
-    if (!fit) {
+  ): Plan {
+    const fit = this.aggregationByEnsemble.get(ensemble) ?? null;
+    if (FITTED_STRATEGIES.has(strategy) && !fit) {
       throw new EnsembleError('BadInput', `ensemble "${ensemble}" has no fitted aggregation for strategy "${strategy}": record a labelled dataset with "ensemble record" and run "ensemble fit --ensemble ${ensemble}"`);
     }
-    const learned = learnedWeights(fit, category, labelCount);
-    const weightOf = (m: ResolvedMember) => learned.get(m.member) ?? base(m);
-    return { weightOf, members: strategy === 'routed' ? [...members].sort((a, b) => weightOf(b) - weightOf(a)) : members };
+    const bits = fit?.router?.bits;
+    return planFor(strategy, {
+      labels: request.labels,
+      members: members.map((m) => ({ member: m.member, weight: this.memberWeight(m, config) })),
+      earlyExit: settings.earlyExit,
+      fit,
+      category: request.category ?? null,
+      features: bits !== undefined && (strategy === 'routed' || strategy === 'stacking') ? textFeatures(request.text, request.category, bits) : null,
+      ...(settings.route ? { route: settings.route } : {}),
+    });
   }
 
   /** Records the right label of a decision; returns every model's weight afterwards. */
@@ -117,20 +144,33 @@ export class Adaptation {
     this.contributionCache = null;
   }
 
-  /** Fits an ensemble's per-member, per-category reliabilities on its labelled recordings. */
-  fitAggregation(ensemble: string, members: ResolvedMember[]) {
+  /** Fits an ensemble's learned strategies (reliabilities, router, stacking) on its labelled recordings. */
+  fitAggregation(ensemble: string, members: ResolvedMember[], labels: readonly string[]) {
     const ids = members.map((m) => m.member);
-    const fit = fitAggregation(ensemble, ids, this.store.labelledMemberVotes(ensemble));
+    const votes = this.store.labelledMemberVotes(ensemble);
+    const seen = new Set(labels);
+    for (const v of votes) {
+      seen.add(v.gold);
+      if (v.label !== null) seen.add(v.label);
+    }
+    const fit = fitAggregation(ensemble, ids, [...seen].sort(), votes);
     if (fit.n === 0) throw new EnsembleError('BadInput', `ensemble "${ensemble}" has no labelled recordings yet: run "ensemble record <dataset.jsonl> --ensemble ${ensemble}" first`);
     this.store.saveAggregation(fit);
-    this.aggregationByEnsemble.set(ensemble, fit);
-    this.logger.info(`aggregation of ${ensemble} fitted on ${fit.n} labelled items (${Object.keys(fit.byCategory).length} categories)`);
-    const overall = learnedWeights(fit, undefined, 2);
+    const parsed = parseStoredFit(fit);
+    if (!parsed.ok) throw new EnsembleError('InternalError', `the fit of ${ensemble} does not validate: ${parsed.error}`);
+    this.aggregationByEnsemble.set(ensemble, parsed.strategy);
+    this.logger.info(
+      `aggregation of ${ensemble} fitted on ${fit.n} labelled items (${Object.keys(fit.byCategory).length} categories; ` +
+        `router ${fit.router ? `threshold ${fit.router.threshold}` : 'none: recordings lack input text'}; stacking ${fit.stacking ? 'yes' : 'none'})`,
+    );
+    const k = Math.max(2, fit.labelCount ?? 2);
     return {
       ensemble,
       n: fit.n,
       categories: Object.keys(fit.byCategory).filter(Boolean),
-      members: ids.map((member, i) => ({ member, reliability: fit.global[i] ?? 0, weight: overall.get(member) ?? 0 })),
+      members: ids.map((member, i) => ({ member, reliability: fit.global[i] ?? 0, weight: logOddsWeight(fit.global[i] ?? 0.5, k) })),
+      router: fit.router ? { threshold: fit.router.threshold, fallback: fit.router.fallback } : null,
+      stacking: fit.stacking !== null && fit.stacking !== undefined,
     };
   }
 
@@ -152,6 +192,7 @@ export class Adaptation {
       eceAfter: f.eceAfter,
       brierBefore: f.brierBefore,
       brierAfter: f.brierAfter,
+      heldOut: f.heldOut,
     }));
   }
 }

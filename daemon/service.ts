@@ -12,6 +12,7 @@ import type { ClassifyParams, FeedbackParams, PoolStatus, ProgressValue, RefineP
 import type { BackendFactory } from './backends/createBackend';
 import { loadConfig, type LoadedConfig } from './config/loadConfig';
 import { Adaptation } from './adaptation';
+import { FITTED_STRATEGIES } from './strategies/engine';
 import { classify } from './ensemble/classify';
 import { resolveMembers, type ResolvedMember } from './ensemble/members';
 import { refine, type StepToken } from './ensemble/refine';
@@ -93,31 +94,38 @@ export class DaemonService {
   }
 
   async classify(params: ClassifyParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<Decision> {
-    const { name, spec, members } = this.ensemble(params.ensemble);
+    const { name, spec, members: listed } = this.ensemble(params.ensemble);
+    // Issue 12 hook: the laggard policy (lower a slow member's weight, or ask it last) before the plan is built.
+    const members = applyLaggardPolicy(listed, this.laggards(), this.config.daemon.laggards);
     const labels = params.labels ?? spec.labels;
     if (!labels) {
       throw new EnsembleError('BadInput', `ensemble "${name}" has no "labels" in ${this.opts.paths.config}: pass labels with the request`);
     }
     if (new Set(labels).size !== labels.length) throw new EnsembleError('BadInput', 'labels must be distinct');
     const strategy: StrategyName = params.strategy ?? spec.strategy;
-    // Issue 12 hook: the laggard policy (lower a slow member's weight, or ask it last) on top of the learned plan.
-    const plan = applyLaggardPolicy(this.adaptation.plan(name, strategy, members, params.category, labels.length, this.config), this.laggards(), this.config.daemon.laggards);
+    const plan = this.adaptation.plan(
+      name,
+      strategy,
+      members,
+      { text: params.text, category: params.category, labels },
+      { earlyExit: spec.earlyExit, ...(spec.router ? { route: spec.router } : {}) },
+      this.config,
+    );
     const decision = await classify(
       {
         pool: this.pool,
-        weightOf: plan.weightOf,
         calibrate: (model, scores) => this.adaptation.calibrate(model, scores),
       },
       {
         ensemble: name,
-        members: plan.members,
+        members,
         text: params.text,
         labels,
         instruction: params.instruction ?? spec.instruction,
         strategy,
+        plan,
         memberTimeoutMs: spec.memberTimeoutMs,
         deadlineMs: params.deadlineMs ?? spec.deadlineMs,
-        earlyExit: spec.earlyExit,
       },
       signal,
       (vote, done, total, decisionId) => progress({ kind: 'vote', decisionId, vote, done, total }),
@@ -130,6 +138,7 @@ export class DaemonService {
         category: params.category,
         dataset: params.dataset,
         gold: params.gold,
+        text: params.text,
       });
       if (params.gold !== undefined) this.adaptation.labelled();
     } catch (e) {
@@ -171,15 +180,22 @@ export class DaemonService {
   }
 
   async answer(params: AnswerParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<AnswerResult> {
-    const { name, spec, members } = this.ensemble(params.ensemble);
-    const strategy: StrategyName = params.strategy ?? spec.strategy;
-    const learned = this.adaptation.plan(name, strategy, members, undefined, Math.max(2, params.options?.length ?? 2), this.config);
-    const plan = applyLaggardPolicy(learned, this.laggards(), this.config.daemon.laggards); // issue 12 hook, as in classify
+    const { name, spec, members: listed } = this.ensemble(params.ensemble);
+    const members = applyLaggardPolicy(listed, this.laggards(), this.config.daemon.laggards); // issue 12 hook, as in classify
+    // Free answers are an open set of labels: the fitted strategies (learned, stacking, routed) were
+    // fitted on label votes, so answers vote by calibrated, feedback-weighted confidence instead.
+    const requested: StrategyName = params.strategy ?? spec.strategy;
+    const strategy: StrategyName = FITTED_STRATEGIES.has(requested) ? 'weighted' : requested;
+    const config = this.config;
     const result = await answer(
-      { pool: this.pool, weightOf: plan.weightOf, calibrate: (model, scores) => this.adaptation.calibrate(model, scores) },
+      {
+        pool: this.pool,
+        weightOf: (m) => this.adaptation.memberWeight(m, config),
+        calibrate: (model, scores) => this.adaptation.calibrate(model, scores),
+      },
       {
         ensemble: name,
-        members: plan.members,
+        members,
         question: params.question,
         options: params.options,
         strategy,
@@ -325,8 +341,8 @@ export class DaemonService {
   }
 
   fitAggregation(ensemble: string | undefined) {
-    const { name, members } = this.ensemble(ensemble);
-    return this.adaptation.fitAggregation(name, members);
+    const { name, spec, members } = this.ensemble(ensemble);
+    return this.adaptation.fitAggregation(name, members, spec.labels ?? []);
   }
 
   fitCalibration(method: Calibration['method'], minSamples: number) {

@@ -104,15 +104,23 @@ export const EarlyExitSettings = z.object({
   threshold: z.number().min(0).max(1).default(0.6).describe('...each with at least this (calibrated) confidence. 0 means any agreement of k members counts.'),
 });
 
+export const RouterSettings = z.object({
+  threshold: z.number().min(0).max(1).optional().describe('Below this predicted chance that the top member is right, the router asks more members (higher: more calls, more accuracy).'),
+  fallback: z.number().int().min(0).max(64).optional().describe('How many more members the router asks when it is unsure.'),
+});
+
 export const EnsembleSpec = z.object({
   members: z.array(MemberSpec).min(1).describe('Model ids, or {model, promptStyle, weight} to use one model several times with different prompt styles.'),
-  strategy: StrategyName.default('majority').describe('majority, weighted, earlyExit, learned (needs "ensemble fit") or routed (needs "ensemble fit").'),
+  strategy: StrategyName.default('majority').describe(
+    'majority, weighted, earlyExit (speculative: asks agreeK members at once, more only when needed), learned, stacking or routed (the last three need "ensemble fit").',
+  ),
   memberTimeoutMs: z.number().int().positive().max(600_000).default(30_000).describe('Per-member timeout: a member that misses it is marked `timeout`.'),
   deadlineMs: z.number().int().positive().max(600_000).default(60_000).describe('Whole-request deadline: the decision is made from whatever has arrived by then.'),
   labels: z.array(z.string().min(1)).min(2).optional().describe('Labels used when a request names none.'),
   instruction: z.string().optional().describe('Task description put before the text, e.g. "Classify the intent of this support ticket.".'),
   earlyExit: EarlyExitSettings.default({ agreeK: 2, threshold: 0.6 }),
   quorum: z.number().gt(0).max(1).optional().describe('Answers and extracted entities: the share of answering members that must agree (default: more than half).'),
+  router: RouterSettings.optional().describe('Overrides of the fitted router (strategy "routed"); by default "ensemble fit" chooses both.'),
   description: z.string().optional(),
 });
 export type EnsembleSpec = z.infer<typeof EnsembleSpec>;

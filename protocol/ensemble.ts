@@ -29,19 +29,25 @@ export const ConfidenceSource = z.enum(['logprobs', 'verbalized', 'none']);
 export type ConfidenceSource = z.infer<typeof ConfidenceSource>;
 
 export const StrategyName = z.enum([
-  /** Plurality of the votes; ties go to the earliest-listed member's answer. */
+  /** Plurality of the votes; ties go to the earliest-listed member's answer. Every member is asked. */
   'majority',
-  /** Sum of members' (calibrated) probability distributions, each times the member's weight. */
+  /** Sum of members' (calibrated) probability distributions, each times its weight (config prior and feedback). */
   'weighted',
-  /** Majority, asking members one after another and stopping once the rest cannot change it. */
+  /**
+   * Speculative early exit over majority: the first `agreeK` members are asked at once, then, only
+   * while the rest could still change the outcome, the fewest members that could settle it, at once.
+   */
   'earlyExit',
   /** Weighted, with per-category member weights fitted on labelled recordings (`ensemble fit`). */
   'learned',
   /**
-   * Mixture-of-experts routing: members asked most-reliable-first for the request's category
-   * (fitted weights), stopping once the rest cannot change the weighted outcome.
+   * Router reading the input (`ensemble fit`): each member's chance of being right on this text is
+   * predicted; the top member is asked, and when the router is unsure (score under the threshold)
+   * the next ones too, weighted by their scores.
    */
   'routed',
+  /** Learned combination of every member's vote (a conditional logit over who voted for what; `ensemble fit`). */
+  'stacking',
 ]);
 export type StrategyName = z.infer<typeof StrategyName>;
 
@@ -77,6 +83,19 @@ export const Vote = z.object({
 });
 export type Vote = z.infer<typeof Vote>;
 
+/** What the router predicted for one input, and whom it asked. */
+export const RouteInfo = z.object({
+  /** Per member: predicted probability that it answers this input right. */
+  scores: z.record(z.string(), z.number().min(0).max(1)),
+  /** Members in the router's order, best first. */
+  ranked: z.array(z.string()),
+  /** Members the router asked, in asking order. */
+  chosen: z.array(z.string()),
+  /** Under this score for the first answer, more members were asked. */
+  threshold: z.number().min(0).max(1),
+});
+export type RouteInfo = z.infer<typeof RouteInfo>;
+
 export const Decision = z.object({
   /** Stable id, used for feedback and to open this decision in the inspector. */
   id: z.string(),
@@ -101,6 +120,12 @@ export const Decision = z.object({
   createdAt: z.string(),
   /** sha256 of the input text: what recordings and feedback key on, without storing the text twice. */
   inputHash: z.string(),
+  /** Members asked (all at once or in rounds): the cost of the decision. Absent in older decisions. */
+  calls: z.number().int().min(0).optional(),
+  /** Batches asked one after another: latency is about this many times the slowest member of a batch. */
+  rounds: z.number().int().min(0).optional(),
+  /** The router's view (strategy `routed`): its predicted chance that each member is right on this input. */
+  route: RouteInfo.optional(),
 });
 export type Decision = z.infer<typeof Decision>;
 

@@ -209,6 +209,8 @@ export const requests = {
         eceAfter: z.number(),
         brierBefore: z.number(),
         brierAfter: z.number(),
+        /** Votes the figures were measured on, unseen by the calibration measured (0: in-sample, too few votes). */
+        heldOut: z.number().int().optional(),
       }),
     ),
   },
@@ -220,6 +222,10 @@ export const requests = {
       n: z.number().int(),
       categories: z.array(z.string()),
       members: z.array(z.object({ member: z.string(), reliability: z.number(), weight: z.number() })),
+      /** The router fitted on the recordings' input text (null: recordings hold no text yet). */
+      router: z.object({ threshold: z.number(), fallback: z.number().int() }).nullable().optional(),
+      /** Whether a stacking model was fitted (it needs items on which members disagree). */
+      stacking: z.boolean().optional(),
     }),
   },
   shutdown: { params: Empty, result: z.null() },

@@ -1,10 +1,16 @@
 /**
- * `npm run bench:eval`: learned aggregation on real recorded answers (MMLU-Pro, 29 models,
- * ../shared/data/mmlu-pro relative to the repository root). Pool: Llama-3.1-8B-Instruct +
- * mathstral-7B + Phi-3-mini; the 39 questions whose gold differs between runs are dropped; seeded,
- * category-stratified 50/50 split. Prints every member, every strategy and two large reference
- * models on the held-out half; the runtime of `evaluate` (median of 5) against a majority-only
- * baseline; and mean ± sd over 5 seeds. Exits 0 with a message when the data is absent.
+ * `npm run bench:eval`: the aggregation engine on real recorded answers (MMLU-Pro, 12,032 questions
+ * answered by 29 models), held-out half. For two pools, the five-pool (Llama-3.1-8B-Instruct,
+ * mathstral-7B, Phi-3-mini, Llama-3-8B, gemma-7b) and every open model of 8B or fewer, it prints
+ * each member, every strategy the daemon runs (replayed with the daemon's own asking rule: calls
+ * and rounds per item) and the research-only estimators, with Qwen1.5-72B-Chat and Llama-3-70B on
+ * the same held-out questions beside them. Everything learned (reliabilities, the router over the
+ * question text, stacking) is fitted on the train half only; the recommended strategy is chosen on
+ * a validation split inside it.
+ *
+ * Data: `--data DIR` or ENSEMBLE_MMLU_PRO, a directory holding predictions_uniform.csv (one row per
+ * question, one column per model), questions/<category>.jsonl (the question texts) and optionally
+ * gold_variants.csv and models.csv. Exits 0 with a message when absent.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,103 +18,106 @@ import { fileURLToPath } from 'node:url';
 import { alignedTable } from '../cli/commands/eval';
 import { buildTable } from '../daemon/learning/aggregators/types';
 import { evaluate, type EvalReport } from '../daemon/learning/evaluate';
-import { loadIdList, loadWideCsv } from '../daemon/learning/recordings';
+import { loadIdList, loadWideCsv, parseCsv, type Recording } from '../daemon/learning/recordings';
 import { trainTestSplit } from '../daemon/learning/split';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const DATA = path.join(ROOT, '..', 'shared', 'data', 'mmlu-pro');
+const flag = process.argv.indexOf('--data');
+const fromFlag = flag >= 0 ? process.argv[flag + 1] : undefined;
+// Development fallback only: this project's environment keeps the data beside the repository.
+const DEV_FALLBACK = path.join(ROOT, '..', 'shared', 'data', 'mmlu-pro');
+const DATA = path.resolve(fromFlag ?? process.env.ENSEMBLE_MMLU_PRO ?? DEV_FALLBACK);
 const CSV = path.join(DATA, 'predictions_uniform.csv');
-const VARIANTS = path.join(DATA, 'gold_variants.csv');
 
-const POOL = ['Meta-Llama-3_1-8B-Instruct', 'mathstral-7B', 'Phi-3-mini-4k-instruct'];
+if (!fs.existsSync(CSV)) {
+  console.log(
+    `bench:eval: no MMLU-Pro recordings at ${CSV}; nothing to benchmark.\n` +
+      'Pass --data DIR or set ENSEMBLE_MMLU_PRO to a directory with predictions_uniform.csv (one row per question: question_id, category, answer,\n' +
+      'one column per model holding its answer letter) and questions/<category>.jsonl (question_id, question, options). Both are derived from the\n' +
+      'per-model outputs published in github.com/TIGER-AI-Lab/MMLU-Pro (eval_results/model_outputs_*.zip) and the MMLU-Pro test set.',
+  );
+  process.exit(0);
+}
+if (!fromFlag && !process.env.ENSEMBLE_MMLU_PRO) console.log(`(data: development fallback ${DATA}; pass --data DIR or set ENSEMBLE_MMLU_PRO)\n`);
+
+const FIVE = ['Meta-Llama-3_1-8B-Instruct', 'mathstral-7B', 'Phi-3-mini-4k-instruct', 'Meta-Llama-3-8B', 'gemma-7b'];
 const REFERENCES = ['Qwen1.5-72B-Chat', 'Meta-Llama-3-70B'];
 const SEED = 42;
-const SEEDS = [42, 43, 44, 45, 46];
 const TRAIN_FRACTION = 0.5;
-const RUNS = 5;
+
+/** Open models of nominally 8B or fewer (gemma-7b counts its 8.5B with embeddings), from models.csv. */
+function smallOpenModels(): string[] {
+  const file = path.join(DATA, 'models.csv');
+  if (!fs.existsSync(file)) return [];
+  const [header, ...rows] = parseCsv(fs.readFileSync(file, 'utf8'), file);
+  const col = (n: string) => header!.cells.indexOf(n);
+  return rows.filter((r) => r.cells[col('access')] === 'open' && Number(r.cells[col('params_billion')]) <= 8.5).map((r) => r.cells[col('model')]!);
+}
+
+function questionTexts(): Map<string, string> {
+  const dir = path.join(DATA, 'questions');
+  const texts = new Map<string, string>();
+  if (!fs.existsSync(dir)) return texts;
+  for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.jsonl'))) {
+    for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const q = JSON.parse(line) as { question_id: number | string; question: string; options: string[] };
+      texts.set(String(q.question_id), `${q.question}\n${q.options.map((o, i) => `${String.fromCharCode(65 + i)}. ${o}`).join('\n')}`);
+    }
+  }
+  return texts;
+}
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const pt = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)} pt`;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const meanSd = (xs: number[]) => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1));
-  return { m, sd };
-};
 
-function time<T>(f: () => T): { ms: number; value: T } {
-  const t0 = process.hrtime.bigint();
-  const value = f();
-  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };
-}
-
-if (!fs.existsSync(CSV)) {
-  console.log(`bench:eval: ${CSV} is absent (the MMLU-Pro recordings live only in this project's environment, under ../shared/data/mmlu-pro); nothing to benchmark.`);
-  process.exit(0);
-}
-
+const small = smallOpenModels();
 const text = fs.readFileSync(CSV, 'utf8');
-const loaded = time(() => loadWideCsv(text, CSV, { gold: 'answer', models: [...POOL, ...REFERENCES] }));
-const exclude = fs.existsSync(VARIANTS) ? loadIdList(VARIANTS) : new Set<string>();
-const recordings = loaded.value.filter((r) => POOL.includes(r.model));
-const opts = { models: POOL, trainFraction: TRAIN_FRACTION, seed: SEED, excludeIds: exclude };
+const all = loadWideCsv(text, CSV, { gold: 'answer', models: [...new Set([...FIVE, ...small, ...REFERENCES])] });
+const texts = questionTexts();
+for (const r of all) {
+  const t = texts.get(r.item);
+  if (t !== undefined) r.text = t;
+}
+const variants = path.join(DATA, 'gold_variants.csv');
+const exclude = fs.existsSync(variants) ? loadIdList(variants) : new Set<string>();
+console.log(`MMLU-Pro recorded answers: ${new Set(all.map((r) => r.item)).size} questions (${exclude.size} gold-variant ids dropped), question texts for ${texts.size}`);
+console.log(`seeded split: train fraction ${TRAIN_FRACTION}, seed ${SEED}, stratified by category; the validation split (30% of train) chooses the strategy\n`);
 
-// Reference models on exactly the held-out items evaluate() uses (same split function and inputs).
-function referenceAccuracy(seed: number): Map<string, number> {
-  const pool = buildTable(recordings, POOL).items.filter((it) => !exclude.has(it.id));
-  const { test } = trainTestSplit(pool, { trainFraction: TRAIN_FRACTION, seed, id: (x) => x.id, stratum: (x) => x.category ?? '' });
+/** Reference models on exactly the held-out questions evaluate() used. */
+function referenceAccuracy(recordings: readonly Recording[], pool: readonly string[]): Map<string, number> {
+  const items = buildTable(recordings, pool).items.filter((it) => !exclude.has(it.id));
+  const { test } = trainTestSplit(items, { trainFraction: TRAIN_FRACTION, seed: SEED, id: (x) => x.id, stratum: (x) => x.category ?? '' });
   const ids = new Set(test.map((it) => it.id));
-  const refs = buildTable(loaded.value.filter((r) => REFERENCES.includes(r.model)), REFERENCES).items.filter((it) => ids.has(it.id));
+  const refs = buildTable(all.filter((r) => REFERENCES.includes(r.model)), REFERENCES).items.filter((it) => ids.has(it.id));
   return new Map(REFERENCES.map((m, j) => [m, refs.filter((it) => it.votes[j] === it.gold).length / refs.length]));
 }
 
-const full: Array<{ ms: number; value: EvalReport }> = [];
-const base: Array<{ ms: number; value: EvalReport }> = [];
-for (let i = 0; i < RUNS; i++) {
-  full.push(time(() => evaluate(recordings, opts)));
-  base.push(time(() => evaluate(recordings, { ...opts, strategies: ['majority'] })));
+function table(title: string, pool: readonly string[]): EvalReport {
+  const recordings = all.filter((r) => pool.includes(r.model));
+  const t0 = performance.now();
+  const report = evaluate(recordings, { models: [...pool], trainFraction: TRAIN_FRACTION, seed: SEED, excludeIds: exclude });
+  const seconds = (performance.now() - t0) / 1000;
+  const refs = referenceAccuracy(recordings, pool);
+  const maj = report.strategies.find((s) => s.name === 'majority')!.accuracy;
+  const best = Math.max(...report.perModel.map((m) => m.accuracy));
+  console.log(`${title}: ${pool.length} members, ${report.split.train} train / ${report.split.test} held-out questions (evaluate: ${seconds.toFixed(0)} s)`);
+  const rows = [['', 'held-out accuracy', 'calls/item', 'rounds/item', 'validation', 'vs majority', 'vs best single']];
+  for (const m of report.perModel) rows.push([`member   ${m.model}`, pct(m.accuracy), '1.00', '1.00', '', pt(m.accuracy - maj), pt(m.accuracy - best)]);
+  for (const s of report.strategies) {
+    const name = `${s.researchOnly ? 'research' : 'strategy'} ${s.name}`;
+    rows.push([name, pct(s.accuracy), s.callsPerItem.toFixed(2), s.roundsPerItem.toFixed(2), s.validation ? pct(s.validation.accuracy) : '', pt(s.vsMajority ?? 0), pt(s.accuracy - best)]);
+  }
+  for (const [m, a] of refs) rows.push([`large    ${m}`, pct(a), '1.00', '1.00', '', pt(a - maj), pt(a - best)]);
+  console.log(alignedTable(rows, [1, 2, 3, 4, 5, 6]));
+  console.log(`recommendation: ${report.recommendation.text}\n`);
+  return report;
 }
-const report = full[0]!.value;
-const refs = referenceAccuracy(SEED);
 
-console.log(`MMLU-Pro recorded answers: ${report.items} items (${report.excluded} gold-variant ids dropped), pool ${POOL.join(' + ')}`);
-console.log(`seeded split: train fraction ${TRAIN_FRACTION}, seed ${SEED}, stratified by category: ${report.split.train} train / ${report.split.test} held-out\n`);
-const maj = report.strategies.find((s) => s.name === 'majority')!.accuracy;
-const rows = [['', 'held-out accuracy', 'calls/item', 'vs majority']];
-for (const m of report.perModel) rows.push([`member   ${m.model}`, pct(m.accuracy), '1.00', pt(m.accuracy - maj)]);
-for (const s of report.strategies) rows.push([`strategy ${s.name}${s.learned ? ' (learned)' : ''}`, pct(s.accuracy), s.callsPerItem.toFixed(2), pt(s.vsMajority!)]);
-for (const [m, a] of refs) rows.push([`large    ${m}`, pct(a), '1.00', pt(a - maj)]);
-console.log(alignedTable(rows, [1, 2, 3]));
-console.log(`\nrecommendation: ${report.recommendation.text}\n`);
-
-const ms = (xs: Array<{ ms: number }>) => median(xs.map((x) => x.ms));
-console.log(`runtime of evaluate() over ${recordings.length} recordings, median of ${RUNS} runs (CSV parse once: ${loaded.ms.toFixed(0)} ms for ${loaded.value.length} recordings):`);
+table('five-pool', FIVE);
+if (small.length > 0) table('every open model of 8B or fewer', small);
+else console.log('models.csv is absent: the table of every open model of 8B or fewer is skipped');
 console.log(
-  alignedTable(
-    [
-      ['', 'median ms', 'runs (ms)'],
-      ['all strategies', ms(full).toFixed(0), full.map((x) => x.ms.toFixed(0)).join(' ')],
-      ['baseline: majority only', ms(base).toFixed(0), base.map((x) => x.ms.toFixed(0)).join(' ')],
-    ],
-    [1],
-  ),
+  'rounds/item: batches asked one after another. A decision asking every member at once takes about the slowest member\'s latency;\n' +
+    'speculative early exit and the router take about rounds × one member\'s latency, at the calls per item shown.',
 );
-
-// Over 5 seeds: mean ± sd of held-out accuracy, and how often each strategy beats majority.
-const bySeed = SEEDS.map((seed) => ({ seed, r: seed === SEED ? report : evaluate(recordings, { ...opts, seed }), refs: referenceAccuracy(seed) }));
-console.log(`\nover ${SEEDS.length} seeds (${SEEDS.join(', ')}), held-out half each time: mean ± sd`);
-const seedRows = [['', 'accuracy', 'gain vs majority', 'beats majority', 'calls/item']];
-const majBy = bySeed.map((x) => x.r.strategies.find((s) => s.name === 'majority')!.accuracy);
-const line = (name: string, accs: number[], calls: number[]) => {
-  const a = meanSd(accs);
-  const g = meanSd(accs.map((v, i) => v - majBy[i]!));
-  const wins = accs.filter((v, i) => v > majBy[i]! + 1e-12).length;
-  seedRows.push([name, `${pct(a.m)} ± ${(100 * a.sd).toFixed(1)}`, `${g.m >= 0 ? '+' : ''}${(100 * g.m).toFixed(2)} ± ${(100 * g.sd).toFixed(2)} pt`, `${wins}/${accs.length}`, meanSd(calls).m.toFixed(2)]);
-};
-POOL.forEach((m, j) => line(`member   ${m}`, bySeed.map((x) => x.r.perModel[j]!.accuracy), bySeed.map(() => 1)));
-for (const s of report.strategies) {
-  const got = bySeed.map((x) => x.r.strategies.find((t) => t.name === s.name)!);
-  line(`strategy ${s.name}`, got.map((t) => t.accuracy), got.map((t) => t.callsPerItem));
-}
-for (const m of REFERENCES) line(`large    ${m}`, bySeed.map((x) => x.refs.get(m)!), bySeed.map(() => 1));
-console.log(alignedTable(seedRows, [1, 2, 3, 4]));

@@ -5,7 +5,7 @@ import { CliError, connectCli } from '../connect';
 export function registerCalibrate(program: Command): void {
   program
     .command('fit')
-    .description('fit an ensemble\'s learned aggregation (member reliabilities per category) on its labelled recordings, for the "learned" and "routed" strategies')
+    .description('fit an ensemble\'s learned strategies on its labelled recordings: member reliabilities per category ("learned"), a router over the input text ("routed") and stacking ("stacking")')
     .option('--ensemble <name>', 'ensemble from config.json (default: the default ensemble)')
     .option('--json', 'print the fit as JSON')
     .action(async (opts: { ensemble?: string; json?: boolean }) => {
@@ -18,7 +18,13 @@ export function registerCalibrate(program: Command): void {
         }
         process.stdout.write(`ensemble ${fit.ensemble}: fitted on ${fit.n} labelled items${fit.categories.length ? `, categories ${fit.categories.join(', ')}` : ''}\n`);
         for (const m of fit.members) process.stdout.write(`  ${m.member.padEnd(24)} reliability ${m.reliability.toFixed(3)}  weight ${m.weight.toFixed(2)}\n`);
-        process.stdout.write(`use it with --strategy learned (weighted by these) or --strategy routed (most reliable first, stop early)\n`);
+        process.stdout.write(
+          fit.router
+            ? `router: fitted on the input text; asks more members when its top score is under ${fit.router.threshold} (${fit.router.fallback} more)\n`
+            : 'router: none (the recordings hold no input text: record again with this version)\n',
+        );
+        process.stdout.write(`stacking: ${fit.stacking ? 'fitted' : 'none (too few items on which members disagree)'}\n`);
+        process.stdout.write('use it with --strategy learned, routed or stacking (or set "strategy" in config.json)\n');
       } finally {
         conn.close();
       }
@@ -46,7 +52,8 @@ export function registerCalibrate(program: Command): void {
         for (const f of fits) {
           process.stdout.write(
             f.applied
-              ? `${f.model}: ${opts.method} ${JSON.stringify(f.params)} on ${f.n} votes; ECE (15 equal-width bins) ${f.eceBefore.toFixed(3)} -> ${f.eceAfter.toFixed(3)}, Brier ${f.brierBefore.toFixed(3)} -> ${f.brierAfter.toFixed(3)}\n`
+              ? `${f.model}: ${opts.method} ${JSON.stringify(f.params)} on ${f.n} votes; ECE (15 equal-width bins) ${f.eceBefore.toFixed(3)} -> ${f.eceAfter.toFixed(3)}, Brier ${f.brierBefore.toFixed(3)} -> ${f.brierAfter.toFixed(3)}` +
+                `${f.heldOut ? ` (held out: fitted on the other votes, measured on ${f.heldOut} it never saw)` : ' (in-sample: too few votes to hold some out)'}\n`
               : `${f.model}: only ${f.n} labelled votes (need ${minSamples}); left as is\n`,
           );
         }

@@ -13,9 +13,10 @@ export function registerClassify(program: Command): void {
     .option('--labels <labels>', 'comma-separated candidate labels (default: the ensemble\'s)')
     .option('--ensemble <name>', 'ensemble from config.json (default: the default ensemble)')
     .option('--strategy <name>', `one of ${StrategyName.options.join(', ')}`)
+    .option('--category <name>', 'the input\'s category, when known: learned, stacking and the router use it')
     .option('--deadline <ms>', 'decide with the votes that arrived by then')
     .option('--json', 'print the decision as JSON')
-    .action(async (text: string, opts: { labels?: string; ensemble?: string; strategy?: string; deadline?: string; json?: boolean }) => {
+    .action(async (text: string, opts: { labels?: string; ensemble?: string; strategy?: string; category?: string; deadline?: string; json?: boolean }) => {
       const input = text === '-' ? fs.readFileSync(0, 'utf8') : text;
       if (!input.trim()) throw new CliError('the text is empty', 2);
       const strategy = opts.strategy === undefined ? undefined : StrategyName.safeParse(opts.strategy);
@@ -30,7 +31,7 @@ export function registerClassify(program: Command): void {
       try {
         const decision = await conn.rpc.request(
           'ensemble/classify',
-          { text: input, labels, ensemble: opts.ensemble, strategy: strategy?.data, deadlineMs },
+          { text: input, labels, ensemble: opts.ensemble, strategy: strategy?.data, deadlineMs, ...(opts.category ? { category: opts.category } : {}) },
           {
             signal: abort.signal,
             onProgress: (p) => {

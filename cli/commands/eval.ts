@@ -11,6 +11,8 @@ import { loadIdList, loadRecordingsFile, RecordingsError, type Recording } from 
 import { reportHtml } from '../../daemon/learning/reportHtml';
 import { buildTable } from '../../daemon/learning/aggregators/types';
 import { summarizeDiversity } from '../../daemon/learning/diversityHints';
+import { homePaths } from '../../protocol/home';
+import { applyRecommendation } from '../applyRecommendation';
 import { CliError, splitList } from '../connect';
 
 export interface EvalCommandOptions {
@@ -24,6 +26,8 @@ export interface EvalCommandOptions {
   stratify: boolean;
   json?: boolean;
   html?: string;
+  ensemble: string;
+  apply?: boolean;
 }
 
 /** Reads recordings from a database file (`.db`, `.sqlite`); plugged in by the daemon store. */
@@ -84,7 +88,16 @@ export function formatReport(r: EvalReport): string {
   out.push(`${r.items} items${r.excluded ? ` (${r.excluded} excluded)` : ''}, ${r.models.length} models; ${where}; ${r.withGold} evaluated items have gold.`, '');
   out.push(alignedTable([['member', 'accuracy', 'abstained', 'items'], ...r.perModel.map((m) => [m.model, pct(m.accuracy), pct(m.abstained), String(m.n)])], [1, 2, 3]), '');
   const sgn = (x: number | null) => (x === null ? '' : `${x >= 0 ? '+' : '-'}${(100 * Math.abs(x)).toFixed(1)} pt`);
-  out.push(alignedTable([['strategy', 'accuracy', 'calls/item', 'vs majority', 'how'], ...r.strategies.map((s) => [s.name, pct(s.accuracy), fx(s.callsPerItem, 2), sgn(s.vsMajority), s.description])], [1, 2, 3]), '');
+  out.push(
+    alignedTable(
+      [
+        ['strategy', 'accuracy', 'calls/item', 'rounds', 'validation', 'vs majority', 'how'],
+        ...r.strategies.map((s) => [s.name, pct(s.accuracy), fx(s.callsPerItem, 2), fx(s.roundsPerItem, 2), s.validation ? pct(s.validation.accuracy) : '-', sgn(s.vsMajority), s.description]),
+      ],
+      [1, 2, 3, 4, 5],
+    ),
+    '',
+  );
   const short = r.models.map((_, i) => `#${i + 1}`);
   if (r.models.length > MATRIX_UP_TO) out.push(`error correlation and disagreement: ${r.models.length} members, see --json or --html`, '');
   else out.push('error correlation (phi of per-item errors) | disagreement rate');
@@ -96,7 +109,7 @@ export function formatReport(r: EvalReport): string {
     '',
   );
   if (r.calibration) {
-    out.push(`calibration (ECE: ${r.calibration.binning}; Brier of the confidence in the answer, multiclass when vectors exist)`);
+    out.push(`calibration, fitted on the train split and measured on the ${r.split.evaluatedOn === 'held-out' ? 'held-out split it never saw' : 'evaluated items'} (ECE: ${r.calibration.binning}; Brier of the confidence in the answer, multiclass when vectors exist)`);
     out.push(
       alignedTable(
         [
@@ -112,6 +125,7 @@ export function formatReport(r: EvalReport): string {
     );
   }
   out.push(`recommendation: ${r.recommendation.text}`);
+  out.push(`config.json (paste, or run again with --apply):\n${JSON.stringify(r.recommendation.config, null, 2)}`);
   return out.join('\n');
 }
 
@@ -130,6 +144,8 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
     .option('--no-stratify', 'split without stratifying by category')
     .option('--json', 'print the report as JSON')
     .option('--html <file>', 'also write a self-contained HTML report')
+    .option('--ensemble <name>', 'ensemble the config snippet (and --apply) is for', 'default')
+    .option('--apply', 'write the recommended strategy into ENSEMBLE_HOME/config.json, keeping every other setting')
     .action((file: string, o: EvalCommandOptions) => {
       const trainFraction = parseFraction(o.trainFraction);
       const seed = parseSeed(o.seed);
@@ -141,7 +157,7 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
       try {
         const excludeIds = o.excludeIds ? loadIdList(o.excludeIds) : undefined;
         const recs = load(file, o, models, hooks.loadDatabase);
-        report = evaluate(recs, { models, trainFraction, seed, stratify: o.stratify, excludeIds });
+        report = evaluate(recs, { models, trainFraction, seed, stratify: o.stratify, excludeIds, ensembleName: o.ensemble });
         // Which members add diversity, in words (issue 12), over every item not excluded.
         const items = buildTable(recs, report.models).items.filter((it) => !excludeIds?.has(it.id));
         hints = summarizeDiversity(items, report.models).hints;
@@ -157,6 +173,11 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
         }
       }
       process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n${hintLines(hints)}${o.html ? `report written to ${o.html}\n` : ''}`);
+      if (o.apply) {
+        const configPath = homePaths().config;
+        applyRecommendation(configPath, report.recommendation, o.ensemble);
+        process.stderr.write(`applied: ensemble "${o.ensemble}" in ${configPath} now uses ${report.recommendation.config.ensembles[o.ensemble]!.strategy}${report.recommendation.needsFit ? '; run "ensemble fit" next' : ''}\n`);
+      }
     });
 }
 

@@ -64,7 +64,7 @@ export async function answer(ctx: AnswerContext, job: AnswerJob, signal: AbortSi
     onVote(votes[i]!, ++done, job.members.length, id);
   };
   let settledEarly = false;
-  if (job.strategy === 'earlyExit' || job.strategy === 'routed') {
+  if (job.strategy === 'earlyExit') {
     for (let i = 0; i < job.members.length && !runSignal.aborted; i++) {
       const arrived = votes.filter((v): v is AnswerVote => v !== undefined);
       if (arrived.length > 0 && settled(arrived, job.members.slice(i).map((m) => ctx.weightOf(m)), job)) {
@@ -151,7 +151,7 @@ function tally(votes: readonly AnswerVote[], job: AnswerJob) {
  * (an answer given so far, or one nobody gave); or when the leader cannot reach a quorum any more.
  */
 function settled(arrived: readonly AnswerVote[], remainingWeights: readonly number[], job: AnswerJob): boolean {
-  const base = job.strategy === 'routed' ? 'weighted' : 'majority';
+  const base = 'majority';
   const votes = arrived.map(toStrategyVote);
   const labels = labelsOf(arrived);
   const now = combine(base, votes, labels);

@@ -1,23 +1,21 @@
 /**
- * The one impure orchestrator of a classification: fans out to members (in parallel, or one after
- * another for early exit), enforces per-member timeouts and the whole-request deadline, reports
- * each vote the moment it arrives, and hands the votes to a pure strategy.
+ * The one impure orchestrator of a classification: runs the engine's plan (strategies/engine.ts),
+ * asking each batch the plan names in parallel until it says stop, enforces per-member timeouts and
+ * the whole-request deadline, reports each vote the moment it arrives, and lets the plan decide.
+ * `ensemble eval` replays the same plan over recorded votes (`replayPlan`).
  */
 import crypto from 'node:crypto';
 import type { Decision, StrategyName, Vote } from '../../protocol/ensemble';
 import { EnsembleError } from '../../protocol/errors';
 import type { LabelScores } from '../backends/backend';
 import type { Pool } from '../pool/pool';
-import { combine } from '../strategies/index';
-import { settle } from '../strategies/earlyExit';
+import type { Plan } from '../strategies/engine';
 import type { StrategyVote } from '../strategies/types';
 import type { ResolvedMember } from './members';
 import { callMember } from './callMember';
 
 export interface ClassifyContext {
   pool: Pool;
-  /** Current weight of a member: config prior times feedback recalibration. */
-  weightOf(member: ResolvedMember): number;
   /** Calibrated confidence and distribution for a model's raw scores. */
   calibrate(model: string, scores: LabelScores): { confidence: number | null; probabilities: Record<string, number> };
 }
@@ -29,9 +27,10 @@ export interface ClassifyJob {
   labels: string[];
   instruction?: string;
   strategy: StrategyName;
+  /** The engine's plan for this input: weights, asking rule, decision. */
+  plan: Plan;
   memberTimeoutMs: number;
   deadlineMs: number;
-  earlyExit: { agreeK: number; threshold: number };
 }
 
 export type VoteListener = (vote: Vote, done: number, total: number, decisionId: string) => void;
@@ -51,22 +50,28 @@ export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: A
     onVote(vote, done, job.members.length, decisionId);
   };
 
+  const asked: StrategyVote[] = [];
+  let rounds = 0;
+  const byId = new Map(job.members.map((m, i) => [m.member, i]));
   try {
-    // Sequential strategies ask members in the job's order (listed, or most reliable first when
-    // routed) and stop once the rest cannot change the outcome of their base strategy.
-    const sequentialBase = job.strategy === 'earlyExit' ? 'majority' : job.strategy === 'routed' ? 'weighted' : null;
-    if (sequentialBase) {
-      for (let i = 0; i < job.members.length; i++) {
-        const arrived = votes.filter((v): v is Vote => v !== undefined).map(toStrategyVote);
-        const remaining = job.members.slice(i).map((m) => ({ member: m.member, weight: ctx.weightOf(m) }));
-        settled = arrived.length > 0 && settle(arrived, remaining, job.labels, job.earlyExit, sequentialBase).settled;
-        if (settled) break;
-        if (runSignal.aborted) break;
-        const m = job.members[i]!;
-        record(i, await askMember(ctx, job, m, runSignal));
+    for (;;) {
+      if (runSignal.aborted) break;
+      const batch = job.plan.next(asked).filter((id, k, xs) => byId.has(id) && votes[byId.get(id)!] === undefined && xs.indexOf(id) === k);
+      if (batch.length === 0) {
+        settled = true;
+        break;
       }
-    } else {
-      await Promise.all(job.members.map(async (m, i) => record(i, await askMember(ctx, job, m, runSignal))));
+      rounds++;
+      // The whole batch at once: a decision's latency is its rounds' slowest members, not their sum.
+      const arrived = await Promise.all(
+        batch.map(async (id) => {
+          const i = byId.get(id)!;
+          const vote = await askMember(ctx, job, job.members[i]!, runSignal);
+          record(i, vote);
+          return vote;
+        }),
+      );
+      asked.push(...arrived.map(toStrategyVote));
     }
   } finally {
     clearTimeout(timer);
@@ -74,7 +79,7 @@ export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: A
   if (signal.aborted) throw new EnsembleError('RequestCancelled', 'classification cancelled');
 
   // Members never asked: skipped when early exit settled the outcome, timed out when the deadline came first.
-  const finalVotes = job.members.map((m, i) => votes[i] ?? unaskedVote(m, ctx.weightOf(m), settled));
+  const finalVotes = job.members.map((m, i) => votes[i] ?? unaskedVote(m, job.plan.weightOf(m.member), settled));
   const usable = finalVotes.filter((v) => v.status === 'ok');
   const failures = finalVotes.filter((v) => v.status === 'error');
   if (usable.length === 0 && failures.length === finalVotes.length && failures.every((v) => v.error?.kind === 'ModelUnavailable')) {
@@ -85,7 +90,8 @@ export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: A
     );
   }
 
-  const outcome = combine(job.strategy, finalVotes.map(toStrategyVote), job.labels, { earlyExit: job.earlyExit });
+  const outcome = job.plan.decide(finalVotes.map(toStrategyVote));
+  const route = job.plan.route;
   const skipped = finalVotes.filter((v) => v.status === 'skipped').length;
   const partial = finalVotes.some((v) => v.status === 'timeout' || v.status === 'error');
   const notes = [outcome.note];
@@ -106,11 +112,14 @@ export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: A
     elapsedMs: Math.round(performance.now() - started),
     createdAt: new Date().toISOString(),
     inputHash: crypto.createHash('sha256').update(job.text).digest('hex'),
+    calls: asked.length,
+    rounds,
+    ...(route ? { route: { scores: route.scores, ranked: route.ranked, chosen: asked.map((v) => v.member), threshold: route.threshold } } : {}),
   };
 }
 
 async function askMember(ctx: ClassifyContext, job: ClassifyJob, m: ResolvedMember, runSignal: AbortSignal): Promise<Vote> {
-  const base = { member: m.member, model: m.model, promptStyle: m.promptStyle, weight: ctx.weightOf(m) };
+  const base = { member: m.member, model: m.model, promptStyle: m.promptStyle, weight: job.plan.weightOf(m.member) };
   const call = await callMember(ctx.pool, m.model, runSignal, job.memberTimeoutMs, (b, signal) =>
     b.classify({ text: job.text, labels: job.labels, instruction: job.instruction, promptStyle: m.promptStyle }, signal),
   );

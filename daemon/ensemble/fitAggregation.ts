@@ -1,31 +1,50 @@
 /**
- * Fitting an ensemble's learned aggregation on its labelled recordings: each member's reliability
- * globally and per category (the estimator `ensemble eval` uses), turned at request time into
- * log-odds weights for the `learned` and `routed` strategies.
+ * Fitting an ensemble's learned strategies on its labelled recordings: the same `fitStrategies`
+ * `ensemble eval` fits and replays (reliabilities, router over the input text, stacking), stored
+ * as the ensemble's AggregationFit and run live by the engine.
  */
-import { estimateReliability } from '../learning/aggregators/reliability';
-import { buildTable, logOddsWeight } from '../learning/aggregators/types';
+import { fitStrategies } from '../learning/fitStrategies';
+import type { Item } from '../learning/aggregators/types';
 import type { AggregationFit, LabelledMemberVote } from '../store/store';
 
-export function fitAggregation(ensemble: string, members: readonly string[], votes: readonly LabelledMemberVote[]): AggregationFit {
-  // The same vote table `ensemble eval` builds, one item per recorded decision.
-  const { items } = buildTable(
-    votes.map((v) => ({ item: v.decisionId, model: v.member, prediction: v.label, gold: v.gold, ...(v.category !== null ? { category: v.category } : {}) })),
-    members,
-  );
-  const rel = estimateReliability(items, members.length);
+/** One item per recorded decision, members in the ensemble's order. */
+export function itemsOf(members: readonly string[], votes: readonly LabelledMemberVote[]): Item[] {
+  const col = new Map(members.map((m, j) => [m, j]));
+  const byDecision = new Map<string, Item>();
+  for (const v of votes) {
+    const j = col.get(v.member);
+    if (j === undefined) continue;
+    let it = byDecision.get(v.decisionId);
+    if (!it) {
+      it = {
+        id: v.decisionId,
+        category: v.category,
+        gold: v.gold,
+        votes: new Array(members.length).fill(undefined),
+        confidences: new Array(members.length).fill(undefined),
+        probabilities: new Array(members.length).fill(undefined),
+        text: v.text,
+      };
+      byDecision.set(v.decisionId, it);
+    }
+    it.votes[j] = v.label;
+  }
+  // Sorted by id: the fit does not depend on the order the store returned rows in.
+  return [...byDecision.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+export function fitAggregation(ensemble: string, members: readonly string[], labels: readonly string[], votes: readonly LabelledMemberVote[]): AggregationFit {
+  const items = itemsOf(members, votes);
+  const fit = fitStrategies(items, members, labels);
   return {
     ensemble,
     members: [...members],
-    global: rel.global,
-    byCategory: Object.fromEntries(rel.byCategory),
+    global: fit.global,
+    byCategory: fit.byCategory,
     n: items.length,
     fittedAt: new Date().toISOString(),
+    labelCount: fit.labelCount,
+    stacking: fit.stacking,
+    router: fit.router,
   };
-}
-
-/** Each member's weight for a request of `category` over `labelCount` labels (unknown category: global). */
-export function learnedWeights(fit: AggregationFit, category: string | undefined, labelCount: number): Map<string, number> {
-  const reliabilities = (category !== undefined ? fit.byCategory[category] : undefined) ?? fit.global;
-  return new Map(fit.members.map((m, i) => [m, logOddsWeight(reliabilities[i] ?? 0.5, Math.max(2, labelCount))]));
 }

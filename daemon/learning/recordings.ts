@@ -17,6 +17,8 @@ export interface Recording {
   probabilities?: Record<string, number>;
   gold?: string;
   category?: string;
+  /** The input text (what the router reads); optional. */
+  text?: string;
 }
 
 export class RecordingsError extends Error {
@@ -261,6 +263,8 @@ export function loadJsonl(text: string, file: string): Recording[] {
     if (gold !== undefined && gold !== '') rec.gold = gold;
     const category = str('category', false);
     if (category !== undefined && category !== '') rec.category = category;
+    const inputText = str('text', false);
+    if (inputText !== undefined && inputText !== '') rec.text = inputText;
     out.push(rec);
   });
   return out;

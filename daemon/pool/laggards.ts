@@ -135,19 +135,19 @@ export function adaptiveTimeoutMs(samples: readonly number[], opts: { factor?: n
 }
 
 /**
- * The policy applied to an ensemble's plan (the one place the service calls): under `lowerWeight`
- * a flagged member's weight is multiplied by `weightFactor`; under `moveLast` flagged members are
- * asked last. Under `flag`, or with no laggard, the plan is returned as it was.
+ * The policy applied to an ensemble's members before its plan is built (the one place the service
+ * calls): under `lowerWeight` a flagged member's prior weight is multiplied by `weightFactor`
+ * (the feedback weight scales with the prior, so its vote weight drops by that factor in the
+ * weighted strategies); under `moveLast` flagged members are listed, so asked, last. Under `flag`,
+ * or with no laggard, the members are returned as they were.
  */
-export function applyLaggardPolicy<M extends { model: string }>(
-  plan: { weightOf: (m: M) => number; members: M[] },
+export function applyLaggardPolicy<M extends { model: string; priorWeight: number }>(
+  members: readonly M[],
   flags: ReadonlyMap<string, LaggardFlag>,
   settings: Partial<LaggardSettings> = {},
-): { weightOf: (m: M) => number; members: M[] } {
+): M[] {
   const s = { ...DEFAULT_LAGGARD_SETTINGS, ...settings };
-  if (flags.size === 0 || s.policy === 'flag') return plan;
-  return {
-    weightOf: (m) => plan.weightOf(m) * laggardWeight(m.model, flags, s),
-    members: orderForLaggards(plan.members, flags, s.policy),
-  };
+  if (flags.size === 0 || s.policy === 'flag') return [...members];
+  const weighted = members.map((m) => (flags.has(m.model) && s.policy === 'lowerWeight' ? { ...m, priorWeight: m.priorWeight * laggardWeight(m.model, flags, s) } : m));
+  return orderForLaggards(weighted, flags, s.policy);
 }

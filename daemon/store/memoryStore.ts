@@ -24,6 +24,7 @@ interface StoredDecision {
   source: DecisionMeta['source'];
   dataset: string | null;
   gold: string | null;
+  text: string | null;
   json: string;
 }
 
@@ -165,7 +166,7 @@ export class MemoryStore implements Store {
       if (r.ensemble !== ensemble || r.gold === null) continue;
       for (const v of storedVotes(r)) {
         if (v.status === 'skipped') continue;
-        out.push({ decisionId: id, category: r.category, gold: r.gold, member: v.member, label: v.status === 'ok' ? v.label : null });
+        out.push({ decisionId: id, category: r.category, gold: r.gold, member: v.member, label: v.status === 'ok' ? v.label : null, text: r.text });
       }
     }
     return out;

@@ -21,12 +21,15 @@ export function loadFromDatabase(file: string, opts: { models?: string[] } = {})
   }
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
+    // Databases from before the input text was stored have no input_text column.
+    const hasText = (db.prepare('PRAGMA table_info(decisions)').all() as Array<{ name: string }>).some((c) => c.name === 'input_text');
     const rows = db
-      .prepare(`SELECT COALESCE(d.item_id, d.input_hash) AS item, v.member, v.label, v.confidence, v.probabilities, d.gold, d.category, v.status
+      .prepare(`SELECT COALESCE(d.item_id, d.input_hash) AS item, v.member, v.label, v.confidence, v.probabilities, d.gold, d.category, v.status,
+        ${hasText ? 'd.input_text' : 'NULL'} AS text
         FROM votes v JOIN decisions d ON d.id = v.decision_id
         WHERE v.status IN ('ok', 'timeout', 'error')
         ORDER BY d.created_at`)
-      .all() as Array<{ item: string; member: string; label: string | null; confidence: number | null; probabilities: string; gold: string | null; category: string | null; status: string }>;
+      .all() as Array<{ item: string; member: string; label: string | null; confidence: number | null; probabilities: string; gold: string | null; category: string | null; status: string; text: string | null }>;
     const wanted = opts.models ? new Set(opts.models) : null;
     const latest = new Map<string, Recording>();
     for (const r of rows) {
@@ -41,6 +44,7 @@ export function loadFromDatabase(file: string, opts: { models?: string[] } = {})
         ...(Object.keys(probabilities).length ? { probabilities } : {}),
         ...(r.gold !== null ? { gold: r.gold } : {}),
         ...(r.category !== null ? { category: r.category } : {}),
+        ...(r.text ? { text: r.text } : {}),
       });
     }
     return [...latest.values()];

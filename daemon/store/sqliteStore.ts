@@ -68,6 +68,16 @@ CREATE TABLE IF NOT EXISTS calibration (
 );
 `;
 
+/**
+ * Additive migrations for databases created by earlier versions: columns are only ever added,
+ * so an older daemon can still read a newer database.
+ */
+function migrate(db: SqliteDatabase): void {
+  const columns = new Set((db.prepare('PRAGMA table_info(decisions)').all() as Array<{ name: string }>).map((c) => c.name));
+  // The input text, for fitting the router (`ensemble fit`); null for decisions recorded before.
+  if (!columns.has('input_text')) db.exec('ALTER TABLE decisions ADD COLUMN input_text TEXT');
+}
+
 export class SqliteStore implements Store {
   private readonly db: SqliteDatabase;
 
@@ -82,6 +92,7 @@ export class SqliteStore implements Store {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.exec(SCHEMA);
+      migrate(db);
     } catch (e) {
       db.close();
       throw e;
@@ -91,8 +102,8 @@ export class SqliteStore implements Store {
 
   recordDecision(d: Decision, meta: DecisionMeta): void {
     const insertDecision = this.db.prepare(`INSERT OR REPLACE INTO decisions
-      (id, created_at, ensemble, strategy, input_hash, item_id, category, source, dataset, label, confidence, agreement, partial, gold, json)
-      VALUES (@id, @createdAt, @ensemble, @strategy, @inputHash, @itemId, @category, @source, @dataset, @label, @confidence, @agreement, @partial, @gold, @json)`);
+      (id, created_at, ensemble, strategy, input_hash, item_id, category, source, dataset, label, confidence, agreement, partial, gold, json, input_text)
+      VALUES (@id, @createdAt, @ensemble, @strategy, @inputHash, @itemId, @category, @source, @dataset, @label, @confidence, @agreement, @partial, @gold, @json, @text)`);
     const insertVote = this.db.prepare(`INSERT OR REPLACE INTO votes
       (decision_id, member, model, prompt_style, status, label, confidence, raw_confidence, confidence_source, probabilities, latency_ms)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -185,10 +196,10 @@ export class SqliteStore implements Store {
 
   labelledMemberVotes(ensemble: string): LabelledMemberVote[] {
     const rows = this.db
-      .prepare(`SELECT d.id, d.category, d.gold, v.member, v.label, v.status FROM decisions d JOIN votes v ON v.decision_id = d.id
+      .prepare(`SELECT d.id, d.category, d.gold, d.input_text, v.member, v.label, v.status FROM decisions d JOIN votes v ON v.decision_id = d.id
         WHERE d.ensemble = ? AND d.gold IS NOT NULL AND v.status != 'skipped'`)
-      .all(ensemble) as Array<{ id: string; category: string | null; gold: string; member: string; label: string | null; status: string }>;
-    return rows.map((r) => ({ decisionId: r.id, category: r.category, gold: r.gold, member: r.member, label: r.status === 'ok' ? r.label : null }));
+      .all(ensemble) as Array<{ id: string; category: string | null; gold: string; input_text: string | null; member: string; label: string | null; status: string }>;
+    return rows.map((r) => ({ decisionId: r.id, category: r.category, gold: r.gold, member: r.member, label: r.status === 'ok' ? r.label : null, text: r.input_text }));
   }
 
   saveAggregation(fit: AggregationFit): void {

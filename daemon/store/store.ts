@@ -1,5 +1,6 @@
 /** What the daemon keeps across restarts: decisions, votes, feedback, calibration. */
 import { Decision } from '../../protocol/ensemble';
+import type { RouterFit, StackingFit } from '../strategies/fit';
 
 export interface DecisionMeta {
   itemId?: string;
@@ -8,7 +9,12 @@ export interface DecisionMeta {
   source: 'live' | 'record';
   dataset?: string;
   gold?: string;
+  /** The input text (what the router is fitted on); kept to its first INPUT_TEXT_CHARS characters. */
+  text?: string;
 }
+
+/** Input text kept per decision: the router reads no further (strategies/textFeatures.ts). */
+export const INPUT_TEXT_CHARS = 4_000;
 
 export interface FeedbackRow {
   decisionId: string;
@@ -41,7 +47,11 @@ export interface LabelledVote {
   gold: string;
 }
 
-/** Per-member reliabilities fitted on an ensemble's labelled recordings (`ensemble fit`). */
+/**
+ * What `ensemble fit` stores for an ensemble: per-member reliabilities and, since the router and
+ * stacking run live, their fitted models (optional: fits stored before them lack these fields;
+ * daemon/learning/fitSchema.ts validates what is read back).
+ */
 export interface AggregationFit {
   ensemble: string;
   /** Member ids, in the order of the arrays below. */
@@ -53,6 +63,9 @@ export interface AggregationFit {
   /** Labelled items the fit saw. */
   n: number;
   fittedAt: string;
+  labelCount?: number;
+  stacking?: StackingFit | null;
+  router?: RouterFit | null;
 }
 
 export interface LabelledMemberVote {
@@ -62,6 +75,8 @@ export interface LabelledMemberVote {
   member: string;
   /** null for an abstention, a timeout or an error. */
   label: string | null;
+  /** The decision's input text, when it was recorded (decisions before it was stored: null). */
+  text: string | null;
 }
 
 export interface Store {
@@ -107,5 +122,6 @@ export function metaColumns(meta: DecisionMeta) {
     source: meta.source,
     dataset: meta.dataset ?? null,
     gold: meta.gold ?? null,
+    text: meta.text?.slice(0, INPUT_TEXT_CHARS) ?? null,
   };
 }

@@ -38,7 +38,7 @@ describe('CLI: auto-start, reuse, stop, usage errors', () => {
   it('usage errors exit 2 with the option named', async () => {
     const strategy = await cli(['classify', 'x', '--strategy', 'loudest']);
     assert.equal(strategy.code, 2);
-    assert.match(strategy.stderr, /--strategy: expected one of majority, weighted, earlyExit, learned, routed, got "loudest"/);
+    assert.match(strategy.stderr, /--strategy: expected one of majority, weighted, earlyExit, learned, routed, stacking, got "loudest"/);
     const labels = await cli(['classify', 'x', '--labels', 'only-one']);
     assert.equal(labels.code, 2);
     assert.match(labels.stderr, /--labels: give at least two/);

@@ -57,16 +57,27 @@ describe('learned and routed strategies', () => {
     assert.ok(learned.votes[2]!.weight > learned.votes[0]!.weight);
   });
 
-  it('routed: asks the most reliable member first and stops when the rest cannot change it', async () => {
+  it('routed: the router reads the input, asks the member most likely right, and shows its scores', async () => {
     const conn = await daemon.connect();
     try {
       const d = await conn.rpc.request('ensemble/classify', { text: 'new request', strategy: 'routed', category: 'tickets' });
       assert.equal(d.label, 'feature');
-      assert.equal(d.votes[0]!.model, models[2]!.id);
-      assert.deepEqual(d.votes.map((v) => v.status), ['ok', 'skipped', 'skipped']);
+      assert.deepEqual(d.route!.chosen, [models[2]!.id]);
+      assert.equal(d.route!.ranked[0], models[2]!.id);
+      assert.ok(d.route!.scores[models[2]!.id]! > d.route!.scores[models[0]!.id]!);
+      assert.deepEqual(d.votes.map((v) => v.status), ['skipped', 'skipped', 'ok']);
+      assert.equal(d.calls, 1);
       assert.equal(d.earlyExit, true);
     } finally {
       conn.close();
     }
+  });
+
+  it('the CLI sends the category and shows whom the router asked, with its scores', async () => {
+    const r = await daemon.cli(['classify', 'new request', '--strategy', 'routed', '--category', 'tickets']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^feature\s+confidence/m);
+    assert.match(r.stdout, /^1 call in 1 round$/m);
+    assert.match(r.stdout, new RegExp(`^router \\(asks more under [0-9.]+\\): \\*${models[2]!.id} [0-9.]+ `, 'm'));
   });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   adaptiveTimeoutMs,
+  applyLaggardPolicy,
   detectLaggards,
   laggardWeight,
   LatencyWindows,
@@ -71,6 +72,25 @@ describe('policies', () => {
   it('the weight factor is configurable and clamped to [0, 1]', () => {
     assert.equal(laggardWeight('slow', flags, { policy: 'lowerWeight', weightFactor: 0.2 }), 0.2);
     assert.equal(laggardWeight('slow', flags, { policy: 'lowerWeight', weightFactor: 3 }), 1);
+  });
+});
+
+describe('applyLaggardPolicy (what the service applies before building the plan)', () => {
+  const flags = detectLaggards(new Map(Object.entries({ a: ramp(20, 100), b: ramp(20, 100), slow: ramp(20, 900) })));
+  const members = [{ model: 'slow', member: 'slow', priorWeight: 2 }, { model: 'a', member: 'a', priorWeight: 1 }, { model: 'b', member: 'b', priorWeight: 1 }];
+  const rows: Array<[LaggardSettings['policy'], Array<[string, number]>]> = [
+    ['flag', [['slow', 2], ['a', 1], ['b', 1]]],
+    ['lowerWeight', [['slow', 0.5], ['a', 1], ['b', 1]]],
+    ['moveLast', [['a', 1], ['b', 1], ['slow', 2]]],
+  ];
+  for (const [policy, expected] of rows) {
+    it(`${policy}: ${expected.map(([m, w]) => `${m} ${w}`).join(', ')}`, () => {
+      assert.deepEqual(applyLaggardPolicy(members, flags, { policy, weightFactor: 0.25 }).map((m) => [m.member, m.priorWeight]), expected);
+      assert.equal(members[0]!.priorWeight, 2, 'the resolved members are not mutated');
+    });
+  }
+  it('no laggard: the members as they were', () => {
+    assert.deepEqual(applyLaggardPolicy(members, new Map(), { policy: 'moveLast' }), members);
   });
 });
 

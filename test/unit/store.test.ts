@@ -228,15 +228,15 @@ for (const impl of stores) {
       store.recordDecision(decision('x', 4, [vote('qwen', 'bug')], { ensemble: 'other' }), { source: 'record', dataset: 'ds', itemId: 'i1', gold: 'bug' });
       store.recordFeedback('b', 'question', 1);
       const expected: LabelledMemberVote[] = [
-        { decisionId: 'a', category: 'crash', gold: 'bug', member: 'llama', label: null },
-        { decisionId: 'a', category: 'crash', gold: 'bug', member: 'phi', label: null },
-        { decisionId: 'a', category: 'crash', gold: 'bug', member: 'qwen', label: 'bug' },
-        { decisionId: 'b', category: null, gold: 'question', member: 'llama', label: null },
-        { decisionId: 'b', category: null, gold: 'question', member: 'qwen', label: 'feature' },
+        { decisionId: 'a', category: 'crash', gold: 'bug', member: 'llama', label: null, text: null },
+        { decisionId: 'a', category: 'crash', gold: 'bug', member: 'phi', label: null, text: null },
+        { decisionId: 'a', category: 'crash', gold: 'bug', member: 'qwen', label: 'bug', text: null },
+        { decisionId: 'b', category: null, gold: 'question', member: 'llama', label: null, text: null },
+        { decisionId: 'b', category: null, gold: 'question', member: 'qwen', label: 'feature', text: null },
       ];
       const sorted = (vs: LabelledMemberVote[]) => [...vs].sort(byKey((v) => `${v.decisionId}/${v.member}`));
       assert.deepEqual(sorted(store.labelledMemberVotes('default')), expected);
-      assert.deepEqual(store.labelledMemberVotes('other'), [{ decisionId: 'x', category: null, gold: 'bug', member: 'qwen', label: 'bug' }]);
+      assert.deepEqual(store.labelledMemberVotes('other'), [{ decisionId: 'x', category: null, gold: 'bug', member: 'qwen', label: 'bug', text: null }]);
       assert.deepEqual(store.labelledMemberVotes('none'), []);
     });
 

@@ -1,4 +1,5 @@
 /** The focused decision (or the request still collecting votes), with feedback buttons. */
+import type { RouteInfo } from '../../protocol/ensemble';
 import type { FromWebview, DecisionView, PendingDecision } from '../../protocol/webview';
 import { fmt, h, icon, ms } from '../dom';
 import type { Notice } from '../model';
@@ -50,8 +51,26 @@ export function decisionView(view: DecisionView, notice: Notice | undefined, pos
       d.note ? h('p', { class: 'note' }, d.note) : null,
       textQuote(view.textPreview),
     ),
+    d.route ? routeView(d.route) : null,
     memberTable(slots, d.labels, d.label),
     feedback(view, notice, post),
+  );
+}
+
+/** What the router predicted for this input: each member's chance of being right, and whom it asked. */
+export function routeView(route: RouteInfo): HTMLElement {
+  const chosen = new Set(route.chosen);
+  return h(
+    'div',
+    { class: 'route', attrs: { 'aria-label': 'router' } },
+    h('span', { class: 'muted', title: `more members are asked when the top score is under ${fmt(route.threshold)}` }, icon('git-merge'), 'router: '),
+    ...route.ranked.map((m) =>
+      h(
+        'span',
+        { class: chosen.has(m) ? 'route-member chosen' : 'route-member', title: chosen.has(m) ? 'asked' : 'not asked' },
+        `${chosen.has(m) ? '✓ ' : ''}${m} ${fmt(route.scores[m] ?? 0)}`,
+      ),
+    ),
   );
 }
 

@@ -1,16 +1,12 @@
-/** Every aggregation strategy `ensemble eval` compares, in report order. */
+/**
+ * Research-only estimators `ensemble eval` reports beside the engine's strategies, for comparison:
+ * Dawid-Skene needs every item at once (it is fitted on the unlabelled test items too) and the
+ * oracle reads the gold label. Neither is a strategy the daemon runs; neither is ever recommended.
+ */
 import { dawidSkeneAggregator } from './dawidSkene';
-import { earlyExit } from './earlyExit';
-import { majority } from './majority';
 import { oracle } from './oracle';
-import { router } from './router';
-import { stacking } from './stacking';
 import type { Aggregator } from './types';
-import { weighted, weightedCategory } from './weighted';
 
-export const AGGREGATORS: readonly Aggregator[] = [majority, weighted, weightedCategory, stacking, router, dawidSkeneAggregator, earlyExit, oracle];
-
-/** Strategies that need no train split (reported on every item with `--train-fraction 0`). */
-export const FIXED_AGGREGATORS: readonly Aggregator[] = AGGREGATORS.filter((a) => !a.learned);
+export const RESEARCH_AGGREGATORS: readonly Aggregator[] = [dawidSkeneAggregator, oracle];
 
 export * from './types';

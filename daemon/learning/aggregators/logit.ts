@@ -26,7 +26,7 @@ export function softmax(s: readonly number[]): number[] {
   return e.map((v) => v / z);
 }
 
-function objective(sets: readonly ChoiceSet[], w: number[], lambda: number): number {
+function objective(sets: readonly ChoiceSet[], w: number[], lambda: number, center?: readonly number[]): number {
   let nll = 0;
   for (const cs of sets) {
     const s = scores(w, cs.x);
@@ -34,7 +34,7 @@ function objective(sets: readonly ChoiceSet[], w: number[], lambda: number): num
     const lse = mx + Math.log(s.reduce((a, v) => a + Math.exp(v - mx), 0));
     nll += lse - s[cs.y]!;
   }
-  return nll + (lambda / 2) * w.reduce((a, v) => a + v * v, 0);
+  return nll + (lambda / 2) * w.reduce((a, v, d) => a + (v - (center?.[d] ?? 0)) ** 2, 0);
 }
 
 /** Solves A z = b (A symmetric positive definite) by Cholesky. */
@@ -63,13 +63,17 @@ function solveSpd(A: number[][], b: number[]): number[] {
   return z;
 }
 
-/** Fits w. Choice sets with a single candidate carry no information and may be left in. */
-export function fitConditionalLogit(sets: readonly ChoiceSet[], dim: number, lambda: number, maxIter = 30): number[] {
+/**
+ * Fits w. Choice sets with a single candidate carry no information and may be left in. With
+ * `center`, the penalty pulls w toward it instead of toward 0 (a per-group model shrunk to the
+ * global one), and the fit starts there.
+ */
+export function fitConditionalLogit(sets: readonly ChoiceSet[], dim: number, lambda: number, maxIter = 30, center?: readonly number[]): number[] {
   const useful = sets.filter((s) => s.x.length > 1);
-  let w = new Array(dim).fill(0);
-  let f = objective(useful, w, lambda);
+  let w = center ? [...center] : new Array(dim).fill(0);
+  let f = objective(useful, w, lambda, center);
   for (let iter = 0; iter < maxIter; iter++) {
-    const g: number[] = new Array(dim).fill(0).map((_, d) => lambda * w[d]);
+    const g: number[] = new Array(dim).fill(0).map((_, d) => lambda * (w[d] - (center?.[d] ?? 0)));
     const H: number[][] = Array.from({ length: dim }, (_, i) => new Array(dim).fill(0).map((_, j) => (i === j ? lambda : 0)));
     for (const cs of useful) {
       const p = softmax(scores(w, cs.x));
@@ -98,7 +102,7 @@ export function fitConditionalLogit(sets: readonly ChoiceSet[], dim: number, lam
     let fn = f;
     for (let ls = 0; ls < 30; ls++) {
       next = w.map((v, d) => v - t * step[d]!);
-      fn = objective(useful, next, lambda);
+      fn = objective(useful, next, lambda, center);
       if (fn <= f) break;
       t /= 2;
     }

@@ -4,6 +4,10 @@
  * means the member has no record for the item (it was never asked: it costs no call).
  */
 import type { Recording } from '../recordings';
+import { plurality } from '../../strategies/stackingFeatures';
+import { logOddsWeight } from '../../strategies/fit';
+
+export { plurality, logOddsWeight };
 
 export interface Item {
   id: string;
@@ -15,6 +19,8 @@ export interface Item {
   confidences: Array<number | undefined>;
   /** Per member: probability per label, when recorded. */
   probabilities: Array<Record<string, number> | undefined>;
+  /** The input text, when recorded (the router reads it). */
+  text?: string | null;
 }
 
 export interface VoteTable {
@@ -69,6 +75,7 @@ export function buildTable(recordings: readonly Recording[], models?: readonly s
     }
     if (it.gold === null && r.gold !== undefined) it.gold = r.gold;
     if (it.category === null && r.category !== undefined) it.category = r.category;
+    if (!it.text && r.text !== undefined) it.text = r.text;
     it.votes[j] = r.prediction;
     let conf = r.confidence;
     if (r.probabilities) {
@@ -87,34 +94,6 @@ export function callsOf(item: Item): number {
   return n;
 }
 
-/**
- * Weighted plurality: each member adds `weights[m]` (default 1) to its label. Ties go to the label
- * whose earliest supporter comes first in `order` (default table order). Null when nobody voted.
- */
-export function plurality(votes: ReadonlyArray<string | null | undefined>, weights?: ReadonlyArray<number>, order?: ReadonlyArray<number>): string | null {
-  const score = new Map<string, number>();
-  const first = new Map<string, number>();
-  const seq = order ?? votes.map((_, j) => j);
-  seq.forEach((j, rank) => {
-    const v = votes[j];
-    if (v === null || v === undefined) return;
-    score.set(v, (score.get(v) ?? 0) + (weights ? weights[j]! : 1));
-    if (!first.has(v)) first.set(v, rank);
-  });
-  let best: string | null = null;
-  let bestScore = -Infinity;
-  let bestRank = Infinity;
-  for (const [v, s] of score) {
-    const r = first.get(v)!;
-    if (s > bestScore + 1e-12 || (Math.abs(s - bestScore) <= 1e-12 && r < bestRank)) {
-      best = v;
-      bestScore = s;
-      bestRank = r;
-    }
-  }
-  return best;
-}
-
 /** Distinct labels voted for an item, in order of first vote (table order). */
 export function candidates(item: Item): string[] {
   const out: string[] = [];
@@ -130,14 +109,4 @@ export function labelCount(items: readonly Item[]): number {
     for (const v of it.votes) if (v !== null && v !== undefined) s.add(v);
   }
   return Math.max(2, s.size);
-}
-
-/**
- * Vote weight of a member with accuracy `p` (when it answers) among `k` classes under symmetric
- * noise: log((k-1) p / (1-p)), the weight that makes weighted voting the Bayes decision. Floored at a
- * small positive value so a member below chance never votes against itself.
- */
-export function logOddsWeight(p: number, k: number): number {
-  const q = Math.min(Math.max(p, 1e-6), 1 - 1e-6);
-  return Math.max(1e-3, Math.log(((k - 1) * q) / (1 - q)));
 }

@@ -28,8 +28,14 @@ test('human output: aligned tables and a recommendation', async () => {
   const out = await run(path.join(dir, 'p.csv'), '--train-fraction', '0', '--models', 'm1,m2,m3');
   assert.match(out, /^6 items, 3 models; train fraction 0/);
   assert.match(out, /member\s+accuracy\s+abstained\s+items\nm1\s+50\.0%\s+16\.7%\s+6\nm2\s+60\.0%\s+0\.0%\s+5\n/);
-  assert.match(out, /majority\s+83\.3%\s+2\.83\s+\+0\.0 pt/);
+  // accuracy, calls/item, rounds/item, validation (nothing fitted: -), vs majority
+  assert.match(out, /majority\s+83\.3%\s+2\.83\s+1\.00\s+-\s+\+0\.0 pt/);
+  assert.match(out, /earlyExit\s+83\.3%\s+2\.33\s+1\.50\s+-\s+\+0\.0 pt/);
+  assert.match(out, /oracle\s+83\.3%.*research only/);
   assert.match(out, /recommendation: /);
+  // The snippet to paste is JSON of the recommended config.
+  const snippet = out.slice(out.indexOf('config.json (paste, or run again with --apply):\n') + 48);
+  assert.deepEqual(JSON.parse(snippet), { ensembles: { default: { members: ['m2'], strategy: 'majority' } } });
 });
 
 test('--json is the report; --exclude-ids drops items; --html writes an escaped self-contained page', async () => {

@@ -30,7 +30,8 @@ test('train fraction 0: every item, per-model accuracy and fixed strategies exac
     ['b', 3 / 7, 7, 0],
     ['c', 3 / 8, 8, 1 / 8],
   ]);
-  assert.deepEqual(r.strategies.map((s) => s.name), ['majority', 'oracle']);
+  assert.deepEqual(r.strategies.map((s) => s.name), ['majority', 'weighted', 'earlyExit', 'oracle']);
+  assert.ok(r.strategies.find((s) => s.name === 'oracle')!.researchOnly);
   // majority: A, B, C (tie C/D -> a first), A (tie -> a), A, B (tie -> a), D, D
   const maj = r.strategies[0]!;
   assert.equal(maj.accuracy, 6 / 8);
@@ -62,7 +63,11 @@ test('held-out evaluation reproduces per-model accuracy on the split it reports'
     const mine = recs.filter((x) => x.model === m.model && held.has(x.item));
     assert.equal(m.accuracy, mine.filter((x) => x.prediction === x.gold).length / mine.length);
   }
-  assert.deepEqual(r.strategies.map((s) => s.name), ['majority', 'weighted', 'weightedCategory', 'stacking', 'router', 'dawidSkene', 'earlyExit', 'oracle']);
+  assert.deepEqual(r.strategies.map((s) => s.name), ['majority', 'weighted', 'earlyExit', 'learned', 'stacking', 'routed', 'dawidSkene', 'oracle']);
+  // Learned strategies are chosen on a validation split inside train; research-only ones never.
+  for (const s of r.strategies) assert.equal(s.validation === null, s.researchOnly, s.name);
+  assert.ok(!['dawidSkene', 'oracle'].includes(r.recommendation.strategy ?? ''));
+  assert.deepEqual(r.recommendation.config.ensembles.default!.strategy, r.recommendation.strategy);
   for (const s of r.strategies) assert.ok(s.accuracy >= 0 && s.accuracy <= 1 && s.callsPerItem > 0, s.name);
   assert.equal(evaluate(recs, { trainFraction: 0.5, seed: 3, stratify: false }).split.test, 500);
   assert.deepEqual(evaluate(recs, { seed: 9 }), evaluate([...recs].reverse(), { seed: 9, models: ['m1', 'm2', 'm3'] }));

@@ -1,0 +1,105 @@
+/**
+ * What the router needs from the store, and what the daemon reads back: the input text of each
+ * decision (an additive column, added to databases created before it), and stored fits validated
+ * with zod (an older fit still loads; a damaged one is refused with the field named).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { parseStoredFit } from '../../daemon/learning/fitSchema';
+import { MemoryStore } from '../../daemon/store/memoryStore';
+import { sqliteDriver } from '../../daemon/store/sqliteDriver';
+import { SqliteStore } from '../../daemon/store/sqliteStore';
+import { INPUT_TEXT_CHARS, type Store } from '../../daemon/store/store';
+import type { Decision } from '../../protocol/ensemble';
+
+function decision(id: string): Decision {
+  return {
+    id,
+    ensemble: 'default',
+    strategy: 'majority',
+    labels: ['bug', 'feature'],
+    label: 'bug',
+    confidence: 1,
+    agreement: 1,
+    votes: [{ member: 'a', model: 'a', promptStyle: 'direct', status: 'ok', label: 'bug', confidence: null, rawConfidence: null, confidenceSource: 'none', probabilities: {}, weight: 1, latencyMs: 1 }],
+    partial: false,
+    earlyExit: false,
+    note: '',
+    elapsedMs: 1,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    inputHash: 'h',
+  };
+}
+
+const stores: Array<[string, () => Store]> = [
+  ['SqliteStore', () => new SqliteStore(':memory:')],
+  ['MemoryStore', () => new MemoryStore()],
+];
+
+describe('input text in the store', () => {
+  for (const [name, open] of stores) {
+    it(`${name}: labelled member votes carry the input text, cut to ${INPUT_TEXT_CHARS} characters`, () => {
+      const store = open();
+      try {
+        store.recordDecision(decision('d1'), { source: 'record', gold: 'bug', text: 'app crashes on start' });
+        store.recordDecision(decision('d2'), { source: 'record', gold: 'bug', text: 'x'.repeat(INPUT_TEXT_CHARS + 10) });
+        store.recordDecision(decision('d3'), { source: 'record', gold: 'bug' });
+        const byId = new Map(store.labelledMemberVotes('default').map((v) => [v.decisionId, v.text]));
+        assert.equal(byId.get('d1'), 'app crashes on start');
+        assert.equal(byId.get('d2')!.length, INPUT_TEXT_CHARS);
+        assert.equal(byId.get('d3'), null);
+      } finally {
+        store.close();
+      }
+    });
+  }
+
+  it('a database created before the column gets it on open, and keeps its decisions', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-migrate-')), 'ensemble.db');
+    const Database = sqliteDriver();
+    const old = new Database(file);
+    old.exec(`CREATE TABLE decisions (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, ensemble TEXT NOT NULL, strategy TEXT NOT NULL, input_hash TEXT NOT NULL,
+      item_id TEXT, category TEXT, source TEXT NOT NULL, dataset TEXT, label TEXT, confidence REAL NOT NULL, agreement REAL NOT NULL, partial INTEGER NOT NULL,
+      gold TEXT, json TEXT NOT NULL)`);
+    old.prepare(`INSERT INTO decisions VALUES ('old', '2026-01-01', 'default', 'majority', 'h', NULL, NULL, 'live', NULL, 'bug', 1, 1, 0, NULL, ?)`).run(JSON.stringify(decision('old')));
+    old.close();
+    const store = new SqliteStore(file);
+    try {
+      assert.equal(store.getDecision('old')?.decision.id, 'old');
+      store.recordDecision(decision('new'), { source: 'record', gold: 'bug', text: 'hello' });
+      assert.equal(store.labelledMemberVotes('default').find((v) => v.decisionId === 'new')?.text, 'hello');
+    } finally {
+      store.close();
+    }
+  });
+});
+
+describe('stored fits', () => {
+  const base = { ensemble: 'default', members: ['a', 'b'], global: [0.6, 0.4], byCategory: { law: [0.7, 0.3] }, n: 10, fittedAt: '2026-01-01T00:00:00Z' };
+
+  it('a fit from before the router loads, with no router and no stacking', () => {
+    const r = parseStoredFit(base);
+    assert.ok(r.ok);
+    assert.equal(r.strategy.router, null);
+    assert.equal(r.strategy.stacking, null);
+    assert.equal(r.strategy.labelCount, 2);
+  });
+
+  const bad: Array<[string, unknown, RegExp]> = [
+    ['a reliability per member', { ...base, global: [0.6] }, /global: expected 2 reliabilities/],
+    ['probabilities in [0, 1]', { ...base, byCategory: { law: [1.5, 0.3] } }, /byCategory\.law\.0/],
+    ['one router weight vector per member', { ...base, router: { bits: 8, weights: [{ index: [0], value: [1] }], threshold: 0.5, fallback: 1 } }, /router\.weights: expected 2/],
+    ['sparse vectors of matching length', { ...base, router: { bits: 8, weights: [{ index: [0, 1], value: [1] }, { index: [], value: [] }], threshold: 0.5, fallback: 1 } }, /same length/],
+    ['an object at all', 'fit', /\(root\)/],
+  ];
+  for (const [name, raw, message] of bad) {
+    it(`refused: ${name}`, () => {
+      const r = parseStoredFit(raw);
+      assert.equal(r.ok, false);
+      if (!r.ok) assert.match(r.error, message);
+    });
+  }
+});
