@@ -172,7 +172,7 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
           throw new CliError(`--html ${o.html}: cannot write: ${(e as Error).message}`, 1);
         }
       }
-      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n${hintLines(hints)}${o.html ? `report written to ${o.html}\n` : ''}`);
+      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${withHints(formatReport(report), hints)}\n${o.html ? `report written to ${o.html}\n` : ''}`);
       if (o.apply) {
         const configPath = homePaths().config;
         applyRecommendation(configPath, report.recommendation, o.ensemble);
@@ -181,7 +181,10 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
     });
 }
 
-/** The diversity hints under the text report (issue 12). */
-function hintLines(hints: readonly string[]): string {
-  return hints.length ? `\nDiversity:\n${hints.map((h) => `  - ${h}`).join('\n')}\n` : '';
+/** The diversity hints (issue 12), just before the recommendation (whose config snippet ends the report). */
+function withHints(report: string, hints: readonly string[]): string {
+  if (hints.length === 0) return report;
+  const block = `Diversity:\n${hints.map((h) => `  - ${h}`).join('\n')}\n`;
+  const at = report.indexOf('\nrecommendation: ');
+  return at < 0 ? `${report}\n\n${block}` : `${report.slice(0, at)}\n${block}${report.slice(at)}`;
 }
