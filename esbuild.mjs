@@ -1,6 +1,7 @@
 // Bundles every entry point. Type checking is separate (`npm run typecheck`), as in the VS Code
 // esbuild sample: esbuild strips types, tsc checks them.
 //   dist/cli.mjs         the `ensemble` command (daemon, classify, status, record, eval)
+//   dist/worker.mjs      a model worker process (one per in-process model), forked by the daemon from beside cli.mjs
 //   dist/extension.cjs   the VS Code extension (CommonJS: what the extension host loads)
 //   dist/webview.js      the inspector UI (browser)
 //   dist/test/extension/ the extension-host test suite (mocha, CommonJS)
@@ -20,7 +21,7 @@ const builds = [];
 if (want('cli')) builds.push(
   esbuild.build({
     ...common,
-    entryPoints: { cli: 'cli/main.ts' },
+    entryPoints: { cli: 'cli/main.ts', worker: 'daemon/worker/workerMain.ts' },
     outdir: 'dist',
     outExtension: { '.js': '.mjs' },
     platform: 'node',

@@ -49,13 +49,17 @@ export function formatStatus(s: PoolStatus): string {
   const budget = s.memory.budgetBytes === undefined ? '' : ` of a ${mb(s.memory.budgetBytes)} budget`;
   const gpu = s.memory.gpuFreeBytes ? `, GPU ${mb(s.memory.gpuFreeBytes)} free` : '';
   lines.push(`memory: models ${mb(s.memory.plannedBytes)}${budget}, machine ${mb(s.memory.freeBytes)} free of ${mb(s.memory.totalBytes)}${gpu}`, '');
-  const rows = [['model', 'backend', 'state', 'placement', 'weight', 'accuracy', 'decisive', 'overruled', 'requests', 'where']];
+  const rows = [['model', 'backend', 'state', 'placement', 'runs on', 'load', 'p50/p95 ms', 'weight', 'accuracy', 'decisive', 'overruled', 'requests', 'where']];
   for (const m of s.models) {
+    const r = m.runtime;
     rows.push([
       m.id,
       m.backend,
       m.state,
       m.placement ?? '-',
+      r ? `${r.gpu}${r.gpu === 'cpu' ? '' : ` ${r.layersOffloaded}${r.layers === undefined ? '' : `/${r.layers}`} layers, ${mb(r.vramBytes)} VRAM`}` : '-',
+      m.load ? `${m.load.inFlight}/${m.load.maxConcurrency}${m.load.queued ? ` +${m.load.queued} queued` : ''}` : '-',
+      m.latencyMs ? `${Math.round(m.latencyMs.p50)}/${Math.round(m.latencyMs.p95)}` : '-',
       m.weight.toFixed(2),
       m.recentAccuracy === null || m.recentAccuracy === undefined ? '-' : `${(100 * m.recentAccuracy).toFixed(0)}% of ${m.feedbackCount}`,
       String(m.decisive ?? 0),
@@ -65,7 +69,7 @@ export function formatStatus(s: PoolStatus): string {
     ]);
   }
   lines.push(table(rows));
-  for (const m of s.models.filter((x) => x.reason && x.state !== 'ready')) {
+  for (const m of s.models.filter((x) => x.reason && x.state !== 'ready' && x.state !== 'busy')) {
     lines.push(`  ${m.id}: ${m.reason}${m.hint ? `\n    -> ${m.hint}` : ''}`);
   }
   for (const m of s.models) if (m.laggard) lines.push(`  slow: ${m.laggard.message}${m.laggard.policy === 'flag' ? '' : ` [policy ${m.laggard.policy}]`}`);

@@ -132,7 +132,9 @@ export async function startDaemon(opts: StartOptions): Promise<DaemonFile> {
   const paths = homePaths(opts.home);
   fs.mkdirSync(paths.home, { recursive: true, mode: 0o700 });
   const logFile = opts.logFile ?? paths.log;
-  const out = fs.openSync(logFile, 'a');
+  // The log may hold what the daemon was asked: private to the user, like the rest of the home.
+  const out = fs.openSync(logFile, 'a', 0o600);
+  fs.fchmodSync(out, 0o600);
   const [cmd, ...args] = opts.command;
   if (!cmd) throw new EnsembleError('BadInput', 'no daemon command given');
   const child = spawn(cmd, args, {

@@ -177,9 +177,10 @@ export class Adaptation {
   /** Fits each model's calibration on every labelled vote so far and puts it in force. */
   fitCalibration(method: Calibration['method'], minSamples: number) {
     const fits = fitCalibrations(this.store.labelledVotes(50_000), this.calibrationByModel, method, minSamples);
+    // Saved together: a crash mid-fit leaves every old calibration or every new one, never a mix.
+    this.store.saveCalibrations(fits.flatMap((f) => (f.calibration ? [f.calibration] : [])));
     for (const f of fits) {
       if (!f.calibration) continue;
-      this.store.saveCalibration(f.calibration);
       this.calibrationByModel.set(f.model, f.calibration);
       this.logger.info(`calibration of ${f.model}: ${method} ${JSON.stringify(f.calibration.params)} on ${f.n} votes, ECE ${f.eceBefore.toFixed(3)} -> ${f.eceAfter.toFixed(3)}`);
     }

@@ -1,7 +1,10 @@
 /**
- * The daemon's logger: lines go to stderr (the log file when detached) and to every client that
- * subscribed with `initialize.subscribeLog` (the extension's output channel).
+ * The daemon's logger: lines go to stderr (the log file when detached, rotated by size: see
+ * `logRotation.ts`) and to every client that subscribed with `initialize.subscribeLog` (the
+ * extension's output channel). Every line is cut at `LIMITS.maxLogLineChars`.
  */
+import { LIMITS } from '../protocol/limits';
+
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export interface LogLine {
   level: LogLevel;
@@ -16,6 +19,7 @@ export class Logger {
   constructor(
     private readonly minLevel: LogLevel = 'info',
     private readonly write: (text: string) => void = (t) => process.stderr.write(t),
+    private readonly maxLineChars: number = LIMITS.maxLogLineChars,
   ) {}
 
   subscribe(sink: (line: LogLine) => void): () => void {
@@ -25,8 +29,10 @@ export class Logger {
 
   log(level: LogLevel, message: string): void {
     if (order[level] < order[this.minLevel]) return;
-    const line = { level, message, time: new Date().toISOString() };
-    this.write(`${line.time} ${level.padEnd(5)} ${message}\n`);
+    // Bounded: a message may carry what a remote party sent (a server's error body, a client's input).
+    const bounded = message.length > this.maxLineChars ? `${message.slice(0, this.maxLineChars)}… (${message.length - this.maxLineChars} more chars)` : message;
+    const line = { level, message: bounded, time: new Date().toISOString() };
+    this.write(`${line.time} ${level.padEnd(5)} ${bounded}\n`);
     for (const sink of this.sinks) {
       try {
         sink(line);

@@ -8,10 +8,13 @@ import { readDaemonFile } from '../client/daemonClient';
 import type { DaemonFile } from '../protocol/daemonFile';
 import { EnsembleError } from '../protocol/errors';
 import { homePaths, type HomePaths } from '../protocol/home';
+import { readRuntimeChoice } from './runtime/gpuSetup';
 import { PROTOCOL_VERSION } from '../protocol/methods';
 import { createBackend, type BackendFactory } from './backends/createBackend';
 import { acquireInstanceLock } from './instanceLock';
 import { Logger, type LogLevel } from './log';
+import { rotatingWriter } from './logRotation';
+import { makeHomePrivate } from './privateHome';
 import { startServer, type RunningServer } from './server';
 import { newToken } from './security';
 import { DaemonService } from './service';
@@ -42,13 +45,17 @@ export interface RunningDaemon {
 
 export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const paths = homePaths(opts.home);
-  fs.mkdirSync(paths.home, { recursive: true, mode: 0o700 });
+  const madePrivate = makeHomePrivate(paths.home);
   const existing = readDaemonFile(paths.home);
   if (existing && existing.pid !== process.pid) {
     throw new EnsembleError('BadInput', `a daemon already runs for ${paths.home} (pid ${existing.pid}, port ${existing.port}); stop it with "ensemble stop"`);
   }
   const releaseLock = acquireInstanceLock(paths.home);
-  const logger = new Logger(opts.logLevel ?? 'info');
+  // The GPU runtime `ensemble setup gpu` installed: model workers inherit it and load with it.
+  const gpu = readRuntimeChoice(paths.home);
+  if (gpu && !process.env.ENSEMBLE_GPU) process.env.ENSEMBLE_GPU = gpu;
+  const logger = new Logger(opts.logLevel ?? 'info', rotatingWriter(paths.log));
+  if (madePrivate.length > 0) logger.info(`made ${madePrivate.length} paths in ${paths.home} private to this user (0700 folders, 0600 files)`);
   let server: RunningServer | null = null;
   // A corrupt or locked database, or a SQLite module that does not load under this runtime (the
   // editor's Electron as Node), must not keep the daemon from serving: it records in memory, logs

@@ -12,13 +12,19 @@ export type Verdict = { ok: true } | { ok: false; status: 401 | 403; reason: str
 export function checkRequest(headers: IncomingHttpHeaders, opts: { token: string; port: number; allowedOrigins: readonly string[] }): Verdict {
   const host = headers.host?.toLowerCase();
   const allowedHosts = [`127.0.0.1:${opts.port}`, `localhost:${opts.port}`, `[::1]:${opts.port}`];
-  if (!host || !allowedHosts.includes(host)) return { ok: false, status: 403, reason: `Host ${host ?? '(none)'} is not this daemon` };
+  if (!host || !allowedHosts.includes(host)) return { ok: false, status: 403, reason: `Host ${quoted(host)} is not this daemon` };
   const origin = headers.origin;
   if (origin !== undefined && !opts.allowedOrigins.includes(origin)) {
-    return { ok: false, status: 403, reason: `Origin ${origin} is not allowed` };
+    return { ok: false, status: 403, reason: `Origin ${quoted(origin)} is not allowed` };
   }
   if (!tokenMatches(headers.authorization, opts.token)) return { ok: false, status: 401, reason: 'missing or wrong bearer token' };
   return { ok: true };
+}
+
+/** A header value as the remote sent it, quoted and cut short: it goes into logs and replies. */
+function quoted(value: string | undefined): string {
+  if (value === undefined) return '(none)';
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 }
 
 export function tokenMatches(authorization: string | undefined, token: string): boolean {

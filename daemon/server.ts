@@ -7,7 +7,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { LIMITS } from '../protocol/methods';
+import { ErrorCodes } from '../protocol/errors';
+import { LIMITS } from '../protocol/limits';
 import { handleGateway } from './gateway';
 import type { Logger } from './log';
 import { checkRequest } from './security';
@@ -37,6 +38,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const alive = new WeakMap<WebSocket, boolean>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxPayloadBytes });
   let port = 0;
+  const refusals = refusalLog(opts.logger);
 
   const server = http.createServer((req, res) => {
     const verdict = checkRequest(req.headers, { token: opts.token, port, allowedOrigins: opts.allowedOrigins() });
@@ -55,10 +57,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   server.on('upgrade', (req, socket: Duplex, head) => {
     const verdict = checkRequest(req.headers, { token: opts.token, port, allowedOrigins: opts.allowedOrigins() });
-    if (!verdict.ok || (req.url ?? '/') !== '/') {
-      const status = verdict.ok ? 404 : verdict.status;
-      const text = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found';
-      opts.logger.warn(`refused a WebSocket upgrade: ${verdict.ok ? `path ${req.url}` : verdict.reason}`);
+    const full = verdict.ok && wss.clients.size >= LIMITS.maxConnections;
+    if (!verdict.ok || (req.url ?? '/') !== '/' || full) {
+      const status = !verdict.ok ? verdict.status : full ? 503 : 404;
+      const text = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status];
+      // A short summary, never the remote's headers whole (they are the attacker's to choose).
+      const why = !verdict.ok ? verdict.reason : full ? `${LIMITS.maxConnections} connections already open` : `path ${JSON.stringify((req.url ?? '').slice(0, 60))}`;
+      refusals.note(`${status} ${why}`);
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
@@ -72,7 +77,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ws.on('pong', () => alive.set(ws, true));
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
-        ws.send(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'binary frames are not accepted: send JSON text' } }));
+        session.out.send(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.InvalidRequest, message: 'binary frames are not accepted: send JSON text' } }));
         return;
       }
       session.peer.receive(data.toString());
@@ -103,12 +108,37 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   port = (server.address() as AddressInfo).port;
 
+  // `pool/changed` is coalesced: a burst of decisions makes one notification per client, not one each.
+  let pendingChange: string | null = null;
+  let changeTimer: NodeJS.Timeout | undefined;
+  let changeDue = 0;
+  const flushChange = () => {
+    changeTimer = undefined;
+    const reason = pendingChange;
+    pendingChange = null;
+    if (reason !== null) for (const s of sessions) s.peer.notify('pool/changed', { reason });
+  };
+
   return {
     port,
     broadcastChange(reason) {
-      for (const s of sessions) s.peer.notify('pool/changed', { reason });
+      // Decisions only move request counters: at most one notice a second for them. Config and
+      // model state changes go out within CHANGE_COALESCE_MS.
+      const urgent = reason !== 'decision';
+      if (urgent || pendingChange === null) pendingChange = reason;
+      if (urgent && changeTimer && changeDue - Date.now() > CHANGE_COALESCE_MS) {
+        clearTimeout(changeTimer);
+        changeTimer = undefined;
+      }
+      if (!changeTimer) {
+        const wait = urgent ? CHANGE_COALESCE_MS : DECISION_CHANGE_MS;
+        changeDue = Date.now() + wait;
+        changeTimer = setTimeout(flushChange, wait);
+      }
     },
     async close() {
+      clearTimeout(changeTimer);
+      refusals.stop();
       clearInterval(heartbeat);
       for (const ws of wss.clients) ws.close(1001, 'daemon shutting down');
       for (const s of sessions) s.close();
@@ -116,5 +146,32 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/** Changes within this window go out as one `pool/changed` (the last urgent reason wins). */
+const CHANGE_COALESCE_MS = 50;
+/** After a decision (request counters moved) clients hear of it within this long: one notice for a burst. */
+const DECISION_CHANGE_MS = 1_000;
+
+/**
+ * Refused upgrades, logged as short summaries and at most a few a minute: someone probing the port
+ * must not be able to fill the log.
+ */
+function refusalLog(logger: Logger, perMinute = 5) {
+  let shown = 0;
+  let suppressed = 0;
+  const timer = setInterval(() => {
+    if (suppressed > 0) logger.warn(`refused ${suppressed} more WebSocket upgrades in the last minute`);
+    shown = 0;
+    suppressed = 0;
+  }, 60_000);
+  timer.unref();
+  return {
+    note(summary: string) {
+      if (shown++ < perMinute) logger.warn(`refused a WebSocket upgrade: ${summary.slice(0, 200)}`);
+      else suppressed++;
+    },
+    stop: () => clearInterval(timer),
   };
 }

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { EnsembleSpec, PoolConfig } from '../protocol/config';
 import type { Decision, RefineResult, StrategyName } from '../protocol/ensemble';
-import { EnsembleError } from '../protocol/errors';
+import { EnsembleError, asEnsembleError } from '../protocol/errors';
 import type { HomePaths } from '../protocol/home';
 import type { ClassifyParams, FeedbackParams, PoolStatus, ProgressValue, RefineParams } from '../protocol/methods';
 import type { BackendFactory } from './backends/createBackend';
@@ -21,6 +21,8 @@ import { extract } from './ensemble/extract';
 import type { AnswerParams, AnswerResult, ExtractParams, ExtractionResult } from '../protocol/tasks';
 import type { ChatMessage } from './backends/backend';
 import type { Logger } from './log';
+import { nonFiniteNumber } from '../protocol/finite';
+import { fitReply, pageIds } from './paging';
 import { Pool, type DownloadListener } from './pool/pool';
 import { liveDiversity } from './learning/liveDiversity';
 import { applyLaggardPolicy, detectLaggards, LatencyWindows, type LaggardFlag } from './pool/laggards';
@@ -131,22 +133,63 @@ export class DaemonService {
       (vote, done, total, decisionId) => progress({ kind: 'vote', decisionId, vote, done, total }),
     );
     this.recordLatencies(decision.votes);
-    try {
-      this.opts.store.recordDecision(decision, {
-        source: params.dataset ? 'record' : 'live',
-        itemId: params.itemId,
-        category: params.category,
-        dataset: params.dataset,
-        gold: params.gold,
-        text: params.text,
-      });
+    // Nothing non-finite leaves the daemon or reaches the store: a vote's numbers are checked by
+    // its backend, and the whole decision here, with the path of what is wrong.
+    const bad = nonFiniteNumber(decision);
+    if (bad) {
+      this.opts.logger.error(`decision ${decision.id} holds a non-finite number at ${bad} and was not recorded`);
+      throw new EnsembleError('InternalError', `the decision came out malformed (${bad} is not a finite number); it was not recorded`);
+    }
+    const meta = { source: params.dataset ? ('record' as const) : ('live' as const), itemId: params.itemId, category: params.category, dataset: params.dataset, gold: params.gold, text: params.text };
+    const write = () => {
+      this.opts.store.recordDecision(decision, meta);
       if (params.gold !== undefined) this.adaptation.labelled();
-    } catch (e) {
-      this.opts.logger.error(`could not record decision ${decision.id}: ${(e as Error).message}`);
+    };
+    if (params.dataset) {
+      // A recording run needs the write: a failure is the caller's error, never swallowed.
+      try {
+        write();
+      } catch (e) {
+        const why = asEnsembleError(e).message;
+        this.opts.logger.error(`could not record decision ${decision.id}: ${why}`);
+        throw new EnsembleError('StoreFailed', `item ${params.itemId ?? '?'} was decided but not recorded: ${why}`, undefined, { cause: e });
+      }
+    } else {
+      // Off the hot path: the answer goes out first, the write follows in this turn of the event loop
+      // (the check phase, before the daemon reads the client's next messages, so feedback on the
+      // decision finds it stored).
+      this.writeBehind(decision.id, write);
     }
     // Request counters and model states moved: clients refresh their pool views.
     this.opts.onChange?.('decision');
     return decision;
+  }
+
+  private pendingWrites: Array<{ id: string; write: () => void }> = [];
+
+  /** Live decisions decided in the same turn are written together: one transaction, one commit. */
+  private writeBehind(id: string, write: () => void): void {
+    this.pendingWrites.push({ id, write });
+    if (this.pendingWrites.length > 1) return;
+    setImmediate(() => {
+      const batch = this.pendingWrites;
+      this.pendingWrites = [];
+      const run = () => {
+        for (const w of batch) {
+          try {
+            w.write();
+          } catch (e) {
+            this.opts.logger.error(`could not record decision ${w.id}: ${asEnsembleError(e).message}`);
+          }
+        }
+      };
+      try {
+        if (this.opts.store.batch) this.opts.store.batch(run);
+        else run();
+      } catch (e) {
+        this.opts.logger.error(`could not record ${batch.length} decisions: ${asEnsembleError(e).message}`);
+      }
+    });
   }
 
   async refine(
@@ -239,13 +282,13 @@ export class DaemonService {
     return { recorded: true, weights };
   }
 
-  recordedItems(dataset: string, ensemble: string | undefined): { ensemble: string; itemIds: string[] } {
+  recordedItems(dataset: string, ensemble: string | undefined, cursor?: string): { ensemble: string; itemIds: string[]; nextCursor?: string } {
     const { name } = this.ensemble(ensemble);
-    return { ensemble: name, itemIds: [...this.opts.store.recordedItems(dataset, name)] };
+    return { ensemble: name, ...pageIds(this.opts.store.recordedItems(dataset, name), cursor) };
   }
 
-  recent(limit: number): Decision[] {
-    return this.opts.store.recentDecisions(limit);
+  recent(limit: number, before?: string): Decision[] {
+    return fitReply(this.opts.store.recentDecisions(limit, before));
   }
 
   status(): PoolStatus {
@@ -262,7 +305,7 @@ export class DaemonService {
       const flag = laggards.get(m.id);
       if (flag) Object.assign(m, { laggard: flag });
     }
-    const ready = new Set(models.filter((m) => m.state === 'ready').map((m) => m.id));
+    const ready = new Set(models.filter((m) => m.state === 'ready' || m.state === 'busy').map((m) => m.id));
     const diversity = this.diversity(loaded);
     return {
       daemonVersion: DAEMON_VERSION,

@@ -5,13 +5,17 @@
 import type { WebSocket } from 'ws';
 import { EnsembleError } from '../protocol/errors';
 import { JsonRpcPeer, type RequestHandler } from '../protocol/jsonrpc';
+import { LIMITS } from '../protocol/limits';
 import { PROTOCOL_VERSION, type RequestMethod } from '../protocol/methods';
+import { guardSocket, type GuardedSocket } from './backpressure';
 import type { Logger } from './log';
 import type { DaemonService } from './service';
 import { DAEMON_VERSION } from './version';
 
 export class Session {
   readonly peer: JsonRpcPeer;
+  /** Every frame to this client goes through here: backpressure, and a drop for one that never reads. */
+  readonly out: GuardedSocket;
   private initialized = false;
   private unsubscribeLog: (() => void) | null = null;
 
@@ -21,8 +25,19 @@ export class Session {
     private readonly logger: Logger,
     private readonly requestShutdown: () => void,
   ) {
-    this.peer = new JsonRpcPeer((text) => socket.send(text), {
+    this.out = guardSocket(
+      socket,
+      (bytes) => logger.warn(`dropped a client that does not read its replies (${Math.round(bytes / 1024)} KiB unsent, limit ${LIMITS.dropBufferedBytes / 1024} KiB)`),
+      LIMITS,
+      (bytes) => {
+        // Once per client is enough to tell an operator; the counter says how often it recurred.
+        if (this.out.stats.pauses === 1) logger.info(`a client is not reading its replies (${Math.round(bytes / 1024)} KiB unsent): stopped reading its requests until it catches up`);
+      },
+    );
+    this.peer = new JsonRpcPeer((text) => this.out.send(text), {
       onInternalError: (e) => logger.error(`request failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+      maxInFlight: LIMITS.maxInFlightPerConnection,
+      maxBatch: LIMITS.maxBatch,
     });
     this.register();
   }
@@ -50,9 +65,10 @@ export class Session {
     this.guard('pool/status', () => this.service.status());
     this.guard('pool/diversity', (params) => this.service.diversityOf(params.ensemble, params.limit));
     this.guard('config/reload', () => this.service.reloadConfig());
-    this.guard('decisions/recent', (params) => this.service.recent(params.limit));
+    this.guard('pool/reload', (params) => ({ reloaded: this.service.pool.reload(params.model) }));
+    this.guard('decisions/recent', (params) => this.service.recent(params.limit, params.before));
     this.guard('feedback/submit', (params) => this.service.feedback(params));
-    this.guard('recordings/items', (params) => this.service.recordedItems(params.dataset, params.ensemble));
+    this.guard('recordings/items', (params) => this.service.recordedItems(params.dataset, params.ensemble, params.cursor));
     this.guard('calibration/fit', (params) => this.service.fitCalibration(params.method, params.minSamples));
     this.guard('aggregation/fit', (params) => this.service.fitAggregation(params.ensemble));
     this.guard('shutdown', () => {

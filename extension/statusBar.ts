@@ -4,9 +4,10 @@ import type { PoolStatus } from '../protocol/methods';
 import type { ConnectionState } from '../protocol/webview';
 import type { DaemonManager } from './daemon/daemonManager';
 
-/** Models that can serve: loaded, loadable on demand, or loading. */
+/** Models that can serve: loaded (busy or not), loadable on demand, loading, or restarting by themselves. */
+const USABLE = new Set(['ready', 'busy', 'idle', 'loading', 'downloading', 'coolingDown']);
 export function usableModels(pool: PoolStatus): number {
-  return pool.models.filter((m) => m.state === 'ready' || m.state === 'idle' || m.state === 'loading').length;
+  return pool.models.filter((m) => USABLE.has(m.state)).length;
 }
 
 export interface StatusView {

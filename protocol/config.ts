@@ -37,7 +37,14 @@ const common = {
   id: ModelId.describe('Unique id of the model in this pool; ensembles name their members by it.'),
   timeoutMs: z.number().int().positive().max(600_000).optional().describe('Per-request timeout for this model, in ms; the ensemble\'s memberTimeoutMs applies when it is shorter.'),
   weight: z.number().min(0).max(100).optional().describe('Prior weight for weighted strategies (recalibration from feedback moves it).'),
-  maxConcurrency: z.number().int().positive().max(64).optional().describe('Requests this model may serve at once.'),
+  maxConcurrency: z
+    .number()
+    .int()
+    .positive()
+    .max(1024)
+    .optional()
+    .describe('Requests this model may serve at once (default: 1 for an in-process model, 64 for an OpenAI-compatible server, 4 for Ollama).'),
+  maxQueue: z.number().int().min(0).max(10_000).optional().describe('Requests that may wait for this model beyond maxConcurrency (default 32); past it a request gets a fast BackendBusy error with a retry hint.'),
   description: z.string().optional(),
 };
 
@@ -58,9 +65,20 @@ export const LlamaCppModel = z
     path: ['path'],
   });
 
+/** Servers may declare their model's size so `ensemble plan` shows what they take on their own machine. */
+export const WeightsDtype = z.enum(['f32', 'f16', 'bf16', 'fp8', 'int8', 'q8_0', 'q6_k', 'q5_k_m', 'q4_k_m', 'q4_0', 'awq', 'gptq']);
+const declared = {
+  params: z
+    .union([z.number().positive().max(1e13), z.string().regex(/^\d+(\.\d+)?[MBT]$/i, 'a count like "7B", "500M" or a number')])
+    .optional()
+    .describe('Parameters of the served model ("7B", "0.5B", or a number), for the memory plan.'),
+  dtype: WeightsDtype.optional().describe('Weights type or quantization the server loads (f16, bf16, fp8, q4_k_m, awq, ...), for the memory plan.'),
+};
+
 export const OpenAiModel = z.object({
   ...common,
   backend: z.literal('openai').describe('Any OpenAI-compatible server: vLLM, llama.cpp server, LM Studio, SGLang, TGI, Triton\'s OpenAI frontend.'),
+  ...declared,
   baseUrl: z.url().describe('The server\'s OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1.'),
   model: z.string().min(1).describe('The model name the server serves.'),
   apiKeyEnv: z.string().optional().describe('Name of an environment variable that holds the API key (keys do not belong in config files).'),
@@ -77,6 +95,7 @@ export const OpenAiModel = z.object({
 export const OllamaModel = z.object({
   ...common,
   backend: z.literal('ollama'),
+  ...declared,
   baseUrl: z.url().default('http://127.0.0.1:11434'),
   model: z.string().min(1),
   logprobs: z.boolean().default(true).describe('Ask for native logprobs (Ollama 0.12.11 and later); older servers ignore it.'),
@@ -141,7 +160,17 @@ export const LaggardSettings = z
 
 export const DaemonSettings = z.object({
   allowedOrigins: z.array(z.string()).default([]).describe('Browser origins allowed to open the WebSocket (none by default: blocks cross-site hijacking).'),
-  maxParallelMembers: z.number().int().min(1).max(64).default(4).describe('Members evaluated at once across all requests (in-process models share the CPU).'),
+  maxParallelMembers: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(4)
+    .describe('Deprecated and ignored: each model has its own limit (maxConcurrency, maxQueue). Accepted so older configs still load.'),
+  healthIntervalMs: z.number().int().min(1_000).max(3_600_000).default(15_000).describe('How often servers (OpenAI-compatible, Ollama) are health-checked.'),
+  healthTimeoutMs: z.number().int().min(100).max(120_000).default(5_000).describe('A health check that takes longer fails (a server that accepts connections but never answers is not ready).'),
+  breakerThreshold: z.number().int().min(1).max(100).default(3).describe('Consecutive failures after which a member\'s circuit breaker opens (requests fail fast while it cools down).'),
+  breakerCoolDownMs: z.number().int().min(100).max(3_600_000).default(10_000).describe('How long an open circuit breaker waits before one probe; doubles after each failed probe (up to 5 minutes).'),
   recalibrationWindow: z.number().int().min(5).max(100_000).default(200).describe('Feedback window per model for sliding-window recalibration.'),
   memoryBudgetMiB: z
     .number()
@@ -158,7 +187,8 @@ export const PoolConfig = z.object({
   models: z.array(ModelEntry).default([]),
   ensembles: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), EnsembleSpec).default({}),
   defaultEnsemble: z.string().optional(),
-  daemon: DaemonSettings.default({ allowedOrigins: [], maxParallelMembers: 4, recalibrationWindow: 200 }),
+  // prefault: the empty object goes through the schema, so every daemon setting's own default applies.
+  daemon: DaemonSettings.prefault({}),
 });
 export type PoolConfig = z.infer<typeof PoolConfig>;
 export type PoolConfigInput = z.input<typeof PoolConfig>;

@@ -21,6 +21,10 @@ export const ErrorCodes = {
   NotFound: 1009,
   BadInput: 1010,
   NotInitialized: 1011,
+  /** A limit of `protocol/limits.ts` was hit (batch size, requests in flight, connections...); `data.limit` names it. */
+  LimitExceeded: 1081,
+  /** The store could not record something the caller needs recorded (a failed write is never swallowed). */
+  StoreFailed: 1082,
 } as const;
 
 export type ErrorKind = keyof typeof ErrorCodes;

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ErrorCodes, EnsembleError, asEnsembleError, kindOf, type ErrorKind } from './errors';
+import { LIMITS } from './limits';
 import {
   notifications,
   requests,
@@ -21,9 +22,13 @@ import {
 
 type Id = string | number;
 
+/** Request ids are echoed in every reply: a long one is refused rather than sent back. */
+const RequestId = z.union([z.string().max(256), z.number()]);
+
 const Envelope = z.union([
-  z.object({ jsonrpc: z.literal('2.0'), id: z.union([z.string(), z.number()]), method: z.string(), params: z.unknown().optional() }),
-  z.object({ jsonrpc: z.literal('2.0'), method: z.string(), params: z.unknown().optional() }),
+  z.object({ jsonrpc: z.literal('2.0'), id: RequestId, method: z.string(), params: z.unknown().optional() }),
+  // Strict, so a request whose id was refused is not taken for a notification (and left unanswered).
+  z.object({ jsonrpc: z.literal('2.0'), method: z.string(), params: z.unknown().optional() }).strict(),
   z.object({ jsonrpc: z.literal('2.0'), id: z.union([z.string(), z.number(), z.null()]), result: z.unknown() }),
   z.object({
     jsonrpc: z.literal('2.0'),
@@ -68,7 +73,14 @@ export class JsonRpcPeer {
 
   constructor(
     private readonly send: (text: string) => void,
-    private readonly options: { defaultTimeoutMs?: number; onInternalError?: (e: unknown) => void } = {},
+    private readonly options: {
+      defaultTimeoutMs?: number;
+      onInternalError?: (e: unknown) => void;
+      /** Requests this peer serves at once; more are refused at once with LimitExceeded (default: no bound). */
+      maxInFlight?: number;
+      /** Messages one batch may hold; a larger batch is refused whole (default: LIMITS.maxBatch). */
+      maxBatch?: number;
+    } = {},
   ) {}
 
   /** Serve a request method; params arrive validated and defaulted. */
@@ -150,9 +162,21 @@ export class JsonRpcPeer {
       return;
     }
     if (Array.isArray(message)) {
-      // Batches are allowed by JSON-RPC 2.0; each element is handled on its own.
+      // Batches are allowed by JSON-RPC 2.0; each element is handled on its own, up to a bound, so
+      // one frame cannot fan out into thousands of replies.
+      const max = this.options.maxBatch ?? LIMITS.maxBatch;
       if (message.length === 0) this.write({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.InvalidRequest, message: 'empty batch' } });
-      for (const m of message) this.dispatch(m);
+      else if (message.length > max) {
+        this.write({
+          jsonrpc: '2.0',
+          id: null,
+          error: {
+            code: ErrorCodes.LimitExceeded,
+            message: `batch of ${message.length} messages refused: at most ${max} per batch (send them separately)`,
+            data: { kind: 'LimitExceeded', limit: 'maxBatch', max },
+          },
+        });
+      } else for (const m of message) this.dispatch(m);
       return;
     }
     this.dispatch(message);
@@ -172,13 +196,19 @@ export class JsonRpcPeer {
   }
 
   private dispatch(message: unknown): void {
+    // The common case, a well-formed request, skips the envelope's schema union (a hot path: every message).
+    const m0 = message as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown } | null;
+    if (typeof m0 === 'object' && m0 !== null && m0.jsonrpc === '2.0' && typeof m0.method === 'string' && isRequestId(m0.id)) {
+      void this.serve(m0.id, m0.method, m0.params);
+      return;
+    }
     const env = Envelope.safeParse(message);
     if (!env.success) {
       const id = typeof message === 'object' && message !== null && 'id' in message ? (message as { id: unknown }).id : null;
       this.write({
         jsonrpc: '2.0',
-        id: typeof id === 'string' || typeof id === 'number' ? id : null,
-        error: { code: ErrorCodes.InvalidRequest, message: 'invalid request: not a JSON-RPC 2.0 message', data: z.treeifyError(env.error) },
+        id: RequestId.safeParse(id).success ? (id as Id) : null,
+        error: { code: ErrorCodes.InvalidRequest, message: `invalid request: not a JSON-RPC 2.0 message (${issueSummary(env.error)})` },
       });
       return;
     }
@@ -220,24 +250,38 @@ export class JsonRpcPeer {
     const handler = this.handlers.get(method);
     const spec = (requests as Record<string, { params: z.ZodType; result: z.ZodType }>)[method];
     if (!handler || !spec) {
-      this.write({ jsonrpc: '2.0', id, error: { code: ErrorCodes.MethodNotFound, message: `method not found: ${method}` } });
+      this.write({ jsonrpc: '2.0', id, error: { code: ErrorCodes.MethodNotFound, message: `method not found: ${echo(method)}` } });
+      return;
+    }
+    const max = this.options.maxInFlight ?? Infinity;
+    if (this.running.size >= max) {
+      this.write({
+        jsonrpc: '2.0',
+        id,
+        error: {
+          code: ErrorCodes.LimitExceeded,
+          message: `${method} refused: ${max} requests of this connection are already running; wait for their answers`,
+          data: { kind: 'LimitExceeded', limit: 'maxInFlightPerConnection', max },
+        },
+      });
       return;
     }
     const parsed = spec.params.safeParse(rawParams ?? {});
     if (!parsed.success) {
+      const issues = parsed.error.issues.slice(0, LIMITS.maxErrorIssues).map((i) => ({ path: i.path.map(String).map(echo), message: echo(i.message) }));
       this.write({
         jsonrpc: '2.0',
         id,
         error: {
           code: ErrorCodes.InvalidParams,
-          message: `invalid params for ${method}: ${z.prettifyError(parsed.error)}`,
-          data: { issues: parsed.error.issues },
+          message: `invalid params for ${method}: ${issueSummary(parsed.error)}`,
+          data: { issues, more: Math.max(0, parsed.error.issues.length - issues.length) },
         },
       });
       return;
     }
     if (this.running.has(id)) {
-      this.write({ jsonrpc: '2.0', id, error: { code: ErrorCodes.InvalidRequest, message: `request id ${id} is already in use` } });
+      this.write({ jsonrpc: '2.0', id, error: { code: ErrorCodes.InvalidRequest, message: `request id ${echo(String(id))} is already in use` } });
       return;
     }
     const controller = new AbortController();
@@ -277,6 +321,24 @@ export class JsonRpcPeer {
       this.options.onInternalError?.(e);
     }
   }
+}
+
+function isRequestId(id: unknown): id is Id {
+  return (typeof id === 'string' && id.length <= 256) || (typeof id === 'number' && Number.isFinite(id));
+}
+
+/** A value from the peer, shortened before it goes back into a reply or a log line. */
+function echo<T extends string | number>(value: T): T {
+  if (typeof value !== 'string' || value.length <= 100) return value;
+  return `${value.slice(0, 100)}… (${value.length} chars)` as T;
+}
+
+/** The first few validation issues on one line ("path: message; ..."), capped: never an echo of a large input. */
+function issueSummary(error: z.ZodError): string {
+  const shown = error.issues.slice(0, LIMITS.maxErrorIssues).map((i) => `${i.path.map(String).map(echo).join('.') || '(root)'}: ${echo(i.message)}`);
+  const more = error.issues.length - shown.length;
+  const text = `${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+  return text.length > LIMITS.maxErrorMessageChars ? `${text.slice(0, LIMITS.maxErrorMessageChars)}…` : text;
 }
 
 function errorKind(code: number): ErrorKind {

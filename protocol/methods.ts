@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { Decision, RefineResult, StrategyName, Vote, RefineStep } from './ensemble';
 import { AnswerParams, AnswerResult, AnswerVote, ExtractParams, ExtractionResult, ExtractionVote } from './tasks';
+import { LIMITS } from './limits';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -15,7 +16,7 @@ export const PROTOCOL_VERSION = 1;
 export const ProgressToken = z.union([z.string().max(128), z.number().int()]);
 export type ProgressToken = z.infer<typeof ProgressToken>;
 
-const MAX_TEXT = 200_000; // characters; the 1 MiB frame limit bounds it anyway
+const MAX_TEXT = LIMITS.maxTextChars;
 
 export const InitializeParams = z.object({
   protocolVersion: z.number().int(),
@@ -32,7 +33,7 @@ export const InitializeResult = z.object({
 export const ClassifyParams = z.object({
   text: z.string().min(1).max(MAX_TEXT),
   /** Candidate labels; default: the ensemble's `labels`. */
-  labels: z.array(z.string().min(1).max(200)).min(2).max(200).optional(),
+  labels: z.array(z.string().min(1).max(LIMITS.maxLabelChars)).min(2).max(LIMITS.maxLabels).optional(),
   ensemble: z.string().optional(),
   strategy: StrategyName.optional(),
   /** Overrides the ensemble's whole-request deadline. */
@@ -58,7 +59,14 @@ export const RefineParams = z.object({
 });
 export type RefineParams = z.infer<typeof RefineParams>;
 
-export const ModelState = z.enum(['ready', 'loading', 'idle', 'unavailable', 'error']);
+/**
+ * A model's lifecycle: `idle` (not loaded yet) -> `downloading` -> `loading` -> `ready` (`busy`
+ * while every slot is taken); `coolingDown` after its worker crashed or its circuit breaker opened
+ * (it is retried by itself); `failed` when it crashed its worker repeatedly (not loaded again until
+ * its config changes or `pool/reload`); `unavailable` when it cannot serve (file missing, does not
+ * fit, server unreachable), with the reason. `error` is what daemons before these states reported.
+ */
+export const ModelState = z.enum(['ready', 'loading', 'idle', 'unavailable', 'error', 'downloading', 'busy', 'coolingDown', 'failed']);
 export type ModelState = z.infer<typeof ModelState>;
 
 export const ModelStatus = z.object({
@@ -84,6 +92,16 @@ export const ModelStatus = z.object({
   overruledRight: z.number().int().optional(),
   requests: z.number().int(),
   failures: z.number().int(),
+  /** Requests running now, waiting in its queue, and its limits (per model: `maxConcurrency`, `maxQueue`). */
+  load: z.object({ inFlight: z.number().int(), queued: z.number().int(), maxConcurrency: z.number().int(), maxQueue: z.number().int() }).optional(),
+  /** Latency percentiles over its last answers, in ms. */
+  latencyMs: z.object({ samples: z.number().int(), p50: z.number(), p95: z.number(), p99: z.number() }).optional(),
+  /** Its circuit breaker: consecutive failures, and when open, ms until the next probe. */
+  breaker: z.object({ state: z.enum(['closed', 'open', 'halfOpen']), failures: z.number().int(), retryInMs: z.number() }).optional(),
+  /** In-process models: where it runs once loaded (cpu, cuda, vulkan, metal), layers offloaded, VRAM held. */
+  runtime: z.object({ gpu: z.string(), layersOffloaded: z.number().int(), layers: z.number().int().optional(), vramBytes: z.number() }).optional(),
+  /** In-process models: the worker process serving it, while one runs. */
+  workerPid: z.number().int().optional(),
   /** Set when this member is consistently slower than the others (daemon/pool/laggards.ts). */
   laggard: z
     .object({
@@ -186,15 +204,25 @@ export const requests = {
     result: DiversityView.nullable(),
   },
   'config/reload': { params: Empty, result: z.object({ ok: z.boolean(), error: z.string().nullable() }) },
+  /** Try `failed` or `unavailable` models again (all, or the one named): forgets their crashes and loads them. */
+  'pool/reload': { params: z.object({ model: z.string().optional() }), result: z.object({ reloaded: z.array(z.string()) }) },
+  /**
+   * Live decisions, newest first. A page holds at most `limit` decisions and stays under
+   * `LIMITS.maxReplyBytes`; pass the last one's id as `before` for the next page (empty: no more).
+   */
   'decisions/recent': {
-    params: z.object({ limit: z.number().int().min(1).max(500).default(50) }),
+    params: z.object({ limit: z.number().int().min(1).max(500).default(50), before: z.string().max(200).optional() }),
     result: z.array(Decision),
   },
   'feedback/submit': { params: FeedbackParams, result: FeedbackResult },
   /** Item ids of a dataset already recorded for an ensemble: lets `ensemble record` resume. */
+  /**
+   * Only items with every vote in count (a resume retries the rest). Paged under
+   * `LIMITS.maxReplyBytes`: while `nextCursor` is present, ask again with `cursor: nextCursor`.
+   */
   'recordings/items': {
-    params: z.object({ dataset: z.string(), ensemble: z.string().optional() }),
-    result: z.object({ ensemble: z.string(), itemIds: z.array(z.string()) }),
+    params: z.object({ dataset: z.string().max(4_096), ensemble: z.string().optional(), cursor: z.string().max(4_096).optional() }),
+    result: z.object({ ensemble: z.string(), itemIds: z.array(z.string()), nextCursor: z.string().optional() }),
   },
   /** Fits each model's calibration on the labelled votes recorded so far, and puts it in force. */
   'calibration/fit': {
@@ -278,11 +306,7 @@ export const notifications = {
 export type NotificationMethod = keyof typeof notifications;
 export type NotificationParams<M extends NotificationMethod> = z.infer<(typeof notifications)[M]>;
 
-/** Limits both sides enforce. */
-export const LIMITS = {
-  /** WebSocket maxPayload: larger frames are refused before they are parsed. */
-  maxPayloadBytes: 1024 * 1024,
-  heartbeatIntervalMs: 15_000,
-} as const;
+/** Limits both sides enforce: declared in `limits.ts`, re-exported for existing importers. */
+export { LIMITS };
 
 export { StrategyName };

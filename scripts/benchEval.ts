@@ -14,31 +14,27 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { alignedTable } from '../cli/commands/eval';
 import { buildTable } from '../daemon/learning/aggregators/types';
 import { evaluate, type EvalReport } from '../daemon/learning/evaluate';
 import { loadIdList, loadWideCsv, parseCsv, type Recording } from '../daemon/learning/recordings';
 import { trainTestSplit } from '../daemon/learning/split';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const flag = process.argv.indexOf('--data');
 const fromFlag = flag >= 0 ? process.argv[flag + 1] : undefined;
-// Development fallback only: this project's environment keeps the data beside the repository.
-const DEV_FALLBACK = path.join(ROOT, '..', 'shared', 'data', 'mmlu-pro');
-const DATA = path.resolve(fromFlag ?? process.env.ENSEMBLE_MMLU_PRO ?? DEV_FALLBACK);
+const given = fromFlag ?? process.env.ENSEMBLE_MMLU_PRO;
+const DATA = path.resolve(given ?? '.');
 const CSV = path.join(DATA, 'predictions_uniform.csv');
 
-if (!fs.existsSync(CSV)) {
+if (!given || !fs.existsSync(CSV)) {
   console.log(
-    `bench:eval: no MMLU-Pro recordings at ${CSV}; nothing to benchmark.\n` +
+    `bench:eval: ${given ? `no MMLU-Pro recordings at ${CSV}` : 'no MMLU-Pro recordings named'}; nothing to benchmark.\n` +
       'Pass --data DIR or set ENSEMBLE_MMLU_PRO to a directory with predictions_uniform.csv (one row per question: question_id, category, answer,\n' +
       'one column per model holding its answer letter) and questions/<category>.jsonl (question_id, question, options). Both are derived from the\n' +
       'per-model outputs published in github.com/TIGER-AI-Lab/MMLU-Pro (eval_results/model_outputs_*.zip) and the MMLU-Pro test set.',
   );
-  process.exit(0);
+  process.exit(2);
 }
-if (!fromFlag && !process.env.ENSEMBLE_MMLU_PRO) console.log(`(data: development fallback ${DATA}; pass --data DIR or set ENSEMBLE_MMLU_PRO)\n`);
 
 const FIVE = ['Meta-Llama-3_1-8B-Instruct', 'mathstral-7B', 'Phi-3-mini-4k-instruct', 'Meta-Llama-3-8B', 'gemma-7b'];
 const REFERENCES = ['Qwen1.5-72B-Chat', 'Meta-Llama-3-70B'];

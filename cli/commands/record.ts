@@ -1,7 +1,8 @@
 /**
  * `ensemble record <dataset.jsonl> --ensemble NAME`: runs every member over a labelled dataset and
  * records each prediction (with its probabilities) and the gold label in the daemon's database.
- * Resumable: items already recorded for this dataset and ensemble are skipped.
+ * Resumable and idempotent: items already recorded with every vote are skipped; items whose votes
+ * timed out or failed are asked again, and the new decision replaces the old one (one per item).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -74,8 +75,15 @@ export function registerRecord(program: Command): void {
         abort.abort();
       });
       try {
-        const { ensemble, itemIds } = await conn.rpc.request('recordings/items', { dataset, ensemble: opts.ensemble });
-        const done = new Set(itemIds);
+        // Items with every vote in; the daemon pages the list so no reply outgrows a frame.
+        const done = new Set<string>();
+        let page = await conn.rpc.request('recordings/items', { dataset, ensemble: opts.ensemble });
+        for (const id of page.itemIds) done.add(id);
+        while (page.nextCursor !== undefined) {
+          page = await conn.rpc.request('recordings/items', { dataset, ensemble: opts.ensemble, cursor: page.nextCursor });
+          for (const id of page.itemIds) done.add(id);
+        }
+        const ensemble = page.ensemble;
         const todo = items.filter((i) => !done.has(i.id)).slice(0, limit);
         process.stderr.write(`${items.length} items, ${done.size} already recorded, ${todo.length} to go (ensemble ${ensemble}; Ctrl+C stops, run again to resume)\n`);
         const bar = new cliProgress.SingleBar(
@@ -102,7 +110,8 @@ export function registerRecord(program: Command): void {
             } catch (e) {
               if (abort.signal.aborted) return;
               errors++;
-              if (e instanceof EnsembleError && e.kind === 'ModelUnavailable') fatal = new CliError(e.message, 1);
+              // A model that is down, or a store that cannot write, fails every item alike: stop and say why.
+              if (e instanceof EnsembleError && (e.kind === 'ModelUnavailable' || e.kind === 'StoreFailed')) fatal = new CliError(e.message, 1);
             }
             bar.increment(1, { errors });
           }

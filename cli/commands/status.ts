@@ -21,6 +21,22 @@ export function registerStatus(program: Command): void {
     });
 
   program
+    .command('pool')
+    .description('manage the model pool')
+    .command('reload')
+    .description('load failed or unavailable models again (all, or the one named), forgetting their crashes')
+    .argument('[model]', 'the model id')
+    .action(async (model: string | undefined) => {
+      const conn = await connectCli();
+      try {
+        const { reloaded } = await conn.rpc.request('pool/reload', model === undefined ? {} : { model });
+        process.stdout.write(reloaded.length ? `reloading ${reloaded.join(', ')} (see "ensemble status")\n` : 'no failed or unavailable model to reload\n');
+      } finally {
+        conn.close();
+      }
+    });
+
+  program
     .command('stop')
     .description('stop the running daemon')
     .action(async () => {

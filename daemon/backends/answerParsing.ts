@@ -32,10 +32,22 @@ export function matchLabel(text: string, labels: readonly string[]): string | nu
   return null;
 }
 
+/** Word-boundary patterns per label, built once: every vote of every request matches the same labels (a hot path). */
+const wordPatterns = new Map<string, RegExp>();
+
+function wordPattern(needle: string): RegExp {
+  let re = wordPatterns.get(needle);
+  if (!re) {
+    re = new RegExp(`(^|[^a-z0-9])${needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[^a-z0-9])`);
+    if (wordPatterns.size >= 4_096) wordPatterns.clear(); // labels come from requests: keep the cache bounded
+    wordPatterns.set(needle, re);
+  }
+  return re;
+}
+
 function indexOfWord(haystack: string, needle: string): number {
   if (!needle) return -1;
-  const re = new RegExp(`(^|[^a-z0-9])${needle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=$|[^a-z0-9])`);
-  const m = re.exec(haystack);
+  const m = wordPattern(needle).exec(haystack);
   return m ? m.index + (m[1]?.length ?? 0) : -1;
 }
 

@@ -58,6 +58,8 @@ export type TokenListener = (text: string) => void;
 
 export interface Health {
   ok: boolean;
+  /** Where an in-process model runs once loaded (CPU, CUDA, Vulkan, Metal), layers offloaded, VRAM it holds. */
+  runtime?: ModelRuntime;
   /** Why not, in words, when !ok. */
   reason?: string;
   /** What to do about it. */
@@ -66,9 +68,51 @@ export interface Health {
   memoryBytes?: number;
 }
 
+export interface ModelRuntime {
+  /** 'cpu', 'cuda', 'vulkan' or 'metal'. */
+  gpu: string;
+  layersOffloaded: number;
+  layers?: number;
+  vramBytes: number;
+}
+
+/** An in-process model's memory plan inputs. */
+export interface MemoryNeeds {
+  weightsBytes: number;
+  /** KV cache for its context size and parallel sequences. */
+  kvCacheBytes: number;
+  /** Compute buffers (logits, graph) for its context. */
+  computeBytes?: number;
+  /** Repeating layers (GGUF block count). */
+  layers: number;
+  /** What the config asks for. */
+  gpuLayers: number | 'auto';
+}
+
+/** What the pool needs to know about a backend without knowing it by name. */
+export interface BackendTraits {
+  /** Runs on this machine: its memory is planned and loads take turns; otherwise a server whose health is checked periodically. */
+  readonly local: boolean;
+  /** Requests it serves at once unless the config sets maxConcurrency (a worker: 1; a server: its slots). */
+  readonly defaultConcurrency: number;
+  /** A file to fetch before it can load (configured url, file absent at path). */
+  readonly download?: { url: string; path: string; sha256?: string };
+}
+
+/**
+ * Supervised backends (a model in a worker process) tell the pool what happened to them:
+ * `crashed` (its process died; in-flight calls already failed; it restarts after `restartInMs`),
+ * `failed` (crashed too often: not loaded again until its config changes or `reset()`).
+ */
+export type BackendEvent =
+  | { type: 'crashed'; reason: string; restartInMs: number }
+  | { type: 'failed'; reason: string; hint: string };
+
 export interface Backend {
   readonly id: string;
   readonly kind: BackendKind;
+  /** Absent: a remote server serving 4 at once (the pool's default). */
+  readonly traits?: BackendTraits;
   /** Where the model lives (file path or base URL), for status displays. */
   readonly location: string;
   /** Checks (and for in-process models, loads) the model. Never throws: failures come back as !ok. */
@@ -80,4 +124,10 @@ export interface Backend {
   dispose(): Promise<void>;
   /** In-process backends: the memory plan's placement, applied at the next load. */
   applyPlacement?(placement: { gpuLayers: number }): void;
+  /** In-process backends: what the memory plan needs (from the model file's header); undefined when there is no valid file yet. */
+  memoryNeeds?(): Promise<MemoryNeeds | undefined>;
+  /** Supervised backends: crash and failure events (see BackendEvent). */
+  onEvent?(listener: (event: BackendEvent) => void): void;
+  /** Supervised backends: forget past crashes and allow loading again (the user asked). */
+  reset?(): void;
 }

@@ -1,16 +1,31 @@
-/** The one place that maps a config entry to its backend. */
+/**
+ * The one place that maps a config entry to its backend. In-process models run in a supervised
+ * worker process each (daemon/worker/), so no model file can take the daemon down.
+ */
 import type { ModelEntry } from '../../protocol/config';
+import { WorkerBackend } from '../worker/workerBackend';
 import type { Backend } from './backend';
-import { LlamaCppBackend } from './llamaCpp';
+import { llamaCppMemoryNeeds } from './llamaCppMemory';
 import { OllamaBackend } from './ollama';
 import { OpenAiBackend } from './openai';
 
-export type BackendFactory = (entry: ModelEntry) => Backend;
+export interface BackendContext {
+  /** A line from a model worker's stderr (llama.cpp's own log). */
+  workerLog?: (model: string, line: string) => void;
+}
 
-export const createBackend: BackendFactory = (entry) => {
+export type BackendFactory = (entry: ModelEntry, ctx?: BackendContext) => Backend;
+
+export const createBackend: BackendFactory = (entry, ctx = {}) => {
   switch (entry.backend) {
-    case 'llama.cpp':
-      return new LlamaCppBackend(entry);
+    case 'llama.cpp': {
+      const download = entry.url && entry.path ? { url: entry.url, path: entry.path, ...(entry.sha256 ? { sha256: entry.sha256 } : {}) } : undefined;
+      // One evaluation at a time per model: its one context sequence on the CPU it shares with the others.
+      return new WorkerBackend(entry, { defaultConcurrency: 1, ...(download ? { download } : {}) }, {
+        log: (line) => ctx.workerLog?.(entry.id, line),
+        memoryNeeds: () => llamaCppMemoryNeeds(entry),
+      });
+    }
     case 'openai':
       return new OpenAiBackend(entry);
     case 'ollama':

@@ -9,6 +9,7 @@
  * that alternative is the token it generated, and split evenly otherwise. Alternatives that start no
  * label are reported as `unmatched` mass and left out of the distribution.
  */
+import { EnsembleError } from '../../protocol/errors';
 import type { LabelRequest, LabelScores } from './backend';
 import { argmaxLabel, matchLabel, normalizeDistribution, parseVerbalizedConfidence } from './answerParsing';
 
@@ -141,23 +142,52 @@ export function labelLogprobs(
 /**
  * The wire shape shared by OpenAI-compatible chat completions (`choices[0].logprobs.content`) and
  * Ollama (`logprobs`): `[{token, logprob, bytes?, top_logprobs?: [{token, logprob, bytes?}]}]`.
- * Lenient: malformed entries are dropped; null when there is nothing usable.
+ * Lenient about shape: entries without a token or a logprob are dropped; null when there is
+ * nothing usable. Strict about values, because they come from another program: a logprob must be
+ * a number <= 0 (-Infinity, what JSON's `-1e999` parses to, is probability 0); NaN-ish strings,
+ * +Infinity or positive logprobs throw a BackendError saying which token carried what.
  */
 export function parseWireLogprobs(value: unknown): TokenLogprob[] | null {
   if (!Array.isArray(value) || value.length === 0) return null;
   const out: TokenLogprob[] = [];
   for (const entry of value) {
     const e = entry as { token?: unknown; logprob?: unknown; top_logprobs?: unknown };
-    if (typeof e?.token !== 'string' || typeof e.logprob !== 'number') return null;
+    if (typeof e?.token !== 'string' || e.logprob === undefined || e.logprob === null) return null;
     const top: TokenAlternative[] = [];
     if (Array.isArray(e.top_logprobs)) {
       for (const alt of e.top_logprobs as { token?: unknown; logprob?: unknown }[]) {
-        if (typeof alt?.token === 'string' && typeof alt.logprob === 'number') top.push({ token: alt.token, logprob: alt.logprob });
+        if (typeof alt?.token !== 'string' || alt.logprob === undefined || alt.logprob === null) continue;
+        top.push({ token: alt.token, logprob: checkedLogprob(alt.logprob, alt.token) });
       }
     }
-    out.push({ token: e.token, logprob: e.logprob, top });
+    out.push({ token: e.token, logprob: checkedLogprob(e.logprob, e.token), top });
   }
   return out;
+}
+
+/** Rounding lets servers report log(1) as a hair above 0; anything more is not a log-probability. */
+const LOGPROB_TOLERANCE = 1e-4;
+
+/** A logprob from the wire as a number in [-Infinity, 0], or a BackendError naming the token and the value. */
+export function checkedLogprob(value: unknown, token: string): number {
+  // NaN and +Infinity fail the comparison; -Infinity passes (probability 0).
+  if (typeof value === 'number' && value <= LOGPROB_TOLERANCE) return Math.min(value, 0);
+  const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : String(value).slice(0, 40);
+  throw new EnsembleError(
+    'BackendError',
+    `the server sent logprob ${shown} for token ${JSON.stringify(token.slice(0, 40))}: expected a number <= 0 (a log-probability); the vote is dropped`,
+  );
+}
+
+/** Probabilities and confidence of a vote, checked before they leave the backend: finite, in [0, 1]. */
+export function checkLabelScores(scores: LabelScores): LabelScores {
+  const bad = (v: number | null) => v !== null && !(v >= 0 && v <= 1);
+  const badLabel = Object.entries(scores.probabilities).find(([, p]) => bad(p));
+  if (badLabel || bad(scores.confidence)) {
+    const what = badLabel ? `probability ${badLabel[1]} for label ${JSON.stringify(badLabel[0])}` : `confidence ${scores.confidence}`;
+    throw new EnsembleError('BackendError', `the model's answer gave ${what}: expected a finite number in [0, 1]; the vote is dropped`);
+  }
+  return scores;
 }
 
 const MAX_TEXT = 500;
@@ -172,13 +202,13 @@ export function labelScoresFromAnswer(content: string, tokens: TokenLogprob[] | 
   const lp = tokens ? labelLogprobs(tokens, req.labels, { requireAnswerMarker: req.promptStyle !== 'direct' }) : null;
   if (lp) {
     const label = named ?? argmaxLabel(lp.probabilities, req.labels);
-    return {
+    return checkLabelScores({
       label,
       probabilities: lp.probabilities,
       confidence: label === null ? null : (lp.probabilities[label] ?? 0),
       confidenceSource: 'logprobs',
       text,
-    };
+    });
   }
   const verbalized = req.promptStyle === 'withConfidence' && named !== null ? parseVerbalizedConfidence(content) : null;
   if (verbalized !== null) return { label: named, probabilities: {}, confidence: verbalized, confidenceSource: 'verbalized', text };

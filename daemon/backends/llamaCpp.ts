@@ -14,7 +14,7 @@ import type { ChatHistoryItem, ChatWrapper, Llama, LlamaGrammar, LlamaCompletion
 import type { LlamaCppModelEntry } from '../../protocol/config';
 import { EnsembleError } from '../../protocol/errors';
 import { argmaxLabel, softmaxLogprobs } from './answerParsing';
-import type { Backend, ChatMessage, GenerateRequest, Health, LabelRequest, LabelScores, TokenListener } from './backend';
+import type { Backend, ChatMessage, GenerateRequest, Health, LabelRequest, LabelScores, ModelRuntime, TokenListener } from './backend';
 import { chatMessages, renderConversation } from './chatMessages';
 import { checkGguf, estimateMemoryBytes, type GgufSummary } from './ggufCheck';
 import { checkLoraAdapter } from './loraAdapter';
@@ -48,7 +48,7 @@ let errorsSeen = 0;
  * The process-wide Llama (loading the native binding takes ~0.5 s, and one is enough). CPU unless
  * a config asks for GPU offload; never builds from source or downloads (no network here).
  */
-export function sharedLlama(opts: { gpu?: 'auto' | false } = {}): Promise<Llama> {
+export function sharedLlama(opts: { gpu?: 'auto' | 'cuda' | 'vulkan' | 'metal' | false } = {}): Promise<Llama> {
   const gpu = opts.gpu ?? false;
   const key = String(gpu);
   let llama = llamas.get(key);
@@ -75,6 +75,19 @@ export function sharedLlama(opts: { gpu?: 'auto' | false } = {}): Promise<Llama>
   return llama;
 }
 
+/**
+ * Where a loaded model runs: the backend (cpu, cuda, vulkan, metal), the layers llama.cpp
+ * offloaded, and the VRAM its offloaded weights take (node-llama-cpp's estimate for those layers:
+ * the device's own counter would include every other process on the GPU).
+ */
+function runtimeOf(l: Loaded): ModelRuntime {
+  const gpu = l.llama.gpu === false ? 'cpu' : l.llama.gpu;
+  const layersOffloaded = l.model.gpuLayers;
+  const onCpu = gpu === 'cpu' || layersOffloaded === 0;
+  const vramBytes = onCpu ? 0 : l.model.fileInsights.estimateModelResourceRequirements({ gpuLayers: layersOffloaded }).gpuVram;
+  return { gpu, layersOffloaded, layers: l.model.fileInsights.totalLayers, vramBytes };
+}
+
 interface Loaded {
   summary: GgufSummary;
   model: LlamaModel;
@@ -87,6 +100,16 @@ interface Loaded {
   chat: ChatWrapper | null;
   contextSize: number;
   memoryBytes: number;
+  llama: Llama;
+}
+
+/**
+ * The GPU backend for models that offload: the one `ensemble setup gpu` installed (ENSEMBLE_GPU,
+ * set by the daemon from its home's runtime.json), else whatever node-llama-cpp finds ("auto").
+ */
+export function configuredGpu(env: NodeJS.ProcessEnv = process.env): 'auto' | 'cuda' | 'vulkan' | 'metal' {
+  const gpu = env.ENSEMBLE_GPU;
+  return gpu === 'cuda' || gpu === 'vulkan' || gpu === 'metal' ? gpu : 'auto';
 }
 
 export class LlamaCppBackend implements Backend {
@@ -103,7 +126,7 @@ export class LlamaCppBackend implements Backend {
 
   constructor(
     private readonly entry: LlamaCppModelEntry,
-    private readonly getLlama: () => Promise<Llama> = () => sharedLlama({ gpu: entry.gpuLayers === 0 ? false : 'auto' }),
+    private readonly getLlama: () => Promise<Llama> = () => sharedLlama({ gpu: entry.gpuLayers === 0 ? false : configuredGpu() }),
   ) {
     this.id = entry.id;
     this.location = entry.path ?? entry.url ?? '';
@@ -116,7 +139,7 @@ export class LlamaCppBackend implements Backend {
   async health(signal: AbortSignal): Promise<Health> {
     try {
       const loaded = await raceSignal(this.load(), signal);
-      return { ok: true, memoryBytes: loaded.memoryBytes };
+      return { ok: true, memoryBytes: loaded.memoryBytes, runtime: runtimeOf(loaded) };
     } catch (e) {
       const err = toEnsembleError(e, signal);
       const hint = (err.data as { hint?: string } | undefined)?.hint;
@@ -243,7 +266,7 @@ export class LlamaCppBackend implements Backend {
         const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
         const chat = summary.metadata.has('tokenizer.chat_template') ? await resolveScoringChat(model) : null;
         const memoryBytes = estimateMemoryBytes(summary, contextSize) + (lora?.ok ? lora.bytes : 0);
-        return { summary, model, lease, context, sequence, completion, chat, contextSize, memoryBytes };
+        return { summary, model, lease, context, sequence, completion, chat, contextSize, memoryBytes, llama };
       } catch (e) {
         await lease.release();
         throw e;

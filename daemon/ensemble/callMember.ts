@@ -2,6 +2,9 @@
  * One call to one member, as both orchestrators make it: wait for the model to be ready, run under
  * the pool's concurrency limits, give up at the member timeout or the request deadline (even if
  * the backend ignores its signal), and turn every failure into a timeout or an error with a kind.
+ * For an in-process model the member timeout starts once the model is ready: loading it (the first
+ * request after a start, a restart after a crash) is bounded by the request deadline only. A server
+ * has nothing to load: waiting for its health check counts against the member timeout.
  */
 import type { ErrorInfo } from '../../protocol/ensemble';
 import { EnsembleError, asEnsembleError } from '../../protocol/errors';
@@ -23,19 +26,24 @@ export async function callMember<T>(
   const started = performance.now();
   // A model's own timeoutMs tightens the ensemble's member timeout, never loosens it.
   const limit = Math.min(timeoutMs, pool.get(model)?.entry.timeoutMs ?? Infinity);
-  const timeout = AbortSignal.timeout(limit);
-  const signal = AbortSignal.any([runSignal, timeout]);
+  let timeout: AbortSignal | undefined;
+  let signal = runSignal;
+  const startTimeout = () => {
+    timeout = AbortSignal.timeout(limit);
+    signal = AbortSignal.any([runSignal, timeout]);
+  };
   const latency = () => Math.round(performance.now() - started);
+  const loadExempt = pool.get(model)?.traits.local ?? false;
   try {
-    const value = await raceAbort(signal, async () => {
-      const ready = await pool.ready(model, signal);
-      return pool.call(ready, signal, (b) => task(b, signal));
-    });
+    if (!loadExempt) startTimeout();
+    const ready = await pool.ready(model, signal);
+    if (loadExempt) startTimeout();
+    const value = await raceAbort(signal, () => pool.call(ready, signal, (b) => task(b, signal)));
     return { ok: true, value, latencyMs: latency() };
   } catch (e) {
     // Any abort here is the member timeout or the deadline; a client's cancel is reported by the orchestrator.
     if (signal.aborted) {
-      const message = timeout.aborted ? `no answer within ${limit} ms` : 'the request deadline was reached';
+      const message = timeout?.aborted ? `no answer within ${limit} ms` : 'the request deadline was reached';
       return { ok: false, status: 'timeout', error: new EnsembleError('Timeout', message).toInfo(), latencyMs: latency() };
     }
     return { ok: false, status: 'error', error: asEnsembleError(e, 'BackendError').toInfo(), latencyMs: latency() };

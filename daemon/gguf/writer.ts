@@ -3,7 +3,7 @@
  * scalar and array metadata, F32 and F16 tensors, 32-byte alignment. Layout per the GGUF spec: header, metadata KVs, tensor
  * infos, padding, then each tensor's data at an aligned offset relative to the data section.
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs';
 
 /** GGUF metadata value types (the numeric tags are the file format's). */
 export const GgufValueType = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, str: 8, arr: 9, u64: 10, i64: 11, f64: 12 } as const;
@@ -66,7 +66,18 @@ export function toF16(val: number): number {
   return sign | (exp << 10) | ((x & 0x7fffff) >>> 13);
 }
 
-export function encodeGguf(entries: readonly GgufEntry[], tensors: readonly GgufTensor[], alignment = 32): Buffer {
+/** A tensor described by its header entry only (any ggml type), for header-only files. */
+export interface GgufTensorInfo {
+  name: string;
+  dims: readonly number[];
+  /** ggml type id (0 f32, 1 f16, 8 q8_0, 12 q4_K, 14 q6_K, ...). */
+  ggmlType: number;
+  /** Bytes of its data in the file. */
+  bytes: number;
+}
+
+/** Header, metadata and tensor infos, padded to the data section; `dataBytes` is the aligned data section's size. */
+export function encodeGgufHeader(entries: readonly GgufEntry[], tensors: readonly GgufTensorInfo[], alignment = 32): { header: Buffer; dataBytes: number } {
   const h = new Out();
   h.push(Buffer.from('GGUF', 'latin1'));
   h.u32(3);
@@ -81,24 +92,44 @@ export function encodeGguf(entries: readonly GgufEntry[], tensors: readonly Gguf
       for (const v of e.values) h.scalar(e.itemType, v);
     } else h.scalar(e.type, e.value);
   }
-  const datas: Buffer[] = [];
   let offset = 0;
   for (const t of tensors) {
-    const type = t.type ?? 'f32';
-    const bytes = type === 'f32'
-      ? Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)
-      : Buffer.from(Uint16Array.from(t.data, toF16).buffer);
     h.str(t.name);
     h.u32(t.dims.length);
     for (const d of t.dims) h.u64(d);
-    h.u32(GGML_TYPE[type]);
+    h.u32(t.ggmlType);
     h.u64(offset);
-    datas.push(bytes);
-    offset = Math.ceil((offset + bytes.length) / alignment) * alignment;
+    offset = Math.ceil((offset + t.bytes) / alignment) * alignment;
   }
   h.pad(alignment);
-  for (const b of datas) { h.push(b); h.pad(alignment); }
-  return h.concat();
+  return { header: h.concat(), dataBytes: offset };
+}
+
+export function encodeGguf(entries: readonly GgufEntry[], tensors: readonly GgufTensor[], alignment = 32): Buffer {
+  const datas = tensors.map((t) =>
+    (t.type ?? 'f32') === 'f32' ? Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength) : Buffer.from(Uint16Array.from(t.data, toF16).buffer),
+  );
+  const infos = tensors.map((t, i) => ({ name: t.name, dims: t.dims, ggmlType: GGML_TYPE[t.type ?? 'f32'], bytes: datas[i]!.length }));
+  const out = new Out();
+  out.push(encodeGgufHeader(entries, infos, alignment).header);
+  for (const b of datas) { out.push(b); out.pad(alignment); }
+  return out.concat();
+}
+
+/**
+ * A full-size GGUF whose tensor data is a hole (a sparse file: the size of a 7B model, a few MB
+ * on disk): enough for everything that reads headers (memory planning), not for loading.
+ */
+export function writeSparseGguf(path: string, entries: readonly GgufEntry[], tensors: readonly GgufTensorInfo[]): number {
+  const { header, dataBytes } = encodeGgufHeader(entries, tensors);
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, header);
+    ftruncateSync(fd, header.length + dataBytes);
+  } finally {
+    closeSync(fd);
+  }
+  return header.length + dataBytes;
 }
 
 export function writeGguf(path: string, entries: readonly GgufEntry[], tensors: readonly GgufTensor[]): number {

@@ -27,6 +27,8 @@ export interface LocalModelInput {
   weightsBytes: number;
   /** Bytes of the KV cache for the model's context size. */
   kvCacheBytes: number;
+  /** Compute buffers (logits, graph) for its context, when estimated. */
+  computeBytes?: number;
   /** Repeating layers (GGUF block count). */
   layers: number;
   /** What the config asks for. */
@@ -38,6 +40,8 @@ export interface LocalModelInput {
 export interface RemoteModelInput {
   id: string;
   kind: 'remote';
+  /** What the member declares (`params` x bytes per parameter of its `dtype`): memory on its own server, not ours. */
+  declaredBytes?: number;
 }
 
 export type PlanModelInput = LocalModelInput | RemoteModelInput;
@@ -45,8 +49,10 @@ export type PlanModelInput = LocalModelInput | RemoteModelInput;
 export interface MachineMemory {
   /** RAM the daemon's in-process models may use, as the machine reports it free. */
   freeRamBytes: number;
-  /** Free VRAM of the GPU in use; 0 when there is none. */
+  /** Free VRAM of the GPU in use; 0 when there is none. Ignored when `gpus` is given. */
   gpuFreeBytes: number;
+  /** Several GPUs: each one's name and free VRAM. A model goes to the GPU with the most room left (one GPU per model). */
+  gpus?: Array<{ name: string; freeBytes: number }>;
   /** The configured cap on the RAM in-process models take together. */
   budgetBytes: number;
   /** GPU memory is system RAM (Apple silicon): offloaded layers count against RAM as well. */
@@ -64,8 +70,12 @@ export interface ModelPlacement {
   /** Bytes planned in RAM and in VRAM (0 for HTTP models and for models that do not fit). */
   ramBytes: number;
   vramBytes: number;
-  /** "cpu" or "gpu 12/24 layers", for models that fit; absent for HTTP models. */
+  /** "cpu" or "gpu 12/24 layers" ("gpu1 12/24 layers" with several GPUs), for models that fit; absent for HTTP models. */
   placement?: string;
+  /** The GPU its offloaded layers go to, when any. */
+  device?: string;
+  /** HTTP models that declare their size: memory on their own server. */
+  declaredBytes?: number;
   /** Why it does not fit, e.g. "needs 4.1 GiB, 2.3 GiB left of the 16 GiB budget after qwen, llama". */
   reason?: string;
   /** What to change so it fits. */
@@ -83,6 +93,8 @@ export interface MemoryPlan {
   vramPlannedBytes: number;
   /** RAM plus VRAM of every model that fits. */
   plannedBytes: number;
+  /** Per device: what it has free (RAM: the limit) and what the plan puts there. */
+  devices: Array<{ name: string; kind: 'ram' | 'gpu'; freeBytes: number; plannedBytes: number }>;
 }
 
 const MiB = 2 ** 20;
@@ -96,9 +108,11 @@ export function planMemory(models: readonly PlanModelInput[], machine: MachineMe
   const freeRam = Math.max(0, machine.freeRamBytes);
   const ramLimit = Math.min(budget, freeRam);
   const budgetBinds = budget <= freeRam;
-  const hasGpu = machine.gpuFreeBytes > 0;
+  const gpus = (machine.gpus ?? (machine.gpuFreeBytes > 0 ? [{ name: 'gpu', freeBytes: machine.gpuFreeBytes }] : []))
+    .filter((g) => g.freeBytes > 0)
+    .map((g) => ({ name: g.name, free: g.freeBytes, left: g.freeBytes }));
+  const hasGpu = gpus.length > 0;
   let ramLeft = ramLimit;
-  let vramLeft = Math.max(0, machine.gpuFreeBytes);
   const placed: string[] = [];
   const out = new Map<string, ModelPlacement>();
 
@@ -107,12 +121,17 @@ export function planMemory(models: readonly PlanModelInput[], machine: MachineMe
     ...models.filter((m): m is LocalModelInput => m.kind === 'local' && m.loaded !== true),
   ];
   for (const m of models) {
-    if (m.kind === 'remote') out.set(m.id, { id: m.id, local: false, fits: true, gpuLayers: 0, layers: 0, ramBytes: 0, vramBytes: 0 });
+    if (m.kind !== 'remote') continue;
+    const declared = m.declaredBytes !== undefined ? { declaredBytes: m.declaredBytes } : {};
+    out.set(m.id, { id: m.id, local: false, fits: true, gpuLayers: 0, layers: 0, ramBytes: 0, vramBytes: 0, ...declared });
   }
 
   for (const m of order) {
     const layers = Math.max(1, Math.floor(m.layers));
-    const total = Math.max(0, m.weightsBytes) + Math.max(0, m.kvCacheBytes);
+    const total = Math.max(0, m.weightsBytes) + Math.max(0, m.kvCacheBytes) + Math.max(0, m.computeBytes ?? 0);
+    // The GPU with the most room left takes this model's offloaded layers.
+    const gpu = gpus.reduce<(typeof gpus)[number] | undefined>((best, g) => (!best || g.left > best.left ? g : best), undefined);
+    const vramLeft = gpu?.left ?? 0;
     const perLayer = total / layers;
     const vramFor = (k: number): number => (k >= layers ? total : Math.ceil(perLayer * k));
     const after = placed.length ? ` after ${list(placed)}` : '';
@@ -161,7 +180,7 @@ export function planMemory(models: readonly PlanModelInput[], machine: MachineMe
     }
 
     ramLeft -= ramCharge;
-    vramLeft -= vram;
+    if (gpu && k > 0) gpu.left -= vram;
     placed.push(m.id);
     out.set(m.id, {
       id: m.id,
@@ -171,7 +190,8 @@ export function planMemory(models: readonly PlanModelInput[], machine: MachineMe
       layers,
       ramBytes: ram,
       vramBytes: vram,
-      placement: k === 0 ? 'cpu' : `gpu ${k}/${layers} layers`,
+      placement: k === 0 ? 'cpu' : `${gpu!.name} ${k}/${layers} layers`,
+      ...(k > 0 ? { device: gpu!.name } : {}),
     });
   }
 
@@ -182,9 +202,13 @@ export function planMemory(models: readonly PlanModelInput[], machine: MachineMe
     models: result,
     budgetBytes: budget,
     ramLimitBytes: ramLimit,
-    gpuFreeBytes: Math.max(0, machine.gpuFreeBytes),
+    gpuFreeBytes: gpus.reduce((sum, g) => sum + g.free, 0),
     ramPlannedBytes,
     vramPlannedBytes,
     plannedBytes: ramPlannedBytes + vramPlannedBytes,
+    devices: [
+      { name: 'ram', kind: 'ram', freeBytes: ramLimit, plannedBytes: ramPlannedBytes },
+      ...gpus.map((g) => ({ name: g.name, kind: 'gpu' as const, freeBytes: g.free, plannedBytes: g.free - g.left })),
+    ],
   };
 }

@@ -1,86 +1,52 @@
 /**
- * The pool of models: one backend per config entry, its state (ready, loading, unavailable...),
- * fetch-on-first-use for GGUF files that have a `url`, per-model and global concurrency limits,
- * counters, and the memory plan. A config reload keeps models whose entry did not change.
+ * The model pool, a supervisor that knows no backend by name: each model's state machine
+ * (protocol/methods.ts ModelState), fetch on first use for models that need a file, loading (in
+ * supervised worker processes for in-process models: daemon/worker/), periodic health checks of
+ * servers, a circuit breaker, latency percentiles, and a concurrency limit with a bounded queue
+ * per model. A config reload keeps models whose entry did not change.
+ *
+ * Loads are shared: a model is prepared once, under the pool's own lifetime, and each caller waits
+ * with its own signal, so one request's cancellation or timeout never fails another request waiting
+ * on the same load.
  *
  * Memory: before an in-process model is loaded, the pool plans every in-process model's memory
- * (memoryPlan.ts: estimates from the GGUF header, free RAM, free VRAM, `daemon.memoryBudgetMiB`);
- * a model that does not fit becomes `unavailable` with the reason and what to change, instead of
- * being loaded into an out-of-memory kill. In-process loads run one at a time, so each plan sees
- * the models loaded before it.
+ * (memoryPlan.ts); a model that does not fit becomes `unavailable` with the reason and what to
+ * change. In-process loads run one at a time, so each plan sees the models loaded before it.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import type { LlamaCppModelEntry, ModelEntry, PoolConfig } from '../../protocol/config';
-import { EnsembleError } from '../../protocol/errors';
-import type { ModelState, ModelStatus } from '../../protocol/methods';
-import type { Backend } from '../backends/backend';
-import type { BackendFactory } from '../backends/createBackend';
-import { checkGguf, estimateMemoryBytes, kvCacheBytes, type GgufSummary } from '../backends/ggufCheck';
-import { sharedLlama } from '../backends/llamaCpp';
-import type { Logger } from '../log';
-import { planMemory, type MemoryPlan, type PlanModelInput } from './memoryPlan';
+import type { ModelEntry, PoolConfig } from '../../protocol/config';
+import { EnsembleError, asEnsembleError } from '../../protocol/errors';
 import { formatSize as formatBytes } from '../../protocol/formatSize';
+import type { ModelState, ModelStatus } from '../../protocol/methods';
+import type { Backend, BackendEvent } from '../backends/backend';
+import type { BackendFactory } from '../backends/createBackend';
+import { raceAbort } from '../ensemble/raceAbort';
+import type { Logger } from '../log';
+import { CircuitBreaker, DEFAULT_BREAKER, type BreakerSettings } from './circuitBreaker';
+import { systemMemory, type MemoryProbe } from './machine';
+import { planMemory, type MemoryPlan, type PlanModelInput } from './memoryPlan';
+import { planInputOf } from './planInputs';
 import { fetchModel, type FetchProgress } from './modelFetch';
+import { createPoolModel, modelStatus, type PoolModel } from './poolModel';
 import { Semaphore } from './semaphore';
 
-/** What the machine has; injectable for tests. */
-export interface MemoryProbe {
-  totalRamBytes(): number;
-  freeRamBytes(): number;
-  /** Free VRAM of the GPU the given models would use (0 when none), and whether it is unified with RAM. */
-  gpu(models: readonly LlamaCppModelEntry[]): Promise<{ freeBytes: number; unified: boolean }>;
-}
-
-/** os for RAM; node-llama-cpp's VRAM state when a model asks for GPU offload and a GPU is in use. */
-export const systemMemory: MemoryProbe = {
-  totalRamBytes: () => os.totalmem(),
-  freeRamBytes: () => os.freemem(),
-  async gpu(models) {
-    if (!models.some((m) => m.gpuLayers !== 0)) return { freeBytes: 0, unified: false };
-    try {
-      const llama = await sharedLlama({ gpu: 'auto' });
-      if (llama.gpu === false) return { freeBytes: 0, unified: false };
-      const vram = await llama.getVramState();
-      return { freeBytes: vram.free, unified: vram.unifiedSize > 0 };
-    } catch {
-      return { freeBytes: 0, unified: false };
-    }
-  },
-};
+export { systemMemory, type MemoryProbe, type PoolModel };
 
 /** Default budget when `daemon.memoryBudgetMiB` is not set: this share of the machine's RAM. */
 export const DEFAULT_BUDGET_SHARE = 0.9;
-
-export interface PoolModel {
-  entry: ModelEntry;
-  backend: Backend;
-  state: ModelState;
-  reason?: string;
-  hint?: string;
-  memoryBytes?: number;
-  /** Where the memory plan put it ("cpu", "gpu 12/24 layers"). */
-  placement?: string;
-  /** VRAM the plan gave it, counted back as ours once it is loaded. */
-  plannedVramBytes?: number;
-  requests: number;
-  failures: number;
-  limiter: Semaphore;
-  /** In-flight preparation (download + load), shared by concurrent callers. */
-  preparing?: Promise<void>;
-}
 
 export type DownloadListener = (model: string, progress: FetchProgress & { done: boolean; error?: string }) => void;
 
 export class Pool {
   private readonly models = new Map<string, PoolModel>();
-  private readonly global = new Semaphore(4);
   /** In-process loads one at a time: each memory plan sees what the previous load took. */
   private readonly loadLock = new Semaphore(1);
   private configPath = '';
   private budgetMiB: number | undefined;
   private lastPlan: MemoryPlan | undefined;
-  private readonly summaries = new Map<string, { size: number; mtimeMs: number; summary: GgufSummary }>();
+  private healthTimer: NodeJS.Timeout | undefined;
+  private health = { intervalMs: 15_000, timeoutMs: 5_000 };
+  private breakerSettings: BreakerSettings = DEFAULT_BREAKER;
 
   constructor(
     private readonly factory: BackendFactory,
@@ -88,35 +54,45 @@ export class Pool {
     private readonly onChange: (reason: string) => void = () => {},
     private readonly onDownload: DownloadListener = () => {},
     private readonly probe: MemoryProbe = systemMemory,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Adopts a new config: disposes models that went away or changed, creates new ones. */
   apply(config: PoolConfig, configPath: string): void {
     this.configPath = configPath;
-    this.global.setCapacity(config.daemon.maxParallelMembers);
     this.budgetMiB = config.daemon.memoryBudgetMiB;
+    const d = config.daemon;
+    if (d.maxParallelMembers !== 4) {
+      this.logger.warn('daemon.maxParallelMembers is deprecated and ignored: each model has its own "maxConcurrency" and "maxQueue"');
+    }
+    this.health = { intervalMs: d.healthIntervalMs ?? 15_000, timeoutMs: d.healthTimeoutMs ?? 5_000 };
+    this.breakerSettings = {
+      ...DEFAULT_BREAKER,
+      failureThreshold: d.breakerThreshold ?? DEFAULT_BREAKER.failureThreshold,
+      coolDownMs: d.breakerCoolDownMs ?? DEFAULT_BREAKER.coolDownMs,
+    };
     const next = new Map(config.models.map((m) => [m.id, m]));
     for (const [id, model] of this.models) {
       const entry = next.get(id);
-      if (!entry || JSON.stringify(entry) !== JSON.stringify(model.entry)) {
-        this.models.delete(id);
-        void model.backend.dispose().catch((e) => this.logger.warn(`disposing ${id}: ${String(e)}`));
-      }
+      if (!entry || JSON.stringify(entry) !== JSON.stringify(model.entry)) this.remove(id, model);
     }
-    for (const entry of config.models) {
-      if (this.models.has(entry.id)) continue;
-      const defaultConcurrency = entry.backend === 'llama.cpp' ? 1 : 4;
-      this.models.set(entry.id, {
-        entry,
-        backend: this.factory(entry),
-        state: 'idle',
-        requests: 0,
-        failures: 0,
-        limiter: new Semaphore(entry.maxConcurrency ?? defaultConcurrency),
-      });
-    }
+    for (const entry of config.models) if (!this.models.has(entry.id)) this.add(entry);
+    this.scheduleHealthChecks();
     // Status shows the plan before anything loads (headers only, in the background).
     void this.replan().catch((e) => this.logger.debug(`memory plan: ${String(e)}`));
+  }
+
+  private add(entry: ModelEntry): void {
+    const backend = this.factory(entry, { workerLog: (id, line) => this.logger.debug(`[worker ${id}] ${line}`) });
+    const model = createPoolModel(entry, backend, this.breakerSettings);
+    backend.onEvent?.((e) => this.onBackendEvent(model, e));
+    this.models.set(entry.id, model);
+  }
+
+  private remove(id: string, model: PoolModel): void {
+    this.models.delete(id);
+    model.lifetime.abort(new EnsembleError('ModelUnavailable', `model "${id}" left the pool (config changed)`, { hint: 'ask again' }));
+    void model.backend.dispose().catch((e) => this.logger.warn(`disposing ${id}: ${String(e)}`));
   }
 
   get(id: string): PoolModel | undefined {
@@ -125,81 +101,122 @@ export class Pool {
 
   /** Prepares every model in the background (fetch + load), so the first request is fast. */
   warmUp(): void {
-    for (const id of this.models.keys()) void this.prepare(id, new AbortController().signal).catch(() => {});
+    for (const id of this.models.keys()) void this.prepare(id).catch(() => {});
+  }
+
+  /** Tries `failed`/`unavailable` models again (one, or all): forgets crashes and breaker state, reloads in the background. */
+  reload(id?: string): string[] {
+    const out: string[] = [];
+    for (const model of this.models.values()) {
+      if (id !== undefined && model.entry.id !== id) continue;
+      if (!['failed', 'unavailable', 'coolingDown', 'error', 'idle'].includes(model.state)) continue;
+      model.backend.reset?.();
+      model.breaker = new CircuitBreaker(this.breakerSettings);
+      this.setState(model, 'idle');
+      void this.prepare(model.entry.id).catch(() => {});
+      out.push(model.entry.id);
+    }
+    if (id !== undefined && !this.models.has(id)) throw new EnsembleError('NotFound', `no model "${id}" in the pool`);
+    return out;
   }
 
   /**
-   * The model's backend once it can serve. Throws ModelUnavailable (with the reason and what to
-   * set) when it cannot; a download in progress is reported, not waited for.
+   * The model once it can serve. Throws ModelUnavailable (with the reason and what to set) when it
+   * cannot; a download in progress is reported, not waited for; an open breaker fails fast.
    */
   async ready(id: string, signal: AbortSignal): Promise<PoolModel> {
     const model = this.models.get(id);
     if (!model) throw new EnsembleError('ModelUnavailable', `no model "${id}" in the pool`);
-    if (model.state === 'ready') return model;
-    if (model.state === 'loading' && model.reason?.startsWith('downloading')) {
-      throw new EnsembleError('ModelUnavailable', `${id}: ${model.reason}`);
+    if (model.state === 'failed') throw this.unavailableError(model);
+    if (model.breaker.state(this.now()) === 'open') {
+      const retryAfterMs = model.breaker.retryInMs(this.now());
+      throw new EnsembleError('ModelUnavailable', `${id}: cooling down after ${model.breaker.failures} failures (${model.reason ?? 'failing'}); next try in ${Math.ceil(retryAfterMs / 1000)} s`, {
+        retryAfterMs,
+      });
     }
-    await this.prepare(id, signal);
-    if ((model.state as ModelState) !== 'ready') {
-      throw new EnsembleError('ModelUnavailable', `${id}: ${model.reason ?? 'unavailable'}${model.hint ? `; ${model.hint}` : ''}`);
-    }
+    if (model.state === 'ready' || model.state === 'busy') return model;
+    if (model.state === 'downloading') throw this.unavailableError(model);
+    await raceAbort(signal, () => this.prepare(id));
+    const after = model.state as ModelState; // prepare() moved it on
+    if (after !== 'ready' && after !== 'busy') throw this.unavailableError(model);
     return model;
   }
 
-  /** Runs one call on a model under its concurrency limits, counting requests and failures. */
-  async call<T>(model: PoolModel, signal: AbortSignal, task: (backend: Backend) => Promise<T>): Promise<T> {
-    return this.global.run(signal, () =>
-      model.limiter.run(signal, async () => {
-        model.requests++;
-        try {
-          return await task(model.backend);
-        } catch (e) {
-          model.failures++;
-          throw e;
-        }
-      }),
-    );
+  private unavailableError(model: PoolModel): EnsembleError {
+    const { id } = model.entry;
+    return new EnsembleError('ModelUnavailable', `${id}: ${model.reason ?? model.state}${model.hint ? `; ${model.hint}` : ''}`, model.hint ? { hint: model.hint } : undefined);
   }
 
-  private prepare(id: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Runs one call on a model under its concurrency limit and bounded queue (BackendBusy past it),
+   * counting requests, failures and latency, and feeding its circuit breaker.
+   */
+  async call<T>(model: PoolModel, signal: AbortSignal, task: (backend: Backend) => Promise<T>): Promise<T> {
+    return model.limiter.run(signal, async () => {
+      model.requests++;
+      const started = performance.now();
+      try {
+        const value = await task(model.backend);
+        model.latency.record(performance.now() - started);
+        model.breaker.success();
+        if (model.state === 'coolingDown' || model.state === 'unavailable') this.setState(model, 'ready');
+        return value;
+      } catch (e) {
+        model.failures++;
+        const err = asEnsembleError(e, 'BackendError');
+        // The caller's own cancel or timeout says nothing about the member; bad input neither.
+        if (signal.aborted || err.kind === 'RequestCancelled' || err.kind === 'BadInput') model.breaker.release();
+        else this.recordFailure(model, err.message);
+        throw e;
+      }
+    });
+  }
+
+  private recordFailure(model: PoolModel, reason: string): void {
+    model.breaker.failure(this.now());
+    if (model.breaker.state(this.now()) === 'open' && model.state !== 'failed') {
+      this.setState(model, 'coolingDown', reason, `retried by itself in ${Math.ceil(model.breaker.retryInMs(this.now()) / 1000)} s`);
+    }
+  }
+
+  private prepare(id: string): Promise<void> {
     const model = this.models.get(id);
     if (!model) return Promise.resolve();
-    model.preparing ??= this.doPrepare(model, signal).finally(() => {
+    model.preparing ??= this.doPrepare(model).finally(() => {
       model.preparing = undefined;
     });
     return model.preparing;
   }
 
-  private async doPrepare(model: PoolModel, signal: AbortSignal): Promise<void> {
-    const { entry } = model;
-    if (entry.backend === 'llama.cpp' && entry.url && entry.path && !fs.existsSync(entry.path)) {
-      this.setState(model, 'loading', `downloading from ${entry.url}`);
+  private async doPrepare(model: PoolModel): Promise<void> {
+    const { entry, traits } = model;
+    const signal = model.lifetime.signal;
+    if (model.state === 'failed') return;
+    const download = traits.download;
+    if (download && !fs.existsSync(download.path)) {
+      this.setState(model, 'downloading', `downloading from ${download.url}`);
       try {
-        await fetchModel(entry.url, entry.path, {
-          sha256: entry.sha256,
+        await fetchModel(download.url, download.path, {
+          sha256: download.sha256,
+          signal,
           onProgress: (p) => {
             const pct = p.totalBytes ? ` ${((100 * p.receivedBytes) / p.totalBytes).toFixed(0)}%` : '';
             this.onDownload(entry.id, { ...p, done: false });
-            model.reason = `downloading${pct} (${formatBytes(p.receivedBytes)}${p.totalBytes ? ` of ${formatBytes(p.totalBytes)}` : ''}) from ${entry.url}`;
+            model.reason = `downloading${pct} (${formatBytes(p.receivedBytes)}${p.totalBytes ? ` of ${formatBytes(p.totalBytes)}` : ''}) from ${download.url}`;
           },
         });
         this.onDownload(entry.id, { receivedBytes: 0, totalBytes: null, done: true });
-        this.logger.info(`${entry.id}: downloaded ${entry.url} to ${entry.path}`);
+        this.logger.info(`${entry.id}: downloaded ${download.url} to ${download.path}`);
       } catch (e) {
         this.onDownload(entry.id, { receivedBytes: 0, totalBytes: null, done: true, error: (e as Error).message });
         this.setState(model, 'unavailable', (e as Error).message,
-          `put the GGUF file at ${entry.path}, or set "path" of model "${entry.id}" in ${this.configPath} to a local GGUF file`);
+          `put the model file at ${download.path}, or set "path" of model "${entry.id}" in ${this.configPath} to a local file`);
         return;
       }
     }
-    if (model.state !== 'ready') this.setState(model, 'loading', 'loading');
-    if (entry.backend !== 'llama.cpp' || model.state === 'ready') return this.checkHealth(model, signal);
+    if (model.state !== 'ready' && model.state !== 'busy') this.setState(model, 'loading', 'loading');
+    if (!traits.local) return this.checkHealth(model, signal);
     await this.loadLock.run(signal, async () => {
-      if (this.models.get(entry.id) !== model) {
-        // Replaced by a config reload meanwhile (its backend is disposed): its waiters get this reason.
-        Object.assign(model, { state: 'unavailable', reason: 'the config changed while it waited to load', hint: 'ask again' });
-        return;
-      }
       const plan = await this.replan(model);
       const mine = plan.models.find((p) => p.id === entry.id);
       if (mine && !mine.fits) {
@@ -214,37 +231,64 @@ export class Pool {
   }
 
   private async checkHealth(model: PoolModel, signal: AbortSignal): Promise<void> {
-    const health = await model.backend.health(signal);
+    const timeout = model.traits.local ? undefined : AbortSignal.timeout(this.health.timeoutMs);
+    const health = await model.backend.health(timeout ? AbortSignal.any([signal, timeout]) : signal);
+    if (signal.aborted || this.models.get(model.entry.id) !== model) return;
     if (health.ok) {
       model.memoryBytes = health.memoryBytes ?? model.memoryBytes;
+      model.runtime = health.runtime ?? model.runtime;
+      model.breaker.success();
       this.setState(model, 'ready');
-    } else {
-      this.setState(model, 'unavailable', health.reason ?? 'unavailable', health.hint);
+      return;
     }
+    const reason = timeout?.aborted ? `no answer to its health check within ${this.health.timeoutMs} ms` : (health.reason ?? 'unavailable');
+    // A crash while loading was already reported by its event (coolingDown / failed): keep that state.
+    if (model.state === 'coolingDown' || model.state === 'failed') return;
+    if (!model.traits.local) {
+      model.breaker.failure(this.now());
+      if (model.breaker.state(this.now()) === 'open') {
+        this.setState(model, 'coolingDown', reason, `checked again in ${Math.ceil(model.breaker.retryInMs(this.now()) / 1000)} s`);
+        return;
+      }
+    }
+    this.setState(model, 'unavailable', reason, health.hint);
+  }
+
+  private onBackendEvent(model: PoolModel, e: BackendEvent): void {
+    if (this.models.get(model.entry.id) !== model) return;
+    model.runtime = undefined;
+    if (e.type === 'failed') {
+      this.setState(model, 'failed', e.reason, e.hint);
+      return;
+    }
+    this.setState(model, 'coolingDown', e.reason, `restarting in ${(e.restartInMs / 1000).toFixed(1)} s`);
+    // Load it again once the backoff is over, so the next request finds it ready.
+    const timer = setTimeout(() => {
+      if (this.models.get(model.entry.id) === model && model.state === 'coolingDown') void this.prepare(model.entry.id).catch(() => {});
+    }, e.restartInMs);
+    timer.unref();
+  }
+
+  /** Periodic health checks of servers: a server that goes away or stops answering is noticed before a request is. */
+  private scheduleHealthChecks(): void {
+    clearInterval(this.healthTimer);
+    this.healthTimer = setInterval(() => {
+      for (const model of this.models.values()) {
+        if (model.traits.local || model.preparing || model.state === 'idle' || model.state === 'failed') continue;
+        if (!model.breaker.tryPass(this.now())) continue;
+        model.preparing = this.checkHealth(model, model.lifetime.signal)
+          .catch((e) => this.logger.debug(`health check of ${model.entry.id}: ${String(e)}`))
+          .finally(() => {
+            model.preparing = undefined;
+          });
+      }
+    }, this.health.intervalMs);
+    this.healthTimer.unref();
   }
 
   /** The budget in bytes: `daemon.memoryBudgetMiB`, else 90% of the machine's RAM. */
   private budgetBytes(): number {
     return this.budgetMiB !== undefined ? this.budgetMiB * 2 ** 20 : Math.floor(DEFAULT_BUDGET_SHARE * this.probe.totalRamBytes());
-  }
-
-  /** The GGUF header of a model's file (cached while the file is unchanged); undefined when there is no valid file yet. */
-  private async summaryOf(path: string): Promise<GgufSummary | undefined> {
-    let st: fs.Stats;
-    try {
-      st = await fs.promises.stat(path);
-    } catch {
-      return undefined;
-    }
-    const cached = this.summaries.get(path);
-    if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return cached.summary;
-    const check = await checkGguf(path);
-    if (!check.ok) {
-      this.summaries.delete(path);
-      return undefined;
-    }
-    this.summaries.set(path, { size: st.size, mtimeMs: st.mtimeMs, summary: check.summary });
-    return check.summary;
   }
 
   /**
@@ -258,27 +302,23 @@ export class Pool {
     const inputs: PlanModelInput[] = [];
     let ramHeld = 0;
     let vramHeld = 0;
+    let wantsGpu = false;
     for (const m of entries) {
-      const { entry } = m;
-      if (entry.backend !== 'llama.cpp') {
-        inputs.push({ id: entry.id, kind: 'remote' });
-        continue;
-      }
-      const loaded = m.state === 'ready';
-      if (!loaded && m !== target && (m.state === 'unavailable' || m.state === 'error')) continue;
-      const summary = entry.path ? await this.summaryOf(entry.path) : undefined;
-      if (!summary) continue;
-      const contextSize = Math.min(entry.contextSize, summary.contextLength); // as the backend loads it
-      const total = estimateMemoryBytes(summary, contextSize);
-      const kv = kvCacheBytes(summary, contextSize);
-      if (!loaded) m.memoryBytes = total;
+      const loaded = m.state === 'ready' || m.state === 'busy';
+      const refused = m.state === 'unavailable' || m.state === 'error' || m.state === 'failed';
+      if (m.traits.local && !loaded && m !== target && refused) continue;
+      const { input, needs } = await planInputOf(m, loaded);
+      if (!input) continue;
+      inputs.push(input);
+      if (!needs) continue;
+      wantsGpu ||= needs.gpuLayers !== 0;
+      if (!loaded) m.memoryBytes = needs.weightsBytes + needs.kvCacheBytes + (needs.computeBytes ?? 0);
       else {
-        ramHeld += kv;
+        ramHeld += needs.kvCacheBytes + (needs.computeBytes ?? 0);
         vramHeld += m.plannedVramBytes ?? 0;
       }
-      inputs.push({ id: entry.id, kind: 'local', weightsBytes: total - kv, kvCacheBytes: kv, layers: summary.blockCount, gpuLayers: entry.gpuLayers, loaded });
     }
-    const gpu = await this.probe.gpu(entries.map((m) => m.entry).filter((e): e is LlamaCppModelEntry => e.backend === 'llama.cpp'));
+    const gpu = await this.probe.gpu(wantsGpu);
     const plan = planMemory(inputs, {
       freeRamBytes: this.probe.freeRamBytes() + ramHeld,
       gpuFreeBytes: gpu.freeBytes + vramHeld,
@@ -301,26 +341,15 @@ export class Pool {
     model.reason = reason;
     model.hint = hint;
     if (changed) {
-      const level = state === 'unavailable' || state === 'error' ? 'warn' : 'info';
+      const level = ['unavailable', 'error', 'failed', 'coolingDown'].includes(state) ? 'warn' : 'info';
       this.logger.log(level, `model ${model.entry.id}: ${state}${reason && state !== 'loading' ? ` (${reason})` : ''}`);
       this.onChange(`model ${model.entry.id} ${state}`);
     }
   }
 
   status(weightOf: (id: string) => number): ModelStatus[] {
-    return [...this.models.values()].map((m) => ({
-      id: m.entry.id,
-      backend: m.entry.backend,
-      state: m.state,
-      reason: m.reason,
-      hint: m.hint,
-      location: m.backend.location,
-      memoryBytes: m.memoryBytes,
-      placement: m.placement,
-      weight: weightOf(m.entry.id),
-      requests: m.requests,
-      failures: m.failures,
-    }));
+    const now = this.now();
+    return [...this.models.values()].map((m) => modelStatus(m, weightOf(m.entry.id), now));
   }
 
   /** What in-process models take or will take (the last plan), against the machine's memory and the budget. */
@@ -342,6 +371,8 @@ export class Pool {
   }
 
   async dispose(): Promise<void> {
+    clearInterval(this.healthTimer);
+    for (const m of this.models.values()) m.lifetime.abort(new EnsembleError('ModelUnavailable', 'the daemon is stopping'));
     await Promise.allSettled([...this.models.values()].map((m) => m.backend.dispose()));
     this.models.clear();
   }

@@ -1,15 +1,36 @@
-/** A counting semaphore whose waiters leave the queue when their AbortSignal fires. */
+/**
+ * A counting semaphore with a bounded queue: waiters leave the queue when their AbortSignal fires,
+ * and a caller that finds the queue full is refused at once (`busy()`), so memory stays bounded and
+ * an overloaded member says so instead of piling up work.
+ */
 import { EnsembleError } from '../../protocol/errors';
 
 export class Semaphore {
   private active = 0;
   private readonly waiters: Array<{ grant: () => void }> = [];
 
-  constructor(private capacity: number) {}
+  constructor(
+    private capacity: number,
+    private maxQueue = Infinity,
+    private readonly busy: (s: { active: number; queued: number }) => EnsembleError = () => new EnsembleError('BackendBusy', 'busy'),
+  ) {}
 
-  setCapacity(n: number): void {
+  setCapacity(n: number, maxQueue = this.maxQueue): void {
     this.capacity = n;
+    this.maxQueue = maxQueue;
     this.drain();
+  }
+
+  get inFlight(): number {
+    return this.active;
+  }
+
+  get queued(): number {
+    return this.waiters.length;
+  }
+
+  get full(): boolean {
+    return this.active >= this.capacity;
   }
 
   async run<T>(signal: AbortSignal, task: () => Promise<T>): Promise<T> {
@@ -28,6 +49,7 @@ export class Semaphore {
       this.active++;
       return Promise.resolve();
     }
+    if (this.waiters.length >= this.maxQueue) return Promise.reject(this.busy({ active: this.active, queued: this.waiters.length }));
     return new Promise((resolve, reject) => {
       const waiter = {
         grant: () => {

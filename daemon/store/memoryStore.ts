@@ -9,8 +9,8 @@
  * callers get fresh objects they may mutate, with the same shape either store would give them.
  */
 import type { Decision } from '../../protocol/ensemble';
-import type { AggregationFit, Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, LabelledMemberVote, LabelledVote, Store } from './store';
-import { feedbackRows, metaColumns, parseDecision } from './store';
+import type { AggregationFit, Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, LabelledMemberVote, LabelledVote, Store, StoreOptions } from './store';
+import { checkStorable, feedbackRows, INCOMPLETE_STATUSES, metaColumns, parseDecision, readRows } from './store';
 
 export const DEFAULT_MAX_DECISIONS = 50_000;
 
@@ -52,7 +52,10 @@ export class MemoryStore implements Store {
   private nextFeedbackId = 1;
   private closed = false;
 
-  constructor(opts: { maxDecisions?: number } = {}) {
+  private readonly opts: StoreOptions;
+
+  constructor(opts: { maxDecisions?: number } & StoreOptions = {}) {
+    this.opts = opts;
     const max = opts.maxDecisions ?? DEFAULT_MAX_DECISIONS;
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxDecisions: expected a positive integer, got ${max}`);
     this.maxDecisions = max;
@@ -60,14 +63,25 @@ export class MemoryStore implements Store {
 
   recordDecision(d: Decision, meta: DecisionMeta): void {
     this.open();
+    checkStorable(d);
     const json = JSON.stringify(d);
+    const columns = metaColumns(meta);
+    if (columns.dataset !== null && columns.itemId !== null) {
+      // One decision per dataset item and ensemble, as SQLite's unique key keeps it.
+      for (const [id, r] of this.decisions) {
+        if (id !== d.id && r.dataset === columns.dataset && r.ensemble === d.ensemble && r.itemId === columns.itemId) {
+          this.decisions.delete(id);
+          this.dropFeedback(id);
+        }
+      }
+    }
     // Like INSERT OR REPLACE: a decision recorded again under the same id becomes the newest row.
     this.decisions.delete(d.id);
     this.decisions.set(d.id, {
       seq: this.nextSeq++,
       createdAt: d.createdAt,
       ensemble: d.ensemble,
-      ...metaColumns(meta),
+      ...columns,
       json,
     });
     while (this.decisions.size > this.maxDecisions) {
@@ -83,9 +97,14 @@ export class MemoryStore implements Store {
     return row ? { decision: parseDecision(row.json), gold: row.gold } : null;
   }
 
-  recentDecisions(limit: number): Decision[] {
+  recentDecisions(limit: number, before?: string): Decision[] {
     this.open();
-    return this.newestFirst((r) => r.source === 'live', limit).map((r) => parseDecision(r.json));
+    let live = this.newestFirst((r) => r.source === 'live', Infinity);
+    if (before !== undefined) {
+      const at = live.findIndex((r) => r === this.decisions.get(before));
+      live = at < 0 ? [] : live.slice(at + 1);
+    }
+    return readRows(live.slice(0, Math.max(0, limit)), (r) => parseDecision(r.json), (r) => `decision ${r.seq}`, this.opts);
   }
 
   recordFeedback(decisionId: string, gold: string, at: number): FeedbackRow[] {
@@ -121,14 +140,16 @@ export class MemoryStore implements Store {
 
   decisionsWithGold(limit: number): DecisionWithGold[] {
     this.open();
-    return this.newestFirst((r) => r.gold !== null, limit).map((r) => ({ decision: parseDecision(r.json), gold: r.gold! }));
+    return readRows(this.newestFirst((r) => r.gold !== null, limit), (r) => ({ decision: parseDecision(r.json), gold: r.gold! }), (r) => `decision ${r.seq}`, this.opts);
   }
 
   recordedItems(dataset: string, ensemble: string): Set<string> {
     this.open();
     const items = new Set<string>();
     for (const r of this.decisions.values()) {
-      if (r.dataset === dataset && r.ensemble === ensemble && r.itemId !== null) items.add(r.itemId);
+      if (r.dataset !== dataset || r.ensemble !== ensemble || r.itemId === null) continue;
+      const votes = storedVotes(r);
+      if (votes.length > 0 && !votes.some((v) => (INCOMPLETE_STATUSES as readonly string[]).includes(v.status))) items.add(r.itemId);
     }
     return items;
   }
@@ -145,6 +166,10 @@ export class MemoryStore implements Store {
       }
     }
     return out;
+  }
+
+  saveCalibrations(cs: readonly Calibration[]): void {
+    for (const c of cs) this.saveCalibration(c);
   }
 
   saveCalibration(c: Calibration): void {

@@ -33,7 +33,7 @@ export async function openStore(file: string, logger: Logger, opts: OpenStoreOpt
   try {
     // Imported here only: the native module is loaded when (and only when) the daemon opens its store.
     const { SqliteStore } = await (opts.loadSqlite ?? (() => import('./sqliteStore')))();
-    const store = new SqliteStore(file);
+    const store = new SqliteStore(file, { onUnreadable: unreadableLogger(logger) });
     logger.debug(`recording decisions in ${file}`);
     return { store, kind: 'sqlite', path: file };
   } catch (e) {
@@ -46,5 +46,16 @@ export async function openStore(file: string, logger: Logger, opts: OpenStoreOpt
     `${reason}. Recording in MEMORY ONLY: decisions, feedback and calibration are lost when the daemon stops ` +
       `(at most ${max} decisions kept). Fix the cause and restart the daemon to record in ${file} again.`,
   );
-  return { store: new MemoryStore({ maxDecisions: max }), kind: 'memory', reason };
+  return { store: new MemoryStore({ maxDecisions: max, onUnreadable: unreadableLogger(logger) }), kind: 'memory', reason };
+}
+
+/** A stored row that cannot be read back is skipped by the listing and named in the log, once per row. */
+function unreadableLogger(logger: Logger) {
+  const told = new Set<string>();
+  return (what: string, error: unknown) => {
+    if (told.has(what) || told.size > 1_000) return;
+    told.add(what);
+    const message = error instanceof Error ? error.message : String(error);
+    logger.warn(`skipped ${what}: it cannot be read back from the store (${message.replace(/\s+/g, ' ').slice(0, 300)})`);
+  };
 }

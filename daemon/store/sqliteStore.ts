@@ -8,9 +8,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Decision } from '../../protocol/ensemble';
+import type BetterSqlite3 from 'better-sqlite3';
 import { sqliteDriver, type SqliteDatabase } from './sqliteDriver';
-import type { AggregationFit, Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, LabelledMemberVote, LabelledVote, Store } from './store';
-import { feedbackRows, metaColumns, parseDecision } from './store';
+
+type Statement = BetterSqlite3.Statement<unknown[]>;
+import type { AggregationFit, Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, LabelledMemberVote, LabelledVote, Store, StoreOptions } from './store';
+import { checkStorable, feedbackRows, INCOMPLETE_STATUSES, metaColumns, parseDecision, parseProbabilities, readRows } from './store';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS decisions (
@@ -78,11 +81,29 @@ function migrate(db: SqliteDatabase): void {
   if (!columns.has('input_text')) db.exec('ALTER TABLE decisions ADD COLUMN input_text TEXT');
 }
 
+/**
+ * One decision per dataset item and ensemble: databases written before this key existed may hold
+ * several; the newest stays (what a resumed run would have recorded last), the rest go with their
+ * votes and feedback, in the same transaction that creates the key.
+ */
+const ITEM_KEY = `
+DELETE FROM feedback WHERE decision_id IN (SELECT id FROM decisions d WHERE dataset IS NOT NULL AND item_id IS NOT NULL
+  AND EXISTS (SELECT 1 FROM decisions n WHERE n.dataset = d.dataset AND n.ensemble = d.ensemble AND n.item_id = d.item_id AND n.rowid > d.rowid));
+DELETE FROM votes WHERE decision_id IN (SELECT id FROM decisions d WHERE dataset IS NOT NULL AND item_id IS NOT NULL
+  AND EXISTS (SELECT 1 FROM decisions n WHERE n.dataset = d.dataset AND n.ensemble = d.ensemble AND n.item_id = d.item_id AND n.rowid > d.rowid));
+DELETE FROM decisions WHERE dataset IS NOT NULL AND item_id IS NOT NULL
+  AND EXISTS (SELECT 1 FROM decisions n WHERE n.dataset = decisions.dataset AND n.ensemble = decisions.ensemble AND n.item_id = decisions.item_id AND n.rowid > decisions.rowid);
+CREATE UNIQUE INDEX IF NOT EXISTS decisions_item ON decisions(dataset, ensemble, item_id) WHERE dataset IS NOT NULL AND item_id IS NOT NULL;
+`;
+
 export class SqliteStore implements Store {
   private readonly db: SqliteDatabase;
 
   /** Throws SqliteUnavailableError when better-sqlite3 cannot load, a SqliteError when the file is unusable. */
-  constructor(file: string) {
+  constructor(
+    file: string,
+    private readonly opts: StoreOptions = {},
+  ) {
     const Database = sqliteDriver();
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
     const db = new Database(file);
@@ -93,6 +114,8 @@ export class SqliteStore implements Store {
       db.pragma('foreign_keys = ON');
       db.exec(SCHEMA);
       migrate(db);
+      const hasKey = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'decisions_item'").get();
+      if (!hasKey) db.transaction(() => db.exec(ITEM_KEY))();
     } catch (e) {
       db.close();
       throw e;
@@ -100,21 +123,41 @@ export class SqliteStore implements Store {
     this.db = db;
   }
 
+  /** Statements are prepared once and reused: preparing one costs more than running it (a hot path: every decision). */
+  private readonly statements = new Map<string, Statement>();
+  private stmt(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   recordDecision(d: Decision, meta: DecisionMeta): void {
-    const insertDecision = this.db.prepare(`INSERT OR REPLACE INTO decisions
+    checkStorable(d);
+    const columns = metaColumns(meta);
+    const insertDecision = this.stmt(`INSERT OR REPLACE INTO decisions
       (id, created_at, ensemble, strategy, input_hash, item_id, category, source, dataset, label, confidence, agreement, partial, gold, json, input_text)
       VALUES (@id, @createdAt, @ensemble, @strategy, @inputHash, @itemId, @category, @source, @dataset, @label, @confidence, @agreement, @partial, @gold, @json, @text)`);
-    const insertVote = this.db.prepare(`INSERT OR REPLACE INTO votes
+    const insertVote = this.stmt(`INSERT OR REPLACE INTO votes
       (decision_id, member, model, prompt_style, status, label, confidence, raw_confidence, confidence_source, probabilities, latency_ms)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.db.transaction(() => {
+      if (columns.dataset !== null && columns.itemId !== null) {
+        // Recording an item again (a resume retrying missing votes) replaces it: one row per item.
+        const old = this.db
+          .prepare('SELECT id FROM decisions WHERE dataset = ? AND ensemble = ? AND item_id = ? AND id != ?')
+          .all(columns.dataset, d.ensemble, columns.itemId, d.id) as Array<{ id: string }>;
+        for (const { id } of old) this.deleteDecision(id);
+      }
       insertDecision.run({
         id: d.id,
         createdAt: d.createdAt,
         ensemble: d.ensemble,
         strategy: d.strategy,
         inputHash: d.inputHash,
-        ...metaColumns(meta),
+        ...columns,
         label: d.label,
         confidence: d.confidence,
         agreement: d.agreement,
@@ -127,25 +170,35 @@ export class SqliteStore implements Store {
     })();
   }
 
+  private deleteDecision(id: string): void {
+    this.stmt('DELETE FROM feedback WHERE decision_id = ?').run(id);
+    this.stmt('DELETE FROM votes WHERE decision_id = ?').run(id);
+    this.stmt('DELETE FROM decisions WHERE id = ?').run(id);
+  }
+
   getDecision(id: string): DecisionWithGold | null {
-    const row = this.db.prepare('SELECT json, gold FROM decisions WHERE id = ?').get(id) as { json: string; gold: string | null } | undefined;
+    const row = this.stmt('SELECT json, gold FROM decisions WHERE id = ?').get(id) as { json: string; gold: string | null } | undefined;
     return row ? { decision: parseDecision(row.json), gold: row.gold } : null;
   }
 
-  recentDecisions(limit: number): Decision[] {
-    const rows = this.db.prepare("SELECT json FROM decisions WHERE source = 'live' ORDER BY created_at DESC LIMIT ?").all(limit) as Array<{ json: string }>;
-    return rows.map((r) => parseDecision(r.json));
+  recentDecisions(limit: number, before?: string): Decision[] {
+    const rows = this.db
+      .prepare(`SELECT id, json FROM decisions WHERE source = 'live'
+        AND (@before IS NULL OR (created_at, rowid) < (SELECT created_at, rowid FROM decisions WHERE id = @before))
+        ORDER BY created_at DESC, rowid DESC LIMIT @limit`)
+      .all({ before: before ?? null, limit }) as Array<{ id: string; json: string }>;
+    return readRows(rows, (r) => parseDecision(r.json), (r) => `decision ${r.id}`, this.opts);
   }
 
   recordFeedback(decisionId: string, gold: string, at: number): FeedbackRow[] {
     const found = this.getDecision(decisionId);
     if (!found) return [];
     const rows = feedbackRows(found.decision, gold, at);
-    const insert = this.db.prepare('INSERT INTO feedback (decision_id, model, correct, at) VALUES (?, ?, ?, ?)');
+    const insert = this.stmt('INSERT INTO feedback (decision_id, model, correct, at) VALUES (?, ?, ?, ?)');
     this.db.transaction(() => {
-      this.db.prepare('UPDATE decisions SET gold = ? WHERE id = ?').run(gold, decisionId);
+      this.stmt('UPDATE decisions SET gold = ? WHERE id = ?').run(gold, decisionId);
       // A second feedback on the same decision replaces the first rather than counting twice.
-      this.db.prepare('DELETE FROM feedback WHERE decision_id = ?').run(decisionId);
+      this.stmt('DELETE FROM feedback WHERE decision_id = ?').run(decisionId);
       for (const r of rows) insert.run(r.decisionId, r.model, r.correct ? 1 : 0, r.at);
     })();
     return rows;
@@ -161,12 +214,19 @@ export class SqliteStore implements Store {
   }
 
   decisionsWithGold(limit: number): DecisionWithGold[] {
-    const rows = this.db.prepare('SELECT json, gold FROM decisions WHERE gold IS NOT NULL ORDER BY created_at DESC LIMIT ?').all(limit) as Array<{ json: string; gold: string }>;
-    return rows.map((r) => ({ decision: parseDecision(r.json), gold: r.gold }));
+    const rows = this.db
+      .prepare('SELECT id, json, gold FROM decisions WHERE gold IS NOT NULL ORDER BY created_at DESC, rowid DESC LIMIT ?')
+      .all(limit) as Array<{ id: string; json: string; gold: string }>;
+    return readRows(rows, (r) => ({ decision: parseDecision(r.json), gold: r.gold }), (r) => `decision ${r.id}`, this.opts);
   }
 
   recordedItems(dataset: string, ensemble: string): Set<string> {
-    const rows = this.db.prepare('SELECT item_id FROM decisions WHERE dataset = ? AND ensemble = ? AND item_id IS NOT NULL').all(dataset, ensemble) as Array<{ item_id: string }>;
+    const incomplete = INCOMPLETE_STATUSES.map((s) => `'${s}'`).join(', ');
+    const rows = this.db
+      .prepare(`SELECT item_id FROM decisions d WHERE dataset = ? AND ensemble = ? AND item_id IS NOT NULL
+        AND EXISTS (SELECT 1 FROM votes v WHERE v.decision_id = d.id)
+        AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.decision_id = d.id AND v.status IN (${incomplete}))`)
+      .all(dataset, ensemble) as Array<{ item_id: string }>;
     return new Set(rows.map((r) => r.item_id));
   }
 
@@ -175,23 +235,39 @@ export class SqliteStore implements Store {
       .prepare(`SELECT v.model, v.label, v.probabilities, v.raw_confidence, d.gold FROM votes v JOIN decisions d ON d.id = v.decision_id
         WHERE v.status = 'ok' AND v.label IS NOT NULL AND d.gold IS NOT NULL ORDER BY d.created_at DESC LIMIT ?`)
       .all(limit) as Array<{ model: string; label: string; probabilities: string; raw_confidence: number | null; gold: string }>;
-    return rows.map((r) => ({ model: r.model, label: r.label, probabilities: JSON.parse(r.probabilities) as Record<string, number>, rawConfidence: r.raw_confidence, gold: r.gold }));
+    return readRows(
+      rows,
+      (r) => ({ model: r.model, label: r.label, probabilities: parseProbabilities(r.probabilities), rawConfidence: r.raw_confidence, gold: r.gold }),
+      (r) => `a vote of ${r.model}`,
+      this.opts,
+    );
   }
 
   saveCalibration(c: Calibration): void {
+    this.saveCalibrations([c]);
+  }
+
+  saveCalibrations(cs: readonly Calibration[]): void {
+    const insert = this.stmt('INSERT OR REPLACE INTO calibration (model, method, params, n, fitted_at) VALUES (?, ?, ?, ?, ?)');
     this.db.pragma('synchronous = FULL');
     try {
-      this.db
-        .prepare('INSERT OR REPLACE INTO calibration (model, method, params, n, fitted_at) VALUES (?, ?, ?, ?, ?)')
-        .run(c.model, c.method, JSON.stringify(c.params), c.n, c.fittedAt);
+      // One transaction: a crash leaves every model's previous calibration or every new one.
+      this.db.transaction(() => {
+        for (const c of cs) insert.run(c.model, c.method, JSON.stringify(c.params), c.n, c.fittedAt);
+      })();
     } finally {
       this.db.pragma('synchronous = NORMAL');
     }
   }
 
   calibrations(): Calibration[] {
-    const rows = this.db.prepare('SELECT model, method, params, n, fitted_at FROM calibration').all() as Array<{ model: string; method: Calibration['method']; params: string; n: number; fitted_at: string }>;
-    return rows.map((r) => ({ model: r.model, method: r.method, params: JSON.parse(r.params) as Calibration['params'], n: r.n, fittedAt: r.fitted_at }));
+    const rows = this.stmt('SELECT model, method, params, n, fitted_at FROM calibration').all() as Array<{ model: string; method: Calibration['method']; params: string; n: number; fitted_at: string }>;
+    return readRows(
+      rows,
+      (r) => ({ model: r.model, method: r.method, params: JSON.parse(r.params) as Calibration['params'], n: r.n, fittedAt: r.fitted_at }),
+      (r) => `the calibration of ${r.model}`,
+      this.opts,
+    );
   }
 
   labelledMemberVotes(ensemble: string): LabelledMemberVote[] {
@@ -205,14 +281,20 @@ export class SqliteStore implements Store {
   saveAggregation(fit: AggregationFit): void {
     this.db.pragma('synchronous = FULL');
     try {
-      this.db.prepare('INSERT OR REPLACE INTO aggregation (ensemble, json) VALUES (?, ?)').run(fit.ensemble, JSON.stringify(fit));
+      this.stmt('INSERT OR REPLACE INTO aggregation (ensemble, json) VALUES (?, ?)').run(fit.ensemble, JSON.stringify(fit));
     } finally {
       this.db.pragma('synchronous = NORMAL');
     }
   }
 
   aggregations(): AggregationFit[] {
-    return (this.db.prepare('SELECT json FROM aggregation').all() as Array<{ json: string }>).map((r) => JSON.parse(r.json) as AggregationFit);
+    const rows = this.stmt('SELECT ensemble, json FROM aggregation').all() as Array<{ ensemble: string; json: string }>;
+    return readRows(rows, (r) => JSON.parse(r.json) as AggregationFit, (r) => `the aggregation fit of ${r.ensemble}`, this.opts);
+  }
+
+  batch(writes: () => void): void {
+    // The writes' own transactions become savepoints inside this one: a failing write rolls back alone.
+    this.db.transaction(writes)();
   }
 
   close(): void {

@@ -1,6 +1,9 @@
 /** What the daemon keeps across restarts: decisions, votes, feedback, calibration. */
+import { z } from 'zod';
 import { Decision } from '../../protocol/ensemble';
 import type { RouterFit, StackingFit } from '../strategies/fit';
+import { EnsembleError } from '../../protocol/errors';
+import { nonFiniteNumber } from '../../protocol/finite';
 
 export interface DecisionMeta {
   itemId?: string;
@@ -80,31 +83,80 @@ export interface LabelledMemberVote {
 }
 
 export interface Store {
+  /**
+   * Records a decision and its votes at once (all or nothing). A dataset item (dataset, ensemble,
+   * itemId) is recorded once: recording it again replaces the earlier decision, its votes and
+   * feedback. Throws StoreFailed for a decision that would not read back (non-finite numbers...).
+   */
   recordDecision(decision: Decision, meta: DecisionMeta): void;
   getDecision(id: string): DecisionWithGold | null;
-  recentDecisions(limit: number): Decision[];
+  /** Live decisions, newest first; with `before` (a decision id), those older than it (a page cursor). */
+  recentDecisions(limit: number, before?: string): Decision[];
   /** Sets the gold label of a decision and records per-model feedback rows. */
   recordFeedback(decisionId: string, gold: string, at: number): FeedbackRow[];
   /** Feedback in time order (oldest first), at most `perModel` most recent per model. */
   feedbackWindow(perModel: number): FeedbackRow[];
   /** Decisions that have a gold label (feedback or a labelled dataset), newest first. */
   decisionsWithGold(limit: number): DecisionWithGold[];
-  /** Item ids already recorded for a dataset run (for resuming `ensemble record`). */
+  /**
+   * Item ids recorded for a dataset run with every vote in (for resuming `ensemble record`): an
+   * item with a vote that timed out or failed is left out, so a resume asks again.
+   */
   recordedItems(dataset: string, ensemble: string): Set<string>;
   /** Answered votes of decisions with a gold label: what calibration is fitted on. */
   labelledVotes(limit: number): LabelledVote[];
   saveCalibration(c: Calibration): void;
+  /** Several models' calibrations at once: after a crash, either all of them are in force or none. */
+  saveCalibrations(cs: readonly Calibration[]): void;
   /** Every member vote of an ensemble's decisions that have a gold label. */
   labelledMemberVotes(ensemble: string): LabelledMemberVote[];
   saveAggregation(fit: AggregationFit): void;
   aggregations(): AggregationFit[];
   calibrations(): Calibration[];
+  /** Runs several writes as one transaction (one commit); each write's own failure stays its own. */
+  batch?(writes: () => void): void;
   close(): void;
 }
 
 /** A stored decision read back, validated like anything else that crosses a boundary. */
 export function parseDecision(json: string): Decision {
   return Decision.parse(JSON.parse(json));
+}
+
+export interface StoreOptions {
+  /** Told about a stored row that cannot be read back; the row is skipped, the listing goes on. */
+  onUnreadable?: (what: string, error: unknown) => void;
+}
+
+/** Maps rows through `read`, skipping (and reporting) the ones that throw, so one bad row never breaks a listing. */
+export function readRows<R, T>(rows: readonly R[], read: (r: R) => T, what: (r: R) => string, opts: StoreOptions): T[] {
+  const out: T[] = [];
+  for (const r of rows) {
+    try {
+      out.push(read(r));
+    } catch (e) {
+      opts.onUnreadable?.(what(r), e);
+    }
+  }
+  return out;
+}
+
+/**
+ * The guard at every store write: a decision goes in only if it would come back out. What can make
+ * a decision unreadable is a number JSON cannot hold (NaN and Infinity are written as null): a
+ * walk finds it at a fraction of a schema parse's cost, on the hot path of every decision.
+ */
+export function checkStorable(d: Decision): void {
+  const bad = nonFiniteNumber(d);
+  if (bad) throw new EnsembleError('StoreFailed', `decision ${String(d?.id).slice(0, 64)} not recorded: ${bad} is not a finite number`);
+}
+
+/** An item is recorded once all its votes are in: none timed out or failed. */
+export const INCOMPLETE_STATUSES = ['timeout', 'error'] as const;
+
+/** JSON of a probability map read back from the store (validated: it came from disk). */
+export function parseProbabilities(json: string): Record<string, number> {
+  return z.record(z.string(), z.number().min(0).max(1)).parse(JSON.parse(json));
 }
 
 /** The per-model feedback a right label yields: one row per member that answered. */

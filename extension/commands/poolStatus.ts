@@ -16,6 +16,10 @@ const stateIcon: Record<ModelStatus['state'], string> = {
   loading: '$(loading~spin)',
   unavailable: '$(warning)',
   error: '$(error)',
+  downloading: '$(cloud-download)',
+  busy: '$(sync~spin)',
+  coolingDown: '$(watch)',
+  failed: '$(error)',
 };
 
 type Item = vscode.QuickPickItem & { run?: () => unknown };
@@ -27,7 +31,7 @@ export function poolItems(pool: PoolStatus): Item[] {
       label: `${stateIcon[m.state]} ${m.id}`,
       description: `${m.backend} · ${m.state} · ${formatBytes(m.memoryBytes)} · weight ${m.weight.toFixed(2)}`,
       detail: [m.reason, m.hint, m.location].filter(Boolean).join(' — '),
-      run: m.state === 'unavailable' || m.state === 'error' ? () => vscode.commands.executeCommand('ensemble.openConfig') : undefined,
+      run: m.state === 'unavailable' || m.state === 'error' || m.state === 'failed' ? () => vscode.commands.executeCommand('ensemble.openConfig') : undefined,
     });
   }
   items.push({ label: 'Ensembles', kind: vscode.QuickPickItemKind.Separator });

@@ -25,6 +25,7 @@ import {
   RecordingServer,
   Script,
   answerTokens,
+  resetMidBody,
   sendJson,
   wireLogprob,
   type FakeHandler,
@@ -112,6 +113,7 @@ export class FakeOllamaServer extends RecordingServer {
 
   private reply(req: RecordedRequest, res: http.ServerResponse, reply: FakeReply): void {
     if ('hang' in reply) return;
+    if ('reset' in reply) return resetMidBody(res, reply.partial);
     if ('raw' in reply) return sendJson(res, reply.status ?? 200, reply.raw, reply.contentType);
     if ('error' in reply) return sendJson(res, reply.error, { error: reply.message ?? `fake error ${reply.error}` });
     const { content, tokens } = answerTokens(reply);

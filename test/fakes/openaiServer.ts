@@ -70,7 +70,13 @@ export interface FakeHang {
   hang: true;
 }
 
-export type FakeReply = FakeAnswer | FakeError | FakeRaw | FakeHang;
+/** Start a 200 answer, send `partial` (part of a body), then reset the connection mid-body. */
+export interface FakeReset {
+  reset: true;
+  partial?: string;
+}
+
+export type FakeReply = FakeAnswer | FakeError | FakeRaw | FakeHang | FakeReset;
 /** Computes the reply from the request (for replies that depend on what was sent). */
 export type FakeHandler = (req: RecordedRequest) => FakeReply;
 
@@ -162,6 +168,12 @@ export class RecordingServer {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** A connection reset in the middle of a body the headers promised to be longer. */
+export function resetMidBody(res: http.ServerResponse, partial = '{"id": "cut-off", "choices": [{"message": {"content": "bu'): void {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(partial) + 4096 });
+  res.write(partial, () => setTimeout(() => res.socket?.resetAndDestroy(), 20));
 }
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
@@ -277,6 +289,7 @@ export class FakeOpenAiServer extends RecordingServer {
 
   private reply(req: RecordedRequest, res: http.ServerResponse, reply: FakeReply): void {
     if ('hang' in reply) return;
+    if ('reset' in reply) return resetMidBody(res, reply.partial);
     if ('raw' in reply) return sendJson(res, reply.status ?? 200, reply.raw, reply.contentType);
     if ('error' in reply) {
       return sendJson(res, reply.error, openAiErrorBody(this.flavor, reply.error, reply.message ?? `fake error ${reply.error}`));

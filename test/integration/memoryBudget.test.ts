@@ -19,10 +19,10 @@ describe('memory budget', () => {
 
   before(async () => {
     home = tempHome();
-    // At contextSize 256 the three tiny models need ~405 KiB, ~1.1 MiB and ~232 KiB: with a 1 MiB
+    // At contextSize 256 the three tiny models need ~2.1 MiB, ~3.3 MiB and ~1.4 MiB (weights, KV cache, compute buffers): with a 4 MiB
     // budget the first and third fit (greedy in config order), the second does not.
     models = tinyPool(home);
-    const config = poolConfig(models, { daemon: { memoryBudgetMiB: 1 } });
+    const config = poolConfig(models, { daemon: { memoryBudgetMiB: 4 } });
     config.ensembles = {
       ...config.ensembles,
       big: { members: [models[1]!.id], labels: LABELS },
@@ -48,9 +48,9 @@ describe('memory budget', () => {
     const status = await conn.rpc.request('pool/status', {});
     const mb = status.models.find((m) => m.id === b)!;
     assert.equal(mb.state, 'unavailable');
-    assert.match(mb.reason ?? '', new RegExp(`does not fit in memory: needs 1\\.1 MiB, 0\\.\\d MiB left of the 1 MiB budget after ${a}(, ${c})?$`));
+    assert.match(mb.reason ?? '', new RegExp(`does not fit in memory: needs 3\\.3 MiB, \\d\\.\\d MiB left of the 4 MiB budget after ${a}(, ${c})?$`));
     assert.match(mb.hint ?? '', /lower "contextSize" of/);
-    assert.match(mb.hint ?? '', /raise "daemon\.memoryBudgetMiB" \(now 1\)/);
+    assert.match(mb.hint ?? '', /raise "daemon\.memoryBudgetMiB" \(now 4\)/);
     assert.match(mb.hint ?? '', /remove a member/);
     assert.equal(mb.placement, undefined);
     for (const id of [a, c]) {
@@ -58,9 +58,9 @@ describe('memory budget', () => {
       assert.equal(m.state, 'ready', `${id}: ${m.reason}`);
       assert.equal(m.placement, 'cpu');
     }
-    assert.equal(status.memory.budgetBytes, 2 ** 20);
+    assert.equal(status.memory.budgetBytes, 4 * 2 ** 20);
     assert.equal(status.memory.gpuFreeBytes, 0);
-    assert.ok(status.memory.plannedBytes > 0 && status.memory.plannedBytes <= 2 ** 20, `planned ${status.memory.plannedBytes}`);
+    assert.ok(status.memory.plannedBytes > 0 && status.memory.plannedBytes <= 4 * 2 ** 20, `planned ${status.memory.plannedBytes}`);
   });
 
   it('a classify request that needs it gets ModelUnavailable naming the model and the reason', async () => {
@@ -71,14 +71,14 @@ describe('memory budget', () => {
     );
     assert.ok(error instanceof EnsembleError, String(error));
     assert.equal(error.kind, 'ModelUnavailable');
-    assert.match(error.message, new RegExp(`${b}: does not fit in memory: needs 1\\.1 MiB`));
+    assert.match(error.message, new RegExp(`${b}: does not fit in memory: needs 3\\.3 MiB`));
     assert.match(error.message, /memoryBudgetMiB/);
   });
 
   it('the CLI status prints the budget and each model\'s placement', async () => {
     const r = await daemon.cli(['status']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /memory: models [\d.]+ MiB of a 1 MiB budget/);
+    assert.match(r.stdout, /memory: models [\d.]+ MiB of a 4 MiB budget/);
     assert.match(r.stdout, new RegExp(`${models[0]!.id}\\s+llama\\.cpp\\s+ready\\s+cpu`));
     assert.match(r.stdout, /does not fit in memory/);
   });

@@ -21,12 +21,43 @@ describe('models fetched on first use', () => {
   let file: string;
   let sha: string;
   let daemon: TestDaemon | undefined;
+  /** Range headers the resumable endpoints saw, in order. */
+  const ranges: Array<string | undefined> = [];
+  let flakyDrops = 0;
+
+  /**
+   * Serves the file with HTTP Range support. /flaky.gguf drops the connection halfway through
+   * the first `flakyDrops` responses; /stall.gguf sends half and then nothing (for cancellation).
+   */
+  function serveRanged(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const body = fs.readFileSync(file);
+    ranges.push(req.headers.range);
+    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const start = m ? Number(m[1]) : 0;
+    const rest = body.subarray(start);
+    res.writeHead(m ? 206 : 200, {
+      'content-length': rest.length,
+      ...(m ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
+    });
+    const half = Math.floor(rest.length / 2);
+    if (req.url === '/stall.gguf' && !m) {
+      res.write(rest.subarray(0, half)); // and never the rest
+      return;
+    }
+    if (flakyDrops > 0) {
+      flakyDrops--;
+      res.write(rest.subarray(0, half), () => res.destroy());
+      return;
+    }
+    res.end(rest);
+  }
 
   before(async () => {
     home = tempHome();
     file = tinyPool(path.join(home, 'src'))[0]!.path;
     sha = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
     server = http.createServer((req, res) => {
+      if (req.url === '/flaky.gguf' || req.url === '/stall.gguf') return serveRanged(req, res);
       if (req.url === '/redirect.gguf') {
         res.writeHead(302, { location: '/m.gguf' }).end();
         return;
@@ -61,6 +92,50 @@ describe('models fetched on first use', () => {
     await assert.rejects(fetchModel(`${origin}/m.gguf`, dest, { sha256: '0'.repeat(64) }), (e: unknown) => e instanceof EnsembleError && /sha256/.test(e.message));
     assert.equal(fs.existsSync(dest), false);
     assert.equal(fs.existsSync(`${dest}.part`), false);
+  });
+
+  it('resumes with an HTTP Range request after the connection drops mid-file, retrying with backoff', async () => {
+    const dest = path.join(home, 'resume', 'm.gguf');
+    ranges.length = 0;
+    flakyDrops = 2;
+    await fetchModel(`${origin}/flaky.gguf`, dest, { sha256: sha, retryBaseMs: 10 });
+    assert.equal(fs.statSync(dest).size, fs.statSync(file).size);
+    assert.equal(ranges.length, 3, 'two dropped attempts, then the rest');
+    assert.equal(ranges[0], undefined);
+    const size = fs.statSync(file).size;
+    const first = Math.floor(size / 2);
+    assert.equal(ranges[1], `bytes=${first}-`, 'continues where the first attempt stopped');
+    assert.equal(ranges[2], `bytes=${first + Math.floor((size - first) / 2)}-`);
+    assert.equal(fs.existsSync(`${dest}.part`), false);
+  });
+
+  it('gives up after its retries with the cause, and the next fetch resumes from what it has', async () => {
+    const dest = path.join(home, 'giveup', 'm.gguf');
+    ranges.length = 0;
+    flakyDrops = 3;
+    await assert.rejects(fetchModel(`${origin}/flaky.gguf`, dest, { retries: 1, retryBaseMs: 10 }), (e: unknown) =>
+      e instanceof EnsembleError && e.kind === 'ModelUnavailable' && /connection dropped at \d+ bytes.*after 2 attempts/.test(e.message));
+    assert.ok(fs.statSync(`${dest}.part`).size > 0, 'the partial file is kept');
+    flakyDrops = 0;
+    await fetchModel(`${origin}/flaky.gguf`, dest, { sha256: sha });
+    assert.match(ranges.at(-1) ?? '', /^bytes=\d+-$/);
+    assert.equal(fs.statSync(dest).size, fs.statSync(file).size);
+  });
+
+  it('cancellation stops a download at once and keeps the partial file', async () => {
+    const dest = path.join(home, 'cancel', 'm.gguf');
+    const controller = new AbortController();
+    const fetching = fetchModel(`${origin}/stall.gguf`, dest, { signal: controller.signal, onProgress: () => controller.abort() });
+    await assert.rejects(fetching, (e: unknown) => e instanceof EnsembleError && e.kind === 'RequestCancelled');
+    assert.ok(fs.existsSync(`${dest}.part`));
+    assert.equal(fs.existsSync(dest), false);
+  });
+
+  it('offline: an unresolvable host is said to be so, at once (no retries)', async () => {
+    const started = Date.now();
+    await assert.rejects(fetchModel('http://ensemble-offline-test.invalid/m.gguf', path.join(home, 'off.gguf'), { retryBaseMs: 5_000 }), (e: unknown) =>
+      e instanceof EnsembleError && /cannot download http:\/\/ensemble-offline-test\.invalid\/m\.gguf: the host cannot be resolved: this machine seems to be offline/.test(e.message));
+    assert.ok(Date.now() - started < 5_000, 'not retried');
   });
 
   it('a 404 is a clear ModelUnavailable', async () => {

@@ -143,6 +143,24 @@ describe('OllamaBackend', { timeout: 10_000 }, () => {
     await rejectsWith(b.generate({ prompt: 'x', maxTokens: 4 }, signal()), 'BackendError', /invalid JSON in stream/);
   });
 
+  it('untrusted numbers: logprob 1000, 1e999 and "NaN" are BackendErrors; -1e999 is probability 0', async () => {
+    const chat = (lp: string) =>
+      `{"model": "llama3.2", "message": {"role": "assistant", "content": "bug"}, "done": true,` +
+      ` "logprobs": [{"token": "bug", "logprob": ${lp}, "top_logprobs": [{"token": "bug", "logprob": ${lp}}, {"token": "feature", "logprob": -1e999}]}]}`;
+    for (const bad of ['1000', '1e999', '"NaN"']) {
+      server.script({ raw: chat(bad) });
+      await rejectsWith(b.classify(req(), signal()), 'BackendError', /expected a number <= 0/);
+    }
+    server.script({ raw: chat('-0.2') });
+    const s = await b.classify(req(), signal());
+    assert.deepEqual([s.label, s.confidence, s.probabilities.feature], ['bug', 1, 0]);
+  });
+
+  it('a connection reset mid-body is BackendError', async () => {
+    server.script({ reset: true, partial: '{"model": "llama3.2", "message": {"content": "bu' });
+    await rejectsWith(b.classify(req(), signal()), 'BackendError', /./);
+  });
+
   it('a stream that ends without done is BackendError', async () => {
     server.script({ raw: '{"model":"llama3.2","message":{"content":"a"},"done":false}\n', contentType: 'application/x-ndjson' });
     await rejectsWith(b.generate({ prompt: 'x', maxTokens: 4 }, signal()), 'BackendError', /before the answer was complete/);

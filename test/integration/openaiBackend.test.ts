@@ -216,6 +216,31 @@ describe('OpenAiBackend against a vLLM-shaped server', { timeout: 10_000 }, () =
     await rejectsWith(b.classify(req(), signal()), 'BackendError', /invalid JSON/);
   });
 
+  /** A chat completion whose first token carries `logprob` as written (raw JSON text, so 1e999 and strings go through). */
+  const withLogprob = (logprob: string, alt = '-0.5') =>
+    `{"choices": [{"message": {"content": "bug"}, "logprobs": {"content": [{"token": "bug", "logprob": ${logprob},` +
+    ` "top_logprobs": [{"token": "bug", "logprob": ${logprob}}, {"token": "feature", "logprob": ${alt}}]}]}}]}`;
+
+  it('untrusted numbers: a logprob of 1000, +Infinity (1e999) or a NaN-ish string is a BackendError naming it', async () => {
+    for (const [bad, shown] of [['1000', /logprob 1000 for token "bug"/], ['1e999', /logprob Infinity/], ['"NaN"', /logprob "NaN"/], ['"-0.1"', /logprob "-0.1"/]] as const) {
+      server.script({ raw: withLogprob(bad) });
+      await rejectsWith(b.classify(req(), signal()), 'BackendError', shown);
+    }
+  });
+
+  it('untrusted numbers: -Infinity (-1e999) is probability 0, and the vote stays finite', async () => {
+    server.script({ raw: withLogprob('-0.1', '-1e999') });
+    const s = await b.classify(req(), signal());
+    assert.equal(s.label, 'bug');
+    assert.equal(s.probabilities.feature, 0);
+    assert.ok(Number.isFinite(s.confidence) && s.confidence === 1);
+  });
+
+  it('a connection reset mid-body is BackendError, not a hang', async () => {
+    server.script({ reset: true });
+    await rejectsWith(b.classify(req(), signal()), 'BackendError', /failed|closed|socket|terminated/i);
+  });
+
   it('a JSON answer without choices is BackendError', async () => {
     server.script({ raw: '{"object": "chat.completion"}' });
     await rejectsWith(b.classify(req(), signal()), 'BackendError', /malformed chat completion/);

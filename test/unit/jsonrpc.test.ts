@@ -219,6 +219,44 @@ describe('JsonRpcPeer: protocol faults', () => {
     assert.deepEqual(out, [{ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'empty batch' } }]);
   });
 
+  it('limits: a batch over maxBatch is refused whole; requests over maxInFlight are refused at once', async () => {
+    const out: Wire[] = [];
+    const peer = new JsonRpcPeer((t) => out.push(JSON.parse(t) as Wire), { maxBatch: 3, maxInFlight: 2 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    peer.handle('shutdown', async () => {
+      await gate;
+      return null;
+    });
+    peer.receive(JSON.stringify([1, 2, 3, 4].map((id) => ({ jsonrpc: '2.0', id, method: 'shutdown' }))));
+    assert.equal(out.length, 1);
+    assert.equal(out[0]!.error!.code, ErrorCodes.LimitExceeded);
+    assert.deepEqual(out[0]!.error!.data, { kind: 'LimitExceeded', limit: 'maxBatch', max: 3 });
+    out.length = 0;
+    peer.receive(JSON.stringify([1, 2, 3].map((id) => ({ jsonrpc: '2.0', id, method: 'shutdown' }))));
+    await tick();
+    assert.deepEqual(out.map((m) => [m.id, m.error?.code]), [[3, ErrorCodes.LimitExceeded]]);
+    release();
+    await until(() => out.length === 3, 'the two running requests to finish');
+  });
+
+  it('errors never echo a large input: issues capped in count and size, long ids and method names refused or cut', async () => {
+    const { peer, out } = lone();
+    peer.handle('initialize', () => initResult);
+    peer.handle('pool/status', () => assert.fail('not with invalid params'));
+    // 2,000 issues, each naming a long key (strict params): the reply lists 5 and counts the rest.
+    peer.receive(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'pool/status', params: Object.fromEntries(Array.from({ length: 2_000 }, (_, i) => [`k${'x'.repeat(300)}${i}`, 1])) }));
+    peer.receive(JSON.stringify({ jsonrpc: '2.0', id: 'i'.repeat(10_000), method: 'initialize', params: {} }));
+    peer.receive(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'm'.repeat(100_000) }));
+    await until(() => out.length === 3, 'three answers');
+    const invalid = out.find((m) => m.id === 1)!.error!;
+    assert.equal(invalid.code, ErrorCodes.InvalidParams);
+    assert.ok((invalid.data as { issues: unknown[] }).issues.length <= 5);
+    for (const m of out) assert.ok(JSON.stringify(m).length < 4_000, `an error of ${JSON.stringify(m).length} chars`);
+    assert.equal(out.find((m) => m.id === null)?.error?.code, ErrorCodes.InvalidRequest, 'a 10,000-character id is refused, not echoed');
+    assert.match(out.find((m) => m.id === 2)!.error!.message, /method not found: m{100}… \(100000 chars\)/);
+  });
+
   it('answers to unknown ids and stray results are ignored', () => {
     const { peer, out } = lone();
     peer.receive(JSON.stringify({ jsonrpc: '2.0', id: 99, result: { x: 1 } }));

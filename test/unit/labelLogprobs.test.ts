@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  checkLabelScores,
   labelLogprobs,
   labelScoresFromAnswer,
   parseWireLogprobs,
@@ -165,6 +166,29 @@ describe('parseWireLogprobs', () => {
     assert.equal(parseWireLogprobs(undefined), null);
     assert.equal(parseWireLogprobs([]), null);
     assert.equal(parseWireLogprobs([{ token: 1, logprob: 0 }]), null);
+  });
+});
+
+describe('parseWireLogprobs: numbers from the server are untrusted', () => {
+  const wire = (logprob: unknown, alt: unknown = -1) => [{ token: 'bug', logprob, top_logprobs: [{ token: 'bug', logprob }, { token: 'feature', logprob: alt }] }];
+  it('refuses logprobs above 0, +Infinity, NaN and strings with a BackendError naming token and value', () => {
+    for (const bad of [1000, 0.5, Infinity, NaN, 'NaN', '-0.1']) {
+      assert.throws(() => parseWireLogprobs(wire(bad)), (e: Error & { kind?: string }) => e.kind === 'BackendError' && /token "bug"/.test(e.message), String(bad));
+      assert.throws(() => parseWireLogprobs(wire(-0.1, bad)), /expected a number <= 0/, `alternative ${String(bad)}`);
+    }
+  });
+  it('-Infinity is probability 0 and rounding just above 0 is 0', () => {
+    const parsed = parseWireLogprobs(wire(1e-7, -Infinity))!;
+    assert.equal(parsed[0]!.logprob, 0);
+    const s = labelScoresFromAnswer('bug', parsed, { text: 't', labels: LABELS, promptStyle: 'direct' });
+    assert.deepEqual([s.label, s.confidence, s.probabilities.feature], ['bug', 1, 0]);
+  });
+  it('checkLabelScores refuses a non-finite or out-of-range probability or confidence', () => {
+    const ok = { label: 'bug', probabilities: { bug: 1 }, confidence: 1, confidenceSource: 'logprobs' as const };
+    assert.equal(checkLabelScores(ok), ok);
+    assert.throws(() => checkLabelScores({ ...ok, probabilities: { bug: NaN } }), /probability NaN for label "bug"/);
+    assert.throws(() => checkLabelScores({ ...ok, confidence: 1.5 }), /confidence 1.5/);
+    assert.throws(() => checkLabelScores({ ...ok, confidence: Infinity }), /expected a finite number in \[0, 1\]/);
   });
 });
 

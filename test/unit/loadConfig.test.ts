@@ -53,12 +53,22 @@ describe('loadConfig: the embedded default', () => {
       assert.equal(m.backend, 'llama.cpp');
       if (m.backend !== 'llama.cpp') continue;
       assert.equal(path.dirname(m.path!), paths.models, `${m.id}: ${m.path}`);
-      assert.ok(m.url?.startsWith('https://huggingface.co/'));
+      // Pinned: a fixed commit (not "main", which moves) and the file's sha256.
+      assert.match(m.url ?? '', /^https:\/\/huggingface\.co\/[^/]+\/[^/]+\/resolve\/[0-9a-f]{40}\/[^/]+\.gguf$/, m.id);
+      assert.match(m.sha256 ?? '', /^[0-9a-f]{64}$/, m.id);
       assert.equal(m.contextSize, 2048, 'schema defaults applied');
       assert.equal(m.gpuLayers, 0);
     }
     assert.deepEqual(v.config.ensembles.default!.members, ['qwen2.5-0.5b', 'llama3.2-1b', 'smollm2-360m']);
-    assert.deepEqual(v.config.daemon, { allowedOrigins: [], maxParallelMembers: 4, recalibrationWindow: 200 });
+    assert.deepEqual(v.config.daemon, {
+      allowedOrigins: [],
+      maxParallelMembers: 4,
+      recalibrationWindow: 200,
+      healthIntervalMs: 15_000,
+      healthTimeoutMs: 5_000,
+      breakerThreshold: 3,
+      breakerCoolDownMs: 10_000,
+    });
   });
 
   it('is not mutated by loading: a second load resolves the same paths (not models/models/...)', () => {

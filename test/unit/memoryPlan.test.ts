@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Backend } from '../../daemon/backends/backend';
+import { ggufMemory, llamaCppMemoryNeeds } from '../../daemon/backends/llamaCppMemory';
 import { Logger } from '../../daemon/log';
 import { formatSize, planMemory, type MachineMemory, type ModelPlacement, type PlanModelInput } from '../../daemon/pool/memoryPlan';
 import { Pool, type MemoryProbe } from '../../daemon/pool/pool';
@@ -205,7 +206,7 @@ describe('Pool with the memory plan', () => {
   let files: PoolModel[];
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'memplan-'));
-    // Estimated at contextSize 256: ~405 KiB, ~1.1 MiB and ~232 KiB.
+    // Estimated at contextSize 256 (weights + KV cache + compute buffers): ~2.1 MiB, ~3.3 MiB and ~1.4 MiB.
     files = writeClassifierPool(dir, { labels: ['bug', 'feature', 'question'], favors: ['bug', 'bug', 'feature'] });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -216,6 +217,8 @@ describe('Pool with the memory plan', () => {
   function fakeBackend(entry: ModelEntry, loads: string[]): Backend {
     return {
       applyPlacement: (p) => placed.set(entry.id, p.gpuLayers),
+      traits: { local: entry.backend === 'llama.cpp', defaultConcurrency: 1 },
+      memoryNeeds: async () => (entry.backend === 'llama.cpp' ? llamaCppMemoryNeeds(entry) : undefined),
       id: entry.id,
       kind: entry.backend,
       location: entry.backend === 'llama.cpp' ? (entry.path ?? '') : entry.baseUrl,
@@ -253,15 +256,15 @@ describe('Pool with the memory plan', () => {
         ...files.map((f) => ({ id: f.id, backend: 'llama.cpp', path: f.path, contextSize: 256 })),
         { id: 'remote', backend: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'm' },
       ],
-      daemon: { memoryBudgetMiB: 1 },
+      daemon: { memoryBudgetMiB: 4 },
     });
     const [a, b, c] = files.map((f) => f.id) as [string, string, string];
     for (const id of [a, c, 'remote']) await pool.ready(id, signal());
     await assert.rejects(pool.ready(b, signal()), (e: unknown) => {
       assert.ok(e instanceof EnsembleError);
       assert.equal(e.kind, 'ModelUnavailable');
-      assert.match(e.message, new RegExp(`^${b}: does not fit in memory: needs 1\\.1 MiB, 0\\.\\d MiB left of the 1 MiB budget after ${a}, ${c}; `));
-      assert.match(e.message, /raise "daemon\.memoryBudgetMiB" \(now 1\)/);
+      assert.match(e.message, new RegExp(`^${b}: does not fit in memory: needs 3\\.3 MiB, 0\\.\\d MiB left of the 4 MiB budget after ${a}, ${c}; `));
+      assert.match(e.message, /raise "daemon\.memoryBudgetMiB" \(now 4\)/);
       return true;
     });
     assert.deepEqual(loads.sort(), [a, c, 'remote'].sort());
@@ -273,20 +276,20 @@ describe('Pool with the memory plan', () => {
     assert.equal(status.find((m) => m.id === a)!.placement, 'cpu');
     assert.equal(status.find((m) => m.id === 'remote')!.placement, undefined);
     const mem = pool.memoryPlan();
-    assert.equal(mem.budgetBytes, MiB);
+    assert.equal(mem.budgetBytes, 4 * MiB);
     assert.equal(mem.gpuFreeBytes, 0);
     assert.equal(mem.totalBytes, 8 * GiB);
-    assert.ok(mem.plannedBytes > 0 && mem.plannedBytes < MiB, `planned ${mem.plannedBytes}`);
+    assert.ok(mem.plannedBytes > 0 && mem.plannedBytes < 4 * MiB, `planned ${mem.plannedBytes}`);
   });
 
   it('config order decides, not request order: a later model asked first cannot take an earlier one\'s share', async () => {
     const [a, b] = files as [PoolModel, PoolModel];
-    // a (~405 KiB) and b (~1.1 MiB) each fit in 1.3 MiB of free RAM, not both.
-    const tight: MemoryProbe = { ...probe(), freeRamBytes: () => Math.round(1.3 * MiB) };
+    // a (~2.1 MiB) and b (~3.3 MiB) each fit in 3.5 MiB of free RAM, not both.
+    const tight: MemoryProbe = { ...probe(), freeRamBytes: () => Math.round(3.5 * MiB) };
     const { pool, loads } = makePool(tight, {
       models: [a, b].map((f) => ({ id: f.id, backend: 'llama.cpp', path: f.path, contextSize: 256 })),
     });
-    await assert.rejects(pool.ready(b.id, signal()), new RegExp(`does not fit in memory: needs 1\\.1 MiB, 0\\.\\d MiB left of the machine's 1\\.3 MiB free RAM after ${a.id}; .*free memory on this machine`));
+    await assert.rejects(pool.ready(b.id, signal()), new RegExp(`does not fit in memory: needs 3\\.3 MiB, 1\\.\\d MiB left of the machine's 3\\.5 MiB free RAM after ${a.id}; .*free memory on this machine`));
     await pool.ready(a.id, signal());
     assert.deepEqual(loads, [a.id]);
   });
@@ -298,10 +301,12 @@ describe('Pool with the memory plan', () => {
 
   it('with a GPU, "auto" models are placed in VRAM by whole layers and the status says so', async () => {
     const [a, b] = files as [PoolModel, PoolModel];
-    const vram = 450 * 1024;
+    const needA = await ggufMemory(a.path, 256);
+    const aBytes = needA!.weightsBytes + needA!.kvCacheBytes + needA!.computeBytes;
+    const vram = aBytes + 400 * 1024;
     let loads: string[] = [];
     // The fake GPU's free VRAM drops by what a takes once it is loaded.
-    const gpuProbe: MemoryProbe = { ...probe(), gpu: async () => ({ freeBytes: loads.includes(a.id) ? vram - 414_528 : vram, unified: false }) };
+    const gpuProbe: MemoryProbe = { ...probe(), gpu: async () => ({ freeBytes: loads.includes(a.id) ? vram - aBytes : vram, unified: false }) };
     const made = makePool(gpuProbe, {
       models: [a, b].map((f) => ({ id: f.id, backend: 'llama.cpp', path: f.path, contextSize: 256, gpuLayers: 'auto' })),
       daemon: { memoryBudgetMiB: 16 },
@@ -310,7 +315,7 @@ describe('Pool with the memory plan', () => {
     await made.pool.ready(a.id, signal());
     await made.pool.ready(b.id, signal());
     const status = made.pool.status(() => 1);
-    // a (2 layers, ~405 KiB) goes to the GPU whole; b (3 layers of ~373 KiB) finds ~45 KiB left: no whole layer.
+    // a (2 layers, ~2.1 MiB) goes to the GPU whole; b (3 layers of ~1.1 MiB) finds 400 KiB left: no whole layer.
     assert.equal(status.find((m) => m.id === a.id)!.memoryBytes, 1, 'the backend reports what it took once loaded');
     assert.equal(status.find((m) => m.id === a.id)!.placement, 'gpu 2/2 layers');
     assert.equal(status.find((m) => m.id === b.id)!.placement, 'cpu');

@@ -92,7 +92,7 @@ describe('checkRequest: Host (DNS rebinding)', () => {
 
   it('the Host check comes first: a rebinding page without the token still gets 403, not 401', () => {
     const v = check({ host: `evil.example:${port}` });
-    assert.deepEqual(v, { ok: false, status: 403, reason: `Host evil.example:${port} is not this daemon` });
+    assert.deepEqual(v, { ok: false, status: 403, reason: `Host "evil.example:${port}" is not this daemon` });
   });
 
   it('names a missing Host', () => {
@@ -124,7 +124,7 @@ describe('checkRequest: Origin (cross-site WebSocket hijacking)', () => {
     it(`${name} -> ${expected ? 'served' : '403'}`, () => {
       const v = check({ ...good, origin }, list);
       if (expected) assert.deepEqual(v, { ok: true });
-      else assert.deepEqual(v, { ok: false, status: 403, reason: `Origin ${origin} is not allowed` });
+      else assert.deepEqual(v, { ok: false, status: 403, reason: `Origin "${origin}" is not allowed` });
     });
   }
 

@@ -188,6 +188,49 @@ for (const impl of stores) {
       assert.ok(store.recordedItems('tickets', 'default') instanceof Set);
     });
 
+    it('recorded items: one decision per (dataset, ensemble, item); a re-recording replaces it with its votes and feedback', () => {
+      store.recordDecision(decision('first', 1, [vote('qwen', 'bug'), vote('phi', null, { status: 'timeout' })]), { source: 'record', dataset: 'ds', itemId: 'i1', gold: 'bug' });
+      store.recordFeedback('first', 'bug', 1);
+      assert.deepEqual([...store.recordedItems('ds', 'default')], [], 'a timed-out vote leaves the item to be asked again');
+      store.recordDecision(decision('second', 2, [vote('qwen', 'bug'), vote('phi', 'bug')]), { source: 'record', dataset: 'ds', itemId: 'i1', gold: 'bug' });
+      assert.deepEqual([...store.recordedItems('ds', 'default')], ['i1']);
+      assert.equal(store.getDecision('first'), null);
+      assert.deepEqual(ids(store.decisionsWithGold(10).map((d) => d.decision)), ['second']);
+      assert.deepEqual(store.feedbackWindow(10).filter((f) => f.decisionId === 'first'), []);
+      assert.equal(store.labelledMemberVotes('default').length, 2, 'only the new votes count');
+      // An errored vote is incomplete too; another ensemble's record of the same item is its own.
+      store.recordDecision(decision('err', 3, [vote('qwen', null, { status: 'error' })], { ensemble: 'other' }), { source: 'record', dataset: 'ds', itemId: 'i1' });
+      assert.deepEqual([...store.recordedItems('ds', 'other')], []);
+      assert.deepEqual([...store.recordedItems('ds', 'default')], ['i1']);
+    });
+
+    it('refuses a decision that would not read back (non-finite numbers) with StoreFailed, and records nothing', () => {
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const d = decision(`bad-${bad}`, 1, [vote('qwen', 'bug', { confidence: bad })]);
+        assert.throws(() => store.recordDecision(d, { source: 'live' }), (e: Error & { kind?: string }) => e.kind === 'StoreFailed' && /votes\.0\.confidence/.test(e.message));
+      }
+      assert.throws(() => store.recordDecision(decision('nan', 1, [vote('qwen', 'bug', { probabilities: { bug: NaN } })]), { source: 'live' }), /StoreFailed|not recorded/);
+      assert.deepEqual(store.recentDecisions(10), []);
+    });
+
+    it('recent decisions page with a cursor: `before` gives the ones older than that decision', () => {
+      for (let i = 1; i <= 5; i++) store.recordDecision(decision(`d${i}`, i, [vote('qwen', 'bug')]), { source: 'live' });
+      assert.deepEqual(ids(store.recentDecisions(2)), ['d5', 'd4']);
+      assert.deepEqual(ids(store.recentDecisions(2, 'd4')), ['d3', 'd2']);
+      assert.deepEqual(ids(store.recentDecisions(2, 'd2')), ['d1']);
+      assert.deepEqual(ids(store.recentDecisions(2, 'd1')), []);
+      assert.deepEqual(ids(store.recentDecisions(2, 'unknown')), []);
+    });
+
+    it('saveCalibrations: several models at once', () => {
+      const at = '2025-01-01T00:00:00.000Z';
+      store.saveCalibrations([
+        { model: 'a', method: 'temperature', params: { temperature: 2 }, n: 30, fittedAt: at },
+        { model: 'b', method: 'platt', params: { a: 1, b: 0 }, n: 40, fittedAt: at },
+      ]);
+      assert.deepEqual(store.calibrations().map((c) => c.model).sort(), ['a', 'b']);
+    });
+
     it('labelled votes: answered votes of decisions with gold, newest decision first, at most `limit`', () => {
       store.recordDecision(
         decision('old', 1, [vote('qwen', 'bug', { probabilities: { bug: 0.6, feature: 0.4 }, rawConfidence: 0.55 }), vote('llama', null, { status: 'timeout' })]),
@@ -298,6 +341,57 @@ describe('SqliteStore on a file', () => {
     fs.writeFileSync(file, garbage);
     assert.throws(() => new SqliteStore(file), /file is not a database/);
     assert.deepEqual(fs.readFileSync(file), garbage);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('SqliteStore: rows that cannot be read back', () => {
+  it('are skipped and reported, never fatal to a listing', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-store-'));
+    const file = path.join(dir, 'ensemble.db');
+    const seed = new SqliteStore(file);
+    seed.recordDecision(decision('good', 1, [vote('qwen', 'bug')]), { source: 'live', gold: 'bug' });
+    seed.recordDecision(decision('broken', 2, [vote('qwen', 'bug')]), { source: 'live', gold: 'bug' });
+    seed.saveCalibration({ model: 'qwen', method: 'temperature', params: { temperature: 2 }, n: 30, fittedAt: 'x' });
+    seed.close();
+    // What an older daemon could leave behind: NaN written as null, a truncated JSON, a bad probability map.
+    const { default: Database } = await import('better-sqlite3');
+    const raw = new Database(file);
+    const bad = JSON.stringify(decision('broken', 2, [vote('qwen', 'bug')])).replace('"confidence":0.66', '"confidence":null');
+    raw.prepare('UPDATE decisions SET json = ? WHERE id = ?').run(bad, 'broken');
+    raw.prepare("UPDATE votes SET probabilities = '{\"bug\": 1e999}' WHERE decision_id = 'broken'").run();
+    raw.prepare("UPDATE calibration SET params = '{\"temperature\": 2' WHERE model = 'qwen'").run();
+    raw.close();
+    const skipped: string[] = [];
+    const store = new SqliteStore(file, { onUnreadable: (what) => skipped.push(what) });
+    assert.deepEqual(ids(store.recentDecisions(10)), ['good']);
+    assert.deepEqual(ids(store.decisionsWithGold(10).map((d) => d.decision)), ['good']);
+    assert.equal(store.labelledVotes(10).length, 1);
+    assert.deepEqual(store.calibrations(), []);
+    assert.deepEqual(skipped, ['decision broken', 'decision broken', 'a vote of qwen', 'the calibration of qwen']);
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an older database with the same item recorded twice keeps the newest and gains the unique key', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-store-'));
+    const file = path.join(dir, 'ensemble.db');
+    const seed = new SqliteStore(file);
+    seed.recordDecision(decision('old', 1, [vote('qwen', 'bug')]), { source: 'record', dataset: 'ds', itemId: 'i1' });
+    seed.close();
+    const { default: Database } = await import('better-sqlite3');
+    const raw = new Database(file);
+    raw.exec('DROP INDEX decisions_item');
+    raw.prepare(`INSERT INTO decisions SELECT 'new', created_at, ensemble, strategy, input_hash, item_id, category, source, dataset, label,
+      confidence, agreement, partial, gold, replace(json, '"id":"old"', '"id":"new"') FROM decisions WHERE id = 'old'`).run();
+    raw.prepare(`INSERT INTO votes SELECT 'new', member, model, prompt_style, status, label, confidence, raw_confidence, confidence_source,
+      probabilities, latency_ms FROM votes WHERE decision_id = 'old'`).run();
+    raw.close();
+    const store = new SqliteStore(file);
+    assert.equal(store.getDecision('old'), null);
+    assert.equal(store.getDecision('new')?.decision.id, 'new');
+    assert.deepEqual([...store.recordedItems('ds', 'default')], ['i1']);
+    store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,0 +1,100 @@
+/**
+ * `ensemble plan`: where a config's pool would go on this machine (or on the GPUs given), without
+ * loading anything: the same inputs (planInputs.ts) and the same planner (memoryPlan.ts) the daemon
+ * uses before each load, plus each model's breakdown (weights, KV cache, compute) for people.
+ */
+import type { PoolConfig } from '../../protocol/config';
+import { createBackend } from '../backends/createBackend';
+import { planMemory, type MemoryPlan, type ModelPlacement } from './memoryPlan';
+export { detectGpus } from './machine';
+import { planInputOf } from './planInputs';
+
+export interface PlanMachine {
+  /** RAM the pool may use before the budget: the machine's total RAM (or what `--ram` says). */
+  ramBytes: number;
+  gpus: Array<{ name: string; freeBytes: number }>;
+  /** Where the GPU figures come from. */
+  gpuSource: 'given' | 'detected' | 'none';
+}
+
+export interface PlannedModelRow extends ModelPlacement {
+  backend: string;
+  weightsBytes?: number;
+  kvCacheBytes?: number;
+  computeBytes?: number;
+  totalBytes?: number;
+  /** The gpuLayers the plan used (the config's, or "auto" for models set to 0 when planning for GPUs). */
+  plannedGpuLayers?: number | 'auto';
+  /** Why it could not be planned (no valid file yet). */
+  note?: string;
+}
+
+export interface PoolPlanReport {
+  machine: PlanMachine & { budgetBytes: number };
+  models: PlannedModelRow[];
+  devices: MemoryPlan['devices'];
+  totals: { weightsBytes: number; plannedBytes: number; declaredRemoteBytes: number };
+  fits: boolean;
+}
+
+/** "2x24GiB", "24GiB,16GiB", "80GB": GPUs named gpu0, gpu1, ... */
+export function parseGpus(spec: string): Array<{ name: string; freeBytes: number }> {
+  const out: Array<{ name: string; freeBytes: number }> = [];
+  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(?:(\d+)\s*x\s*)?(\d+(?:\.\d+)?)\s*(GiB|GB|MiB|MB|TiB|TB)?$/i.exec(part);
+    if (!m) throw new Error(`--gpus: cannot read "${part}" (expected e.g. 2x24GiB or 24GiB,16GiB)`);
+    const bytes = parseSize(Number(m[2]), m[3] ?? 'GiB');
+    for (let i = 0; i < Number(m[1] ?? 1); i++) out.push({ name: `gpu${out.length}`, freeBytes: bytes });
+  }
+  if (out.length === 0 || out.length > 64) throw new Error(`--gpus: expected 1 to 64 GPUs (got ${out.length})`);
+  return out;
+}
+
+export function parseSize(n: number, unit: string): number {
+  const units: Record<string, number> = { gib: 2 ** 30, gb: 1e9, mib: 2 ** 20, mb: 1e6, tib: 2 ** 40, tb: 1e12 };
+  return Math.round(n * (units[unit.toLowerCase()] ?? 2 ** 30));
+}
+
+export async function planPool(config: PoolConfig, machine: PlanMachine, opts: { asConfigured?: boolean } = {}): Promise<PoolPlanReport> {
+  const budgetBytes = config.daemon.memoryBudgetMiB !== undefined ? config.daemon.memoryBudgetMiB * 2 ** 20 : Math.floor(0.9 * machine.ramBytes);
+  const rows = new Map<string, Partial<PlannedModelRow>>();
+  const inputs = [];
+  const local = new Set<string>();
+  for (const entry of config.models) {
+    const backend = createBackend(entry);
+    const traits = backend.traits ?? { local: false, defaultConcurrency: 4 };
+    if (traits.local) local.add(entry.id);
+    try {
+      const { input, needs } = await planInputOf({ entry, backend, traits });
+      // Planning for GPUs: models left at gpuLayers 0 (the default) are planned as "auto", what offload would give them.
+      if (input?.kind === 'local' && machine.gpus.length > 0 && !opts.asConfigured && input.gpuLayers === 0) input.gpuLayers = 'auto';
+      if (input) inputs.push(input);
+      const total = needs ? needs.weightsBytes + needs.kvCacheBytes + (needs.computeBytes ?? 0) : undefined;
+      rows.set(entry.id, {
+        backend: entry.backend,
+        ...(needs ? { weightsBytes: needs.weightsBytes, kvCacheBytes: needs.kvCacheBytes, computeBytes: needs.computeBytes ?? 0, totalBytes: total } : {}),
+        ...(input?.kind === 'local' ? { plannedGpuLayers: input.gpuLayers } : {}),
+        ...(input ? {} : { note: `no valid model file yet at ${backend.location} (fetched on first use when it has a url)` }),
+      });
+    } finally {
+      await backend.dispose().catch(() => undefined);
+    }
+  }
+  const plan = planMemory(inputs, { freeRamBytes: machine.ramBytes, gpuFreeBytes: 0, gpus: machine.gpus, budgetBytes });
+  const byId = new Map(plan.models.map((p) => [p.id, p]));
+  const models: PlannedModelRow[] = config.models.map((e) => {
+    const placed = byId.get(e.id) ?? { id: e.id, local: local.has(e.id), fits: false, gpuLayers: 0, layers: 0, ramBytes: 0, vramBytes: 0 };
+    return { ...placed, ...rows.get(e.id), backend: e.backend } as PlannedModelRow;
+  });
+  return {
+    machine: { ...machine, budgetBytes },
+    models,
+    devices: plan.devices,
+    totals: {
+      weightsBytes: models.reduce((s, m) => s + (m.weightsBytes ?? 0), 0),
+      plannedBytes: plan.plannedBytes,
+      declaredRemoteBytes: models.reduce((s, m) => s + (m.declaredBytes ?? 0), 0),
+    },
+    fits: models.every((m) => m.fits || m.note !== undefined),
+  };
+}

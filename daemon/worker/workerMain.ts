@@ -1,0 +1,72 @@
+/**
+ * Model worker process entry (`dist/worker.mjs`, forked by WorkerBackend). Hosts one in-process
+ * backend so that a native abort in llama.cpp (GGML_ASSERT, segfault, out-of-memory kill) ends this
+ * process, not the daemon. Speaks the zod-checked messages of messages.ts over the fork IPC
+ * channel; anything else is dropped. Exits when the daemon goes away (IPC disconnect).
+ */
+import { asEnsembleError } from '../../protocol/errors';
+import type { Backend } from '../backends/backend';
+import { hostedBackend } from './hostedBackend';
+import { FromWorker, ToWorker, workerMethods, type WorkerMethod } from './messages';
+
+type Handler = (backend: Backend, params: unknown, signal: AbortSignal, onToken: (text: string) => void) => Promise<unknown>;
+
+/** One handler per worker method; params are parsed with the method's schema first. */
+const handlers: { [M in WorkerMethod]: Handler } = {
+  health: (b, _p, signal) => b.health(signal),
+  classify: (b, p, signal) => b.classify(workerMethods.classify.params.parse(p), signal),
+  generate: (b, p, signal, onToken) => b.generate(workerMethods.generate.params.parse(p), signal, onToken),
+  applyPlacement: async (b, p) => {
+    b.applyPlacement?.(workerMethods.applyPlacement.params.parse(p));
+    return {};
+  },
+};
+
+let backend: Backend | undefined;
+const calls = new Map<number, AbortController>();
+
+function send(msg: FromWorker): void {
+  process.send?.(msg);
+}
+
+async function serve(id: number, method: WorkerMethod, params: unknown): Promise<void> {
+  const controller = new AbortController();
+  calls.set(id, controller);
+  try {
+    if (!backend) throw new Error('the worker was not initialized');
+    const value = await handlers[method](backend, params, controller.signal, (text) => send({ type: 'token', id, text }));
+    send({ type: 'result', id, value });
+  } catch (e) {
+    const err = asEnsembleError(e, 'BackendError');
+    const hint = (err.data as { hint?: unknown } | undefined)?.hint;
+    send({ type: 'error', id, error: { kind: err.kind, message: err.message, ...(typeof hint === 'string' ? { hint } : {}) } });
+  } finally {
+    calls.delete(id);
+  }
+}
+
+process.on('message', (raw: unknown) => {
+  const parsed = ToWorker.safeParse(raw);
+  if (!parsed.success) {
+    process.stderr.write(`worker: dropped a malformed message: ${parsed.error.message}\n`);
+    return;
+  }
+  const msg = parsed.data;
+  switch (msg.type) {
+    case 'init':
+      backend ??= hostedBackend(msg.entry);
+      break;
+    case 'call':
+      void serve(msg.id, msg.method, msg.params);
+      break;
+    case 'cancel':
+      calls.get(msg.id)?.abort();
+      break;
+  }
+});
+
+// The daemon is gone (exited, crashed, or disposed this worker): nobody can use our answers.
+process.on('disconnect', () => process.exit(0));
+process.on('SIGTERM', () => {
+  void Promise.race([backend?.dispose(), new Promise((r) => setTimeout(r, 1_000))]).finally(() => process.exit(0));
+});
