@@ -88,3 +88,28 @@ describe('shareBaseWeights', () => {
     ]);
   });
 });
+
+describe('llamaCppMemoryNeeds with a LoRA adapter', () => {
+  it('a member\'s worker is planned for the base plus its adapter file', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { llamaCppMemoryNeeds } = await import('../../daemon/backends/llamaCppMemory');
+    const { LlamaCppModel } = await import('../../protocol/config');
+    const { writeLabelAdapter, writeLabelModel } = await import('../fixtures/gguf/models');
+    const dir = mkdtempSync(join(tmpdir(), 'adapter-memory-'));
+    try {
+      const base = writeLabelModel(join(dir, 'base.gguf'), { favor: 'bug', words: ['bug', 'feature'] });
+      const adapter = writeLabelAdapter(join(dir, 'lora.gguf'), base, { feature: 4 });
+      const entry = (lora?: { path: string }) => LlamaCppModel.parse({ id: 'm', backend: 'llama.cpp', path: base.path, threads: 1, contextSize: 256, lora });
+      const plain = (await llamaCppMemoryNeeds(entry()))!;
+      const withAdapter = (await llamaCppMemoryNeeds(entry({ path: adapter.path })))!;
+      assert.equal(withAdapter.weightsBytes - plain.weightsBytes, adapter.bytes);
+      assert.equal(withAdapter.kvCacheBytes, plain.kvCacheBytes);
+      const missing = (await llamaCppMemoryNeeds(entry({ path: join(dir, 'nope.gguf') })))!;
+      assert.equal(missing.weightsBytes, plain.weightsBytes, 'a missing adapter adds nothing (its member fails to load with the reason)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
