@@ -72,9 +72,14 @@ export function formatStatus(s: PoolStatus): string {
   for (const m of s.models.filter((x) => x.reason && x.state !== 'ready' && x.state !== 'busy')) {
     lines.push(`  ${m.id}: ${m.reason}${m.hint ? `\n    -> ${m.hint}` : ''}`);
   }
+  for (const m of s.models) if (m.laggard) lines.push(`  slow: ${m.laggard.message}${m.laggard.policy === 'flag' ? '' : ` [policy ${m.laggard.policy}]`}`);
   lines.push('');
   for (const e of s.ensembles) {
     lines.push(`ensemble ${e.name}${e.name === s.defaultEnsemble ? ' (default)' : ''}: ${e.strategy}, ${e.ready}/${e.members.length} members ready: ${e.members.map((m) => m.member).join(', ')}${e.labels ? `; labels ${e.labels.join(', ')}` : ''}`);
+  }
+  if (s.diversity) {
+    lines.push('', `diversity of ${s.diversity.ensemble} (${s.diversity.items} decisions, ${s.diversity.withGold} with feedback):`);
+    for (const h of s.diversity.hints) lines.push(`  - ${h}`);
   }
   return lines.join('\n');
 }

@@ -24,6 +24,8 @@ import type { Logger } from './log';
 import { nonFiniteNumber } from '../common/finite';
 import { fitReply, pageIds } from './paging';
 import { Pool, type DownloadListener } from './pool/pool';
+import { liveDiversity } from './learning/liveDiversity';
+import { applyLaggardPolicy, detectLaggards, LatencyWindows, type LaggardFlag } from './pool/laggards';
 import type { StorageInfo } from './store/openStore';
 import type { Calibration, Store } from './store/store';
 import { DAEMON_VERSION } from './version';
@@ -47,6 +49,8 @@ export class DaemonService {
   private configError: string | null = null;
   private readonly adaptation: Adaptation;
   private readonly startedAt = Date.now();
+  /** Issue 12: each model's recent answer latencies, for the laggard detector. */
+  private readonly latencies = new LatencyWindows();
 
   constructor(private readonly opts: ServiceOptions) {
     this.pool = new Pool(opts.factory, opts.logger, (r) => opts.onChange?.(r), opts.onDownloadProgress);
@@ -66,6 +70,8 @@ export class DaemonService {
     this.configError = null;
     this.pool.apply(result.value.config, result.value.path);
     this.adaptation.recompute(result.value.config);
+    this.latencies.resize(result.value.config.daemon.laggards?.window ?? 50);
+    this.latencies.retain(result.value.config.models.map((m) => m.id));
     this.opts.logger.info(
       `config ${result.value.source === 'file' ? `loaded from ${result.value.path}` : 'absent: using the embedded default pool'}: ` +
         `${result.value.config.models.length} models, ensembles ${Object.keys(result.value.config.ensembles).join(', ') || 'none'}`,
@@ -90,7 +96,9 @@ export class DaemonService {
   }
 
   async classify(params: ClassifyParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<Decision> {
-    const { name, spec, members } = this.ensemble(params.ensemble);
+    const { name, spec, members: listed } = this.ensemble(params.ensemble);
+    // Issue 12 hook: the laggard policy (lower a slow member's weight, or ask it last) before the plan is built.
+    const members = applyLaggardPolicy(listed, this.laggards(), this.config.daemon.laggards);
     const labels = params.labels ?? spec.labels;
     if (!labels) {
       throw new EnsembleError('BadInput', `ensemble "${name}" has no "labels" in ${this.opts.paths.config}: pass labels with the request`);
@@ -124,6 +132,7 @@ export class DaemonService {
       signal,
       (vote, done, total, decisionId) => progress({ kind: 'vote', decisionId, vote, done, total }),
     );
+    this.recordLatencies(decision.votes);
     // Nothing non-finite leaves the daemon or reaches the store: a vote's numbers are checked by
     // its backend, and the whole decision here, with the path of what is wrong.
     const bad = nonFiniteNumber(decision);
@@ -214,7 +223,8 @@ export class DaemonService {
   }
 
   async answer(params: AnswerParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<AnswerResult> {
-    const { name, spec, members } = this.ensemble(params.ensemble);
+    const { name, spec, members: listed } = this.ensemble(params.ensemble);
+    const members = applyLaggardPolicy(listed, this.laggards(), this.config.daemon.laggards); // issue 12 hook, as in classify
     // Free answers are an open set of labels: the fitted strategies (learned, stacking, routed) were
     // fitted on label votes, so answers vote by calibrated, feedback-weighted confidence instead.
     const requested: StrategyName = params.strategy ?? spec.strategy;
@@ -290,7 +300,13 @@ export class DaemonService {
       decisive: contrib[m.id]?.decisive ?? 0,
       overruledRight: contrib[m.id]?.overruledRight ?? 0,
     }));
+    const laggards = this.laggards();
+    for (const m of models) {
+      const flag = laggards.get(m.id);
+      if (flag) Object.assign(m, { laggard: flag });
+    }
     const ready = new Set(models.filter((m) => m.state === 'ready' || m.state === 'busy').map((m) => m.id));
+    const diversity = this.diversity(loaded);
     return {
       daemonVersion: DAEMON_VERSION,
       pid: process.pid,
@@ -312,7 +328,35 @@ export class DaemonService {
       }),
       memory: this.pool.memoryPlan(),
       ...(this.opts.storage ? { storage: { ...this.opts.storage } } : {}),
+      ...(diversity ? { diversity } : {}),
     };
+  }
+
+  /** Issue 12: answered and timed-out votes feed the latency windows (a timeout is slowness too; failures and skips are not). */
+  private recordLatencies(votes: Decision['votes']): void {
+    for (const v of votes) if (v.status === 'ok' || v.status === 'timeout') this.latencies.record(v.model, v.latencyMs);
+  }
+
+  private laggards(): Map<string, LaggardFlag> {
+    return detectLaggards(this.latencies.all(), this.loaded?.config.daemon.laggards);
+  }
+
+  /** Issue 12: `pool/diversity` for any ensemble (status carries the default one's). */
+  diversityOf(ensemble: string | undefined, limit: number) {
+    const { name, members } = this.ensemble(ensemble);
+    return liveDiversity(this.opts.store, name, members.map((m) => m.member), limit) ?? null;
+  }
+
+  /** Issue 12: which members of the default ensemble add diversity (never fails status: a store error only hides it). */
+  private diversity(loaded: LoadedConfig | null) {
+    const spec = loaded?.config.ensembles[loaded.defaultEnsemble];
+    if (!loaded || !spec) return undefined;
+    try {
+      return liveDiversity(this.opts.store, loaded.defaultEnsemble, resolveMembers(spec, loaded.config.models).map((m) => m.member));
+    } catch (e) {
+      this.opts.logger.warn(`diversity figures unavailable: ${(e as Error).message}`);
+      return undefined;
+    }
   }
 
   /** Watches config.json and reloads on change (debounced: editors write in several steps). */

@@ -63,6 +63,7 @@ export class Session {
     this.guard('ensemble/answer', (params, ctx) => this.service.answer(params, ctx.signal, ctx.progress));
     this.guard('ensemble/extract', (params, ctx) => this.service.extract(params, ctx.signal, ctx.progress));
     this.guard('pool/status', () => this.service.status());
+    this.guard('pool/diversity', (params) => this.service.diversityOf(params.ensemble, params.limit));
     this.guard('config/reload', () => this.service.reloadConfig());
     this.guard('pool/reload', (params) => ({ reloaded: this.service.pool.reload(params.model) }));
     this.guard('decisions/recent', (params) => this.service.recent(params.limit, params.before));

@@ -31,6 +31,8 @@ export function statusView(state: ConnectionState, pool: PoolStatus | null): Sta
       const ok = usableModels(pool);
       const total = pool.models.length;
       const lines = pool.models.map((m) => `${m.id} (${m.backend}): ${m.state}${m.reason ? ` — ${m.reason}` : ''}`);
+      // A consistently slow member (daemon/pool/laggards.ts) says so, with what to do about it.
+      for (const m of pool.models) if (m.laggard) lines.push(`$(watch) ${m.laggard.message}`);
       if (pool.configError) lines.unshift(`Config error: ${pool.configError}`);
       const inMemory = pool.storage?.kind === 'memory';
       if (inMemory) lines.unshift(`Recording in memory only (lost when the daemon stops): ${pool.storage?.reason ?? 'SQLite unavailable'}`);

@@ -10,6 +10,29 @@ const ModelId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'a model id: letters, digits, ".", "_", ":" or "-", at most 64 characters');
 
+/** A LoRA adapter (a GGUF made by llama.cpp's convert_lora_to_gguf.py) applied over an in-process base model. */
+export const LlamaCppLora = z
+  .object({
+    path: z.string().min(1).describe('The adapter GGUF (general.type "adapter"). Relative paths are resolved against ENSEMBLE_HOME/models.'),
+    scale: z.number().min(-10).max(10).default(1).describe('How strongly the adapter applies: 1 as trained, 0 not at all.'),
+  })
+  .strict();
+
+/**
+ * A LoRA adapter served by an OpenAI-compatible server: vLLM serves each adapter of `--lora-modules name=path` as a model
+ * of its own ("name"); llama.cpp server loads adapters with `--lora` and applies them per request by index ("id").
+ */
+export const ServedLora = z
+  .object({
+    name: z.string().min(1).optional().describe('vLLM: the adapter\'s name in --lora-modules; requests name it as the model.'),
+    id: z.number().int().min(0).max(1023).optional().describe('llama.cpp server: the adapter\'s index in GET /lora-adapters (the order of --lora).'),
+    scale: z.number().min(-10).max(10).default(1).describe('llama.cpp server: the scale sent with the adapter id (vLLM has none).'),
+  })
+  .strict()
+  .refine((l) => (l.name === undefined) !== (l.id === undefined), {
+    message: 'a served LoRA adapter needs exactly one of "name" (vLLM --lora-modules) or "id" (llama.cpp server /lora-adapters)',
+  });
+
 const common = {
   id: ModelId.describe('Unique id of the model in this pool; ensembles name their members by it.'),
   timeoutMs: z.number().int().positive().max(600_000).optional().describe('Per-request timeout for this model, in ms; the ensemble\'s memberTimeoutMs applies when it is shorter.'),
@@ -35,6 +58,7 @@ export const LlamaCppModel = z
     contextSize: z.number().int().min(64).max(131_072).default(2048).describe('Context window in tokens (capped at the model\'s trained context); the KV cache grows with it.'),
     threads: z.number().int().min(1).max(256).default(1).describe('CPU threads for this model. Always explicit: ggml\'s default spins badly on small VMs.'),
     gpuLayers: z.union([z.number().int().min(0), z.literal('auto')]).default(0).describe('Layers to offload to the GPU ("auto": as many whole layers as the memory plan finds room for in free VRAM).'),
+    lora: LlamaCppLora.optional().describe('A LoRA adapter over the base model in "path". Members with the same base share its weights in memory.'),
   })
   .refine((m) => m.path !== undefined || m.url !== undefined, {
     message: 'a llama.cpp model needs "path" (a local GGUF file) or "url" (where to fetch it)',
@@ -58,6 +82,7 @@ export const OpenAiModel = z.object({
   baseUrl: z.url().describe('The server\'s OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1.'),
   model: z.string().min(1).describe('The model name the server serves.'),
   apiKeyEnv: z.string().optional().describe('Name of an environment variable that holds the API key (keys do not belong in config files).'),
+  lora: ServedLora.optional().describe('A LoRA adapter the server applies over "model" (vLLM multi-LoRA or llama.cpp server).'),
   scoring: z
     .enum(['topLogprobs', 'guidedChoice', 'none'])
     .default('topLogprobs')
@@ -119,6 +144,20 @@ export const EnsembleSpec = z.object({
 });
 export type EnsembleSpec = z.infer<typeof EnsembleSpec>;
 
+/** Members much slower than the others (daemon/pool/laggards.ts): how they are found and what is done about them. */
+export const LaggardSettings = z
+  .object({
+    factor: z.number().min(1.1).max(100).default(2).describe('A member is a laggard when its p90 latency exceeds the median of the others\' p90 by this factor.'),
+    policy: z
+      .enum(['flag', 'lowerWeight', 'moveLast'])
+      .default('flag')
+      .describe('"flag": only show it (status, status bar, inspector); "lowerWeight": multiply its weight by weightFactor; "moveLast": ask it last (sequential strategies such as earlyExit).'),
+    window: z.number().int().min(5).max(10_000).default(50).describe('Latencies kept per member (a sliding window of its last answers).'),
+    minSamples: z.number().int().min(3).max(10_000).default(10).describe('Answers a member needs before it is judged.'),
+    weightFactor: z.number().min(0).max(1).default(0.5).describe('Weight multiplier for a laggard under "lowerWeight".'),
+  })
+  .strict();
+
 export const DaemonSettings = z.object({
   allowedOrigins: z.array(z.string()).default([]).describe('Browser origins allowed to open the WebSocket (none by default: blocks cross-site hijacking).'),
   maxParallelMembers: z
@@ -140,6 +179,7 @@ export const DaemonSettings = z.object({
     .max(64 * 1024 * 1024)
     .optional()
     .describe('RAM, in MiB, that in-process models may take together (default: 90% of the machine\'s RAM). A model that does not fit is left unavailable with the reason, never loaded into an out-of-memory kill.'),
+  laggards: LaggardSettings.optional().describe('Consistently slow members: flagged by default; optionally their weight is lowered or they are asked last.'),
 });
 
 export const PoolConfig = z.object({

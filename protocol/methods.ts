@@ -102,8 +102,34 @@ export const ModelStatus = z.object({
   runtime: z.object({ gpu: z.string(), layersOffloaded: z.number().int(), layers: z.number().int().optional(), vramBytes: z.number() }).optional(),
   /** In-process models: the worker process serving it, while one runs. */
   workerPid: z.number().int().optional(),
+  /** Set when this member is consistently slower than the others (daemon/pool/laggards.ts). */
+  laggard: z
+    .object({
+      p90Ms: z.number().min(0),
+      /** Median of the other members' p90. */
+      othersP90Ms: z.number().min(0),
+      /** What the policy does about it: only flag, lower its weight, or ask it last. */
+      policy: z.enum(['flag', 'lowerWeight', 'moveLast']),
+      message: z.string(),
+    })
+    .optional(),
 });
 export type ModelStatus = z.infer<typeof ModelStatus>;
+
+/** Which members of an ensemble add diversity, from its recorded decisions and feedback (daemon/learning/diversityHints.ts). */
+export const DiversityView = z.object({
+  ensemble: z.string(),
+  members: z.array(z.string()),
+  /** Decisions the figures rest on, and how many of them have a gold label. */
+  items: z.number().int(),
+  withGold: z.number().int(),
+  /** members x members: share of shared items with the same vote; null when never asked together. */
+  agreement: z.array(z.array(z.number().nullable())),
+  /** members x members: phi coefficient of the error indicators; null when undefined (needs gold). */
+  errorCorrelation: z.array(z.array(z.number().nullable())),
+  hints: z.array(z.string()),
+});
+export type DiversityView = z.infer<typeof DiversityView>;
 
 export const EnsembleSummary = z.object({
   name: z.string(),
@@ -124,6 +150,8 @@ export const PoolStatus = z.object({
   defaultEnsemble: z.string(),
   models: z.array(ModelStatus),
   ensembles: z.array(EnsembleSummary),
+  /** Diversity of the default ensemble's members over its recent decisions; absent before there are any. */
+  diversity: DiversityView.optional(),
   /** Memory plan: what the loaded and planned models take against what the machine has. */
   memory: z.object({
     totalBytes: z.number(),
@@ -170,6 +198,11 @@ export const requests = {
   /** Entities of the given types, each kept when a quorum of members found it, aligned to the input. */
   'ensemble/extract': { params: ExtractParams, result: ExtractionResult },
   'pool/status': { params: Empty, result: PoolStatus },
+  /** Which members of an ensemble (default: the default one) add diversity, from its recent decisions; null before there are any. */
+  'pool/diversity': {
+    params: z.object({ ensemble: z.string().optional(), limit: z.number().int().min(1).max(5000).default(300) }),
+    result: DiversityView.nullable(),
+  },
   'config/reload': { params: Empty, result: z.object({ ok: z.boolean(), error: z.string().nullable() }) },
   /** Try `failed` or `unavailable` models again (all, or the one named): forgets their crashes and loads them. */
   'pool/reload': { params: z.object({ model: z.string().optional() }), result: z.object({ reloaded: z.array(z.string()) }) },

@@ -10,6 +10,8 @@ import { evaluate, type EvalReport } from '../../daemon/learning/evaluate';
 import { loadIdList, loadRecordingsFile, RecordingsError, type Recording } from '../../daemon/learning/recordings';
 import { reportHtml } from '../../daemon/learning/reportHtml';
 import { homePaths } from '../../common/node/home';
+import { buildTable } from '../../daemon/learning/aggregators/types';
+import { summarizeDiversity } from '../../daemon/learning/diversityHints';
 import { applyRecommendation } from '../applyRecommendation';
 import { CliError, splitList } from '../connect';
 
@@ -151,26 +153,38 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
       if (models !== undefined && models.length === 0) throw usage('--models: expected a comma-separated list of model names');
       if (models && new Set(models).size !== models.length) throw usage('--models: a model is listed twice');
       let report: EvalReport;
+      let hints: string[];
       try {
         const excludeIds = o.excludeIds ? loadIdList(o.excludeIds) : undefined;
         const recs = load(file, o, models, hooks.loadDatabase);
         report = evaluate(recs, { models, trainFraction, seed, stratify: o.stratify, excludeIds, ensembleName: o.ensemble });
+        // Which members add diversity, in words (issue 12), over every item not excluded.
+        const items = buildTable(recs, report.models).items.filter((it) => !excludeIds?.has(it.id));
+        hints = summarizeDiversity(items, report.models).hints;
       } catch (e) {
         if (e instanceof RecordingsError || e instanceof RangeError) throw usage(e.message);
         throw e;
       }
       if (o.html) {
         try {
-          fs.writeFileSync(o.html, reportHtml(report));
+          fs.writeFileSync(o.html, reportHtml(report, undefined, { diversityHints: hints }));
         } catch (e) {
           throw new CliError(`--html ${o.html}: cannot write: ${(e as Error).message}`, 1);
         }
       }
-      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n${o.html ? `report written to ${o.html}\n` : ''}`);
+      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${withHints(formatReport(report), hints)}\n${o.html ? `report written to ${o.html}\n` : ''}`);
       if (o.apply) {
         const configPath = homePaths().config;
         applyRecommendation(configPath, report.recommendation, o.ensemble);
         process.stderr.write(`applied: ensemble "${o.ensemble}" in ${configPath} now uses ${report.recommendation.config.ensembles[o.ensemble]!.strategy}${report.recommendation.needsFit ? '; run "ensemble fit" next' : ''}\n`);
       }
     });
+}
+
+/** The diversity hints (issue 12), just before the recommendation (whose config snippet ends the report). */
+function withHints(report: string, hints: readonly string[]): string {
+  if (hints.length === 0) return report;
+  const block = `Diversity:\n${hints.map((h) => `  - ${h}`).join('\n')}\n`;
+  const at = report.indexOf('\nrecommendation: ');
+  return at < 0 ? `${report}\n\n${block}` : `${report.slice(0, at)}\n${block}${report.slice(at)}`;
 }

@@ -18,6 +18,8 @@ import { argmaxLabel, softmaxLogprobs } from './answerParsing';
 import type { Backend, ChatMessage, GenerateRequest, Health, LabelRequest, LabelScores, ModelRuntime, TokenListener } from './backend';
 import { chatMessages, renderConversation } from './chatMessages';
 import { checkGguf, estimateMemoryBytes, type GgufSummary } from './ggufCheck';
+import { checkLoraAdapter } from './loraAdapter';
+import { acquireModel, type ModelLease } from './sharedModels';
 import {
   continuationTokens,
   fitScoringPrompt,
@@ -90,6 +92,8 @@ function runtimeOf(l: Loaded): ModelRuntime {
 interface Loaded {
   summary: GgufSummary;
   model: LlamaModel;
+  /** This member's hold on the (possibly shared) model: members over one base share its weights. */
+  lease: ModelLease;
   context: LlamaContext;
   sequence: LlamaContextSequence;
   completion: LlamaCompletion;
@@ -219,7 +223,7 @@ export class LlamaCppBackend implements Backend {
     const l = await loading.catch(() => undefined);
     if (!l) return;
     await l.context.dispose().catch(() => undefined);
-    await l.model.dispose().catch(() => undefined);
+    await l.lease.release();
   }
 
   private load(): Promise<Loaded> {
@@ -243,23 +247,29 @@ export class LlamaCppBackend implements Backend {
     const check = await checkGguf(entry.path);
     if (!check.ok) throw unavailable(`invalid GGUF: ${check.reason}`, `replace the file (a partial download or not a llama.cpp model?), or ${fix}`);
     const { summary } = check;
+    const lora = entry.lora ? await checkLoraAdapter(entry.lora.path, summary) : undefined;
+    if (lora && !lora.ok) throw unavailable(`invalid LoRA adapter: ${lora.reason}`, `set "lora.path" of model "${entry.id}" to an adapter made for ${entry.path}`);
     // Past the trained context a model degrades, and the tiny fixture models train on 512.
     const contextSize = Math.min(entry.contextSize, summary.contextLength);
     let errorsBefore = errorsSeen;
     try {
       const llama = await this.getLlama();
       errorsBefore = errorsSeen;
-      const model = await llama.loadModel({ modelPath: entry.path, gpuLayers: this.plannedGpuLayers ?? entry.gpuLayers });
+      const lease = await acquireModel(llama, entry.path, this.plannedGpuLayers ?? entry.gpuLayers);
+      const { model } = lease;
       try {
         // threads is explicit: ggml's default thread count spins badly on small VMs (measured up to 1000x slower).
-        const context = await model.createContext({ contextSize, sequences: 1, threads: entry.threads });
+        // A LoRA adapter applies to this member's context only; the model's weights stay shared.
+        const adapters = entry.lora ? { adapters: [{ filePath: entry.lora.path, scale: entry.lora.scale }] } : undefined;
+        const context = await model.createContext({ contextSize, sequences: 1, threads: entry.threads, lora: adapters });
         const sequence = context.getSequence();
         const { LlamaCompletion } = await import('node-llama-cpp');
         const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
         const chat = summary.metadata.has('tokenizer.chat_template') ? await resolveScoringChat(model) : null;
-        return { summary, model, context, sequence, completion, chat, contextSize, memoryBytes: estimateMemoryBytes(summary, contextSize), llama };
+        const memoryBytes = estimateMemoryBytes(summary, contextSize) + (lora?.ok ? lora.bytes : 0);
+        return { summary, model, lease, context, sequence, completion, chat, contextSize, memoryBytes, llama };
       } catch (e) {
-        await model.dispose().catch(() => undefined);
+        await lease.release();
         throw e;
       }
     } catch (e) {

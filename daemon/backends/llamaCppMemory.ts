@@ -83,5 +83,7 @@ async function estimate(path: string, requestedContext: number, sequences: numbe
 export async function llamaCppMemoryNeeds(entry: LlamaCppModelEntry): Promise<MemoryNeeds | undefined> {
   const m = entry.path ? await ggufMemory(entry.path, entry.contextSize) : undefined;
   if (!m) return undefined;
-  return { weightsBytes: m.weightsBytes, kvCacheBytes: m.kvCacheBytes, computeBytes: m.computeBytes, layers: m.layers, gpuLayers: entry.gpuLayers };
+  // A LoRA member's worker holds its adapter too (today each member's worker loads the base itself; see adapterMemory.ts).
+  const adapterBytes = entry.lora ? await fs.promises.stat(entry.lora.path).then((st) => st.size, () => 0) : 0;
+  return { weightsBytes: m.weightsBytes + adapterBytes, kvCacheBytes: m.kvCacheBytes, computeBytes: m.computeBytes, layers: m.layers, gpuLayers: entry.gpuLayers };
 }

@@ -20,6 +20,7 @@
 import type { OpenAiModelEntry } from '../../protocol/config';
 import { EnsembleError, asEnsembleError } from '../../protocol/errors';
 import type { Backend, GenerateRequest, Health, LabelRequest, LabelScores, TokenListener } from './backend';
+import { loraRequestFields, servedModelName } from './servedLora';
 import { chatMessages } from './chatMessages';
 import { HttpClient, serverErrorMessage, sseData, type HttpErrorData } from './httpJson';
 import { labelScoresFromAnswer, parseWireLogprobs } from './labelLogprobs';
@@ -80,7 +81,8 @@ export class OpenAiBackend implements Backend {
       { role: 'user', content: prompt.user },
     ];
     const body = (withLogprobs: boolean) => ({
-      model: this.entry.model,
+      model: servedModelName(this.entry), // a vLLM LoRA adapter is served under its own name
+      ...loraRequestFields(this.entry),
       messages,
       temperature: 0,
       max_tokens: prompt.maxTokens,
@@ -112,7 +114,8 @@ export class OpenAiBackend implements Backend {
 
   async generate(req: GenerateRequest, signal: AbortSignal, onToken?: TokenListener): Promise<{ text: string }> {
     const body = (constrained: boolean) => ({
-      model: this.entry.model,
+      model: servedModelName(this.entry), // a vLLM LoRA adapter is served under its own name
+      ...loraRequestFields(this.entry),
       messages: chatMessages(req),
       max_tokens: req.maxTokens,
       temperature: req.temperature ?? 0,
@@ -172,7 +175,7 @@ export class OpenAiBackend implements Backend {
     try {
       const list = await this.http.getJson<{ data?: { id?: unknown; owned_by?: unknown; meta?: { size?: unknown } | null }[] }>('/models', signal);
       const models = Array.isArray(list?.data) ? list.data.filter((m) => typeof m?.id === 'string') : [];
-      const mine = models.find((m) => m.id === this.entry.model);
+      const mine = models.find((m) => m.id === servedModelName(this.entry));
       const size = mine?.meta?.size ?? (models.length === 1 ? models[0]?.meta?.size : undefined);
       const memoryBytes = typeof size === 'number' ? size : undefined;
       // llama.cpp serves one model and answers whatever "model" says; an empty list tells nothing.
@@ -182,7 +185,7 @@ export class OpenAiBackend implements Backend {
       const ids = models.map((m) => m.id as string);
       return {
         ok: false,
-        reason: `${this.location} does not serve model "${this.entry.model}" (it serves ${ids.map((i) => `"${i}"`).join(', ')})`,
+        reason: `${this.location} does not serve model "${servedModelName(this.entry)}" (it serves ${ids.map((i) => `"${i}"`).join(', ')})`,
         hint: `set "model" to one of: ${ids.join(', ')}`,
       };
     } catch (e) {

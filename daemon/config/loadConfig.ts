@@ -53,6 +53,10 @@ export function parseConfig(json: unknown, paths: HomePaths, source: LoadedConfi
     if (m.backend === 'llama.cpp' && m.path !== undefined && !path.isAbsolute(m.path)) {
       m.path = path.join(paths.models, m.path);
     }
+    if (m.backend === 'llama.cpp' && m.lora) {
+      if (!path.isAbsolute(m.lora.path)) m.lora.path = path.join(paths.models, m.lora.path);
+      if (m.lora.path === m.path) problems.push(`${file}: models[${i}].lora.path: the adapter is the base model's own file (expected a LoRA adapter GGUF)`);
+    }
   });
 
   if (Object.keys(config.ensembles).length === 0 && config.models.length > 0) {

@@ -245,12 +245,16 @@ export function writeSuccessorModel(path: string, opts: { words?: readonly strin
 
 export interface LabelModel extends WrittenModel {
   family: keyof typeof FAMILIES;
+  hyper: Hyper;
+  /** The token of a word (what an adapter over `output.weight` writes a logit into). */
+  wordToken(word: string): number;
   /**
    * The label distribution full-sequence label scoring must produce (each label one or more words
    * of the vocabulary). When one label's words start another's, the answer's end (newline or
-   * </s>) is scored too, as LlamaCppBackend does.
+   * </s>) is scored too, as LlamaCppBackend does. `shift` adds logits to words at every position
+   * (what a LoRA adapter from the test fixtures' `writeLabelAdapter` does at scale 1).
    */
-  expected(labels: readonly string[]): Record<string, number>;
+  expected(labels: readonly string[], shift?: Readonly<Record<string, number>>): Record<string, number>;
 }
 
 /** Extra logit for the next word of the favoured phrase (and for its end after the last word). */
@@ -303,8 +307,8 @@ export function writeLabelModel(
   const favorTokens = favorWords.map(wordToken);
   /** previous token -> [token it boosts] */
   const boosts = new Map(favorTokens.map((t, i) => [t, favorTokens[i + 1] ?? NEWLINE]));
-  const logitsAfter = (prev: number): Float64Array => {
-    const l = Float64Array.from(base);
+  const logitsAfterBase = (prev: number, shifted: Float64Array): Float64Array => {
+    const l = Float64Array.from(shifted);
     const boosted = boosts.get(prev);
     if (boosted !== undefined) l[boosted]! += CONTINUATION_LOGIT;
     return l;
@@ -337,7 +341,10 @@ export function writeLabelModel(
   const bytes = writeGguf(path, metadata(`label-${family}-${opts.favor}`, h, v, opts.chatTemplate), tensors);
 
   const logSoftmax = (logits: Float64Array, t: number): number => logits[t]! - Math.log(logits.reduce((a, x) => a + Math.exp(x), 0));
-  const expected = (labels: readonly string[]): Record<string, number> => {
+  const expected = (labels: readonly string[], shift: Readonly<Record<string, number>> = {}): Record<string, number> => {
+    const shifted = Float64Array.from(base);
+    for (const [w, d] of Object.entries(shift)) shifted[wordToken(w)]! += d;
+    const logitsAfter = (prev: number): Float64Array => logitsAfterBase(prev, shifted);
     const seqs = labels.map((l) => l.split(/\s+/).map(wordToken));
     const clash = seqs.some((a, i) => seqs.some((b, k) => i !== k && a.length < b.length && a.every((t, q) => b[q] === t)));
     const score = (toks: number[]): number => {
@@ -355,7 +362,7 @@ export function writeLabelModel(
     const z = scores.reduce((a, x) => a + Math.exp(x - max), 0);
     return Object.fromEntries(labels.map((l, i) => [l, Math.exp(scores[i]! - max) / z]));
   };
-  return { path, bytes, vocabulary: v, family, expected };
+  return { path, bytes, vocabulary: v, family, hyper: h, wordToken, expected };
 }
 
 export interface PoolModel { id: string; path: string; favors: string; family: keyof typeof FAMILIES; expected: Record<string, number> }

@@ -125,7 +125,7 @@ function reliabilitySvg(title: string, before: ReliabilityBin[], after: Reliabil
   return `<svg role="img" aria-label="reliability diagram ${escapeHtml(title)}" width="${S}" height="${S}" viewBox="0 0 ${S} ${S}">${g}</svg>`;
 }
 
-export function reportHtml(r: EvalReport, title = 'Ensemble evaluation'): string {
+export function reportHtml(r: EvalReport, title = 'Ensemble evaluation', extra: { diversityHints?: readonly string[] } = {}): string {
   const rec = r.recommendation;
   const parts: string[] = [];
   parts.push(`<h1>${escapeHtml(title)}</h1>`);
@@ -157,6 +157,11 @@ export function reportHtml(r: EvalReport, title = 'Ensemble evaluation'): string
       r.diversity.disagreement.map((row, i) => [escapeHtml(r.models[i]), ...row.map((v, j) => (i === j ? '–' : pct(v)))]),
     ),
   );
+  if (extra.diversityHints?.length) {
+    // Issue 12: the figures above in plain words (daemon/learning/diversityHints.ts).
+    parts.push('<h3>Which members add diversity</h3>');
+    parts.push(`<ul>${extra.diversityHints.map((h) => `<li>${escapeHtml(h)}</li>`).join('')}</ul>`);
+  }
   if (r.calibration) {
     const c = r.calibration;
     parts.push('<h2>Calibration</h2>');

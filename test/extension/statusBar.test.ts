@@ -35,6 +35,11 @@ describe('status bar', () => {
 
     assert.equal(statusView('connected', pool({ configError: 'config.json: models[0].id: …' })).background, 'warning');
 
+    const slow = pool();
+    const message = 'c is consistently slow: replace it, give it a shorter timeout or lower its weight (p90 900 ms, 9.0x the others\' 100 ms)';
+    slow.models[2] = { ...slow.models[2]!, laggard: { p90Ms: 900, othersP90Ms: 100, policy: 'flag', message } };
+    assert.ok(statusView('connected', slow).tooltip.includes(`$(watch) ${message}`));
+
     const memory = statusView('connected', pool({ storage: { kind: 'memory', reason: 'better-sqlite3 cannot be loaded under Electron' } }));
     assert.equal(memory.background, 'warning');
     assert.match(memory.tooltip, /Recording in memory only .*Electron/);

@@ -192,6 +192,8 @@ export interface OpenAiServerOptions {
   flavor?: OpenAiFlavor;
   /** Model ids listed by /v1/models. Default ["test-model"]. */
   models?: string[];
+  /** Answer every chat completion this many ms late (a deliberately slow member). */
+  delayMs?: number;
 }
 
 const errorType: Record<number, string> = {
@@ -228,6 +230,8 @@ export function wireLogprob(t: Required<FakeToken>, topN: number) {
 export class FakeOpenAiServer extends RecordingServer {
   readonly flavor: OpenAiFlavor;
   models: string[];
+  /** Delay before each chat completion reply; may be changed while the server runs. */
+  delayMs: number;
   private readonly chat = new Script({ content: 'ok' });
   private readonly modelsScript = new Script();
 
@@ -235,6 +239,7 @@ export class FakeOpenAiServer extends RecordingServer {
     super((req, res) => this.route(req, res));
     this.flavor = options.flavor ?? 'vllm';
     this.models = options.models ?? ['test-model'];
+    this.delayMs = options.delayMs ?? 0;
   }
 
   /** http://127.0.0.1:PORT/v1, what a config's `baseUrl` holds. */
@@ -256,7 +261,11 @@ export class FakeOpenAiServer extends RecordingServer {
 
   private route(req: RecordedRequest, res: http.ServerResponse): void {
     const path = req.path.split('?')[0];
-    if (req.method === 'POST' && path === '/v1/chat/completions') return this.reply(req, res, this.chat.next(req));
+    if (req.method === 'POST' && path === '/v1/chat/completions') {
+      const reply = this.chat.next(req);
+      if (this.delayMs > 0) return void setTimeout(() => !res.destroyed && this.reply(req, res, reply), this.delayMs);
+      return this.reply(req, res, reply);
+    }
     if (req.method === 'GET' && path === '/v1/models') {
       return this.modelsScript.empty ? sendJson(res, 200, this.modelList()) : this.reply(req, res, this.modelsScript.next(req));
     }

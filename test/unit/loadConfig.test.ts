@@ -120,6 +120,38 @@ describe('loadConfig: models', () => {
   });
 });
 
+describe('loadConfig: LoRA adapter members', () => {
+  it('resolves an in-process adapter\'s relative path against models/ and defaults its scale to 1', () => {
+    write({ models: [{ id: 'docs', backend: 'llama.cpp', path: 'base.gguf', lora: { path: 'docs-lora.gguf' } }] });
+    const [m] = ok().config.models as Array<{ lora?: { path: string; scale: number } }>;
+    assert.deepEqual(m!.lora, { path: path.join(paths.models, 'docs-lora.gguf'), scale: 1 });
+  });
+
+  it('refuses an adapter that is the base model\'s own file', () => {
+    write({ models: [{ id: 'docs', backend: 'llama.cpp', path: 'base.gguf', lora: { path: 'base.gguf' } }] });
+    assert.match(error(), /models\[0\]\.lora\.path: the adapter is the base model's own file/);
+  });
+
+  it('refuses an unknown field and an out-of-range scale, naming them', () => {
+    write({ models: [{ id: 'docs', backend: 'llama.cpp', path: 'base.gguf', lora: { file: 'x.gguf', scale: 50 } }] });
+    const e = error();
+    assert.match(e, /models\[0\]\.lora/);
+    assert.match(e, /file|path/);
+  });
+
+  it('a served adapter names exactly one of "name" (vLLM) or "id" (llama.cpp server)', () => {
+    const served = (lora: unknown): unknown => ({ id: 's', backend: 'openai', baseUrl: 'http://127.0.0.1:8000/v1', model: 'base', lora });
+    write({ models: [served({ name: 'sql-lora' }), { ...(served({ id: 2, scale: 0.5 }) as object), id: 't' }] });
+    const [vllm, server] = ok().config.models as Array<{ lora?: unknown }>;
+    assert.deepEqual(vllm!.lora, { name: 'sql-lora', scale: 1 });
+    assert.deepEqual(server!.lora, { id: 2, scale: 0.5 });
+    write({ models: [served({ name: 'a', id: 1 })] });
+    assert.match(error(), /models\[0\]\.lora: a served LoRA adapter needs exactly one of "name" \(vLLM --lora-modules\) or "id"/);
+    write({ models: [served({})] });
+    assert.match(error(), /exactly one of/);
+  });
+});
+
 describe('loadConfig: ensembles', () => {
   it('adds an ensemble named default with every model and majority voting when there is none', () => {
     write({ models: [llama('a'), openai('b')] });

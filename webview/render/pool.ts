@@ -1,6 +1,7 @@
 /** The pool: each model's backend, state, memory and weight, and what to do about a broken one. */
 import type { ModelStatus, PoolStatus } from '../../protocol/methods';
 import { bytes, fmt, h, icon } from '../dom';
+import { diversitySection } from './diversity';
 
 const STATE_ICON: Record<ModelStatus['state'], string> = {
   ready: 'pass-filled',
@@ -40,7 +41,7 @@ export function poolTable(pool: PoolStatus | null): HTMLElement {
       h('td', { attrs: { title: 'decisive: removing its vote would have changed the decision; overruled: it was right but outvoted' } }, `${m.decisive ?? 0} / ${m.overruledRight ?? 0}`),
       h('td', {}, `${m.requests} / ${m.failures}${m.latencyMs ? ` · p50 ${Math.round(m.latencyMs.p50)} ms` : ''}`),
     );
-    const why = [m.reason, m.hint].filter(Boolean).join(' — ');
+    const why = [m.reason, m.hint, m.laggard?.message].filter(Boolean).join(' — '); // laggard: issue 12
     return why ? [main, h('tr', { class: 'pool-reason' }, h('td', { attrs: { colspan: '8' } }, icon('info'), why))] : [main];
   });
   const mem = pool.memory;
@@ -54,6 +55,7 @@ export function poolTable(pool: PoolStatus | null): HTMLElement {
       h('thead', {}, h('tr', {}, ...['Model', 'Backend', 'State', 'Memory', 'Weight', 'Accuracy (n)', 'Decisive / overruled', 'Requests / failures'].map((t) => h('th', { attrs: { scope: 'col' } }, t)))),
       h('tbody', {}, ...rows),
     ),
+    diversitySection(pool.diversity),
     h('p', { class: 'muted' }, `Daemon ${pool.daemonVersion}, pid ${pool.pid} · memory planned ${bytes(mem.plannedBytes)} of ${bytes(mem.freeBytes)} free (${bytes(mem.totalBytes)} total) · ${pool.home}`),
   );
 }

@@ -80,3 +80,22 @@ test('a database loader hook reads .db files', async () => {
   }
   assert.equal(JSON.parse(out).perModel[0].accuracy, 1);
 });
+
+test('the diversity hints appear under the text report and, escaped, in the HTML report', async () => {
+  // m2 copies m1 on 23 of 24 items; m3 goes against both on 4 items and is right on 2 of them.
+  const rows = ['id,answer,m1,m2,m3'];
+  for (let i = 0; i < 24; i++) {
+    const gold = i < 4 ? 'B' : 'A';
+    const m1 = i < 2 ? 'B' : 'A';
+    const m2 = i === 23 ? 'B' : m1;
+    const m3 = i < 4 ? 'B' : i < 6 ? 'C' : 'A';
+    rows.push(`${i},${gold},${m1},${m2},${m3}`);
+  }
+  fs.writeFileSync(path.join(dir, 'div.csv'), rows.join('\n'));
+  const html = path.join(dir, 'div.html');
+  const out = await run(path.join(dir, 'div.csv'), '--train-fraction', '0', '--html', html);
+  assert.match(out, /Diversity:\n {2}- m2 agrees with m1 on 96 % of items and adds nothing/);
+  assert.match(out, / {2}- m3 disagrees most \(with the others on 17 % of items\) and is right 50 % of the time when it does/);
+  const page = fs.readFileSync(html, 'utf8');
+  assert.match(page, /<h3>Which members add diversity<\/h3>\n<ul><li>m2 agrees with m1 on 96 % of items and adds nothing/);
+});
