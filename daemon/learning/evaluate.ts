@@ -226,8 +226,10 @@ function recommend(args: {
   const gain = chosen.accuracy - best1.accuracy;
   const se = pairedSe(heldHits.get(chosen.name)!, singleHits[single]!);
   if (gain <= MIN_GAIN || gain <= 2 * se) {
-    const why = gain <= MIN_GAIN ? 'too little to pay for the extra calls' : `within 2 standard errors of no gain: record more items before paying for the extra calls`;
-    return singleRec(`The best strategy (${chosen.name}, ${pct(chosen.accuracy)} at ${chosen.callsPerItem.toFixed(2)} calls per item ${where}) gains ${(100 * gain).toFixed(1)} points (standard error ${(100 * se).toFixed(1)}): ${why}.`, gain, se);
+    const why =
+      gain < 0 ? 'the ensemble does worse than its best member' : gain <= MIN_GAIN ? 'too little to pay for the extra calls' : `within 2 standard errors of no gain: record more items before paying for the extra calls`;
+    const moved = gain < 0 ? `loses ${(-100 * gain).toFixed(1)} points` : `gains ${(100 * gain).toFixed(1)} points`;
+    return singleRec(`The best strategy (${chosen.name}, ${pct(chosen.accuracy)} at ${chosen.callsPerItem.toFixed(2)} calls per item ${where}) ${moved} (standard error ${(100 * se).toFixed(1)}): ${why}.`, gain, se);
   }
   const needsFit = FITTED.has(chosen.name);
   return {
