@@ -18,6 +18,7 @@ import { calibrateMembers, type CalibrationReport } from './calibration';
 import { diversity, type Diversity } from './diversity';
 import type { Recording } from './recordings';
 import { trainTestSplit } from './split';
+import { pairedStandardError } from './tasks/spanScore';
 
 export interface EvalOptions {
   /** Members, in tie-break order; default: every model in the recordings, first-seen order. */
@@ -98,6 +99,8 @@ export interface Recommendation {
   /** Accuracy gain over the best single member, and its standard error (paired, per item). */
   gainOverBestSingle: number;
   gainStandardError: number;
+  /** The ensemble strategy the gain is of (chosen as below), even when a single model is recommended. */
+  bestStrategy: { name: string; accuracy: number; callsPerItem: number } | null;
   text: string;
   /** The config.json fragment to paste (or `ensemble eval --apply` writes it). */
   config: { ensembles: Record<string, { members: string[]; strategy: StrategyName }> };
@@ -170,10 +173,7 @@ function replayAll(name: StrategyName, items: readonly Item[], models: readonly 
 const mean = (xs: readonly boolean[]) => (xs.length ? xs.filter(Boolean).length / xs.length : 0);
 
 function pairedSe(a: readonly boolean[], b: readonly boolean[]): number {
-  const d = a.map((x, i) => (x ? 1 : 0) - (b[i] ? 1 : 0));
-  const n = Math.max(1, d.length);
-  const m = d.reduce((s, v) => s + v, 0) / n;
-  return Math.sqrt(d.reduce((s, v) => s + (v - m) ** 2, 0) / Math.max(1, n - 1) / n);
+  return pairedStandardError(a.map(Number), a.map((_, i) => Number(b[i] ?? false)));
 }
 
 interface Choice {
@@ -217,6 +217,7 @@ function recommend(args: {
     callsPerItem: 1,
     gainOverBestSingle: gain,
     gainStandardError: se,
+    bestStrategy: null,
     text: `Use ${best1.model} alone: ${pct(best1.accuracy)} accuracy at 1 call per item. ${why}`,
     config: snippet([best1.model], 'majority'),
     needsFit: false,
@@ -225,9 +226,10 @@ function recommend(args: {
   const chosen = strategies.find((s) => s.name === pick.name)!;
   const gain = chosen.accuracy - best1.accuracy;
   const se = pairedSe(heldHits.get(chosen.name)!, singleHits[single]!);
+  const bestStrategy = { name: chosen.name, accuracy: chosen.accuracy, callsPerItem: chosen.callsPerItem };
   if (gain <= MIN_GAIN || gain <= 2 * se) {
     const why = gain <= MIN_GAIN ? 'too little to pay for the extra calls' : `within 2 standard errors of no gain: record more items before paying for the extra calls`;
-    return singleRec(`The best strategy (${chosen.name}, ${pct(chosen.accuracy)} at ${chosen.callsPerItem.toFixed(2)} calls per item ${where}) gains ${(100 * gain).toFixed(1)} points (standard error ${(100 * se).toFixed(1)}): ${why}.`, gain, se);
+    return { ...singleRec(`The best strategy (${chosen.name}, ${pct(chosen.accuracy)} at ${chosen.callsPerItem.toFixed(2)} calls per item ${where}) gains ${(100 * gain).toFixed(1)} points (standard error ${(100 * se).toFixed(1)}): ${why}.`, gain, se), bestStrategy };
   }
   const needsFit = FITTED.has(chosen.name);
   return {
@@ -238,6 +240,7 @@ function recommend(args: {
     callsPerItem: chosen.callsPerItem,
     gainOverBestSingle: gain,
     gainStandardError: se,
+    bestStrategy,
     text:
       `Use the ensemble ${models.join(' + ')} with ${chosen.name}${fitted ? ' (chosen on a validation split inside train)' : ''}: ${pct(chosen.accuracy)} accuracy ${where}, ` +
       `+${(100 * gain).toFixed(1)} points (standard error ${(100 * se).toFixed(1)}) over the best single member ${best1.model} (${pct(best1.accuracy)}), ` +

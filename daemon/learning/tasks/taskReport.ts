@@ -1,0 +1,99 @@
+/**
+ * Per task present in the recordings (classification, answers, extraction): whether the ensemble
+ * beats its best member on held-out items. Classification and answers are both label votes, so they
+ * go through the one engine (`evaluate`: answers are their normalized forms, voted by the strategies
+ * the daemon runs for answers); extraction is scored span by span (`evaluateExtraction`). Pure.
+ */
+import type { StrategyName } from '../../../protocol/ensemble';
+import { evaluate, type EvalOptions, type EvalReport } from '../evaluate';
+import type { Recording } from '../recordings';
+import { evaluateExtraction, type ExtractionItem, type ExtractionReport } from './extractionEval';
+import { verdict, type TaskName, type TaskVerdict } from './verdict';
+
+export interface AnswerItem {
+  id: string;
+  /** Per member: its normalized answer (null: none usable, or it failed); members not asked are left out. */
+  members: Array<{ member: string; normalized: string | null; confidence: number | null }>;
+  /** The normalized right answer. */
+  gold: string | null;
+  /** A quorum agreed on an answer when it was asked. */
+  agreed: boolean;
+}
+
+export interface TasksReport {
+  verdicts: TaskVerdict[];
+  answers: EvalReport | null;
+  extraction: ExtractionReport | null;
+}
+
+/** The strategies the daemon votes answers with (fitted ones fall back to weighted there). */
+export const ANSWER_STRATEGIES: readonly StrategyName[] = ['majority', 'weighted', 'earlyExit'];
+
+export function answerRecordings(items: readonly AnswerItem[]): Recording[] {
+  return items.flatMap((it) =>
+    it.members.map((m) => ({
+      item: it.id,
+      model: m.member,
+      prediction: m.normalized,
+      ...(m.confidence !== null ? { confidence: m.confidence } : {}),
+      ...(it.gold !== null ? { gold: it.gold } : {}),
+    })),
+  );
+}
+
+/** The verdict of a label-vote report (classification, answers): its recommendation, read per task. */
+export function verdictOfReport(task: TaskName, r: EvalReport, noAgreement?: number): TaskVerdict {
+  let best = r.perModel[0];
+  for (const m of r.perModel) if (best && m.accuracy > best.accuracy) best = m;
+  const s = r.recommendation.bestStrategy ?? (r.recommendation.strategy ? { name: r.recommendation.strategy, accuracy: r.recommendation.expectedAccuracy, callsPerItem: r.recommendation.callsPerItem } : null);
+  return verdict({
+    task,
+    metric: 'accuracy',
+    items: r.withGold,
+    bestMember: best ? { model: best.model, score: best.accuracy } : null,
+    ensemble: s ? { strategy: s.name, score: s.accuracy, callsPerItem: s.callsPerItem } : null,
+    gain: r.recommendation.gainOverBestSingle,
+    standardError: r.recommendation.gainStandardError,
+    diversity: r.diversity,
+    noAgreement,
+  });
+}
+
+const noData = (task: TaskName, why: string): TaskVerdict => ({
+  ...verdict({ task, metric: task === 'extraction' ? 'span F1 per text' : 'accuracy', items: 0, bestMember: null, ensemble: null, gain: 0, standardError: 0, diversity: null }),
+  text: `${task}: ${why}`,
+});
+
+export function evaluateTasks(
+  input: { classification: EvalReport | null; answers: readonly AnswerItem[]; extractions: readonly ExtractionItem[] },
+  opts: Pick<EvalOptions, 'trainFraction' | 'seed'> = {},
+): TasksReport {
+  const verdicts: TaskVerdict[] = [];
+  if (input.classification) verdicts.push(verdictOfReport('classification', input.classification));
+  let answers: EvalReport | null = null;
+  if (input.answers.length > 0) {
+    const labelled = input.answers.filter((a) => a.gold !== null);
+    if (labelled.length === 0) verdicts.push(noData('answers', `${input.answers.length} answers recorded, none with a gold answer: record a labelled dataset (ensemble record --task answer) or give feedback.`));
+    else {
+      try {
+        answers = evaluate(answerRecordings(labelled), { ...opts, strategies: [...ANSWER_STRATEGIES], stratify: false });
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        // Too few to split: judge on every item, with nothing fitted, and say so in the report.
+        answers = evaluate(answerRecordings(labelled), { ...opts, trainFraction: 0, strategies: [...ANSWER_STRATEGIES], stratify: false });
+      }
+      const noAgreement = labelled.filter((a) => !a.agreed).length / labelled.length;
+      verdicts.push(verdictOfReport('answers', answers, noAgreement));
+    }
+  }
+  let extraction: ExtractionReport | null = null;
+  if (input.extractions.length > 0) {
+    if (!input.extractions.some((x) => x.gold !== null)) {
+      verdicts.push(noData('extraction', `${input.extractions.length} extractions recorded, none with gold entities: record a labelled dataset (ensemble record --task extract).`));
+    } else {
+      extraction = evaluateExtraction(input.extractions, opts);
+      verdicts.push(extraction.verdict);
+    }
+  }
+  return { verdicts, answers, extraction };
+}
