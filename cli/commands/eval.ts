@@ -200,7 +200,8 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
           throw new CliError(`--html ${o.html}: cannot write: ${(e as Error).message}`, 1);
         }
       }
-      const text = [report ? formatReport(report) : '', formatTasks(tasks)].filter(Boolean).join('\n\n');
+      // The verdicts first (a summary); the classification report ends with its config snippet.
+      const text = [formatTasks(tasks), report ? formatReport(report) : ''].filter(Boolean).join('\n\n');
       process.stdout.write(o.json ? `${JSON.stringify({ ...(report ?? { version: 1 }), tasks }, null, 2)}\n` : `${text}\n${o.html ? `report written to ${o.html}\n` : ''}`);
       if (o.apply && report) {
         const configPath = homePaths().config;

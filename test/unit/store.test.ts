@@ -383,7 +383,7 @@ describe('SqliteStore: rows that cannot be read back', () => {
     const raw = new Database(file);
     raw.exec('DROP INDEX decisions_item');
     raw.prepare(`INSERT INTO decisions SELECT 'new', created_at, ensemble, strategy, input_hash, item_id, category, source, dataset, label,
-      confidence, agreement, partial, gold, replace(json, '"id":"old"', '"id":"new"') FROM decisions WHERE id = 'old'`).run();
+      confidence, agreement, partial, gold, replace(json, '"id":"old"', '"id":"new"'), input_text FROM decisions WHERE id = 'old'`).run();
     raw.prepare(`INSERT INTO votes SELECT 'new', member, model, prompt_style, status, label, confidence, raw_confidence, confidence_source,
       probabilities, latency_ms FROM votes WHERE decision_id = 'old'`).run();
     raw.close();

@@ -117,6 +117,7 @@ export function evaluateExtraction(all: readonly ExtractionItem[], opts: { train
       gain,
       standardError: pairedStandardError(chosenF1s, bestF1s),
       diversity: div,
+      heldOut: train.length > 0,
     }),
   };
 }

@@ -56,6 +56,7 @@ export function verdictOfReport(task: TaskName, r: EvalReport, noAgreement?: num
     standardError: r.recommendation.gainStandardError,
     diversity: r.diversity,
     noAgreement,
+    heldOut: r.split.evaluatedOn === 'held-out',
   });
 }
 

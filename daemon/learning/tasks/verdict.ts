@@ -67,6 +67,8 @@ export interface VerdictInput {
   diversity: Diversity | null;
   /** Answers only: share of items where no quorum agreed on an answer. */
   noAgreement?: number;
+  /** The items were held out from fitting and choosing (false: nothing was held out). */
+  heldOut?: boolean;
 }
 
 export function verdict(v: VerdictInput): TaskVerdict {
@@ -81,7 +83,7 @@ export function verdict(v: VerdictInput): TaskVerdict {
     return { ...base, helps: false, suggestion: 'record', text: `${v.task}: no recorded item with gold to judge on; record a labelled dataset (ensemble record --task ...).` };
   }
   const helps = v.gain > VERDICT_MIN_GAIN && v.gain > 2 * v.standardError;
-  const scores = `${v.ensemble.strategy} ${points(v.ensemble.score)}% vs ${v.bestMember.model} ${points(v.bestMember.score)}% ${v.metric}, ${v.items} held-out items`;
+  const scores = `${v.ensemble.strategy} ${points(v.ensemble.score)}% vs ${v.bestMember.model} ${points(v.bestMember.score)}% ${v.metric}, ${v.items} ${v.heldOut === false ? 'items, none held out' : 'held-out items'}`;
   if (helps) {
     return { ...base, helps, suggestion: 'ensemble', text: `${v.task}: the ensemble beats its best member by ${pm} (${scores}).${sharedText}` };
   }
