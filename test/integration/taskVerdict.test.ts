@@ -108,7 +108,7 @@ describe('per-task verdicts from recorded answers and extractions', () => {
     assert.match(text.stdout, /- extraction: the ensemble beats its best member/);
   });
 
-  it('a live answer is recorded, and feedback gives it its gold', async () => {
+  it('live answers are recorded; feedback, or --gold on the CLI, gives them their gold', async () => {
     const conn = await daemon.connect();
     try {
       const res = AnswerResult.parse(await conn.rpc.request('ensemble/answer', { question: 'How many?', ensemble: 'answers' }));
@@ -117,9 +117,11 @@ describe('per-task verdicts from recorded answers and extractions', () => {
     } finally {
       conn.close();
     }
+    const cli = await daemon.cli(['answer', 'How many?', '--ensemble', 'answers', '--gold', 'twenty-one']);
+    assert.equal(cli.code, 0, cli.stderr);
     const db = new Database(path.join(home, 'ensemble.db'), { readonly: true });
     try {
-      assert.deepEqual(db.prepare("SELECT gold FROM task_results WHERE source = 'live'").all(), [{ gold: '22' }]);
+      assert.deepEqual(db.prepare("SELECT gold FROM task_results WHERE source = 'live' ORDER BY created_at").all(), [{ gold: '22' }, { gold: '21' }]);
     } finally {
       db.close();
     }
