@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseGold } from '../../../cli/commands/extract';
+import { CliError } from '../../../cli/connect';
+import { reportHtml } from '../../../daemon/learning/reportHtml';
 import { evaluateExtraction, type ExtractionItem } from '../../../daemon/learning/tasks/extractionEval';
 import { pairedStandardError, prf, spanCounts } from '../../../daemon/learning/tasks/spanScore';
 import { evaluateTasks, type AnswerItem } from '../../../daemon/learning/tasks/taskReport';
@@ -174,5 +177,29 @@ describe('evaluateTasks: answers', () => {
     const t = evaluateTasks({ classification: null, answers: [{ ...item(0, '21', ['21']), gold: null }], extractions: [] });
     assert.equal(t.verdicts[0]!.suggestion, 'record');
     assert.match(t.verdicts[0]!.text, /none with a gold answer/);
+  });
+});
+
+describe('the HTML report with per-task verdicts', () => {
+  it('shows each verdict and the span scores, escaped, without a classification report', () => {
+    const items = complementary(6).map((it) => ({ ...it, members: it.members.map((m, i) => (i === 0 ? { ...m, member: '<b>e1</b>' } : m)) }));
+    const tasks = evaluateTasks({ classification: null, answers: [], extractions: items }, { trainFraction: 0.5, seed: 1 });
+    const page = reportHtml(null, 'Tasks', tasks);
+    assert.match(page, /When the ensemble helps, per task/);
+    assert.match(page, /<strong>the ensemble helps<\/strong>/);
+    assert.match(page, /Extraction: span scores/);
+    assert.ok(page.includes('&lt;b&gt;e1&lt;/b&gt;') && !page.includes('<b>e1</b>'));
+    assert.ok(!/<h2>Classification<\/h2>|<h2>Members<\/h2>/.test(page));
+  });
+});
+
+describe('extract --gold', () => {
+  it('reads a JSON list of entities and refuses anything else with the place of the problem', () => {
+    assert.deepEqual(parseGold('[{"type": "person", "text": "Ada Lovelace"}]'), [{ type: 'person', text: 'Ada Lovelace' }]);
+    assert.deepEqual(parseGold('[]'), []);
+    const usage = (re: RegExp) => (e: unknown) => e instanceof CliError && e.exitCode === 2 && re.test(e.message);
+    assert.throws(() => parseGold('Ada'), usage(/--gold: expected a JSON list/));
+    assert.throws(() => parseGold('[{"type": "person"}]'), usage(/--gold: at "0\.text"/));
+    assert.throws(() => parseGold('{"type": "person", "text": "Ada"}'), usage(/--gold: at "\(list\)"/));
   });
 });
