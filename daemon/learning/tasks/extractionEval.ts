@@ -69,11 +69,14 @@ export function evaluateExtraction(all: readonly ExtractionItem[], opts: { train
   const models = [...new Set(all.flatMap((it) => it.members.map((m) => m.member)))];
   const labelled = all.filter((it) => it.gold !== null);
   const fitting = trainFraction > 0;
-  let { train, test } = fitting ? trainTestSplit(labelled, { trainFraction, seed, id: (x) => x.id }) : { train: [] as ExtractionItem[], test: labelled };
+  let { train, test } = fitting
+    ? trainTestSplit(labelled, { trainFraction, seed, id: (x) => x.id })
+    : { train: [] as ExtractionItem[], test: labelled };
   // Too few texts to hold any out: say so rather than report on train.
   if (test.length === 0) ({ train, test } = { train: [], test: labelled });
   const M = models.length;
-  const perItem = (items: readonly ExtractionItem[], predict: (it: ExtractionItem) => TypedText[]) => items.map((it) => spanCounts(predict(it), it.gold!));
+  const perItem = (items: readonly ExtractionItem[], predict: (it: ExtractionItem) => TypedText[]) =>
+    items.map((it) => spanCounts(predict(it), it.gold!));
   const perMember = models.map((m) => score(m, perItem(test, (it) => memberAlone(it, m))));
   const majority = Math.floor(M / 2) + 1;
   const votes = Array.from({ length: M }, (_, k) => k + 1).map((needed) => {
@@ -83,7 +86,8 @@ export function evaluateExtraction(all: readonly ExtractionItem[], opts: { train
   });
   // Chosen on train when there is one (ties: the daemon's default, majority, then fewer needed).
   const key = (v: (typeof votes)[number]) => v.trainMeanF1 ?? v.meanF1;
-  const chosen = [...votes].sort((a, b) => key(b) - key(a) || Number(b.needed === majority) - Number(a.needed === majority) || a.needed - b.needed)[0];
+  const isMajority = (v: (typeof votes)[number]) => Number(v.needed === majority);
+  const chosen = [...votes].sort((a, b) => key(b) - key(a) || isMajority(b) - isMajority(a) || a.needed - b.needed)[0];
   let best = perMember[0];
   for (const p of perMember) if (best && p.meanF1 > best.meanF1) best = p;
   const f1s = (predict: (it: ExtractionItem) => TypedText[]) => test.map((it) => prf(spanCounts(predict(it), it.gold!)).f1);

@@ -26,7 +26,11 @@ export function answerItems(stored: readonly StoredTask[]): AnswerItem[] {
               id: s.itemId ?? s.result.id,
               members: s.result.votes
                 .filter((v) => v.status !== 'skipped')
-                .map((v) => ({ member: v.member, normalized: v.status === 'ok' ? v.normalized : null, confidence: v.status === 'ok' ? v.confidence : null })),
+                .map((v) => ({
+                  member: v.member,
+                  normalized: v.status === 'ok' ? v.normalized : null,
+                  confidence: v.status === 'ok' ? v.confidence : null,
+                })),
               gold: s.gold,
               agreed: s.result.answer !== null,
             },
@@ -45,7 +49,9 @@ export function extractionItems(stored: readonly StoredTask[]): ExtractionItem[]
               id: s.itemId ?? s.result.id,
               text: s.text,
               types: s.result.types,
-              members: s.result.votes.filter((v) => v.status !== 'skipped').map((v) => ({ member: v.member, spans: v.status === 'ok' ? v.spans : null })),
+              members: s.result.votes
+                .filter((v) => v.status !== 'skipped')
+                .map((v) => ({ member: v.member, spans: v.status === 'ok' ? v.spans : null })),
               gold: s.gold,
             },
           ],

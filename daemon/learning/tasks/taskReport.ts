@@ -45,7 +45,9 @@ export function answerRecordings(items: readonly AnswerItem[]): Recording[] {
 export function verdictOfReport(task: TaskName, r: EvalReport, noAgreement?: number): TaskVerdict {
   let best = r.perModel[0];
   for (const m of r.perModel) if (best && m.accuracy > best.accuracy) best = m;
-  const s = r.recommendation.bestStrategy ?? (r.recommendation.strategy ? { name: r.recommendation.strategy, accuracy: r.recommendation.expectedAccuracy, callsPerItem: r.recommendation.callsPerItem } : null);
+  const rec = r.recommendation;
+  const recommended = rec.strategy ? { name: rec.strategy, accuracy: rec.expectedAccuracy, callsPerItem: rec.callsPerItem } : null;
+  const s = rec.bestStrategy ?? recommended;
   return verdict({
     task,
     metric: 'accuracy',
@@ -61,7 +63,16 @@ export function verdictOfReport(task: TaskName, r: EvalReport, noAgreement?: num
 }
 
 const noData = (task: TaskName, why: string): TaskVerdict => ({
-  ...verdict({ task, metric: task === 'extraction' ? 'span F1 per text' : 'accuracy', items: 0, bestMember: null, ensemble: null, gain: 0, standardError: 0, diversity: null }),
+  ...verdict({
+    task,
+    metric: task === 'extraction' ? 'span F1 per text' : 'accuracy',
+    items: 0,
+    bestMember: null,
+    ensemble: null,
+    gain: 0,
+    standardError: 0,
+    diversity: null,
+  }),
   text: `${task}: ${why}`,
 });
 
@@ -74,7 +85,10 @@ export function evaluateTasks(
   let answers: EvalReport | null = null;
   if (input.answers.length > 0) {
     const labelled = input.answers.filter((a) => a.gold !== null);
-    if (labelled.length === 0) verdicts.push(noData('answers', `${input.answers.length} answers recorded, none with a gold answer: record a labelled dataset (ensemble record --task answer) or give feedback.`));
+    if (labelled.length === 0) {
+      const why = 'none with a gold answer: record a labelled dataset (ensemble record --task answer) or give feedback.';
+      verdicts.push(noData('answers', `${input.answers.length} answers recorded, ${why}`));
+    }
     else {
       try {
         answers = evaluate(answerRecordings(labelled), { ...opts, strategies: [...ANSWER_STRATEGIES], stratify: false });
@@ -90,7 +104,8 @@ export function evaluateTasks(
   let extraction: ExtractionReport | null = null;
   if (input.extractions.length > 0) {
     if (!input.extractions.some((x) => x.gold !== null)) {
-      verdicts.push(noData('extraction', `${input.extractions.length} extractions recorded, none with gold entities: record a labelled dataset (ensemble record --task extract).`));
+      const why = 'none with gold entities: record a labelled dataset (ensemble record --task extract).';
+      verdicts.push(noData('extraction', `${input.extractions.length} extractions recorded, ${why}`));
     } else {
       extraction = evaluateExtraction(input.extractions, opts);
       verdicts.push(extraction.verdict);

@@ -48,7 +48,8 @@ export function sharedFailures(d: Diversity): SharedFailure[] {
     for (let j = i + 1; j < d.models.length; j++) {
       const r = d.errorCorrelation[i]![j];
       const n = d.pairItems[i]![j]!;
-      if (r !== null && r !== undefined && r >= SHARED_FAILURE_CORRELATION && n >= SHARED_FAILURE_MIN_ITEMS) out.push({ a: d.models[i]!, b: d.models[j]!, correlation: r, items: n });
+      if (r === null || r === undefined || r < SHARED_FAILURE_CORRELATION || n < SHARED_FAILURE_MIN_ITEMS) continue;
+      out.push({ a: d.models[i]!, b: d.models[j]!, correlation: r, items: n });
     }
   }
   return out.sort((x, y) => y.correlation - x.correlation);
@@ -73,19 +74,25 @@ export interface VerdictInput {
 
 export function verdict(v: VerdictInput): TaskVerdict {
   const shared = v.diversity ? sharedFailures(v.diversity) : [];
-  const base = { task: v.task, metric: v.metric, items: v.items, bestMember: v.bestMember, ensemble: v.ensemble, gain: v.gain, standardError: v.standardError, sharedFailures: shared };
+  const { task, metric, items, bestMember, ensemble, gain, standardError } = v;
+  const base = { task, metric, items, bestMember, ensemble, gain, standardError, sharedFailures: shared };
   const sharedText = shared.length
-    ? ` ${shared.map((s) => `${s.a} and ${s.b}`).join('; ')} share one failure mode (error correlation ${shared.map((s) => s.correlation.toFixed(2)).join(', ')}): ` +
+    ? ` ${shared.map((s) => `${s.a} and ${s.b}`).join('; ')} share one failure mode ` +
+      `(error correlation ${shared.map((s) => s.correlation.toFixed(2)).join(', ')}): ` +
       'their votes add little to each other; replace one with a model of another family.'
     : '';
   const pm = `${points(v.gain)} points (± ${points(v.standardError)})`;
   if (v.items === 0 || !v.bestMember || !v.ensemble) {
-    return { ...base, helps: false, suggestion: 'record', text: `${v.task}: no recorded item with gold to judge on; record a labelled dataset (ensemble record --task ...).` };
+    const text = `${v.task}: no recorded item with gold to judge on; record a labelled dataset (ensemble record --task ...).`;
+    return { ...base, helps: false, suggestion: 'record', text };
   }
   const helps = v.gain > VERDICT_MIN_GAIN && v.gain > 2 * v.standardError;
-  const scores = `${v.ensemble.strategy} ${points(v.ensemble.score)}% vs ${v.bestMember.model} ${points(v.bestMember.score)}% ${v.metric}, ${v.items} ${v.heldOut === false ? 'items, none held out' : 'held-out items'}`;
+  const on = `${v.items} ${v.heldOut === false ? 'items, none held out' : 'held-out items'}`;
+  const vs = `${v.bestMember.model} ${points(v.bestMember.score)}%`;
+  const scores = `${v.ensemble.strategy} ${points(v.ensemble.score)}% vs ${vs} ${v.metric}, ${on}`;
   if (helps) {
-    return { ...base, helps, suggestion: 'ensemble', text: `${v.task}: the ensemble beats its best member by ${pm} (${scores}).${sharedText}` };
+    const text = `${v.task}: the ensemble beats its best member by ${pm} (${scores}).${sharedText}`;
+    return { ...base, helps, suggestion: 'ensemble', text };
   }
   const why = v.gain <= VERDICT_MIN_GAIN ? 'it does not beat its best member' : 'its gain is within 2 standard errors of none';
   if (v.task === 'answers' && (v.noAgreement ?? 0) > OPEN_ENDED_NO_AGREEMENT) {
@@ -99,5 +106,6 @@ export function verdict(v: VerdictInput): TaskVerdict {
         `(ensemble refine: one model drafts, another edits) or ${v.bestMember.model} alone rather than a vote.${sharedText}`,
     };
   }
-  return { ...base, helps, suggestion: 'single', text: `${v.task}: ${why} (${pm}; ${scores}); use ${v.bestMember.model} alone.${sharedText}` };
+  const text = `${v.task}: ${why} (${pm}; ${scores}); use ${v.bestMember.model} alone.${sharedText}`;
+  return { ...base, helps, suggestion: 'single', text };
 }
