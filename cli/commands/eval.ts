@@ -186,8 +186,10 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
         const answers = answerItems(recorded.answers);
         const extractions = extractionItems(recorded.extractions);
         if (recs.length === 0 && answers.length === 0 && extractions.length === 0) throw usage(`${file}: no recordings (record some with ensemble record)`);
-        if (recs.length > 0) report = evaluate(recs, { models, trainFraction, seed, stratify: o.stratify, excludeIds, ensembleName: o.ensemble });
-        tasks = evaluateTasks({ classification: report, answers, extractions }, { trainFraction, seed });
+        // Live decisions without any feedback have nothing to judge on: with other tasks present, they wait.
+        const unlabelled = answers.length + extractions.length > 0 && !recs.some((r) => r.gold !== undefined);
+        if (recs.length > 0 && !unlabelled) report = evaluate(recs, { models, trainFraction, seed, stratify: o.stratify, excludeIds, ensembleName: o.ensemble });
+        tasks = evaluateTasks({ classification: report, answers, extractions, unlabelledClassifications: unlabelled ? recs.length : 0 }, { trainFraction, seed });
       } catch (e) {
         if (e instanceof RecordingsError || e instanceof RangeError) throw usage(e.message);
         throw e;

@@ -77,11 +77,21 @@ const noData = (task: TaskName, why: string): TaskVerdict => ({
 });
 
 export function evaluateTasks(
-  input: { classification: EvalReport | null; answers: readonly AnswerItem[]; extractions: readonly ExtractionItem[] },
+  input: {
+    classification: EvalReport | null;
+    answers: readonly AnswerItem[];
+    extractions: readonly ExtractionItem[];
+    /** Classification recordings left out for want of any gold label (live decisions without feedback). */
+    unlabelledClassifications?: number;
+  },
   opts: Pick<EvalOptions, 'trainFraction' | 'seed'> = {},
 ): TasksReport {
   const verdicts: TaskVerdict[] = [];
   if (input.classification) verdicts.push(verdictOfReport('classification', input.classification));
+  else if (input.unlabelledClassifications) {
+    const why = 'none with a gold label: record a labelled dataset (ensemble record) or give feedback.';
+    verdicts.push(noData('classification', `${input.unlabelledClassifications} votes recorded, ${why}`));
+  }
   let answers: EvalReport | null = null;
   if (input.answers.length > 0) {
     const labelled = input.answers.filter((a) => a.gold !== null);

@@ -173,6 +173,13 @@ describe('evaluateTasks: answers', () => {
     assert.deepEqual(v.sharedFailures.map((s) => [s.a, s.b, s.correlation]), [['words', 'digits', 1]]);
     assert.deepEqual(t.answers?.strategies.map((s) => s.name), ['majority', 'weighted', 'earlyExit']);
   });
+  it('classification recordings without any gold wait for labels, the other tasks are still judged', () => {
+    const answers = Array.from({ length: 8 }, (_, k) => item(k, '21', ['21', '21', '22']));
+    const t = evaluateTasks({ classification: null, answers, extractions: [], unlabelledClassifications: 9 }, { trainFraction: 0 });
+    assert.deepEqual(t.verdicts.map((v) => [v.task, v.suggestion]), [['classification', 'record'], ['answers', 'single']]);
+    assert.match(t.verdicts[0]!.text, /^classification: 9 votes recorded, none with a gold label/);
+    assert.match(t.verdicts[1]!.text, /8 items, none held out/);
+  });
   it('no gold: a verdict asking for a labelled dataset', () => {
     const t = evaluateTasks({ classification: null, answers: [{ ...item(0, '21', ['21']), gold: null }], extractions: [] });
     assert.equal(t.verdicts[0]!.suggestion, 'record');
