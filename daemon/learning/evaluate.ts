@@ -10,6 +10,7 @@
 import type { StrategyName } from '../../protocol/ensemble';
 import { planFor, replayPlan } from '../strategies/engine';
 import type { StrategyFit } from '../strategies/fit';
+import type { StrategyVote } from '../strategies/index';
 import { windowWeights } from '../strategies/recalibration';
 import { RESEARCH_AGGREGATORS } from './aggregators/index';
 import { buildTable, type Item, type VoteTable } from './aggregators/types';
@@ -39,6 +40,11 @@ export interface EvalOptions {
   earlyExit?: { agreeK: number; threshold: number };
   /** Ensemble name used in the config snippet (default "default"). */
   ensembleName?: string;
+  /**
+   * Whether the daemon would give the voted label at all (answers: only when a quorum backs it,
+   * else "no agreement", which counts as wrong). Default: every voted label is given.
+   */
+  accept?: (item: Item, label: string, votes: readonly StrategyVote[]) => boolean;
 }
 
 export interface ModelResult {
@@ -152,7 +158,7 @@ function feedbackWeights(train: readonly Item[], models: readonly string[], labe
   return models.map((m) => w[m]?.weight ?? 1);
 }
 
-function replayAll(name: StrategyName, items: readonly Item[], models: readonly string[], labels: readonly string[], fit: StrategyFit | null, weights: readonly number[], earlyExit: { agreeK: number; threshold: number }): Run | null {
+function replayAll(name: StrategyName, items: readonly Item[], models: readonly string[], labels: readonly string[], fit: StrategyFit | null, weights: readonly number[], earlyExit: { agreeK: number; threshold: number }, accept?: EvalOptions['accept']): Run | null {
   if (FITTED.has(name) && (!fit || (name === 'stacking' && !fit.stacking) || (name === 'routed' && !fit.router))) return null;
   const bits = fit?.router?.bits ?? null;
   const hits: boolean[] = [];
@@ -162,7 +168,8 @@ function replayAll(name: StrategyName, items: readonly Item[], models: readonly 
   for (const it of items) {
     const plan = planFor(name, { labels, members, earlyExit, fit, category: it.category, features: bits !== null ? itemFeatures(it, bits) : null });
     const r = replayPlan(plan, models, (member) => itemVote(it, models.indexOf(member), member));
-    hits.push(r.outcome.label !== null && r.outcome.label === it.gold);
+    const label = r.outcome.label;
+    hits.push(label !== null && label === it.gold && (!accept || accept(it, label, r.votes)));
     // A member with no record for the item was never asked: it costs no call.
     calls += r.votes.filter((v, m) => v.status !== 'skipped' && it.votes[m] !== undefined).length;
     rounds += r.rounds;
@@ -310,7 +317,7 @@ export function evaluateTable(table: VoteTable, opts: EvalOptions = {}): EvalRep
       const innerFit = needFit ? fitStrategies(inner.train, models, labels, fitOptions) : null;
       const w = feedbackWeights(inner.train, models, labels.length);
       for (const name of names) {
-        const run = replayAll(name, inner.test, models, labels, innerFit, w, earlyExit);
+        const run = replayAll(name, inner.test, models, labels, innerFit, w, earlyExit, opts.accept);
         if (run) validation.set(name, { accuracy: mean(run.hits), callsPerItem: run.calls / inner.test.length });
       }
     }
@@ -321,7 +328,7 @@ export function evaluateTable(table: VoteTable, opts: EvalOptions = {}): EvalRep
   const n = evalItems.length;
   const strategies: StrategyResult[] = [];
   for (const name of names) {
-    const run = replayAll(name, evalItems, models, labels, fit, weights, earlyExit);
+    const run = replayAll(name, evalItems, models, labels, fit, weights, earlyExit, opts.accept);
     if (!run) continue;
     heldHits.set(name, run.hits);
     strategies.push({

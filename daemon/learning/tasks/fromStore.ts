@@ -33,6 +33,7 @@ export function answerItems(stored: readonly StoredTask[]): AnswerItem[] {
                 })),
               gold: s.gold,
               agreed: s.result.answer !== null,
+              quorum: s.result.quorum,
             },
           ],
     ),

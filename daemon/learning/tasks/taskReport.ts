@@ -5,6 +5,7 @@
  * the daemon runs for answers); extraction is scored span by span (`evaluateExtraction`). Pure.
  */
 import type { StrategyName } from '../../../protocol/ensemble';
+import { neededVotes } from '../../tasks/spans';
 import { evaluate, type EvalOptions, type EvalReport } from '../evaluate';
 import type { Recording } from '../recordings';
 import { evaluateExtraction, type ExtractionItem, type ExtractionReport } from './extractionEval';
@@ -18,6 +19,8 @@ export interface AnswerItem {
   gold: string | null;
   /** A quorum agreed on an answer when it was asked. */
   agreed: boolean;
+  /** The quorum it was asked with (a share of the members that answered); null: more than half. */
+  quorum: number | null;
 }
 
 export interface TasksReport {
@@ -100,12 +103,19 @@ export function evaluateTasks(
       verdicts.push(noData('answers', `${input.answers.length} answers recorded, ${why}`));
     }
     else {
+      // As the daemon answers: a voted answer no quorum backs is "no agreement", so it is not right.
+      const quorumOf = new Map(labelled.map((a) => [a.id, a.quorum ?? undefined]));
+      const accept: EvalOptions['accept'] = (item, label, votes) => {
+        const voters = votes.filter((v) => v.status === 'ok' && v.label !== null);
+        return voters.filter((v) => v.label === label).length >= neededVotes(voters.length, quorumOf.get(item.id));
+      };
+      const base = { ...opts, strategies: [...ANSWER_STRATEGIES], stratify: false, accept };
       try {
-        answers = evaluate(answerRecordings(labelled), { ...opts, strategies: [...ANSWER_STRATEGIES], stratify: false });
+        answers = evaluate(answerRecordings(labelled), base);
       } catch (e) {
         if (!(e instanceof RangeError)) throw e;
         // Too few to split: judge on every item, with nothing fitted, and say so in the report.
-        answers = evaluate(answerRecordings(labelled), { ...opts, trainFraction: 0, strategies: [...ANSWER_STRATEGIES], stratify: false });
+        answers = evaluate(answerRecordings(labelled), { ...base, trainFraction: 0 });
       }
       const noAgreement = labelled.filter((a) => !a.agreed).length / labelled.length;
       verdicts.push(verdictOfReport('answers', answers, noAgreement));

@@ -156,10 +156,11 @@ describe('evaluateExtraction', () => {
 });
 
 describe('evaluateTasks: answers', () => {
-  const item = (k: number, gold: string, answers: Array<string | null>): AnswerItem => ({
+  const item = (k: number, gold: string, answers: Array<string | null>, quorum: number | null = null): AnswerItem => ({
     id: `q${String(k).padStart(2, '0')}`,
     gold,
     agreed: true,
+    quorum,
     members: answers.map((a, i) => ({ member: ['words', 'digits', 'other'][i]!, normalized: a, confidence: 0.7 })),
   });
   it('members answering alike: the vote is the best member, and their shared errors are flagged', () => {
@@ -179,6 +180,15 @@ describe('evaluateTasks: answers', () => {
     assert.deepEqual(t.verdicts.map((v) => [v.task, v.suggestion]), [['classification', 'record'], ['answers', 'single']]);
     assert.match(t.verdicts[0]!.text, /^classification: 9 votes recorded, none with a gold label/);
     assert.match(t.verdicts[1]!.text, /8 items, none held out/);
+  });
+  it('a voted answer no quorum backs is "no agreement": not right, as the daemon would not give it', () => {
+    // Three different answers: the tie goes to the first member, right, but one voice is no majority.
+    const split = (quorum: number | null) => Array.from({ length: 6 }, (_, k) => item(k, '21', ['21', '22', '19'], quorum));
+    const strict = evaluateTasks({ classification: null, answers: split(null), extractions: [] }, { trainFraction: 0 });
+    assert.deepEqual(strict.answers?.strategies.map((s) => s.accuracy), [0, 0, 0]);
+    assert.equal(strict.answers?.perModel[0]!.accuracy, 1);
+    const anyVoice = evaluateTasks({ classification: null, answers: split(0.3), extractions: [] }, { trainFraction: 0 });
+    assert.equal(anyVoice.answers?.strategies.find((s) => s.name === 'majority')!.accuracy, 1);
   });
   it('no gold: a verdict asking for a labelled dataset', () => {
     const t = evaluateTasks({ classification: null, answers: [{ ...item(0, '21', ['21']), gold: null }], extractions: [] });
