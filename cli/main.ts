@@ -12,7 +12,7 @@ import { registerRefine } from './commands/refine';
 import { registerAnswer } from './commands/answer';
 import { registerExtract } from './commands/extract';
 import { registerEval } from './commands/eval';
-import { loadFromDatabase } from '../daemon/store/recordingsDb';
+import { loadFromDatabase, loadTasksFromDatabase } from '../daemon/store/recordingsDb';
 import { registerRecord } from './commands/record';
 import { registerPlan } from './commands/plan';
 import { registerSetupGpu } from './commands/setupGpu';
@@ -36,7 +36,10 @@ registerRecord(program);
 registerPlan(program);
 registerSetupGpu(program);
 registerCalibrate(program);
-registerEval(program, { loadDatabase: loadFromDatabase });
+registerEval(program, {
+  loadDatabase: loadFromDatabase,
+  loadTasks: (file) => ({ answers: loadTasksFromDatabase(file, 'answer'), extractions: loadTasksFromDatabase(file, 'extract') }),
+});
 registerDemo(program);
 
 try {

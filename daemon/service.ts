@@ -27,7 +27,8 @@ import { Pool, type DownloadListener } from './pool/pool';
 import { liveDiversity } from './learning/liveDiversity';
 import { applyLaggardPolicy, detectLaggards, LatencyWindows, type LaggardFlag } from './pool/laggards';
 import type { StorageInfo } from './store/openStore';
-import type { Calibration, Store } from './store/store';
+import type { Calibration, Store, TaskRecord } from './store/store';
+import { normalizeAnswer } from './tasks/answerNormalize';
 import { DAEMON_VERSION } from './version';
 
 export interface ServiceOptions {
@@ -229,6 +230,8 @@ export class DaemonService {
     // fitted on label votes, so answers vote by calibrated, feedback-weighted confidence instead.
     const requested: StrategyName = params.strategy ?? spec.strategy;
     const strategy: StrategyName = FITTED_STRATEGIES.has(requested) ? 'weighted' : requested;
+    const gold = params.gold === undefined ? null : normalizeAnswer(params.gold, { options: params.options });
+    if (params.gold !== undefined && gold === null) throw new EnsembleError('BadInput', `gold: "${params.gold.slice(0, 100)}" normalizes to nothing (expected a short answer)`);
     const config = this.config;
     const result = await answer(
       {
@@ -250,6 +253,7 @@ export class DaemonService {
       signal,
       (vote, done, total, answerId) => progress({ kind: 'answerVote', answerId, vote, done, total }),
     );
+    this.recordTask({ task: 'answer', result, gold }, params);
     this.opts.onChange?.('answer');
     return result;
   }
@@ -272,6 +276,7 @@ export class DaemonService {
       signal,
       (vote, done, total, extractionId) => progress({ kind: 'extractionVote', extractionId, vote, done, total }),
     );
+    this.recordTask({ task: 'extract', result, text: params.text, gold: params.gold ?? null }, params);
     this.opts.onChange?.('extraction');
     return result;
   }
@@ -282,9 +287,36 @@ export class DaemonService {
     return { recorded: true, weights };
   }
 
-  recordedItems(dataset: string, ensemble: string | undefined, cursor?: string): { ensemble: string; itemIds: string[]; nextCursor?: string } {
+  recordedItems(dataset: string, ensemble: string | undefined, cursor?: string, task: 'classify' | 'answer' | 'extract' = 'classify'): { ensemble: string; itemIds: string[]; nextCursor?: string } {
     const { name } = this.ensemble(ensemble);
-    return { ensemble: name, ...pageIds(this.opts.store.recordedItems(dataset, name), cursor) };
+    const ids = task === 'classify' ? this.opts.store.recordedItems(dataset, name) : this.opts.store.recordedTaskItems(task, dataset, name);
+    return { ensemble: name, ...pageIds(ids, cursor) };
+  }
+
+  /**
+   * Answers and extractions are recorded like decisions: a dataset item synchronously (a failed
+   * write is the caller's error), a live request behind the reply.
+   */
+  private recordTask(record: TaskRecord, params: { dataset?: string; itemId?: string }): void {
+    const meta = { source: params.dataset ? ('record' as const) : ('live' as const), dataset: params.dataset, itemId: params.itemId };
+    const write = () => this.opts.store.recordTask(record, meta);
+    if (!params.dataset) return this.writeBehind(record.result.id, write);
+    try {
+      write();
+    } catch (e) {
+      const why = asEnsembleError(e).message;
+      this.opts.logger.error(`could not record ${record.task} ${record.result.id}: ${why}`);
+      throw new EnsembleError('StoreFailed', `item ${params.itemId ?? '?'} was answered but not recorded: ${why}`, undefined, { cause: e });
+    }
+  }
+
+  /** The right answer to a recorded answer, kept (normalized) as its gold for `ensemble eval`. */
+  answerFeedback(answerId: string, right: string): { recorded: boolean } {
+    const gold = normalizeAnswer(right);
+    if (gold === null) throw new EnsembleError('BadInput', `answer: "${right.slice(0, 100)}" normalizes to nothing (expected a short answer)`);
+    const recorded = this.opts.store.setAnswerGold(answerId, gold);
+    if (recorded) this.opts.onChange?.('feedback');
+    return { recorded };
   }
 
   recent(limit: number, before?: string): Decision[] {

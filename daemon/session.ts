@@ -68,7 +68,8 @@ export class Session {
     this.guard('pool/reload', (params) => ({ reloaded: this.service.pool.reload(params.model) }));
     this.guard('decisions/recent', (params) => this.service.recent(params.limit, params.before));
     this.guard('feedback/submit', (params) => this.service.feedback(params));
-    this.guard('recordings/items', (params) => this.service.recordedItems(params.dataset, params.ensemble, params.cursor));
+    this.guard('recordings/items', (params) => this.service.recordedItems(params.dataset, params.ensemble, params.cursor, params.task));
+    this.guard('answer/feedback', (params) => this.service.answerFeedback(params.answerId, params.answer));
     this.guard('calibration/fit', (params) => this.service.fitCalibration(params.method, params.minSamples));
     this.guard('aggregation/fit', (params) => this.service.fitAggregation(params.ensemble));
     this.guard('shutdown', () => {

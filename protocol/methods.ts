@@ -215,13 +215,24 @@ export const requests = {
     result: z.array(Decision),
   },
   'feedback/submit': { params: FeedbackParams, result: FeedbackResult },
+  /** The right answer to a recorded answer (`ensemble/answer`'s id), normalized and kept as its gold for `ensemble eval`. */
+  'answer/feedback': {
+    params: z.object({ answerId: z.string().max(200), answer: z.string().min(1).max(2_000) }),
+    result: z.object({ recorded: z.boolean() }),
+  },
   /** Item ids of a dataset already recorded for an ensemble: lets `ensemble record` resume. */
   /**
    * Only items with every vote in count (a resume retries the rest). Paged under
    * `LIMITS.maxReplyBytes`: while `nextCursor` is present, ask again with `cursor: nextCursor`.
    */
   'recordings/items': {
-    params: z.object({ dataset: z.string().max(4_096), ensemble: z.string().optional(), cursor: z.string().max(4_096).optional() }),
+    params: z.object({
+      dataset: z.string().max(4_096),
+      ensemble: z.string().optional(),
+      cursor: z.string().max(4_096).optional(),
+      /** Which recordings: classifications (the default), answers or extractions. */
+      task: z.enum(['classify', 'answer', 'extract']).optional(),
+    }),
     result: z.object({ ensemble: z.string(), itemIds: z.array(z.string()), nextCursor: z.string().optional() }),
   },
   /** Fits each model's calibration on the labelled votes recorded so far, and puts it in force. */

@@ -11,6 +11,18 @@ const MAX_TEXT = 200_000;
 /** Share of the members that answered which must agree; absent: more than half. */
 export const Quorum = z.number().gt(0).max(1);
 
+/** Recording a labelled dataset (`ensemble record --task answer|extract`): one result per (dataset, ensemble, item). */
+const RecordingFields = {
+  /** The dataset's id of the item; with `dataset`, recording it again replaces the earlier result. */
+  itemId: z.string().min(1).max(1_000).optional(),
+  /** The dataset (its absolute path, for `ensemble record`). */
+  dataset: z.string().min(1).max(4_096).optional(),
+};
+
+/** A gold entity of a labelled extraction item: its type and its text as it appears in the input. */
+export const GoldSpan = z.object({ type: z.string().min(1).max(100), text: z.string().min(1).max(2_000) });
+export type GoldSpan = z.infer<typeof GoldSpan>;
+
 export const AnswerParams = z.object({
   question: z.string().min(1).max(20_000),
   /** When the question offers choices: answers are mapped onto them (aliases, letters, case). */
@@ -20,6 +32,9 @@ export const AnswerParams = z.object({
   quorum: Quorum.optional(),
   deadlineMs: z.number().int().positive().max(600_000).optional(),
   progressToken: z.union([z.string().max(128), z.number().int()]).optional(),
+  /** The right answer, when known: recorded (normalized like the members' answers) for `ensemble eval`. */
+  gold: z.string().min(1).max(2_000).optional(),
+  ...RecordingFields,
 });
 export type AnswerParams = z.infer<typeof AnswerParams>;
 
@@ -70,6 +85,9 @@ export const ExtractParams = z.object({
   instruction: z.string().max(4_000).optional(),
   deadlineMs: z.number().int().positive().max(600_000).optional(),
   progressToken: z.union([z.string().max(128), z.number().int()]).optional(),
+  /** The entities the text holds, when known (an empty list: none): recorded for `ensemble eval`. */
+  gold: z.array(GoldSpan).max(1_000).optional(),
+  ...RecordingFields,
 });
 export type ExtractParams = z.infer<typeof ExtractParams>;
 

@@ -16,8 +16,9 @@ export function registerAnswer(program: Command): void {
     .option('--ensemble <name>', 'ensemble from config.json')
     .option('--strategy <name>', `one of ${StrategyName.options.join(', ')}`)
     .option('--quorum <share>', 'share of answering members that must agree, in (0, 1] (default: more than half)')
+    .option('--gold <answer>', 'the right answer, when you know it: recorded with the result for ensemble eval')
     .option('--json', 'print the result as JSON')
-    .action(async (question: string, opts: { options?: string; ensemble?: string; strategy?: string; quorum?: string; json?: boolean }) => {
+    .action(async (question: string, opts: { options?: string; ensemble?: string; strategy?: string; quorum?: string; gold?: string; json?: boolean }) => {
       const input = question === '-' ? fs.readFileSync(0, 'utf8') : question;
       if (!input.trim()) throw new CliError('the question is empty', 2);
       const strategy = opts.strategy === undefined ? undefined : StrategyName.safeParse(opts.strategy);
@@ -30,6 +31,7 @@ export function registerAnswer(program: Command): void {
           ensemble: opts.ensemble,
           strategy: strategy?.data,
           quorum: parseQuorum(opts.quorum),
+          gold: opts.gold,
         });
         process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatAnswer(result)}\n`);
         if (result.answer === null) process.exitCode = 3; // scripts can tell "no agreement" from an answer

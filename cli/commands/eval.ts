@@ -12,6 +12,9 @@ import { reportHtml } from '../../daemon/learning/reportHtml';
 import { homePaths } from '../../common/node/home';
 import { buildTable } from '../../daemon/learning/aggregators/types';
 import { summarizeDiversity } from '../../daemon/learning/diversityHints';
+import { answerItems, extractionItems } from '../../daemon/learning/tasks/fromStore';
+import { evaluateTasks, type TasksReport } from '../../daemon/learning/tasks/taskReport';
+import type { StoredTask } from '../../daemon/store/store';
 import { applyRecommendation } from '../applyRecommendation';
 import { CliError, splitList } from '../connect';
 
@@ -33,7 +36,11 @@ export interface EvalCommandOptions {
 /** Reads recordings from a database file (`.db`, `.sqlite`); plugged in by the daemon store. */
 export type DatabaseLoader = (file: string, opts: { models?: string[] }) => Recording[];
 
+/** Reads the recorded answers and extractions of a database file; plugged in by the daemon store. */
+export type TaskLoader = (file: string) => { answers: StoredTask[]; extractions: StoredTask[] };
+
 const usage = (msg: string) => new CliError(msg, 2);
+const isDatabase = (file: string) => /\.(db|sqlite|sqlite3)$/.test(file.toLowerCase());
 
 function parseFraction(v: string): number {
   const f = Number(v);
@@ -50,7 +57,7 @@ function parseSeed(v: string): number {
 function load(file: string, o: EvalCommandOptions, models: string[] | undefined, loadDatabase?: DatabaseLoader): Recording[] {
   const lower = file.toLowerCase();
   if (!fs.existsSync(file)) throw usage(`${file}: no such file`);
-  if (/\.(db|sqlite|sqlite3)$/.test(lower)) {
+  if (isDatabase(file)) {
     if (!loadDatabase) throw usage(`${file}: database recordings cannot be read by this build of ensemble eval; export them to JSONL ({item, model, prediction, confidence?, probabilities?, gold?, category?} per line) and pass that file`);
     return loadDatabase(file, models ? { models } : {});
   }
@@ -129,7 +136,26 @@ export function formatReport(r: EvalReport): string {
   return out.join('\n');
 }
 
-export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseLoader } = {}): void {
+/** Per task: the verdict, then the answers' and extraction's own tables. */
+export function formatTasks(t: TasksReport): string {
+  const out: string[] = ['when an ensemble helps, per task (held-out items; gain ± paired standard error):'];
+  for (const v of t.verdicts) out.push(`- ${v.text}`);
+  if (t.answers) {
+    const a = t.answers;
+    out.push('', `answers: ${a.withGold} evaluated items (${a.split.evaluatedOn}); accuracy of the voted normalized answer against gold`);
+    out.push(alignedTable([['member', 'accuracy', 'no answer', 'items'], ...a.perModel.map((m) => [m.model, pct(m.accuracy), pct(m.abstained), String(m.n)])], [1, 2, 3]));
+    out.push(alignedTable([['strategy', 'accuracy', 'calls/item'], ...a.strategies.map((s) => [s.name, pct(s.accuracy), fx(s.callsPerItem, 2)])], [1, 2]));
+  }
+  if (t.extraction) {
+    const x = t.extraction;
+    out.push('', `extraction: ${x.split.test} evaluated texts (${x.split.evaluatedOn}); span-level scores against gold entities (micro), F1 per text averaged`);
+    const row = (s: { name: string; precision: number; recall: number; f1: number; meanF1: number }) => [s.name, pct(s.precision), pct(s.recall), pct(s.f1), pct(s.meanF1)];
+    out.push(alignedTable([['member / vote', 'precision', 'recall', 'F1', 'F1 per text'], ...x.perMember.map(row), ...x.votes.map((v) => row({ ...v, name: `span vote ${v.name}${v.name === x.chosen ? ' (chosen on train)' : ''}` }))], [1, 2, 3, 4]));
+  }
+  return out.join('\n');
+}
+
+export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseLoader; loadTasks?: TaskLoader } = {}): void {
   program
     .command('eval')
     .description('evaluate members and aggregation strategies on recorded predictions (fit on a train split, report on the held-out split)')
@@ -152,28 +178,42 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
       const models = o.models !== undefined ? splitList(o.models) : undefined;
       if (models !== undefined && models.length === 0) throw usage('--models: expected a comma-separated list of model names');
       if (models && new Set(models).size !== models.length) throw usage('--models: a model is listed twice');
-      let report: EvalReport;
-      let hints: string[];
+      let report: EvalReport | null = null;
+      let tasks: TasksReport;
+      let hints: string[] = [];
       try {
         const excludeIds = o.excludeIds ? loadIdList(o.excludeIds) : undefined;
         const recs = load(file, o, models, hooks.loadDatabase);
-        report = evaluate(recs, { models, trainFraction, seed, stratify: o.stratify, excludeIds, ensembleName: o.ensemble });
-        // Which members add diversity, in words (issue 12), over every item not excluded.
-        const items = buildTable(recs, report.models).items.filter((it) => !excludeIds?.has(it.id));
-        hints = summarizeDiversity(items, report.models).hints;
+        // A database may hold answers and extractions only: classification is then left out.
+        const recorded = isDatabase(file) && hooks.loadTasks ? hooks.loadTasks(file) : { answers: [], extractions: [] };
+        const answers = answerItems(recorded.answers);
+        const extractions = extractionItems(recorded.extractions);
+        if (recs.length === 0 && answers.length === 0 && extractions.length === 0) throw usage(`${file}: no recordings (record some with ensemble record)`);
+        // Live decisions without any feedback have nothing to judge on: with other tasks present, they wait.
+        const unlabelled = answers.length + extractions.length > 0 && !recs.some((r) => r.gold !== undefined);
+        if (recs.length > 0 && !unlabelled) {
+          report = evaluate(recs, { models, trainFraction, seed, stratify: o.stratify, excludeIds, ensembleName: o.ensemble });
+          // Which members add diversity, in words, over every item not excluded.
+          const items = buildTable(recs, report.models).items.filter((it) => !excludeIds?.has(it.id));
+          hints = summarizeDiversity(items, report.models).hints;
+        }
+        tasks = evaluateTasks({ classification: report, answers, extractions, unlabelledClassifications: unlabelled ? recs.length : 0 }, { trainFraction, seed });
       } catch (e) {
         if (e instanceof RecordingsError || e instanceof RangeError) throw usage(e.message);
         throw e;
       }
+      if (o.apply && !report) throw usage('--apply: no classification recordings to recommend a strategy from (answers and extractions give a verdict only)');
       if (o.html) {
         try {
-          fs.writeFileSync(o.html, reportHtml(report, undefined, { diversityHints: hints }));
+          fs.writeFileSync(o.html, reportHtml(report, undefined, { diversityHints: hints, tasks }));
         } catch (e) {
           throw new CliError(`--html ${o.html}: cannot write: ${(e as Error).message}`, 1);
         }
       }
-      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${withHints(formatReport(report), hints)}\n${o.html ? `report written to ${o.html}\n` : ''}`);
-      if (o.apply) {
+      // The verdicts first (a summary); the classification report ends with its config snippet.
+      const text = [formatTasks(tasks), report ? withHints(formatReport(report), hints) : ''].filter(Boolean).join('\n\n');
+      process.stdout.write(o.json ? `${JSON.stringify({ ...(report ?? { version: 1 }), tasks }, null, 2)}\n` : `${text}\n${o.html ? `report written to ${o.html}\n` : ''}`);
+      if (o.apply && report) {
         const configPath = homePaths().config;
         applyRecommendation(configPath, report.recommendation, o.ensemble);
         process.stderr.write(`applied: ensemble "${o.ensemble}" in ${configPath} now uses ${report.recommendation.config.ensembles[o.ensemble]!.strategy}${report.recommendation.needsFit ? '; run "ensemble fit" next' : ''}\n`);

@@ -10,6 +10,7 @@
 import type { StrategyName } from '../../protocol/ensemble';
 import { planFor, replayPlan } from '../strategies/engine';
 import type { StrategyFit } from '../strategies/fit';
+import type { StrategyVote } from '../strategies/index';
 import { windowWeights } from '../strategies/recalibration';
 import { RESEARCH_AGGREGATORS } from './aggregators/index';
 import { buildTable, type Item, type VoteTable } from './aggregators/types';
@@ -18,6 +19,7 @@ import { calibrateMembers, type CalibrationReport } from './calibration';
 import { diversity, type Diversity } from './diversity';
 import type { Recording } from './recordings';
 import { trainTestSplit } from './split';
+import { pairedStandardError } from './tasks/spanScore';
 
 export interface EvalOptions {
   /** Members, in tie-break order; default: every model in the recordings, first-seen order. */
@@ -38,6 +40,11 @@ export interface EvalOptions {
   earlyExit?: { agreeK: number; threshold: number };
   /** Ensemble name used in the config snippet (default "default"). */
   ensembleName?: string;
+  /**
+   * Whether the daemon would give the voted label at all (answers: only when a quorum backs it,
+   * else "no agreement", which counts as wrong). Default: every voted label is given.
+   */
+  accept?: (item: Item, label: string, votes: readonly StrategyVote[]) => boolean;
 }
 
 export interface ModelResult {
@@ -98,6 +105,8 @@ export interface Recommendation {
   /** Accuracy gain over the best single member, and its standard error (paired, per item). */
   gainOverBestSingle: number;
   gainStandardError: number;
+  /** The ensemble strategy the gain is of (chosen as below), even when a single model is recommended. */
+  bestStrategy: { name: string; accuracy: number; callsPerItem: number } | null;
   text: string;
   /** The config.json fragment to paste (or `ensemble eval --apply` writes it). */
   config: { ensembles: Record<string, { members: string[]; strategy: StrategyName }> };
@@ -149,7 +158,7 @@ function feedbackWeights(train: readonly Item[], models: readonly string[], labe
   return models.map((m) => w[m]?.weight ?? 1);
 }
 
-function replayAll(name: StrategyName, items: readonly Item[], models: readonly string[], labels: readonly string[], fit: StrategyFit | null, weights: readonly number[], earlyExit: { agreeK: number; threshold: number }): Run | null {
+function replayAll(name: StrategyName, items: readonly Item[], models: readonly string[], labels: readonly string[], fit: StrategyFit | null, weights: readonly number[], earlyExit: { agreeK: number; threshold: number }, accept?: EvalOptions['accept']): Run | null {
   if (FITTED.has(name) && (!fit || (name === 'stacking' && !fit.stacking) || (name === 'routed' && !fit.router))) return null;
   const bits = fit?.router?.bits ?? null;
   const hits: boolean[] = [];
@@ -159,7 +168,8 @@ function replayAll(name: StrategyName, items: readonly Item[], models: readonly 
   for (const it of items) {
     const plan = planFor(name, { labels, members, earlyExit, fit, category: it.category, features: bits !== null ? itemFeatures(it, bits) : null });
     const r = replayPlan(plan, models, (member) => itemVote(it, models.indexOf(member), member));
-    hits.push(r.outcome.label !== null && r.outcome.label === it.gold);
+    const label = r.outcome.label;
+    hits.push(label !== null && label === it.gold && (!accept || accept(it, label, r.votes)));
     // A member with no record for the item was never asked: it costs no call.
     calls += r.votes.filter((v, m) => v.status !== 'skipped' && it.votes[m] !== undefined).length;
     rounds += r.rounds;
@@ -170,10 +180,7 @@ function replayAll(name: StrategyName, items: readonly Item[], models: readonly 
 const mean = (xs: readonly boolean[]) => (xs.length ? xs.filter(Boolean).length / xs.length : 0);
 
 function pairedSe(a: readonly boolean[], b: readonly boolean[]): number {
-  const d = a.map((x, i) => (x ? 1 : 0) - (b[i] ? 1 : 0));
-  const n = Math.max(1, d.length);
-  const m = d.reduce((s, v) => s + v, 0) / n;
-  return Math.sqrt(d.reduce((s, v) => s + (v - m) ** 2, 0) / Math.max(1, n - 1) / n);
+  return pairedStandardError(a.map(Number), a.map((_, i) => Number(b[i] ?? false)));
 }
 
 interface Choice {
@@ -217,6 +224,7 @@ function recommend(args: {
     callsPerItem: 1,
     gainOverBestSingle: gain,
     gainStandardError: se,
+    bestStrategy: null,
     text: `Use ${best1.model} alone: ${pct(best1.accuracy)} accuracy at 1 call per item. ${why}`,
     config: snippet([best1.model], 'majority'),
     needsFit: false,
@@ -225,11 +233,12 @@ function recommend(args: {
   const chosen = strategies.find((s) => s.name === pick.name)!;
   const gain = chosen.accuracy - best1.accuracy;
   const se = pairedSe(heldHits.get(chosen.name)!, singleHits[single]!);
+  const bestStrategy = { name: chosen.name, accuracy: chosen.accuracy, callsPerItem: chosen.callsPerItem };
   if (gain <= MIN_GAIN || gain <= 2 * se) {
     const why =
       gain < 0 ? 'the ensemble does worse than its best member' : gain <= MIN_GAIN ? 'too little to pay for the extra calls' : `within 2 standard errors of no gain: record more items before paying for the extra calls`;
     const moved = gain < 0 ? `loses ${(-100 * gain).toFixed(1)} points` : `gains ${(100 * gain).toFixed(1)} points`;
-    return singleRec(`The best strategy (${chosen.name}, ${pct(chosen.accuracy)} at ${chosen.callsPerItem.toFixed(2)} calls per item ${where}) ${moved} (standard error ${(100 * se).toFixed(1)}): ${why}.`, gain, se);
+    return { ...singleRec(`The best strategy (${chosen.name}, ${pct(chosen.accuracy)} at ${chosen.callsPerItem.toFixed(2)} calls per item ${where}) ${moved} (standard error ${(100 * se).toFixed(1)}): ${why}.`, gain, se), bestStrategy };
   }
   const needsFit = FITTED.has(chosen.name);
   return {
@@ -240,6 +249,7 @@ function recommend(args: {
     callsPerItem: chosen.callsPerItem,
     gainOverBestSingle: gain,
     gainStandardError: se,
+    bestStrategy,
     text:
       `Use the ensemble ${models.join(' + ')} with ${chosen.name}${fitted ? ' (chosen on a validation split inside train)' : ''}: ${pct(chosen.accuracy)} accuracy ${where}, ` +
       `+${(100 * gain).toFixed(1)} points (standard error ${(100 * se).toFixed(1)}) over the best single member ${best1.model} (${pct(best1.accuracy)}), ` +
@@ -309,7 +319,7 @@ export function evaluateTable(table: VoteTable, opts: EvalOptions = {}): EvalRep
       const innerFit = needFit ? fitStrategies(inner.train, models, labels, fitOptions) : null;
       const w = feedbackWeights(inner.train, models, labels.length);
       for (const name of names) {
-        const run = replayAll(name, inner.test, models, labels, innerFit, w, earlyExit);
+        const run = replayAll(name, inner.test, models, labels, innerFit, w, earlyExit, opts.accept);
         if (run) validation.set(name, { accuracy: mean(run.hits), callsPerItem: run.calls / inner.test.length });
       }
     }
@@ -320,7 +330,7 @@ export function evaluateTable(table: VoteTable, opts: EvalOptions = {}): EvalRep
   const n = evalItems.length;
   const strategies: StrategyResult[] = [];
   for (const name of names) {
-    const run = replayAll(name, evalItems, models, labels, fit, weights, earlyExit);
+    const run = replayAll(name, evalItems, models, labels, fit, weights, earlyExit, opts.accept);
     if (!run) continue;
     heldHits.set(name, run.hits);
     strategies.push({

@@ -6,6 +6,7 @@
  */
 import type { ReliabilityBin } from './calibration';
 import type { EvalReport } from './evaluate';
+import type { TasksReport } from './tasks/taskReport';
 
 export function escapeHtml(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -125,10 +126,56 @@ function reliabilitySvg(title: string, before: ReliabilityBin[], after: Reliabil
   return `<svg role="img" aria-label="reliability diagram ${escapeHtml(title)}" width="${S}" height="${S}" viewBox="0 0 ${S} ${S}">${g}</svg>`;
 }
 
-export function reportHtml(r: EvalReport, title = 'Ensemble evaluation', extra: { diversityHints?: readonly string[] } = {}): string {
-  const rec = r.recommendation;
+/** Per task, the verdict (does the ensemble beat its best member), then extraction's span scores. */
+function tasksSection(t: TasksReport): string[] {
+  const parts = ['<h2>When the ensemble helps, per task</h2>'];
+  parts.push('<p class="muted">Held-out items; gain of the ensemble\'s best strategy over its best single member, ± the paired standard error.</p>');
+  parts.push(
+    table(
+      ['task', 'verdict', 'best member', 'ensemble', 'gain', 'items', 'what to do'],
+      t.verdicts.map((v) => [
+        escapeHtml(v.task),
+        v.helps ? '<strong>the ensemble helps</strong>' : 'it does not help',
+        v.bestMember ? `${escapeHtml(v.bestMember.model)} ${pct(v.bestMember.score)}` : '–',
+        v.ensemble ? `${escapeHtml(v.ensemble.strategy)} ${pct(v.ensemble.score)}` : '–',
+        v.ensemble ? `${signed(v.gain)} ± ${(100 * v.standardError).toFixed(1)}` : '–',
+        String(v.items),
+        escapeHtml(v.text),
+      ]),
+      [0, 1, 2, 3, 6],
+    ),
+  );
+  if (t.extraction) {
+    const x = t.extraction;
+    parts.push('<h2>Extraction: span scores</h2>');
+    parts.push(`<p class="muted">${x.split.test} texts (${escapeHtml(x.split.evaluatedOn)}); precision, recall and F1 over all spans (micro), and F1 per text averaged (what the verdict compares).</p>`);
+    const row = (name: string, s: { precision: number; recall: number; f1: number; meanF1: number }) => [escapeHtml(name), pct(s.precision), pct(s.recall), pct(s.f1), pct(s.meanF1)];
+    parts.push(
+      table(
+        ['member / vote', 'precision', 'recall', 'F1', 'F1 per text'],
+        [...x.perMember.map((m) => row(m.name, m)), ...x.votes.map((v) => row(`span vote ${v.name}${v.name === x.chosen ? ' (chosen on train)' : ''}`, v))],
+      ),
+    );
+  }
+  return parts;
+}
+
+export function reportHtml(
+  r: EvalReport | null,
+  title = 'Ensemble evaluation',
+  extra: { diversityHints?: readonly string[]; tasks?: TasksReport } = {},
+): string {
+  const tasks = extra.tasks;
   const parts: string[] = [];
   parts.push(`<h1>${escapeHtml(title)}</h1>`);
+  if (tasks) parts.push(...tasksSection(tasks));
+  if (r) parts.push(...(tasks ? ['<h2>Classification</h2>'] : []), ...classificationSection(r, extra.diversityHints ?? []));
+  return page(title, parts);
+}
+
+function classificationSection(r: EvalReport, diversityHints: readonly string[]): string[] {
+  const rec = r.recommendation;
+  const parts: string[] = [];
   parts.push(
     `<p class="muted">${r.items} items${r.excluded ? ` (${r.excluded} excluded)` : ''}; ` +
       (r.split.evaluatedOn === 'held-out'
@@ -157,10 +204,10 @@ export function reportHtml(r: EvalReport, title = 'Ensemble evaluation', extra: 
       r.diversity.disagreement.map((row, i) => [escapeHtml(r.models[i]), ...row.map((v, j) => (i === j ? '–' : pct(v)))]),
     ),
   );
-  if (extra.diversityHints?.length) {
-    // Issue 12: the figures above in plain words (daemon/learning/diversityHints.ts).
+  if (diversityHints.length) {
+    // The figures above in plain words (daemon/learning/diversityHints.ts).
     parts.push('<h3>Which members add diversity</h3>');
-    parts.push(`<ul>${extra.diversityHints.map((h) => `<li>${escapeHtml(h)}</li>`).join('')}</ul>`);
+    parts.push(`<ul>${diversityHints.map((h) => `<li>${escapeHtml(h)}</li>`).join('')}</ul>`);
   }
   if (r.calibration) {
     const c = r.calibration;
@@ -178,6 +225,10 @@ export function reportHtml(r: EvalReport, title = 'Ensemble evaluation', extra: 
     parts.push(`<p class="muted">Reliability diagrams: outline = before, filled = after calibration; dashed = perfect calibration.</p>`);
     parts.push(`<div class="plots">${c.models.map((m) => reliabilitySvg(m.model, m.diagramBefore, m.diagramAfter)).join('')}</div>`);
   }
+  return parts;
+}
+
+function page(title: string, parts: readonly string[]): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:;">

@@ -10,7 +10,10 @@
  */
 import type { Decision } from '../../protocol/ensemble';
 import type { AggregationFit, Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, LabelledMemberVote, LabelledVote, Store, StoreOptions } from './store';
-import { checkStorable, feedbackRows, INCOMPLETE_STATUSES, metaColumns, parseDecision, readRows } from './store';
+import type { StoredTask, TaskKind, TaskMeta, TaskRecord } from './store';
+import { checkStorable, feedbackRows, INCOMPLETE_STATUSES, metaColumns, parseDecision, parseTaskRecord, readRows, taskColumns, taskComplete } from './store';
+
+type TaskColumns = ReturnType<typeof taskColumns> & { complete: boolean };
 
 export const DEFAULT_MAX_DECISIONS = 50_000;
 
@@ -48,6 +51,8 @@ export class MemoryStore implements Store {
   private feedbackOf = new Map<string, number[]>();
   private calibrationByModel = new Map<string, string>();
   private aggregationByEnsemble = new Map<string, string>();
+  /** Answers and extractions by id, oldest recorded first; bounded by maxDecisions like decisions. */
+  private tasks = new Map<string, TaskColumns>();
   private nextSeq = 1;
   private nextFeedbackId = 1;
   private closed = false;
@@ -208,8 +213,50 @@ export class MemoryStore implements Store {
     return [...this.aggregationByEnsemble.values()].map((j) => JSON.parse(j) as AggregationFit);
   }
 
+  recordTask(r: TaskRecord, meta: TaskMeta): void {
+    this.open();
+    const c = taskColumns(r, meta);
+    if (c.dataset !== null && c.itemId !== null) {
+      for (const [id, t] of this.tasks) {
+        if (id !== c.id && t.task === c.task && t.dataset === c.dataset && t.ensemble === c.ensemble && t.itemId === c.itemId) this.tasks.delete(id);
+      }
+    }
+    this.tasks.delete(c.id);
+    this.tasks.set(c.id, { ...c, complete: taskComplete(r) });
+    while (this.tasks.size > this.maxDecisions) this.tasks.delete(this.tasks.keys().next().value as string);
+  }
+
+  taskRecords(task: TaskKind, ensemble?: string): StoredTask[] {
+    this.open();
+    const rows = [...this.tasks.values()].filter((t) => t.task === task && (ensemble === undefined || t.ensemble === ensemble));
+    // Stable sort: insertion order breaks ties, as SQLite's rowid does.
+    rows.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+    return readRows(
+      rows,
+      (t) => ({ ...parseTaskRecord(t.task, t.json, t.gold, t.text), itemId: t.itemId, dataset: t.dataset, source: t.source }),
+      (t) => `${t.task} ${t.id}`,
+      this.opts,
+    );
+  }
+
+  recordedTaskItems(task: TaskKind, dataset: string, ensemble: string): Set<string> {
+    this.open();
+    const items = new Set<string>();
+    for (const t of this.tasks.values()) if (t.task === task && t.dataset === dataset && t.ensemble === ensemble && t.itemId !== null && t.complete) items.add(t.itemId);
+    return items;
+  }
+
+  setAnswerGold(resultId: string, gold: string): boolean {
+    this.open();
+    const t = this.tasks.get(resultId);
+    if (!t || t.task !== 'answer') return false;
+    t.gold = gold;
+    return true;
+  }
+
   close(): void {
     this.closed = true;
+    this.tasks = new Map();
     this.decisions = new Map();
     this.feedback = new Map();
     this.feedbackOf = new Map();

@@ -8,9 +8,12 @@
 import fs from 'node:fs';
 import { EnsembleError } from '../../protocol/errors';
 import type { Recording } from '../learning/recordings';
-import { sqliteDriver, SqliteUnavailableError } from './sqliteDriver';
+import { sqliteDriver, SqliteUnavailableError, type SqliteDatabase } from './sqliteDriver';
+import { readTaskRow, type TaskRow } from './sqliteStore';
+import type { StoredTask, TaskKind } from './store';
 
-export function loadFromDatabase(file: string, opts: { models?: string[] } = {}): Recording[] {
+/** The database opened read-only (the daemon may be running), with a clear error when it cannot be. */
+export function openReadOnly(file: string): SqliteDatabase {
   if (!fs.existsSync(file)) throw new Error(`${file}: no such database (it is created by the daemon in ENSEMBLE_HOME)`);
   let Database: ReturnType<typeof sqliteDriver>;
   try {
@@ -19,7 +22,11 @@ export function loadFromDatabase(file: string, opts: { models?: string[] } = {})
     if (!(e instanceof SqliteUnavailableError)) throw e;
     throw new EnsembleError('NotInitialized', `${file}: cannot read the database: ${e.message}; run ensemble eval with the Node it was installed for, or pass recordings as JSONL`, undefined, { cause: e });
   }
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  return new Database(file, { readonly: true, fileMustExist: true });
+}
+
+export function loadFromDatabase(file: string, opts: { models?: string[] } = {}): Recording[] {
+  const db = openReadOnly(file);
   try {
     // Databases from before the input text was stored have no input_text column.
     const hasText = (db.prepare('PRAGMA table_info(decisions)').all() as Array<{ name: string }>).some((c) => c.name === 'input_text');
@@ -48,6 +55,18 @@ export function loadFromDatabase(file: string, opts: { models?: string[] } = {})
       });
     }
     return [...latest.values()];
+  } finally {
+    db.close();
+  }
+}
+
+/** Recorded answers or extractions, oldest first; none in a database from before they were recorded. */
+export function loadTasksFromDatabase(file: string, task: TaskKind): StoredTask[] {
+  const db = openReadOnly(file);
+  try {
+    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'task_results'").get()) return [];
+    const rows = db.prepare('SELECT id, task, source, dataset, item_id, gold, input_text, json FROM task_results WHERE task = ? ORDER BY created_at, rowid').all(task) as TaskRow[];
+    return rows.map(readTaskRow);
   } finally {
     db.close();
   }

@@ -13,7 +13,9 @@ import { sqliteDriver, type SqliteDatabase } from './sqliteDriver';
 
 type Statement = BetterSqlite3.Statement<unknown[]>;
 import type { AggregationFit, Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, LabelledMemberVote, LabelledVote, Store, StoreOptions } from './store';
+import type { StoredTask, TaskKind, TaskMeta, TaskRecord } from './store';
 import { checkStorable, feedbackRows, INCOMPLETE_STATUSES, metaColumns, parseDecision, parseProbabilities, readRows } from './store';
+import { parseTaskRecord, taskColumns, taskComplete } from './store';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS decisions (
@@ -62,6 +64,21 @@ CREATE TABLE IF NOT EXISTS aggregation (
   ensemble TEXT PRIMARY KEY,
   json TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS task_results (
+  id TEXT PRIMARY KEY,
+  task TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  ensemble TEXT NOT NULL,
+  source TEXT NOT NULL,
+  dataset TEXT,
+  item_id TEXT,
+  gold TEXT,
+  input_text TEXT,
+  complete INTEGER NOT NULL,
+  json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS task_results_task ON task_results(task, ensemble, created_at);
+CREATE UNIQUE INDEX IF NOT EXISTS task_results_item ON task_results(task, dataset, ensemble, item_id) WHERE dataset IS NOT NULL AND item_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS calibration (
   model TEXT PRIMARY KEY,
   method TEXT NOT NULL,
@@ -292,6 +309,33 @@ export class SqliteStore implements Store {
     return readRows(rows, (r) => JSON.parse(r.json) as AggregationFit, (r) => `the aggregation fit of ${r.ensemble}`, this.opts);
   }
 
+  recordTask(r: TaskRecord, meta: TaskMeta): void {
+    const c = taskColumns(r, meta);
+    this.db.transaction(() => {
+      // Recording an item again replaces it: one row per (task, dataset, ensemble, item).
+      if (c.dataset !== null && c.itemId !== null) {
+        this.stmt('DELETE FROM task_results WHERE task = ? AND dataset = ? AND ensemble = ? AND item_id = ? AND id != ?').run(c.task, c.dataset, c.ensemble, c.itemId, c.id);
+      }
+      this.stmt(`INSERT OR REPLACE INTO task_results (id, task, created_at, ensemble, source, dataset, item_id, gold, input_text, complete, json)
+        VALUES (@id, @task, @createdAt, @ensemble, @source, @dataset, @itemId, @gold, @text, @complete, @json)`).run({ ...c, complete: taskComplete(r) ? 1 : 0 });
+    })();
+  }
+
+  taskRecords(task: TaskKind, ensemble?: string): StoredTask[] {
+    const rows = this.stmt(`SELECT id, task, source, dataset, item_id, gold, input_text, json FROM task_results
+      WHERE task = @task AND (@ensemble IS NULL OR ensemble = @ensemble) ORDER BY created_at, rowid`).all({ task, ensemble: ensemble ?? null }) as TaskRow[];
+    return readRows(rows, readTaskRow, (r) => `${r.task} ${r.id}`, this.opts);
+  }
+
+  recordedTaskItems(task: TaskKind, dataset: string, ensemble: string): Set<string> {
+    const rows = this.stmt('SELECT item_id FROM task_results WHERE task = ? AND dataset = ? AND ensemble = ? AND item_id IS NOT NULL AND complete = 1').all(task, dataset, ensemble) as Array<{ item_id: string }>;
+    return new Set(rows.map((r) => r.item_id));
+  }
+
+  setAnswerGold(resultId: string, gold: string): boolean {
+    return this.stmt("UPDATE task_results SET gold = ? WHERE id = ? AND task = 'answer'").run(gold, resultId).changes > 0;
+  }
+
   batch(writes: () => void): void {
     // The writes' own transactions become savepoints inside this one: a failing write rolls back alone.
     this.db.transaction(writes)();
@@ -300,4 +344,20 @@ export class SqliteStore implements Store {
   close(): void {
     this.db.close();
   }
+}
+
+export interface TaskRow {
+  id: string;
+  task: string;
+  source: 'live' | 'record';
+  dataset: string | null;
+  item_id: string | null;
+  gold: string | null;
+  input_text: string | null;
+  json: string;
+}
+
+/** A task_results row as a StoredTask (validated: it came from disk). */
+export function readTaskRow(r: TaskRow): StoredTask {
+  return { ...parseTaskRecord(r.task, r.json, r.gold, r.input_text), itemId: r.item_id, dataset: r.dataset, source: r.source };
 }

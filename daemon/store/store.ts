@@ -1,6 +1,7 @@
 /** What the daemon keeps across restarts: decisions, votes, feedback, calibration. */
 import { z } from 'zod';
 import { Decision } from '../../protocol/ensemble';
+import { AnswerResult, ExtractionResult, GoldSpan } from '../../protocol/tasks';
 import type { RouterFit, StackingFit } from '../strategies/fit';
 import { EnsembleError } from '../../protocol/errors';
 import { nonFiniteNumber } from '../../common/finite';
@@ -82,6 +83,27 @@ export interface LabelledMemberVote {
   text: string | null;
 }
 
+/** Tasks beyond labels whose results are recorded (classifications are decisions). */
+export type TaskKind = 'answer' | 'extract';
+
+/**
+ * An answer or an extraction as recorded, with its gold when known: the normalized right answer, or
+ * the entities the text holds. An extraction keeps its input text, so `ensemble eval` can replay the
+ * span vote at other quorums.
+ */
+export type TaskRecord =
+  | { task: 'answer'; result: AnswerResult; gold: string | null }
+  | { task: 'extract'; result: ExtractionResult; text: string; gold: GoldSpan[] | null };
+
+/** Where a task result came from; (task, dataset, ensemble, itemId) is recorded once, like decisions. */
+export interface TaskMeta {
+  source: 'live' | 'record';
+  dataset?: string;
+  itemId?: string;
+}
+
+export type StoredTask = TaskRecord & { itemId: string | null; dataset: string | null; source: 'live' | 'record' };
+
 export interface Store {
   /**
    * Records a decision and its votes at once (all or nothing). A dataset item (dataset, ensemble,
@@ -113,6 +135,17 @@ export interface Store {
   saveAggregation(fit: AggregationFit): void;
   aggregations(): AggregationFit[];
   calibrations(): Calibration[];
+  /**
+   * Records an answer or an extraction (all or nothing). A dataset item (task, dataset, ensemble,
+   * itemId) is recorded once: recording it again replaces the earlier result.
+   */
+  recordTask(record: TaskRecord, meta: TaskMeta): void;
+  /** Recorded results of one task (of one ensemble, when given), oldest first. */
+  taskRecords(task: TaskKind, ensemble?: string): StoredTask[];
+  /** Item ids of a dataset run of one task whose every member answered (what a resume skips). */
+  recordedTaskItems(task: TaskKind, dataset: string, ensemble: string): Set<string>;
+  /** Sets the gold of a recorded answer (feedback: the right answer, normalized); false when unknown. */
+  setAnswerGold(resultId: string, gold: string): boolean;
   /** Runs several writes as one transaction (one commit); each write's own failure stays its own. */
   batch?(writes: () => void): void;
   close(): void;
@@ -176,4 +209,36 @@ export function metaColumns(meta: DecisionMeta) {
     gold: meta.gold ?? null,
     text: meta.text?.slice(0, INPUT_TEXT_CHARS) ?? null,
   };
+}
+
+/** A task result read back from the store, validated (it came from disk). */
+export function parseTaskRecord(task: string, json: string, gold: string | null, text: string | null): TaskRecord {
+  if (task === 'answer') return { task, result: AnswerResult.parse(JSON.parse(json)), gold };
+  if (task === 'extract') {
+    return { task, result: ExtractionResult.parse(JSON.parse(json)), text: text ?? '', gold: gold === null ? null : z.array(GoldSpan).parse(JSON.parse(gold)) };
+  }
+  throw new Error(`unknown task "${task}"`);
+}
+
+/** A task record's columns as stored, the same for every store. */
+export function taskColumns(r: TaskRecord, meta: TaskMeta) {
+  const bad = nonFiniteNumber(r.result, r.task);
+  if (bad) throw new EnsembleError('StoreFailed', `${r.task} ${String(r.result.id).slice(0, 64)} not recorded: ${bad} is not a finite number`);
+  return {
+    id: r.result.id,
+    task: r.task,
+    createdAt: r.result.createdAt,
+    ensemble: r.result.ensemble,
+    source: meta.source,
+    dataset: meta.dataset ?? null,
+    itemId: meta.itemId ?? null,
+    gold: r.gold === null ? null : r.task === 'answer' ? r.gold : JSON.stringify(r.gold),
+    text: r.task === 'extract' ? r.text : r.result.question,
+    json: JSON.stringify(r.result),
+  };
+}
+
+/** A result is complete (a resume skips it) when no member timed out or failed. */
+export function taskComplete(r: TaskRecord): boolean {
+  return !r.result.votes.some((v) => (INCOMPLETE_STATUSES as readonly string[]).includes(v.status));
 }

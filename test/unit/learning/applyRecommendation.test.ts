@@ -15,6 +15,7 @@ const rec = (kind: 'single' | 'ensemble', strategy: 'routed' | 'majority', membe
   callsPerItem: 1.2,
   gainOverBestSingle: 0.03,
   gainStandardError: 0.005,
+  bestStrategy: null,
   text: '',
   config: { ensembles: { default: { members, strategy } } },
   needsFit: strategy === 'routed',

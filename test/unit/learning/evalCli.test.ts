@@ -26,7 +26,9 @@ const usageError = (re: RegExp) => (e: unknown) => e instanceof CliError && e.ex
 
 test('human output: aligned tables and a recommendation', async () => {
   const out = await run(path.join(dir, 'p.csv'), '--train-fraction', '0', '--models', 'm1,m2,m3');
-  assert.match(out, /^6 items, 3 models; train fraction 0/);
+  assert.match(out, /^6 items, 3 models; train fraction 0/m);
+  // The per-task verdicts come first: here classification only, on every item (nothing held out).
+  assert.match(out, /^when an ensemble helps, per task.*\n- classification: its gain is within 2 standard errors of none \(23\.3 points \(± 21\.1\); .*6 items, none held out\); use m2 alone/);
   assert.match(out, /member\s+accuracy\s+abstained\s+items\nm1\s+50\.0%\s+16\.7%\s+6\nm2\s+60\.0%\s+0\.0%\s+5\n/);
   // accuracy, calls/item, rounds/item, validation (nothing fitted: -), vs majority
   assert.match(out, /majority\s+83\.3%\s+2\.83\s+1\.00\s+-\s+\+0\.0 pt/);
