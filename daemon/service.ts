@@ -4,6 +4,7 @@
  * what is learned from outcomes (weights, calibration, fitted aggregation) to `Adaptation`.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { EnsembleSpec, PoolConfig } from '../protocol/config';
 import type { Decision, RefineResult, StrategyName } from '../protocol/ensemble';
 import { EnsembleError, asEnsembleError } from '../protocol/errors';
@@ -11,6 +12,7 @@ import type { HomePaths } from '../common/node/home';
 import type { ClassifyParams, FeedbackParams, PoolStatus, ProgressValue, RefineParams } from '../protocol/methods';
 import type { BackendFactory } from './backends/backend';
 import { loadConfig, type LoadedConfig } from './config/loadConfig';
+import { readLedger, reconcile, writeLedger } from './config/identityLedger';
 import { Adaptation } from './adaptation';
 import { FITTED_STRATEGIES } from './strategies/engine';
 import { classify } from './ensemble/classify';
@@ -69,7 +71,7 @@ export class DaemonService {
     this.loaded = result.value;
     this.configError = null;
     this.pool.apply(result.value.config, result.value.path);
-    this.adaptation.recompute(result.value.config);
+    this.adaptation.startFresh(this.replacedSince(result.value.config), result.value.config);
     this.latencies.resize(result.value.config.daemon.laggards?.window ?? 50);
     this.latencies.retain(result.value.config.models.map((m) => m.id));
     this.opts.logger.info(
@@ -78,6 +80,20 @@ export class DaemonService {
     );
     this.opts.onChange?.('config reloaded');
     return { ok: true, error: null };
+  }
+
+  /** Issue 12: ids whose entry now names another model (since the last reload or the last run) start afresh; the log says why. */
+  private replacedSince(config: PoolConfig): Map<string, number> {
+    const file = path.join(this.opts.paths.home, 'model-identities.json');
+    const warn = (why: string) => this.opts.logger.warn(`model identities: ${why}`);
+    const { ledger, replaced, freshSince } = reconcile(readLedger(file, warn), config.models, Date.now());
+    for (const r of replaced) this.opts.logger.info(`model ${r.id} now names another model (${r.reason}): its feedback, calibration and fitted weights start afresh`);
+    try {
+      writeLedger(file, ledger);
+    } catch (e) {
+      warn(`cannot write ${file}: ${(e as Error).message}`);
+    }
+    return freshSince;
   }
 
   private get config(): PoolConfig {
