@@ -27,7 +27,7 @@ import { nonFiniteNumber } from '../common/finite';
 import { fitReply, pageIds } from './paging';
 import { Pool, type DownloadListener } from './pool/pool';
 import { liveDiversity } from './learning/liveDiversity';
-import { applyLaggardPolicy, detectLaggards, LatencyWindows, type LaggardFlag } from './pool/laggards';
+import { adaptiveTimeoutMs, applyLaggardPolicy, detectLaggards, LatencyWindows, type LaggardFlag } from './pool/laggards';
 import type { StorageInfo } from './store/openStore';
 import type { Calibration, Store } from './store/store';
 import { DAEMON_VERSION } from './version';
@@ -74,12 +74,22 @@ export class DaemonService {
     this.adaptation.startFresh(this.replacedSince(result.value.config), result.value.config);
     this.latencies.resize(result.value.config.daemon.laggards?.window ?? 50);
     this.latencies.retain(result.value.config.models.map((m) => m.id));
+    this.pool.setTimeoutPolicy(this.adaptiveTimeouts(result.value.config));
     this.opts.logger.info(
       `config ${result.value.source === 'file' ? `loaded from ${result.value.path}` : 'absent: using the embedded default pool'}: ` +
         `${result.value.config.models.length} models, ensembles ${Object.keys(result.value.config.ensembles).join(', ') || 'none'}`,
     );
     this.opts.onChange?.('config reloaded');
     return { ok: true, error: null };
+  }
+
+  /** Issue 12: member timeouts that follow observed latency (`daemon.laggards.adaptiveTimeout`), or none. */
+  private adaptiveTimeouts(config: PoolConfig): ((model: string, configuredMs: number) => number) | undefined {
+    const laggards = config.daemon.laggards;
+    const adaptive = laggards?.adaptiveTimeout;
+    if (!laggards || !adaptive) return undefined;
+    return (model, configuredMs) =>
+      adaptiveTimeoutMs(this.latencies.samples(model), { factor: adaptive.factor, minMs: adaptive.minMs, maxMs: configuredMs, minSamples: laggards.minSamples });
   }
 
   /** Issue 12: ids whose entry now names another model (since the last reload or the last run) start afresh; the log says why. */

@@ -58,6 +58,8 @@ export class Pool {
   private readonly retired = new WeakSet<PoolModel>();
   /** How long a replaced model may keep running calls: the longest request deadline (plus slack). */
   private drainBoundMs = 61_000;
+  /** Shortens a member's timeout from its observed latency (set by the service when adaptive timeouts are on). */
+  private adaptTimeout: ((model: string, configuredMs: number) => number) | undefined;
 
   constructor(
     private readonly factory: BackendFactory,
@@ -116,6 +118,21 @@ export class Pool {
     }, this.drainBoundMs, undefined, (e) => this.logger.warn(`disposing ${id}: ${String(e)}`)).then(({ outcome, abandoned }) => {
       if (outcome === 'timeout') this.logger.warn(`model ${id}: ${abandoned} call(s) still running after ${this.drainBoundMs} ms were cut off`);
     });
+  }
+
+  /** Adaptive member timeouts on (a function of the model and its configured timeout) or off (undefined). */
+  setTimeoutPolicy(adapt: ((model: string, configuredMs: number) => number) | undefined): void {
+    this.adaptTimeout = adapt;
+  }
+
+  /**
+   * A member's timeout for one call: the ensemble's, tightened by the model's own `timeoutMs`
+   * (never loosened), then by the adaptive policy when it is on (which only ever shortens it).
+   */
+  memberTimeoutMs(id: string, ensembleTimeoutMs: number): number {
+    const configured = Math.min(ensembleTimeoutMs, this.models.get(id)?.entry.timeoutMs ?? Infinity);
+    const adapted = this.adaptTimeout?.(id, configured) ?? configured;
+    return Number.isFinite(adapted) && adapted > 0 ? Math.min(configured, adapted) : configured;
   }
 
   get(id: string): PoolModel | undefined {
