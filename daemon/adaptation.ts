@@ -60,7 +60,7 @@ export class Adaptation {
     const models = config.models.map((m) => ({ id: m.id, priorWeight: m.weight ?? 1 }));
     const rows = this.store
       .feedbackWindow(window)
-      .filter((f) => !this.predates(f.model, this.decisionTime(f.decisionId)))
+      .filter((f) => !this.decidedBefore(f.model, f.decisionId))
       .map((f) => ({ ...f, labelCount: this.labelCountOf(f.decisionId) }));
     this.weights = windowWeights(rows, models, window);
   }
@@ -82,6 +82,11 @@ export class Adaptation {
   private predates(model: string, at: number): boolean {
     const since = this.freshSince.get(model);
     return since !== undefined && !(at >= since);
+  }
+
+  /** Was this decision made before `model` was replaced? (Looks the decision up only for replaced models.) */
+  private decidedBefore(model: string, decisionId: string): boolean {
+    return this.freshSince.has(model) && this.predates(model, this.decisionTime(decisionId));
   }
 
   private decisionTime(decisionId: string): number {
@@ -198,7 +203,9 @@ export class Adaptation {
   /** Fits an ensemble's learned strategies (reliabilities, router, stacking) on its labelled recordings. */
   fitAggregation(ensemble: string, members: ResolvedMember[], labels: readonly string[]) {
     const ids = members.map((m) => m.member);
-    const votes = this.store.labelledMemberVotes(ensemble);
+    const modelOf = new Map(members.map((m) => [m.member, m.model]));
+    // Votes a replaced model's predecessor gave are not the new model's: the fit starts afresh for it.
+    const votes = this.store.labelledMemberVotes(ensemble).filter((v) => !this.decidedBefore(modelOf.get(v.member) ?? v.member, v.decisionId));
     const seen = new Set(labels);
     for (const v of votes) {
       seen.add(v.gold);

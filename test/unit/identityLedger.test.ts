@@ -10,6 +10,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Adaptation } from '../../daemon/adaptation';
 import { readLedger, reconcile, writeLedger } from '../../daemon/config/identityLedger';
+import { resolveMembers } from '../../daemon/ensemble/members';
 import { Logger } from '../../daemon/log';
 import { MemoryStore } from '../../daemon/store/memoryStore';
 import { ModelEntry, PoolConfig } from '../../protocol/config';
@@ -109,5 +110,11 @@ describe('Adaptation after a replacement', () => {
     store.recordDecision(decision('new', t0 + 120_000, [vote('m', 'bug'), vote('o', 'bug')]), { source: 'live' });
     adaptation.feedback('new', { label: 'bug' }, config);
     assert.equal(adaptation.feedbackStats('m').feedbackCount, 1);
+
+    // A fit made now sees only the new model's votes for "m" (it was right on its one item), all of "o"'s.
+    const fit = adaptation.fitAggregation('default', resolveMembers(config.ensembles.default!, config.models), labels);
+    const reliability = Object.fromEntries(fit.members.map((m) => [m.member, m.reliability]));
+    assert.ok(reliability.m! > 0.5, `m's reliability ${reliability.m} counts only the new model's right answer`);
+    assert.ok(reliability.o! > 0.5);
   });
 });
