@@ -56,6 +56,8 @@ export class Pool {
   private readonly inFlight = new InFlight<PoolModel>();
   /** Models taken out of the table whose backend is disposed or being disposed: a late call goes to the new entry. */
   private readonly retired = new WeakSet<PoolModel>();
+  /** Models out of the table whose calls are still finishing (disposed with the pool if it stops first). */
+  private readonly draining = new Set<PoolModel>();
   /** How long a replaced model may keep running calls: the longest request deadline (plus slack). */
   private drainBoundMs = 61_000;
   /** Shortens a member's timeout from its observed latency (set by the service when adaptive timeouts are on). */
@@ -110,12 +112,14 @@ export class Pool {
   private remove(id: string, model: PoolModel): void {
     this.models.delete(id);
     const running = this.inFlight.count(model);
+    this.draining.add(model);
     if (running > 0) this.logger.info(`model ${id} left the pool (config changed): disposed once its ${running} call(s) in flight finish`);
     void drainThenDispose(this.inFlight, model, async () => {
       this.retired.add(model);
       model.lifetime.abort(new EnsembleError('ModelUnavailable', `model "${id}" left the pool (config changed)`, { hint: 'ask again' }));
       await model.backend.dispose();
     }, this.drainBoundMs, undefined, (e) => this.logger.warn(`disposing ${id}: ${String(e)}`)).then(({ outcome, abandoned }) => {
+      this.draining.delete(model);
       if (outcome === 'timeout') this.logger.warn(`model ${id}: ${abandoned} call(s) still running after ${this.drainBoundMs} ms were cut off`);
     });
   }
@@ -418,7 +422,9 @@ export class Pool {
   async dispose(): Promise<void> {
     clearInterval(this.healthTimer);
     for (const m of this.models.values()) m.lifetime.abort(new EnsembleError('ModelUnavailable', 'the daemon is stopping'));
-    await Promise.allSettled([...this.models.values()].map((m) => m.backend.dispose()));
+    for (const m of this.draining) this.retired.add(m);
+    await Promise.allSettled([...this.models.values(), ...this.draining].map((m) => m.backend.dispose()));
     this.models.clear();
+    this.draining.clear();
   }
 }
