@@ -2,6 +2,10 @@
  * What the daemon learns from labelled outcomes, and how it feeds back into decisions:
  * sliding-window weights from feedback, per-model calibrations, per-ensemble learned aggregations,
  * and each model's contribution. State lives in the store; this keeps the in-force copies.
+ *
+ * A model id whose config entry now names another model (config/identityLedger.ts) starts afresh:
+ * feedback on decisions made before the replacement, a calibration and an ensemble fit made before
+ * it, are not applied to the new model (they stay in the store; a refit with new data replaces them).
  */
 import type { PoolConfig } from '../protocol/config';
 import type { StrategyName } from '../protocol/ensemble';
@@ -28,6 +32,12 @@ export class Adaptation {
   private readonly labelCounts = new Map<string, number>();
   /** Contributions read 1,000 decisions back: cached until a right label arrives (status is asked after every decision). */
   private contributionCache: Record<string, Contribution> | null = null;
+  /** Per model id replaced in config.json: since when (ms) what was learned about it counts. */
+  private freshSince = new Map<string, number>();
+  /** When each decision with feedback was made (ms), for the cut-off above. */
+  private readonly decisionAt = new Map<string, number>();
+  /** When each ensemble's stored fit was made (ms). */
+  private readonly fittedAtByEnsemble = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -36,7 +46,10 @@ export class Adaptation {
     for (const c of store.calibrations()) this.calibrationByModel.set(c.model, c);
     for (const a of store.aggregations()) {
       const parsed = parseStoredFit(a);
-      if (parsed.ok) this.aggregationByEnsemble.set(parsed.fit.ensemble, parsed.strategy);
+      if (parsed.ok) {
+        this.aggregationByEnsemble.set(parsed.fit.ensemble, parsed.strategy);
+        this.fittedAtByEnsemble.set(parsed.fit.ensemble, Date.parse(parsed.fit.fittedAt));
+      }
       else logger.warn(`stored fit of ensemble "${(a as { ensemble?: unknown }).ensemble}" is unusable (${parsed.error}): run "ensemble fit" again`);
     }
   }
@@ -45,8 +58,45 @@ export class Adaptation {
   recompute(config: PoolConfig): void {
     const window = config.daemon.recalibrationWindow;
     const models = config.models.map((m) => ({ id: m.id, priorWeight: m.weight ?? 1 }));
-    const rows = this.store.feedbackWindow(window).map((f) => ({ ...f, labelCount: this.labelCountOf(f.decisionId) }));
+    const rows = this.store
+      .feedbackWindow(window)
+      .filter((f) => !this.decidedBefore(f.model, f.decisionId))
+      .map((f) => ({ ...f, labelCount: this.labelCountOf(f.decisionId) }));
     this.weights = windowWeights(rows, models, window);
+  }
+
+  /**
+   * Models replaced in config.json (id -> since when, ms): what was learned before about that id is
+   * not applied from now on. Recomputes the weights; the log says what was dropped.
+   */
+  startFresh(freshSince: Map<string, number>, config: PoolConfig): void {
+    this.freshSince = new Map(freshSince);
+    for (const [model, since] of freshSince) {
+      const c = this.calibrationByModel.get(model);
+      if (c && Date.parse(c.fittedAt) < since) this.logger.info(`calibration of ${model} fitted before it was replaced: not applied (run "ensemble calibrate" again)`);
+    }
+    this.recompute(config);
+  }
+
+  /** Was `at` (ms) before `model` was replaced? (Unknown times count as before.) */
+  private predates(model: string, at: number): boolean {
+    const since = this.freshSince.get(model);
+    return since !== undefined && !(at >= since);
+  }
+
+  /** Was this decision made before `model` was replaced? (Looks the decision up only for replaced models.) */
+  private decidedBefore(model: string, decisionId: string): boolean {
+    return this.freshSince.has(model) && this.predates(model, this.decisionTime(decisionId));
+  }
+
+  private decisionTime(decisionId: string): number {
+    let at = this.decisionAt.get(decisionId);
+    if (at === undefined) {
+      at = Date.parse(this.store.getDecision(decisionId)?.decision.createdAt ?? '');
+      if (this.decisionAt.size > 100_000) this.decisionAt.clear();
+      this.decisionAt.set(decisionId, at);
+    }
+    return at;
   }
 
   private labelCountOf(decisionId: string): number {
@@ -77,7 +127,8 @@ export class Adaptation {
   }
 
   calibrate(model: string, scores: LabelScores): { confidence: number | null; probabilities: Record<string, number> } {
-    return applyCalibration(scores, this.calibrationByModel.get(model));
+    const c = this.calibrationByModel.get(model);
+    return applyCalibration(scores, c && !this.predates(model, Date.parse(c.fittedAt)) ? c : undefined);
   }
 
   /**
@@ -93,7 +144,12 @@ export class Adaptation {
     settings: { earlyExit: { agreeK: number; threshold: number }; route?: { threshold?: number; fallback?: number } },
     config: PoolConfig,
   ): Plan {
-    const fit = this.aggregationByEnsemble.get(ensemble) ?? null;
+    const fittedAt = this.fittedAtByEnsemble.get(ensemble) ?? 0;
+    const stale = members.find((m) => this.predates(m.model, fittedAt));
+    const fit = stale ? null : (this.aggregationByEnsemble.get(ensemble) ?? null);
+    if (FITTED_STRATEGIES.has(strategy) && !fit && stale) {
+      throw new EnsembleError('BadInput', `ensemble "${ensemble}" was fitted before model "${stale.model}" was replaced in config.json: run "ensemble fit --ensemble ${ensemble}" again`);
+    }
     if (FITTED_STRATEGIES.has(strategy) && !fit) {
       throw new EnsembleError('BadInput', `ensemble "${ensemble}" has no fitted aggregation for strategy "${strategy}": record a labelled dataset with "ensemble record" and run "ensemble fit --ensemble ${ensemble}"`);
     }
@@ -147,7 +203,9 @@ export class Adaptation {
   /** Fits an ensemble's learned strategies (reliabilities, router, stacking) on its labelled recordings. */
   fitAggregation(ensemble: string, members: ResolvedMember[], labels: readonly string[]) {
     const ids = members.map((m) => m.member);
-    const votes = this.store.labelledMemberVotes(ensemble);
+    const modelOf = new Map(members.map((m) => [m.member, m.model]));
+    // Votes a replaced model's predecessor gave are not the new model's: the fit starts afresh for it.
+    const votes = this.store.labelledMemberVotes(ensemble).filter((v) => !this.decidedBefore(modelOf.get(v.member) ?? v.member, v.decisionId));
     const seen = new Set(labels);
     for (const v of votes) {
       seen.add(v.gold);
@@ -159,6 +217,7 @@ export class Adaptation {
     const parsed = parseStoredFit(fit);
     if (!parsed.ok) throw new EnsembleError('InternalError', `the fit of ${ensemble} does not validate: ${parsed.error}`);
     this.aggregationByEnsemble.set(ensemble, parsed.strategy);
+    this.fittedAtByEnsemble.set(ensemble, Date.parse(fit.fittedAt));
     this.logger.info(
       `aggregation of ${ensemble} fitted on ${fit.n} labelled items (${Object.keys(fit.byCategory).length} categories; ` +
         `router ${fit.router ? `threshold ${fit.router.threshold}` : 'none: recordings lack input text'}; stacking ${fit.stacking ? 'yes' : 'none'})`,

@@ -4,6 +4,7 @@
  * what is learned from outcomes (weights, calibration, fitted aggregation) to `Adaptation`.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { EnsembleSpec, PoolConfig } from '../protocol/config';
 import type { Decision, RefineResult, StrategyName } from '../protocol/ensemble';
 import { EnsembleError, asEnsembleError } from '../protocol/errors';
@@ -11,6 +12,7 @@ import type { HomePaths } from '../common/node/home';
 import type { ClassifyParams, FeedbackParams, PoolStatus, ProgressValue, RefineParams } from '../protocol/methods';
 import type { BackendFactory } from './backends/backend';
 import { loadConfig, type LoadedConfig } from './config/loadConfig';
+import { readLedger, reconcile, writeLedger } from './config/identityLedger';
 import { Adaptation } from './adaptation';
 import { FITTED_STRATEGIES } from './strategies/engine';
 import { classify } from './ensemble/classify';
@@ -25,7 +27,7 @@ import { nonFiniteNumber } from '../common/finite';
 import { fitReply, pageIds } from './paging';
 import { Pool, type DownloadListener } from './pool/pool';
 import { liveDiversity } from './learning/liveDiversity';
-import { applyLaggardPolicy, detectLaggards, LatencyWindows, type LaggardFlag } from './pool/laggards';
+import { adaptiveTimeoutMs, applyLaggardPolicy, detectLaggards, LatencyWindows, type LaggardFlag } from './pool/laggards';
 import type { StorageInfo } from './store/openStore';
 import type { Calibration, Store, TaskRecord } from './store/store';
 import { normalizeAnswer } from './tasks/answerNormalize';
@@ -70,15 +72,39 @@ export class DaemonService {
     this.loaded = result.value;
     this.configError = null;
     this.pool.apply(result.value.config, result.value.path);
-    this.adaptation.recompute(result.value.config);
+    this.adaptation.startFresh(this.replacedSince(result.value.config), result.value.config);
     this.latencies.resize(result.value.config.daemon.laggards?.window ?? 50);
     this.latencies.retain(result.value.config.models.map((m) => m.id));
+    this.pool.setTimeoutPolicy(this.adaptiveTimeouts(result.value.config));
     this.opts.logger.info(
       `config ${result.value.source === 'file' ? `loaded from ${result.value.path}` : 'absent: using the embedded default pool'}: ` +
         `${result.value.config.models.length} models, ensembles ${Object.keys(result.value.config.ensembles).join(', ') || 'none'}`,
     );
     this.opts.onChange?.('config reloaded');
     return { ok: true, error: null };
+  }
+
+  /** Issue 12: member timeouts that follow observed latency (`daemon.laggards.adaptiveTimeout`), or none. */
+  private adaptiveTimeouts(config: PoolConfig): ((model: string, configuredMs: number) => number) | undefined {
+    const laggards = config.daemon.laggards;
+    const adaptive = laggards?.adaptiveTimeout;
+    if (!laggards || !adaptive) return undefined;
+    return (model, configuredMs) =>
+      adaptiveTimeoutMs(this.latencies.samples(model), { factor: adaptive.factor, minMs: adaptive.minMs, maxMs: configuredMs, minSamples: laggards.minSamples });
+  }
+
+  /** Issue 12: ids whose entry now names another model (since the last reload or the last run) start afresh; the log says why. */
+  private replacedSince(config: PoolConfig): Map<string, number> {
+    const file = path.join(this.opts.paths.home, 'model-identities.json');
+    const warn = (why: string) => this.opts.logger.warn(`model identities: ${why}`);
+    const { ledger, replaced, freshSince } = reconcile(readLedger(file, warn), config.models, Date.now());
+    for (const r of replaced) this.opts.logger.info(`model ${r.id} now names another model (${r.reason}): its feedback, calibration and fitted weights start afresh`);
+    try {
+      writeLedger(file, ledger);
+    } catch (e) {
+      warn(`cannot write ${file}: ${(e as Error).message}`);
+    }
+    return freshSince;
   }
 
   private get config(): PoolConfig {

@@ -155,6 +155,14 @@ export const LaggardSettings = z
     window: z.number().int().min(5).max(10_000).default(50).describe('Latencies kept per member (a sliding window of its last answers).'),
     minSamples: z.number().int().min(3).max(10_000).default(10).describe('Answers a member needs before it is judged.'),
     weightFactor: z.number().min(0).max(1).default(0.5).describe('Weight multiplier for a laggard under "lowerWeight".'),
+    adaptiveTimeout: z
+      .object({
+        factor: z.number().min(1).max(100).default(3).describe('A member\'s timeout becomes its p99 latency times this factor.'),
+        minMs: z.number().int().min(10).max(600_000).default(1_000).describe('Never shorter than this.'),
+      })
+      .strict()
+      .optional()
+      .describe('Per-member timeouts that follow observed latency (p99 x factor, at least minMs, never longer than the configured timeout), once a member has minSamples answers.'),
   })
   .strict();
 

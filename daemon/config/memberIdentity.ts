@@ -10,7 +10,7 @@
  * Another backend is always another model. Settings that do not change the model (timeouts,
  * threads, context size, GPU layers, weight, concurrency) never reset anything.
  *
-^ * On reload, `replacedModels(before, after)` lists the ids
+ * On reload, `replacedModels(before, after)` lists the ids
  * whose recorded feedback, calibration and fitted weights must not be applied to the new entry.
  */
 import type { ModelEntry, PoolConfig } from '../../protocol/config';

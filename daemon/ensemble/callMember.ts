@@ -25,7 +25,7 @@ export async function callMember<T>(
 ): Promise<MemberCall<T>> {
   const started = performance.now();
   // A model's own timeoutMs tightens the ensemble's member timeout, never loosens it.
-  const limit = Math.min(timeoutMs, pool.get(model)?.entry.timeoutMs ?? Infinity);
+  const limit = pool.memberTimeoutMs(model, timeoutMs);
   let timeout: AbortSignal | undefined;
   let signal = runSignal;
   const startTimeout = () => {

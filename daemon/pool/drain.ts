@@ -75,7 +75,11 @@ export async function drainThenDispose<K>(
   timer: Timer = realTimer,
   onDisposeError: (e: unknown) => void = () => undefined,
 ): Promise<DrainOutcome> {
-  const outcome = await inFlight.drained(key, boundMs, timer);
+  let outcome = await inFlight.drained(key, boundMs, timer);
+  // A call may have begun between "drained" and this continuation (a caller that picked the model
+  // just before it was replaced): wait for it too. `dispose` then runs in the same turn as the last
+  // check, so a caller can mark the key retired there and no call slips in after it.
+  while (outcome === 'drained' && inFlight.count(key) > 0) outcome = await inFlight.drained(key, boundMs, timer);
   const abandoned = inFlight.count(key);
   try {
     await dispose();

@@ -12,6 +12,10 @@
  * Memory: before an in-process model is loaded, the pool plans every in-process model's memory
  * (memoryPlan.ts); a model that does not fit becomes `unavailable` with the reason and what to
  * change. In-process loads run one at a time, so each plan sees the models loaded before it.
+ *
+ * Hot changes (issue 12): a model replaced or removed by a config reload leaves the routing table at
+ * once (new requests use the new entry), but its backend is disposed only once the calls running on
+ * it have finished (drain.ts), or after the longest request deadline, so no request in flight fails.
  */
 import fs from 'node:fs';
 import type { ModelEntry, PoolConfig } from '../../protocol/config';
@@ -29,6 +33,7 @@ import { planInputOf } from './planInputs';
 import { fetchModel, type FetchProgress } from './modelFetch';
 import { createPoolModel, modelStatus, type PoolModel } from './poolModel';
 import { Semaphore } from './semaphore';
+import { InFlight, drainThenDispose } from './drain';
 
 export { systemMemory, type MemoryProbe, type PoolModel };
 
@@ -47,6 +52,16 @@ export class Pool {
   private healthTimer: NodeJS.Timeout | undefined;
   private health = { intervalMs: 15_000, timeoutMs: 5_000 };
   private breakerSettings: BreakerSettings = DEFAULT_BREAKER;
+  /** Calls running (or queued) on each model, so a replaced model is disposed after its last one. */
+  private readonly inFlight = new InFlight<PoolModel>();
+  /** Models taken out of the table whose backend is disposed or being disposed: a late call goes to the new entry. */
+  private readonly retired = new WeakSet<PoolModel>();
+  /** Models out of the table whose calls are still finishing (disposed with the pool if it stops first). */
+  private readonly draining = new Set<PoolModel>();
+  /** How long a replaced model may keep running calls: the longest request deadline (plus slack). */
+  private drainBoundMs = 61_000;
+  /** Shortens a member's timeout from its observed latency (set by the service when adaptive timeouts are on). */
+  private adaptTimeout: ((model: string, configuredMs: number) => number) | undefined;
 
   constructor(
     private readonly factory: BackendFactory,
@@ -71,6 +86,7 @@ export class Pool {
       failureThreshold: d.breakerThreshold ?? DEFAULT_BREAKER.failureThreshold,
       coolDownMs: d.breakerCoolDownMs ?? DEFAULT_BREAKER.coolDownMs,
     };
+    this.drainBoundMs = Math.max(60_000, ...Object.values(config.ensembles).map((e) => e.deadlineMs ?? 60_000)) + 1_000;
     const next = new Map(config.models.map((m) => [m.id, m]));
     for (const [id, model] of this.models) {
       const entry = next.get(id);
@@ -89,10 +105,38 @@ export class Pool {
     this.models.set(entry.id, model);
   }
 
+  /**
+   * Takes a model out of the table now; its calls in flight finish on it, then it is disposed (a
+   * call still running after the drain bound fails as "unloaded", and the log says how many).
+   */
   private remove(id: string, model: PoolModel): void {
     this.models.delete(id);
-    model.lifetime.abort(new EnsembleError('ModelUnavailable', `model "${id}" left the pool (config changed)`, { hint: 'ask again' }));
-    void model.backend.dispose().catch((e) => this.logger.warn(`disposing ${id}: ${String(e)}`));
+    const running = this.inFlight.count(model);
+    this.draining.add(model);
+    if (running > 0) this.logger.info(`model ${id} left the pool (config changed): disposed once its ${running} call(s) in flight finish`);
+    void drainThenDispose(this.inFlight, model, async () => {
+      this.retired.add(model);
+      model.lifetime.abort(new EnsembleError('ModelUnavailable', `model "${id}" left the pool (config changed)`, { hint: 'ask again' }));
+      await model.backend.dispose();
+    }, this.drainBoundMs, undefined, (e) => this.logger.warn(`disposing ${id}: ${String(e)}`)).then(({ outcome, abandoned }) => {
+      this.draining.delete(model);
+      if (outcome === 'timeout') this.logger.warn(`model ${id}: ${abandoned} call(s) still running after ${this.drainBoundMs} ms were cut off`);
+    });
+  }
+
+  /** Adaptive member timeouts on (a function of the model and its configured timeout) or off (undefined). */
+  setTimeoutPolicy(adapt: ((model: string, configuredMs: number) => number) | undefined): void {
+    this.adaptTimeout = adapt;
+  }
+
+  /**
+   * A member's timeout for one call: the ensemble's, tightened by the model's own `timeoutMs`
+   * (never loosened), then by the adaptive policy when it is on (which only ever shortens it).
+   */
+  memberTimeoutMs(id: string, ensembleTimeoutMs: number): number {
+    const configured = Math.min(ensembleTimeoutMs, this.models.get(id)?.entry.timeoutMs ?? Infinity);
+    const adapted = this.adaptTimeout?.(id, configured) ?? configured;
+    return Number.isFinite(adapted) && adapted > 0 ? Math.min(configured, adapted) : configured;
   }
 
   get(id: string): PoolModel | undefined {
@@ -137,6 +181,8 @@ export class Pool {
     if (model.state === 'ready' || model.state === 'busy') return model;
     if (model.state === 'downloading') throw this.unavailableError(model);
     await raceAbort(signal, () => this.prepare(id));
+    // Replaced while it loaded (config reload): the request goes to the new entry.
+    if (this.models.get(id) !== model) return this.ready(id, signal);
     const after = model.state as ModelState; // prepare() moved it on
     if (after !== 'ready' && after !== 'busy') throw this.unavailableError(model);
     return model;
@@ -152,6 +198,9 @@ export class Pool {
    * counting requests, failures and latency, and feeding its circuit breaker.
    */
   async call<T>(model: PoolModel, signal: AbortSignal, task: (backend: Backend) => Promise<T>): Promise<T> {
+    // Replaced between ready() and here and already disposed: the call goes to the new entry.
+    if (this.retired.has(model)) return this.call(await this.ready(model.entry.id, signal), signal, task);
+    const done = this.inFlight.begin(model);
     return model.limiter.run(signal, async () => {
       model.requests++;
       const started = performance.now();
@@ -169,7 +218,7 @@ export class Pool {
         else this.recordFailure(model, err.message);
         throw e;
       }
-    });
+    }).finally(done);
   }
 
   private recordFailure(model: PoolModel, reason: string): void {
@@ -373,7 +422,9 @@ export class Pool {
   async dispose(): Promise<void> {
     clearInterval(this.healthTimer);
     for (const m of this.models.values()) m.lifetime.abort(new EnsembleError('ModelUnavailable', 'the daemon is stopping'));
-    await Promise.allSettled([...this.models.values()].map((m) => m.backend.dispose()));
+    for (const m of this.draining) this.retired.add(m);
+    await Promise.allSettled([...this.models.values(), ...this.draining].map((m) => m.backend.dispose()));
     this.models.clear();
+    this.draining.clear();
   }
 }

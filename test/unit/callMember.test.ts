@@ -92,3 +92,19 @@ describe('member timeout and loads', () => {
     await p.dispose();
   });
 });
+
+describe('Pool.memberTimeoutMs', () => {
+  it('the model\'s own timeout tightens the ensemble\'s; the adaptive policy only ever shortens it', async () => {
+    const p = new Pool((e) => slowLoading(e, 0, { n: 0 }), new Logger('error', () => {}));
+    p.apply(PoolConfig.parse({ models: [{ id: 'm', backend: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'x', timeoutMs: 5_000 }] }), '/tmp/config.json');
+    assert.deepEqual([p.memberTimeoutMs('m', 30_000), p.memberTimeoutMs('m', 2_000), p.memberTimeoutMs('gone', 30_000)], [5_000, 2_000, 30_000]);
+    const rows: Array<[string, number, number]> = [['shorter', 800, 800], ['longer than configured', 99_000, 5_000], ['not a number', NaN, 5_000], ['zero', 0, 5_000]];
+    for (const [name, adapted, expected] of rows) {
+      p.setTimeoutPolicy(() => adapted);
+      assert.equal(p.memberTimeoutMs('m', 30_000), expected, name);
+    }
+    p.setTimeoutPolicy(undefined);
+    assert.equal(p.memberTimeoutMs('m', 30_000), 5_000, 'off again');
+    await p.dispose();
+  });
+});

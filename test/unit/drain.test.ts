@@ -70,6 +70,20 @@ describe('drainThenDispose', () => {
     });
   }
 
+  it('a call that begins as the drain resolves is waited for too, and dispose runs in the turn of the last check', async () => {
+    const f = new InFlight<string>();
+    const t = manualTimer();
+    let disposedWith = -1;
+    const result = drainThenDispose(f, 'old', async () => void (disposedWith = f.count('old')), 100, t.timer);
+    // Nothing was in flight, so the drain resolved at once; a caller that had picked 'old' begins now.
+    const late = f.begin('old');
+    await tick();
+    assert.equal(disposedWith, -1, 'not disposed under the late call');
+    late();
+    assert.deepEqual(await result, { outcome: 'drained', abandoned: 0 });
+    assert.equal(disposedWith, 0);
+  });
+
   it('a dispose that throws is reported, not thrown', async () => {
     const f = new InFlight<string>();
     const errors: unknown[] = [];
