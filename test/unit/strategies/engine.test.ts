@@ -126,6 +126,7 @@ async function live(strategy: StrategyName, over: Partial<PlanInput>, labels: Ar
   const asked: string[] = [];
   const pool = {
     get: () => undefined,
+    memberTimeoutMs: (_id: string, ensembleTimeoutMs: number) => ensembleTimeoutMs,
     ready: async (id: string) => id,
     call: async (id: string, _signal: AbortSignal, task: (b: Backend) => Promise<unknown>) => {
       asked.push(id);
