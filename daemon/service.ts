@@ -146,9 +146,8 @@ export class DaemonService {
         throw new EnsembleError('StoreFailed', `item ${params.itemId ?? '?'} was decided but not recorded: ${why}`, undefined, { cause: e });
       }
     } else {
-      // Off the hot path: the answer goes out first, the write follows in this turn of the event loop
-      // (the check phase, before the daemon reads the client's next messages, so feedback on the
-      // decision finds it stored).
+      // Off the hot path: the answer goes out first, the write follows within WRITE_BEHIND_MS
+      // (and before anything reads the store, so feedback on the decision finds it).
       this.writeBehind(decision.id, write);
     }
     // Request counters and model states moved: clients refresh their pool views.
@@ -157,30 +156,42 @@ export class DaemonService {
   }
 
   private pendingWrites: Array<{ id: string; write: () => void }> = [];
+  private writeTimer: NodeJS.Timeout | undefined;
 
-  /** Live decisions decided in the same turn are written together: one transaction, one commit. */
+  /**
+   * Live decisions are written behind their answers, together: one transaction and one commit for
+   * every decision of a short window (a commit costs as much as the inserts of several decisions).
+   * Whatever reads the store (feedback, listings, status, fits) flushes them first, so a decision
+   * that was answered is always found.
+   */
   private writeBehind(id: string, write: () => void): void {
     this.pendingWrites.push({ id, write });
-    if (this.pendingWrites.length > 1) return;
-    setImmediate(() => {
-      const batch = this.pendingWrites;
-      this.pendingWrites = [];
-      const run = () => {
-        for (const w of batch) {
-          try {
-            w.write();
-          } catch (e) {
-            this.opts.logger.error(`could not record decision ${w.id}: ${asEnsembleError(e).message}`);
-          }
+    if (this.pendingWrites.length >= WRITE_BEHIND_MAX) this.flushWrites();
+    else this.writeTimer ??= setTimeout(() => this.flushWrites(), WRITE_BEHIND_MS);
+  }
+
+  /** Writes the decisions still waiting for their transaction; a no-op when none are. */
+  flushWrites(): void {
+    clearTimeout(this.writeTimer);
+    this.writeTimer = undefined;
+    if (this.pendingWrites.length === 0) return;
+    const batch = this.pendingWrites;
+    this.pendingWrites = [];
+    const run = () => {
+      for (const w of batch) {
+        try {
+          w.write();
+        } catch (e) {
+          this.opts.logger.error(`could not record decision ${w.id}: ${asEnsembleError(e).message}`);
         }
-      };
-      try {
-        if (this.opts.store.batch) this.opts.store.batch(run);
-        else run();
-      } catch (e) {
-        this.opts.logger.error(`could not record ${batch.length} decisions: ${asEnsembleError(e).message}`);
       }
-    });
+    };
+    try {
+      if (this.opts.store.batch) this.opts.store.batch(run);
+      else run();
+    } catch (e) {
+      this.opts.logger.error(`could not record ${batch.length} decisions: ${asEnsembleError(e).message}`);
+    }
   }
 
   async refine(
@@ -267,6 +278,7 @@ export class DaemonService {
   }
 
   feedback(params: FeedbackParams): { recorded: boolean; weights: Record<string, number> } {
+    this.flushWrites();
     const weights = this.adaptation.feedback(params.decisionId, params, this.config);
     this.opts.onChange?.('feedback');
     return { recorded: true, weights };
@@ -274,14 +286,17 @@ export class DaemonService {
 
   recordedItems(dataset: string, ensemble: string | undefined, cursor?: string): { ensemble: string; itemIds: string[]; nextCursor?: string } {
     const { name } = this.ensemble(ensemble);
+    this.flushWrites();
     return { ensemble: name, ...pageIds(this.opts.store.recordedItems(dataset, name), cursor) };
   }
 
   recent(limit: number, before?: string): Decision[] {
+    this.flushWrites();
     return fitReply(this.opts.store.recentDecisions(limit, before));
   }
 
   status(): PoolStatus {
+    this.flushWrites();
     const loaded = this.loaded;
     const contrib = this.adaptation.contributions();
     const models = this.pool.status((id) => this.adaptation.modelWeight(id, loaded?.config ?? null)).map((m) => ({
@@ -341,15 +356,22 @@ export class DaemonService {
 
   fitAggregation(ensemble: string | undefined) {
     const { name, spec, members } = this.ensemble(ensemble);
+    this.flushWrites();
     return this.adaptation.fitAggregation(name, members, spec.labels ?? []);
   }
 
   fitCalibration(method: Calibration['method'], minSamples: number) {
+    this.flushWrites();
     return this.adaptation.fitCalibration(method, minSamples);
   }
 
   async dispose(): Promise<void> {
+    this.flushWrites();
     await this.pool.dispose();
     this.opts.store.close();
   }
 }
+
+/** Live decisions wait at most this long for their write, and at most this many share one transaction. */
+const WRITE_BEHIND_MS = 20;
+const WRITE_BEHIND_MAX = 128;
