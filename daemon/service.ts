@@ -90,6 +90,15 @@ export class DaemonService {
   }
 
   async classify(params: ClassifyParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<Decision> {
+    this.classifying++;
+    try {
+      return await this.classifyCounted(params, signal, progress);
+    } finally {
+      this.classifying--;
+    }
+  }
+
+  private async classifyCounted(params: ClassifyParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<Decision> {
     const { name, spec, members } = this.ensemble(params.ensemble);
     const labels = params.labels ?? spec.labels;
     if (!labels) {
@@ -157,17 +166,31 @@ export class DaemonService {
 
   private pendingWrites: Array<{ id: string; write: () => void }> = [];
   private writeTimer: NodeJS.Timeout | undefined;
+  private idleCheck = false;
+  /** Classifications running now: their decisions' writes wait for a quiet moment or the window's end. */
+  private classifying = 0;
 
   /**
-   * Live decisions are written behind their answers, together: one transaction and one commit for
-   * every decision of a short window (a commit costs as much as the inserts of several decisions).
-   * Whatever reads the store (feedback, listings, status, fits) flushes them first, so a decision
-   * that was answered is always found.
+   * Live decisions are written behind their answers, together: right after the answer when no
+   * other classification is running (the daemon is idle then: the write delays no one), else in one
+   * transaction for every decision of a short window (under load a commit costs as much as the
+   * inserts of several decisions). Whatever reads the store (feedback, listings, status, fits)
+   * flushes them first, so a decision that was answered is always found.
    */
   private writeBehind(id: string, write: () => void): void {
     this.pendingWrites.push({ id, write });
-    if (this.pendingWrites.length >= WRITE_BEHIND_MAX) this.flushWrites();
-    else this.writeTimer ??= setTimeout(() => this.flushWrites(), WRITE_BEHIND_MS);
+    if (this.pendingWrites.length >= WRITE_BEHIND_MAX) {
+      this.flushWrites();
+      return;
+    }
+    this.writeTimer ??= setTimeout(() => this.flushWrites(), WRITE_BEHIND_MS);
+    if (this.idleCheck) return;
+    this.idleCheck = true;
+    // After the answer went out (the check phase follows this turn's I/O callbacks).
+    setImmediate(() => {
+      this.idleCheck = false;
+      if (this.classifying === 0) this.flushWrites();
+    });
   }
 
   /** Writes the decisions still waiting for their transaction; a no-op when none are. */
