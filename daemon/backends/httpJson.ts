@@ -266,7 +266,9 @@ function readBounded(body: Body, maxBytes: number, url: string): Promise<string>
     });
     body.once('error', fail);
     // Destroyed without an error (and without its end): the body is incomplete.
-    body.once('close', () => fail(new EnsembleError('BackendError', `the connection to ${url} closed before the response was complete`, { url } satisfies HttpErrorData)));
+    body.once('close', () => {
+      if (!settled) fail(new EnsembleError('BackendError', `the connection to ${url} closed before the response was complete`, { url } satisfies HttpErrorData));
+    });
   });
 }
 
