@@ -5,6 +5,7 @@ import type { Savings } from './savings';
 
 type Row = Record<string, unknown>;
 
+const loadAt = (x: unknown) => (Array.isArray(x) ? x.join(' / ') : 'n/a');
 const fmt = (x: unknown, unit = '') => (x === null || x === undefined ? 'n/a' : `${String(x)}${unit}`);
 
 export function writeResults(dir: string, r: Row & { machine: Row; setup: Row; latency: Record<string, Row>; throughput: Row[]; early_exit_and_routing: Savings }): void {
@@ -13,7 +14,8 @@ export function writeResults(dir: string, r: Row & { machine: Row; setup: Row; l
   const m = r.machine;
   const lines = [
     `Measured ${String(r.when).slice(0, 16).replace('T', ' ')} UTC on ${fmt(m.cpu)}, ${fmt(m.cores)} cores, ${fmt(m.memory_gib)} GiB, Node ${fmt(m.node)}; ` +
-      `load average at start ${(m.load_average_at_start as number[]).join(' / ')}. Three loopback OpenAI-shape members answering after ${fmt(r.setup.member_delay_ms)} ms, ` +
+      `load average ${loadAt(m.load_average_at_start)} at start, ${loadAt(m.load_average_at_end)} at end. ` +
+      `Three loopback OpenAI-shape members answering after ${fmt(r.setup.member_delay_ms)} ms, ` +
       `in their own process; ${fmt(r.setup.daemon_config)}.`,
     '',
     '| | p50 | p99 |',
@@ -27,12 +29,14 @@ export function writeResults(dir: string, r: Row & { machine: Row; setup: Row; l
     '',
     `Ensemble latency over its slowest member (p50 daemon / p50 direct fan-out): **${fmt(r.ensemble_over_slowest)}**.`,
     '',
-    '| concurrent clients | direct /s | daemon /s | daemon / direct | daemon CPU | daemon CPU per decision | direct client CPU per fan-out | daemon RSS |',
-    '|---|---|---|---|---|---|---|---|',
+    '| concurrent clients | direct /s | daemon /s | daemon / direct | daemon CPU | daemon CPU per decision | ' +
+      'direct client CPU per fan-out | daemon RSS | members CPU (direct / daemon) |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...r.throughput.map(
       (t) =>
         `| ${fmt(t.clients)} | ${fmt(t.direct_per_s)} | ${fmt(t.daemon_per_s)} | ${fmt(t.ratio)} | ${fmt(t.daemon_cpu_percent, '%')} | ` +
-        `${fmt(t.daemon_cpu_ms_per_decision, ' ms')} | ${fmt(t.direct_client_cpu_ms_per_fan_out, ' ms')} | ${fmt(t.daemon_rss_mib, ' MiB')} |`,
+        `${fmt(t.daemon_cpu_ms_per_decision, ' ms')} | ${fmt(t.direct_client_cpu_ms_per_fan_out, ' ms')} | ${fmt(t.daemon_rss_mib, ' MiB')} | ` +
+        `${fmt(t.members_cpu_percent_direct, '%')} / ${fmt(t.members_cpu_percent_daemon, '%')} |`,
     ),
     '',
   ];

@@ -45,6 +45,8 @@ const { values: args } = parseArgs({
     'delay-ms': { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '1,16,64' },
     data: { type: 'string' },
+    // e.g. `--daemon-node-args=--cpu-prof,--cpu-prof-dir=/tmp/prof` to profile the daemon under this load.
+    'daemon-node-args': { type: 'string', default: '' },
     out: { type: 'string', default: path.join(ROOT, 'bench', 'results') },
   },
 });
@@ -54,6 +56,7 @@ const SECONDS = Number(args.seconds);
 const ROUNDS = Number(args.rounds);
 const DELAY_MS = Number(args['delay-ms']);
 const CONCURRENCY = args.concurrency.split(',').map(Number);
+const DAEMON_NODE_ARGS = args['daemon-node-args'].split(',').filter(Boolean);
 
 const LABELS = ['bug', 'feature', 'question'];
 const TEXT = 'The app crashes when I press save after editing a file with unicode in its name.';
@@ -148,6 +151,7 @@ async function closedLoop(workers: number, seconds: number, call: (w: number) =>
 async function main(): Promise<void> {
   const cli = path.join(ROOT, 'dist', 'cli.mjs');
   if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: npm run bench builds it first`);
+  const loadAtStart = os.loadavg().map((x) => round(x, 2));
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-bench-'));
   const members = await startMembers();
   let daemonInfo: DaemonFile | null = null;
@@ -160,7 +164,7 @@ async function main(): Promise<void> {
         ensembles: { default: { members: ['m0', 'm1', 'm2'], strategy: 'weighted', labels: LABELS } },
       }),
     );
-    daemonInfo = await startDaemon({ home, command: [process.execPath, cli, 'daemon', '--log-level', 'warn'], timeoutMs: 60_000 });
+    daemonInfo = await startDaemon({ home, command: [process.execPath, ...DAEMON_NODE_ARGS, cli, 'daemon', '--log-level', 'warn'], timeoutMs: 60_000 });
     const pid = daemonInfo.pid;
     const connect = () => LeanClient.connect(daemonInfo!);
     conns.push(await connect());
@@ -200,15 +204,19 @@ async function main(): Promise<void> {
       const cpuPerDecision: number[] = [];
       const directCpuPerFanOut: number[] = [];
       const rss: number[] = [];
+      // The members' own process must not be the bottleneck: its CPU in each mode is reported beside the rates.
+      const membersCpu = { direct: [] as number[], daemon: [] as number[] };
       let errors = 0;
       for (let r = 0; r < ROUNDS; r++) {
         for (const mode of r % 2 === 0 ? (['direct', 'daemon'] as const) : (['daemon', 'direct'] as const)) {
           const cpu0 = cpuSeconds(pid);
           const own0 = cpuSeconds(process.pid);
+          const members0 = cpuSeconds(members.child.pid!);
           const t0 = performance.now();
           const res = await closedLoop(c, SECONDS, mode === 'direct' ? () => direct.classify() : (w) => viaDaemon(w));
           errors += res.errors;
           runs[mode].push(res.perSecond);
+          membersCpu[mode].push((100 * (cpuSeconds(members.child.pid!) - members0)) / ((performance.now() - t0) / 1000));
           const completed = Math.max(1, res.perSecond * SECONDS);
           if (mode === 'direct') directCpuPerFanOut.push((1000 * (cpuSeconds(process.pid) - own0)) / completed);
           if (mode === 'daemon') {
@@ -221,8 +229,9 @@ async function main(): Promise<void> {
       }
       const d = median(runs.direct);
       const e = median(runs.daemon);
-      throughput.push({ clients: c, direct_per_s: round(d, 1), daemon_per_s: round(e, 1), ratio: round(e / d), daemon_cpu_percent: round(median(cpu), 0), bench_client_cpu_percent: round(median(clientCpu), 0), daemon_cpu_ms_per_decision: round(median(cpuPerDecision), 2), direct_client_cpu_ms_per_fan_out: round(median(directCpuPerFanOut), 2), daemon_rss_mib: round(Math.max(...rss), 0), errors });
-      log(`  ${c} clients: direct ${d.toFixed(0)}/s, daemon ${e.toFixed(0)}/s (${((100 * e) / d).toFixed(0)}%), daemon CPU ${median(cpu).toFixed(0)}% (bench client ${median(clientCpu).toFixed(0)}%), daemon CPU ${median(cpuPerDecision).toFixed(2)} ms per decision vs direct client ${median(directCpuPerFanOut).toFixed(2)} ms per fan-out, RSS ${Math.max(...rss).toFixed(0)} MiB${errors ? `, ${errors} errors` : ''}`);
+      throughput.push({ clients: c, direct_per_s: round(d, 1), daemon_per_s: round(e, 1), ratio: round(e / d), daemon_cpu_percent: round(median(cpu), 0), bench_client_cpu_percent: round(median(clientCpu), 0), daemon_cpu_ms_per_decision: round(median(cpuPerDecision), 2), direct_client_cpu_ms_per_fan_out: round(median(directCpuPerFanOut), 2), daemon_rss_mib: round(Math.max(...rss), 0),
+        members_cpu_percent_direct: round(median(membersCpu.direct), 0), members_cpu_percent_daemon: round(median(membersCpu.daemon), 0), errors });
+      log(`  ${c} clients: direct ${d.toFixed(0)}/s, daemon ${e.toFixed(0)}/s (${((100 * e) / d).toFixed(0)}%), daemon CPU ${median(cpu).toFixed(0)}% (bench client ${median(clientCpu).toFixed(0)}%), daemon CPU ${median(cpuPerDecision).toFixed(2)} ms per decision vs direct client ${median(directCpuPerFanOut).toFixed(2)} ms per fan-out, RSS ${Math.max(...rss).toFixed(0)} MiB, members CPU ${median(membersCpu.direct).toFixed(0)}% / ${median(membersCpu.daemon).toFixed(0)}%${errors ? `, ${errors} errors` : ''}`);
     }
 
     const dataDir = args.data ?? process.env.ENSEMBLE_MMLU_PRO;
@@ -237,7 +246,8 @@ async function main(): Promise<void> {
         cores: os.cpus().length,
         memory_gib: round(os.totalmem() / 2 ** 30, 1),
         node: process.version,
-        load_average_at_start: os.loadavg().map((x) => round(x, 2)),
+        load_average_at_start: loadAtStart,
+        load_average_at_end: os.loadavg().map((x) => round(x, 2)),
       },
       setup: {
         members: 3,

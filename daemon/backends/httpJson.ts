@@ -7,7 +7,7 @@
  *   signal fired -> RequestCancelled; undici header/body timeouts -> Timeout;
  *   invalid JSON, oversized bodies, dropped connections -> BackendError.
  */
-import { Pool, request, type Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { EnsembleError } from '../../protocol/errors';
 
 export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
@@ -45,6 +45,8 @@ type Body = Dispatcher.ResponseData['body'];
 
 export class HttpClient {
   readonly baseUrl: string;
+  /** The base URL's path (`/v1`), prefixed to request paths sent on the pool (which knows the origin). */
+  private readonly basePath: string;
   private readonly pool: Pool;
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
@@ -53,7 +55,9 @@ export class HttpClient {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxBytes = opts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
-    this.pool = new Pool(new URL(this.baseUrl).origin, {
+    const base = new URL(this.baseUrl);
+    this.basePath = base.pathname.replace(/\/+$/, '') + base.search;
+    this.pool = new Pool(base.origin, {
       connections: opts.maxConcurrency ?? null,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
@@ -62,6 +66,10 @@ export class HttpClient {
 
   url(path: string): string {
     return `${this.baseUrl}${path.startsWith('/') ? path : `/${path}`}`;
+  }
+
+  private requestPath(path: string): string {
+    return `${this.basePath}${path.startsWith('/') ? path : `/${path}`}`;
   }
 
   getJson<T = unknown>(path: string, signal: AbortSignal): Promise<T> {
@@ -78,7 +86,7 @@ export class HttpClient {
    */
   async *postLines(path: string, body: unknown, signal: AbortSignal): AsyncGenerator<string> {
     const url = this.url(path);
-    const res = await this.send('POST', url, body, signal, 'text/event-stream, application/x-ndjson');
+    const res = await this.send('POST', path, url, body, signal, 'text/event-stream, application/x-ndjson');
     try {
       yield* readLines(res.body, this.maxBytes);
     } catch (e) {
@@ -95,7 +103,7 @@ export class HttpClient {
 
   private async json<T>(method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal): Promise<T> {
     const url = this.url(path);
-    const res = await this.send(method, url, body, signal, 'application/json');
+    const res = await this.send(method, path, url, body, signal, 'application/json');
     let text: string;
     try {
       text = await readBounded(res.body, this.maxBytes, url);
@@ -109,20 +117,22 @@ export class HttpClient {
     }
   }
 
-  /** Sends the request; resolves once a 2xx status arrived, otherwise throws the mapped error. */
-  private async send(method: 'GET' | 'POST', url: string, body: unknown, signal: AbortSignal, accept: string) {
+  /**
+   * Sends the request; resolves once a 2xx status arrived, otherwise throws the mapped error.
+   * Straight on the pool (no URL parsing or global dispatcher lookup per call: this is every member call).
+   */
+  private async send(method: 'GET' | 'POST', path: string, url: string, body: unknown, signal: AbortSignal, accept: string) {
     let res: Dispatcher.ResponseData;
+    const extra = this.opts.headers?.();
+    const headers: Record<string, string> = { accept, 'user-agent': 'ensemble' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (extra) Object.assign(headers, extra);
     try {
-      res = await request(url, {
-        dispatcher: this.pool,
+      res = await this.pool.request({
         method,
+        path: this.requestPath(path),
         signal,
-        headers: {
-          accept,
-          'user-agent': 'ensemble',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...this.opts.headers?.(),
-        },
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
@@ -225,18 +235,41 @@ function snippet(text: string, max = 300): string {
   return t.length > max ? `${t.slice(0, max)}…` : t;
 }
 
-async function readBounded(body: Body, maxBytes: number, url: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) {
-      body.destroy();
-      throw new EnsembleError('BackendError', `response from ${url} is larger than ${maxBytes} bytes`, { url } satisfies HttpErrorData);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * The whole body as text, refusing more than `maxBytes`. Event-driven rather than `for await`:
+ * this runs for every member answer, and the async iterator costs a promise per chunk.
+ */
+function readBounded(body: Body, maxBytes: number, url: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const fail = (e: unknown) => {
+      if (settled) return;
+      settled = true;
+      reject(e);
+    };
+    body.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      size += chunk.length;
+      if (size > maxBytes) {
+        fail(new EnsembleError('BackendError', `response from ${url} is larger than ${maxBytes} bytes`, { url } satisfies HttpErrorData));
+        body.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString('utf8'));
+    });
+    body.once('error', fail);
+    // Destroyed without an error (and without its end): the body is incomplete.
+    body.once('close', () => {
+      if (!settled) fail(new EnsembleError('BackendError', `the connection to ${url} closed before the response was complete`, { url } satisfies HttpErrorData));
+    });
+  });
 }
 
 /** Splits a byte stream into lines (LF or CRLF), bounding line length and total size. */

@@ -11,6 +11,7 @@ import { EnsembleError, asEnsembleError } from '../../protocol/errors';
 import type { Backend } from '../backends/backend';
 import type { Pool } from '../pool/pool';
 import { raceAbort } from '../../common/abort';
+import { linkedAbort, type LinkedAbort } from '../../common/linkedAbort';
 
 export type MemberCall<T> =
   | { ok: true; value: T; latencyMs: number }
@@ -26,11 +27,11 @@ export async function callMember<T>(
   const started = performance.now();
   // A model's own timeoutMs tightens the ensemble's member timeout, never loosens it.
   const limit = pool.memberTimeoutMs(model, timeoutMs);
-  let timeout: AbortSignal | undefined;
+  let timeout: LinkedAbort | undefined;
   let signal = runSignal;
   const startTimeout = () => {
-    timeout = AbortSignal.timeout(limit);
-    signal = AbortSignal.any([runSignal, timeout]);
+    timeout = linkedAbort(runSignal, limit, () => new EnsembleError('Timeout', `no answer within ${limit} ms`));
+    signal = timeout.signal;
   };
   const latency = () => Math.round(performance.now() - started);
   const loadExempt = pool.get(model)?.traits.local ?? false;
@@ -43,9 +44,11 @@ export async function callMember<T>(
   } catch (e) {
     // Any abort here is the member timeout or the deadline; a client's cancel is reported by the orchestrator.
     if (signal.aborted) {
-      const message = timeout?.aborted ? `no answer within ${limit} ms` : 'the request deadline was reached';
+      const message = timeout?.timedOut() ? `no answer within ${limit} ms` : 'the request deadline was reached';
       return { ok: false, status: 'timeout', error: new EnsembleError('Timeout', message).toInfo(), latencyMs: latency() };
     }
     return { ok: false, status: 'error', error: asEnsembleError(e, 'BackendError').toInfo(), latencyMs: latency() };
+  } finally {
+    timeout?.dispose();
   }
 }

@@ -13,6 +13,7 @@ import type { Plan } from '../strategies/engine';
 import type { StrategyVote } from '../strategies/types';
 import type { ResolvedMember } from './members';
 import { callMember } from './callMember';
+import { linkedAbort } from '../../common/linkedAbort';
 
 export interface ClassifyContext {
   pool: Pool;
@@ -38,9 +39,8 @@ export type VoteListener = (vote: Vote, done: number, total: number, decisionId:
 export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: AbortSignal, onVote: VoteListener): Promise<Decision> {
   const started = performance.now();
   const decisionId = crypto.randomUUID();
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new EnsembleError('Timeout', `deadline of ${job.deadlineMs} ms reached`)), job.deadlineMs);
-  const runSignal = AbortSignal.any([signal, deadline.signal]);
+  const deadline = linkedAbort(signal, job.deadlineMs, () => new EnsembleError('Timeout', `deadline of ${job.deadlineMs} ms reached`));
+  const runSignal = deadline.signal;
   const votes: Array<Vote | undefined> = new Array(job.members.length);
   let done = 0;
   let settled = false;
@@ -74,7 +74,7 @@ export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: A
       asked.push(...arrived.map(toStrategyVote));
     }
   } finally {
-    clearTimeout(timer);
+    deadline.dispose();
   }
   if (signal.aborted) throw new EnsembleError('RequestCancelled', 'classification cancelled');
 
@@ -96,7 +96,7 @@ export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: A
   const partial = finalVotes.some((v) => v.status === 'timeout' || v.status === 'error');
   const notes = [outcome.note];
   if (skipped) notes.push(`early exit skipped ${skipped} member${skipped > 1 ? 's' : ''}`);
-  if (deadline.signal.aborted) notes.push(`deadline of ${job.deadlineMs} ms reached: decided on the votes that arrived`);
+  if (deadline.timedOut()) notes.push(`deadline of ${job.deadlineMs} ms reached: decided on the votes that arrived`);
   return {
     id: decisionId,
     ensemble: job.ensemble,
