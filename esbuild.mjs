@@ -18,42 +18,45 @@ const common = { bundle: true, sourcemap: !production, minify: production, logLe
 const nodeExternal = ['node-llama-cpp', '@node-llama-cpp/*', 'better-sqlite3', 'bufferutil', 'utf-8-validate'];
 
 const builds = [];
-if (want('cli')) builds.push(
-  esbuild.build({
-    ...common,
-    entryPoints: { cli: 'cli/main.ts', worker: 'daemon/worker/workerMain.ts' },
-    outdir: 'dist',
-    outExtension: { '.js': '.mjs' },
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: nodeExternal,
-    // Some bundled CommonJS dependencies call require(): give the ESM bundle one.
-    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  }),
-);
-if (want('extension')) builds.push(
-  esbuild.build({
-    ...common,
-    entryPoints: { extension: 'extension/extension.ts' },
-    outdir: 'dist',
-    outExtension: { '.js': '.cjs' },
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['vscode', ...nodeExternal],
-  }),
-);
-if (want('webview')) builds.push(
-  esbuild.build({
-    ...common,
-    entryPoints: { webview: 'webview/main.ts' },
-    outdir: 'dist',
-    platform: 'browser',
-    format: 'iife',
-    target: 'es2022',
-  }),
-);
+if (want('cli'))
+  builds.push(
+    esbuild.build({
+      ...common,
+      entryPoints: { cli: 'cli/main.ts', worker: 'daemon/worker/workerMain.ts' },
+      outdir: 'dist',
+      outExtension: { '.js': '.mjs' },
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      external: nodeExternal,
+      // Some bundled CommonJS dependencies call require(): give the ESM bundle one.
+      banner: { js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    }),
+  );
+if (want('extension'))
+  builds.push(
+    esbuild.build({
+      ...common,
+      entryPoints: { extension: 'extension/extension.ts' },
+      outdir: 'dist',
+      outExtension: { '.js': '.cjs' },
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      external: ['vscode', ...nodeExternal],
+    }),
+  );
+if (want('webview'))
+  builds.push(
+    esbuild.build({
+      ...common,
+      entryPoints: { webview: 'webview/main.ts' },
+      outdir: 'dist',
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2022',
+    }),
+  );
 if (want('tests') && fs.existsSync('test/extension/index.ts')) {
   builds.push(
     esbuild.build({

@@ -33,10 +33,26 @@ export default tseslint.config(
   {
     languageOptions: {
       globals: {
-        console: 'readonly', process: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly',
-        setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', URL: 'readonly', performance: 'readonly',
-        AbortController: 'readonly', AbortSignal: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', fetch: 'readonly',
-        structuredClone: 'readonly', queueMicrotask: 'readonly', document: 'readonly', window: 'readonly', MutationObserver: 'readonly',
+        console: 'readonly',
+        process: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setImmediate: 'readonly',
+        URL: 'readonly',
+        performance: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        fetch: 'readonly',
+        structuredClone: 'readonly',
+        queueMicrotask: 'readonly',
+        document: 'readonly',
+        window: 'readonly',
+        MutationObserver: 'readonly',
       },
     },
     rules: {
@@ -74,31 +90,71 @@ export default tseslint.config(
           policies: [
             { from: { element: { type: 'protocol' } }, disallow: { to: { element: { types: { anyOf: NOT_PROTOCOL } } } } },
             { from: { element: { type: 'common' } }, disallow: { to: { element: { types: { anyOf: without(NOT_PROTOCOL, 'common') } } } } },
-            { from: { element: { type: 'common-node' } }, disallow: { to: { element: { types: { anyOf: without(NOT_PROTOCOL, 'common', 'common-node') } } } } },
-            { from: { element: { types: { anyOf: DAEMON } } }, disallow: { to: { element: { types: { anyOf: ['client', 'cli', 'extension', 'webview'] } } } } },
-            { from: { element: { type: 'strategies' } }, disallow: { to: { element: { types: { anyOf: without(NOT_PROTOCOL, 'strategies', 'common') } } } } },
-            { from: { element: { type: 'backends' } }, disallow: { to: { element: { types: { anyOf: ['strategies', 'pool', 'daemon'] } } } } },
+            {
+              from: { element: { type: 'common-node' } },
+              disallow: { to: { element: { types: { anyOf: without(NOT_PROTOCOL, 'common', 'common-node') } } } },
+            },
+            {
+              from: { element: { types: { anyOf: DAEMON } } },
+              disallow: { to: { element: { types: { anyOf: ['client', 'cli', 'extension', 'webview'] } } } },
+            },
+            {
+              from: { element: { type: 'strategies' } },
+              disallow: { to: { element: { types: { anyOf: without(NOT_PROTOCOL, 'strategies', 'common') } } } },
+            },
+            {
+              from: { element: { type: 'backends' } },
+              disallow: { to: { element: { types: { anyOf: ['strategies', 'pool', 'daemon'] } } } },
+            },
             { from: { element: { type: 'pool' } }, disallow: { to: { element: { types: { anyOf: ['strategies'] } } } } },
-            { from: { element: { type: 'client' } }, disallow: { to: { element: { types: { anyOf: [...DAEMON, 'cli', 'extension', 'webview'] } } } } },
+            {
+              from: { element: { type: 'client' } },
+              disallow: { to: { element: { types: { anyOf: [...DAEMON, 'cli', 'extension', 'webview'] } } } },
+            },
             { from: { element: { type: 'cli' } }, disallow: { to: { element: { types: { anyOf: ['extension', 'webview'] } } } } },
-            { from: { element: { type: 'extension' } }, disallow: { to: { element: { types: { anyOf: [...DAEMON, 'cli', 'webview'] } } } } },
-            { from: { element: { type: 'webview' } }, disallow: { to: { element: { types: { anyOf: without(NOT_PROTOCOL, 'webview', 'common') } } } } },
+            {
+              from: { element: { type: 'extension' } },
+              disallow: { to: { element: { types: { anyOf: [...DAEMON, 'cli', 'webview'] } } } },
+            },
+            {
+              from: { element: { type: 'webview' } },
+              disallow: { to: { element: { types: { anyOf: without(NOT_PROTOCOL, 'webview', 'common') } } } },
+            },
           ],
         },
       ],
     },
   },
   // Later blocks override earlier ones for the same files: the general rule first.
-  { files: ['daemon/**/*.ts', 'client/**/*.ts', 'cli/**/*.ts', 'common/node/**/*.ts'], rules: { 'no-restricted-imports': ['error', { paths: VSCODE }] } },
+  {
+    files: ['daemon/**/*.ts', 'client/**/*.ts', 'cli/**/*.ts', 'common/node/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: VSCODE }] },
+  },
   // Browser-safe and process-neutral code: no Node built-ins; only extension/ imports vscode.
-  { files: ['protocol/**/*.ts', 'webview/**/*.ts', 'daemon/strategies/**/*.ts', 'common/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'no Node built-ins here: this code also runs in the browser or must stay pure' }], paths: VSCODE }] } },
+  {
+    files: ['protocol/**/*.ts', 'webview/**/*.ts', 'daemon/strategies/**/*.ts', 'common/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['node:*'], message: 'no Node built-ins here: this code also runs in the browser or must stay pure' }],
+          paths: VSCODE,
+        },
+      ],
+    },
+  },
   // The pool is the supervisor: it knows backends only through their interface, none by name.
   {
     files: ['daemon/pool/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: VSCODE, patterns: [{ regex: '/backends/(?!backend$)', message: 'the pool knows backends only through backends/backend.ts (no backend by name)' }] },
+        {
+          paths: VSCODE,
+          patterns: [
+            { regex: '/backends/(?!backend$)', message: 'the pool knows backends only through backends/backend.ts (no backend by name)' },
+          ],
+        },
       ],
     },
   },

@@ -28,7 +28,14 @@ function completion(i: number): string {
     object: 'chat.completion',
     created: 0,
     model: 'bench-model',
-    choices: [{ index: 0, message: { role: 'assistant', content: label }, logprobs: { content: [{ token: label, logprob: top[0]!.logprob, bytes: top[0]!.bytes, top_logprobs: top }] }, finish_reason: 'stop' }],
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: label },
+        logprobs: { content: [{ token: label, logprob: top[0]!.logprob, bytes: top[0]!.bytes, top_logprobs: top }] },
+        finish_reason: 'stop',
+      },
+    ],
     usage: { prompt_tokens: 40, completion_tokens: 1, total_tokens: 41 },
   });
 }
@@ -45,7 +52,10 @@ const servers = await Promise.all(
           res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(models) }).end(models);
           return;
         }
-        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body), delayMs);
+        setTimeout(
+          () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body),
+          delayMs,
+        );
       });
     });
     server.keepAliveTimeout = 60_000;

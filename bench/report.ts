@@ -8,7 +8,10 @@ type Row = Record<string, unknown>;
 const loadAt = (x: unknown) => (Array.isArray(x) ? x.join(' / ') : 'n/a');
 const fmt = (x: unknown, unit = '') => (x === null || x === undefined ? 'n/a' : `${String(x)}${unit}`);
 
-export function writeResults(dir: string, r: Row & { machine: Row; setup: Row; latency: Record<string, Row>; throughput: Row[]; early_exit_and_routing: Savings }): void {
+export function writeResults(
+  dir: string,
+  r: Row & { machine: Row; setup: Row; latency: Record<string, Row>; throughput: Row[]; early_exit_and_routing: Savings },
+): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(r, null, 2)}\n`);
   const m = r.machine;
@@ -45,7 +48,8 @@ export function writeResults(dir: string, r: Row & { machine: Row; setup: Row; l
   else {
     lines.push(`Early exit and routing on recorded MMLU-Pro answers (${(s.pool ?? []).join(' + ')}; ${fmt(s.items)} held-out items):`, '');
     lines.push('| strategy | accuracy | calls per item | calls saved vs asking all |', '|---|---|---|---|');
-    for (const st of s.strategies) lines.push(`| ${fmt(st.name)} | ${fmt(st.accuracy)} | ${fmt(st.calls_per_item)} | ${fmt(st.calls_saved_vs_all)} |`);
+    for (const st of s.strategies)
+      lines.push(`| ${fmt(st.name)} | ${fmt(st.accuracy)} | ${fmt(st.calls_per_item)} | ${fmt(st.calls_saved_vs_all)} |`);
   }
   fs.writeFileSync(path.join(dir, 'latest.md'), `${lines.join('\n')}\n`);
 }

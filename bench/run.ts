@@ -63,10 +63,14 @@ const TEXT = 'The app crashes when I press save after editing a file with unicod
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 async function startMembers(): Promise<{ child: ChildProcess; ports: number[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'members.ts'), '--count', '3', '--delay-ms', String(DELAY_MS)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    cwd: ROOT,
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'bench', 'members.ts'), '--count', '3', '--delay-ms', String(DELAY_MS)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      cwd: ROOT,
+    },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).once('line', resolve);
     child.once('exit', (code) => reject(new Error(`bench members exited (${code}) before listening`)));
@@ -94,7 +98,11 @@ function directClient(ports: number[]) {
     const res = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body });
     const json = (await res.body.json()) as { choices: Array<{ message: { content: string }; logprobs: { content: unknown } }> };
     const choice = json.choices[0]!;
-    return labelScoresFromAnswer(choice.message.content, parseWireLogprobs(choice.logprobs.content), { text: TEXT, labels: LABELS, promptStyle: 'direct' });
+    return labelScoresFromAnswer(choice.message.content, parseWireLogprobs(choice.logprobs.content), {
+      text: TEXT,
+      labels: LABELS,
+      promptStyle: 'direct',
+    });
   };
   return {
     classify: () => Promise.all(pools.map(one)),
@@ -160,11 +168,20 @@ async function main(): Promise<void> {
     fs.writeFileSync(
       path.join(home, 'config.json'),
       JSON.stringify({
-        models: members.ports.map((p, i) => ({ id: `m${i}`, backend: 'openai', baseUrl: `http://127.0.0.1:${p}/v1`, model: 'bench-model' })),
+        models: members.ports.map((p, i) => ({
+          id: `m${i}`,
+          backend: 'openai',
+          baseUrl: `http://127.0.0.1:${p}/v1`,
+          model: 'bench-model',
+        })),
         ensembles: { default: { members: ['m0', 'm1', 'm2'], strategy: 'weighted', labels: LABELS } },
       }),
     );
-    daemonInfo = await startDaemon({ home, command: [process.execPath, ...DAEMON_NODE_ARGS, cli, 'daemon', '--log-level', 'warn'], timeoutMs: 60_000 });
+    daemonInfo = await startDaemon({
+      home,
+      command: [process.execPath, ...DAEMON_NODE_ARGS, cli, 'daemon', '--log-level', 'warn'],
+      timeoutMs: 60_000,
+    });
     const pid = daemonInfo.pid;
     const connect = () => LeanClient.connect(daemonInfo!);
     conns.push(await connect());
@@ -190,7 +207,11 @@ async function main(): Promise<void> {
       }
     }
     const diff = (a: number[], b: number[]) => a.map((x, i) => x - b[i]!);
-    const summary = (xs: number[]) => ({ p50_ms: round(percentile(xs, 50)), p99_ms: round(percentile(xs, 99)), mean_ms: round(xs.reduce((s, x) => s + x, 0) / xs.length) });
+    const summary = (xs: number[]) => ({
+      p50_ms: round(percentile(xs, 50)),
+      p99_ms: round(percentile(xs, 99)),
+      mean_ms: round(xs.reduce((s, x) => s + x, 0) / xs.length),
+    });
     const daemonDiff = diff(lat.daemon, lat.direct);
     const gatewayDiff = diff(lat.gateway, lat.direct);
 
@@ -229,14 +250,34 @@ async function main(): Promise<void> {
       }
       const d = median(runs.direct);
       const e = median(runs.daemon);
-      throughput.push({ clients: c, direct_per_s: round(d, 1), daemon_per_s: round(e, 1), ratio: round(e / d), daemon_cpu_percent: round(median(cpu), 0), bench_client_cpu_percent: round(median(clientCpu), 0), daemon_cpu_ms_per_decision: round(median(cpuPerDecision), 2), direct_client_cpu_ms_per_fan_out: round(median(directCpuPerFanOut), 2), daemon_rss_mib: round(Math.max(...rss), 0),
-        members_cpu_percent_direct: round(median(membersCpu.direct), 0), members_cpu_percent_daemon: round(median(membersCpu.daemon), 0), errors });
-      log(`  ${c} clients: direct ${d.toFixed(0)}/s, daemon ${e.toFixed(0)}/s (${((100 * e) / d).toFixed(0)}%), daemon CPU ${median(cpu).toFixed(0)}% (bench client ${median(clientCpu).toFixed(0)}%), daemon CPU ${median(cpuPerDecision).toFixed(2)} ms per decision vs direct client ${median(directCpuPerFanOut).toFixed(2)} ms per fan-out, RSS ${Math.max(...rss).toFixed(0)} MiB, members CPU ${median(membersCpu.direct).toFixed(0)}% / ${median(membersCpu.daemon).toFixed(0)}%${errors ? `, ${errors} errors` : ''}`);
+      throughput.push({
+        clients: c,
+        direct_per_s: round(d, 1),
+        daemon_per_s: round(e, 1),
+        ratio: round(e / d),
+        daemon_cpu_percent: round(median(cpu), 0),
+        bench_client_cpu_percent: round(median(clientCpu), 0),
+        daemon_cpu_ms_per_decision: round(median(cpuPerDecision), 2),
+        direct_client_cpu_ms_per_fan_out: round(median(directCpuPerFanOut), 2),
+        daemon_rss_mib: round(Math.max(...rss), 0),
+        members_cpu_percent_direct: round(median(membersCpu.direct), 0),
+        members_cpu_percent_daemon: round(median(membersCpu.daemon), 0),
+        errors,
+      });
+      log(
+        `  ${c} clients: direct ${d.toFixed(0)}/s, daemon ${e.toFixed(0)}/s (${((100 * e) / d).toFixed(0)}%), daemon CPU ${median(cpu).toFixed(0)}% (bench client ${median(clientCpu).toFixed(0)}%), daemon CPU ${median(cpuPerDecision).toFixed(2)} ms per decision vs direct client ${median(directCpuPerFanOut).toFixed(2)} ms per fan-out, RSS ${Math.max(...rss).toFixed(0)} MiB, members CPU ${median(membersCpu.direct).toFixed(0)}% / ${median(membersCpu.daemon).toFixed(0)}%${errors ? `, ${errors} errors` : ''}`,
+      );
     }
 
     const dataDir = args.data ?? process.env.ENSEMBLE_MMLU_PRO;
-    const savings = dataDir ? earlyExitSavings(dataDir) : { skipped: 'no recorded data named: pass --data DIR or set ENSEMBLE_MMLU_PRO', strategies: [] };
-    log(savings.skipped ? `early exit / routing: skipped (${savings.skipped})` : `early exit / routing: ${savings.strategies.length} strategies on ${savings.items} items`);
+    const savings = dataDir
+      ? earlyExitSavings(dataDir)
+      : { skipped: 'no recorded data named: pass --data DIR or set ENSEMBLE_MMLU_PRO', strategies: [] };
+    log(
+      savings.skipped
+        ? `early exit / routing: skipped (${savings.skipped})`
+        : `early exit / routing: ${savings.strategies.length} strategies on ${savings.items} items`,
+    );
 
     const ratio64 = throughput.find((t) => t.clients === 64) as { ratio: number } | undefined;
     const result = {

@@ -25,7 +25,12 @@ export function earlyExitSavings(dir: string): Savings {
   if (!fs.existsSync(csv)) return { skipped: `no recorded data at ${csv}: pass --data DIR or set ENSEMBLE_MMLU_PRO`, strategies: [] };
   const variants = path.join(dir, 'gold_variants.csv');
   const recordings = loadWideCsv(fs.readFileSync(csv, 'utf8'), csv, { gold: 'answer', models: POOL });
-  const report = evaluate(recordings, { models: POOL, trainFraction: 0.5, seed: 42, excludeIds: fs.existsSync(variants) ? loadIdList(variants) : new Set() });
+  const report = evaluate(recordings, {
+    models: POOL,
+    trainFraction: 0.5,
+    seed: 42,
+    excludeIds: fs.existsSync(variants) ? loadIdList(variants) : new Set(),
+  });
   return {
     data: dir,
     pool: POOL,

@@ -31,7 +31,10 @@ export class LeanClient {
   }
 
   static async connect(info: DaemonFile): Promise<LeanClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${info.port}/`, { headers: { Authorization: `Bearer ${info.token}` }, maxPayload: LIMITS.maxPayloadBytes });
+    const ws = new WebSocket(`ws://127.0.0.1:${info.port}/`, {
+      headers: { Authorization: `Bearer ${info.token}` },
+      maxPayload: LIMITS.maxPayloadBytes,
+    });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

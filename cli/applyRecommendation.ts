@@ -13,7 +13,10 @@ import { CliError } from './connect';
 export function withRecommendation(config: Record<string, unknown>, rec: Recommendation, name: string): Record<string, unknown> {
   const snippet = rec.config.ensembles[name];
   if (!snippet) throw new CliError(`the recommendation has no entry for ensemble "${name}"`, 1);
-  const ensembles = (typeof config.ensembles === 'object' && config.ensembles !== null ? config.ensembles : {}) as Record<string, Record<string, unknown>>;
+  const ensembles = (typeof config.ensembles === 'object' && config.ensembles !== null ? config.ensembles : {}) as Record<
+    string,
+    Record<string, unknown>
+  >;
   const existing = ensembles[name] ?? {};
   // An existing ensemble keeps its members (and their prompt styles and weights) unless one model alone is recommended.
   const members = rec.kind === 'single' || existing.members === undefined ? snippet.members : existing.members;
@@ -25,7 +28,10 @@ export function applyRecommendation(configPath: string, rec: Recommendation, nam
   try {
     raw = fs.readFileSync(configPath, 'utf8');
   } catch (e) {
-    throw new CliError(`--apply: cannot read ${configPath} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); create it first (the daemon writes none), then apply`, 1);
+    throw new CliError(
+      `--apply: cannot read ${configPath} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); create it first (the daemon writes none), then apply`,
+      1,
+    );
   }
   let parsed: unknown;
   try {
@@ -33,7 +39,8 @@ export function applyRecommendation(configPath: string, rec: Recommendation, nam
   } catch (e) {
     throw new CliError(`--apply: ${configPath} is not valid JSON (${(e as Error).message}); nothing written`, 1);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError(`--apply: ${configPath}: expected a JSON object; nothing written`, 1);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new CliError(`--apply: ${configPath}: expected a JSON object; nothing written`, 1);
   const next = withRecommendation(parsed as Record<string, unknown>, rec, name);
   const check = PoolConfig.safeParse(next);
   if (!check.success) {

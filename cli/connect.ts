@@ -23,11 +23,17 @@ export async function connectCli(opts: { start?: boolean; timeoutMs?: number } =
 
 /** An error the CLI reports as one line and an exit code (1 runtime, 2 usage). */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
     super(message);
   }
 }
 
 export function splitList(value: string): string[] {
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

@@ -5,7 +5,12 @@ import type { DownloadListener } from '../daemon/pool/pool';
 export function downloadBars(): DownloadListener | undefined {
   if (!process.stderr.isTTY) return undefined;
   const multi = new cliProgress.MultiBar(
-    { format: '{model} [{bar}] {percentage}% {value}/{total} MiB  ETA {eta_formatted}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
+    {
+      format: '{model} [{bar}] {percentage}% {value}/{total} MiB  ETA {eta_formatted}',
+      hideCursor: true,
+      clearOnComplete: false,
+      stream: process.stderr,
+    },
     cliProgress.Presets.shades_classic,
   );
   const bars = new Map<string, cliProgress.SingleBar>();

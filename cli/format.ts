@@ -12,7 +12,14 @@ export function bar(value: number, width = 10): string {
 export function table(rows: string[][]): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function formatDecision(d: Decision): string {
@@ -31,7 +38,8 @@ export function formatDecision(d: Decision): string {
       v.status + (v.error ? `: ${v.error.message.split('\n')[0]}` : ''),
     ]);
   }
-  const cost = d.calls !== undefined ? `${d.calls} call${d.calls === 1 ? '' : 's'} in ${d.rounds ?? 1} round${d.rounds === 1 ? '' : 's'}\n` : '';
+  const cost =
+    d.calls !== undefined ? `${d.calls} call${d.calls === 1 ? '' : 's'} in ${d.rounds ?? 1} round${d.rounds === 1 ? '' : 's'}\n` : '';
   const route = d.route
     ? `router (asks more under ${d.route.threshold.toFixed(2)}): ${d.route.ranked.map((m) => `${d.route!.chosen.includes(m) ? '*' : ''}${m} ${(d.route!.scores[m] ?? 0).toFixed(2)}`).join('  ')}\n`
     : '';
@@ -44,12 +52,36 @@ export function formatStatus(s: PoolStatus): string {
     `config ${s.configPath}`,
   ];
   if (s.configError) lines.push(`config error (running on the last good config):\n${s.configError}`);
-  if (s.storage) lines.push(s.storage.kind === 'sqlite' ? `storage ${s.storage.path ?? 'sqlite'}` : `storage: IN MEMORY ONLY, lost when the daemon stops (${s.storage.reason ?? 'no reason given'})`);
+  if (s.storage)
+    lines.push(
+      s.storage.kind === 'sqlite'
+        ? `storage ${s.storage.path ?? 'sqlite'}`
+        : `storage: IN MEMORY ONLY, lost when the daemon stops (${s.storage.reason ?? 'no reason given'})`,
+    );
   const mb = formatSize;
   const budget = s.memory.budgetBytes === undefined ? '' : ` of a ${mb(s.memory.budgetBytes)} budget`;
   const gpu = s.memory.gpuFreeBytes ? `, GPU ${mb(s.memory.gpuFreeBytes)} free` : '';
-  lines.push(`memory: models ${mb(s.memory.plannedBytes)}${budget}, machine ${mb(s.memory.freeBytes)} free of ${mb(s.memory.totalBytes)}${gpu}`, '');
-  const rows = [['model', 'backend', 'state', 'placement', 'runs on', 'load', 'p50/p95 ms', 'weight', 'accuracy', 'decisive', 'overruled', 'requests', 'where']];
+  lines.push(
+    `memory: models ${mb(s.memory.plannedBytes)}${budget}, machine ${mb(s.memory.freeBytes)} free of ${mb(s.memory.totalBytes)}${gpu}`,
+    '',
+  );
+  const rows = [
+    [
+      'model',
+      'backend',
+      'state',
+      'placement',
+      'runs on',
+      'load',
+      'p50/p95 ms',
+      'weight',
+      'accuracy',
+      'decisive',
+      'overruled',
+      'requests',
+      'where',
+    ],
+  ];
   for (const m of s.models) {
     const r = m.runtime;
     rows.push([
@@ -57,7 +89,9 @@ export function formatStatus(s: PoolStatus): string {
       m.backend,
       m.state,
       m.placement ?? '-',
-      r ? `${r.gpu}${r.gpu === 'cpu' ? '' : ` ${r.layersOffloaded}${r.layers === undefined ? '' : `/${r.layers}`} layers, ${mb(r.vramBytes)} VRAM`}` : '-',
+      r
+        ? `${r.gpu}${r.gpu === 'cpu' ? '' : ` ${r.layersOffloaded}${r.layers === undefined ? '' : `/${r.layers}`} layers, ${mb(r.vramBytes)} VRAM`}`
+        : '-',
       m.load ? `${m.load.inFlight}/${m.load.maxConcurrency}${m.load.queued ? ` +${m.load.queued} queued` : ''}` : '-',
       m.latencyMs ? `${Math.round(m.latencyMs.p50)}/${Math.round(m.latencyMs.p95)}` : '-',
       m.weight.toFixed(2),
@@ -72,10 +106,13 @@ export function formatStatus(s: PoolStatus): string {
   for (const m of s.models.filter((x) => x.reason && x.state !== 'ready' && x.state !== 'busy')) {
     lines.push(`  ${m.id}: ${m.reason}${m.hint ? `\n    -> ${m.hint}` : ''}`);
   }
-  for (const m of s.models) if (m.laggard) lines.push(`  slow: ${m.laggard.message}${m.laggard.policy === 'flag' ? '' : ` [policy ${m.laggard.policy}]`}`);
+  for (const m of s.models)
+    if (m.laggard) lines.push(`  slow: ${m.laggard.message}${m.laggard.policy === 'flag' ? '' : ` [policy ${m.laggard.policy}]`}`);
   lines.push('');
   for (const e of s.ensembles) {
-    lines.push(`ensemble ${e.name}${e.name === s.defaultEnsemble ? ' (default)' : ''}: ${e.strategy}, ${e.ready}/${e.members.length} members ready: ${e.members.map((m) => m.member).join(', ')}${e.labels ? `; labels ${e.labels.join(', ')}` : ''}`);
+    lines.push(
+      `ensemble ${e.name}${e.name === s.defaultEnsemble ? ' (default)' : ''}: ${e.strategy}, ${e.ready}/${e.members.length} members ready: ${e.members.map((m) => m.member).join(', ')}${e.labels ? `; labels ${e.labels.join(', ')}` : ''}`,
+    );
   }
   if (s.diversity) {
     lines.push('', `diversity of ${s.diversity.ensemble} (${s.diversity.items} decisions, ${s.diversity.withGold} with feedback):`);

@@ -22,7 +22,9 @@ import { CliError } from './connect';
 
 const program = new Command('ensemble')
   .version(DAEMON_VERSION)
-  .description('Ensembles of small local language models: a daemon, and commands that talk to it.\nState lives in ENSEMBLE_HOME (default ~/.ensemble).')
+  .description(
+    'Ensembles of small local language models: a daemon, and commands that talk to it.\nState lives in ENSEMBLE_HOME (default ~/.ensemble).',
+  )
   .exitOverride()
   .showHelpAfterError();
 

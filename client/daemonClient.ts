@@ -52,7 +52,9 @@ export class DaemonConnection {
       socket.once('unexpected-response', (_req, res) =>
         reject(new EnsembleError('NotInitialized', `daemon refused the connection: HTTP ${res.statusCode}`)),
       );
-      socket.once('error', (e) => reject(new EnsembleError('NotInitialized', `cannot reach the daemon on port ${info.port}: ${e.message}`, undefined, { cause: e })));
+      socket.once('error', (e) =>
+        reject(new EnsembleError('NotInitialized', `cannot reach the daemon on port ${info.port}: ${e.message}`, undefined, { cause: e })),
+      );
     });
     const rpc = new JsonRpcPeer((text) => socket.send(text), { defaultTimeoutMs: opts.requestTimeoutMs ?? 120_000 });
     socket.on('message', (data, isBinary) => {
@@ -60,14 +62,21 @@ export class DaemonConnection {
     });
     // A daemon that stops answering pings is gone: close so callers reconnect instead of hanging.
     const conn = new DaemonConnection(info, rpc, socket);
-    const init = await rpc.request('initialize', {
-      protocolVersion: PROTOCOL_VERSION,
-      client: { name: opts.clientName, version: opts.clientVersion },
-      subscribeLog: opts.subscribeLog ?? false,
-    }, { timeoutMs: 10_000 });
+    const init = await rpc.request(
+      'initialize',
+      {
+        protocolVersion: PROTOCOL_VERSION,
+        client: { name: opts.clientName, version: opts.clientVersion },
+        subscribeLog: opts.subscribeLog ?? false,
+      },
+      { timeoutMs: 10_000 },
+    );
     if (init.protocolVersion !== PROTOCOL_VERSION) {
       conn.close();
-      throw new EnsembleError('NotInitialized', `daemon speaks protocol ${init.protocolVersion}, this client ${PROTOCOL_VERSION}: restart the daemon`);
+      throw new EnsembleError(
+        'NotInitialized',
+        `daemon speaks protocol ${init.protocolVersion}, this client ${PROTOCOL_VERSION}: restart the daemon`,
+      );
     }
     return conn;
   }

@@ -28,11 +28,14 @@ export function linkedAbort(parent: AbortSignal, timeoutMs: number, timeoutReaso
   else {
     parent.addEventListener('abort', onParent, { once: true });
     if (timeoutMs <= MAX_TIMER_MS) {
-      timer = setTimeout(() => {
-        fired = true;
-        parent.removeEventListener('abort', onParent);
-        controller.abort(timeoutReason());
-      }, Math.max(0, timeoutMs));
+      timer = setTimeout(
+        () => {
+          fired = true;
+          parent.removeEventListener('abort', onParent);
+          controller.abort(timeoutReason());
+        },
+        Math.max(0, timeoutMs),
+      );
     }
   }
   return {

@@ -49,8 +49,10 @@ export class Adaptation {
       if (parsed.ok) {
         this.aggregationByEnsemble.set(parsed.fit.ensemble, parsed.strategy);
         this.fittedAtByEnsemble.set(parsed.fit.ensemble, Date.parse(parsed.fit.fittedAt));
-      }
-      else logger.warn(`stored fit of ensemble "${(a as { ensemble?: unknown }).ensemble}" is unusable (${parsed.error}): run "ensemble fit" again`);
+      } else
+        logger.warn(
+          `stored fit of ensemble "${(a as { ensemble?: unknown }).ensemble}" is unusable (${parsed.error}): run "ensemble fit" again`,
+        );
     }
   }
 
@@ -73,7 +75,8 @@ export class Adaptation {
     this.freshSince = new Map(freshSince);
     for (const [model, since] of freshSince) {
       const c = this.calibrationByModel.get(model);
-      if (c && Date.parse(c.fittedAt) < since) this.logger.info(`calibration of ${model} fitted before it was replaced: not applied (run "ensemble calibrate" again)`);
+      if (c && Date.parse(c.fittedAt) < since)
+        this.logger.info(`calibration of ${model} fitted before it was replaced: not applied (run "ensemble calibrate" again)`);
     }
     this.recompute(config);
   }
@@ -148,10 +151,16 @@ export class Adaptation {
     const stale = members.find((m) => this.predates(m.model, fittedAt));
     const fit = stale ? null : (this.aggregationByEnsemble.get(ensemble) ?? null);
     if (FITTED_STRATEGIES.has(strategy) && !fit && stale) {
-      throw new EnsembleError('BadInput', `ensemble "${ensemble}" was fitted before model "${stale.model}" was replaced in config.json: run "ensemble fit --ensemble ${ensemble}" again`);
+      throw new EnsembleError(
+        'BadInput',
+        `ensemble "${ensemble}" was fitted before model "${stale.model}" was replaced in config.json: run "ensemble fit --ensemble ${ensemble}" again`,
+      );
     }
     if (FITTED_STRATEGIES.has(strategy) && !fit) {
-      throw new EnsembleError('BadInput', `ensemble "${ensemble}" has no fitted aggregation for strategy "${strategy}": record a labelled dataset with "ensemble record" and run "ensemble fit --ensemble ${ensemble}"`);
+      throw new EnsembleError(
+        'BadInput',
+        `ensemble "${ensemble}" has no fitted aggregation for strategy "${strategy}": record a labelled dataset with "ensemble record" and run "ensemble fit --ensemble ${ensemble}"`,
+      );
     }
     const bits = fit?.router?.bits;
     return planFor(strategy, {
@@ -160,7 +169,10 @@ export class Adaptation {
       earlyExit: settings.earlyExit,
       fit,
       category: request.category ?? null,
-      features: bits !== undefined && (strategy === 'routed' || strategy === 'stacking') ? textFeatures(request.text, request.category, bits) : null,
+      features:
+        bits !== undefined && (strategy === 'routed' || strategy === 'stacking')
+          ? textFeatures(request.text, request.category, bits)
+          : null,
       ...(settings.route ? { route: settings.route } : {}),
     });
   }
@@ -205,14 +217,20 @@ export class Adaptation {
     const ids = members.map((m) => m.member);
     const modelOf = new Map(members.map((m) => [m.member, m.model]));
     // Votes a replaced model's predecessor gave are not the new model's: the fit starts afresh for it.
-    const votes = this.store.labelledMemberVotes(ensemble).filter((v) => !this.decidedBefore(modelOf.get(v.member) ?? v.member, v.decisionId));
+    const votes = this.store
+      .labelledMemberVotes(ensemble)
+      .filter((v) => !this.decidedBefore(modelOf.get(v.member) ?? v.member, v.decisionId));
     const seen = new Set(labels);
     for (const v of votes) {
       seen.add(v.gold);
       if (v.label !== null) seen.add(v.label);
     }
     const fit = fitAggregation(ensemble, ids, [...seen].sort(), votes);
-    if (fit.n === 0) throw new EnsembleError('BadInput', `ensemble "${ensemble}" has no labelled recordings yet: run "ensemble record <dataset.jsonl> --ensemble ${ensemble}" first`);
+    if (fit.n === 0)
+      throw new EnsembleError(
+        'BadInput',
+        `ensemble "${ensemble}" has no labelled recordings yet: run "ensemble record <dataset.jsonl> --ensemble ${ensemble}" first`,
+      );
     this.store.saveAggregation(fit);
     const parsed = parseStoredFit(fit);
     if (!parsed.ok) throw new EnsembleError('InternalError', `the fit of ${ensemble} does not validate: ${parsed.error}`);
@@ -241,7 +259,9 @@ export class Adaptation {
     for (const f of fits) {
       if (!f.calibration) continue;
       this.calibrationByModel.set(f.model, f.calibration);
-      this.logger.info(`calibration of ${f.model}: ${method} ${JSON.stringify(f.calibration.params)} on ${f.n} votes, ECE ${f.eceBefore.toFixed(3)} -> ${f.eceAfter.toFixed(3)}`);
+      this.logger.info(
+        `calibration of ${f.model}: ${method} ${JSON.stringify(f.calibration.params)} on ${f.n} votes, ECE ${f.eceBefore.toFixed(3)} -> ${f.eceAfter.toFixed(3)}`,
+      );
     }
     return fits.map((f) => ({
       model: f.model,

@@ -11,12 +11,17 @@ import { OpenAiBackend } from './backends/openai';
 export const createBackend: BackendFactory = (entry, ctx = {}) => {
   switch (entry.backend) {
     case 'llama.cpp': {
-      const download = entry.url && entry.path ? { url: entry.url, path: entry.path, ...(entry.sha256 ? { sha256: entry.sha256 } : {}) } : undefined;
+      const download =
+        entry.url && entry.path ? { url: entry.url, path: entry.path, ...(entry.sha256 ? { sha256: entry.sha256 } : {}) } : undefined;
       // One evaluation at a time per model: its one context sequence on the CPU it shares with the others.
-      return new WorkerBackend(entry, { defaultConcurrency: 1, ...(download ? { download } : {}) }, {
-        log: (line) => ctx.workerLog?.(entry.id, line),
-        memoryNeeds: () => llamaCppMemoryNeeds(entry),
-      });
+      return new WorkerBackend(
+        entry,
+        { defaultConcurrency: 1, ...(download ? { download } : {}) },
+        {
+          log: (line) => ctx.workerLog?.(entry.id, line),
+          memoryNeeds: () => llamaCppMemoryNeeds(entry),
+        },
+      );
     }
     case 'openai':
       return new OpenAiBackend(entry);

@@ -34,11 +34,17 @@ export async function handleGateway(req: IncomingMessage, res: ServerResponse, s
     });
   }
   if (req.method !== 'POST' || !['/v1/chat/completions', '/v1/classifications'].includes(url.pathname)) {
-    return sendError(res, new GatewayError(404, `no route ${req.method} ${url.pathname.slice(0, 200)}`, 'invalid_request_error', null, 'unknown_url'));
+    return sendError(
+      res,
+      new GatewayError(404, `no route ${req.method} ${url.pathname.slice(0, 200)}`, 'invalid_request_error', null, 'unknown_url'),
+    );
   }
   if (inFlight >= GATEWAY_LIMITS.maxInFlight) {
     res.setHeader('retry-after', '1');
-    return sendError(res, new GatewayError(429, `the gateway is serving ${inFlight} requests; retry shortly`, 'rate_limit_error', null, 'rate_limit_exceeded'));
+    return sendError(
+      res,
+      new GatewayError(429, `the gateway is serving ${inFlight} requests; retry shortly`, 'rate_limit_error', null, 'rate_limit_exceeded'),
+    );
   }
   inFlight++;
   const abort = new AbortController();
@@ -71,4 +77,3 @@ export async function handleGateway(req: IncomingMessage, res: ServerResponse, s
     inFlight--;
   }
 }
-

@@ -30,7 +30,10 @@ export class Logger {
   log(level: LogLevel, message: string): void {
     if (order[level] < order[this.minLevel]) return;
     // Bounded: a message may carry what a remote party sent (a server's error body, a client's input).
-    const bounded = message.length > this.maxLineChars ? `${message.slice(0, this.maxLineChars)}… (${message.length - this.maxLineChars} more chars)` : message;
+    const bounded =
+      message.length > this.maxLineChars
+        ? `${message.slice(0, this.maxLineChars)}… (${message.length - this.maxLineChars} more chars)`
+        : message;
     const line = { level, message: bounded, time: new Date().toISOString() };
     this.write(`${line.time} ${level.padEnd(5)} ${bounded}\n`);
     for (const sink of this.sinks) {

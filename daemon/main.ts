@@ -49,14 +49,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const madePrivate = makeHomePrivate(paths.home);
   const existing = readDaemonFile(paths.home);
   if (existing && existing.pid !== process.pid) {
-    throw new EnsembleError('BadInput', `a daemon already runs for ${paths.home} (pid ${existing.pid}, port ${existing.port}); stop it with "ensemble stop"`);
+    throw new EnsembleError(
+      'BadInput',
+      `a daemon already runs for ${paths.home} (pid ${existing.pid}, port ${existing.port}); stop it with "ensemble stop"`,
+    );
   }
   const releaseLock = acquireInstanceLock(paths.home);
   // The GPU runtime `ensemble setup gpu` installed: model workers inherit it and load with it.
   const gpu = readRuntimeChoice(paths.home);
   if (gpu && !process.env.ENSEMBLE_GPU) process.env.ENSEMBLE_GPU = gpu;
   const logger = new Logger(opts.logLevel ?? 'info', rotatingWriter(paths.log));
-  if (madePrivate.length > 0) logger.info(`made ${madePrivate.length} paths in ${paths.home} private to this user (0700 folders, 0600 files)`);
+  if (madePrivate.length > 0)
+    logger.info(`made ${madePrivate.length} paths in ${paths.home} private to this user (0700 folders, 0600 files)`);
   let server: RunningServer | null = null;
   // A corrupt or locked database, or a SQLite module that does not load under this runtime (the
   // editor's Electron as Node), must not keep the daemon from serving: it records in memory, logs
@@ -99,7 +103,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     requestShutdown: () => void shutdown('shutdown requested by a client'),
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
   });
-  const info: DaemonFile = { pid: process.pid, port: server.port, token, protocolVersion: PROTOCOL_VERSION, version: DAEMON_VERSION, startedAt: new Date().toISOString() };
+  const info: DaemonFile = {
+    pid: process.pid,
+    port: server.port,
+    token,
+    protocolVersion: PROTOCOL_VERSION,
+    version: DAEMON_VERSION,
+    startedAt: new Date().toISOString(),
+  };
   writePrivateJson(paths.daemonFile, info);
   stopWatching = service.watchConfig();
   if (opts.warmUp !== false) service.pool.warmUp();

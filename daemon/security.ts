@@ -9,7 +9,10 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 export type Verdict = { ok: true } | { ok: false; status: 401 | 403; reason: string };
 
-export function checkRequest(headers: IncomingHttpHeaders, opts: { token: string; port: number; allowedOrigins: readonly string[] }): Verdict {
+export function checkRequest(
+  headers: IncomingHttpHeaders,
+  opts: { token: string; port: number; allowedOrigins: readonly string[] },
+): Verdict {
   const host = headers.host?.toLowerCase();
   const allowedHosts = [`127.0.0.1:${opts.port}`, `localhost:${opts.port}`, `[::1]:${opts.port}`];
   if (!host || !allowedHosts.includes(host)) return { ok: false, status: 403, reason: `Host ${quoted(host)} is not this daemon` };

@@ -44,7 +44,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const verdict = checkRequest(req.headers, { token: opts.token, port, allowedOrigins: opts.allowedOrigins() });
     if (!verdict.ok) {
       res.writeHead(verdict.status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: verdict.reason, type: verdict.status === 401 ? 'authentication_error' : 'permission_error', param: null, code: verdict.status === 401 ? 'invalid_api_key' : null } }));
+      res.end(
+        JSON.stringify({
+          error: {
+            message: verdict.reason,
+            type: verdict.status === 401 ? 'authentication_error' : 'permission_error',
+            param: null,
+            code: verdict.status === 401 ? 'invalid_api_key' : null,
+          },
+        }),
+      );
       return;
     }
     handleGateway(req, res, opts.service, opts.logger).catch((e) => {
@@ -62,7 +71,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const status = !verdict.ok ? verdict.status : full ? 503 : 404;
       const text = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status];
       // A short summary, never the remote's headers whole (they are the attacker's to choose).
-      const why = !verdict.ok ? verdict.reason : full ? `${LIMITS.maxConnections} connections already open` : `path ${JSON.stringify((req.url ?? '').slice(0, 60))}`;
+      const why = !verdict.ok
+        ? verdict.reason
+        : full
+          ? `${LIMITS.maxConnections} connections already open`
+          : `path ${JSON.stringify((req.url ?? '').slice(0, 60))}`;
       refusals.note(`${status} ${why}`);
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
@@ -77,7 +90,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ws.on('pong', () => alive.set(ws, true));
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
-        session.out.send(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.InvalidRequest, message: 'binary frames are not accepted: send JSON text' } }));
+        session.out.send(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            id: null,
+            error: { code: ErrorCodes.InvalidRequest, message: 'binary frames are not accepted: send JSON text' },
+          }),
+        );
         return;
       }
       session.peer.receive(data.toString());

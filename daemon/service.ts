@@ -90,7 +90,12 @@ export class DaemonService {
     const adaptive = laggards?.adaptiveTimeout;
     if (!laggards || !adaptive) return undefined;
     return (model, configuredMs) =>
-      adaptiveTimeoutMs(this.latencies.samples(model), { factor: adaptive.factor, minMs: adaptive.minMs, maxMs: configuredMs, minSamples: laggards.minSamples });
+      adaptiveTimeoutMs(this.latencies.samples(model), {
+        factor: adaptive.factor,
+        minMs: adaptive.minMs,
+        maxMs: configuredMs,
+        minSamples: laggards.minSamples,
+      });
   }
 
   /** Issue 12: ids whose entry now names another model (since the last reload or the last run) start afresh; the log says why. */
@@ -98,7 +103,10 @@ export class DaemonService {
     const file = path.join(this.opts.paths.home, 'model-identities.json');
     const warn = (why: string) => this.opts.logger.warn(`model identities: ${why}`);
     const { ledger, replaced, freshSince } = reconcile(readLedger(file, warn), config.models, Date.now());
-    for (const r of replaced) this.opts.logger.info(`model ${r.id} now names another model (${r.reason}): its feedback, calibration and fitted weights start afresh`);
+    for (const r of replaced)
+      this.opts.logger.info(
+        `model ${r.id} now names another model (${r.reason}): its feedback, calibration and fitted weights start afresh`,
+      );
     try {
       writeLedger(file, ledger);
     } catch (e) {
@@ -117,7 +125,10 @@ export class DaemonService {
     const chosen = name ?? this.loaded!.defaultEnsemble;
     const spec = config.ensembles[chosen];
     if (!spec) {
-      throw new EnsembleError('EnsembleNotFound', `no ensemble named "${chosen}" (known: ${Object.keys(config.ensembles).join(', ') || 'none'}; see ${this.opts.paths.config})`);
+      throw new EnsembleError(
+        'EnsembleNotFound',
+        `no ensemble named "${chosen}" (known: ${Object.keys(config.ensembles).join(', ') || 'none'}; see ${this.opts.paths.config})`,
+      );
     }
     return { name: chosen, spec, members: resolveMembers(spec, config.models) };
   }
@@ -176,7 +187,14 @@ export class DaemonService {
       this.opts.logger.error(`decision ${decision.id} holds a non-finite number at ${bad} and was not recorded`);
       throw new EnsembleError('InternalError', `the decision came out malformed (${bad} is not a finite number); it was not recorded`);
     }
-    const meta = { source: params.dataset ? ('record' as const) : ('live' as const), itemId: params.itemId, category: params.category, dataset: params.dataset, gold: params.gold, text: params.text };
+    const meta = {
+      source: params.dataset ? ('record' as const) : ('live' as const),
+      itemId: params.itemId,
+      category: params.category,
+      dataset: params.dataset,
+      gold: params.gold,
+      text: params.text,
+    };
     const write = () => {
       this.opts.store.recordDecision(decision, meta);
       if (params.gold !== undefined) this.adaptation.labelled();
@@ -188,7 +206,9 @@ export class DaemonService {
       } catch (e) {
         const why = asEnsembleError(e).message;
         this.opts.logger.error(`could not record decision ${decision.id}: ${why}`);
-        throw new EnsembleError('StoreFailed', `item ${params.itemId ?? '?'} was decided but not recorded: ${why}`, undefined, { cause: e });
+        throw new EnsembleError('StoreFailed', `item ${params.itemId ?? '?'} was decided but not recorded: ${why}`, undefined, {
+          cause: e,
+        });
       }
     } else {
       // Off the hot path: the answer goes out first, the write follows within WRITE_BEHIND_MS
@@ -291,7 +311,8 @@ export class DaemonService {
     const requested: StrategyName = params.strategy ?? spec.strategy;
     const strategy: StrategyName = FITTED_STRATEGIES.has(requested) ? 'weighted' : requested;
     const gold = params.gold === undefined ? null : normalizeAnswer(params.gold, { options: params.options });
-    if (params.gold !== undefined && gold === null) throw new EnsembleError('BadInput', `gold: "${params.gold.slice(0, 100)}" normalizes to nothing (expected a short answer)`);
+    if (params.gold !== undefined && gold === null)
+      throw new EnsembleError('BadInput', `gold: "${params.gold.slice(0, 100)}" normalizes to nothing (expected a short answer)`);
     const config = this.config;
     const result = await answer(
       {
@@ -348,7 +369,12 @@ export class DaemonService {
     return { recorded: true, weights };
   }
 
-  recordedItems(dataset: string, ensemble: string | undefined, cursor?: string, task: 'classify' | 'answer' | 'extract' = 'classify'): { ensemble: string; itemIds: string[]; nextCursor?: string } {
+  recordedItems(
+    dataset: string,
+    ensemble: string | undefined,
+    cursor?: string,
+    task: 'classify' | 'answer' | 'extract' = 'classify',
+  ): { ensemble: string; itemIds: string[]; nextCursor?: string } {
     const { name } = this.ensemble(ensemble);
     this.flushWrites();
     const ids = task === 'classify' ? this.opts.store.recordedItems(dataset, name) : this.opts.store.recordedTaskItems(task, dataset, name);
@@ -376,7 +402,8 @@ export class DaemonService {
   answerFeedback(answerId: string, right: string): { recorded: boolean } {
     this.flushWrites(); // a live answer's record may still be pending
     const gold = normalizeAnswer(right);
-    if (gold === null) throw new EnsembleError('BadInput', `answer: "${right.slice(0, 100)}" normalizes to nothing (expected a short answer)`);
+    if (gold === null)
+      throw new EnsembleError('BadInput', `answer: "${right.slice(0, 100)}" normalizes to nothing (expected a short answer)`);
     const recorded = this.opts.store.setAnswerGold(answerId, gold);
     if (recorded) this.opts.onChange?.('feedback');
     return { recorded };
@@ -391,12 +418,14 @@ export class DaemonService {
     this.flushWrites();
     const loaded = this.loaded;
     const contrib = this.adaptation.contributions();
-    const models = this.pool.status((id) => this.adaptation.modelWeight(id, loaded?.config ?? null)).map((m) => ({
-      ...m,
-      ...this.adaptation.feedbackStats(m.id),
-      decisive: contrib[m.id]?.decisive ?? 0,
-      overruledRight: contrib[m.id]?.overruledRight ?? 0,
-    }));
+    const models = this.pool
+      .status((id) => this.adaptation.modelWeight(id, loaded?.config ?? null))
+      .map((m) => ({
+        ...m,
+        ...this.adaptation.feedbackStats(m.id),
+        decisive: contrib[m.id]?.decisive ?? 0,
+        overruledRight: contrib[m.id]?.overruledRight ?? 0,
+      }));
     const laggards = this.laggards();
     for (const m of models) {
       const flag = laggards.get(m.id);
@@ -441,7 +470,14 @@ export class DaemonService {
   /** Issue 12: `pool/diversity` for any ensemble (status carries the default one's). */
   diversityOf(ensemble: string | undefined, limit: number) {
     const { name, members } = this.ensemble(ensemble);
-    return liveDiversity(this.opts.store, name, members.map((m) => m.member), limit) ?? null;
+    return (
+      liveDiversity(
+        this.opts.store,
+        name,
+        members.map((m) => m.member),
+        limit,
+      ) ?? null
+    );
   }
 
   /** Issue 12: which members of the default ensemble add diversity (never fails status: a store error only hides it). */
@@ -449,7 +485,11 @@ export class DaemonService {
     const spec = loaded?.config.ensembles[loaded.defaultEnsemble];
     if (!loaded || !spec) return undefined;
     try {
-      return liveDiversity(this.opts.store, loaded.defaultEnsemble, resolveMembers(spec, loaded.config.models).map((m) => m.member));
+      return liveDiversity(
+        this.opts.store,
+        loaded.defaultEnsemble,
+        resolveMembers(spec, loaded.config.models).map((m) => m.member),
+      );
     } catch (e) {
       this.opts.logger.warn(`diversity figures unavailable: ${(e as Error).message}`);
       return undefined;

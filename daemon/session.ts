@@ -27,11 +27,17 @@ export class Session {
   ) {
     this.out = guardSocket(
       socket,
-      (bytes) => logger.warn(`dropped a client that does not read its replies (${Math.round(bytes / 1024)} KiB unsent, limit ${LIMITS.dropBufferedBytes / 1024} KiB)`),
+      (bytes) =>
+        logger.warn(
+          `dropped a client that does not read its replies (${Math.round(bytes / 1024)} KiB unsent, limit ${LIMITS.dropBufferedBytes / 1024} KiB)`,
+        ),
       LIMITS,
       (bytes) => {
         // Once per client is enough to tell an operator; the counter says how often it recurred.
-        if (this.out.stats.pauses === 1) logger.info(`a client is not reading its replies (${Math.round(bytes / 1024)} KiB unsent): stopped reading its requests until it catches up`);
+        if (this.out.stats.pauses === 1)
+          logger.info(
+            `a client is not reading its replies (${Math.round(bytes / 1024)} KiB unsent): stopped reading its requests until it catches up`,
+          );
       },
     );
     this.peer = new JsonRpcPeer((text) => this.out.send(text), {

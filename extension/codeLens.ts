@@ -56,7 +56,7 @@ export class ClassificationLenses implements vscode.CodeLensProvider, vscode.Dis
       (r) =>
         new vscode.CodeLens(new vscode.Range(r.range.start, r.range.start), {
           title: r.title,
-          tooltip: 'Ensemble decision: click to see every model\'s vote',
+          tooltip: "Ensemble decision: click to see every model's vote",
           command: 'ensemble.openInspector',
           arguments: [r.decisionId],
         }),

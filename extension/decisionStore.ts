@@ -39,7 +39,13 @@ export class DecisionStore implements vscode.Disposable {
   }
 
   /** A vote arrived for a running request. */
-  addVote(decisionId: string, vote: Vote, done: number, total: number, base: Omit<PendingDecision, 'decisionId' | 'votes' | 'done' | 'total'>): void {
+  addVote(
+    decisionId: string,
+    vote: Vote,
+    done: number,
+    total: number,
+    base: Omit<PendingDecision, 'decisionId' | 'votes' | 'done' | 'total'>,
+  ): void {
     const p = this.pending.get(decisionId) ?? { ...base, decisionId, votes: [], done: 0, total };
     const votes = p.votes.filter((v) => v.member !== vote.member);
     votes.push(vote);
@@ -68,9 +74,7 @@ export class DecisionStore implements vscode.Disposable {
   mergeRecent(decisions: readonly Decision[]): void {
     const known = new Set(this.views.map((v) => v.decision.id));
     const older = decisions.filter((d) => !known.has(d.id)).map((decision): DecisionView => ({ decision }));
-    this.views = [...this.views, ...older]
-      .sort((a, b) => b.decision.createdAt.localeCompare(a.decision.createdAt))
-      .slice(0, MAX_DECISIONS);
+    this.views = [...this.views, ...older].sort((a, b) => b.decision.createdAt.localeCompare(a.decision.createdAt)).slice(0, MAX_DECISIONS);
   }
 
   failPending(decisionId: string | undefined, message: string): void {

@@ -29,13 +29,25 @@ const RETRY_START: ErrorAction = { title: 'Retry', command: 'ensemble.startDaemo
 type Entry = (message: string) => Omit<UserError, 'actions'> & { actions?: ErrorAction[] };
 
 const table: Record<ErrorKind | ExtensionErrorKind, Entry> = {
-  ModelUnavailable: (m) => ({ severity: 'error', message: `A model is unavailable: ${m}. Open the pool status?`, actions: [OPEN_POOL, OPEN_CONFIG] }),
-  EnsembleNotFound: (m) => ({ severity: 'error', message: `No such ensemble: ${m}. Check the "ensemble.ensemble" setting or the pool config.`, actions: [OPEN_CONFIG] }),
+  ModelUnavailable: (m) => ({
+    severity: 'error',
+    message: `A model is unavailable: ${m}. Open the pool status?`,
+    actions: [OPEN_POOL, OPEN_CONFIG],
+  }),
+  EnsembleNotFound: (m) => ({
+    severity: 'error',
+    message: `No such ensemble: ${m}. Check the "ensemble.ensemble" setting or the pool config.`,
+    actions: [OPEN_CONFIG],
+  }),
   ConfigInvalid: (m) => ({ severity: 'error', message: `The Ensemble config is invalid: ${m}`, actions: [OPEN_CONFIG] }),
   NoVotes: (m) => ({ severity: 'warning', message: `No model produced a usable vote: ${m}`, actions: [OPEN_POOL] }),
   BackendError: (m) => ({ severity: 'error', message: `A model backend failed: ${m}`, actions: [OPEN_POOL, SHOW_LOG] }),
   BackendBusy: (m) => ({ severity: 'warning', message: `A model server is busy: ${m}. Try again in a moment.` }),
-  Timeout: (m) => ({ severity: 'warning', message: `The ensemble took too long: ${m}. Raise "ensemble.requestTimeoutSeconds" or the ensemble's deadline.`, actions: [OPEN_CONFIG] }),
+  Timeout: (m) => ({
+    severity: 'warning',
+    message: `The ensemble took too long: ${m}. Raise "ensemble.requestTimeoutSeconds" or the ensemble's deadline.`,
+    actions: [OPEN_CONFIG],
+  }),
   PayloadTooLarge: (m) => ({ severity: 'error', message: `The text is too large to send to the daemon: ${m}. Select less text.` }),
   NotFound: (m) => ({ severity: 'warning', message: `Not found: ${m}` }),
   BadInput: (m) => ({ severity: 'error', message: `The request was refused: ${m}` }),
@@ -45,7 +57,11 @@ const table: Record<ErrorKind | ExtensionErrorKind, Entry> = {
   RequestCancelled: (m) => ({ severity: 'silent', message: `Cancelled: ${m}` }),
   ParseError: (m) => ({ severity: 'error', message: `The daemon could not read a message: ${m}`, actions: [SHOW_LOG] }),
   InvalidRequest: (m) => ({ severity: 'error', message: `The daemon rejected a request: ${m}`, actions: [SHOW_LOG] }),
-  MethodNotFound: (m) => ({ severity: 'error', message: `The daemon does not support this (is it an older version?): ${m}`, actions: [RESTART] }),
+  MethodNotFound: (m) => ({
+    severity: 'error',
+    message: `The daemon does not support this (is it an older version?): ${m}`,
+    actions: [RESTART],
+  }),
   InvalidParams: (m) => ({ severity: 'error', message: `The daemon rejected the request's parameters: ${m}`, actions: [SHOW_LOG] }),
   InternalError: (m) => ({ severity: 'error', message: `The Ensemble daemon failed: ${m}`, actions: [SHOW_LOG] }),
   DaemonGaveUp: (m) => ({ severity: 'error', message: m, actions: [RETRY_START, SHOW_LOG] }),

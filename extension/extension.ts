@@ -51,7 +51,8 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
   const statusBar = new EnsembleStatusBar(daemon);
   const ctx: EnsembleContext = { extension, log, daemon, store, lenses, inspector, refineDocs, tasks, entities };
 
-  const command = (id: string, fn: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, fn as (...args: unknown[]) => unknown);
+  const command = (id: string, fn: (...args: never[]) => unknown) =>
+    vscode.commands.registerCommand(id, fn as (...args: unknown[]) => unknown);
   extension.subscriptions.push(
     log,
     statusBar,
@@ -104,7 +105,9 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
 
 /** A daemon started elsewhere (the CLI, another window) is joined as soon as its daemon.json appears. */
 function watchDaemonFile(daemon: DaemonManager): vscode.Disposable {
-  const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(homePaths(homeDir()).home), 'daemon.json'));
+  const watcher = vscode.workspace.createFileSystemWatcher(
+    new vscode.RelativePattern(vscode.Uri.file(homePaths(homeDir()).home), 'daemon.json'),
+  );
   const join = () => {
     if (daemon.connectionState === 'stopped') void daemon.connection(false).catch(() => undefined);
   };

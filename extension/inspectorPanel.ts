@@ -140,16 +140,26 @@ export class InspectorPanel implements vscode.Disposable {
     try {
       const result = await this.daemon.request('feedback/submit', { decisionId, correct, label });
       this.store.setFeedback(decisionId, feedback);
-      const weights = Object.entries(result.weights).map(([m, w]) => `${m} ${w.toFixed(2)}`).join(', ');
+      const weights = Object.entries(result.weights)
+        .map(([m, w]) => `${m} ${w.toFixed(2)}`)
+        .join(', ');
       this.post({
         type: 'feedbackResult',
         decisionId,
         ok: result.recorded,
-        message: result.recorded ? `Feedback recorded.${weights ? ` Weights now: ${weights}.` : ''}` : 'The daemon did not record the feedback.',
+        message: result.recorded
+          ? `Feedback recorded.${weights ? ` Weights now: ${weights}.` : ''}`
+          : 'The daemon did not record the feedback.',
         feedback,
       });
     } catch (e) {
-      this.post({ type: 'feedbackResult', decisionId, ok: false, message: e instanceof Error ? e.message : String(e), feedback: undefined });
+      this.post({
+        type: 'feedbackResult',
+        decisionId,
+        ok: false,
+        message: e instanceof Error ? e.message : String(e),
+        feedback: undefined,
+      });
       showError(e, this.log, 'feedback');
     }
   }

@@ -85,7 +85,9 @@ export interface ExtractSettings {
 /** Entity types and quorum for `Ensemble: Extract Entities`. */
 export function extractSettings(scope?: vscode.ConfigurationScope): ExtractSettings {
   const c = vscode.workspace.getConfiguration(SECTION, scope);
-  const types = (c.get<unknown[]>('extract.types') ?? []).filter((t): t is string => typeof t === 'string' && t.trim() !== '').map((t) => t.trim());
+  const types = (c.get<unknown[]>('extract.types') ?? [])
+    .filter((t): t is string => typeof t === 'string' && t.trim() !== '')
+    .map((t) => t.trim());
   const q = c.get<number>('extract.quorum', 0);
   return { types: types.length > 0 ? types : ['person', 'organization', 'location', 'date'], quorum: q > 0 && q <= 1 ? q : undefined };
 }

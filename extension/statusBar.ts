@@ -21,11 +21,23 @@ export function statusView(state: ConnectionState, pool: PoolStatus | null): Sta
     case 'starting':
       return { text: '$(loading~spin) Ensemble: starting', tooltip: 'Starting the Ensemble daemon…', background: undefined };
     case 'reconnecting':
-      return { text: '$(sync~spin) Ensemble: reconnecting', tooltip: 'The connection to the daemon dropped; reconnecting…', background: 'warning' };
+      return {
+        text: '$(sync~spin) Ensemble: reconnecting',
+        tooltip: 'The connection to the daemon dropped; reconnecting…',
+        background: 'warning',
+      };
     case 'gaveUp':
-      return { text: '$(error) Ensemble: daemon down', tooltip: 'The daemon kept crashing and is not restarted. Run "Ensemble: Start Daemon" to retry.', background: 'error' };
+      return {
+        text: '$(error) Ensemble: daemon down',
+        tooltip: 'The daemon kept crashing and is not restarted. Run "Ensemble: Start Daemon" to retry.',
+        background: 'error',
+      };
     case 'stopped':
-      return { text: '$(debug-disconnect) Ensemble', tooltip: 'The Ensemble daemon is not running; it starts when needed.', background: undefined };
+      return {
+        text: '$(debug-disconnect) Ensemble',
+        tooltip: 'The Ensemble daemon is not running; it starts when needed.',
+        background: undefined,
+      };
     case 'connected': {
       if (!pool) return { text: '$(pulse) Ensemble', tooltip: 'Connected to the Ensemble daemon', background: undefined };
       const ok = usableModels(pool);
@@ -52,7 +64,10 @@ export class EnsembleStatusBar implements vscode.Disposable {
   constructor(private readonly daemon: DaemonManager) {
     this.item.name = 'Ensemble';
     this.item.command = 'ensemble.openInspector';
-    this.disposables.push(daemon.onDidChangeState(() => this.update()), daemon.onDidChangePool(() => this.update()));
+    this.disposables.push(
+      daemon.onDidChangeState(() => this.update()),
+      daemon.onDidChangePool(() => this.update()),
+    );
     this.update();
     this.item.show();
   }

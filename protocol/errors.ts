@@ -30,9 +30,7 @@ export const ErrorCodes = {
 export type ErrorKind = keyof typeof ErrorCodes;
 export type ErrorCode = (typeof ErrorCodes)[ErrorKind];
 
-const kindByCode = new Map<number, ErrorKind>(
-  Object.entries(ErrorCodes).map(([kind, code]) => [code, kind as ErrorKind]),
-);
+const kindByCode = new Map<number, ErrorKind>(Object.entries(ErrorCodes).map(([kind, code]) => [code, kind as ErrorKind]));
 
 export function kindOf(code: number): ErrorKind | 'Unknown' {
   return kindByCode.get(code) ?? 'Unknown';

@@ -158,14 +158,19 @@ export class JsonRpcPeer {
     try {
       message = JSON.parse(text);
     } catch {
-      this.write({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.ParseError, message: 'parse error: the message is not valid JSON' } });
+      this.write({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: ErrorCodes.ParseError, message: 'parse error: the message is not valid JSON' },
+      });
       return;
     }
     if (Array.isArray(message)) {
       // Batches are allowed by JSON-RPC 2.0; each element is handled on its own, up to a bound, so
       // one frame cannot fan out into thousands of replies.
       const max = this.options.maxBatch ?? LIMITS.maxBatch;
-      if (message.length === 0) this.write({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.InvalidRequest, message: 'empty batch' } });
+      if (message.length === 0)
+        this.write({ jsonrpc: '2.0', id: null, error: { code: ErrorCodes.InvalidRequest, message: 'empty batch' } });
       else if (message.length > max) {
         this.write({
           jsonrpc: '2.0',
@@ -268,7 +273,9 @@ export class JsonRpcPeer {
     }
     const parsed = spec.params.safeParse(rawParams ?? {});
     if (!parsed.success) {
-      const issues = parsed.error.issues.slice(0, LIMITS.maxErrorIssues).map((i) => ({ path: i.path.map(String).map(echo), message: echo(i.message) }));
+      const issues = parsed.error.issues
+        .slice(0, LIMITS.maxErrorIssues)
+        .map((i) => ({ path: i.path.map(String).map(echo), message: echo(i.message) }));
       this.write({
         jsonrpc: '2.0',
         id,
@@ -281,7 +288,11 @@ export class JsonRpcPeer {
       return;
     }
     if (this.running.has(id)) {
-      this.write({ jsonrpc: '2.0', id, error: { code: ErrorCodes.InvalidRequest, message: `request id ${echo(String(id))} is already in use` } });
+      this.write({
+        jsonrpc: '2.0',
+        id,
+        error: { code: ErrorCodes.InvalidRequest, message: `request id ${echo(String(id))} is already in use` },
+      });
       return;
     }
     const controller = new AbortController();
@@ -300,7 +311,11 @@ export class JsonRpcPeer {
     } catch (e) {
       const err = controller.signal.aborted ? new EnsembleError('RequestCancelled', `${method} cancelled`) : asEnsembleError(e);
       if (err.kind === 'InternalError') this.options.onInternalError?.(e);
-      this.write({ jsonrpc: '2.0', id, error: { code: err.code, message: err.message, data: { kind: err.kind, ...(isRecord(err.data) ? err.data : {}) } } });
+      this.write({
+        jsonrpc: '2.0',
+        id,
+        error: { code: err.code, message: err.message, data: { kind: err.kind, ...(isRecord(err.data) ? err.data : {}) } },
+      });
     } finally {
       this.running.delete(id);
     }
@@ -335,7 +350,9 @@ function echo<T extends string | number>(value: T): T {
 
 /** The first few validation issues on one line ("path: message; ..."), capped: never an echo of a large input. */
 function issueSummary(error: z.ZodError): string {
-  const shown = error.issues.slice(0, LIMITS.maxErrorIssues).map((i) => `${i.path.map(String).map(echo).join('.') || '(root)'}: ${echo(i.message)}`);
+  const shown = error.issues
+    .slice(0, LIMITS.maxErrorIssues)
+    .map((i) => `${i.path.map(String).map(echo).join('.') || '(root)'}: ${echo(i.message)}`);
   const more = error.issues.length - shown.length;
   const text = `${shown.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
   return text.length > LIMITS.maxErrorMessageChars ? `${text.slice(0, LIMITS.maxErrorMessageChars)}…` : text;

@@ -93,13 +93,17 @@ export const ModelStatus = z.object({
   requests: z.number().int(),
   failures: z.number().int(),
   /** Requests running now, waiting in its queue, and its limits (per model: `maxConcurrency`, `maxQueue`). */
-  load: z.object({ inFlight: z.number().int(), queued: z.number().int(), maxConcurrency: z.number().int(), maxQueue: z.number().int() }).optional(),
+  load: z
+    .object({ inFlight: z.number().int(), queued: z.number().int(), maxConcurrency: z.number().int(), maxQueue: z.number().int() })
+    .optional(),
   /** Latency percentiles over its last answers, in ms. */
   latencyMs: z.object({ samples: z.number().int(), p50: z.number(), p95: z.number(), p99: z.number() }).optional(),
   /** Its circuit breaker: consecutive failures, and when open, ms until the next probe. */
   breaker: z.object({ state: z.enum(['closed', 'open', 'halfOpen']), failures: z.number().int(), retryInMs: z.number() }).optional(),
   /** In-process models: where it runs once loaded (cpu, cuda, vulkan, metal), layers offloaded, VRAM held. */
-  runtime: z.object({ gpu: z.string(), layersOffloaded: z.number().int(), layers: z.number().int().optional(), vramBytes: z.number() }).optional(),
+  runtime: z
+    .object({ gpu: z.string(), layersOffloaded: z.number().int(), layers: z.number().int().optional(), vramBytes: z.number() })
+    .optional(),
   /** In-process models: the worker process serving it, while one runs. */
   workerPid: z.number().int().optional(),
   /** Set when this member is consistently slower than the others (daemon/pool/laggards.ts). */
@@ -171,13 +175,15 @@ export const PoolStatus = z.object({
 });
 export type PoolStatus = z.infer<typeof PoolStatus>;
 
-export const FeedbackParams = z.object({
-  decisionId: z.string(),
-  /** The right label (when the decision was wrong, or to confirm it). */
-  label: z.string().optional(),
-  /** Shorthand: the decision's label was right (true) or wrong (false). */
-  correct: z.boolean().optional(),
-}).refine((p) => p.label !== undefined || p.correct !== undefined, { message: 'give "label" or "correct"' });
+export const FeedbackParams = z
+  .object({
+    decisionId: z.string(),
+    /** The right label (when the decision was wrong, or to confirm it). */
+    label: z.string().optional(),
+    /** Shorthand: the decision's label was right (true) or wrong (false). */
+    correct: z.boolean().optional(),
+  })
+  .refine((p) => p.label !== undefined || p.correct !== undefined, { message: 'give "label" or "correct"' });
 export type FeedbackParams = z.infer<typeof FeedbackParams>;
 
 export const FeedbackResult = z.object({
@@ -299,7 +305,13 @@ export const ProgressValue = z.discriminatedUnion('kind', [
   /** A member's answer arrived (ensemble/answer). */
   z.object({ kind: z.literal('answerVote'), answerId: z.string(), vote: AnswerVote, done: z.number().int(), total: z.number().int() }),
   /** A member's entities arrived (ensemble/extract). */
-  z.object({ kind: z.literal('extractionVote'), extractionId: z.string(), vote: ExtractionVote, done: z.number().int(), total: z.number().int() }),
+  z.object({
+    kind: z.literal('extractionVote'),
+    extractionId: z.string(),
+    vote: ExtractionVote,
+    done: z.number().int(),
+    total: z.number().int(),
+  }),
   /** Free-form phase message ("loading model a"...). */
   z.object({ kind: z.literal('message'), message: z.string() }),
 ]);

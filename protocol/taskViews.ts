@@ -38,7 +38,12 @@ export const RefineView = z.object({
 });
 export type RefineView = z.infer<typeof RefineView>;
 
-export const ExtractionView = z.object({ kind: z.literal('extraction'), id: z.string(), textPreview: z.string().max(400).optional(), result: ExtractionResult });
+export const ExtractionView = z.object({
+  kind: z.literal('extraction'),
+  id: z.string(),
+  textPreview: z.string().max(400).optional(),
+  result: ExtractionResult,
+});
 export type ExtractionView = z.infer<typeof ExtractionView>;
 
 export const AnswerView = z.object({ kind: z.literal('answer'), id: z.string(), result: AnswerResult });
@@ -67,7 +72,10 @@ export function emptyRefineView(id: string, total: number, textPreview?: string)
 export function withRefineToken(view: RefineView, delta: RefineTokenDelta): RefineView {
   const steps = [...view.steps];
   const at = steps.findIndex((s) => s.index === delta.index);
-  const old = at >= 0 ? steps[at]! : { index: delta.index, member: delta.member, model: delta.model, role: delta.role, status: 'streaming' as const, text: '' };
+  const old =
+    at >= 0
+      ? steps[at]!
+      : { index: delta.index, member: delta.member, model: delta.model, role: delta.role, status: 'streaming' as const, text: '' };
   const next: RefineStepView = { ...old, text: (old.text + delta.text).slice(0, MAX_STEP_TEXT) };
   if (at >= 0) steps[at] = next;
   else steps.push(next);
@@ -95,5 +103,11 @@ export function withRefineStep(view: RefineView, step: RefineStep, index: number
 export function withRefineResult(view: RefineView, result: RefineResult): RefineView {
   let next: RefineView = { ...view, id: result.id };
   result.steps.forEach((s, i) => (next = withRefineStep(next, s, i, Math.max(view.total, result.steps.length))));
-  return { ...next, done: true, text: result.text, partial: result.partial, ...(result.converged !== undefined ? { converged: result.converged } : {}) };
+  return {
+    ...next,
+    done: true,
+    text: result.text,
+    partial: result.partial,
+    ...(result.converged !== undefined ? { converged: result.converged } : {}),
+  };
 }

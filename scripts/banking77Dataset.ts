@@ -45,7 +45,12 @@ function main(): void {
   if (!(top >= 1)) throw new Banking77Error(`--top: expected a positive number, got "${values.top}"`);
   const sourceDir = values.source ?? process.env.ENSEMBLE_BANKING77?.trim();
   const chosen = (known: Iterable<string>) =>
-    values.intents ? values.intents.split(',').map((s) => s.trim()).filter(Boolean) : [...known].sort().slice(0, top);
+    values.intents
+      ? values.intents
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [...known].sort().slice(0, top);
 
   let items: Banking77Item[];
   let from: string;

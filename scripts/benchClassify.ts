@@ -83,7 +83,9 @@ try {
   console.log('ensemble         calls/req  median ms  p90 ms  x baseline');
   for (const [name, r] of rows) {
     const b = name.startsWith('stories') ? storiesBase! : base;
-    console.log(`${name.padEnd(16)} ${r.calls.toFixed(2).padStart(9)}  ${r.median.toFixed(1).padStart(9)}  ${r.p90.toFixed(1).padStart(6)}  ${(r.median / b).toFixed(2).padStart(10)}`);
+    console.log(
+      `${name.padEnd(16)} ${r.calls.toFixed(2).padStart(9)}  ${r.median.toFixed(1).padStart(9)}  ${r.p90.toFixed(1).padStart(6)}  ${(r.median / b).toFixed(2).padStart(10)}`,
+    );
   }
   console.log(`daemon RSS: ${rssIdle.toFixed(0)} MiB at start, ${rss().toFixed(0)} MiB with ${models.length} models loaded`);
   if (!haveStories) console.log('(no stories260K GGUF given with --stories or ENSEMBLE_STORIES260K: the real-weights rows were skipped)');

@@ -47,7 +47,9 @@ function smallOpenModels(): string[] {
   if (!fs.existsSync(file)) return [];
   const [header, ...rows] = parseCsv(fs.readFileSync(file, 'utf8'), file);
   const col = (n: string) => header!.cells.indexOf(n);
-  return rows.filter((r) => r.cells[col('access')] === 'open' && Number(r.cells[col('params_billion')]) <= 8.5).map((r) => r.cells[col('model')]!);
+  return rows
+    .filter((r) => r.cells[col('access')] === 'open' && Number(r.cells[col('params_billion')]) <= 8.5)
+    .map((r) => r.cells[col('model')]!);
 }
 
 function questionTexts(): Map<string, string> {
@@ -77,15 +79,22 @@ for (const r of all) {
 }
 const variants = path.join(DATA, 'gold_variants.csv');
 const exclude = fs.existsSync(variants) ? loadIdList(variants) : new Set<string>();
-console.log(`MMLU-Pro recorded answers: ${new Set(all.map((r) => r.item)).size} questions (${exclude.size} gold-variant ids dropped), question texts for ${texts.size}`);
-console.log(`seeded split: train fraction ${TRAIN_FRACTION}, seed ${SEED}, stratified by category; the validation split (30% of train) chooses the strategy\n`);
+console.log(
+  `MMLU-Pro recorded answers: ${new Set(all.map((r) => r.item)).size} questions (${exclude.size} gold-variant ids dropped), question texts for ${texts.size}`,
+);
+console.log(
+  `seeded split: train fraction ${TRAIN_FRACTION}, seed ${SEED}, stratified by category; the validation split (30% of train) chooses the strategy\n`,
+);
 
 /** Reference models on exactly the held-out questions evaluate() used. */
 function referenceAccuracy(recordings: readonly Recording[], pool: readonly string[]): Map<string, number> {
   const items = buildTable(recordings, pool).items.filter((it) => !exclude.has(it.id));
   const { test } = trainTestSplit(items, { trainFraction: TRAIN_FRACTION, seed: SEED, id: (x) => x.id, stratum: (x) => x.category ?? '' });
   const ids = new Set(test.map((it) => it.id));
-  const refs = buildTable(all.filter((r) => REFERENCES.includes(r.model)), REFERENCES).items.filter((it) => ids.has(it.id));
+  const refs = buildTable(
+    all.filter((r) => REFERENCES.includes(r.model)),
+    REFERENCES,
+  ).items.filter((it) => ids.has(it.id));
   return new Map(REFERENCES.map((m, j) => [m, refs.filter((it) => it.votes[j] === it.gold).length / refs.length]));
 }
 
@@ -97,12 +106,23 @@ function table(title: string, pool: readonly string[]): EvalReport {
   const refs = referenceAccuracy(recordings, pool);
   const maj = report.strategies.find((s) => s.name === 'majority')!.accuracy;
   const best = Math.max(...report.perModel.map((m) => m.accuracy));
-  console.log(`${title}: ${pool.length} members, ${report.split.train} train / ${report.split.test} held-out questions (evaluate: ${seconds.toFixed(0)} s)`);
+  console.log(
+    `${title}: ${pool.length} members, ${report.split.train} train / ${report.split.test} held-out questions (evaluate: ${seconds.toFixed(0)} s)`,
+  );
   const rows = [['', 'held-out accuracy', 'calls/item', 'rounds/item', 'validation', 'vs majority', 'vs best single']];
-  for (const m of report.perModel) rows.push([`member   ${m.model}`, pct(m.accuracy), '1.00', '1.00', '', pt(m.accuracy - maj), pt(m.accuracy - best)]);
+  for (const m of report.perModel)
+    rows.push([`member   ${m.model}`, pct(m.accuracy), '1.00', '1.00', '', pt(m.accuracy - maj), pt(m.accuracy - best)]);
   for (const s of report.strategies) {
     const name = `${s.researchOnly ? 'research' : 'strategy'} ${s.name}`;
-    rows.push([name, pct(s.accuracy), s.callsPerItem.toFixed(2), s.roundsPerItem.toFixed(2), s.validation ? pct(s.validation.accuracy) : '', pt(s.vsMajority ?? 0), pt(s.accuracy - best)]);
+    rows.push([
+      name,
+      pct(s.accuracy),
+      s.callsPerItem.toFixed(2),
+      s.roundsPerItem.toFixed(2),
+      s.validation ? pct(s.validation.accuracy) : '',
+      pt(s.vsMajority ?? 0),
+      pt(s.accuracy - best),
+    ]);
   }
   for (const [m, a] of refs) rows.push([`large    ${m}`, pct(a), '1.00', '1.00', '', pt(a - maj), pt(a - best)]);
   console.log(alignedTable(rows, [1, 2, 3, 4, 5, 6]));
@@ -114,6 +134,6 @@ table('five-pool', FIVE);
 if (small.length > 0) table('every open model of 8B or fewer', small);
 else console.log('models.csv is absent: the table of every open model of 8B or fewer is skipped');
 console.log(
-  'rounds/item: batches asked one after another. A decision asking every member at once takes about the slowest member\'s latency;\n' +
-    'speculative early exit and the router take about rounds × one member\'s latency, at the calls per item shown.',
+  "rounds/item: batches asked one after another. A decision asking every member at once takes about the slowest member's latency;\n" +
+    "speculative early exit and the router take about rounds × one member's latency, at the calls per item shown.",
 );

@@ -28,7 +28,14 @@ async function child(layout: 'shared' | 'copies', dir: string): Promise<void> {
   const members = paths.map(
     (path, i) =>
       new LlamaCppBackend(
-        LlamaCppModel.parse({ id: `m${i}`, backend: 'llama.cpp', path, threads: 1, contextSize: 128, ...(i > 0 ? { lora: { path: join(dir, `lora${i}.gguf`) } } : {}) }),
+        LlamaCppModel.parse({
+          id: `m${i}`,
+          backend: 'llama.cpp',
+          path,
+          threads: 1,
+          contextSize: 128,
+          ...(i > 0 ? { lora: { path: join(dir, `lora${i}.gguf`) } } : {}),
+        }),
       ),
   );
   for (const m of members) await m.classify({ text: 'hello world', labels: ['yes', 'no'], promptStyle: 'direct' }, never);
@@ -47,11 +54,15 @@ if (mode === 'shared' || mode === 'copies') {
     const shape = { nEmbd: FAMILIES.b.nEmbd, nVocab: written.vocabulary.tokens.length };
     const adapterBytes = [1, 2, 3].map((i) => writeRandomLoraAdapter(join(dir, `lora${i}.gguf`), shape, { seed: 10 + i }));
     for (let i = 0; i < 4; i++) copyFileSync(written.path, join(dir, `copy${i}.gguf`));
-    console.log(`base ${(statSync(written.path).size / MiB).toFixed(1)} MiB (vocabulary ${shape.nVocab}), adapters ${adapterBytes.map((b) => (b / MiB).toFixed(2)).join(', ')} MiB`);
+    console.log(
+      `base ${(statSync(written.path).size / MiB).toFixed(1)} MiB (vocabulary ${shape.nVocab}), adapters ${adapterBytes.map((b) => (b / MiB).toFixed(2)).join(', ')} MiB`,
+    );
     for (const layout of ['shared', 'copies'] as const) {
       const out = execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, layout, dir], { encoding: 'utf8' });
       const r = JSON.parse(out.trim().split('\n').at(-1)!) as { rssGrowthMiB: number };
-      console.log(`${layout === 'shared' ? 'one base, shared by 4 members' : 'four copies of the base    '}: RSS +${r.rssGrowthMiB.toFixed(1)} MiB`);
+      console.log(
+        `${layout === 'shared' ? 'one base, shared by 4 members' : 'four copies of the base    '}: RSS +${r.rssGrowthMiB.toFixed(1)} MiB`,
+      );
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -87,7 +87,8 @@ if (!only) {
 if (!only || only === 'integration' || only === 'e2e') await run('build', 'node', ['esbuild.mjs']);
 if (!only || only === 'unit') await run('unit', process.execPath, nodeTest(findTests('test/unit'), 2), { parse: parseTap });
 // One file at a time: the integration tests start daemons and llama.cpp contexts, and the machine has 2 cores.
-if (!only || only === 'integration') await run('integration', process.execPath, nodeTest(findTests('test/integration'), 1), { parse: parseTap });
+if (!only || only === 'integration')
+  await run('integration', process.execPath, nodeTest(findTests('test/integration'), 1), { parse: parseTap });
 if (!only || only === 'e2e') {
   // The browser flow installs the packaged .vsix into code-server: what users install is what is tested.
   const vsix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-vsix-')), 'ensemble.vsix');

@@ -36,7 +36,12 @@ const CONNECTION: Record<Model['connection'], { icon: string; text: string }> = 
 };
 
 function section(id: string, title: string, count: string, body: HTMLElement): HTMLElement {
-  const details = h('details', { class: `panel ${id}`, data: { section: id } }, h('summary', {}, h('span', { class: 'section-title' }, title), h('span', { class: 'muted' }, count)), body);
+  const details = h(
+    'details',
+    { class: `panel ${id}`, data: { section: id } },
+    h('summary', {}, h('span', { class: 'section-title' }, title), h('span', { class: 'muted' }, count)),
+    body,
+  );
   details.open = model.openSections.includes(id);
   details.addEventListener('toggle', () => {
     const rest = model.openSections.filter((s) => s !== id);
@@ -73,20 +78,53 @@ function render(): void {
       'header',
       { class: 'toolbar' },
       h('h1', {}, icon('pulse'), 'Ensemble Inspector'),
-      h('span', { class: `connection ${model.connection}` }, icon(c.icon, model.connection === 'starting' || model.connection === 'reconnecting' ? 'codicon-modifier-spin' : ''), c.text),
-      h('button', { class: 'icon-button', title: 'Refresh history and pool', attrs: { 'aria-label': 'Refresh' }, on: { click: () => post({ type: 'refresh' }) } }, icon('refresh')),
-      h('button', { class: 'icon-button', title: 'Open the pool config', attrs: { 'aria-label': 'Open config' }, on: { click: () => post({ type: 'openConfig' }) } }, icon('json')),
+      h(
+        'span',
+        { class: `connection ${model.connection}` },
+        icon(c.icon, model.connection === 'starting' || model.connection === 'reconnecting' ? 'codicon-modifier-spin' : ''),
+        c.text,
+      ),
+      h(
+        'button',
+        {
+          class: 'icon-button',
+          title: 'Refresh history and pool',
+          attrs: { 'aria-label': 'Refresh' },
+          on: { click: () => post({ type: 'refresh' }) },
+        },
+        icon('refresh'),
+      ),
+      h(
+        'button',
+        {
+          class: 'icon-button',
+          title: 'Open the pool config',
+          attrs: { 'aria-label': 'Open config' },
+          on: { click: () => post({ type: 'openConfig' }) },
+        },
+        icon('json'),
+      ),
     ),
     focused(),
-    section('history', 'History', `${model.decisions.length}`, historyList(model.decisions, model.focus, (id) => {
-      model = { ...model, focus: id };
-      vscode.setState(toState(model));
-      render();
-    })),
-    section('tasks', 'Refinements, extractions, answers', `${model.tasks.length}`, taskList(model.tasks, model.focus, (id) => {
-      model = { ...model, focus: id };
-      render();
-    })),
+    section(
+      'history',
+      'History',
+      `${model.decisions.length}`,
+      historyList(model.decisions, model.focus, (id) => {
+        model = { ...model, focus: id };
+        vscode.setState(toState(model));
+        render();
+      }),
+    ),
+    section(
+      'tasks',
+      'Refinements, extractions, answers',
+      `${model.tasks.length}`,
+      taskList(model.tasks, model.focus, (id) => {
+        model = { ...model, focus: id };
+        render();
+      }),
+    ),
     section('pool', 'Pool', pool ? `${usable}/${pool.models.length} models` : '', poolTable(pool)),
   );
 }

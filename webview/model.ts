@@ -40,7 +40,15 @@ export function initialModel(saved: WebviewState | undefined): Model {
 export function apply(m: Model, msg: ToWebview): Model {
   switch (msg.type) {
     case 'init':
-      return { ...m, connection: msg.connection, pool: msg.pool, decisions: msg.decisions, pending: msg.pending, focus: msg.focus ?? m.focus, tasks: msg.tasks };
+      return {
+        ...m,
+        connection: msg.connection,
+        pool: msg.pool,
+        decisions: msg.decisions,
+        pending: msg.pending,
+        focus: msg.focus ?? m.focus,
+        tasks: msg.tasks,
+      };
     case 'task':
       return {
         ...m,

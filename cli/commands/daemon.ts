@@ -15,7 +15,9 @@ export function registerDaemon(program: Command): void {
       const daemon = await runDaemon({ home: ensembleHome(), logLevel: level, warmUp: opts.warmUp, onDownloadProgress: downloadBars() });
       // The daemon must outlive any one bad request: log what escaped, keep serving.
       process.on('uncaughtException', (e) => daemon.logger.error(`uncaught: ${e.stack ?? e.message}`));
-      process.on('unhandledRejection', (e) => daemon.logger.error(`unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
+      process.on('unhandledRejection', (e) =>
+        daemon.logger.error(`unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+      );
       for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => void daemon.shutdown(sig));
       await daemon.closed;
       process.exit(0);

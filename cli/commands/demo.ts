@@ -23,7 +23,14 @@ import { findSample, pickItems, writeJsonl, type DemoItem } from '../demo/demoDa
 import { DEMO_ENSEMBLE, realPoolConfig, toyPoolConfig } from '../demo/demoPool';
 import { readDataset } from './record';
 
-interface DemoOptions { home?: string; items: string; toy?: boolean; data?: string; report?: string; keepRunning?: boolean }
+interface DemoOptions {
+  home?: string;
+  items: string;
+  toy?: boolean;
+  data?: string;
+  report?: string;
+  keepRunning?: boolean;
+}
 
 const TOY_NOTE =
   'These are tiny generated models: they run in real llama.cpp but always favour one intent each, so the\n' +
@@ -171,10 +178,16 @@ async function realPoolServes(home: string, labels: readonly string[], modelsDir
   const conn = await usePool(home, realPoolConfig(labels, modelsDir));
   let shown = '';
   const poll = setInterval(() => {
-    conn.rpc.request('pool/status', {}).then((s) => {
-      const line = s.models.filter((m) => m.state === 'loading').map((m) => `${m.id}: ${m.reason ?? 'loading'}`).join(' | ');
-      if (line && line !== shown) say(`  ${(shown = line)}`);
-    }, () => undefined);
+    conn.rpc.request('pool/status', {}).then(
+      (s) => {
+        const line = s.models
+          .filter((m) => m.state === 'loading')
+          .map((m) => `${m.id}: ${m.reason ?? 'loading'}`)
+          .join(' | ');
+        if (line && line !== shown) say(`  ${(shown = line)}`);
+      },
+      () => undefined,
+    );
   }, 2_000);
   try {
     await conn.rpc.request('ensemble/classify', { text: probe.text, ensemble: DEMO_ENSEMBLE }).catch((e: unknown) => {

@@ -44,7 +44,8 @@ const isDatabase = (file: string) => /\.(db|sqlite|sqlite3)$/.test(file.toLowerC
 
 function parseFraction(v: string): number {
   const f = Number(v);
-  if (v.trim() === '' || !Number.isFinite(f) || f < 0 || f >= 1) throw usage(`--train-fraction: expected a number in [0, 1) (0 = fit nothing, evaluate every item), got "${v}"`);
+  if (v.trim() === '' || !Number.isFinite(f) || f < 0 || f >= 1)
+    throw usage(`--train-fraction: expected a number in [0, 1) (0 = fit nothing, evaluate every item), got "${v}"`);
   return f;
 }
 
@@ -58,10 +59,14 @@ function load(file: string, o: EvalCommandOptions, models: string[] | undefined,
   const lower = file.toLowerCase();
   if (!fs.existsSync(file)) throw usage(`${file}: no such file`);
   if (isDatabase(file)) {
-    if (!loadDatabase) throw usage(`${file}: database recordings cannot be read by this build of ensemble eval; export them to JSONL ({item, model, prediction, confidence?, probabilities?, gold?, category?} per line) and pass that file`);
+    if (!loadDatabase)
+      throw usage(
+        `${file}: database recordings cannot be read by this build of ensemble eval; export them to JSONL ({item, model, prediction, confidence?, probabilities?, gold?, category?} per line) and pass that file`,
+      );
     return loadDatabase(file, models ? { models } : {});
   }
-  if (!/\.(csv|jsonl|ndjson)$/.test(lower)) throw usage(`${file}: expected a .csv (one row per item, one column per model), a .jsonl (one recording per line) or a .db file`);
+  if (!/\.(csv|jsonl|ndjson)$/.test(lower))
+    throw usage(`${file}: expected a .csv (one row per item, one column per model), a .jsonl (one recording per line) or a .db file`);
   if (lower.endsWith('.csv') === false && (o.gold || o.categoryColumn || o.idColumn)) {
     throw usage('--gold, --category-column and --id-column apply to CSV files only (JSONL records carry "gold" and "category" fields)');
   }
@@ -69,7 +74,10 @@ function load(file: string, o: EvalCommandOptions, models: string[] | undefined,
   if (models) {
     const seen = new Set(recs.map((r) => r.model));
     const missing = models.filter((m) => !seen.has(m));
-    if (missing.length > 0) throw usage(`${file}: no recordings for model(s) ${missing.join(', ')}; models present: ${[...new Set(recs.map((r) => r.model))].join(', ') || '(none)'}`);
+    if (missing.length > 0)
+      throw usage(
+        `${file}: no recordings for model(s) ${missing.join(', ')}; models present: ${[...new Set(recs.map((r) => r.model))].join(', ') || '(none)'}`,
+      );
   }
   if (recs.length === 0) throw usage(`${file}: no recordings`);
   return recs;
@@ -78,7 +86,14 @@ function load(file: string, o: EvalCommandOptions, models: string[] | undefined,
 export function alignedTable(rows: string[][], rightAlign: number[] = []): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((r) => r.map((c, i) => (rightAlign.includes(i) ? c.padStart(widths[i]!) : i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (rightAlign.includes(i) ? c.padStart(widths[i]!) : i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '-' : `${(100 * x).toFixed(1)}%`);
@@ -92,14 +107,31 @@ export function formatReport(r: EvalReport): string {
     r.split.evaluatedOn === 'held-out'
       ? `fitted on ${r.split.train} items, evaluated on ${r.split.test} held-out items (train fraction ${r.trainFraction}, seed ${r.seed}${r.stratified ? ', stratified by category' : ''})`
       : 'train fraction 0: nothing fitted, every item evaluated with the fixed strategies';
-  out.push(`${r.items} items${r.excluded ? ` (${r.excluded} excluded)` : ''}, ${r.models.length} models; ${where}; ${r.withGold} evaluated items have gold.`, '');
-  out.push(alignedTable([['member', 'accuracy', 'abstained', 'items'], ...r.perModel.map((m) => [m.model, pct(m.accuracy), pct(m.abstained), String(m.n)])], [1, 2, 3]), '');
+  out.push(
+    `${r.items} items${r.excluded ? ` (${r.excluded} excluded)` : ''}, ${r.models.length} models; ${where}; ${r.withGold} evaluated items have gold.`,
+    '',
+  );
+  out.push(
+    alignedTable(
+      [['member', 'accuracy', 'abstained', 'items'], ...r.perModel.map((m) => [m.model, pct(m.accuracy), pct(m.abstained), String(m.n)])],
+      [1, 2, 3],
+    ),
+    '',
+  );
   const sgn = (x: number | null) => (x === null ? '' : `${x >= 0 ? '+' : '-'}${(100 * Math.abs(x)).toFixed(1)} pt`);
   out.push(
     alignedTable(
       [
         ['strategy', 'accuracy', 'calls/item', 'rounds', 'validation', 'vs majority', 'how'],
-        ...r.strategies.map((s) => [s.name, pct(s.accuracy), fx(s.callsPerItem, 2), fx(s.roundsPerItem, 2), s.validation ? pct(s.validation.accuracy) : '-', sgn(s.vsMajority), s.description]),
+        ...r.strategies.map((s) => [
+          s.name,
+          pct(s.accuracy),
+          fx(s.callsPerItem, 2),
+          fx(s.roundsPerItem, 2),
+          s.validation ? pct(s.validation.accuracy) : '-',
+          sgn(s.vsMajority),
+          s.description,
+        ]),
       ],
       [1, 2, 3, 4, 5],
     ),
@@ -108,22 +140,42 @@ export function formatReport(r: EvalReport): string {
   const short = r.models.map((_, i) => `#${i + 1}`);
   if (r.models.length > MATRIX_UP_TO) out.push(`error correlation and disagreement: ${r.models.length} members, see --json or --html`, '');
   else out.push('error correlation (phi of per-item errors) | disagreement rate');
-  if (r.models.length <= MATRIX_UP_TO) out.push(
-    alignedTable(
-      [['', ...short, '|', ...short], ...r.models.map((m, i) => [`#${i + 1} ${m}`, ...r.diversity.errorCorrelation[i]!.map((v) => fx(v, 2)), '|', ...r.diversity.disagreement[i]!.map((v, j) => (i === j ? '-' : pct(v)))])],
-      r.models.flatMap((_, i) => [i + 1, r.models.length + 2 + i]),
-    ),
-    '',
-  );
+  if (r.models.length <= MATRIX_UP_TO)
+    out.push(
+      alignedTable(
+        [
+          ['', ...short, '|', ...short],
+          ...r.models.map((m, i) => [
+            `#${i + 1} ${m}`,
+            ...r.diversity.errorCorrelation[i]!.map((v) => fx(v, 2)),
+            '|',
+            ...r.diversity.disagreement[i]!.map((v, j) => (i === j ? '-' : pct(v))),
+          ]),
+        ],
+        r.models.flatMap((_, i) => [i + 1, r.models.length + 2 + i]),
+      ),
+      '',
+    );
   if (r.calibration) {
-    out.push(`calibration, fitted on the train split and measured on the ${r.split.evaluatedOn === 'held-out' ? 'held-out split it never saw' : 'evaluated items'} (ECE: ${r.calibration.binning}; Brier of the confidence in the answer, multiclass when vectors exist)`);
+    out.push(
+      `calibration, fitted on the train split and measured on the ${r.split.evaluatedOn === 'held-out' ? 'held-out split it never saw' : 'evaluated items'} (ECE: ${r.calibration.binning}; Brier of the confidence in the answer, multiclass when vectors exist)`,
+    );
     out.push(
       alignedTable(
         [
           ['member', 'method', 'T', 'ECE before', 'ECE after', 'Brier before', 'Brier after', 'answers'],
           ...r.calibration.models.map((m) => {
             const a = m.method === 'temperature' ? m.afterTemperature : m.method === 'platt' ? m.afterPlatt : null;
-            return [m.model, m.method, fx(m.temperature, 2), fx(m.before.ece), fx(a?.ece), fx(m.before.brierMulticlass ?? m.before.brier), fx(a ? (a.brierMulticlass ?? a.brier) : null), String(m.before.n)];
+            return [
+              m.model,
+              m.method,
+              fx(m.temperature, 2),
+              fx(m.before.ece),
+              fx(a?.ece),
+              fx(m.before.brierMulticlass ?? m.before.brier),
+              fx(a ? (a.brierMulticlass ?? a.brier) : null),
+              String(m.before.n),
+            ];
           }),
         ],
         [2, 3, 4, 5, 6, 7],
@@ -143,14 +195,42 @@ export function formatTasks(t: TasksReport): string {
   if (t.answers) {
     const a = t.answers;
     out.push('', `answers: ${a.withGold} evaluated items (${a.split.evaluatedOn}); accuracy of the voted normalized answer against gold`);
-    out.push(alignedTable([['member', 'accuracy', 'no answer', 'items'], ...a.perModel.map((m) => [m.model, pct(m.accuracy), pct(m.abstained), String(m.n)])], [1, 2, 3]));
-    out.push(alignedTable([['strategy', 'accuracy', 'calls/item'], ...a.strategies.map((s) => [s.name, pct(s.accuracy), fx(s.callsPerItem, 2)])], [1, 2]));
+    out.push(
+      alignedTable(
+        [['member', 'accuracy', 'no answer', 'items'], ...a.perModel.map((m) => [m.model, pct(m.accuracy), pct(m.abstained), String(m.n)])],
+        [1, 2, 3],
+      ),
+    );
+    out.push(
+      alignedTable(
+        [['strategy', 'accuracy', 'calls/item'], ...a.strategies.map((s) => [s.name, pct(s.accuracy), fx(s.callsPerItem, 2)])],
+        [1, 2],
+      ),
+    );
   }
   if (t.extraction) {
     const x = t.extraction;
-    out.push('', `extraction: ${x.split.test} evaluated texts (${x.split.evaluatedOn}); span-level scores against gold entities (micro), F1 per text averaged`);
-    const row = (s: { name: string; precision: number; recall: number; f1: number; meanF1: number }) => [s.name, pct(s.precision), pct(s.recall), pct(s.f1), pct(s.meanF1)];
-    out.push(alignedTable([['member / vote', 'precision', 'recall', 'F1', 'F1 per text'], ...x.perMember.map(row), ...x.votes.map((v) => row({ ...v, name: `span vote ${v.name}${v.name === x.chosen ? ' (chosen on train)' : ''}` }))], [1, 2, 3, 4]));
+    out.push(
+      '',
+      `extraction: ${x.split.test} evaluated texts (${x.split.evaluatedOn}); span-level scores against gold entities (micro), F1 per text averaged`,
+    );
+    const row = (s: { name: string; precision: number; recall: number; f1: number; meanF1: number }) => [
+      s.name,
+      pct(s.precision),
+      pct(s.recall),
+      pct(s.f1),
+      pct(s.meanF1),
+    ];
+    out.push(
+      alignedTable(
+        [
+          ['member / vote', 'precision', 'recall', 'F1', 'F1 per text'],
+          ...x.perMember.map(row),
+          ...x.votes.map((v) => row({ ...v, name: `span vote ${v.name}${v.name === x.chosen ? ' (chosen on train)' : ''}` })),
+        ],
+        [1, 2, 3, 4],
+      ),
+    );
   }
   return out.join('\n');
 }
@@ -159,7 +239,10 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
   program
     .command('eval')
     .description('evaluate members and aggregation strategies on recorded predictions (fit on a train split, report on the held-out split)')
-    .argument('<recordings>', 'a .csv (one row per item: id, gold, category?, one column per model; empty cell = abstention, NA = absent) or a .jsonl ({item, model, prediction, confidence?, probabilities?, gold?, category?} per line)')
+    .argument(
+      '<recordings>',
+      'a .csv (one row per item: id, gold, category?, one column per model; empty cell = abstention, NA = absent) or a .jsonl ({item, model, prediction, confidence?, probabilities?, gold?, category?} per line)',
+    )
     .option('--models <a,b,c>', 'members to evaluate, in tie-break order (default: every model column / model)')
     .option('--gold <column>', 'CSV gold column (default: answer, else gold, else label)')
     .option('--category-column <column>', 'CSV category column (default: category, when present)')
@@ -188,7 +271,8 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
         const recorded = isDatabase(file) && hooks.loadTasks ? hooks.loadTasks(file) : { answers: [], extractions: [] };
         const answers = answerItems(recorded.answers);
         const extractions = extractionItems(recorded.extractions);
-        if (recs.length === 0 && answers.length === 0 && extractions.length === 0) throw usage(`${file}: no recordings (record some with ensemble record)`);
+        if (recs.length === 0 && answers.length === 0 && extractions.length === 0)
+          throw usage(`${file}: no recordings (record some with ensemble record)`);
         // Live decisions without any feedback have nothing to judge on: with other tasks present, they wait.
         const unlabelled = answers.length + extractions.length > 0 && !recs.some((r) => r.gold !== undefined);
         if (recs.length > 0 && !unlabelled) {
@@ -197,12 +281,16 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
           const items = buildTable(recs, report.models).items.filter((it) => !excludeIds?.has(it.id));
           hints = summarizeDiversity(items, report.models).hints;
         }
-        tasks = evaluateTasks({ classification: report, answers, extractions, unlabelledClassifications: unlabelled ? recs.length : 0 }, { trainFraction, seed });
+        tasks = evaluateTasks(
+          { classification: report, answers, extractions, unlabelledClassifications: unlabelled ? recs.length : 0 },
+          { trainFraction, seed },
+        );
       } catch (e) {
         if (e instanceof RecordingsError || e instanceof RangeError) throw usage(e.message);
         throw e;
       }
-      if (o.apply && !report) throw usage('--apply: no classification recordings to recommend a strategy from (answers and extractions give a verdict only)');
+      if (o.apply && !report)
+        throw usage('--apply: no classification recordings to recommend a strategy from (answers and extractions give a verdict only)');
       if (o.html) {
         try {
           fs.writeFileSync(o.html, reportHtml(report, undefined, { diversityHints: hints, tasks }));
@@ -212,11 +300,17 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
       }
       // The verdicts first (a summary); the classification report ends with its config snippet.
       const text = [formatTasks(tasks), report ? withHints(formatReport(report), hints) : ''].filter(Boolean).join('\n\n');
-      process.stdout.write(o.json ? `${JSON.stringify({ ...(report ?? { version: 1 }), tasks }, null, 2)}\n` : `${text}\n${o.html ? `report written to ${o.html}\n` : ''}`);
+      process.stdout.write(
+        o.json
+          ? `${JSON.stringify({ ...(report ?? { version: 1 }), tasks }, null, 2)}\n`
+          : `${text}\n${o.html ? `report written to ${o.html}\n` : ''}`,
+      );
       if (o.apply && report) {
         const configPath = homePaths().config;
         applyRecommendation(configPath, report.recommendation, o.ensemble);
-        process.stderr.write(`applied: ensemble "${o.ensemble}" in ${configPath} now uses ${report.recommendation.config.ensembles[o.ensemble]!.strategy}${report.recommendation.needsFit ? '; run "ensemble fit" next' : ''}\n`);
+        process.stderr.write(
+          `applied: ensemble "${o.ensemble}" in ${configPath} now uses ${report.recommendation.config.ensembles[o.ensemble]!.strategy}${report.recommendation.needsFit ? '; run "ensemble fit" next' : ''}\n`,
+        );
       }
     });
 }

@@ -25,7 +25,13 @@ export function registerExtract(program: Command): void {
       const gold = opts.gold === undefined ? undefined : parseGold(opts.gold);
       const conn = await connectCli();
       try {
-        const result = await conn.rpc.request('ensemble/extract', { text: input, types, ensemble: opts.ensemble, quorum: parseQuorum(opts.quorum), gold });
+        const result = await conn.rpc.request('ensemble/extract', {
+          text: input,
+          types,
+          ensemble: opts.ensemble,
+          quorum: parseQuorum(opts.quorum),
+          gold,
+        });
         process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatExtraction(result)}\n`);
       } finally {
         conn.close();
@@ -38,7 +44,13 @@ export function formatExtraction(r: ExtractionResult): string {
   const rows = [['type', 'entity', 'at', 'agreement', 'members']];
   for (const s of r.spans) rows.push([s.type, s.text, `${s.start}-${s.end}`, `${s.members.length}/${answered}`, s.members.join(', ')]);
   const failed = r.votes.filter((v) => v.status !== 'ok').map((v) => `${v.member}: ${v.status}${v.error ? ` (${v.error.message})` : ''}`);
-  return [`${r.spans.length} entities kept (${r.rejected.length} below the quorum)  ${r.elapsedMs} ms`, r.note, '', table(rows), ...failed].join('\n');
+  return [
+    `${r.spans.length} entities kept (${r.rejected.length} below the quorum)  ${r.elapsedMs} ms`,
+    r.note,
+    '',
+    table(rows),
+    ...failed,
+  ].join('\n');
 }
 
 /** `--gold`: a JSON list of entities, e.g. '[{"type": "person", "text": "Ada Lovelace"}]'. */

@@ -12,10 +12,15 @@ import { table } from '../format';
 export function registerPlan(program: Command): void {
   program
     .command('plan')
-    .description('plan the pool\'s memory across the GPUs and RAM (detected, or given) without loading anything: per model weights, KV cache, compute; per device totals; what does not fit and what to change')
+    .description(
+      "plan the pool's memory across the GPUs and RAM (detected, or given) without loading anything: per model weights, KV cache, compute; per device totals; what does not fit and what to change",
+    )
     .option('--gpus <spec>', 'plan for these GPUs instead of the detected ones, e.g. 2x24GiB or 24GiB,16GiB')
-    .option('--ram <size>', 'plan for this much RAM instead of this machine\'s, e.g. 64GiB')
-    .option('--as-configured', 'keep each model\'s gpuLayers as configured (by default models at 0 are planned as "auto" when there are GPUs)')
+    .option('--ram <size>', "plan for this much RAM instead of this machine's, e.g. 64GiB")
+    .option(
+      '--as-configured',
+      'keep each model\'s gpuLayers as configured (by default models at 0 are planned as "auto" when there are GPUs)',
+    )
     .option('--json', 'print the plan as JSON')
     .action(async (opts: { gpus?: string; ram?: string; asConfigured?: boolean; json?: boolean }) => {
       const loaded = loadConfig(homePaths());
@@ -42,15 +47,38 @@ export function registerPlan(program: Command): void {
 export function formatPlan(r: PoolPlanReport): string {
   const sz = (n: number | undefined) => (n === undefined ? '-' : formatSize(n));
   const gpus = r.machine.gpus.length ? r.machine.gpus.map((g) => `${g.name} ${sz(g.freeBytes)}`).join(', ') : 'none';
-  const lines = [`machine: RAM ${sz(r.machine.ramBytes)} (budget ${sz(r.machine.budgetBytes)}), GPUs: ${gpus}${r.machine.gpuSource === 'given' ? ' (given)' : ''}`, ''];
+  const lines = [
+    `machine: RAM ${sz(r.machine.ramBytes)} (budget ${sz(r.machine.budgetBytes)}), GPUs: ${gpus}${r.machine.gpuSource === 'given' ? ' (given)' : ''}`,
+    '',
+  ];
   const rows = [['model', 'backend', 'weights', 'KV cache', 'compute', 'total', 'placement', 'RAM', 'VRAM']];
   for (const m of r.models) {
-    const where = !m.local ? (m.declaredBytes !== undefined ? `its server (${sz(m.declaredBytes)} declared)` : 'its server') : m.fits ? (m.placement ?? '-') : m.note ? 'unknown' : 'DOES NOT FIT';
-    rows.push([m.id, m.backend, sz(m.weightsBytes), sz(m.kvCacheBytes), sz(m.computeBytes), sz(m.totalBytes), where, m.local ? sz(m.ramBytes) : '-', m.local ? sz(m.vramBytes) : '-']);
+    const where = !m.local
+      ? m.declaredBytes !== undefined
+        ? `its server (${sz(m.declaredBytes)} declared)`
+        : 'its server'
+      : m.fits
+        ? (m.placement ?? '-')
+        : m.note
+          ? 'unknown'
+          : 'DOES NOT FIT';
+    rows.push([
+      m.id,
+      m.backend,
+      sz(m.weightsBytes),
+      sz(m.kvCacheBytes),
+      sz(m.computeBytes),
+      sz(m.totalBytes),
+      where,
+      m.local ? sz(m.ramBytes) : '-',
+      m.local ? sz(m.vramBytes) : '-',
+    ]);
   }
   lines.push(table(rows), '', 'per device:');
   for (const d of r.devices) lines.push(`  ${d.name.padEnd(6)} ${sz(d.plannedBytes)} of ${sz(d.freeBytes)}`);
-  lines.push(`  weights in all: ${sz(r.totals.weightsBytes)}${r.totals.declaredRemoteBytes ? `; servers declare ${sz(r.totals.declaredRemoteBytes)} more on their machines` : ''}`);
+  lines.push(
+    `  weights in all: ${sz(r.totals.weightsBytes)}${r.totals.declaredRemoteBytes ? `; servers declare ${sz(r.totals.declaredRemoteBytes)} more on their machines` : ''}`,
+  );
   const problems = r.models.filter((m) => (m.local && !m.fits) || m.note);
   if (problems.length) {
     lines.push('', 'not placed:');

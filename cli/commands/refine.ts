@@ -7,7 +7,10 @@ import { CliError, connectCli } from '../connect';
 /** Each step's tokens as they are generated (on a terminal), then its status. */
 function showProgress(p: ProgressValue): void {
   if (p.kind === 'refineToken' && process.stderr.isTTY) process.stderr.write(p.text);
-  if (p.kind === 'refineStep') process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}  ${p.done}/${p.total} ${p.step.role} by ${p.step.member}: ${p.step.status}\n`);
+  if (p.kind === 'refineStep')
+    process.stderr.write(
+      `${process.stderr.isTTY ? '\n' : ''}  ${p.done}/${p.total} ${p.step.role} by ${p.step.member}: ${p.step.status}\n`,
+    );
 }
 
 export function registerRefine(program: Command): void {

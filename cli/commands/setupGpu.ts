@@ -29,7 +29,9 @@ export function registerSetupGpu(program: Command): void {
   const setup = program.command('setup').description('set up optional parts of the runtime');
   setup
     .command('gpu')
-    .description('install node-llama-cpp\'s prebuilt GPU runtime (CUDA, Vulkan) from the npm registry, so models with gpuLayers offload to the GPU')
+    .description(
+      "install node-llama-cpp's prebuilt GPU runtime (CUDA, Vulkan) from the npm registry, so models with gpuLayers offload to the GPU",
+    )
     .argument('[gpu]', 'cuda, vulkan or metal (default: the first this platform has: cuda on Linux/Windows x64, metal on Apple silicon)')
     .option('--dry-run', 'print what would be installed and where, install nothing')
     .option('--cpu', 'go back to the CPU runtime (the GPU package stays installed)')
@@ -40,7 +42,8 @@ export function registerSetupGpu(program: Command): void {
         process.stdout.write('workers load on the CPU from the next daemon start\n');
         return;
       }
-      if (gpu !== undefined && gpu !== 'cuda' && gpu !== 'vulkan' && gpu !== 'metal') throw new CliError(`unknown GPU runtime "${gpu}" (expected cuda, vulkan or metal)`, 2);
+      if (gpu !== undefined && gpu !== 'cuda' && gpu !== 'vulkan' && gpu !== 'metal')
+        throw new CliError(`unknown GPU runtime "${gpu}" (expected cuda, vulkan or metal)`, 2);
       let plan;
       const location = nodeLlamaCppLocation();
       try {
@@ -53,7 +56,11 @@ export function registerSetupGpu(program: Command): void {
       if (opts.dryRun) return;
       if (plan.npmArgs.length) {
         const code = await run('npm', plan.npmArgs);
-        if (code !== 0) throw new CliError(`npm failed (exit ${code}); nothing changed, models keep running on the CPU. Is the npm registry reachable?`, 1);
+        if (code !== 0)
+          throw new CliError(
+            `npm failed (exit ${code}); nothing changed, models keep running on the CPU. Is the npm registry reachable?`,
+            1,
+          );
       }
       if ((await verify(plan.gpu, location.entry)) !== 0) {
         throw new CliError(`${plan.gpu} runtime installed, but it does not load here (driver missing?); models keep running on the CPU`, 1);

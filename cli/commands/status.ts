@@ -30,7 +30,9 @@ export function registerStatus(program: Command): void {
       const conn = await connectCli();
       try {
         const { reloaded } = await conn.rpc.request('pool/reload', model === undefined ? {} : { model });
-        process.stdout.write(reloaded.length ? `reloading ${reloaded.join(', ')} (see "ensemble status")\n` : 'no failed or unavailable model to reload\n');
+        process.stdout.write(
+          reloaded.length ? `reloading ${reloaded.join(', ')} (see "ensemble status")\n` : 'no failed or unavailable model to reload\n',
+        );
       } finally {
         conn.close();
       }
@@ -62,7 +64,13 @@ export function registerStatus(program: Command): void {
       const conn = await connectCli();
       try {
         const result = await conn.rpc.request('feedback/submit', { decisionId, label: opts.label, correct: opts.correct });
-        process.stdout.write(opts.json ? `${JSON.stringify(result)}\n` : `recorded; weights now ${Object.entries(result.weights).map(([m, w]) => `${m} ${w.toFixed(2)}`).join(', ')}\n`);
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify(result)}\n`
+            : `recorded; weights now ${Object.entries(result.weights)
+                .map(([m, w]) => `${m} ${w.toFixed(2)}`)
+                .join(', ')}\n`,
+        );
       } finally {
         conn.close();
       }

@@ -17,7 +17,13 @@ export function realPoolConfig(labels: readonly string[], modelsDir: string): Po
   const models = (defaultPoolConfig.models ?? []).map((m) =>
     m.backend === 'llama.cpp' && m.path !== undefined && !path.isAbsolute(m.path) ? { ...m, path: path.join(modelsDir, m.path) } : m,
   );
-  return { models, ensembles: demoEnsemble(models.map((m) => m.id), labels) };
+  return {
+    models,
+    ensembles: demoEnsemble(
+      models.map((m) => m.id),
+      labels,
+    ),
+  };
 }
 
 function demoEnsemble(members: string[], labels: readonly string[]): PoolConfigInput['ensembles'] {
@@ -35,5 +41,11 @@ export function toyPoolConfig(labels: readonly string[], modelsDir: string): Poo
     contextSize: 256,
     description: `toy model: always favours ${m.favors}`,
   }));
-  return { models, ensembles: demoEnsemble(models.map((m) => m.id), labels) };
+  return {
+    models,
+    ensembles: demoEnsemble(
+      models.map((m) => m.id),
+      labels,
+    ),
+  };
 }

@@ -1,7 +1,10 @@
 /** Reading a label and a verbalized confidence out of a model's free-text answer. */
 
 function normalize(s: string): string {
-  return s.toLowerCase().replace(/[\s_-]+/g, ' ').trim();
+  return s
+    .toLowerCase()
+    .replace(/[\s_-]+/g, ' ')
+    .trim();
 }
 
 /** Normalized, without the quotes, dots, brackets and emphasis models wrap answers in (labels get the same, so "won't fix" still matches). */

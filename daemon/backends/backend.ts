@@ -105,9 +105,7 @@ export interface BackendTraits {
  * `crashed` (its process died; in-flight calls already failed; it restarts after `restartInMs`),
  * `failed` (crashed too often: not loaded again until its config changes or `reset()`).
  */
-export type BackendEvent =
-  | { type: 'crashed'; reason: string; restartInMs: number }
-  | { type: 'failed'; reason: string; hint: string };
+export type BackendEvent = { type: 'crashed'; reason: string; restartInMs: number } | { type: 'failed'; reason: string; hint: string };
 
 export interface Backend {
   readonly id: string;

@@ -32,7 +32,12 @@ export interface GgufSummary {
 export type GgufCheck = { ok: true; summary: GgufSummary } | { ok: false; reason: string; key?: string };
 
 class GgufProblem extends Error {
-  constructor(message: string, readonly key?: string) { super(message); }
+  constructor(
+    message: string,
+    readonly key?: string,
+  ) {
+    super(message);
+  }
 }
 
 const T = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, str: 8, arr: 9, u64: 10, i64: 11, f64: 12 } as const;
@@ -40,11 +45,40 @@ const SCALAR_SIZE: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4
 
 /** ggml type -> [block size, bytes per block], as the bundled llama.cpp (node-llama-cpp 3.21.1) reports. */
 const GGML_TYPES: Record<number, [number, number]> = {
-  0: [1, 4], 1: [1, 2], 2: [32, 18], 3: [32, 20], 6: [32, 22], 7: [32, 24], 8: [32, 34], 9: [32, 36],
-  10: [256, 84], 11: [256, 110], 12: [256, 144], 13: [256, 176], 14: [256, 210], 15: [256, 292],
-  16: [256, 66], 17: [256, 74], 18: [256, 98], 19: [256, 50], 20: [32, 18], 21: [256, 110], 22: [256, 82],
-  23: [256, 136], 24: [1, 1], 25: [1, 2], 26: [1, 4], 27: [1, 8], 28: [1, 8], 29: [256, 56], 30: [1, 2],
-  34: [256, 54], 35: [256, 66], 39: [32, 17], 40: [64, 36], 41: [128, 18],
+  0: [1, 4],
+  1: [1, 2],
+  2: [32, 18],
+  3: [32, 20],
+  6: [32, 22],
+  7: [32, 24],
+  8: [32, 34],
+  9: [32, 36],
+  10: [256, 84],
+  11: [256, 110],
+  12: [256, 144],
+  13: [256, 176],
+  14: [256, 210],
+  15: [256, 292],
+  16: [256, 66],
+  17: [256, 74],
+  18: [256, 98],
+  19: [256, 50],
+  20: [32, 18],
+  21: [256, 110],
+  22: [256, 82],
+  23: [256, 136],
+  24: [1, 1],
+  25: [1, 2],
+  26: [1, 4],
+  27: [1, 8],
+  28: [1, 8],
+  29: [256, 56],
+  30: [1, 2],
+  34: [256, 54],
+  35: [256, 66],
+  39: [32, 17],
+  40: [64, 36],
+  41: [128, 18],
 };
 
 /** Architectures without attention or FFN hyper-parameters (recurrent models). */
@@ -58,12 +92,18 @@ class Reader {
   pos = 0;
   private buf = Buffer.alloc(0);
   private bufStart = 0;
-  constructor(private readonly fh: FileHandle, readonly size: number) {}
+  constructor(
+    private readonly fh: FileHandle,
+    readonly size: number,
+  ) {}
 
-  get remaining(): number { return this.size - this.pos; }
+  get remaining(): number {
+    return this.size - this.pos;
+  }
 
   async need(n: number, what: string): Promise<Buffer> {
-    if (n > this.remaining) throw new GgufProblem(`file is truncated: ${what} needs ${n} bytes at offset ${this.pos}, but the file is ${this.size} bytes`);
+    if (n > this.remaining)
+      throw new GgufProblem(`file is truncated: ${what} needs ${n} bytes at offset ${this.pos}, but the file is ${this.size} bytes`);
     const at = this.pos - this.bufStart;
     if (at < 0 || at + n > this.buf.length) {
       const len = Math.min(Math.max(n, CHUNK), this.remaining);
@@ -91,11 +131,14 @@ class Reader {
   }
 
   skip(n: number, what: string): void {
-    if (n > this.remaining) throw new GgufProblem(`file is truncated: ${what} needs ${n} bytes at offset ${this.pos}, but the file is ${this.size} bytes`);
+    if (n > this.remaining)
+      throw new GgufProblem(`file is truncated: ${what} needs ${n} bytes at offset ${this.pos}, but the file is ${this.size} bytes`);
     this.pos += n;
   }
 
-  async u32(what: string): Promise<number> { return (await this.need(4, what)).readUInt32LE(0); }
+  async u32(what: string): Promise<number> {
+    return (await this.need(4, what)).readUInt32LE(0);
+  }
 
   /** u64 as a number; anything beyond the file size is impossible for a count or a length anyway. */
   async u64(what: string): Promise<number> {
@@ -105,8 +148,12 @@ class Reader {
 
   async str(what: string, keep = KEEP_STRING_BYTES): Promise<string> {
     const len = await this.u64(`${what} length`);
-    if (len > this.remaining) throw new GgufProblem(`file is truncated or corrupt: ${what} claims ${len} bytes but only ${this.remaining} remain`);
-    if (len > keep) { this.skip(len, what); return ''; }
+    if (len > this.remaining)
+      throw new GgufProblem(`file is truncated or corrupt: ${what} claims ${len} bytes but only ${this.remaining} remain`);
+    if (len > keep) {
+      this.skip(len, what);
+      return '';
+    }
     return (await this.need(len, what)).toString('utf8');
   }
 
@@ -116,17 +163,28 @@ class Reader {
     if (size === undefined) throw new GgufProblem(`${what} has unknown value type ${type}`);
     const b = await this.need(size, what);
     switch (type) {
-      case T.u8: return b.readUInt8(0);
-      case T.i8: return b.readInt8(0);
-      case T.u16: return b.readUInt16LE(0);
-      case T.i16: return b.readInt16LE(0);
-      case T.u32: return b.readUInt32LE(0);
-      case T.i32: return b.readInt32LE(0);
-      case T.f32: return b.readFloatLE(0);
-      case T.bool: return b.readUInt8(0) !== 0;
-      case T.u64: return b.readBigUInt64LE(0);
-      case T.i64: return b.readBigInt64LE(0);
-      default: return b.readDoubleLE(0);
+      case T.u8:
+        return b.readUInt8(0);
+      case T.i8:
+        return b.readInt8(0);
+      case T.u16:
+        return b.readUInt16LE(0);
+      case T.i16:
+        return b.readInt16LE(0);
+      case T.u32:
+        return b.readUInt32LE(0);
+      case T.i32:
+        return b.readInt32LE(0);
+      case T.f32:
+        return b.readFloatLE(0);
+      case T.bool:
+        return b.readUInt8(0) !== 0;
+      case T.u64:
+        return b.readBigUInt64LE(0);
+      case T.i64:
+        return b.readBigInt64LE(0);
+      default:
+        return b.readDoubleLE(0);
     }
   }
 
@@ -136,7 +194,8 @@ class Reader {
     const length = await this.u64(`${what} length`);
     const minItem = itemType === T.str ? 8 : itemType === T.arr ? 12 : SCALAR_SIZE[itemType];
     if (minItem === undefined) throw new GgufProblem(`${what} has unknown array item type ${itemType}`);
-    if (length * minItem > this.remaining) throw new GgufProblem(`file is truncated or corrupt: ${what} claims ${length} items but only ${this.remaining} bytes remain`);
+    if (length * minItem > this.remaining)
+      throw new GgufProblem(`file is truncated or corrupt: ${what} claims ${length} items but only ${this.remaining} bytes remain`);
     if (itemType !== T.str && itemType !== T.arr && length > KEEP_ARRAY_VALUES) {
       this.skip(length * minItem, what);
       return { itemType, length };
@@ -181,7 +240,8 @@ export async function checkGguf(path: string): Promise<GgufCheck> {
 async function parse(r: Reader, path: string): Promise<GgufSummary> {
   if (r.size < 24) throw new GgufProblem(`file is too small to be a GGUF model (${r.size} bytes)`);
   const magic = (await r.need(4, 'magic')).toString('latin1');
-  if (magic !== 'GGUF') throw new GgufProblem(`bad magic ${JSON.stringify(magic)}: not a GGUF file (expected "GGUF"; old GGML/GGJT files must be converted)`);
+  if (magic !== 'GGUF')
+    throw new GgufProblem(`bad magic ${JSON.stringify(magic)}: not a GGUF file (expected "GGUF"; old GGML/GGJT files must be converted)`);
   const version = await r.u32('version');
   if (version === 0x03000000 || version === 0x02000000) throw new GgufProblem('big-endian GGUF files are not supported on this machine');
   if (version !== 2 && version !== 3) throw new GgufProblem(`unsupported GGUF version ${version} (expected 2 or 3)`);
@@ -223,27 +283,39 @@ async function parse(r: Reader, path: string): Promise<GgufSummary> {
     const bytes = (ne0 / block) * bytesPerBlock * t.dims.slice(1).reduce((a, b) => a * b, 1);
     if (t.offset % alignment !== 0) throw new GgufProblem(`tensor "${t.name}" offset ${t.offset} is not aligned to ${alignment}`);
     if (dataStart + t.offset + bytes > r.size) {
-      throw new GgufProblem(`tensor "${t.name}" data ends beyond the end of the file (needs ${dataStart + t.offset + bytes} bytes, file has ${r.size}: truncated download?)`);
+      throw new GgufProblem(
+        `tensor "${t.name}" data ends beyond the end of the file (needs ${dataStart + t.offset + bytes} bytes, file has ${r.size}: truncated download?)`,
+      );
     }
     tensors.set(t.name, { dims: t.dims, type: t.type });
   }
   return { path, fileBytes: r.size, version, tensorCount, metadata, tensors, ...checkHyperParameters(metadata, tensors) };
 }
 
-interface Hyper { architecture: string; contextLength: number; embeddingLength: number; blockCount: number; vocabSize: number; kvElementsPerToken: number }
+interface Hyper {
+  architecture: string;
+  contextLength: number;
+  embeddingLength: number;
+  blockCount: number;
+  vocabSize: number;
+  kvElementsPerToken: number;
+}
 
 /** The metadata llama.cpp needs (found by removing one key at a time from a model that loads; a missing one can abort the process). */
 function checkHyperParameters(m: Map<string, GgufMetaValue>, tensors: Map<string, { dims: number[] }>): Hyper {
   const arch = m.get('general.architecture');
-  if (typeof arch !== 'string' || !arch) throw new GgufProblem('metadata "general.architecture" is missing (expected e.g. "llama")', 'general.architecture');
+  if (typeof arch !== 'string' || !arch)
+    throw new GgufProblem('metadata "general.architecture" is missing (expected e.g. "llama")', 'general.architecture');
   const positive = (key: string, required: boolean, max = 2 ** 31): number | undefined => {
     const v = m.get(key);
     if (v === undefined) {
-      if (required) throw new GgufProblem(`metadata "${key}" is missing (required for ${arch} models; llama.cpp may abort without it)`, key);
+      if (required)
+        throw new GgufProblem(`metadata "${key}" is missing (required for ${arch} models; llama.cpp may abort without it)`, key);
       return undefined;
     }
     const n = typeof v === 'number' || typeof v === 'bigint' ? Number(v) : maxOfArray(v);
-    if (n === undefined || !Number.isInteger(n) || n <= 0 || n > max) throw new GgufProblem(`metadata "${key}" is ${describe(v)} (expected a positive integer)`, key);
+    if (n === undefined || !Number.isInteger(n) || n <= 0 || n > max)
+      throw new GgufProblem(`metadata "${key}" is ${describe(v)} (expected a positive integer)`, key);
     return n;
   };
   const contextLength = positive(`${arch}.context_length`, true)!;
@@ -257,31 +329,50 @@ function checkHyperParameters(m: Map<string, GgufMetaValue>, tensors: Map<string
     const kvHeads = positive(`${arch}.attention.head_count_kv`, false, 1 << 16) ?? heads;
     const keyLength = positive(`${arch}.attention.key_length`, false);
     const valueLength = positive(`${arch}.attention.value_length`, false);
-    const perLayer = typeof m.get(`${arch}.attention.head_count`) === 'object' || typeof m.get(`${arch}.attention.head_count_kv`) === 'object';
+    const perLayer =
+      typeof m.get(`${arch}.attention.head_count`) === 'object' || typeof m.get(`${arch}.attention.head_count_kv`) === 'object';
     if (!perLayer && (kvHeads > heads || heads % kvHeads !== 0)) {
-      throw new GgufProblem(`metadata "${arch}.attention.head_count_kv" is ${kvHeads} (expected a divisor of head_count ${heads})`, `${arch}.attention.head_count_kv`);
+      throw new GgufProblem(
+        `metadata "${arch}.attention.head_count_kv" is ${kvHeads} (expected a divisor of head_count ${heads})`,
+        `${arch}.attention.head_count_kv`,
+      );
     }
     if (!perLayer && keyLength === undefined && embeddingLength % heads !== 0) {
-      throw new GgufProblem(`metadata "${arch}.attention.head_count" is ${heads} (expected a divisor of embedding_length ${embeddingLength})`, `${arch}.attention.head_count`);
+      throw new GgufProblem(
+        `metadata "${arch}.attention.head_count" is ${heads} (expected a divisor of embedding_length ${embeddingLength})`,
+        `${arch}.attention.head_count`,
+      );
     }
     const headDim = embeddingLength / heads;
     kvElementsPerToken = kvHeads * ((keyLength ?? headDim) + (valueLength ?? headDim));
     if (arch === 'llama') {
       const eps = m.get('llama.attention.layer_norm_rms_epsilon');
       if (typeof eps !== 'number' || !(eps > 0 && eps < 1)) {
-        throw new GgufProblem(`metadata "llama.attention.layer_norm_rms_epsilon" is ${describe(eps)} (expected a small positive number such as 1e-5)`, 'llama.attention.layer_norm_rms_epsilon');
+        throw new GgufProblem(
+          `metadata "llama.attention.layer_norm_rms_epsilon" is ${describe(eps)} (expected a small positive number such as 1e-5)`,
+          'llama.attention.layer_norm_rms_epsilon',
+        );
       }
     }
   }
   const tokenizer = m.get('tokenizer.ggml.model');
-  if (typeof tokenizer !== 'string') throw new GgufProblem(`metadata "tokenizer.ggml.model" is ${describe(tokenizer)} (expected a tokenizer name such as "llama" or "gpt2")`, 'tokenizer.ggml.model');
+  if (typeof tokenizer !== 'string')
+    throw new GgufProblem(
+      `metadata "tokenizer.ggml.model" is ${describe(tokenizer)} (expected a tokenizer name such as "llama" or "gpt2")`,
+      'tokenizer.ggml.model',
+    );
   const tokens = m.get('tokenizer.ggml.tokens');
   if (typeof tokens !== 'object' || tokens === null || typeof tokens === 'bigint' || tokens.itemType !== T.str || tokens.length === 0) {
-    throw new GgufProblem(`metadata "tokenizer.ggml.tokens" is ${describe(tokens)} (expected a non-empty array of strings)`, 'tokenizer.ggml.tokens');
+    throw new GgufProblem(
+      `metadata "tokenizer.ggml.tokens" is ${describe(tokens)} (expected a non-empty array of strings)`,
+      'tokenizer.ggml.tokens',
+    );
   }
   const embd = tensors.get('token_embd.weight');
   if (embd && (embd.dims[0] !== embeddingLength || embd.dims[1] !== tokens.length)) {
-    throw new GgufProblem(`tensor "token_embd.weight" is [${embd.dims.join(', ')}] (expected [${embeddingLength}, ${tokens.length}]: embedding_length by vocabulary size)`);
+    throw new GgufProblem(
+      `tensor "token_embd.weight" is [${embd.dims.join(', ')}] (expected [${embeddingLength}, ${tokens.length}]: embedding_length by vocabulary size)`,
+    );
   }
   return { architecture: arch, contextLength, embeddingLength, blockCount, vocabSize: tokens.length, kvElementsPerToken };
 }

@@ -158,7 +158,9 @@ export class HttpClient {
       return new EnsembleError('ModelUnavailable', `${reason}: ${hint}`, { url, reason, hint } satisfies HttpErrorData, { cause: e });
     }
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-      return new EnsembleError('Timeout', `${url} did not answer within ${this.timeoutMs} ms`, { url } satisfies HttpErrorData, { cause: e });
+      return new EnsembleError('Timeout', `${url} did not answer within ${this.timeoutMs} ms`, { url } satisfies HttpErrorData, {
+        cause: e,
+      });
     }
     const message = e instanceof Error ? e.message : String(e);
     return new EnsembleError('BackendError', `request to ${url} failed: ${message}`, { url } satisfies HttpErrorData, { cause: e });
@@ -267,7 +269,12 @@ function readBounded(body: Body, maxBytes: number, url: string): Promise<string>
     body.once('error', fail);
     // Destroyed without an error (and without its end): the body is incomplete.
     body.once('close', () => {
-      if (!settled) fail(new EnsembleError('BackendError', `the connection to ${url} closed before the response was complete`, { url } satisfies HttpErrorData));
+      if (!settled)
+        fail(
+          new EnsembleError('BackendError', `the connection to ${url} closed before the response was complete`, {
+            url,
+          } satisfies HttpErrorData),
+        );
     });
   });
 }

@@ -48,7 +48,10 @@ const TRAILING_PUNCT = /[\s"'`*“”‘’«».,;:!?)\]]+$/;
 const ANSWER_MARKER = /\banswer\s*:/gi;
 
 function norm(s: string): string {
-  return s.toLowerCase().replace(/[\s_-]+/g, ' ').trim();
+  return s
+    .toLowerCase()
+    .replace(/[\s_-]+/g, ' ')
+    .trim();
 }
 
 /** Where the answer starts: the token holding its first character, and how many of that token's characters come before it. */
@@ -110,7 +113,10 @@ export function labelLogprobs(
   if (!start) return null;
   const chosen = tokens[start.index]!;
   const pre = chosen.token.slice(0, start.skip);
-  const continuation = tokens.map((t) => t.token).join('').slice(start.at);
+  const continuation = tokens
+    .map((t) => t.token)
+    .join('')
+    .slice(start.at);
 
   const alternatives = new Map<string, number>();
   for (const alt of chosen.top) if (!alternatives.has(alt.token)) alternatives.set(alt.token, alt.logprob);

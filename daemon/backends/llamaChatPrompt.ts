@@ -82,7 +82,11 @@ export function renderScoringPrompt(model: LlamaModel, chat: ChatWrapper | null,
  * or the chat rendered up to the assistant's turn (as tokens LlamaCompletion, which prepends BOS
  * itself when the model wants one, takes as they are).
  */
-export function reasoningInput(model: LlamaModel, chat: ChatWrapper | null, req: LabelRequest): { input: string | Token[]; stop: (string | LlamaText)[] } {
+export function reasoningInput(
+  model: LlamaModel,
+  chat: ChatWrapper | null,
+  req: LabelRequest,
+): { input: string | Token[]; stop: (string | LlamaText)[] } {
   if (!chat) return { input: reasoningPrompt(completionPrompt(req)), stop: ['\n\n', 'Answer:'] };
   const { system, user } = chatPrompt(req);
   const { tokens, stop } = renderChat(model, chat, system, user);
@@ -140,7 +144,12 @@ function replyBeforeLabel(req: LabelRequest, reasoning: string | undefined): str
 }
 
 /** System + user rendered up to the assistant's turn, tokenized as LlamaChat does (plus BOS when the model wants one the template lacks). */
-function renderChat(model: LlamaModel, chat: ChatWrapper, system: string, user: string): { tokens: Token[]; text: string; stop: LlamaText[] } {
+function renderChat(
+  model: LlamaModel,
+  chat: ChatWrapper,
+  system: string,
+  user: string,
+): { tokens: Token[]; text: string; stop: LlamaText[] } {
   const state = chat.generateContextState({
     chatHistory: [
       { type: 'system', text: system },
@@ -153,7 +162,13 @@ function renderChat(model: LlamaModel, chat: ChatWrapper, system: string, user: 
   if (bos !== null && model.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens = [bos, ...tokens];
   const json = state.contextText.toJSON();
   const text = (typeof json === 'string' ? [json] : json)
-    .map((v) => (typeof v === 'string' ? v : v.type === 'specialTokensText' ? v.value : model.detokenize(model.tokenize(v.value as 'BOS', 'builtin'), true)))
+    .map((v) =>
+      typeof v === 'string'
+        ? v
+        : v.type === 'specialTokensText'
+          ? v.value
+          : model.detokenize(model.tokenize(v.value as 'BOS', 'builtin'), true),
+    )
     .join('');
   return { tokens, text, stop: state.stopGenerationTriggers };
 }

@@ -10,7 +10,17 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { ChatHistoryItem, ChatWrapper, Llama, LlamaGrammar, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import type {
+  ChatHistoryItem,
+  ChatWrapper,
+  Llama,
+  LlamaGrammar,
+  LlamaCompletion,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaModel,
+  Token,
+} from 'node-llama-cpp';
 import type { LlamaCppModelEntry } from '../../protocol/config';
 import { raceAbort } from '../../common/abort';
 import { EnsembleError } from '../../protocol/errors';
@@ -245,10 +255,15 @@ export class LlamaCppBackend implements Backend {
       throw unavailable(`model file not found: ${entry.path}`, `${fix}, or put the GGUF file there`);
     }
     const check = await checkGguf(entry.path);
-    if (!check.ok) throw unavailable(`invalid GGUF: ${check.reason}`, `replace the file (a partial download or not a llama.cpp model?), or ${fix}`);
+    if (!check.ok)
+      throw unavailable(`invalid GGUF: ${check.reason}`, `replace the file (a partial download or not a llama.cpp model?), or ${fix}`);
     const { summary } = check;
     const lora = entry.lora ? await checkLoraAdapter(entry.lora.path, summary) : undefined;
-    if (lora && !lora.ok) throw unavailable(`invalid LoRA adapter: ${lora.reason}`, `set "lora.path" of model "${entry.id}" to an adapter made for ${entry.path}`);
+    if (lora && !lora.ok)
+      throw unavailable(
+        `invalid LoRA adapter: ${lora.reason}`,
+        `set "lora.path" of model "${entry.id}" to an adapter made for ${entry.path}`,
+      );
     // Past the trained context a model degrades, and the tiny fixture models train on 512.
     const contextSize = Math.min(entry.contextSize, summary.contextLength);
     let errorsBefore = errorsSeen;
@@ -276,7 +291,11 @@ export class LlamaCppBackend implements Backend {
       const fresh = Math.min(errorsSeen - errorsBefore, recentErrors.length);
       const logged = (fresh > 0 ? recentErrors.slice(-fresh) : []).find((m) => /error loading model/.test(m));
       const why = `${e instanceof Error ? e.message : String(e)}${logged ? ` (${logged.replace(/^.*error loading model:\s*/, '')})` : ''}`;
-      throw unavailable(`llama.cpp could not load ${entry.path}: ${why}`, 'check that the file is a model this llama.cpp supports and that there is enough memory', e);
+      throw unavailable(
+        `llama.cpp could not load ${entry.path}: ${why}`,
+        'check that the file is a model this llama.cpp supports and that there is enough memory',
+        e,
+      );
     }
   }
 
@@ -324,7 +343,12 @@ function toEnsembleError(e: unknown, signal: AbortSignal): EnsembleError {
   return new EnsembleError('BackendError', `llama.cpp: ${e instanceof Error ? e.message : String(e)}`, undefined, { cause: e });
 }
 
-async function scoreLabels(l: Loaded, prompt: ScoringPrompt, labels: readonly string[], signal: AbortSignal): Promise<Record<string, number>> {
+async function scoreLabels(
+  l: Loaded,
+  prompt: ScoringPrompt,
+  labels: readonly string[],
+  signal: AbortSignal,
+): Promise<Record<string, number>> {
   const conts = prompt.labels;
   // "card" always outscores "card arrival" on tokens alone; when one label's tokens start another's,
   // also score that the answer ends there (a newline, end of text, end of the assistant's turn).
@@ -366,7 +390,8 @@ async function scoreContinuations(
   const out: number[] = [];
   for (const cont of conts) {
     if (signal.aborted) throw signal.reason;
-    if (seq.nextTokenIndex > promptTokens.length) await seq.eraseContextTokenRanges([{ start: promptTokens.length, end: seq.nextTokenIndex }]);
+    if (seq.nextTokenIndex > promptTokens.length)
+      await seq.eraseContextTokenRanges([{ start: promptTokens.length, end: seq.nextTokenIndex }]);
     const toEvaluate = scoreEnd ? cont : cont.slice(0, -1);
     const res = toEvaluate.length > 0 ? await seq.controlledEvaluate(toEvaluate.map((t) => [t, withProbabilities])) : [];
     const dists: (Probabilities | undefined)[] = [afterPrompt, ...res.map((r) => r?.next.probabilities)];
@@ -374,7 +399,12 @@ async function scoreContinuations(
     cont.forEach((t, k) => (lp += Math.log(Math.max(dists[k]?.get(t) ?? 0, MIN_PROB))));
     if (scoreEnd) {
       const d = dists[cont.length];
-      lp += Math.log(Math.max(ends.reduce((s, t) => s + (d?.get(t) ?? 0), 0), MIN_PROB));
+      lp += Math.log(
+        Math.max(
+          ends.reduce((s, t) => s + (d?.get(t) ?? 0), 0),
+          MIN_PROB,
+        ),
+      );
     }
     out.push(lp);
   }

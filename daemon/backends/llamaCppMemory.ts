@@ -63,7 +63,10 @@ async function estimate(path: string, requestedContext: number, sequences: numbe
   };
   try {
     const { readGgufFileInfo, GgufInsights } = await import('node-llama-cpp');
-    const info = await readGgufFileInfo(path, { logWarnings: false, ignoreKeys: ['tokenizer.ggml.merges', 'tokenizer.ggml.scores', 'tokenizer.ggml.token_type'] });
+    const info = await readGgufFileInfo(path, {
+      logWarnings: false,
+      ignoreKeys: ['tokenizer.ggml.merges', 'tokenizer.ggml.scores', 'tokenizer.ggml.token_type'],
+    });
     const insights = await GgufInsights.from(info);
     // The synchronous estimators compute from the header in JS; the V2 ones would load the model natively.
     const context = insights.estimateContextResourceRequirements({ contextSize, modelGpuLayers: 0, sequences });
@@ -84,6 +87,17 @@ export async function llamaCppMemoryNeeds(entry: LlamaCppModelEntry): Promise<Me
   const m = entry.path ? await ggufMemory(entry.path, entry.contextSize) : undefined;
   if (!m) return undefined;
   // A LoRA member's worker holds its adapter too (today each member's worker loads the base itself; see adapterMemory.ts).
-  const adapterBytes = entry.lora ? await fs.promises.stat(entry.lora.path).then((st) => st.size, () => 0) : 0;
-  return { weightsBytes: m.weightsBytes + adapterBytes, kvCacheBytes: m.kvCacheBytes, computeBytes: m.computeBytes, layers: m.layers, gpuLayers: entry.gpuLayers };
+  const adapterBytes = entry.lora
+    ? await fs.promises.stat(entry.lora.path).then(
+        (st) => st.size,
+        () => 0,
+      )
+    : 0;
+  return {
+    weightsBytes: m.weightsBytes + adapterBytes,
+    kvCacheBytes: m.kvCacheBytes,
+    computeBytes: m.computeBytes,
+    layers: m.layers,
+    gpuLayers: entry.gpuLayers,
+  };
 }

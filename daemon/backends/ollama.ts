@@ -74,7 +74,8 @@ export class OllamaBackend implements Backend {
     };
     const res = await this.chat<ChatResponse>(body, signal);
     const content = res?.message?.content;
-    if (typeof content !== 'string') throw new EnsembleError('BackendError', `malformed chat response from ${this.location}: no message.content`);
+    if (typeof content !== 'string')
+      throw new EnsembleError('BackendError', `malformed chat response from ${this.location}: no message.content`);
     const tokens = this.entry.logprobs ? parseWireLogprobs(res.logprobs) : null;
     return labelScoresFromAnswer(content, tokens, req);
   }
@@ -96,9 +97,12 @@ export class OllamaBackend implements Backend {
         try {
           chunk = JSON.parse(line) as ChatResponse;
         } catch (e) {
-          throw new EnsembleError('BackendError', `invalid JSON in stream from ${this.location}: ${line.slice(0, 200)}`, undefined, { cause: e });
+          throw new EnsembleError('BackendError', `invalid JSON in stream from ${this.location}: ${line.slice(0, 200)}`, undefined, {
+            cause: e,
+          });
         }
-        if (chunk.error !== undefined) throw new EnsembleError('BackendError', `${this.location} failed mid-stream: ${serverErrorMessage(chunk)}`);
+        if (chunk.error !== undefined)
+          throw new EnsembleError('BackendError', `${this.location} failed mid-stream: ${serverErrorMessage(chunk)}`);
         const piece = chunk.message?.content;
         if (typeof piece === 'string' && piece) {
           text += piece;

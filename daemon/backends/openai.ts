@@ -121,7 +121,9 @@ export class OpenAiBackend implements Backend {
       temperature: req.temperature ?? 0,
       stream: true,
       // OpenAI, vLLM (structured outputs) and llama.cpp server all read response_format json_schema.
-      ...(constrained && req.jsonSchema ? { response_format: { type: 'json_schema', json_schema: { name: 'output', schema: req.jsonSchema, strict: true } } } : {}),
+      ...(constrained && req.jsonSchema
+        ? { response_format: { type: 'json_schema', json_schema: { name: 'output', schema: req.jsonSchema, strict: true } } }
+        : {}),
     });
     const constrained = req.jsonSchema !== undefined && !this.schemaRefused;
     try {
@@ -146,7 +148,9 @@ export class OpenAiBackend implements Backend {
       try {
         chunk = JSON.parse(data) as ChatChunk;
       } catch (e) {
-        throw new EnsembleError('BackendError', `invalid JSON in stream from ${this.location}: ${data.slice(0, 200)}`, undefined, { cause: e });
+        throw new EnsembleError('BackendError', `invalid JSON in stream from ${this.location}: ${data.slice(0, 200)}`, undefined, {
+          cause: e,
+        });
       }
       if (chunk.error !== undefined) {
         throw new EnsembleError('BackendError', `${this.location} failed mid-stream: ${serverErrorMessage(chunk)}`);
@@ -173,7 +177,10 @@ export class OpenAiBackend implements Backend {
       };
     }
     try {
-      const list = await this.http.getJson<{ data?: { id?: unknown; owned_by?: unknown; meta?: { size?: unknown } | null }[] }>('/models', signal);
+      const list = await this.http.getJson<{ data?: { id?: unknown; owned_by?: unknown; meta?: { size?: unknown } | null }[] }>(
+        '/models',
+        signal,
+      );
       const models = Array.isArray(list?.data) ? list.data.filter((m) => typeof m?.id === 'string') : [];
       const mine = models.find((m) => m.id === servedModelName(this.entry));
       const size = mine?.meta?.size ?? (models.length === 1 ? models[0]?.meta?.size : undefined);
@@ -224,7 +231,11 @@ export class OpenAiBackend implements Backend {
       };
     }
     if (err.kind === 'BackendBusy') {
-      return { ok: false, reason: `${this.location} is busy or still loading the model: ${data.serverMessage ?? err.message}`, hint: 'wait for it to finish loading, then retry' };
+      return {
+        ok: false,
+        reason: `${this.location} is busy or still loading the model: ${data.serverMessage ?? err.message}`,
+        hint: 'wait for it to finish loading, then retry',
+      };
     }
     if (err.kind === 'RequestCancelled') return { ok: false, reason: 'health check cancelled' };
     return data.hint ? { ok: false, reason: data.reason ?? err.message, hint: data.hint } : { ok: false, reason: err.message };

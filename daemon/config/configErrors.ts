@@ -28,9 +28,7 @@ function show(v: unknown): string {
 
 /** One line per issue: `file: models[1].baseUrl: Invalid URL (got "foo")`. */
 export function formatIssues(file: string, issues: readonly z.core.$ZodIssue[], input: unknown): string {
-  return issues
-    .map((i) => `${file}: ${jsonPath(i.path)}: ${i.message} (got ${show(valueAt(input, i.path))})`)
-    .join('\n');
+  return issues.map((i) => `${file}: ${jsonPath(i.path)}: ${i.message} (got ${show(valueAt(input, i.path))})`).join('\n');
 }
 
 /** Line and column of a JSON.parse failure, from the position Node reports. */

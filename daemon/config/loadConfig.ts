@@ -55,7 +55,8 @@ export function parseConfig(json: unknown, paths: HomePaths, source: LoadedConfi
     }
     if (m.backend === 'llama.cpp' && m.lora) {
       if (!path.isAbsolute(m.lora.path)) m.lora.path = path.join(paths.models, m.lora.path);
-      if (m.lora.path === m.path) problems.push(`${file}: models[${i}].lora.path: the adapter is the base model's own file (expected a LoRA adapter GGUF)`);
+      if (m.lora.path === m.path)
+        problems.push(`${file}: models[${i}].lora.path: the adapter is the base model's own file (expected a LoRA adapter GGUF)`);
     }
   });
 
@@ -74,7 +75,7 @@ export function parseConfig(json: unknown, paths: HomePaths, source: LoadedConfi
   }
 
   const names = Object.keys(config.ensembles);
-  const defaultEnsemble = config.defaultEnsemble ?? (names.includes('default') ? 'default' : names[0] ?? 'default');
+  const defaultEnsemble = config.defaultEnsemble ?? (names.includes('default') ? 'default' : (names[0] ?? 'default'));
   if (config.defaultEnsemble !== undefined && !names.includes(config.defaultEnsemble)) {
     problems.push(`${file}: defaultEnsemble: no ensemble named "${config.defaultEnsemble}" (known: ${names.join(', ') || 'none'})`);
   }

@@ -49,7 +49,10 @@ export function continuity(before: ModelEntry, after: ModelEntry): Continuity {
 }
 
 /** Ids present before and after whose entry now names another model: their learned state must start afresh. */
-export function replacedModels(before: Pick<PoolConfig, 'models'>, after: Pick<PoolConfig, 'models'>): Array<{ id: string; reason: string }> {
+export function replacedModels(
+  before: Pick<PoolConfig, 'models'>,
+  after: Pick<PoolConfig, 'models'>,
+): Array<{ id: string; reason: string }> {
   const old = new Map(before.models.map((m) => [m.id, m]));
   const out: Array<{ id: string; reason: string }> = [];
   for (const m of after.models) {

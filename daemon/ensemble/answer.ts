@@ -50,7 +50,12 @@ const MemberAnswer = z.object({ answer: z.union([z.string().max(2_000), z.number
 /** Stands for "some answer nobody gave yet" when checking whether early exit may stop. */
 const OTHER = '\u0000other';
 
-export async function answer(ctx: AnswerContext, job: AnswerJob, signal: AbortSignal, onVote: (v: AnswerVote, done: number, total: number, id: string) => void): Promise<AnswerResult> {
+export async function answer(
+  ctx: AnswerContext,
+  job: AnswerJob,
+  signal: AbortSignal,
+  onVote: (v: AnswerVote, done: number, total: number, id: string) => void,
+): Promise<AnswerResult> {
   const started = performance.now();
   const id = crypto.randomUUID();
   const runSignal = AbortSignal.any([signal, AbortSignal.timeout(job.deadlineMs)]);
@@ -67,7 +72,14 @@ export async function answer(ctx: AnswerContext, job: AnswerJob, signal: AbortSi
   if (job.strategy === 'earlyExit') {
     for (let i = 0; i < job.members.length && !runSignal.aborted; i++) {
       const arrived = votes.filter((v): v is AnswerVote => v !== undefined);
-      if (arrived.length > 0 && settled(arrived, job.members.slice(i).map((m) => ctx.weightOf(m)), job)) {
+      if (
+        arrived.length > 0 &&
+        settled(
+          arrived,
+          job.members.slice(i).map((m) => ctx.weightOf(m)),
+          job,
+        )
+      ) {
         settledEarly = true;
         break;
       }
@@ -79,7 +91,10 @@ export async function answer(ctx: AnswerContext, job: AnswerJob, signal: AbortSi
   if (signal.aborted) throw new EnsembleError('RequestCancelled', 'answer cancelled');
   const finalVotes = job.members.map((m, i) => votes[i] ?? unasked(m, ctx.weightOf(m), settledEarly));
   if (finalVotes.every((v) => v.status === 'error' && v.error?.kind === 'ModelUnavailable')) {
-    throw new EnsembleError('ModelUnavailable', `no model of ensemble "${job.ensemble}" can serve:\n${finalVotes.map((v) => `- ${v.error?.message}`).join('\n')}`);
+    throw new EnsembleError(
+      'ModelUnavailable',
+      `no model of ensemble "${job.ensemble}" can serve:\n${finalVotes.map((v) => `- ${v.error?.message}`).join('\n')}`,
+    );
   }
   const outcome = tally(finalVotes, job);
   const voters = finalVotes.filter((v) => v.status === 'ok' && v.normalized !== null).length;
@@ -87,7 +102,12 @@ export async function answer(ctx: AnswerContext, job: AnswerJob, signal: AbortSi
   const support = Math.round(outcome.agreement * voters);
   const agreed = outcome.label !== null && support >= needed;
   const notes = [outcome.note];
-  if (!agreed) notes.unshift(outcome.label === null ? 'no agreement: no member gave a usable answer' : `no agreement: the leading answer has ${support} of ${voters} members, ${needed} needed`);
+  if (!agreed)
+    notes.unshift(
+      outcome.label === null
+        ? 'no agreement: no member gave a usable answer'
+        : `no agreement: the leading answer has ${support} of ${voters} members, ${needed} needed`,
+    );
   if (settledEarly) notes.push('early exit: the members not asked could not change the outcome');
   const display = agreed ? displayForm(outcome.label!, finalVotes, job.options) : null;
   return {
@@ -109,17 +129,38 @@ export async function answer(ctx: AnswerContext, job: AnswerJob, signal: AbortSi
   };
 }
 
-async function askMember(ctx: AnswerContext, job: AnswerJob, m: ResolvedMember, prompt: string, runSignal: AbortSignal): Promise<AnswerVote> {
+async function askMember(
+  ctx: AnswerContext,
+  job: AnswerJob,
+  m: ResolvedMember,
+  prompt: string,
+  runSignal: AbortSignal,
+): Promise<AnswerVote> {
   const base = { member: m.member, model: m.model, promptStyle: m.promptStyle, weight: ctx.weightOf(m) };
-  const call = await callMember(ctx.pool, m.model, runSignal, job.memberTimeoutMs, (b, s) => b.generate({ system: SYSTEM, prompt, jsonSchema: SCHEMA, maxTokens: 96 }, s));
-  if (!call.ok) return { ...base, status: call.status, answer: null, normalized: null, confidence: null, latencyMs: call.latencyMs, error: call.error };
+  const call = await callMember(ctx.pool, m.model, runSignal, job.memberTimeoutMs, (b, s) =>
+    b.generate({ system: SYSTEM, prompt, jsonSchema: SCHEMA, maxTokens: 96 }, s),
+  );
+  if (!call.ok)
+    return { ...base, status: call.status, answer: null, normalized: null, confidence: null, latencyMs: call.latencyMs, error: call.error };
   const { text, confidence } = readAnswer(call.value.text);
   const normalized = normalizeAnswer(text, { options: job.options });
   const calibrated =
     confidence === null || normalized === null
       ? null
-      : ctx.calibrate(m.model, { label: normalized, probabilities: { [normalized]: confidence, [OTHER]: 1 - confidence }, confidence, confidenceSource: 'verbalized' }).confidence;
-  return { ...base, status: 'ok', answer: text.slice(0, 500), normalized, confidence: calibrated === null ? null : clamp01(calibrated), latencyMs: call.latencyMs };
+      : ctx.calibrate(m.model, {
+          label: normalized,
+          probabilities: { [normalized]: confidence, [OTHER]: 1 - confidence },
+          confidence,
+          confidenceSource: 'verbalized',
+        }).confidence;
+  return {
+    ...base,
+    status: 'ok',
+    answer: text.slice(0, 500),
+    normalized,
+    confidence: calibrated === null ? null : clamp01(calibrated),
+    latencyMs: call.latencyMs,
+  };
 }
 
 /** The answer and the confidence the member gave: from its JSON, or its text as the answer. */
@@ -134,7 +175,14 @@ function readAnswer(text: string): { text: string; confidence: number | null } {
 }
 
 function toStrategyVote(v: AnswerVote): StrategyVote {
-  return { member: v.member, label: v.normalized, probabilities: {}, confidence: v.confidence, weight: v.weight, status: v.status === 'ok' && v.normalized === null ? 'error' : v.status };
+  return {
+    member: v.member,
+    label: v.normalized,
+    probabilities: {},
+    confidence: v.confidence,
+    weight: v.weight,
+    status: v.status === 'ok' && v.normalized === null ? 'error' : v.status,
+  };
 }
 
 function labelsOf(votes: readonly AnswerVote[]): string[] {
@@ -161,7 +209,14 @@ function settled(arrived: readonly AnswerVote[], remainingWeights: readonly numb
   if (support + remainingWeights.length < needed) return true;
   if (support < needed) return false;
   return [...labels.filter((l) => l !== now.label), OTHER].every((challenger) => {
-    const imagined = remainingWeights.map((weight, i): StrategyVote => ({ member: `\u0000rest${i}`, label: challenger, probabilities: {}, confidence: 1, weight, status: 'ok' }));
+    const imagined = remainingWeights.map((weight, i): StrategyVote => ({
+      member: `\u0000rest${i}`,
+      label: challenger,
+      probabilities: {},
+      confidence: 1,
+      weight,
+      status: 'ok',
+    }));
     return combine(base, [...votes, ...imagined], [...labels, OTHER]).label === now.label;
   });
 }
@@ -171,7 +226,10 @@ function displayForm(normalized: string, votes: readonly AnswerVote[], options: 
   const option = options?.find((o) => normalizeAnswer(o, { options }) === normalized);
   if (option) return option;
   const first = votes.find((v) => v.normalized === normalized && v.answer);
-  return (first?.answer ?? normalized).split(/\r?\n/)[0]!.trim().replace(/[.;,]+$/, '');
+  return (first?.answer ?? normalized)
+    .split(/\r?\n/)[0]!
+    .trim()
+    .replace(/[.;,]+$/, '');
 }
 
 function unasked(m: ResolvedMember, weight: number, settledEarly: boolean): AnswerVote {

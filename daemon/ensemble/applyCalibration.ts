@@ -7,7 +7,10 @@ import { applyPlatt, applyTemperature, withConfidence } from '../learning/calibr
 import type { LabelScores } from '../backends/backend';
 import type { Calibration } from '../store/store';
 
-export function applyCalibration(scores: LabelScores, c: Calibration | undefined): { confidence: number | null; probabilities: Record<string, number> } {
+export function applyCalibration(
+  scores: LabelScores,
+  c: Calibration | undefined,
+): { confidence: number | null; probabilities: Record<string, number> } {
   const { probabilities, label } = scores;
   if (!c || label === null || Object.keys(probabilities).length === 0) return { confidence: scores.confidence, probabilities };
   const { temperature, a, b } = c.params;

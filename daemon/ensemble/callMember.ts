@@ -14,8 +14,7 @@ import { raceAbort } from '../../common/abort';
 import { linkedAbort, type LinkedAbort } from '../../common/linkedAbort';
 
 export type MemberCall<T> =
-  | { ok: true; value: T; latencyMs: number }
-  | { ok: false; status: 'timeout' | 'error'; error: ErrorInfo; latencyMs: number };
+  { ok: true; value: T; latencyMs: number } | { ok: false; status: 'timeout' | 'error'; error: ErrorInfo; latencyMs: number };
 
 export async function callMember<T>(
   pool: Pool,

@@ -114,7 +114,9 @@ export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: A
     inputHash: crypto.createHash('sha256').update(job.text).digest('hex'),
     calls: asked.length,
     rounds,
-    ...(route ? { route: { scores: route.scores, ranked: route.ranked, chosen: asked.map((v) => v.member), threshold: route.threshold } } : {}),
+    ...(route
+      ? { route: { scores: route.scores, ranked: route.ranked, chosen: asked.map((v) => v.member), threshold: route.threshold } }
+      : {}),
   };
 }
 
@@ -124,7 +126,17 @@ async function askMember(ctx: ClassifyContext, job: ClassifyJob, m: ResolvedMemb
     b.classify({ text: job.text, labels: job.labels, instruction: job.instruction, promptStyle: m.promptStyle }, signal),
   );
   if (!call.ok) {
-    return { ...base, status: call.status, label: null, confidence: null, rawConfidence: null, confidenceSource: 'none', probabilities: {}, latencyMs: call.latencyMs, error: call.error };
+    return {
+      ...base,
+      status: call.status,
+      label: null,
+      confidence: null,
+      rawConfidence: null,
+      confidenceSource: 'none',
+      probabilities: {},
+      latencyMs: call.latencyMs,
+      error: call.error,
+    };
   }
   const scores = call.value;
   const calibrated = ctx.calibrate(m.model, scores);

@@ -40,7 +40,12 @@ export function extractionSchema(types: readonly string[]): Record<string, unkno
     properties: {
       entities: {
         type: 'array',
-        items: { type: 'object', properties: { type: { type: 'string', enum: [...types] }, text: { type: 'string' } }, required: ['type', 'text'], additionalProperties: false },
+        items: {
+          type: 'object',
+          properties: { type: { type: 'string', enum: [...types] }, text: { type: 'string' } },
+          required: ['type', 'text'],
+          additionalProperties: false,
+        },
       },
     },
     required: ['entities'],
@@ -48,7 +53,12 @@ export function extractionSchema(types: readonly string[]): Record<string, unkno
   };
 }
 
-export async function extract(pool: Pool, job: ExtractJob, signal: AbortSignal, onVote: (v: ExtractionVote, done: number, total: number, id: string) => void): Promise<ExtractionResult> {
+export async function extract(
+  pool: Pool,
+  job: ExtractJob,
+  signal: AbortSignal,
+  onVote: (v: ExtractionVote, done: number, total: number, id: string) => void,
+): Promise<ExtractionResult> {
   const started = performance.now();
   const id = crypto.randomUUID();
   const deadline = AbortSignal.timeout(job.deadlineMs);
@@ -61,11 +71,17 @@ export async function extract(pool: Pool, job: ExtractJob, signal: AbortSignal, 
       const call = await callMember(pool, m.model, runSignal, job.memberTimeoutMs, async (b, s) => {
         const { text } = await b.generate({ system: SYSTEM, prompt, jsonSchema: schema, maxTokens: 1024 }, s);
         const parsed = MemberAnswer.safeParse(parseMemberJson(text));
-        if (!parsed.success) throw new EnsembleError('BackendError', `the member's JSON is not a list of entities: ${z.prettifyError(parsed.error).slice(0, 300)}`);
+        if (!parsed.success)
+          throw new EnsembleError(
+            'BackendError',
+            `the member's JSON is not a list of entities: ${z.prettifyError(parsed.error).slice(0, 300)}`,
+          );
         return Array.isArray(parsed.data) ? parsed.data : parsed.data.entities;
       });
       const base = { member: m.member, model: m.model, latencyMs: call.latencyMs, unaligned: 0 };
-      const vote: ExtractionVote = call.ok ? { ...base, status: 'ok', spans: call.value } : { ...base, status: call.status, spans: [], error: call.error };
+      const vote: ExtractionVote = call.ok
+        ? { ...base, status: 'ok', spans: call.value }
+        : { ...base, status: call.status, spans: [], error: call.error };
       onVote(vote, ++done, job.members.length, id);
       return vote;
     }),
@@ -73,9 +89,17 @@ export async function extract(pool: Pool, job: ExtractJob, signal: AbortSignal, 
   if (signal.aborted) throw new EnsembleError('RequestCancelled', 'extraction cancelled');
   const answered = votes.filter((v) => v.status === 'ok');
   if (answered.length === 0 && votes.every((v) => v.error?.kind === 'ModelUnavailable')) {
-    throw new EnsembleError('ModelUnavailable', `no model of ensemble "${job.ensemble}" can serve:\n${votes.map((v) => `- ${v.error?.message}`).join('\n')}`);
+    throw new EnsembleError(
+      'ModelUnavailable',
+      `no model of ensemble "${job.ensemble}" can serve:\n${votes.map((v) => `- ${v.error?.message}`).join('\n')}`,
+    );
   }
-  const vote = voteSpans(job.text, job.types, answered.map((v) => ({ member: v.member, spans: v.spans })), job.quorum);
+  const vote = voteSpans(
+    job.text,
+    job.types,
+    answered.map((v) => ({ member: v.member, spans: v.spans })),
+    job.quorum,
+  );
   const finalVotes = votes.map((v) => ({ ...v, unaligned: vote.unaligned[v.member] ?? 0 }));
   const failed = votes.length - answered.length;
   const notes = [`${answered.length} of ${votes.length} members answered; a span needs ${vote.needed}`];

@@ -33,7 +33,12 @@ export function itemsOf(members: readonly string[], votes: readonly LabelledMemb
   return [...byDecision.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-export function fitAggregation(ensemble: string, members: readonly string[], labels: readonly string[], votes: readonly LabelledMemberVote[]): AggregationFit {
+export function fitAggregation(
+  ensemble: string,
+  members: readonly string[],
+  labels: readonly string[],
+  votes: readonly LabelledMemberVote[],
+): AggregationFit {
   const items = itemsOf(members, votes);
   const fit = fitStrategies(items, members, labels);
   return {

@@ -8,7 +8,15 @@
  * 70% of the model's votes is measured on the other 30%, which it never saw; the calibration put
  * in force is then fitted on every vote.
  */
-import { brierBinary, expectedCalibrationError, fitPlatt, fitTemperature, applyPlatt, applyTemperature, type ConfidencePoint } from '../learning/calibration';
+import {
+  brierBinary,
+  expectedCalibrationError,
+  fitPlatt,
+  fitTemperature,
+  applyPlatt,
+  applyTemperature,
+  type ConfidencePoint,
+} from '../learning/calibration';
 import { mulberry32, shuffle } from '../learning/split';
 import type { Calibration, LabelledVote } from '../store/store';
 
@@ -45,7 +53,10 @@ function fitOne(model: string, vs: readonly LabelledVote[], method: Calibration[
     const t = fitTemperature(withProbs.map((v) => ({ probabilities: v.probabilities, prediction: v.label, gold: v.gold })));
     return {
       calibration: { model, method, params: { temperature: t0 * t }, n: withProbs.length, fittedAt: new Date().toISOString() },
-      apply: (v) => (Object.keys(v.probabilities).length > 0 ? { confidence: applyTemperature(v.probabilities, t)[v.label] ?? 0, correct: v.label === v.gold } : null),
+      apply: (v) =>
+        Object.keys(v.probabilities).length > 0
+          ? { confidence: applyTemperature(v.probabilities, t)[v.label] ?? 0, correct: v.label === v.gold }
+          : null,
     };
   }
   const points = vs.map((v) => pointOf(v, 'platt')).filter((p): p is ConfidencePoint => p !== null);
@@ -56,7 +67,12 @@ function fitOne(model: string, vs: readonly LabelledVote[], method: Calibration[
   };
 }
 
-export function fitCalibrations(votes: readonly LabelledVote[], current: ReadonlyMap<string, Calibration>, method: Calibration['method'], minSamples: number): CalibrationFit[] {
+export function fitCalibrations(
+  votes: readonly LabelledVote[],
+  current: ReadonlyMap<string, Calibration>,
+  method: Calibration['method'],
+  minSamples: number,
+): CalibrationFit[] {
   const byModel = new Map<string, LabelledVote[]>();
   for (const v of votes) byModel.set(v.model, [...(byModel.get(v.model) ?? []), v]);
   const fits: CalibrationFit[] = [];
@@ -68,11 +84,23 @@ export function fitCalibrations(votes: readonly LabelledVote[], current: Readonl
       const before = points(vs);
       const ece = expectedCalibrationError(before);
       const brier = brierBinary(before);
-      fits.push({ model, n: vs.length, calibration: null, eceBefore: ece, eceAfter: ece, brierBefore: brier, brierAfter: brier, heldOut: 0 });
+      fits.push({
+        model,
+        n: vs.length,
+        calibration: null,
+        eceBefore: ece,
+        eceAfter: ece,
+        brierBefore: brier,
+        brierAfter: brier,
+        heldOut: 0,
+      });
       continue;
     }
     // Seeded by the model's name: the same votes give the same split and the same figures.
-    const order = shuffle(vs.map((_, i) => i), mulberry32([...model].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7)));
+    const order = shuffle(
+      vs.map((_, i) => i),
+      mulberry32([...model].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7)),
+    );
     const nHeld = Math.round(vs.length * HELD_OUT_SHARE);
     const held = new Set(order.slice(0, nHeld));
     const test = vs.filter((_, i) => held.has(i));

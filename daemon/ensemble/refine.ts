@@ -42,8 +42,10 @@ export interface RefineListeners {
 }
 
 const DRAFT_SYSTEM = 'You rewrite text as instructed. Reply with the rewritten text only, no preamble.';
-const EDIT_SYSTEM = 'You are an editor. Improve the draft so it follows the instruction better. Reply with the improved text only, no preamble.';
-const EDIT_REPLY_SYSTEM = 'You are an editor. Improve the draft reply to the conversation: correct, clear, complete. Reply with the improved reply only, no preamble.';
+const EDIT_SYSTEM =
+  'You are an editor. Improve the draft so it follows the instruction better. Reply with the improved text only, no preamble.';
+const EDIT_REPLY_SYSTEM =
+  'You are an editor. Improve the draft reply to the conversation: correct, clear, complete. Reply with the improved reply only, no preamble.';
 
 export async function refine(pool: Pool, job: RefineJob, signal: AbortSignal, listeners: RefineListeners): Promise<RefineResult> {
   const started = performance.now();
@@ -59,7 +61,8 @@ export async function refine(pool: Pool, job: RefineJob, signal: AbortSignal, li
     if (runSignal.aborted) break;
     const role = drafted ? 'edit' : 'draft';
     const request = stepRequest(job, role, current);
-    const onToken = (text: string) => listeners.onToken?.({ index, member: m.member, model: m.model, role, last: index === total - 1, text }, total, refineId);
+    const onToken = (text: string) =>
+      listeners.onToken?.({ index, member: m.member, model: m.model, role, last: index === total - 1, text }, total, refineId);
     const step = await runStep(pool, m, role, request, job, runSignal, onToken);
     steps.push(step);
     listeners.onStep(step, steps.length, total, refineId);

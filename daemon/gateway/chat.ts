@@ -14,7 +14,13 @@ import { conversation, type ChatRequest } from './chatRequest';
 import { badRequest, sendJson } from './errors';
 import { chunkStream, completion } from './sse';
 
-export async function chatCompletion(res: ServerResponse, service: DaemonService, req: ChatRequest, ensemble: string | undefined, signal: AbortSignal): Promise<void> {
+export async function chatCompletion(
+  res: ServerResponse,
+  service: DaemonService,
+  req: ChatRequest,
+  ensemble: string | undefined,
+  signal: AbortSignal,
+): Promise<void> {
   const turns = conversation(req);
   const lastUser = [...turns].reverse().find((m) => m.role === 'user');
   if (!lastUser?.content.trim()) throw badRequest('messages: the conversation needs a user message with text', 'messages');
@@ -27,7 +33,11 @@ export async function chatCompletion(res: ServerResponse, service: DaemonService
   const summary = (r: RefineResult) => ({ id: r.id, steps: r.steps, partial: r.partial, converged: r.converged ?? false, text: r.text });
   if (!req.stream) {
     const result = await service.refine(params, signal, () => {}, { conversation: turns });
-    return void sendJson(res, 200, completion(`chatcmpl-${result.id}`, result.ensemble, result.text, result.partial ? 'length' : 'stop', { ensemble: summary(result) }));
+    return void sendJson(
+      res,
+      200,
+      completion(`chatcmpl-${result.id}`, result.ensemble, result.text, result.partial ? 'length' : 'stop', { ensemble: summary(result) }),
+    );
   }
   let stream: ReturnType<typeof chunkStream> | undefined;
   const open = () => (stream ??= startStream(res, req.model));
@@ -63,4 +73,3 @@ export async function chatCompletion(res: ServerResponse, service: DaemonService
 function startStream(res: ServerResponse, model: string) {
   return chunkStream(res, `chatcmpl-${crypto.randomUUID()}`, model);
 }
-

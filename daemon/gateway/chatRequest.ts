@@ -14,20 +14,28 @@ const Content = z.union([
   z.array(TextPart, { error: 'only text parts ({"type": "text", "text": ...}) are supported' }).max(L.maxMessages),
 ]);
 
-const Message = z.discriminatedUnion('role', [
-  z.object({ role: z.literal('system'), content: Content }),
-  z.object({ role: z.literal('developer'), content: Content }),
-  z.object({ role: z.literal('user'), content: Content }),
-  // Assistant turns that only called tools have null content.
-  z.object({ role: z.literal('assistant'), content: Content.nullable().optional() }),
-], { error: 'role must be "system", "developer", "user" or "assistant"' });
+const Message = z.discriminatedUnion(
+  'role',
+  [
+    z.object({ role: z.literal('system'), content: Content }),
+    z.object({ role: z.literal('developer'), content: Content }),
+    z.object({ role: z.literal('user'), content: Content }),
+    // Assistant turns that only called tools have null content.
+    z.object({ role: z.literal('assistant'), content: Content.nullable().optional() }),
+  ],
+  { error: 'role must be "system", "developer", "user" or "assistant"' },
+);
 
 export const ResponseFormat = z.union([
   z.object({ type: z.literal('text') }),
   z.object({ type: z.literal('json_object') }),
   z.object({
     type: z.literal('json_schema'),
-    json_schema: z.object({ name: z.string().max(L.maxModelChars), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullish() }),
+    json_schema: z.object({
+      name: z.string().max(L.maxModelChars),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullish(),
+    }),
   }),
 ]);
 export type ResponseFormat = z.infer<typeof ResponseFormat>;
@@ -45,10 +53,12 @@ export const ChatRequest = z
   })
   .superRefine((req, ctx) => {
     const total = req.messages.reduce((sum, m) => sum + textOf(m.content).length, 0);
-    if (total > L.maxTotalChars) ctx.addIssue({ code: 'custom', path: ['messages'], message: `the messages hold ${total} characters, over ${L.maxTotalChars}` });
+    if (total > L.maxTotalChars)
+      ctx.addIssue({ code: 'custom', path: ['messages'], message: `the messages hold ${total} characters, over ${L.maxTotalChars}` });
     req.messages.forEach((m, i) => {
       const n = textOf(m.content).length;
-      if (n > L.maxContentChars) ctx.addIssue({ code: 'custom', path: ['messages', i, 'content'], message: `${n} characters, over ${L.maxContentChars}` });
+      if (n > L.maxContentChars)
+        ctx.addIssue({ code: 'custom', path: ['messages', i, 'content'], message: `${n} characters, over ${L.maxContentChars}` });
     });
   });
 export type ChatRequest = z.infer<typeof ChatRequest>;

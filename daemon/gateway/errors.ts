@@ -33,7 +33,9 @@ export const badRequest = (message: string, param: string | null = null, code: s
 
 /** The first few zod issues, as "path: what was expected" (values are not repeated back). */
 export function invalidBody(error: z.ZodError): GatewayError {
-  const issues = error.issues.slice(0, GATEWAY_LIMITS.maxIssuesReported).map((i) => `${i.path.join('.') || '(body)'}: ${i.message.slice(0, 200)}`);
+  const issues = error.issues
+    .slice(0, GATEWAY_LIMITS.maxIssuesReported)
+    .map((i) => `${i.path.join('.') || '(body)'}: ${i.message.slice(0, 200)}`);
   const more = error.issues.length - issues.length;
   const first = error.issues[0]?.path.join('.') || null;
   return badRequest(`invalid request: ${issues.join('; ')}${more > 0 ? `; and ${more} more` : ''}`, first);

@@ -25,8 +25,15 @@ function find(node: unknown, property: string | null, depth: number): Choices | 
   const o = node as Record<string, unknown>;
   if (Array.isArray(o.enum)) {
     const values = o.enum;
-    if (values.length === 0 || values.length > L.maxChoices || !values.every((v) => typeof v === 'string' && v.length > 0 && v.length <= L.maxChoiceChars)) {
-      throw badRequest(`response_format: the enum must hold 1 to ${L.maxChoices} non-empty strings of at most ${L.maxChoiceChars} characters`, 'response_format');
+    if (
+      values.length === 0 ||
+      values.length > L.maxChoices ||
+      !values.every((v) => typeof v === 'string' && v.length > 0 && v.length <= L.maxChoiceChars)
+    ) {
+      throw badRequest(
+        `response_format: the enum must hold 1 to ${L.maxChoices} non-empty strings of at most ${L.maxChoiceChars} characters`,
+        'response_format',
+      );
     }
     return { values: values as string[], property };
   }

@@ -15,7 +15,16 @@ export function chunkStream(res: ServerResponse, id: string, model: string): Chu
   };
   return {
     delta(delta, finishReason = null, extra = {}) {
-      write(JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...extra }));
+      write(
+        JSON.stringify({
+          id,
+          object: 'chat.completion.chunk',
+          created,
+          model,
+          choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+          ...extra,
+        }),
+      );
     },
     done() {
       write('[DONE]');
@@ -24,7 +33,13 @@ export function chunkStream(res: ServerResponse, id: string, model: string): Chu
   };
 }
 
-export function completion(id: string, model: string, content: string, finishReason: 'stop' | 'length', extra: Record<string, unknown> = {}) {
+export function completion(
+  id: string,
+  model: string,
+  content: string,
+  finishReason: 'stop' | 'length',
+  extra: Record<string, unknown> = {},
+) {
   return {
     id,
     object: 'chat.completion',

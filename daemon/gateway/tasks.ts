@@ -25,11 +25,22 @@ import { chunkStream, completion } from './sse';
 
 type Task = 'classify' | 'extract' | 'answer';
 
-export async function taskCompletion(res: ServerResponse, service: DaemonService, req: ChatRequest, ensemble: string | undefined, task: Task, signal: AbortSignal): Promise<void> {
+export async function taskCompletion(
+  res: ServerResponse,
+  service: DaemonService,
+  req: ChatRequest,
+  ensemble: string | undefined,
+  task: Task,
+  signal: AbortSignal,
+): Promise<void> {
   const turns = conversation(req);
   const text = [...turns].reverse().find((m) => m.role === 'user')?.content ?? '';
   if (!text.trim()) throw badRequest('messages: the conversation needs a user message with text', 'messages');
-  const instruction = turns.filter((m) => m.role === 'system').map((m) => m.content).join('\n\n') || undefined;
+  const instruction =
+    turns
+      .filter((m) => m.role === 'system')
+      .map((m) => m.content)
+      .join('\n\n') || undefined;
   const choices = schemaChoices(req.response_format);
   const { content, id, extra } = await run();
   const model = req.model;
@@ -47,7 +58,10 @@ export async function taskCompletion(res: ServerResponse, service: DaemonService
     }
     if (task === 'extract') {
       if (!choices) {
-        throw badRequest('response_format: give the entity types as a string enum in a json_schema (e.g. on entities.items.type); see the README, "Gateway"', 'response_format');
+        throw badRequest(
+          'response_format: give the entity types as a string enum in a json_schema (e.g. on entities.items.type); see the README, "Gateway"',
+          'response_format',
+        );
       }
       const params = parse(ExtractParams, { text, types: choices.values, ensemble, instruction: instruction?.slice(0, 4_000) });
       const extraction = await service.extract(params, signal, () => {});
@@ -56,7 +70,10 @@ export async function taskCompletion(res: ServerResponse, service: DaemonService
     }
     const params = parse(AnswerParams, { question: text, options: choices?.values, ensemble });
     const result = await service.answer(params, signal, () => {});
-    const content = req.response_format?.type === 'json_schema' ? JSON.stringify({ [choices?.property ?? 'answer']: result.answer }) : (result.answer ?? '');
+    const content =
+      req.response_format?.type === 'json_schema'
+        ? JSON.stringify({ [choices?.property ?? 'answer']: result.answer })
+        : (result.answer ?? '');
     return { content, id: result.id, extra: { task, answer: result } };
   }
 }
@@ -66,4 +83,3 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   if (!parsed.success) throw invalidBody(parsed.error);
   return parsed.data;
 }
-

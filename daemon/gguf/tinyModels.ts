@@ -85,7 +85,15 @@ export function prng(seed: number): { uniform(): number; normal(): number } {
   return { uniform, normal };
 }
 
-export interface Hyper { nEmbd: number; nLayer: number; nHead: number; nHeadKv: number; nFf: number; ctx: number; eps: number }
+export interface Hyper {
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  nHeadKv: number;
+  nFf: number;
+  ctx: number;
+  eps: number;
+}
 
 /** Three "families" with different shapes, so a pool of label models is not three copies of one net. */
 export const FAMILIES: Record<'a' | 'b' | 'c', Omit<Hyper, 'ctx' | 'eps'>> = {
@@ -148,7 +156,11 @@ export function blocks(h: Hyper, rnd: () => number, scale: number, zeroOutputs: 
   return out;
 }
 
-export interface WrittenModel { path: string; bytes: number; vocabulary: Vocabulary }
+export interface WrittenModel {
+  path: string;
+  bytes: number;
+  vocabulary: Vocabulary;
+}
 
 export function writeRandomModel(
   path: string,
@@ -281,7 +293,14 @@ const NEWLINE = 3 + 0x0a; // the byte token <0x0A>
  */
 export function writeLabelModel(
   path: string,
-  opts: { favor: string; words: readonly string[]; strength?: number; seed?: number; family?: keyof typeof FAMILIES; chatTemplate?: string },
+  opts: {
+    favor: string;
+    words: readonly string[];
+    strength?: number;
+    seed?: number;
+    family?: keyof typeof FAMILIES;
+    chatTemplate?: string;
+  },
 ): LabelModel {
   const favorWords = opts.favor.split(/\s+/).filter(Boolean);
   if (new Set(favorWords).size !== favorWords.length) throw new Error(`favor "${opts.favor}" repeats a word`);
@@ -365,7 +384,13 @@ export function writeLabelModel(
   return { path, bytes, vocabulary: v, family, hyper: h, wordToken, expected };
 }
 
-export interface PoolModel { id: string; path: string; favors: string; family: keyof typeof FAMILIES; expected: Record<string, number> }
+export interface PoolModel {
+  id: string;
+  path: string;
+  favors: string;
+  family: keyof typeof FAMILIES;
+  expected: Record<string, number>;
+}
 
 /** One label model per entry of `favors`, cycling through families a, b, c. */
 export function writeClassifierPool(

@@ -6,13 +6,26 @@
 import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs';
 
 /** GGUF metadata value types (the numeric tags are the file format's). */
-export const GgufValueType = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, str: 8, arr: 9, u64: 10, i64: 11, f64: 12 } as const;
+export const GgufValueType = {
+  u8: 0,
+  i8: 1,
+  u16: 2,
+  i16: 3,
+  u32: 4,
+  i32: 5,
+  f32: 6,
+  bool: 7,
+  str: 8,
+  arr: 9,
+  u64: 10,
+  i64: 11,
+  f64: 12,
+} as const;
 export type GgufScalarType = Exclude<keyof typeof GgufValueType, 'arr'>;
 type Scalar = number | bigint | boolean | string;
 
 export type GgufEntry =
-  | { key: string; type: GgufScalarType; value: Scalar }
-  | { key: string; type: 'arr'; itemType: GgufScalarType; values: readonly Scalar[] };
+  { key: string; type: GgufScalarType; value: Scalar } | { key: string; type: 'arr'; itemType: GgufScalarType; values: readonly Scalar[] };
 
 export interface GgufTensor {
   name: string;
@@ -27,30 +40,62 @@ const GGML_TYPE = { f32: 0, f16: 1 } as const;
 class Out {
   private chunks: Buffer[] = [];
   length = 0;
-  push(b: Buffer): void { this.chunks.push(b); this.length += b.length; }
-  private num(size: number, write: (b: Buffer) => void): void { const b = Buffer.alloc(size); write(b); this.push(b); }
-  u32(v: number): void { this.num(4, (b) => b.writeUInt32LE(v)); }
-  u64(v: number | bigint): void { this.num(8, (b) => b.writeBigUInt64LE(BigInt(v))); }
-  str(s: string): void { const e = Buffer.from(s, 'utf8'); this.u64(e.length); this.push(e); }
+  push(b: Buffer): void {
+    this.chunks.push(b);
+    this.length += b.length;
+  }
+  private num(size: number, write: (b: Buffer) => void): void {
+    const b = Buffer.alloc(size);
+    write(b);
+    this.push(b);
+  }
+  u32(v: number): void {
+    this.num(4, (b) => b.writeUInt32LE(v));
+  }
+  u64(v: number | bigint): void {
+    this.num(8, (b) => b.writeBigUInt64LE(BigInt(v)));
+  }
+  str(s: string): void {
+    const e = Buffer.from(s, 'utf8');
+    this.u64(e.length);
+    this.push(e);
+  }
   scalar(t: GgufScalarType, v: Scalar): void {
     const n = typeof v === 'bigint' ? v : Number(v);
     switch (t) {
-      case 'u8': return this.num(1, (b) => b.writeUInt8(Number(n)));
-      case 'i8': return this.num(1, (b) => b.writeInt8(Number(n)));
-      case 'u16': return this.num(2, (b) => b.writeUInt16LE(Number(n)));
-      case 'i16': return this.num(2, (b) => b.writeInt16LE(Number(n)));
-      case 'u32': return this.u32(Number(n));
-      case 'i32': return this.num(4, (b) => b.writeInt32LE(Number(n)));
-      case 'f32': return this.num(4, (b) => b.writeFloatLE(Number(n)));
-      case 'bool': return this.num(1, (b) => b.writeUInt8(v ? 1 : 0));
-      case 'str': return this.str(String(v));
-      case 'u64': return this.u64(BigInt(n));
-      case 'i64': return this.num(8, (b) => b.writeBigInt64LE(BigInt(n)));
-      case 'f64': return this.num(8, (b) => b.writeDoubleLE(Number(n)));
+      case 'u8':
+        return this.num(1, (b) => b.writeUInt8(Number(n)));
+      case 'i8':
+        return this.num(1, (b) => b.writeInt8(Number(n)));
+      case 'u16':
+        return this.num(2, (b) => b.writeUInt16LE(Number(n)));
+      case 'i16':
+        return this.num(2, (b) => b.writeInt16LE(Number(n)));
+      case 'u32':
+        return this.u32(Number(n));
+      case 'i32':
+        return this.num(4, (b) => b.writeInt32LE(Number(n)));
+      case 'f32':
+        return this.num(4, (b) => b.writeFloatLE(Number(n)));
+      case 'bool':
+        return this.num(1, (b) => b.writeUInt8(v ? 1 : 0));
+      case 'str':
+        return this.str(String(v));
+      case 'u64':
+        return this.u64(BigInt(n));
+      case 'i64':
+        return this.num(8, (b) => b.writeBigInt64LE(BigInt(n)));
+      case 'f64':
+        return this.num(8, (b) => b.writeDoubleLE(Number(n)));
     }
   }
-  pad(align: number): void { const r = this.length % align; if (r) this.push(Buffer.alloc(align - r)); }
-  concat(): Buffer { return Buffer.concat(this.chunks, this.length); }
+  pad(align: number): void {
+    const r = this.length % align;
+    if (r) this.push(Buffer.alloc(align - r));
+  }
+  concat(): Buffer {
+    return Buffer.concat(this.chunks, this.length);
+  }
 }
 
 /** IEEE half from a float (round toward zero; subnormals flush to zero, plenty for fixtures). */
@@ -77,7 +122,11 @@ export interface GgufTensorInfo {
 }
 
 /** Header, metadata and tensor infos, padded to the data section; `dataBytes` is the aligned data section's size. */
-export function encodeGgufHeader(entries: readonly GgufEntry[], tensors: readonly GgufTensorInfo[], alignment = 32): { header: Buffer; dataBytes: number } {
+export function encodeGgufHeader(
+  entries: readonly GgufEntry[],
+  tensors: readonly GgufTensorInfo[],
+  alignment = 32,
+): { header: Buffer; dataBytes: number } {
   const h = new Out();
   h.push(Buffer.from('GGUF', 'latin1'));
   h.u32(3);
@@ -107,12 +156,17 @@ export function encodeGgufHeader(entries: readonly GgufEntry[], tensors: readonl
 
 export function encodeGguf(entries: readonly GgufEntry[], tensors: readonly GgufTensor[], alignment = 32): Buffer {
   const datas = tensors.map((t) =>
-    (t.type ?? 'f32') === 'f32' ? Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength) : Buffer.from(Uint16Array.from(t.data, toF16).buffer),
+    (t.type ?? 'f32') === 'f32'
+      ? Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)
+      : Buffer.from(Uint16Array.from(t.data, toF16).buffer),
   );
   const infos = tensors.map((t, i) => ({ name: t.name, dims: t.dims, ggmlType: GGML_TYPE[t.type ?? 'f32'], bytes: datas[i]!.length }));
   const out = new Out();
   out.push(encodeGgufHeader(entries, infos, alignment).header);
-  for (const b of datas) { out.push(b); out.pad(alignment); }
+  for (const b of datas) {
+    out.push(b);
+    out.pad(alignment);
+  }
   return out.concat();
 }
 

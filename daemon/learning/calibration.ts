@@ -49,7 +49,13 @@ export interface ReliabilityBin {
 }
 
 export function reliabilityDiagram(points: readonly ConfidencePoint[], bins = ECE_BINS): ReliabilityBin[] {
-  const out: ReliabilityBin[] = Array.from({ length: bins }, (_, i) => ({ lo: i / bins, hi: (i + 1) / bins, count: 0, confidence: 0, accuracy: 0 }));
+  const out: ReliabilityBin[] = Array.from({ length: bins }, (_, i) => ({
+    lo: i / bins,
+    hi: (i + 1) / bins,
+    count: 0,
+    confidence: 0,
+    accuracy: 0,
+  }));
   for (const p of points) {
     const b = out[clamp(Math.ceil(p.confidence * bins) - 1, 0, bins - 1)]!;
     b.count++;
@@ -90,7 +96,10 @@ export function brierMulticlass(points: readonly ProbabilityPoint[]): number {
   return s / points.length;
 }
 
-export const toConfidencePoint = (p: ProbabilityPoint): ConfidencePoint => ({ confidence: p.probabilities[p.prediction] ?? 0, correct: p.prediction === p.gold });
+export const toConfidencePoint = (p: ProbabilityPoint): ConfidencePoint => ({
+  confidence: p.probabilities[p.prediction] ?? 0,
+  correct: p.prediction === p.gold,
+});
 
 // ---------------------------------------------------------------------------------------------
 // Temperature scaling
@@ -311,7 +320,12 @@ function applyMember<T extends TableItem>(items: readonly T[], m: number, t: num
  * function applying it to items (copies; inputs untouched). `report` is null when no member has
  * confidences.
  */
-export function calibrateMembers<T extends TableItem>(models: readonly string[], train: readonly T[], evaluated: readonly T[], fit: boolean): { report: CalibrationReport | null; apply: (items: readonly T[]) => T[] } {
+export function calibrateMembers<T extends TableItem>(
+  models: readonly string[],
+  train: readonly T[],
+  evaluated: readonly T[],
+  fit: boolean,
+): { report: CalibrationReport | null; apply: (items: readonly T[]) => T[] } {
   const fitted: Array<{ m: number; t: number | null; pl: Platt | null }> = [];
   const out: MemberCalibration[] = [];
   models.forEach((model, m) => {
@@ -336,7 +350,14 @@ export function calibrateMembers<T extends TableItem>(models: readonly string[],
       diagramAfter: method === 'none' ? null : reliabilityDiagram(pointsOf(applyMember(evaluated, m, t, pl), m).conf),
     });
   });
-  const report = out.length === 0 ? null : { bins: ECE_BINS, binning: `${ECE_BINS} equal-width bins over the confidence in the member's answer, (i/${ECE_BINS}, (i+1)/${ECE_BINS}]`, models: out };
+  const report =
+    out.length === 0
+      ? null
+      : {
+          bins: ECE_BINS,
+          binning: `${ECE_BINS} equal-width bins over the confidence in the member's answer, (i/${ECE_BINS}, (i+1)/${ECE_BINS}]`,
+          models: out,
+        };
   return {
     report,
     apply: (items) => fitted.reduce<T[]>((acc, f) => applyMember(acc, f.m, f.t, f.pl), [...items]),

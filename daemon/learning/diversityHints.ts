@@ -51,7 +51,10 @@ export interface HintOptions {
 const DEFAULTS: Required<HintOptions> = { redundantAt: 0.95, sameErrorsAt: 0.8, minItems: 10 };
 
 /** Decisions of one ensemble (with their gold, when known) as a vote table: answered votes count, failures are "not asked". */
-export function itemsFromDecisions(decisions: ReadonlyArray<{ decision: Decision; gold: string | null }>, members: readonly string[]): Item[] {
+export function itemsFromDecisions(
+  decisions: ReadonlyArray<{ decision: Decision; gold: string | null }>,
+  members: readonly string[],
+): Item[] {
   const col = new Map(members.map((m, j) => [m, j]));
   return decisions.map(({ decision, gold }) => {
     const votes: Array<string | null | undefined> = new Array(members.length).fill(undefined);
@@ -117,7 +120,14 @@ function dissentOf(items: readonly Item[], i: number, member: string): MemberDis
       if (mine === it.gold) right++;
     }
   }
-  return { member, votes, dissents, dissentRate: votes ? dissents / votes : 0, judged, rightWhenDissenting: judged ? right / judged : null };
+  return {
+    member,
+    votes,
+    dissents,
+    dissentRate: votes ? dissents / votes : 0,
+    judged,
+    rightWhenDissenting: judged ? right / judged : null,
+  };
 }
 
 const pct = (x: number): string => `${Math.round(100 * x)} %`;
@@ -157,7 +167,9 @@ export function diversityHints(s: Omit<DiversitySummary, 'hints'>, options: Hint
     for (let j = i + 1; j < M; j++) {
       const r = s.errorCorrelation[i]![j];
       if (r === null || r === undefined || r < opts.sameErrorsAt || redundant.has(`${i},${j}`)) continue;
-      hints.push(`${s.members[i]} and ${s.members[j]} make the same mistakes (error correlation ${r.toFixed(2)}): together they count one error twice.`);
+      hints.push(
+        `${s.members[i]} and ${s.members[j]} make the same mistakes (error correlation ${r.toFixed(2)}): together they count one error twice.`,
+      );
     }
   }
   const candidates = s.dissent.filter((d) => d.votes >= opts.minItems && d.dissents > 0);
@@ -166,8 +178,14 @@ export function diversityHints(s: Omit<DiversitySummary, 'hints'>, options: Hint
     const base = `${most.member} disagrees most (with the others on ${pct(most.dissentRate)} of items)`;
     const right = most.rightWhenDissenting;
     if (right === null) hints.push(`${base}; give feedback on decisions to learn whether it is right when it does.`);
-    else if (right >= 0.5) hints.push(`${base} and is right ${pct(right)} of the time when it does: it adds diversity the vote can use; consider a higher weight.`);
-    else hints.push(`${base} and is right ${pct(right)} of the time when it does${right < 0.2 ? ': mostly noise, lower its weight or replace it' : ''}.`);
+    else if (right >= 0.5)
+      hints.push(
+        `${base} and is right ${pct(right)} of the time when it does: it adds diversity the vote can use; consider a higher weight.`,
+      );
+    else
+      hints.push(
+        `${base} and is right ${pct(right)} of the time when it does${right < 0.2 ? ': mostly noise, lower its weight or replace it' : ''}.`,
+      );
   }
   if (hints.length === 0) hints.push('No member repeats another: every member adds something to the vote.');
   return hints;

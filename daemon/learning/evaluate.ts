@@ -126,7 +126,7 @@ const FITTED: ReadonlySet<string> = new Set(['learned', 'stacking', 'routed']);
 
 const DESCRIPTIONS: Record<StrategyName, string> = {
   majority: 'plurality vote; blanks abstain; ties -> earliest-listed member',
-  weighted: 'vote weighted by each member\'s feedback weight (log-odds of its recent accuracy on train), as the daemon does',
+  weighted: "vote weighted by each member's feedback weight (log-odds of its recent accuracy on train), as the daemon does",
   earlyExit: 'speculative majority: first agreeK members at once, then the fewest that could settle it, until the rest cannot change it',
   learned: 'vote weighted by log-odds of per-category train accuracy, shrunk to the global one (ensemble fit)',
   stacking: 'conditional logit over who voted for each candidate, with per-category and router features (ensemble fit)',
@@ -152,13 +152,30 @@ function labelSet(items: readonly Item[]): string[] {
 /** Feedback weights as the daemon computes them, from the train items in id order. */
 function feedbackWeights(train: readonly Item[], models: readonly string[], labelCount: number): number[] {
   const entries = train.flatMap((it, at) =>
-    it.gold === null ? [] : models.flatMap((model, m) => (it.votes[m] === null || it.votes[m] === undefined ? [] : [{ model, correct: it.votes[m] === it.gold, at, labelCount }])),
+    it.gold === null
+      ? []
+      : models.flatMap((model, m) =>
+          it.votes[m] === null || it.votes[m] === undefined ? [] : [{ model, correct: it.votes[m] === it.gold, at, labelCount }],
+        ),
   );
-  const w = windowWeights(entries, models.map((id) => ({ id, priorWeight: 1 })), 200);
+  const w = windowWeights(
+    entries,
+    models.map((id) => ({ id, priorWeight: 1 })),
+    200,
+  );
   return models.map((m) => w[m]?.weight ?? 1);
 }
 
-function replayAll(name: StrategyName, items: readonly Item[], models: readonly string[], labels: readonly string[], fit: StrategyFit | null, weights: readonly number[], earlyExit: { agreeK: number; threshold: number }, accept?: EvalOptions['accept']): Run | null {
+function replayAll(
+  name: StrategyName,
+  items: readonly Item[],
+  models: readonly string[],
+  labels: readonly string[],
+  fit: StrategyFit | null,
+  weights: readonly number[],
+  earlyExit: { agreeK: number; threshold: number },
+  accept?: EvalOptions['accept'],
+): Run | null {
   if (FITTED.has(name) && (!fit || (name === 'stacking' && !fit.stacking) || (name === 'routed' && !fit.router))) return null;
   const bits = fit?.router?.bits ?? null;
   const hits: boolean[] = [];
@@ -166,7 +183,14 @@ function replayAll(name: StrategyName, items: readonly Item[], models: readonly 
   let rounds = 0;
   const members = models.map((member, m) => ({ member, weight: weights[m] ?? 1 }));
   for (const it of items) {
-    const plan = planFor(name, { labels, members, earlyExit, fit, category: it.category, features: bits !== null ? itemFeatures(it, bits) : null });
+    const plan = planFor(name, {
+      labels,
+      members,
+      earlyExit,
+      fit,
+      category: it.category,
+      features: bits !== null ? itemFeatures(it, bits) : null,
+    });
     const r = replayPlan(plan, models, (member) => itemVote(it, models.indexOf(member), member));
     const label = r.outcome.label;
     hits.push(label !== null && label === it.gold && (!accept || accept(it, label, r.votes)));
@@ -180,7 +204,10 @@ function replayAll(name: StrategyName, items: readonly Item[], models: readonly 
 const mean = (xs: readonly boolean[]) => (xs.length ? xs.filter(Boolean).length / xs.length : 0);
 
 function pairedSe(a: readonly boolean[], b: readonly boolean[]): number {
-  return pairedStandardError(a.map(Number), a.map((_, i) => Number(b[i] ?? false)));
+  return pairedStandardError(
+    a.map(Number),
+    a.map((_, i) => Number(b[i] ?? false)),
+  );
 }
 
 interface Choice {
@@ -206,7 +233,8 @@ function recommend(args: {
 }): Recommendation {
   const { perModel, strategies, heldHits, singleHits, models, fitted, ensembleName } = args;
   // Chosen on validation when something was fitted, else (nothing to choose on) on the evaluated items.
-  const scoreOf = (s: StrategyResult) => (s.validation ? { accuracy: s.validation.accuracy, calls: s.validation.callsPerItem } : { accuracy: s.accuracy, calls: s.callsPerItem });
+  const scoreOf = (s: StrategyResult) =>
+    s.validation ? { accuracy: s.validation.accuracy, calls: s.validation.callsPerItem } : { accuracy: s.accuracy, calls: s.callsPerItem };
   const runnable = strategies.filter((s) => !s.researchOnly);
   let single = 0;
   perModel.forEach((r, m) => {
@@ -236,9 +264,20 @@ function recommend(args: {
   const bestStrategy = { name: chosen.name, accuracy: chosen.accuracy, callsPerItem: chosen.callsPerItem };
   if (gain <= MIN_GAIN || gain <= 2 * se) {
     const why =
-      gain < 0 ? 'the ensemble does worse than its best member' : gain <= MIN_GAIN ? 'too little to pay for the extra calls' : `within 2 standard errors of no gain: record more items before paying for the extra calls`;
+      gain < 0
+        ? 'the ensemble does worse than its best member'
+        : gain <= MIN_GAIN
+          ? 'too little to pay for the extra calls'
+          : `within 2 standard errors of no gain: record more items before paying for the extra calls`;
     const moved = gain < 0 ? `loses ${(-100 * gain).toFixed(1)} points` : `gains ${(100 * gain).toFixed(1)} points`;
-    return { ...singleRec(`The best strategy (${chosen.name}, ${pct(chosen.accuracy)} at ${chosen.callsPerItem.toFixed(2)} calls per item ${where}) ${moved} (standard error ${(100 * se).toFixed(1)}): ${why}.`, gain, se), bestStrategy };
+    return {
+      ...singleRec(
+        `The best strategy (${chosen.name}, ${pct(chosen.accuracy)} at ${chosen.callsPerItem.toFixed(2)} calls per item ${where}) ${moved} (standard error ${(100 * se).toFixed(1)}): ${why}.`,
+        gain,
+        se,
+      ),
+      bestStrategy,
+    };
   }
   const needsFit = FITTED.has(chosen.name);
   return {
@@ -269,9 +308,11 @@ export function evaluateTable(table: VoteTable, opts: EvalOptions = {}): EvalRep
   const stratified = opts.stratify ?? true;
   const validationFraction = opts.validationFraction ?? 0.3;
   const earlyExit = opts.earlyExit ?? { agreeK: 2, threshold: 0.6 };
-  if (!(trainFraction >= 0 && trainFraction < 1)) throw new RangeError(`trainFraction must be in [0, 1): got ${trainFraction} (1 would leave nothing to evaluate on)`);
+  if (!(trainFraction >= 0 && trainFraction < 1))
+    throw new RangeError(`trainFraction must be in [0, 1): got ${trainFraction} (1 would leave nothing to evaluate on)`);
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
-  if (!(validationFraction > 0 && validationFraction < 1)) throw new RangeError(`validationFraction must be in (0, 1), got ${validationFraction}`);
+  if (!(validationFraction > 0 && validationFraction < 1))
+    throw new RangeError(`validationFraction must be in (0, 1), got ${validationFraction}`);
   const { models } = table;
   if (models.length === 0) throw new RangeError('no models to evaluate');
   const excl = opts.excludeIds ?? new Set<string>();
@@ -280,10 +321,13 @@ export function evaluateTable(table: VoteTable, opts: EvalOptions = {}): EvalRep
   if (all.length === 0) throw new RangeError('no items left to evaluate');
   const fitting = trainFraction > 0;
   const stratum = stratified ? (x: Item) => x.category ?? '' : undefined;
-  const { train, test } = fitting ? trainTestSplit(all, { trainFraction, seed, id: (x) => x.id, stratum }) : { train: [] as Item[], test: all };
+  const { train, test } = fitting
+    ? trainTestSplit(all, { trainFraction, seed, id: (x) => x.id, stratum })
+    : { train: [] as Item[], test: all };
   if (test.length === 0) throw new RangeError('the held-out split is empty: lower the train fraction or add items');
   const labelledTrain = train.filter((it) => it.gold !== null);
-  if (fitting && labelledTrain.length === 0) throw new RangeError('no train item has a gold label: learned strategies cannot be fitted (use --train-fraction 0)');
+  if (fitting && labelledTrain.length === 0)
+    throw new RangeError('no train item has a gold label: learned strategies cannot be fitted (use --train-fraction 0)');
 
   const cal = calibrateMembers(models, labelledTrain, test, fitting);
   const calTrain = cal.apply(labelledTrain);
@@ -355,7 +399,18 @@ export function evaluateTable(table: VoteTable, opts: EvalOptions = {}): EvalRep
     const hits = evalItems.map((it) => predictor.predict(it).answer === it.gold);
     const calls = evalItems.reduce((a, it) => a + predictor.predict(it).calls, 0);
     heldHits.set(agg.name, hits);
-    strategies.push({ name: agg.name, description: `research only: ${agg.description}`, learned: agg.learned, researchOnly: true, accuracy: mean(hits), callsPerItem: n ? calls / n : 0, roundsPerItem: 1, validation: null, n, vsMajority: null });
+    strategies.push({
+      name: agg.name,
+      description: `research only: ${agg.description}`,
+      learned: agg.learned,
+      researchOnly: true,
+      accuracy: mean(hits),
+      callsPerItem: n ? calls / n : 0,
+      roundsPerItem: 1,
+      validation: null,
+      n,
+      vsMajority: null,
+    });
   }
   const maj = strategies.find((s) => s.name === 'majority');
   for (const s of strategies) s.vsMajority = maj ? s.accuracy - maj.accuracy : null;
@@ -376,6 +431,14 @@ export function evaluateTable(table: VoteTable, opts: EvalOptions = {}): EvalRep
     oracle: orc ? { accuracy: orc.accuracy, callsPerItem: orc.callsPerItem } : null,
     diversity: diversity(evalItems, models),
     calibration: cal.report,
-    recommendation: recommend({ perModel, strategies, heldHits, singleHits, models: [...models], fitted: fitting, ensembleName: opts.ensembleName ?? 'default' }),
+    recommendation: recommend({
+      perModel,
+      strategies,
+      heldHits,
+      singleHits,
+      models: [...models],
+      fitted: fitting,
+      ensembleName: opts.ensembleName ?? 'default',
+    }),
   };
 }

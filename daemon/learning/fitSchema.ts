@@ -31,15 +31,22 @@ export const StoredFit = z
       .nullable()
       .optional(),
     router: z
-      .object({ bits: z.number().int().min(4).max(24), weights: z.array(SparseWeights), threshold: Probability, fallback: z.number().int().min(0).max(64) })
+      .object({
+        bits: z.number().int().min(4).max(24),
+        weights: z.array(SparseWeights),
+        threshold: Probability,
+        fallback: z.number().int().min(0).max(64),
+      })
       .nullable()
       .optional(),
   })
   .superRefine((f, ctx) => {
     const n = f.members.length;
     if (f.global.length !== n) ctx.addIssue({ code: 'custom', path: ['global'], message: `expected ${n} reliabilities, one per member` });
-    for (const [c, r] of Object.entries(f.byCategory)) if (r.length !== n) ctx.addIssue({ code: 'custom', path: ['byCategory', c], message: `expected ${n} reliabilities` });
-    if (f.router && f.router.weights.length !== n) ctx.addIssue({ code: 'custom', path: ['router', 'weights'], message: `expected ${n} weight vectors` });
+    for (const [c, r] of Object.entries(f.byCategory))
+      if (r.length !== n) ctx.addIssue({ code: 'custom', path: ['byCategory', c], message: `expected ${n} reliabilities` });
+    if (f.router && f.router.weights.length !== n)
+      ctx.addIssue({ code: 'custom', path: ['router', 'weights'], message: `expected ${n} weight vectors` });
   });
 
 /** A stored fit as the engine's StrategyFit, or the reason it cannot be used. */
@@ -50,6 +57,13 @@ export function parseStoredFit(raw: unknown): { ok: true; fit: AggregationFit; s
   return {
     ok: true,
     fit: f,
-    strategy: { members: f.members, labelCount: f.labelCount ?? 2, global: f.global, byCategory: f.byCategory, stacking: f.stacking ?? null, router: f.router ?? null },
+    strategy: {
+      members: f.members,
+      labelCount: f.labelCount ?? 2,
+      global: f.global,
+      byCategory: f.byCategory,
+      stacking: f.stacking ?? null,
+      router: f.router ?? null,
+    },
   };
 }

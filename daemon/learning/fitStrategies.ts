@@ -51,7 +51,10 @@ export function itemFeatures(item: Item, bits: number): SparseVector {
 
 function folds(n: number, seed: number, nFolds = FOLDS): number[] {
   const foldOf = new Array<number>(n);
-  shuffle(Array.from({ length: n }, (_, i) => i), mulberry32(seed)).forEach((i, r) => (foldOf[i] = r % nFolds));
+  shuffle(
+    Array.from({ length: n }, (_, i) => i),
+    mulberry32(seed),
+  ).forEach((i, r) => (foldOf[i] = r % nFolds));
   return foldOf;
 }
 
@@ -71,16 +74,32 @@ function sparse(w: Float64Array): SparseWeights {
 function fitRouterWeights(items: readonly Item[], nMembers: number, bits: number, opts: LogisticOptions): Float64Array[] {
   return Array.from({ length: nMembers }, (_, m) => {
     const asked = items.filter((it) => it.votes[m] !== undefined);
-    return fitLogistic(asked.map((it) => itemFeatures(it, bits)), asked.map((it) => (it.votes[m] === it.gold ? 1 : 0)), 2 ** bits, opts);
+    return fitLogistic(
+      asked.map((it) => itemFeatures(it, bits)),
+      asked.map((it) => (it.votes[m] === it.gold ? 1 : 0)),
+      2 ** bits,
+      opts,
+    );
   });
 }
 
 /** Router scores for train items from models that never saw them (3 folds). */
-export function crossFittedScores(items: readonly Item[], nMembers: number, bits: number, opts: LogisticOptions, nFolds = FOLDS): number[][] {
+export function crossFittedScores(
+  items: readonly Item[],
+  nMembers: number,
+  bits: number,
+  opts: LogisticOptions,
+  nFolds = FOLDS,
+): number[][] {
   const foldOf = folds(items.length, 11, nFolds);
   const out: number[][] = new Array(items.length);
   for (let f = 0; f < nFolds; f++) {
-    const w = fitRouterWeights(items.filter((_, i) => foldOf[i] !== f), nMembers, bits, opts);
+    const w = fitRouterWeights(
+      items.filter((_, i) => foldOf[i] !== f),
+      nMembers,
+      bits,
+      opts,
+    );
     items.forEach((it, i) => {
       if (foldOf[i] === f) out[i] = w.map((wm) => sigmoid(dot(wm, itemFeatures(it, bits))));
     });
@@ -98,7 +117,13 @@ export function itemVote(item: Item, m: number, member: string): StrategyVote {
  * The routing rule's threshold and fallback: on cross-fitted scores, the most accurate pair whose
  * calls per item stay within the budget (ties: fewer calls). Replays `nextRouted` itself.
  */
-export function chooseRouteRule(items: readonly Item[], members: readonly string[], scoresOf: readonly number[][], labels: readonly string[], budget: number): { threshold: number; fallback: number } {
+export function chooseRouteRule(
+  items: readonly Item[],
+  members: readonly string[],
+  scoresOf: readonly number[][],
+  labels: readonly string[],
+  budget: number,
+): { threshold: number; fallback: number } {
   let best = { threshold: 0, fallback: 1, acc: -1, calls: Infinity };
   for (const fallback of [1, 2]) {
     for (let t = 0; t <= 20; t++) {
@@ -107,7 +132,10 @@ export function chooseRouteRule(items: readonly Item[], members: readonly string
       let calls = 0;
       items.forEach((it, i) => {
         const s = scoresOf[i]!;
-        const ranked = members.map((_, m) => m).sort((a, b) => s[b]! - s[a]! || a - b).map((m) => members[m]!);
+        const ranked = members
+          .map((_, m) => m)
+          .sort((a, b) => s[b]! - s[a]! || a - b)
+          .map((m) => members[m]!);
         const asked: StrategyVote[] = [];
         for (;;) {
           const batch = nextRouted(asked, ranked, (id) => s[members.indexOf(id)]!, labels, { threshold, fallback });
@@ -146,7 +174,14 @@ function choiceSets(data: StackingData, rel: ReturnType<typeof estimateReliabili
     const y = cands.indexOf(it.gold);
     if (cands.length < 2 || y < 0) return;
     const x = stackingFeatures(
-      { votes: it.votes, categoryReliability: reliabilityFor(rel, it), globalReliability: rel.global, labelCount: k, routerScores: data.routerScores?.[i] ?? null, labelSet: data.labelSet },
+      {
+        votes: it.votes,
+        categoryReliability: reliabilityFor(rel, it),
+        globalReliability: rel.global,
+        labelCount: k,
+        routerScores: data.routerScores?.[i] ?? null,
+        labelSet: data.labelSet,
+      },
       cands,
     );
     out.push({ x, y, category: it.category ?? '' });
@@ -229,7 +264,12 @@ function fitStackingModel(data: StackingData, nMembers: number, k: number): Stac
 }
 
 /** Fits every learned strategy on `train` (items with gold only are used). */
-export function fitStrategies(trainItems: readonly Item[], members: readonly string[], labels: readonly string[], opts: FitOptions = {}): StrategyFit {
+export function fitStrategies(
+  trainItems: readonly Item[],
+  members: readonly string[],
+  labels: readonly string[],
+  opts: FitOptions = {},
+): StrategyFit {
   const train = trainItems.filter((it) => it.gold !== null);
   const bits = opts.bits ?? DEFAULT_FEATURE_BITS;
   const logistic = opts.logistic ?? ROUTER_LOGISTIC;
@@ -248,7 +288,17 @@ export function fitStrategies(trainItems: readonly Item[], members: readonly str
     labelCount: k,
     global: rel.global,
     byCategory: Object.fromEntries(rel.byCategory),
-    stacking: opts.skipStacking ? null : fitStackingModel({ items: train, routerScores: crossFitted, labelSet: labels.length <= MAX_LABEL_FEATURES && members.length <= PAIRS_UP_TO ? labels : null }, members.length, k),
+    stacking: opts.skipStacking
+      ? null
+      : fitStackingModel(
+          {
+            items: train,
+            routerScores: crossFitted,
+            labelSet: labels.length <= MAX_LABEL_FEATURES && members.length <= PAIRS_UP_TO ? labels : null,
+          },
+          members.length,
+          k,
+        ),
     router,
   };
 }

@@ -74,7 +74,12 @@ export function parseCsv(text: string, file = '<csv>'): CsvRow[] {
     if (!any) rowLine = line;
     if (ch === '"') {
       if (field.length > 0 || quoted) {
-        throw new RecordingsError(file, line, `column ${cells.length + 1}`, 'unexpected double quote inside a field (quote the whole field and double inner quotes)');
+        throw new RecordingsError(
+          file,
+          line,
+          `column ${cells.length + 1}`,
+          'unexpected double quote inside a field (quote the whole field and double inner quotes)',
+        );
       }
       any = true;
       const startLine = line;
@@ -98,7 +103,12 @@ export function parseCsv(text: string, file = '<csv>'): CsvRow[] {
       quoted = true;
       const next = text[i];
       if (next !== undefined && next !== ',' && next !== '\n' && next !== '\r') {
-        throw new RecordingsError(file, line, `column ${cells.length + 1}`, `expected a comma or a line break after a closing quote, found ${JSON.stringify(next)}`);
+        throw new RecordingsError(
+          file,
+          line,
+          `column ${cells.length + 1}`,
+          `expected a comma or a line break after a closing quote, found ${JSON.stringify(next)}`,
+        );
       }
       continue;
     }
@@ -153,7 +163,8 @@ export function loadWideCsv(text: string, file: string, opts: WideCsvOptions = {
   const pick = (wanted: string | undefined, fallbacks: string[], what: string, required: boolean): number | null => {
     if (wanted !== undefined) {
       const j = index.get(wanted);
-      if (j === undefined) throw new RecordingsError(file, header.line, wanted, `no such ${what} column; the header has: ${cols.join(', ')}`);
+      if (j === undefined)
+        throw new RecordingsError(file, header.line, wanted, `no such ${what} column; the header has: ${cols.join(', ')}`);
       return j;
     }
     for (const f of fallbacks) if (index.has(f)) return index.get(f)!;
@@ -168,7 +179,13 @@ export function loadWideCsv(text: string, file: string, opts: WideCsvOptions = {
   if (opts.models && opts.models.length > 0) {
     modelCols = opts.models.map((m) => {
       const j = index.get(m);
-      if (j === undefined) throw new RecordingsError(file, header.line, m, `no such model column; model columns are: ${cols.filter((c, k) => !reserved.has(k) && !NON_MODEL_COLUMNS.has(c)).join(', ')}`);
+      if (j === undefined)
+        throw new RecordingsError(
+          file,
+          header.line,
+          m,
+          `no such model column; model columns are: ${cols.filter((c, k) => !reserved.has(k) && !NON_MODEL_COLUMNS.has(c)).join(', ')}`,
+        );
       return [m, j];
     });
   } else {
@@ -204,7 +221,14 @@ export function loadWideCsv(text: string, file: string, opts: WideCsvOptions = {
 // ---------------------------------------------------------------------------------------------
 // Long-form JSONL
 
-const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? `the string ${JSON.stringify(v)}` : `${typeof v} ${JSON.stringify(v)}`);
+const describe = (v: unknown) =>
+  v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'an array'
+      : typeof v === 'string'
+        ? `the string ${JSON.stringify(v)}`
+        : `${typeof v} ${JSON.stringify(v)}`;
 
 /** `{item, model, prediction, confidence?, probabilities?, gold?, category?}` per line; blank lines skipped. */
 export function loadJsonl(text: string, file: string): Recording[] {
@@ -220,7 +244,8 @@ export function loadJsonl(text: string, file: string): Recording[] {
     } catch (e) {
       throw new RecordingsError(file, line, null, `expected one JSON object per line: ${(e as Error).message}`);
     }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new RecordingsError(file, line, null, `expected a JSON object, found ${describe(v)}`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new RecordingsError(file, line, null, `expected a JSON object, found ${describe(v)}`);
     const o = v as Record<string, unknown>;
     const str = (f: string, required: boolean): string | undefined => {
       const x = o[f];
@@ -229,34 +254,47 @@ export function loadJsonl(text: string, file: string): Recording[] {
         return undefined;
       }
       if (typeof x === 'number' && (f === 'item' || f === 'gold')) return String(x);
-      if (typeof x !== 'string' || (required && x === '')) throw new RecordingsError(file, line, f, `expected a non-empty string, found ${describe(x)}`);
+      if (typeof x !== 'string' || (required && x === ''))
+        throw new RecordingsError(file, line, f, `expected a non-empty string, found ${describe(x)}`);
       return x;
     };
     const item = str('item', true)!;
     const model = str('model', true)!;
-    if (!('prediction' in o)) throw new RecordingsError(file, line, 'prediction', 'is required (expected a string, or null for an abstention)');
+    if (!('prediction' in o))
+      throw new RecordingsError(file, line, 'prediction', 'is required (expected a string, or null for an abstention)');
     const p = o.prediction;
-    if (p !== null && typeof p !== 'string') throw new RecordingsError(file, line, 'prediction', `expected a string or null, found ${describe(p)}`);
+    if (p !== null && typeof p !== 'string')
+      throw new RecordingsError(file, line, 'prediction', `expected a string or null, found ${describe(p)}`);
     const key = `${item}\u0000${model}`;
-    if (seen.has(key)) throw new RecordingsError(file, line, 'item', `duplicate record for item ${JSON.stringify(item)} and model ${JSON.stringify(model)}`);
+    if (seen.has(key))
+      throw new RecordingsError(file, line, 'item', `duplicate record for item ${JSON.stringify(item)} and model ${JSON.stringify(model)}`);
     seen.add(key);
     const rec: Recording = { item, model, prediction: p === '' ? null : p };
     if (o.confidence !== undefined && o.confidence !== null) {
       const c = o.confidence;
-      if (typeof c !== 'number' || !Number.isFinite(c) || c < 0 || c > 1) throw new RecordingsError(file, line, 'confidence', `expected a number in [0, 1], found ${describe(c)}`);
+      if (typeof c !== 'number' || !Number.isFinite(c) || c < 0 || c > 1)
+        throw new RecordingsError(file, line, 'confidence', `expected a number in [0, 1], found ${describe(c)}`);
       rec.confidence = c;
     }
     if (o.probabilities !== undefined && o.probabilities !== null) {
       const pr = o.probabilities;
-      if (typeof pr !== 'object' || Array.isArray(pr)) throw new RecordingsError(file, line, 'probabilities', `expected an object mapping label to probability, found ${describe(pr)}`);
+      if (typeof pr !== 'object' || Array.isArray(pr))
+        throw new RecordingsError(file, line, 'probabilities', `expected an object mapping label to probability, found ${describe(pr)}`);
       const probs: Record<string, number> = {};
       let sum = 0;
       for (const [label, x] of Object.entries(pr as Record<string, unknown>)) {
-        if (typeof x !== 'number' || !Number.isFinite(x) || x < 0 || x > 1) throw new RecordingsError(file, line, `probabilities.${label}`, `expected a number in [0, 1], found ${describe(x)}`);
+        if (typeof x !== 'number' || !Number.isFinite(x) || x < 0 || x > 1)
+          throw new RecordingsError(file, line, `probabilities.${label}`, `expected a number in [0, 1], found ${describe(x)}`);
         probs[label] = x;
         sum += x;
       }
-      if (sum > 1 + 1e-3) throw new RecordingsError(file, line, 'probabilities', `expected probabilities summing to at most 1, they sum to ${sum.toFixed(4)}`);
+      if (sum > 1 + 1e-3)
+        throw new RecordingsError(
+          file,
+          line,
+          'probabilities',
+          `expected probabilities summing to at most 1, they sum to ${sum.toFixed(4)}`,
+        );
       rec.probabilities = probs;
     }
     const gold = str('gold', false);

@@ -12,7 +12,8 @@ export function escapeHtml(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const pct = (x: number | null | undefined, d = 1) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(d)}%`);
+const pct = (x: number | null | undefined, d = 1) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(d)}%`;
 const num = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
 const signed = (x: number | null) => (x === null ? '–' : `${x >= 0 ? '+' : '−'}${(100 * Math.abs(x)).toFixed(1)} pt`);
 
@@ -38,7 +39,9 @@ svg text { fill: ${FG}; font-size: 11px; }
 
 function table(head: string[], rows: string[][], textCols: number[] = []): string {
   const th = head.map((h, i) => `<th${textCols.includes(i) ? ' class="text"' : ''}>${escapeHtml(h)}</th>`).join('');
-  const tr = rows.map((r) => `<tr>${r.map((c, i) => `<td${textCols.includes(i) ? ' class="text"' : ''}>${c}</td>`).join('')}</tr>`).join('\n');
+  const tr = rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${textCols.includes(i) ? ' class="text"' : ''}>${c}</td>`).join('')}</tr>`)
+    .join('\n');
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
 }
 
@@ -59,8 +62,10 @@ function scatter(r: EvalReport): string {
   const sx = (x: number) => L + (x / maxX) * (W - L - 240);
   const sy = (y: number) => H - B - ((y - minY) / Math.max(1e-9, maxY - minY)) * (H - B - 15);
   let g = '';
-  for (let x = 0; x <= maxX; x++) g += `<line x1="${sx(x)}" y1="${sy(minY)}" x2="${sx(x)}" y2="${sy(maxY)}" stroke="${GRID}"/><text x="${sx(x)}" y="${H - B + 15}" text-anchor="middle">${x}</text>`;
-  for (let y = minY; y <= maxY + 1e-9; y += 0.05) g += `<line x1="${sx(0)}" y1="${sy(y)}" x2="${sx(maxX)}" y2="${sy(y)}" stroke="${GRID}"/><text x="${L - 6}" y="${sy(y) + 4}" text-anchor="end">${(100 * y).toFixed(0)}%</text>`;
+  for (let x = 0; x <= maxX; x++)
+    g += `<line x1="${sx(x)}" y1="${sy(minY)}" x2="${sx(x)}" y2="${sy(maxY)}" stroke="${GRID}"/><text x="${sx(x)}" y="${H - B + 15}" text-anchor="middle">${x}</text>`;
+  for (let y = minY; y <= maxY + 1e-9; y += 0.05)
+    g += `<line x1="${sx(0)}" y1="${sy(y)}" x2="${sx(maxX)}" y2="${sy(y)}" stroke="${GRID}"/><text x="${L - 6}" y="${sy(y) + 4}" text-anchor="end">${(100 * y).toFixed(0)}%</text>`;
   // Labels in a column right of the plot, in accuracy order, spread apart, with leader lines.
   const sorted = [...pts].sort((a, b) => b.y - a.y || a.x - b.x);
   const lx = sx(maxX) + 14;
@@ -95,7 +100,8 @@ function heatmap(r: EvalReport): string {
       const a = v === null ? 0 : Math.min(1, Math.abs(v));
       const fill = v === null ? GRID : v >= 0 ? ACCENT : ACCENT2;
       g += `<rect x="${left + j * cell}" y="${top + i * cell}" width="${cell - 2}" height="${cell - 2}" fill="${fill}" fill-opacity="${(0.1 + 0.9 * a).toFixed(2)}"><title>${escapeHtml(r.models[i])} × ${escapeHtml(r.models[j])}: ${num(v, 3)}</title></rect>`;
-      if (cell >= 34) g += `<text x="${left + j * cell + cell / 2 - 1}" y="${top + i * cell + cell / 2 + 4}" text-anchor="middle">${num(v, 2)}</text>`;
+      if (cell >= 34)
+        g += `<text x="${left + j * cell + cell / 2 - 1}" y="${top + i * cell + cell / 2 + 4}" text-anchor="middle">${num(v, 2)}</text>`;
     });
   });
   r.models.forEach((m, j) => {
@@ -117,7 +123,10 @@ function reliabilitySvg(title: string, before: ReliabilityBin[], after: Reliabil
   const bars = (bins: ReliabilityBin[], style: string) =>
     bins
       .filter((b) => b.count > 0)
-      .map((b) => `<rect x="${x(b.lo) + 1}" y="${y(b.accuracy!)}" width="${x(b.hi) - x(b.lo) - 2}" height="${y(0) - y(b.accuracy!)}" ${style}><title>(${num(b.lo, 2)}, ${num(b.hi, 2)}]: ${b.count} answers, confidence ${num(b.confidence, 3)}, accuracy ${num(b.accuracy, 3)}</title></rect>`)
+      .map(
+        (b) =>
+          `<rect x="${x(b.lo) + 1}" y="${y(b.accuracy!)}" width="${x(b.hi) - x(b.lo) - 2}" height="${y(0) - y(b.accuracy!)}" ${style}><title>(${num(b.lo, 2)}, ${num(b.hi, 2)}]: ${b.count} answers, confidence ${num(b.confidence, 3)}, accuracy ${num(b.accuracy, 3)}</title></rect>`,
+      )
       .join('');
   if (after) g += bars(after, `fill="${ACCENT}" fill-opacity="0.55"`);
   g += bars(before, `fill="none" stroke="${ACCENT2}" stroke-width="1.5"`);
@@ -129,7 +138,9 @@ function reliabilitySvg(title: string, before: ReliabilityBin[], after: Reliabil
 /** Per task, the verdict (does the ensemble beat its best member), then extraction's span scores. */
 function tasksSection(t: TasksReport): string[] {
   const parts = ['<h2>When the ensemble helps, per task</h2>'];
-  parts.push('<p class="muted">Held-out items; gain of the ensemble\'s best strategy over its best single member, ± the paired standard error.</p>');
+  parts.push(
+    '<p class="muted">Held-out items; gain of the ensemble\'s best strategy over its best single member, ± the paired standard error.</p>',
+  );
   parts.push(
     table(
       ['task', 'verdict', 'best member', 'ensemble', 'gain', 'items', 'what to do'],
@@ -148,12 +159,23 @@ function tasksSection(t: TasksReport): string[] {
   if (t.extraction) {
     const x = t.extraction;
     parts.push('<h2>Extraction: span scores</h2>');
-    parts.push(`<p class="muted">${x.split.test} texts (${escapeHtml(x.split.evaluatedOn)}); precision, recall and F1 over all spans (micro), and F1 per text averaged (what the verdict compares).</p>`);
-    const row = (name: string, s: { precision: number; recall: number; f1: number; meanF1: number }) => [escapeHtml(name), pct(s.precision), pct(s.recall), pct(s.f1), pct(s.meanF1)];
+    parts.push(
+      `<p class="muted">${x.split.test} texts (${escapeHtml(x.split.evaluatedOn)}); precision, recall and F1 over all spans (micro), and F1 per text averaged (what the verdict compares).</p>`,
+    );
+    const row = (name: string, s: { precision: number; recall: number; f1: number; meanF1: number }) => [
+      escapeHtml(name),
+      pct(s.precision),
+      pct(s.recall),
+      pct(s.f1),
+      pct(s.meanF1),
+    ];
     parts.push(
       table(
         ['member / vote', 'precision', 'recall', 'F1', 'F1 per text'],
-        [...x.perMember.map((m) => row(m.name, m)), ...x.votes.map((v) => row(`span vote ${v.name}${v.name === x.chosen ? ' (chosen on train)' : ''}`, v))],
+        [
+          ...x.perMember.map((m) => row(m.name, m)),
+          ...x.votes.map((v) => row(`span vote ${v.name}${v.name === x.chosen ? ' (chosen on train)' : ''}`, v)),
+        ],
       ),
     );
   }
@@ -183,20 +205,35 @@ function classificationSection(r: EvalReport, diversityHints: readonly string[])
         : 'nothing fitted (train fraction 0): every item evaluated with the fixed strategies') +
       `; ${r.withGold} evaluated items have a gold label.</p>`,
   );
-  parts.push(`<div class="rec"><strong>Recommendation: ${escapeHtml(rec.kind === 'single' ? 'a single model' : 'an ensemble')}.</strong> ${escapeHtml(rec.text)}</div>`);
+  parts.push(
+    `<div class="rec"><strong>Recommendation: ${escapeHtml(rec.kind === 'single' ? 'a single model' : 'an ensemble')}.</strong> ${escapeHtml(rec.text)}</div>`,
+  );
   parts.push('<h2>Members</h2>');
-  parts.push(table(['model', 'accuracy', 'abstained', 'items'], r.perModel.map((m) => [escapeHtml(m.model), pct(m.accuracy), pct(m.abstained), String(m.n)])));
+  parts.push(
+    table(
+      ['model', 'accuracy', 'abstained', 'items'],
+      r.perModel.map((m) => [escapeHtml(m.model), pct(m.accuracy), pct(m.abstained), String(m.n)]),
+    ),
+  );
   parts.push('<h2>Strategies</h2>');
   parts.push(
     table(
       ['strategy', 'accuracy', 'calls / item', 'vs majority', 'how'],
-      r.strategies.map((s) => [escapeHtml(s.name), pct(s.accuracy), num(s.callsPerItem, 2), signed(s.vsMajority), escapeHtml(s.description)]),
+      r.strategies.map((s) => [
+        escapeHtml(s.name),
+        pct(s.accuracy),
+        num(s.callsPerItem, 2),
+        signed(s.vsMajority),
+        escapeHtml(s.description),
+      ]),
       [4],
     ),
   );
   parts.push(`<div class="plots">${scatter(r)}</div>`);
   parts.push('<h2>How the members err together</h2>');
-  parts.push('<p class="muted">Error correlation: phi coefficient of the per-item error indicators (wrong or abstained). Lower means more complementary members.</p>');
+  parts.push(
+    '<p class="muted">Error correlation: phi coefficient of the per-item error indicators (wrong or abstained). Lower means more complementary members.</p>',
+  );
   parts.push(`<div class="plots">${heatmap(r)}</div>`);
   parts.push(
     table(
@@ -212,13 +249,24 @@ function classificationSection(r: EvalReport, diversityHints: readonly string[])
   if (r.calibration) {
     const c = r.calibration;
     parts.push('<h2>Calibration</h2>');
-    parts.push(`<p class="muted">ECE over ${escapeHtml(c.binning)}; Brier: binary score of the confidence in the answer (multiclass when probability vectors were recorded). Measured on the evaluated items; fitted on train.</p>`);
+    parts.push(
+      `<p class="muted">ECE over ${escapeHtml(c.binning)}; Brier: binary score of the confidence in the answer (multiclass when probability vectors were recorded). Measured on the evaluated items; fitted on train.</p>`,
+    );
     parts.push(
       table(
         ['model', 'method', 'T', 'ECE before', 'ECE after', 'Brier before', 'Brier after', 'answers'],
         c.models.map((m) => {
           const after = m.method === 'temperature' ? m.afterTemperature : m.method === 'platt' ? m.afterPlatt : null;
-          return [escapeHtml(m.model), escapeHtml(m.method), num(m.temperature, 2), num(m.before.ece), num(after?.ece), num(m.before.brierMulticlass ?? m.before.brier), num(after ? (after.brierMulticlass ?? after.brier) : null), String(m.before.n)];
+          return [
+            escapeHtml(m.model),
+            escapeHtml(m.method),
+            num(m.temperature, 2),
+            num(m.before.ece),
+            num(after?.ece),
+            num(m.before.brierMulticlass ?? m.before.brier),
+            num(after ? (after.brierMulticlass ?? after.brier) : null),
+            String(m.before.n),
+          ];
         }),
       ),
     );

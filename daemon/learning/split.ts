@@ -41,11 +41,13 @@ export interface Split<T> {
   test: T[];
 }
 
-const byId = <T>(id: (x: T) => string) => (a: T, b: T) => {
-  const x = id(a);
-  const y = id(b);
-  return x < y ? -1 : x > y ? 1 : 0;
-};
+const byId =
+  <T>(id: (x: T) => string) =>
+  (a: T, b: T) => {
+    const x = id(a);
+    const y = id(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
 
 /**
  * Splits `items` into train and test. The train split gets round(n * trainFraction) items of each

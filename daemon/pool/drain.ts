@@ -50,11 +50,14 @@ export class InFlight<K> {
         t.cancel();
         resolve('drained');
       };
-      const t = timer(() => {
-        waiters.delete(onIdle);
-        if (waiters.size === 0 && this.idle.get(key) === waiters) this.idle.delete(key);
-        resolve('timeout');
-      }, Math.max(0, boundMs));
+      const t = timer(
+        () => {
+          waiters.delete(onIdle);
+          if (waiters.size === 0 && this.idle.get(key) === waiters) this.idle.delete(key);
+          resolve('timeout');
+        },
+        Math.max(0, boundMs),
+      );
       waiters.add(onIdle);
     });
   }

@@ -83,7 +83,10 @@ export class LatencyWindows {
   }
 }
 
-export function detectLaggards(windows: ReadonlyMap<string, readonly number[]>, settings: Partial<LaggardSettings> = {}): Map<string, LaggardFlag> {
+export function detectLaggards(
+  windows: ReadonlyMap<string, readonly number[]>,
+  settings: Partial<LaggardSettings> = {},
+): Map<string, LaggardFlag> {
   const s = { ...DEFAULT_LAGGARD_SETTINGS, ...settings };
   const p90 = new Map<string, number>();
   for (const [model, samples] of windows) {
@@ -116,7 +119,11 @@ export function laggardWeight(model: string, flags: ReadonlyMap<string, LaggardF
 }
 
 /** Under `moveLast`, flagged members go after the others (stable otherwise); any other policy keeps the order. */
-export function orderForLaggards<T extends { model: string }>(members: readonly T[], flags: ReadonlyMap<string, LaggardFlag>, policy: LaggardPolicy): T[] {
+export function orderForLaggards<T extends { model: string }>(
+  members: readonly T[],
+  flags: ReadonlyMap<string, LaggardFlag>,
+  policy: LaggardPolicy,
+): T[] {
   if (policy !== 'moveLast') return [...members];
   return [...members.filter((m) => !flags.has(m.model)), ...members.filter((m) => flags.has(m.model))];
 }
@@ -126,7 +133,10 @@ export function orderForLaggards<T extends { model: string }>(members: readonly 
  * [minMs, maxMs] (maxMs is the configured timeout: adapting only ever shortens it). Too few
  * samples: maxMs.
  */
-export function adaptiveTimeoutMs(samples: readonly number[], opts: { factor?: number; minMs?: number; maxMs: number; minSamples?: number }): number {
+export function adaptiveTimeoutMs(
+  samples: readonly number[],
+  opts: { factor?: number; minMs?: number; maxMs: number; minSamples?: number },
+): number {
   const { factor = 3, minMs = 1000, maxMs, minSamples = DEFAULT_LAGGARD_SETTINGS.minSamples } = opts;
   if (samples.length < minSamples) return maxMs;
   const p99 = percentile(samples, 99);
@@ -148,6 +158,8 @@ export function applyLaggardPolicy<M extends { model: string; priorWeight: numbe
 ): M[] {
   const s = { ...DEFAULT_LAGGARD_SETTINGS, ...settings };
   if (flags.size === 0 || s.policy === 'flag') return [...members];
-  const weighted = members.map((m) => (flags.has(m.model) && s.policy === 'lowerWeight' ? { ...m, priorWeight: m.priorWeight * laggardWeight(m.model, flags, s) } : m));
+  const weighted = members.map((m) =>
+    flags.has(m.model) && s.policy === 'lowerWeight' ? { ...m, priorWeight: m.priorWeight * laggardWeight(m.model, flags, s) } : m,
+  );
   return orderForLaggards(weighted, flags, s.policy);
 }

@@ -173,7 +173,8 @@ export function planMemory(models: readonly PlanModelInput[], machine: MachineMe
       const fixes = [`lower "contextSize" of "${m.id}" (its KV cache takes ${formatSize(m.kvCacheBytes)})`];
       if (budgetBinds) fixes.push(`raise "daemon.memoryBudgetMiB" (now ${Math.floor(budget / MiB)})`);
       else fixes.push('free memory on this machine');
-      if (hasGpu && m.gpuLayers === 0 && vramLeft > 0) fixes.push(`set "gpuLayers" of "${m.id}" to "auto" (${formatSize(vramLeft)} of VRAM left)`);
+      if (hasGpu && m.gpuLayers === 0 && vramLeft > 0)
+        fixes.push(`set "gpuLayers" of "${m.id}" to "auto" (${formatSize(vramLeft)} of VRAM left)`);
       fixes.push(placed.length ? `or remove a member (earlier models take memory first: ${list(placed)})` : 'or use a smaller model');
       refuse(reason, fixes.join(', '));
       continue;

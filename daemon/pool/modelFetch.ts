@@ -60,9 +60,14 @@ export async function fetchModel(url: string, dest: string, opts: FetchOptions =
       if (opts.signal?.aborted) throw abortError(opts.signal); // keeps the .part: the next fetch resumes
       const failure = e instanceof FetchFailure ? e : new FetchFailure(describe(e), true, { cause: e });
       if (!failure.retryable || attempt >= retries) {
-        throw new EnsembleError('ModelUnavailable', `cannot download ${url}: ${failure.message}${attempt > 0 ? ` (after ${attempt + 1} attempts)` : ''}`, undefined, {
-          cause: e,
-        });
+        throw new EnsembleError(
+          'ModelUnavailable',
+          `cannot download ${url}: ${failure.message}${attempt > 0 ? ` (after ${attempt + 1} attempts)` : ''}`,
+          undefined,
+          {
+            cause: e,
+          },
+        );
       }
       await sleep(backoffDelay(attempt, { baseMs: opts.retryBaseMs ?? 500, maxMs: 30_000 }), opts.signal);
     }
@@ -96,7 +101,7 @@ async function attemptOnce(url: string, part: string, opts: FetchOptions): Promi
     // The .part is not a prefix this server recognises (complete or from another file): start over.
     await res.body.dump();
     fs.rmSync(part, { force: true });
-    throw new FetchFailure('the partial download did not match the server\'s file; starting over', true);
+    throw new FetchFailure("the partial download did not match the server's file; starting over", true);
   } else if (res.statusCode !== 200) {
     await res.body.dump();
     const retryable = res.statusCode >= 500 || res.statusCode === 429 || res.statusCode === 408;
@@ -162,7 +167,8 @@ function isOffline(e: unknown): boolean {
 
 function describe(e: unknown): string {
   const code = errorCode(e);
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the host cannot be resolved: this machine seems to be offline (or the name is wrong)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return 'the host cannot be resolved: this machine seems to be offline (or the name is wrong)';
   if (code === 'ENETUNREACH') return 'the network is unreachable: this machine seems to be offline';
   if (code === 'ECONNREFUSED') return 'connection refused';
   return (e as { message?: string }).message ?? String(e);

@@ -114,13 +114,21 @@ export class Pool {
     const running = this.inFlight.count(model);
     this.draining.add(model);
     if (running > 0) this.logger.info(`model ${id} left the pool (config changed): disposed once its ${running} call(s) in flight finish`);
-    void drainThenDispose(this.inFlight, model, async () => {
-      this.retired.add(model);
-      model.lifetime.abort(new EnsembleError('ModelUnavailable', `model "${id}" left the pool (config changed)`, { hint: 'ask again' }));
-      await model.backend.dispose();
-    }, this.drainBoundMs, undefined, (e) => this.logger.warn(`disposing ${id}: ${String(e)}`)).then(({ outcome, abandoned }) => {
+    void drainThenDispose(
+      this.inFlight,
+      model,
+      async () => {
+        this.retired.add(model);
+        model.lifetime.abort(new EnsembleError('ModelUnavailable', `model "${id}" left the pool (config changed)`, { hint: 'ask again' }));
+        await model.backend.dispose();
+      },
+      this.drainBoundMs,
+      undefined,
+      (e) => this.logger.warn(`disposing ${id}: ${String(e)}`),
+    ).then(({ outcome, abandoned }) => {
       this.draining.delete(model);
-      if (outcome === 'timeout') this.logger.warn(`model ${id}: ${abandoned} call(s) still running after ${this.drainBoundMs} ms were cut off`);
+      if (outcome === 'timeout')
+        this.logger.warn(`model ${id}: ${abandoned} call(s) still running after ${this.drainBoundMs} ms were cut off`);
     });
   }
 
@@ -174,9 +182,13 @@ export class Pool {
     if (model.state === 'failed') throw this.unavailableError(model);
     if (model.breaker.state(this.now()) === 'open') {
       const retryAfterMs = model.breaker.retryInMs(this.now());
-      throw new EnsembleError('ModelUnavailable', `${id}: cooling down after ${model.breaker.failures} failures (${model.reason ?? 'failing'}); next try in ${Math.ceil(retryAfterMs / 1000)} s`, {
-        retryAfterMs,
-      });
+      throw new EnsembleError(
+        'ModelUnavailable',
+        `${id}: cooling down after ${model.breaker.failures} failures (${model.reason ?? 'failing'}); next try in ${Math.ceil(retryAfterMs / 1000)} s`,
+        {
+          retryAfterMs,
+        },
+      );
     }
     if (model.state === 'ready' || model.state === 'busy') return model;
     if (model.state === 'downloading') throw this.unavailableError(model);
@@ -190,7 +202,11 @@ export class Pool {
 
   private unavailableError(model: PoolModel): EnsembleError {
     const { id } = model.entry;
-    return new EnsembleError('ModelUnavailable', `${id}: ${model.reason ?? model.state}${model.hint ? `; ${model.hint}` : ''}`, model.hint ? { hint: model.hint } : undefined);
+    return new EnsembleError(
+      'ModelUnavailable',
+      `${id}: ${model.reason ?? model.state}${model.hint ? `; ${model.hint}` : ''}`,
+      model.hint ? { hint: model.hint } : undefined,
+    );
   }
 
   /**
@@ -201,24 +217,26 @@ export class Pool {
     // Replaced between ready() and here and already disposed: the call goes to the new entry.
     if (this.retired.has(model)) return this.call(await this.ready(model.entry.id, signal), signal, task);
     const done = this.inFlight.begin(model);
-    return model.limiter.run(signal, async () => {
-      model.requests++;
-      const started = performance.now();
-      try {
-        const value = await task(model.backend);
-        model.latency.record(performance.now() - started);
-        model.breaker.success();
-        if (model.state === 'coolingDown' || model.state === 'unavailable') this.setState(model, 'ready');
-        return value;
-      } catch (e) {
-        model.failures++;
-        const err = asEnsembleError(e, 'BackendError');
-        // The caller's own cancel or timeout says nothing about the member; bad input neither.
-        if (signal.aborted || err.kind === 'RequestCancelled' || err.kind === 'BadInput') model.breaker.release();
-        else this.recordFailure(model, err.message);
-        throw e;
-      }
-    }).finally(done);
+    return model.limiter
+      .run(signal, async () => {
+        model.requests++;
+        const started = performance.now();
+        try {
+          const value = await task(model.backend);
+          model.latency.record(performance.now() - started);
+          model.breaker.success();
+          if (model.state === 'coolingDown' || model.state === 'unavailable') this.setState(model, 'ready');
+          return value;
+        } catch (e) {
+          model.failures++;
+          const err = asEnsembleError(e, 'BackendError');
+          // The caller's own cancel or timeout says nothing about the member; bad input neither.
+          if (signal.aborted || err.kind === 'RequestCancelled' || err.kind === 'BadInput') model.breaker.release();
+          else this.recordFailure(model, err.message);
+          throw e;
+        }
+      })
+      .finally(done);
   }
 
   private recordFailure(model: PoolModel, reason: string): void {
@@ -258,8 +276,12 @@ export class Pool {
         this.logger.info(`${entry.id}: downloaded ${download.url} to ${download.path}`);
       } catch (e) {
         this.onDownload(entry.id, { receivedBytes: 0, totalBytes: null, done: true, error: (e as Error).message });
-        this.setState(model, 'unavailable', (e as Error).message,
-          `put the model file at ${download.path}, or set "path" of model "${entry.id}" in ${this.configPath} to a local file`);
+        this.setState(
+          model,
+          'unavailable',
+          (e as Error).message,
+          `put the model file at ${download.path}, or set "path" of model "${entry.id}" in ${this.configPath} to a local file`,
+        );
         return;
       }
     }
@@ -269,8 +291,12 @@ export class Pool {
       const plan = await this.replan(model);
       const mine = plan.models.find((p) => p.id === entry.id);
       if (mine && !mine.fits) {
-        this.setState(model, 'unavailable', `does not fit in memory: ${mine.reason ?? ''}`,
-          `${mine.hint ?? ''}${this.configPath ? ` (in ${this.configPath})` : ''}`);
+        this.setState(
+          model,
+          'unavailable',
+          `does not fit in memory: ${mine.reason ?? ''}`,
+          `${mine.hint ?? ''}${this.configPath ? ` (in ${this.configPath})` : ''}`,
+        );
         return;
       }
       // The plan decided how many layers go to the GPU ("auto" resolved against free VRAM): load so.

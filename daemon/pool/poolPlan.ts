@@ -40,7 +40,10 @@ export interface PoolPlanReport {
 /** "2x24GiB", "24GiB,16GiB", "80GB": GPUs named gpu0, gpu1, ... */
 export function parseGpus(spec: string): Array<{ name: string; freeBytes: number }> {
   const out: Array<{ name: string; freeBytes: number }> = [];
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^(?:(\d+)\s*x\s*)?(\d+(?:\.\d+)?)\s*(GiB|GB|MiB|MB|TiB|TB)?$/i.exec(part);
     if (!m) throw new Error(`--gpus: cannot read "${part}" (expected e.g. 2x24GiB or 24GiB,16GiB)`);
     const bytes = parseSize(Number(m[2]), m[3] ?? 'GiB');
@@ -62,7 +65,8 @@ export async function planPool(
   factory: BackendFactory,
   opts: { asConfigured?: boolean } = {},
 ): Promise<PoolPlanReport> {
-  const budgetBytes = config.daemon.memoryBudgetMiB !== undefined ? config.daemon.memoryBudgetMiB * 2 ** 20 : Math.floor(0.9 * machine.ramBytes);
+  const budgetBytes =
+    config.daemon.memoryBudgetMiB !== undefined ? config.daemon.memoryBudgetMiB * 2 ** 20 : Math.floor(0.9 * machine.ramBytes);
   const rows = new Map<string, Partial<PlannedModelRow>>();
   const inputs = [];
   const local = new Set<string>();
@@ -78,7 +82,9 @@ export async function planPool(
       const total = needs ? needs.weightsBytes + needs.kvCacheBytes + (needs.computeBytes ?? 0) : undefined;
       rows.set(entry.id, {
         backend: entry.backend,
-        ...(needs ? { weightsBytes: needs.weightsBytes, kvCacheBytes: needs.kvCacheBytes, computeBytes: needs.computeBytes ?? 0, totalBytes: total } : {}),
+        ...(needs
+          ? { weightsBytes: needs.weightsBytes, kvCacheBytes: needs.kvCacheBytes, computeBytes: needs.computeBytes ?? 0, totalBytes: total }
+          : {}),
         ...(input?.kind === 'local' ? { plannedGpuLayers: input.gpuLayers } : {}),
         ...(input ? {} : { note: `no valid model file yet at ${backend.location} (fetched on first use when it has a url)` }),
       });

@@ -60,7 +60,9 @@ export function planGpuSetup(
   const key = `${where.platform}-${where.arch}`;
   const available = PACKAGES[key];
   if (!available) {
-    throw new Error(`no prebuilt GPU runtime of node-llama-cpp for ${key}; models run on the CPU (node-llama-cpp can build from source for other GPUs: see its docs)`);
+    throw new Error(
+      `no prebuilt GPU runtime of node-llama-cpp for ${key}; models run on the CPU (node-llama-cpp can build from source for other GPUs: see its docs)`,
+    );
   }
   const kinds = Object.keys(available) as GpuKind[];
   const gpu = requested ?? kinds[0]!;
@@ -68,7 +70,12 @@ export function planGpuSetup(
   const packageName = available[gpu] ?? null;
   const spec = packageName ? `${packageName}@${where.version}` : undefined;
   const npmArgs = spec ? ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', where.installDir, spec] : [];
-  const driver = gpu === 'cuda' ? 'the NVIDIA driver' : gpu === 'vulkan' ? 'a Vulkan driver (e.g. mesa-vulkan-drivers, or your GPU vendor\'s)' : 'nothing more';
+  const driver =
+    gpu === 'cuda'
+      ? 'the NVIDIA driver'
+      : gpu === 'vulkan'
+        ? "a Vulkan driver (e.g. mesa-vulkan-drivers, or your GPU vendor's)"
+        : 'nothing more';
   return {
     gpu,
     packageName,

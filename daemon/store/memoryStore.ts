@@ -9,9 +9,29 @@
  * callers get fresh objects they may mutate, with the same shape either store would give them.
  */
 import type { Decision } from '../../protocol/ensemble';
-import type { AggregationFit, Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, LabelledMemberVote, LabelledVote, Store, StoreOptions } from './store';
+import type {
+  AggregationFit,
+  Calibration,
+  DecisionMeta,
+  DecisionWithGold,
+  FeedbackRow,
+  LabelledMemberVote,
+  LabelledVote,
+  Store,
+  StoreOptions,
+} from './store';
 import type { StoredTask, TaskKind, TaskMeta, TaskRecord } from './store';
-import { checkStorable, feedbackRows, INCOMPLETE_STATUSES, metaColumns, parseDecision, parseTaskRecord, readRows, taskColumns, taskComplete } from './store';
+import {
+  checkStorable,
+  feedbackRows,
+  INCOMPLETE_STATUSES,
+  metaColumns,
+  parseDecision,
+  parseTaskRecord,
+  readRows,
+  taskColumns,
+  taskComplete,
+} from './store';
 
 type TaskColumns = ReturnType<typeof taskColumns> & { complete: boolean };
 
@@ -109,7 +129,12 @@ export class MemoryStore implements Store {
       const at = live.findIndex((r) => r === this.decisions.get(before));
       live = at < 0 ? [] : live.slice(at + 1);
     }
-    return readRows(live.slice(0, Math.max(0, limit)), (r) => parseDecision(r.json), (r) => `decision ${r.seq}`, this.opts);
+    return readRows(
+      live.slice(0, Math.max(0, limit)),
+      (r) => parseDecision(r.json),
+      (r) => `decision ${r.seq}`,
+      this.opts,
+    );
   }
 
   recordFeedback(decisionId: string, gold: string, at: number): FeedbackRow[] {
@@ -145,7 +170,12 @@ export class MemoryStore implements Store {
 
   decisionsWithGold(limit: number): DecisionWithGold[] {
     this.open();
-    return readRows(this.newestFirst((r) => r.gold !== null, limit), (r) => ({ decision: parseDecision(r.json), gold: r.gold! }), (r) => `decision ${r.seq}`, this.opts);
+    return readRows(
+      this.newestFirst((r) => r.gold !== null, limit),
+      (r) => ({ decision: parseDecision(r.json), gold: r.gold! }),
+      (r) => `decision ${r.seq}`,
+      this.opts,
+    );
   }
 
   recordedItems(dataset: string, ensemble: string): Set<string> {
@@ -181,7 +211,10 @@ export class MemoryStore implements Store {
     this.open();
     // Like INSERT OR REPLACE: the replaced row becomes the last one listed.
     this.calibrationByModel.delete(c.model);
-    this.calibrationByModel.set(c.model, JSON.stringify({ model: c.model, method: c.method, params: c.params, n: c.n, fittedAt: c.fittedAt }));
+    this.calibrationByModel.set(
+      c.model,
+      JSON.stringify({ model: c.model, method: c.method, params: c.params, n: c.n, fittedAt: c.fittedAt }),
+    );
   }
 
   calibrations(): Calibration[] {
@@ -196,7 +229,14 @@ export class MemoryStore implements Store {
       if (r.ensemble !== ensemble || r.gold === null) continue;
       for (const v of storedVotes(r)) {
         if (v.status === 'skipped') continue;
-        out.push({ decisionId: id, category: r.category, gold: r.gold, member: v.member, label: v.status === 'ok' ? v.label : null, text: r.text });
+        out.push({
+          decisionId: id,
+          category: r.category,
+          gold: r.gold,
+          member: v.member,
+          label: v.status === 'ok' ? v.label : null,
+          text: r.text,
+        });
       }
     }
     return out;
@@ -218,7 +258,8 @@ export class MemoryStore implements Store {
     const c = taskColumns(r, meta);
     if (c.dataset !== null && c.itemId !== null) {
       for (const [id, t] of this.tasks) {
-        if (id !== c.id && t.task === c.task && t.dataset === c.dataset && t.ensemble === c.ensemble && t.itemId === c.itemId) this.tasks.delete(id);
+        if (id !== c.id && t.task === c.task && t.dataset === c.dataset && t.ensemble === c.ensemble && t.itemId === c.itemId)
+          this.tasks.delete(id);
       }
     }
     this.tasks.delete(c.id);
@@ -242,7 +283,8 @@ export class MemoryStore implements Store {
   recordedTaskItems(task: TaskKind, dataset: string, ensemble: string): Set<string> {
     this.open();
     const items = new Set<string>();
-    for (const t of this.tasks.values()) if (t.task === task && t.dataset === dataset && t.ensemble === ensemble && t.itemId !== null && t.complete) items.add(t.itemId);
+    for (const t of this.tasks.values())
+      if (t.task === task && t.dataset === dataset && t.ensemble === ensemble && t.itemId !== null && t.complete) items.add(t.itemId);
     return items;
   }
 
@@ -286,5 +328,12 @@ export class MemoryStore implements Store {
 
 function storedVotes(r: StoredDecision): StoredVote[] {
   const d = JSON.parse(r.json) as { votes: StoredVote[] };
-  return d.votes.map((v) => ({ member: v.member, model: v.model, status: v.status, label: v.label, rawConfidence: v.rawConfidence, probabilities: v.probabilities }));
+  return d.votes.map((v) => ({
+    member: v.member,
+    model: v.model,
+    status: v.status,
+    label: v.label,
+    rawConfidence: v.rawConfidence,
+    probabilities: v.probabilities,
+  }));
 }

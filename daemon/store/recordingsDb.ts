@@ -20,7 +20,12 @@ export function openReadOnly(file: string): SqliteDatabase {
     Database = sqliteDriver();
   } catch (e) {
     if (!(e instanceof SqliteUnavailableError)) throw e;
-    throw new EnsembleError('NotInitialized', `${file}: cannot read the database: ${e.message}; run ensemble eval with the Node it was installed for, or pass recordings as JSONL`, undefined, { cause: e });
+    throw new EnsembleError(
+      'NotInitialized',
+      `${file}: cannot read the database: ${e.message}; run ensemble eval with the Node it was installed for, or pass recordings as JSONL`,
+      undefined,
+      { cause: e },
+    );
   }
   return new Database(file, { readonly: true, fileMustExist: true });
 }
@@ -31,12 +36,24 @@ export function loadFromDatabase(file: string, opts: { models?: string[] } = {})
     // Databases from before the input text was stored have no input_text column.
     const hasText = (db.prepare('PRAGMA table_info(decisions)').all() as Array<{ name: string }>).some((c) => c.name === 'input_text');
     const rows = db
-      .prepare(`SELECT COALESCE(d.item_id, d.input_hash) AS item, v.member, v.label, v.confidence, v.probabilities, d.gold, d.category, v.status,
+      .prepare(
+        `SELECT COALESCE(d.item_id, d.input_hash) AS item, v.member, v.label, v.confidence, v.probabilities, d.gold, d.category, v.status,
         ${hasText ? 'd.input_text' : 'NULL'} AS text
         FROM votes v JOIN decisions d ON d.id = v.decision_id
         WHERE v.status IN ('ok', 'timeout', 'error')
-        ORDER BY d.created_at`)
-      .all() as Array<{ item: string; member: string; label: string | null; confidence: number | null; probabilities: string; gold: string | null; category: string | null; status: string; text: string | null }>;
+        ORDER BY d.created_at`,
+      )
+      .all() as Array<{
+      item: string;
+      member: string;
+      label: string | null;
+      confidence: number | null;
+      probabilities: string;
+      gold: string | null;
+      category: string | null;
+      status: string;
+      text: string | null;
+    }>;
     const wanted = opts.models ? new Set(opts.models) : null;
     const latest = new Map<string, Recording>();
     for (const r of rows) {
@@ -65,7 +82,11 @@ export function loadTasksFromDatabase(file: string, task: TaskKind): StoredTask[
   const db = openReadOnly(file);
   try {
     if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'task_results'").get()) return [];
-    const rows = db.prepare('SELECT id, task, source, dataset, item_id, gold, input_text, json FROM task_results WHERE task = ? ORDER BY created_at, rowid').all(task) as TaskRow[];
+    const rows = db
+      .prepare(
+        'SELECT id, task, source, dataset, item_id, gold, input_text, json FROM task_results WHERE task = ? ORDER BY created_at, rowid',
+      )
+      .all(task) as TaskRow[];
     return rows.map(readTaskRow);
   } finally {
     db.close();

@@ -45,7 +45,9 @@ export function sqliteDriver(): Driver {
       .replace(/\nRequire stack:[\s\S]*$/, '')
       .replace(/\s*\n\s*/g, ' ')
       .trim();
-    throw new SqliteUnavailableError(`the SQLite module (better-sqlite3) cannot be loaded under ${runtimeDescription()}: ${why}`, { cause: e });
+    throw new SqliteUnavailableError(`the SQLite module (better-sqlite3) cannot be loaded under ${runtimeDescription()}: ${why}`, {
+      cause: e,
+    });
   }
   driver = loaded;
   return driver;

@@ -12,7 +12,17 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { sqliteDriver, type SqliteDatabase } from './sqliteDriver';
 
 type Statement = BetterSqlite3.Statement<unknown[]>;
-import type { AggregationFit, Calibration, DecisionMeta, DecisionWithGold, FeedbackRow, LabelledMemberVote, LabelledVote, Store, StoreOptions } from './store';
+import type {
+  AggregationFit,
+  Calibration,
+  DecisionMeta,
+  DecisionWithGold,
+  FeedbackRow,
+  LabelledMemberVote,
+  LabelledVote,
+  Store,
+  StoreOptions,
+} from './store';
 import type { StoredTask, TaskKind, TaskMeta, TaskRecord } from './store';
 import { checkStorable, feedbackRows, INCOMPLETE_STATUSES, metaColumns, parseDecision, parseProbabilities, readRows } from './store';
 import { parseTaskRecord, taskColumns, taskComplete } from './store';
@@ -182,7 +192,19 @@ export class SqliteStore implements Store {
         json: JSON.stringify(d),
       });
       for (const v of d.votes) {
-        insertVote.run(d.id, v.member, v.model, v.promptStyle, v.status, v.label, v.confidence, v.rawConfidence, v.confidenceSource, JSON.stringify(v.probabilities), v.latencyMs);
+        insertVote.run(
+          d.id,
+          v.member,
+          v.model,
+          v.promptStyle,
+          v.status,
+          v.label,
+          v.confidence,
+          v.rawConfidence,
+          v.confidenceSource,
+          JSON.stringify(v.probabilities),
+          v.latencyMs,
+        );
       }
     })();
   }
@@ -200,11 +222,18 @@ export class SqliteStore implements Store {
 
   recentDecisions(limit: number, before?: string): Decision[] {
     const rows = this.db
-      .prepare(`SELECT id, json FROM decisions WHERE source = 'live'
+      .prepare(
+        `SELECT id, json FROM decisions WHERE source = 'live'
         AND (@before IS NULL OR (created_at, rowid) < (SELECT created_at, rowid FROM decisions WHERE id = @before))
-        ORDER BY created_at DESC, rowid DESC LIMIT @limit`)
+        ORDER BY created_at DESC, rowid DESC LIMIT @limit`,
+      )
       .all({ before: before ?? null, limit }) as Array<{ id: string; json: string }>;
-    return readRows(rows, (r) => parseDecision(r.json), (r) => `decision ${r.id}`, this.opts);
+    return readRows(
+      rows,
+      (r) => parseDecision(r.json),
+      (r) => `decision ${r.id}`,
+      this.opts,
+    );
   }
 
   recordFeedback(decisionId: string, gold: string, at: number): FeedbackRow[] {
@@ -223,9 +252,11 @@ export class SqliteStore implements Store {
 
   feedbackWindow(perModel: number): FeedbackRow[] {
     const rows = this.db
-      .prepare(`SELECT decision_id, model, correct, at FROM (
+      .prepare(
+        `SELECT decision_id, model, correct, at FROM (
           SELECT *, ROW_NUMBER() OVER (PARTITION BY model ORDER BY id DESC) AS rn FROM feedback
-        ) WHERE rn <= ? ORDER BY id ASC`)
+        ) WHERE rn <= ? ORDER BY id ASC`,
+      )
       .all(perModel) as Array<{ decision_id: string; model: string; correct: number; at: number }>;
     return rows.map((r) => ({ decisionId: r.decision_id, model: r.model, correct: r.correct === 1, at: r.at }));
   }
@@ -234,27 +265,42 @@ export class SqliteStore implements Store {
     const rows = this.db
       .prepare('SELECT id, json, gold FROM decisions WHERE gold IS NOT NULL ORDER BY created_at DESC, rowid DESC LIMIT ?')
       .all(limit) as Array<{ id: string; json: string; gold: string }>;
-    return readRows(rows, (r) => ({ decision: parseDecision(r.json), gold: r.gold }), (r) => `decision ${r.id}`, this.opts);
+    return readRows(
+      rows,
+      (r) => ({ decision: parseDecision(r.json), gold: r.gold }),
+      (r) => `decision ${r.id}`,
+      this.opts,
+    );
   }
 
   recordedItems(dataset: string, ensemble: string): Set<string> {
     const incomplete = INCOMPLETE_STATUSES.map((s) => `'${s}'`).join(', ');
     const rows = this.db
-      .prepare(`SELECT item_id FROM decisions d WHERE dataset = ? AND ensemble = ? AND item_id IS NOT NULL
+      .prepare(
+        `SELECT item_id FROM decisions d WHERE dataset = ? AND ensemble = ? AND item_id IS NOT NULL
         AND EXISTS (SELECT 1 FROM votes v WHERE v.decision_id = d.id)
-        AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.decision_id = d.id AND v.status IN (${incomplete}))`)
+        AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.decision_id = d.id AND v.status IN (${incomplete}))`,
+      )
       .all(dataset, ensemble) as Array<{ item_id: string }>;
     return new Set(rows.map((r) => r.item_id));
   }
 
   labelledVotes(limit: number): LabelledVote[] {
     const rows = this.db
-      .prepare(`SELECT v.model, v.label, v.probabilities, v.raw_confidence, d.gold FROM votes v JOIN decisions d ON d.id = v.decision_id
-        WHERE v.status = 'ok' AND v.label IS NOT NULL AND d.gold IS NOT NULL ORDER BY d.created_at DESC LIMIT ?`)
+      .prepare(
+        `SELECT v.model, v.label, v.probabilities, v.raw_confidence, d.gold FROM votes v JOIN decisions d ON d.id = v.decision_id
+        WHERE v.status = 'ok' AND v.label IS NOT NULL AND d.gold IS NOT NULL ORDER BY d.created_at DESC LIMIT ?`,
+      )
       .all(limit) as Array<{ model: string; label: string; probabilities: string; raw_confidence: number | null; gold: string }>;
     return readRows(
       rows,
-      (r) => ({ model: r.model, label: r.label, probabilities: parseProbabilities(r.probabilities), rawConfidence: r.raw_confidence, gold: r.gold }),
+      (r) => ({
+        model: r.model,
+        label: r.label,
+        probabilities: parseProbabilities(r.probabilities),
+        rawConfidence: r.raw_confidence,
+        gold: r.gold,
+      }),
       (r) => `a vote of ${r.model}`,
       this.opts,
     );
@@ -278,7 +324,13 @@ export class SqliteStore implements Store {
   }
 
   calibrations(): Calibration[] {
-    const rows = this.stmt('SELECT model, method, params, n, fitted_at FROM calibration').all() as Array<{ model: string; method: Calibration['method']; params: string; n: number; fitted_at: string }>;
+    const rows = this.stmt('SELECT model, method, params, n, fitted_at FROM calibration').all() as Array<{
+      model: string;
+      method: Calibration['method'];
+      params: string;
+      n: number;
+      fitted_at: string;
+    }>;
     return readRows(
       rows,
       (r) => ({ model: r.model, method: r.method, params: JSON.parse(r.params) as Calibration['params'], n: r.n, fittedAt: r.fitted_at }),
@@ -289,10 +341,27 @@ export class SqliteStore implements Store {
 
   labelledMemberVotes(ensemble: string): LabelledMemberVote[] {
     const rows = this.db
-      .prepare(`SELECT d.id, d.category, d.gold, d.input_text, v.member, v.label, v.status FROM decisions d JOIN votes v ON v.decision_id = d.id
-        WHERE d.ensemble = ? AND d.gold IS NOT NULL AND v.status != 'skipped'`)
-      .all(ensemble) as Array<{ id: string; category: string | null; gold: string; input_text: string | null; member: string; label: string | null; status: string }>;
-    return rows.map((r) => ({ decisionId: r.id, category: r.category, gold: r.gold, member: r.member, label: r.status === 'ok' ? r.label : null, text: r.input_text }));
+      .prepare(
+        `SELECT d.id, d.category, d.gold, d.input_text, v.member, v.label, v.status FROM decisions d JOIN votes v ON v.decision_id = d.id
+        WHERE d.ensemble = ? AND d.gold IS NOT NULL AND v.status != 'skipped'`,
+      )
+      .all(ensemble) as Array<{
+      id: string;
+      category: string | null;
+      gold: string;
+      input_text: string | null;
+      member: string;
+      label: string | null;
+      status: string;
+    }>;
+    return rows.map((r) => ({
+      decisionId: r.id,
+      category: r.category,
+      gold: r.gold,
+      member: r.member,
+      label: r.status === 'ok' ? r.label : null,
+      text: r.input_text,
+    }));
   }
 
   saveAggregation(fit: AggregationFit): void {
@@ -306,7 +375,12 @@ export class SqliteStore implements Store {
 
   aggregations(): AggregationFit[] {
     const rows = this.stmt('SELECT ensemble, json FROM aggregation').all() as Array<{ ensemble: string; json: string }>;
-    return readRows(rows, (r) => JSON.parse(r.json) as AggregationFit, (r) => `the aggregation fit of ${r.ensemble}`, this.opts);
+    return readRows(
+      rows,
+      (r) => JSON.parse(r.json) as AggregationFit,
+      (r) => `the aggregation fit of ${r.ensemble}`,
+      this.opts,
+    );
   }
 
   recordTask(r: TaskRecord, meta: TaskMeta): void {
@@ -314,21 +388,33 @@ export class SqliteStore implements Store {
     this.db.transaction(() => {
       // Recording an item again replaces it: one row per (task, dataset, ensemble, item).
       if (c.dataset !== null && c.itemId !== null) {
-        this.stmt('DELETE FROM task_results WHERE task = ? AND dataset = ? AND ensemble = ? AND item_id = ? AND id != ?').run(c.task, c.dataset, c.ensemble, c.itemId, c.id);
+        this.stmt('DELETE FROM task_results WHERE task = ? AND dataset = ? AND ensemble = ? AND item_id = ? AND id != ?').run(
+          c.task,
+          c.dataset,
+          c.ensemble,
+          c.itemId,
+          c.id,
+        );
       }
-      this.stmt(`INSERT OR REPLACE INTO task_results (id, task, created_at, ensemble, source, dataset, item_id, gold, input_text, complete, json)
-        VALUES (@id, @task, @createdAt, @ensemble, @source, @dataset, @itemId, @gold, @text, @complete, @json)`).run({ ...c, complete: taskComplete(r) ? 1 : 0 });
+      this.stmt(
+        `INSERT OR REPLACE INTO task_results (id, task, created_at, ensemble, source, dataset, item_id, gold, input_text, complete, json)
+        VALUES (@id, @task, @createdAt, @ensemble, @source, @dataset, @itemId, @gold, @text, @complete, @json)`,
+      ).run({ ...c, complete: taskComplete(r) ? 1 : 0 });
     })();
   }
 
   taskRecords(task: TaskKind, ensemble?: string): StoredTask[] {
-    const rows = this.stmt(`SELECT id, task, source, dataset, item_id, gold, input_text, json FROM task_results
-      WHERE task = @task AND (@ensemble IS NULL OR ensemble = @ensemble) ORDER BY created_at, rowid`).all({ task, ensemble: ensemble ?? null }) as TaskRow[];
+    const rows = this.stmt(
+      `SELECT id, task, source, dataset, item_id, gold, input_text, json FROM task_results
+      WHERE task = @task AND (@ensemble IS NULL OR ensemble = @ensemble) ORDER BY created_at, rowid`,
+    ).all({ task, ensemble: ensemble ?? null }) as TaskRow[];
     return readRows(rows, readTaskRow, (r) => `${r.task} ${r.id}`, this.opts);
   }
 
   recordedTaskItems(task: TaskKind, dataset: string, ensemble: string): Set<string> {
-    const rows = this.stmt('SELECT item_id FROM task_results WHERE task = ? AND dataset = ? AND ensemble = ? AND item_id IS NOT NULL AND complete = 1').all(task, dataset, ensemble) as Array<{ item_id: string }>;
+    const rows = this.stmt(
+      'SELECT item_id FROM task_results WHERE task = ? AND dataset = ? AND ensemble = ? AND item_id IS NOT NULL AND complete = 1',
+    ).all(task, dataset, ensemble) as Array<{ item_id: string }>;
     return new Set(rows.map((r) => r.item_id));
   }
 

@@ -215,7 +215,12 @@ export function metaColumns(meta: DecisionMeta) {
 export function parseTaskRecord(task: string, json: string, gold: string | null, text: string | null): TaskRecord {
   if (task === 'answer') return { task, result: AnswerResult.parse(JSON.parse(json)), gold };
   if (task === 'extract') {
-    return { task, result: ExtractionResult.parse(JSON.parse(json)), text: text ?? '', gold: gold === null ? null : z.array(GoldSpan).parse(JSON.parse(gold)) };
+    return {
+      task,
+      result: ExtractionResult.parse(JSON.parse(json)),
+      text: text ?? '',
+      gold: gold === null ? null : z.array(GoldSpan).parse(JSON.parse(gold)),
+    };
   }
   throw new Error(`unknown task "${task}"`);
 }
@@ -223,7 +228,8 @@ export function parseTaskRecord(task: string, json: string, gold: string | null,
 /** A task record's columns as stored, the same for every store. */
 export function taskColumns(r: TaskRecord, meta: TaskMeta) {
   const bad = nonFiniteNumber(r.result, r.task);
-  if (bad) throw new EnsembleError('StoreFailed', `${r.task} ${String(r.result.id).slice(0, 64)} not recorded: ${bad} is not a finite number`);
+  if (bad)
+    throw new EnsembleError('StoreFailed', `${r.task} ${String(r.result.id).slice(0, 64)} not recorded: ${bad} is not a finite number`);
   return {
     id: r.result.id,
     task: r.task,

@@ -53,7 +53,10 @@ export function contributions(decisions: readonly RecordedDecision[]): Record<st
       const c = (out[v.model] ??= { decisive: 0, overruledRight: 0, agreedRight: 0, votes: 0 });
       if (v.status !== 'ok' || v.label === null) return;
       c.votes++;
-      const without = majority(votes.filter((_, j) => j !== i), labels).label;
+      const without = majority(
+        votes.filter((_, j) => j !== i),
+        labels,
+      ).label;
       if (without !== baseline) c.decisive++;
       if (v.label === d.gold) {
         if (d.decided === d.gold) c.agreedRight++;

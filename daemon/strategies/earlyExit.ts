@@ -41,7 +41,8 @@ export function settle(
   settings: EarlyExitSettingsLike,
   base: EarlyExitBase,
 ): Settlement {
-  const changeable = base === 'weighted' ? weightedCanChange(votesSoFar, remaining, labels) : majorityCanChange(votesSoFar, remaining, labels);
+  const changeable =
+    base === 'weighted' ? weightedCanChange(votesSoFar, remaining, labels) : majorityCanChange(votesSoFar, remaining, labels);
   if (!changeable) return { settled: true, reason: 'cannotChange' };
   const voters = base === 'weighted' ? weightedMass(votesSoFar, labels).voters : votingMembers(votesSoFar, labels);
   if (firstKAgree(voters, settings)) return { settled: true, reason: 'unanimousK' };
@@ -123,7 +124,13 @@ export function earlyExitOutcome(
   const arrived = votes.filter((v) => v.status !== 'skipped');
   const reason =
     settings && skippedVotes.length > 0
-      ? settle(arrived, skippedVotes.map((v) => ({ member: v.member, weight: v.weight })), labels, settings, base).reason
+      ? settle(
+          arrived,
+          skippedVotes.map((v) => ({ member: v.member, weight: v.weight })),
+          labels,
+          settings,
+          base,
+        ).reason
       : null;
   return {
     ...outcome,

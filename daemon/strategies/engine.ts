@@ -66,7 +66,13 @@ export function planFor(strategy: StrategyName, input: PlanInput): Plan {
     case 'weighted':
       return { strategy, weightOf: (m) => configured.get(m) ?? 1, next: everyone, decide: (v) => weighted(v, input.labels), route: null };
     case 'earlyExit':
-      return { strategy, weightOf: (m) => configured.get(m) ?? 1, next: (asked) => nextEarlyExit(asked, listed, input), decide: (v) => earlyExitOutcome(v, input.labels, input.earlyExit, 'majority'), route: null };
+      return {
+        strategy,
+        weightOf: (m) => configured.get(m) ?? 1,
+        next: (asked) => nextEarlyExit(asked, listed, input),
+        decide: (v) => earlyExitOutcome(v, input.labels, input.earlyExit, 'majority'),
+        route: null,
+      };
     case 'learned': {
       const { fit, index } = requireFit(strategy, input);
       const r = reliabilitiesFor(fit, input.category);
@@ -86,11 +92,18 @@ export function planFor(strategy: StrategyName, input: PlanInput): Plan {
 
 function requireFit(strategy: StrategyName, input: PlanInput): { fit: StrategyFit; index: Map<string, number> } {
   const fit = input.fit;
-  if (!fit) throw new EnsembleError('BadInput', `strategy "${strategy}" needs a fitted aggregation: record a labelled dataset with "ensemble record" and run "ensemble fit"`);
+  if (!fit)
+    throw new EnsembleError(
+      'BadInput',
+      `strategy "${strategy}" needs a fitted aggregation: record a labelled dataset with "ensemble record" and run "ensemble fit"`,
+    );
   const index = new Map(fit.members.map((m, i) => [m, i]));
   const missing = input.members.filter((m) => !index.has(m.member)).map((m) => m.member);
   if (missing.length > 0) {
-    throw new EnsembleError('BadInput', `strategy "${strategy}": the fitted aggregation does not know member(s) ${missing.join(', ')} (fitted on ${fit.members.join(', ')}): run "ensemble fit" again`);
+    throw new EnsembleError(
+      'BadInput',
+      `strategy "${strategy}": the fitted aggregation does not know member(s) ${missing.join(', ')} (fitted on ${fit.members.join(', ')}): run "ensemble fit" again`,
+    );
   }
   return { fit, index };
 }
@@ -112,7 +125,9 @@ function nextEarlyExit(asked: readonly StrategyVote[], listed: readonly string[]
   const leader = majority(inOrder, input.labels).label ?? input.labels[0] ?? null;
   for (let n = 1; n < rest.length; n++) {
     // The best case for stopping: the next n all confirm the leader, confidently.
-    const hypothetical = rest.slice(0, n).map((member): StrategyVote => ({ member, label: leader, probabilities: {}, confidence: 1, weight: 1, status: 'ok' }));
+    const hypothetical = rest
+      .slice(0, n)
+      .map((member): StrategyVote => ({ member, label: leader, probabilities: {}, confidence: 1, weight: 1, status: 'ok' }));
     if (settle([...inOrder, ...hypothetical], remaining(n), input.labels, input.earlyExit, 'majority').settled) return rest.slice(0, n);
   }
   return rest;
@@ -121,7 +136,11 @@ function nextEarlyExit(asked: readonly StrategyVote[], listed: readonly string[]
 function stackingPlan(input: PlanInput, everyone: (asked: readonly StrategyVote[]) => string[]): Plan {
   const { fit, index } = requireFit('stacking', input);
   const stacking = fit.stacking;
-  if (!stacking) throw new EnsembleError('BadInput', 'strategy "stacking": the fitted aggregation has no stacking model (too few labelled items with disagreement): record more, then run "ensemble fit"');
+  if (!stacking)
+    throw new EnsembleError(
+      'BadInput',
+      'strategy "stacking": the fitted aggregation has no stacking model (too few labelled items with disagreement): record more, then run "ensemble fit"',
+    );
   const scores = stacking.usesRouter ? routerScoresFor(fit, input, 'stacking') : null;
   const decide = (votes: readonly StrategyVote[]): Outcome => {
     const byMember = new Map(votes.map((v) => [v.member, v]));
@@ -137,7 +156,14 @@ function stackingPlan(input: PlanInput, everyone: (asked: readonly StrategyVote[
         : stackingProbabilities(
             (input.category !== null ? stacking.byCategory?.[input.category] : undefined) ?? stacking.weights,
             stackingFeatures(
-              { votes: memberVotes, categoryReliability: reliabilitiesFor(fit, input.category), globalReliability: fit.global, labelCount: fit.labelCount, routerScores: scores, labelSet: stacking.labels ?? null },
+              {
+                votes: memberVotes,
+                categoryReliability: reliabilitiesFor(fit, input.category),
+                globalReliability: fit.global,
+                labelCount: fit.labelCount,
+                routerScores: scores,
+                labelSet: stacking.labels ?? null,
+              },
               cands,
             ),
           );
@@ -161,12 +187,22 @@ function stackingPlan(input: PlanInput, everyone: (asked: readonly StrategyVote[
     };
   };
   const r = reliabilitiesFor(fit, input.category);
-  return { strategy: 'stacking', weightOf: (m) => logOddsWeight(r[index.get(m)!] ?? 0.5, input.labels.length), next: everyone, decide, route: null };
+  return {
+    strategy: 'stacking',
+    weightOf: (m) => logOddsWeight(r[index.get(m)!] ?? 0.5, input.labels.length),
+    next: everyone,
+    decide,
+    route: null,
+  };
 }
 
 function routerScoresFor(fit: StrategyFit, input: PlanInput, strategy: StrategyName): readonly number[] {
   if (input.routerScores) return input.routerScores;
-  if (!fit.router) throw new EnsembleError('BadInput', `strategy "${strategy}": the fitted aggregation has no router: run "ensemble fit" again (recordings must hold the input text)`);
+  if (!fit.router)
+    throw new EnsembleError(
+      'BadInput',
+      `strategy "${strategy}": the fitted aggregation has no router: run "ensemble fit" again (recordings must hold the input text)`,
+    );
   if (!input.features) throw new EnsembleError('BadInput', `strategy "${strategy}" reads the input text, and there is none`);
   return routerScores(fit.router, input.features);
 }
@@ -177,7 +213,10 @@ function routedPlan(input: PlanInput): Plan {
   const scoreOf = (m: string) => all[index.get(m)!] ?? 0;
   const listed = input.members.map((m) => m.member);
   const ranked = [...listed].sort((a, b) => scoreOf(b) - scoreOf(a) || listed.indexOf(a) - listed.indexOf(b));
-  const rule: RouteRule = { threshold: input.route?.threshold ?? fit.router!.threshold, fallback: input.route?.fallback ?? fit.router!.fallback };
+  const rule: RouteRule = {
+    threshold: input.route?.threshold ?? fit.router!.threshold,
+    fallback: input.route?.fallback ?? fit.router!.fallback,
+  };
   const weightOf = (m: string) => logOddsWeight(scoreOf(m), input.labels.length);
   return {
     strategy: 'routed',
@@ -221,7 +260,8 @@ export function replayPlan(plan: Plan, listed: readonly string[], voteOf: (membe
   }
   const byMember = new Map(asked.map((v) => [v.member, v]));
   const votes = listed.map(
-    (m): StrategyVote => byMember.get(m) ?? { member: m, label: null, probabilities: {}, confidence: null, weight: plan.weightOf(m), status: 'skipped' },
+    (m): StrategyVote =>
+      byMember.get(m) ?? { member: m, label: null, probabilities: {}, confidence: null, weight: plan.weightOf(m), status: 'skipped' },
   );
   return { votes, outcome: plan.decide(votes), calls: asked.length, rounds };
 }

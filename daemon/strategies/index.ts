@@ -44,7 +44,10 @@ export function combine(
     case 'learned':
     case 'stacking':
     case 'routed':
-      throw new EnsembleError('BadInput', `strategy "${strategy}" needs its fitted parameters: decide through planFor (strategies/engine.ts)`);
+      throw new EnsembleError(
+        'BadInput',
+        `strategy "${strategy}" needs its fitted parameters: decide through planFor (strategies/engine.ts)`,
+      );
     default: {
       const unknown: never = strategy;
       throw new Error(`unknown strategy: ${String(unknown)}`);

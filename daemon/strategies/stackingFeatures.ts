@@ -89,7 +89,10 @@ export function stackingFeatures(input: StackingInput, cands: readonly string[])
   const M = votes.length;
   const silent = votes.filter((v) => v === null || v === undefined).length;
   const maj = plurality(votes);
-  const byCategory = plurality(votes, rc.map((p) => logOddsWeight(p, k)));
+  const byCategory = plurality(
+    votes,
+    rc.map((p) => logOddsWeight(p, k)),
+  );
   const routerWeights = ph ? ph.map((p) => logOddsWeight(p, k)) : null;
   const byRouter = routerWeights ? plurality(votes, routerWeights) : null;
   return cands.map((c) => {

@@ -30,7 +30,8 @@ for (const [symbol, names] of Object.entries({
   '°f': ['°f', 'f', 'fahrenheit', 'degrees fahrenheit'],
   usd: ['usd', 'dollar', 'dollars', 'us dollars'],
   eur: ['eur', 'euro', 'euros'],
-})) for (const n of names) UNIT_ALIASES[n] = symbol;
+}))
+  for (const n of names) UNIT_ALIASES[n] = symbol;
 
 /** Leading phrases models put before the answer itself. */
 const PREAMBLE = /^(?:final answer|answer|the answer is|the correct answer is|it is|it's|a:)\s*[:\-–]?\s*/i;

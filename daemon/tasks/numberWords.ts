@@ -1,9 +1,34 @@
 /** Numbers written as words ("twenty-one", "one hundred and five", "3 million") as digits. */
 
 const UNITS: Record<string, number> = {
-  zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18, nineteen: 19,
-  twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70, eighty: 80, ninety: 90,
+  zero: 0,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  seventeen: 17,
+  eighteen: 18,
+  nineteen: 19,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  fifty: 50,
+  sixty: 60,
+  seventy: 70,
+  eighty: 80,
+  ninety: 90,
 };
 const SCALES: Record<string, number> = { hundred: 100, thousand: 1e3, million: 1e6, billion: 1e9, trillion: 1e12 };
 
@@ -58,9 +83,12 @@ function continues(prev: Kind, next: Kind): boolean {
  * one number ("one two") stay separate numbers.
  */
 export function numberWordsToDigits(text: string): string {
-  const words = text.replace(/([a-z])-([a-z])/g, '$1 $2').split(/\s+/).filter(Boolean);
+  const words = text
+    .replace(/([a-z])-([a-z])/g, '$1 $2')
+    .split(/\s+/)
+    .filter(Boolean);
   const out: string[] = [];
-  for (let i = 0; i < words.length; ) {
+  for (let i = 0; i < words.length;) {
     const first = kindOf(words[i]!);
     if (first === null || first === 'and') {
       out.push(words[i]!);

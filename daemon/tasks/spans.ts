@@ -117,7 +117,9 @@ export function voteSpans(input: string, types: readonly string[], members: read
     agreement: voters > 0 ? f.members.length / voters : 0,
     members: f.members,
   }));
-  const byStrength = [...spans].sort((a, b) => b.members.length - a.members.length || b.end - b.start - (a.end - a.start) || a.start - b.start);
+  const byStrength = [...spans].sort(
+    (a, b) => b.members.length - a.members.length || b.end - b.start - (a.end - a.start) || a.start - b.start,
+  );
   const kept: Span[] = [];
   const rejected: Span[] = [];
   for (const s of byStrength) {

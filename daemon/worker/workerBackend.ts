@@ -16,7 +16,17 @@ import { fileURLToPath } from 'node:url';
 import type { ModelEntry } from '../../protocol/config';
 import { EnsembleError, ErrorCodes, type ErrorKind } from '../../protocol/errors';
 import { CrashPolicy, backoffDelay } from '../../common/restartPolicy';
-import type { Backend, BackendEvent, BackendKind, BackendTraits, GenerateRequest, MemoryNeeds, Health, LabelRequest, LabelScores } from '../backends/backend';
+import type {
+  Backend,
+  BackendEvent,
+  BackendKind,
+  BackendTraits,
+  GenerateRequest,
+  MemoryNeeds,
+  Health,
+  LabelRequest,
+  LabelScores,
+} from '../backends/backend';
 import { abortError } from '../../common/abort';
 import { FromWorker, workerMethods, type ToWorker, type WorkerMethod, type WorkerParams, type WorkerResult } from './messages';
 
@@ -136,7 +146,12 @@ export class WorkerBackend implements Backend {
   }
 
   /** Calls a backend method in the worker; settles at once on abort and when the worker dies. */
-  call<M extends WorkerMethod>(method: M, params: WorkerParams<M>, signal: AbortSignal, onToken?: (text: string) => void): Promise<WorkerResult<M>> {
+  call<M extends WorkerMethod>(
+    method: M,
+    params: WorkerParams<M>,
+    signal: AbortSignal,
+    onToken?: (text: string) => void,
+  ): Promise<WorkerResult<M>> {
     return new Promise<WorkerResult<M>>((resolve, reject) => {
       if (signal.aborted) return reject(abortError(signal));
       const id = this.nextId++;
@@ -145,10 +160,12 @@ export class WorkerBackend implements Backend {
         this.send({ type: 'cancel', id });
         reject(abortError(signal));
       };
-      const settle = <T>(fn: (v: T) => void) => (v: T) => {
-        signal.removeEventListener('abort', onAbort);
-        fn(v);
-      };
+      const settle =
+        <T>(fn: (v: T) => void) =>
+        (v: T) => {
+          signal.removeEventListener('abort', onAbort);
+          fn(v);
+        };
       signal.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, { method, resolve: settle(resolve as (v: unknown) => void), reject: settle(reject), onToken });
       this.ensureChild(signal).then(
@@ -166,7 +183,8 @@ export class WorkerBackend implements Backend {
 
   private async ensureChild(signal: AbortSignal): Promise<ChildProcess> {
     if (this.disposed) throw new EnsembleError('ModelUnavailable', `model "${this.id}" was unloaded`);
-    if (this.failure) throw new EnsembleError('ModelUnavailable', `model "${this.id}" failed: ${this.failure.reason}`, { hint: this.failure.hint });
+    if (this.failure)
+      throw new EnsembleError('ModelUnavailable', `model "${this.id}" failed: ${this.failure.reason}`, { hint: this.failure.hint });
     if (this.child) return this.child;
     const wait = this.restartAt - Date.now();
     if (wait > 0) await sleep(wait, signal);

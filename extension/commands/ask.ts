@@ -29,29 +29,39 @@ export async function askCommand(ctx: EnsembleContext, args?: AskArgs): Promise<
       }));
     if (!question?.trim()) return { ok: true, value: null };
     const ensemble = classifySettings(editor?.document.uri).ensemble;
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Ensemble: asking', cancellable: true }, async (progress, token) => {
-      const abort = new AbortController();
-      const sub = token.onCancellationRequested(() => abort.abort());
-      try {
-        return await ctx.daemon.request(
-          'ensemble/answer',
-          { question: question.trim(), options: args?.options, ensemble },
-          {
-            signal: abort.signal,
-            onProgress: (v) => {
-              if (v.kind === 'answerVote') progress.report({ message: `${v.done}/${v.total}: ${v.vote.member} says ${v.vote.answer ?? v.vote.status}`, increment: 100 / Math.max(1, v.total) });
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Ensemble: asking', cancellable: true },
+      async (progress, token) => {
+        const abort = new AbortController();
+        const sub = token.onCancellationRequested(() => abort.abort());
+        try {
+          return await ctx.daemon.request(
+            'ensemble/answer',
+            { question: question.trim(), options: args?.options, ensemble },
+            {
+              signal: abort.signal,
+              onProgress: (v) => {
+                if (v.kind === 'answerVote')
+                  progress.report({
+                    message: `${v.done}/${v.total}: ${v.vote.member} says ${v.vote.answer ?? v.vote.status}`,
+                    increment: 100 / Math.max(1, v.total),
+                  });
+              },
             },
-          },
-        );
-      } finally {
-        sub.dispose();
-      }
-    });
+          );
+        } finally {
+          sub.dispose();
+        }
+      },
+    );
     ctx.tasks.put({ kind: 'answer', id: result.id, result });
     const answering = result.votes.filter((v) => v.status === 'ok' && v.normalized !== null).length;
     const agree = `${Math.round(result.agreement * answering)}/${answering} agree`;
     const buttons = result.answer !== null && editor && !editor.document.isClosed ? ['Insert', 'Open Inspector'] : ['Open Inspector'];
-    const message = result.answer === null ? `Ensemble: no agreement (${agree}). ${result.note}` : `Ensemble: ${result.answer} (${agree}, confidence ${result.confidence.toFixed(2)})`;
+    const message =
+      result.answer === null
+        ? `Ensemble: no agreement (${agree}). ${result.note}`
+        : `Ensemble: ${result.answer} (${agree}, confidence ${result.confidence.toFixed(2)})`;
     void vscode.window.showInformationMessage(message, ...buttons).then(async (picked) => {
       if (picked === 'Open Inspector') ctx.inspector.show(result.id);
       if (picked === 'Insert' && editor && result.answer !== null) await editor.edit((e) => e.insert(editor.selection.end, result.answer!));

@@ -14,7 +14,10 @@ export async function daemonCommand(ctx: EnsembleContext, action: Action): Promi
       return { ok: true, value: { pid: null } };
     }
     const conn = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Window, title: action === 'start' ? 'Starting the Ensemble daemon' : 'Restarting the Ensemble daemon' },
+      {
+        location: vscode.ProgressLocation.Window,
+        title: action === 'start' ? 'Starting the Ensemble daemon' : 'Restarting the Ensemble daemon',
+      },
       () => (action === 'start' ? ctx.daemon.start() : ctx.daemon.restart()),
     );
     return { ok: true, value: { pid: conn.info.pid } };

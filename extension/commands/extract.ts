@@ -21,7 +21,9 @@ export async function extractCommand(ctx: EnsembleContext, args?: ExtractArgs): 
     const editor = vscode.window.activeTextEditor;
     if (!editor) throw new UserFacingError('NoSelection', 'Open a file (and select the text) to extract entities from.');
     const document = editor.document;
-    const range = editor.selection.isEmpty ? new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length)) : editor.selection;
+    const range = editor.selection.isEmpty
+      ? new vscode.Range(document.positionAt(0), document.positionAt(document.getText().length))
+      : editor.selection;
     const text = document.getText(range);
     if (!text.trim()) throw new UserFacingError('NoSelection', 'There is no text to extract entities from.');
     const s = extractSettings(document.uri);
@@ -40,7 +42,10 @@ export async function extractCommand(ctx: EnsembleContext, args?: ExtractArgs): 
               signal: abort.signal,
               onProgress: (v) => {
                 if (v.kind === 'extractionVote') {
-                  progress.report({ message: `${v.done}/${v.total}: ${v.vote.member} found ${v.vote.spans.length}`, increment: 100 / Math.max(1, v.total) });
+                  progress.report({
+                    message: `${v.done}/${v.total}: ${v.vote.member} found ${v.vote.spans.length}`,
+                    increment: 100 / Math.max(1, v.total),
+                  });
                 }
               },
             },
@@ -52,10 +57,14 @@ export async function extractCommand(ctx: EnsembleContext, args?: ExtractArgs): 
     );
     ctx.entities.show(document, result, document.offsetAt(range.start));
     ctx.tasks.put({ kind: 'extraction', id: result.id, textPreview: preview(text), result });
-    ctx.log.info(`extracted ${result.spans.length} entities (${result.rejected.length} below the quorum) in ${result.elapsedMs} ms (${result.id})`);
-    void vscode.window.showInformationMessage(`Ensemble: ${result.spans.length} entities highlighted. ${result.note}`, 'Open Inspector').then((picked) => {
-      if (picked) ctx.inspector.show(result.id);
-    });
+    ctx.log.info(
+      `extracted ${result.spans.length} entities (${result.rejected.length} below the quorum) in ${result.elapsedMs} ms (${result.id})`,
+    );
+    void vscode.window
+      .showInformationMessage(`Ensemble: ${result.spans.length} entities highlighted. ${result.note}`, 'Open Inspector')
+      .then((picked) => {
+        if (picked) ctx.inspector.show(result.id);
+      });
     return { ok: true, value: result };
   } catch (e) {
     showError(e, ctx.log, 'extract');

@@ -22,7 +22,14 @@ export function ensembleSummary(pool: PoolStatus | null, name: string | undefine
 }
 
 export function parseLabelList(input: string): string[] {
-  return [...new Set(input.split(/[,\n]/).map((l) => l.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      input
+        .split(/[,\n]/)
+        .map((l) => l.trim())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 export async function resolveLabels(

@@ -38,7 +38,10 @@ export function reloadOnSave(ctx: EnsembleContext): vscode.Disposable {
     try {
       const r = await ctx.daemon.request('config/reload', {});
       if (r.ok) void vscode.window.setStatusBarMessage('$(check) Ensemble: config reloaded', 5_000);
-      else void vscode.window.showErrorMessage(`The Ensemble config is invalid (the daemon keeps the last good one): ${r.error ?? 'unknown error'}`);
+      else
+        void vscode.window.showErrorMessage(
+          `The Ensemble config is invalid (the daemon keeps the last good one): ${r.error ?? 'unknown error'}`,
+        );
     } catch (e) {
       showError(e, ctx.log, 'config reload');
     }

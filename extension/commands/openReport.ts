@@ -17,7 +17,11 @@ export function withReportCsp(html: string): string {
 export async function openReportCommand(ctx: EnsembleContext, file?: string): Promise<Outcome<string>> {
   let target = typeof file === 'string' ? file : undefined;
   if (!target) {
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Evaluation report': ['html'] }, openLabel: 'Open Report' });
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      filters: { 'Evaluation report': ['html'] },
+      openLabel: 'Open Report',
+    });
     if (!picked?.[0]) return { ok: false, kind: 'RequestCancelled', message: 'no report chosen' };
     target = picked[0].fsPath;
   }
@@ -29,10 +33,15 @@ export async function openReportCommand(ctx: EnsembleContext, file?: string): Pr
     void vscode.window.showErrorMessage(`Ensemble: ${message}`);
     return { ok: false, kind: 'BadInput', message };
   }
-  const panel = vscode.window.createWebviewPanel('ensemble.report', `Ensemble Report: ${target.split(/[\\/]/).pop()}`, vscode.ViewColumn.Active, {
-    enableScripts: false,
-    localResourceRoots: [],
-  });
+  const panel = vscode.window.createWebviewPanel(
+    'ensemble.report',
+    `Ensemble Report: ${target.split(/[\\/]/).pop()}`,
+    vscode.ViewColumn.Active,
+    {
+      enableScripts: false,
+      localResourceRoots: [],
+    },
+  );
   panel.webview.html = withReportCsp(html);
   ctx.log.info(`opened evaluation report ${target}`);
   return { ok: true, value: target };

@@ -31,7 +31,10 @@ export function poolItems(pool: PoolStatus): Item[] {
       label: `${stateIcon[m.state]} ${m.id}`,
       description: `${m.backend} · ${m.state} · ${formatBytes(m.memoryBytes)} · weight ${m.weight.toFixed(2)}`,
       detail: [m.reason, m.hint, m.location].filter(Boolean).join(' — '),
-      run: m.state === 'unavailable' || m.state === 'error' || m.state === 'failed' ? () => vscode.commands.executeCommand('ensemble.openConfig') : undefined,
+      run:
+        m.state === 'unavailable' || m.state === 'error' || m.state === 'failed'
+          ? () => vscode.commands.executeCommand('ensemble.openConfig')
+          : undefined,
     });
   }
   items.push({ label: 'Ensembles', kind: vscode.QuickPickItemKind.Separator });
@@ -43,7 +46,12 @@ export function poolItems(pool: PoolStatus): Item[] {
     });
   }
   items.push({ label: 'Daemon', kind: vscode.QuickPickItemKind.Separator });
-  if (pool.configError) items.push({ label: '$(error) Config error', detail: pool.configError, run: () => vscode.commands.executeCommand('ensemble.openConfig') });
+  if (pool.configError)
+    items.push({
+      label: '$(error) Config error',
+      detail: pool.configError,
+      run: () => vscode.commands.executeCommand('ensemble.openConfig'),
+    });
   items.push(
     {
       label: `$(server-process) pid ${pool.pid} · ${pool.daemonVersion}`,
@@ -60,7 +68,13 @@ export async function showPoolStatusCommand(ctx: EnsembleContext): Promise<Outco
   try {
     await ctx.daemon.connection();
     const pool = await ctx.daemon.request('pool/status', {});
-    void vscode.window.showQuickPick(poolItems(pool), { title: `Ensemble pool: ${pool.models.length} models`, matchOnDescription: true, matchOnDetail: true }).then((picked) => picked?.run?.());
+    void vscode.window
+      .showQuickPick(poolItems(pool), {
+        title: `Ensemble pool: ${pool.models.length} models`,
+        matchOnDescription: true,
+        matchOnDetail: true,
+      })
+      .then((picked) => picked?.run?.());
     return { ok: true, value: pool };
   } catch (e) {
     showError(e, ctx.log, 'pool status');

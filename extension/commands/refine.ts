@@ -44,7 +44,10 @@ export async function refineCommand(ctx: EnsembleContext, args?: RefineArgs): Pr
               onProgress: (v) => {
                 chain.onProgress(v);
                 if (v.kind === 'refineStep') {
-                  progress.report({ message: `${v.done}/${v.total}: ${v.step.role} by ${v.step.model} (${v.step.status})`, increment: 100 / Math.max(1, v.total) });
+                  progress.report({
+                    message: `${v.done}/${v.total}: ${v.step.role} by ${v.step.model} (${v.step.status})`,
+                    increment: 100 / Math.max(1, v.total),
+                  });
                 } else if (v.kind === 'message') progress.report({ message: v.message });
               },
             },
@@ -64,7 +67,10 @@ export async function refineCommand(ctx: EnsembleContext, args?: RefineArgs): Pr
     const ext = path.extname(target.document.fileName) || '.txt';
     const left = ctx.refineDocs.put(result.id, 'original', target.text, ext);
     const right = ctx.refineDocs.put(result.id, 'refined', result.text, ext);
-    const models = result.steps.filter((s) => s.status === 'ok').map((s) => s.model).join(' → ');
+    const models = result.steps
+      .filter((s) => s.status === 'ok')
+      .map((s) => s.model)
+      .join(' → ');
     await vscode.commands.executeCommand('vscode.diff', left, right, `Ensemble Refine: selection ↔ ${models || 'ensemble'}`, {
       preview: true,
       viewColumn: vscode.ViewColumn.Beside,
@@ -91,7 +97,8 @@ async function apply(document: vscode.TextDocument, range: vscode.Range, origina
   }
   const edit = new vscode.WorkspaceEdit();
   edit.replace(document.uri, range, text);
-  if (!(await vscode.workspace.applyEdit(edit))) throw new UserFacingError('NoSelection', 'The editor refused the edit; nothing was replaced.');
+  if (!(await vscode.workspace.applyEdit(edit)))
+    throw new UserFacingError('NoSelection', 'The editor refused the edit; nothing was replaced.');
 }
 
 async function closeDiff(modified: vscode.Uri): Promise<void> {

@@ -74,19 +74,21 @@ export function readSample(file: string): Map<string, Banking77Item[]> {
     throw new Banking77Error(`BANKING77 sample ${file} not found (it ships in data/banking77/ of the repository); ${FULL_SET_HINT}`);
   }
   const byIntent = new Map<string, Banking77Item[]>();
-  fs.readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
-      json = undefined;
-    }
-    const parsed = Banking77ItemSchema.safeParse(json);
-    if (!parsed.success) throw new Banking77Error(`${file}:${i + 1}: expected {"id", "text", "label", "category"} (strings)`);
-    const item = parsed.data;
-    byIntent.set(item.label, [...(byIntent.get(item.label) ?? []), item]);
-  });
+  fs.readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (!line.trim()) return;
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch {
+        json = undefined;
+      }
+      const parsed = Banking77ItemSchema.safeParse(json);
+      if (!parsed.success) throw new Banking77Error(`${file}:${i + 1}: expected {"id", "text", "label", "category"} (strings)`);
+      const item = parsed.data;
+      byIntent.set(item.label, [...(byIntent.get(item.label) ?? []), item]);
+    });
   return byIntent;
 }
 

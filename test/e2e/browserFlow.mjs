@@ -108,7 +108,10 @@ export async function browserFlow({ vsix } = {}) {
     const decision = await latestDecision(daemon.home);
     const { lensTitle } = await tsImport(path.join(repoRoot, 'extension/lensTitle.ts'), import.meta.url);
     assert(lensText === lensTitle(decision), `lens "${lensText}" matches the daemon's decision "${lensTitle(decision)}"`);
-    assert(decision.label === 'bug' && decision.votes.length === 3, `the daemon decided bug with 3 votes (got ${decision.label}, ${decision.votes.length})`);
+    assert(
+      decision.label === 'bug' && decision.votes.length === 3,
+      `the daemon decided bug with 3 votes (got ${decision.label}, ${decision.votes.length})`,
+    );
     // The lens sits above the classified line (line 3).
     const lensBox = await lens.boundingBox();
     const lineBox = await editor.locator('.view-line', { hasText: 'crashes' }).boundingBox();
@@ -121,7 +124,10 @@ export async function browserFlow({ vsix } = {}) {
     const frame = await inspectorFrame(page);
     await frame.waitForSelector(`section.decision[data-decision-id="${decision.id}"]`, { timeout: 15_000 });
     const rows = frame.locator('table.members tr.member-row');
-    assert((await rows.count()) === decision.votes.length, `one row per member (${await rows.count()} rows, ${decision.votes.length} votes)`);
+    assert(
+      (await rows.count()) === decision.votes.length,
+      `one row per member (${await rows.count()} rows, ${decision.votes.length} votes)`,
+    );
     for (const v of decision.votes) {
       const row = frame.locator(`tr.member-row[data-member="${v.member}"]`);
       const vote = (await row.locator('.vote-label').innerText()).trim();
@@ -138,7 +144,10 @@ export async function browserFlow({ vsix } = {}) {
     assert((await quote.innerText()).includes('<b>save</b>'), 'the classified text is shown literally');
     assert((await quote.locator('b').count()) === 0, 'no markup from the text became an element');
     // Codicons loaded under the CSP (the font resolves, so icons have width).
-    const iconWidth = await frame.locator('.final .codicon').first().evaluate((el) => el.getBoundingClientRect().width);
+    const iconWidth = await frame
+      .locator('.final .codicon')
+      .first()
+      .evaluate((el) => el.getBoundingClientRect().width);
     assert(iconWidth > 0, 'codicons render');
     await page.waitForTimeout(500);
     await shot(page, 'inspector.png');

@@ -25,13 +25,16 @@ function installedVersion(name) {
 }
 
 export function npmDepsReady() {
-  return Object.entries(PINS).every(([n, v]) => installedVersion(n) === v) &&
-    fs.existsSync(path.join(here, 'node_modules', 'code-server', 'out', 'node', 'entry.js'));
+  return (
+    Object.entries(PINS).every(([n, v]) => installedVersion(n) === v) &&
+    fs.existsSync(path.join(here, 'node_modules', 'code-server', 'out', 'node', 'entry.js'))
+  );
 }
 
 function aptInstall(pkgs) {
   if (pkgs.length === 0) return;
-  if (process.getuid?.() !== 0) throw new Error(`missing Debian packages ${pkgs.join(' ')}; install them as root: apt-get install -y ${pkgs.join(' ')}`);
+  if (process.getuid?.() !== 0)
+    throw new Error(`missing Debian packages ${pkgs.join(' ')}; install them as root: apt-get install -y ${pkgs.join(' ')}`);
   log(`apt-get install ${pkgs.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });

@@ -41,6 +41,8 @@ try {
   ok = false;
   if (lines.length === 0) lines.push(`e2e: 0 passed, 1 failed`);
 }
-console.log(`[run] ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${path.relative(repoRoot, path.join(import.meta.dirname, 'artifacts'))}/`);
+console.log(
+  `[run] ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${path.relative(repoRoot, path.join(import.meta.dirname, 'artifacts'))}/`,
+);
 for (const l of lines) console.log(l);
 process.exit(ok ? 0 : 1);

@@ -73,14 +73,22 @@ export async function runExtensionHostTests() {
     fs.mkdirSync(artifactsDir, { recursive: true });
     await page.screenshot({ path: path.join(artifactsDir, 'extension-host.png') }).catch(() => undefined);
     if (!fs.existsSync(resultFile)) {
-      log(`no result file; the extension host ${exitCode === null ? 'did not finish' : `exited with ${exitCode}`}. Server log tail:\n${server.readLog().slice(-4000)}`);
+      log(
+        `no result file; the extension host ${exitCode === null ? 'did not finish' : `exited with ${exitCode}`}. Server log tail:\n${server.readLog().slice(-4000)}`,
+      );
       saveLogs(server, daemon);
       return counts;
     }
     const result = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
     for (const r of result.results) {
       console.log(`  ${r.state === 'passed' ? '✓' : '✗'} ${r.title} (${r.durationMs} ms)`);
-      if (r.error) console.log(r.error.split('\n').map((l) => `      ${l}`).join('\n'));
+      if (r.error)
+        console.log(
+          r.error
+            .split('\n')
+            .map((l) => `      ${l}`)
+            .join('\n'),
+        );
     }
     counts = { passed: result.passed, failed: result.failed };
     if (exitCode !== 0) {

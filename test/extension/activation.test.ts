@@ -47,7 +47,8 @@ describe('activation', () => {
     }
     // The strategy setting offers exactly the daemon's strategies (plus "" for the ensemble's own).
     assert.deepEqual(props['ensemble.strategy']?.enum, ['', ...StrategyName.options]);
-    const trust = (pkg.capabilities as { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } }).untrustedWorkspaces;
+    const trust = (pkg.capabilities as { untrustedWorkspaces: { supported: string; restrictedConfigurations: string[] } })
+      .untrustedWorkspaces;
     assert.equal(trust.supported, 'limited');
     assert.deepEqual([...trust.restrictedConfigurations].sort(), ['ensemble.daemonPath', 'ensemble.home', 'ensemble.nodePath']);
     // The host agrees: a machine-scope setting written to the workspace is not what the extension reads.

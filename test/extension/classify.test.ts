@@ -17,7 +17,7 @@ async function classifyLine2(): Promise<{ editor: vscode.TextEditor; decision: D
 describe('classify and code lens', () => {
   afterEach(closeAll);
 
-  it('classifies the selection and puts a lens over it whose title matches the daemon\'s decision', async () => {
+  it("classifies the selection and puts a lens over it whose title matches the daemon's decision", async () => {
     const ensemble = await api();
     const { editor, decision } = await classifyLine2();
     // The daemon's own record of the decision, read over a separate connection.
@@ -40,7 +40,10 @@ describe('classify and code lens', () => {
     assert.equal(lenses[0]!.title, lensTitle(stored));
     assert.match(lenses[0]!.title, /^bug · 0\.\d\d · 2\/3 agree$/);
     assert.deepEqual(lenses[0]!.args, [decision.id]);
-    assert.ok(ensemble.decisions().some((d) => d.decision.id === decision.id), 'the inspector store has it');
+    assert.ok(
+      ensemble.decisions().some((d) => d.decision.id === decision.id),
+      'the inspector store has it',
+    );
   });
 
   it('moves the lens with an edit above the classified text', async () => {

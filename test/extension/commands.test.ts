@@ -48,7 +48,10 @@ describe('commands', () => {
     const outcome = await vscode.commands.executeCommand<Outcome<PoolStatus>>('ensemble.showPoolStatus');
     await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     assert.ok(outcome.ok);
-    assert.deepEqual(outcome.value.models.map((m) => m.state), ['ready', 'ready', 'ready']);
+    assert.deepEqual(
+      outcome.value.models.map((m) => m.state),
+      ['ready', 'ready', 'ready'],
+    );
   });
 
   it('opens ENSEMBLE_HOME/config.json', async () => {
@@ -69,9 +72,15 @@ describe('commands', () => {
     const outcome = await vscode.commands.executeCommand<Outcome<string>>('ensemble.openReport', file);
     assert.ok(outcome.ok, outcome.ok ? '' : outcome.message);
     // The tab appears once the workbench has created the panel.
-    const reportTab = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && /Ensemble Report: ensemble-report-/.test(t.label));
+    const reportTab = () =>
+      vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .find((t) => t.input instanceof vscode.TabInputWebview && /Ensemble Report: ensemble-report-/.test(t.label));
     await waitFor('the report tab', reportTab);
-    assert.match(withReportCsp(html), /<head[^>]*><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:;">/);
+    assert.match(
+      withReportCsp(html),
+      /<head[^>]*><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:;">/,
+    );
     const missing = await vscode.commands.executeCommand<Outcome<string>>('ensemble.openReport', '/nonexistent/report.html');
     assert.equal(missing.ok, false);
   });

@@ -12,7 +12,10 @@ describe('error mapping', () => {
 
   it('reports a daemon error by its kind (a missing ensemble), not by its text', async () => {
     await openWithSelection('Where is the documentation for the API?', (doc) => doc.lineAt(0).range);
-    const outcome = await vscode.commands.executeCommand<Outcome<Decision>>('ensemble.classify', { ensemble: 'no-such-ensemble', labels: ['a', 'b'] });
+    const outcome = await vscode.commands.executeCommand<Outcome<Decision>>('ensemble.classify', {
+      ensemble: 'no-such-ensemble',
+      labels: ['a', 'b'],
+    });
     assert.equal(outcome.ok, false);
     if (!outcome.ok) {
       assert.equal(outcome.kind, 'EnsembleNotFound');

@@ -15,11 +15,19 @@ describe('daemon lifecycle', () => {
     assert.ok(before);
     process.kill(before.pid, 'SIGKILL'); // a crash: daemon.json stays behind
     await waitFor('the daemon to die', () => !isAlive(before.pid));
-    const after = await waitFor('a new daemon', () => {
-      const info = readDaemonFile(ensembleHome());
-      return info && info.pid !== before.pid ? info : undefined;
-    }, 60_000);
-    await waitFor('the reconnection and pool', () => ensemble.connectionState() === 'connected' && ensemble.pool()?.pid === after.pid, 30_000);
+    const after = await waitFor(
+      'a new daemon',
+      () => {
+        const info = readDaemonFile(ensembleHome());
+        return info && info.pid !== before.pid ? info : undefined;
+      },
+      60_000,
+    );
+    await waitFor(
+      'the reconnection and pool',
+      () => ensemble.connectionState() === 'connected' && ensemble.pool()?.pid === after.pid,
+      30_000,
+    );
     assert.equal(ensemble.statusBarText(), '$(pulse) Ensemble: 3/3 models');
   });
 

@@ -4,7 +4,15 @@ import { statusView } from '../../extension/statusBar';
 
 /** A pool of three ready models; tests change what they are about. */
 function pool(extra: Partial<PoolStatus> = {}): PoolStatus {
-  const model = (id: string) => ({ id, backend: 'llama.cpp', state: 'ready' as const, location: `/m/${id}.gguf`, weight: 1, requests: 0, failures: 0 });
+  const model = (id: string) => ({
+    id,
+    backend: 'llama.cpp',
+    state: 'ready' as const,
+    location: `/m/${id}.gguf`,
+    weight: 1,
+    requests: 0,
+    failures: 0,
+  });
   return {
     daemonVersion: '0.1.0',
     pid: 1,
@@ -36,7 +44,8 @@ describe('status bar', () => {
     assert.equal(statusView('connected', pool({ configError: 'config.json: models[0].id: …' })).background, 'warning');
 
     const slow = pool();
-    const message = 'c is consistently slow: replace it, give it a shorter timeout or lower its weight (p90 900 ms, 9.0x the others\' 100 ms)';
+    const message =
+      "c is consistently slow: replace it, give it a shorter timeout or lower its weight (p90 900 ms, 9.0x the others' 100 ms)";
     slow.models[2] = { ...slow.models[2]!, laggard: { p90Ms: 900, othersP90Ms: 100, policy: 'flag', message } };
     assert.ok(statusView('connected', slow).tooltip.includes(`$(watch) ${message}`));
 

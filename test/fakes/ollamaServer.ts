@@ -107,7 +107,14 @@ export class FakeOllamaServer extends RecordingServer {
       modified_at: '2025-11-20T10:00:00.000000000Z',
       size: 2019393189,
       digest: 'a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72',
-      details: { parent_model: '', format: 'gguf', family: 'llama', families: ['llama'], parameter_size: '3.2B', quantization_level: 'Q4_K_M' },
+      details: {
+        parent_model: '',
+        format: 'gguf',
+        family: 'llama',
+        families: ['llama'],
+        parameter_size: '3.2B',
+        quantization_level: 'Q4_K_M',
+      },
     };
   }
 
@@ -134,11 +141,17 @@ export class FakeOllamaServer extends RecordingServer {
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     const cut = Math.min(reply.failAfterTokens ?? Infinity, reply.stallAfterTokens ?? Infinity);
     for (const t of tokens.slice(0, cut)) {
-      const line = { ...base(), message: { role: 'assistant', content: t.token }, done: false, ...(logprobs ? { logprobs: [wireLogprob(t, topN)] } : {}) };
+      const line = {
+        ...base(),
+        message: { role: 'assistant', content: t.token },
+        done: false,
+        ...(logprobs ? { logprobs: [wireLogprob(t, topN)] } : {}),
+      };
       res.write(`${JSON.stringify(line)}\n`);
     }
     if (reply.stallAfterTokens !== undefined) return;
-    if (reply.failAfterTokens !== undefined) return void res.end(`${JSON.stringify({ error: 'an error was encountered while running the model' })}\n`);
+    if (reply.failAfterTokens !== undefined)
+      return void res.end(`${JSON.stringify({ error: 'an error was encountered while running the model' })}\n`);
     res.end(`${JSON.stringify({ ...base(), message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop', ...METRICS })}\n`);
   }
 }

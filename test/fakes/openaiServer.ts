@@ -208,7 +208,8 @@ const errorType: Record<number, string> = {
 /** The error body each flavour sends. */
 export function openAiErrorBody(flavor: OpenAiFlavor, status: number, message: string): unknown {
   if (flavor === 'llama.cpp') {
-    const type = status === 503 ? 'unavailable_error' : status === 404 ? 'not_found_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
+    const type =
+      status === 503 ? 'unavailable_error' : status === 404 ? 'not_found_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
     return { error: { code: status, message, type } };
   }
   const type = errorType[status] ?? 'BadRequestError';
@@ -321,7 +322,8 @@ export class FakeOpenAiServer extends RecordingServer {
     const { tokens } = answerTokens(reply);
     const model = req.body?.model ?? this.models[0];
     const created = Math.floor(Date.now() / 1000);
-    const chunk = (choice: object) => `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created, model, choices: [choice] })}\n\n`;
+    const chunk = (choice: object) =>
+      `data: ${JSON.stringify({ id: 'chatcmpl-fake', object: 'chat.completion.chunk', created, model, choices: [choice] })}\n\n`;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     if (this.flavor === 'llama.cpp') res.write(': ping\n\n');
     res.write(chunk({ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }));

@@ -70,7 +70,10 @@ describe('CLI: two clients starting a daemon at the same moment', () => {
     const home = tempHome();
     writeConfig(home, poolConfig(tinyPool(home)));
     try {
-      const [a, b] = await Promise.all([runCli(home, ['classify', 'it crashes', '--json']), runCli(home, ['classify', 'add a button', '--json'])]);
+      const [a, b] = await Promise.all([
+        runCli(home, ['classify', 'it crashes', '--json']),
+        runCli(home, ['classify', 'add a button', '--json']),
+      ]);
       assert.equal(a.code, 0, a.stderr);
       assert.equal(b.code, 0, b.stderr);
       const info = readDaemonFile(home);

@@ -40,7 +40,11 @@ describe('kill -9 during record and calibrate', { timeout: 300_000 }, () => {
   let home: string;
   let daemon: TestDaemon;
   const servers: FakeOpenAiServer[] = [];
-  const items = Array.from({ length: 60 }, (_, i) => ({ id: `t${String(i).padStart(2, '0')}`, text: `ticket ${i}: it crashes`, label: i % 3 === 0 ? 'feature' : 'bug' }));
+  const items = Array.from({ length: 60 }, (_, i) => ({
+    id: `t${String(i).padStart(2, '0')}`,
+    text: `ticket ${i}: it crashes`,
+    label: i % 3 === 0 ? 'feature' : 'bug',
+  }));
   let dataset: string;
 
   before(async () => {
@@ -67,11 +71,22 @@ describe('kill -9 during record and calibrate', { timeout: 300_000 }, () => {
     const db = await openDb(path.join(home, 'ensemble.db'));
     try {
       assert.equal((db.pragma('integrity_check') as Array<{ integrity_check: string }>)[0]!.integrity_check, 'ok');
-      const perDecision = db.prepare('SELECT d.id, COUNT(v.member) AS n FROM decisions d LEFT JOIN votes v ON v.decision_id = d.id GROUP BY d.id').all() as Array<{ n: number }>;
-      assert.ok(perDecision.every((r) => r.n === 3), 'every decision has all three votes');
-      const orphans = db.prepare('SELECT COUNT(*) AS n FROM votes WHERE decision_id NOT IN (SELECT id FROM decisions)').get() as { n: number };
+      const perDecision = db
+        .prepare('SELECT d.id, COUNT(v.member) AS n FROM decisions d LEFT JOIN votes v ON v.decision_id = d.id GROUP BY d.id')
+        .all() as Array<{ n: number }>;
+      assert.ok(
+        perDecision.every((r) => r.n === 3),
+        'every decision has all three votes',
+      );
+      const orphans = db.prepare('SELECT COUNT(*) AS n FROM votes WHERE decision_id NOT IN (SELECT id FROM decisions)').get() as {
+        n: number;
+      };
       assert.equal(orphans.n, 0);
-      const dup = db.prepare('SELECT COUNT(*) AS n FROM (SELECT item_id FROM decisions WHERE dataset IS NOT NULL GROUP BY dataset, ensemble, item_id HAVING COUNT(*) > 1)').get() as { n: number };
+      const dup = db
+        .prepare(
+          'SELECT COUNT(*) AS n FROM (SELECT item_id FROM decisions WHERE dataset IS NOT NULL GROUP BY dataset, ensemble, item_id HAVING COUNT(*) > 1)',
+        )
+        .get() as { n: number };
       assert.equal(dup.n, 0);
       return perDecision.length;
     } finally {

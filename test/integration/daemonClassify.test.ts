@@ -23,7 +23,11 @@ describe('daemon classification on real llama.cpp', () => {
     const config = poolConfig(models);
     config.ensembles = {
       ...config.ensembles,
-      styles: { members: [models[0]!.id, { model: models[0]!.id, promptStyle: 'stepByStep' }, models[2]!.id], strategy: 'weighted', labels: LABELS },
+      styles: {
+        members: [models[0]!.id, { model: models[0]!.id, promptStyle: 'stepByStep' }, models[2]!.id],
+        strategy: 'weighted',
+        labels: LABELS,
+      },
       early: { members: models.map((m) => m.id), strategy: 'earlyExit', labels: LABELS, earlyExit: { agreeK: 2, threshold: 0.5 } },
     };
     writeConfig(home, config);
@@ -54,7 +58,10 @@ describe('daemon classification on real llama.cpp', () => {
       assert.ok(Math.abs(sum - 1) < 1e-6, `probabilities sum to ${sum}`);
       // The generated models' analytic label distribution is what llama.cpp's token probabilities give.
       for (const label of LABELS) {
-        assert.ok(Math.abs((v.probabilities[label] ?? 0) - models[i]!.expected[label]!) < 0.02, `${v.member} P(${label}) = ${v.probabilities[label]} vs ${models[i]!.expected[label]}`);
+        assert.ok(
+          Math.abs((v.probabilities[label] ?? 0) - models[i]!.expected[label]!) < 0.02,
+          `${v.member} P(${label}) = ${v.probabilities[label]} vs ${models[i]!.expected[label]}`,
+        );
       }
       assert.equal(v.confidence, v.probabilities[v.label!]);
     }
@@ -72,7 +79,11 @@ describe('daemon classification on real llama.cpp', () => {
     const conn = await daemon.connect();
     try {
       const progress: ProgressValue[] = [];
-      const decision = await conn.rpc.request('ensemble/classify', { text: 'add a dark mode please' }, { onProgress: (p) => progress.push(p) });
+      const decision = await conn.rpc.request(
+        'ensemble/classify',
+        { text: 'add a dark mode please' },
+        { onProgress: (p) => progress.push(p) },
+      );
       const votes = progress.filter((p) => p.kind === 'vote');
       assert.equal(votes.length, 3);
       assert.deepEqual(votes.map((p) => p.done).sort(), [1, 2, 3]);
@@ -86,7 +97,10 @@ describe('daemon classification on real llama.cpp', () => {
     const r = await daemon.cli(['classify', 'where is the manual?', '--ensemble', 'styles', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const d = Decision.parse(JSON.parse(r.stdout));
-    assert.deepEqual(d.votes.map((v) => v.promptStyle), ['direct', 'stepByStep', 'direct']);
+    assert.deepEqual(
+      d.votes.map((v) => v.promptStyle),
+      ['direct', 'stepByStep', 'direct'],
+    );
     assert.equal(d.votes[0]!.model, d.votes[1]!.model);
     assert.notEqual(d.votes[0]!.member, d.votes[1]!.member);
     assert.equal(d.strategy, 'weighted');
@@ -97,7 +111,10 @@ describe('daemon classification on real llama.cpp', () => {
     const r = await daemon.cli(['classify', 'it crashes', '--ensemble', 'early', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const d = Decision.parse(JSON.parse(r.stdout));
-    assert.deepEqual(d.votes.map((v) => v.status), ['ok', 'ok', 'skipped']);
+    assert.deepEqual(
+      d.votes.map((v) => v.status),
+      ['ok', 'ok', 'skipped'],
+    );
     assert.equal(d.earlyExit, true);
     assert.equal(d.label, 'bug');
   });
@@ -112,8 +129,14 @@ describe('daemon classification on real llama.cpp', () => {
   it('status lists the ready models and the ensembles', async () => {
     const r = await daemon.cli(['status', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const status = JSON.parse(r.stdout) as { models: Array<{ id: string; state: string; memoryBytes?: number }>; ensembles: Array<{ name: string; ready: number }> };
-    assert.deepEqual(status.models.map((m) => m.state), ['ready', 'ready', 'ready']);
+    const status = JSON.parse(r.stdout) as {
+      models: Array<{ id: string; state: string; memoryBytes?: number }>;
+      ensembles: Array<{ name: string; ready: number }>;
+    };
+    assert.deepEqual(
+      status.models.map((m) => m.state),
+      ['ready', 'ready', 'ready'],
+    );
     assert.ok(status.models.every((m) => (m.memoryBytes ?? 0) > 0));
     assert.equal(status.ensembles.find((e) => e.name === 'default')?.ready, 3);
   });

@@ -71,7 +71,10 @@ describe('daemon hardening', { timeout: 600_000 }, () => {
       assert.deepEqual(refused.error!.data, { kind: 'LimitExceeded', limit: 'maxBatch', max: LIMITS.maxBatch });
       await c.send(JSON.stringify(Array.from({ length: LIMITS.maxBatch }, (_, i) => req(100 + i))));
       await c.waitFor((m) => (m as RawMessage).id === 100 + LIMITS.maxBatch - 1);
-      const inBatch = (m: unknown) => typeof (m as RawMessage).id === 'number' && ((m as RawMessage).id as number) >= 100 && ((m as RawMessage).id as number) < 100 + LIMITS.maxBatch;
+      const inBatch = (m: unknown) =>
+        typeof (m as RawMessage).id === 'number' &&
+        ((m as RawMessage).id as number) >= 100 &&
+        ((m as RawMessage).id as number) < 100 + LIMITS.maxBatch;
       assert.equal(c.received.filter(inBatch).length, LIMITS.maxBatch);
     } finally {
       c.close();
@@ -147,7 +150,9 @@ describe('daemon hardening', { timeout: 600_000 }, () => {
     const rssBefore = rssMiB(daemon.info.pid);
     // Stop reading: the kernel buffers fill, then the daemon's send buffer for this client.
     slow.ws.pause();
-    const batch = JSON.stringify(Array.from({ length: LIMITS.maxBatch }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'pool/status', params: {} })));
+    const batch = JSON.stringify(
+      Array.from({ length: LIMITS.maxBatch }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'pool/status', params: {} })),
+    );
     // ~40 KiB of replies per frame: unbounded, 3,000 frames would be about 120 MiB queued in the daemon.
     let sent = 0;
     const sendAll = (async () => {
@@ -166,7 +171,9 @@ describe('daemon hardening', { timeout: 600_000 }, () => {
     assert.ok((await other.request('pool/status', {})).result, 'another client is served');
     other.close();
     slow.close();
-    process.stderr.write(`# slow reader: ${sent} batches sent, client still buffering ${(slow.ws.bufferedAmount / 2 ** 20).toFixed(0)} MiB; daemon RSS ${rssBefore.toFixed(0)} -> ${rssAfter.toFixed(0)} MiB\n`);
+    process.stderr.write(
+      `# slow reader: ${sent} batches sent, client still buffering ${(slow.ws.bufferedAmount / 2 ** 20).toFixed(0)} MiB; daemon RSS ${rssBefore.toFixed(0)} -> ${rssAfter.toFixed(0)} MiB\n`,
+    );
     assert.match(daemonLog(home), /a client is not reading its replies \(\d+ KiB unsent\): stopped reading its requests/);
     assert.ok(rssAfter < RSS_BOUND_MIB, `daemon RSS ${rssAfter.toFixed(0)} MiB`);
     assert.ok(rssAfter - rssBefore < 120, `daemon RSS grew by ${(rssAfter - rssBefore).toFixed(0)} MiB`);
@@ -180,7 +187,15 @@ describe('daemon hardening', { timeout: 600_000 }, () => {
           host: '127.0.0.1',
           port: daemon.info.port,
           path: '/',
-          headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', Origin: longOrigin, Authorization: `Bearer ${daemon.info.token}`, 'X-Junk': 'J'.repeat(6_000) },
+          headers: {
+            Connection: 'Upgrade',
+            Upgrade: 'websocket',
+            'Sec-WebSocket-Version': '13',
+            'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+            Origin: longOrigin,
+            Authorization: `Bearer ${daemon.info.token}`,
+            'X-Junk': 'J'.repeat(6_000),
+          },
         });
         req.on('response', (res) => {
           res.resume();
@@ -191,7 +206,9 @@ describe('daemon hardening', { timeout: 600_000 }, () => {
       });
     }
     await new Promise((r) => setTimeout(r, 300));
-    const lines = daemonLog(home).split('\n').filter((l) => l.includes('refused a WebSocket upgrade'));
+    const lines = daemonLog(home)
+      .split('\n')
+      .filter((l) => l.includes('refused a WebSocket upgrade'));
     assert.ok(lines.length >= 1 && lines.length <= 6, `${lines.length} refusal lines`);
     for (const l of lines) assert.ok(l.length < 400, `a refusal line of ${l.length} chars`);
     assert.ok(!daemonLog(home).includes('A'.repeat(200)) && !daemonLog(home).includes('JJJJ'));

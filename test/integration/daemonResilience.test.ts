@@ -103,7 +103,10 @@ describe('daemon resilience', () => {
       ensembles: { default: { members: ['remote'], labels: LABELS } },
     };
     assert.equal((await reconfigure(cfg)).ok, true);
-    const error = await conn.rpc.request('ensemble/classify', { text: 'x' }).then(() => null, (e: unknown) => e as EnsembleError);
+    const error = await conn.rpc.request('ensemble/classify', { text: 'x' }).then(
+      () => null,
+      (e: unknown) => e as EnsembleError,
+    );
     assert.equal(error?.kind, 'ModelUnavailable');
     const status = await conn.rpc.request('pool/status', {});
     const m = status.models[0]!;
@@ -122,7 +125,10 @@ describe('daemon resilience', () => {
     const started = Date.now();
     const d = await conn.rpc.request('ensemble/classify', { text: 'it crashes' });
     const elapsed = Date.now() - started;
-    assert.deepEqual(d.votes.map((v) => v.status), ['ok', 'ok', 'ok', 'timeout']);
+    assert.deepEqual(
+      d.votes.map((v) => v.status),
+      ['ok', 'ok', 'ok', 'timeout'],
+    );
     assert.equal(d.votes[3]!.error?.kind, 'Timeout');
     assert.equal(d.partial, true);
     assert.equal(d.label, 'bug');
@@ -135,7 +141,7 @@ describe('daemon resilience', () => {
     assert.match(d.note, /deadline/);
   });
 
-  it('a model\'s own timeoutMs tightens the ensemble\'s member timeout', async () => {
+  it("a model's own timeoutMs tightens the ensemble's member timeout", async () => {
     const cfg = poolConfig(models);
     cfg.models = [...(cfg.models ?? []), { id: 'slow', backend: 'openai', baseUrl: `${hanging.origin}/v1`, model: 'slow', timeoutMs: 400 }];
     cfg.ensembles = { default: { members: [...models.map((m) => m.id), 'slow'], labels: LABELS, memberTimeoutMs: 1_500 } };

@@ -12,7 +12,18 @@ import { poolConfig, startTestDaemon, tempHome, tinyPool, writeConfig, type Test
 /** Attempts an upgrade with the given headers; resolves to the HTTP status of a refusal, or 101. */
 function tryUpgrade(port: number, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/', headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers } });
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      path: '/',
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        ...headers,
+      },
+    });
     req.on('upgrade', (res, socket) => {
       socket.destroy();
       resolve(res.statusCode ?? 0);
@@ -85,10 +96,12 @@ describe('daemon security', () => {
   it('the HTTP gateway applies the same checks', async () => {
     const get = (headers: Record<string, string>) =>
       new Promise<number>((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port, path: '/v1/models', headers }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        }).on('error', reject);
+        http
+          .get({ host: '127.0.0.1', port, path: '/v1/models', headers }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on('error', reject);
       });
     assert.equal(await get({ Host: host }), 401);
     assert.equal(await get({ Host: 'evil.example', Authorization: auth }), 403);
@@ -104,7 +117,14 @@ describe('daemon security', () => {
       assert.equal((await nextMessage(ws)).error?.code, ErrorCodes.InvalidRequest);
       ws.send(Buffer.from([1, 2, 3]), { binary: true });
       assert.equal((await nextMessage(ws)).error?.code, ErrorCodes.InvalidRequest);
-      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: 1, client: { name: 't', version: '0' } } }));
+      ws.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: 1, client: { name: 't', version: '0' } },
+        }),
+      );
       assert.ok((await nextMessage(ws)).result);
       ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ensemble/classify', params: { text: 42 } }));
       const invalid = await nextMessage(ws);

@@ -62,7 +62,7 @@ describe('ensemble demo --toy --items 30', () => {
     assert.equal(fs.existsSync(path.join(userHome, 'ensemble.db')), false);
   });
 
-  it('starts from a clean demo home when run again: the last run\'s recordings are gone, not added to', async () => {
+  it("starts from a clean demo home when run again: the last run's recordings are gone, not added to", async () => {
     const again = await runCli(userHome, ['demo', '--toy', '--items', '24'], { timeoutMs: 600_000 });
     assert.equal(again.code, 0, again.stderr);
     const recs = loadFromDatabase(path.join(demoHome, 'ensemble.db'), {}).filter((r) => r.gold !== undefined);
@@ -70,7 +70,7 @@ describe('ensemble demo --toy --items 30', () => {
     assert.equal(readDaemonFile(demoHome), null);
   });
 
-  it('refuses to run in the user\'s own home, and a too-small --items, with exit code 2', async () => {
+  it("refuses to run in the user's own home, and a too-small --items, with exit code 2", async () => {
     const own = await runCli(userHome, ['demo', '--toy', '--home', userHome]);
     assert.equal(own.code, 2);
     assert.match(own.stderr, /is your own ENSEMBLE_HOME/);

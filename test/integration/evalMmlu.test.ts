@@ -66,14 +66,22 @@ test('all 12,032 items, nothing fitted: per-model accuracy = recount, majority 0
   const majority = r.strategies.find((s) => s.name === 'majority')!;
   assert.ok(Math.abs(majority.accuracy - 0.478) <= 0.001, `majority ${majority.accuracy}`);
   assert.ok(Math.abs(r.oracle!.accuracy - 0.643) <= 0.001, `oracle ${r.oracle!.accuracy}`);
-  assert.deepEqual(r.strategies.map((s) => s.name), ['majority', 'weighted', 'earlyExit', 'oracle']);
+  assert.deepEqual(
+    r.strategies.map((s) => s.name),
+    ['majority', 'weighted', 'earlyExit', 'oracle'],
+  );
 });
 
 test('held-out half (39 gold variants dropped, seed 42): learned strategies beat majority', async (t) => {
   if (!present) return t.skip(ABSENT);
   const exclude = loadIdList(VARIANTS);
   assert.equal(exclude.size, 39);
-  const r = evaluate(loadWideCsv(fs.readFileSync(CSV, 'utf8'), CSV, { models: TRIO }), { models: TRIO, trainFraction: 0.5, seed: 42, excludeIds: exclude });
+  const r = evaluate(loadWideCsv(fs.readFileSync(CSV, 'utf8'), CSV, { models: TRIO }), {
+    models: TRIO,
+    trainFraction: 0.5,
+    seed: 42,
+    excludeIds: exclude,
+  });
   assert.equal(r.items, 12032 - 39);
   assert.equal(r.split.train + r.split.test, r.items);
   const acc = (n: string) => r.strategies.find((s) => s.name === n)!;
@@ -111,7 +119,13 @@ test('held-out half, five-pool with question texts: the router beats the best si
   const texts = questionTexts(questions);
   const recs = loadWideCsv(fs.readFileSync(CSV, 'utf8'), CSV, { models: FIVE });
   for (const r of recs) r.text = texts.get(r.item);
-  const r = evaluate(recs, { models: FIVE, trainFraction: 0.5, seed: 42, excludeIds: loadIdList(VARIANTS), strategies: ['majority', 'routed'] });
+  const r = evaluate(recs, {
+    models: FIVE,
+    trainFraction: 0.5,
+    seed: 42,
+    excludeIds: loadIdList(VARIANTS),
+    strategies: ['majority', 'routed'],
+  });
   const routed = r.strategies.find((s) => s.name === 'routed')!;
   const best = Math.max(...r.perModel.map((m) => m.accuracy));
   assert.ok(routed.callsPerItem < 1.5, `routed asks ${routed.callsPerItem} members per item`);

@@ -43,7 +43,13 @@ describe('the gateway with the official openai client', () => {
         { role: 'system', content: 'Be brief.' },
         { role: 'user', content: 'hello' },
         { role: 'assistant', content: 'hello world' },
-        { role: 'user', content: [{ type: 'text', text: 'the app' }, { type: 'text', text: 'crashes' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'the app' },
+            { type: 'text', text: 'crashes' },
+          ],
+        },
       ],
     });
     const pieces: string[] = [];
@@ -57,7 +63,10 @@ describe('the gateway with the official openai client', () => {
     assert.ok(pieces.length >= 2, `the last editor's tokens arrive one by one (got ${pieces.length} pieces)`);
     assert.equal(last!.choices[0]!.finish_reason, 'stop');
     const summary = last!.ensemble as { text: string; steps: Array<{ role: string; status: string }> };
-    assert.deepEqual(summary.steps.map((s) => s.role), ['draft', 'edit', 'edit']);
+    assert.deepEqual(
+      summary.steps.map((s) => s.role),
+      ['draft', 'edit', 'edit'],
+    );
     assert.equal(pieces.join('').trim(), summary.text);
   });
 
@@ -65,7 +74,10 @@ describe('the gateway with the official openai client', () => {
     const res = (await client.chat.completions.create({
       model: 'default',
       max_completion_tokens: 6,
-      messages: [{ role: 'developer', content: 'Be brief.' }, { role: 'user', content: 'hello world' }],
+      messages: [
+        { role: 'developer', content: 'Be brief.' },
+        { role: 'user', content: 'hello world' },
+      ],
     })) as WithEnsemble<OpenAI.ChatCompletion>;
     assert.equal(res.object, 'chat.completion');
     assert.ok(res.choices[0]!.message.content!.length > 0);
@@ -78,7 +90,11 @@ describe('the gateway with the official openai client', () => {
       messages: [{ role: 'user', content: 'it crashes' }],
       response_format: {
         type: 'json_schema',
-        json_schema: { name: 'ticket', strict: true, schema: { type: 'object', properties: { label: { type: 'string', enum: LABELS } }, required: ['label'] } },
+        json_schema: {
+          name: 'ticket',
+          strict: true,
+          schema: { type: 'object', properties: { label: { type: 'string', enum: LABELS } }, required: ['label'] },
+        },
       },
     })) as WithEnsemble<OpenAI.ChatCompletion>;
     assert.deepEqual(JSON.parse(res.choices[0]!.message.content!), { label: 'bug' });
@@ -97,22 +113,43 @@ describe('the gateway with the official openai client', () => {
           name: 'entities',
           schema: {
             type: 'object',
-            properties: { entities: { type: 'array', items: { type: 'object', properties: { type: { enum: ['person', 'location'] }, text: { type: 'string' } } } } },
+            properties: {
+              entities: {
+                type: 'array',
+                items: { type: 'object', properties: { type: { enum: ['person', 'location'] }, text: { type: 'string' } } },
+              },
+            },
           },
         },
       },
     })) as WithEnsemble<OpenAI.ChatCompletion>;
-    const content = JSON.parse(res.choices[0]!.message.content!) as { entities: Array<{ type: string; text: string; start: number; agreement: number }> };
-    assert.deepEqual(content.entities.map((e) => [e.type, e.text, e.start]), [['person', 'Ada Lovelace', 0], ['person', 'Charles Babbage', 25], ['location', 'London', 44]]);
+    const content = JSON.parse(res.choices[0]!.message.content!) as {
+      entities: Array<{ type: string; text: string; start: number; agreement: number }>;
+    };
+    assert.deepEqual(
+      content.entities.map((e) => [e.type, e.text, e.start]),
+      [
+        ['person', 'Ada Lovelace', 0],
+        ['person', 'Charles Babbage', 25],
+        ['location', 'London', 44],
+      ],
+    );
     const extraction = ExtractionResult.parse(res.ensemble!.extraction);
     assert.equal(extraction.votes.length, 3);
   });
 
   it('answers a factual question by vote, streamed or not', async () => {
-    const res = (await client.chat.completions.create({ model: 'answers/answer', messages: [{ role: 'user', content: 'How many?' }] })) as WithEnsemble<OpenAI.ChatCompletion>;
+    const res = (await client.chat.completions.create({
+      model: 'answers/answer',
+      messages: [{ role: 'user', content: 'How many?' }],
+    })) as WithEnsemble<OpenAI.ChatCompletion>;
     assert.equal(res.choices[0]!.message.content, 'Twenty-one');
     assert.equal(AnswerResult.parse(res.ensemble!.answer).normalized, '21');
-    const stream = await client.chat.completions.create({ model: 'split/answer', stream: true, messages: [{ role: 'user', content: 'How many?' }] });
+    const stream = await client.chat.completions.create({
+      model: 'split/answer',
+      stream: true,
+      messages: [{ role: 'user', content: 'How many?' }],
+    });
     let text = '';
     let last: WithEnsemble<OpenAI.ChatCompletionChunk> | undefined;
     for await (const chunk of stream) {
@@ -134,19 +171,28 @@ describe('the gateway with the official openai client', () => {
   });
 
   it('answers 404 model_not_found for an unknown ensemble', async () => {
-    await assert.rejects(client.chat.completions.create({ model: 'nope/classify', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => {
-      assert.ok(e instanceof OpenAI.NotFoundError);
-      assert.equal(e.code, 'model_not_found');
-      assert.equal(e.param, 'model');
-      assert.match(e.message, /nope/);
-      return true;
-    });
+    await assert.rejects(
+      client.chat.completions.create({ model: 'nope/classify', messages: [{ role: 'user', content: 'x' }] }),
+      (e: unknown) => {
+        assert.ok(e instanceof OpenAI.NotFoundError);
+        assert.equal(e.code, 'model_not_found');
+        assert.equal(e.param, 'model');
+        assert.match(e.message, /nope/);
+        return true;
+      },
+    );
   });
 
   it('answers 400 naming the first problems of a malformed body, without echoing it', async () => {
     const secret = 'x'.repeat(5000);
     await assert.rejects(
-      client.chat.completions.create({ model: 'default', messages: [{ role: 'robot' as 'user', content: secret }, { role: 'user', content: [{ type: 'image_url', image_url: { url: secret } }] }] }),
+      client.chat.completions.create({
+        model: 'default',
+        messages: [
+          { role: 'robot' as 'user', content: secret },
+          { role: 'user', content: [{ type: 'image_url', image_url: { url: secret } }] },
+        ],
+      }),
       (e: unknown) => {
         assert.ok(e instanceof OpenAI.BadRequestError);
         assert.equal(e.type, 'invalid_request_error');
@@ -167,11 +213,18 @@ describe('the gateway with the official openai client', () => {
 
   it('answers 413 to a body over the bound, and 400 to too many messages', async () => {
     const headers = { authorization: `Bearer ${daemon.info.token}`, 'content-type': 'application/json' };
-    const huge = await request(`${baseURL}/chat/completions`, { method: 'POST', headers, body: JSON.stringify({ model: 'default', messages: [{ role: 'user', content: 'y'.repeat(1_100_000) }] }) });
+    const huge = await request(`${baseURL}/chat/completions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ model: 'default', messages: [{ role: 'user', content: 'y'.repeat(1_100_000) }] }),
+    });
     assert.equal(huge.statusCode, 413);
     const body = (await huge.body.json()) as { error: { type: string; code: string; param: null } };
     assert.deepEqual([body.error.type, body.error.code, body.error.param], ['invalid_request_error', 'request_too_large', null]);
     const many = Array.from({ length: 300 }, () => ({ role: 'user' as const, content: 'hi' }));
-    await assert.rejects(client.chat.completions.create({ model: 'default', messages: many }), (e: unknown) => e instanceof OpenAI.BadRequestError && /messages/.test(e.message));
+    await assert.rejects(
+      client.chat.completions.create({ model: 'default', messages: many }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && /messages/.test(e.message),
+    );
   });
 });

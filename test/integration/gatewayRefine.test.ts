@@ -31,9 +31,16 @@ describe('refinement and the HTTP gateway', () => {
     const conn = await daemon.connect();
     try {
       const steps: ProgressValue[] = [];
-      const result = await conn.rpc.request('ensemble/refine', { text: 'the app crash', maxTokens: 8 }, { onProgress: (p) => steps.push(p) });
+      const result = await conn.rpc.request(
+        'ensemble/refine',
+        { text: 'the app crash', maxTokens: 8 },
+        { onProgress: (p) => steps.push(p) },
+      );
       RefineResult.parse(result);
-      assert.deepEqual(result.steps.map((s) => s.role), ['draft', 'edit', 'edit']);
+      assert.deepEqual(
+        result.steps.map((s) => s.role),
+        ['draft', 'edit', 'edit'],
+      );
       assert.ok(result.steps.every((s) => s.status === 'ok' && s.text.length > 0));
       assert.equal(result.text, result.steps.at(-1)!.text.trim());
       assert.equal(steps.filter((s) => s.kind === 'refineStep').length, 3);
@@ -55,17 +62,30 @@ describe('refinement and the HTTP gateway', () => {
     assert.equal(res.statusCode, 200);
     const body = (await res.body.json()) as { object: string; data: Array<{ id: string }> };
     assert.equal(body.object, 'list');
-    assert.deepEqual(body.data.map((m) => m.id), ['default']);
+    assert.deepEqual(
+      body.data.map((m) => m.id),
+      ['default'],
+    );
   });
 
   it('POST /v1/chat/completions answers in the OpenAI shape', async () => {
     const res = await request(`${base}/v1/chat/completions`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ model: 'default', max_tokens: 6, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hello world' }] }),
+      body: JSON.stringify({
+        model: 'default',
+        max_tokens: 6,
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'hello world' },
+        ],
+      }),
     });
     assert.equal(res.statusCode, 200);
-    const body = (await res.body.json()) as { object: string; choices: Array<{ message: { role: string; content: string }; finish_reason: string }> };
+    const body = (await res.body.json()) as {
+      object: string;
+      choices: Array<{ message: { role: string; content: string }; finish_reason: string }>;
+    };
     assert.equal(body.object, 'chat.completion');
     assert.equal(body.choices[0]!.message.role, 'assistant');
     assert.ok(body.choices[0]!.message.content.length > 0);
@@ -79,16 +99,25 @@ describe('refinement and the HTTP gateway', () => {
     });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /text\/event-stream/);
-    const events = (await res.body.text()).split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
+    const events = (await res.body.text())
+      .split('\n\n')
+      .filter(Boolean)
+      .map((e) => e.replace(/^data: /, ''));
     assert.equal(events.at(-1), '[DONE]');
-    const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as { object: string; choices: Array<{ delta: { content?: string }; finish_reason: string | null }> });
+    const chunks = events
+      .slice(0, -1)
+      .map((e) => JSON.parse(e) as { object: string; choices: Array<{ delta: { content?: string }; finish_reason: string | null }> });
     assert.ok(chunks.every((c) => c.object === 'chat.completion.chunk'));
     assert.ok((chunks[0]!.choices[0]!.delta.content ?? '').length > 0);
     assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, 'stop');
   });
 
   it('POST /v1/classifications returns a decision; bad bodies get 400 with the reason', async () => {
-    const res = await request(`${base}/v1/classifications`, { method: 'POST', headers, body: JSON.stringify({ text: 'it crashes', labels: LABELS }) });
+    const res = await request(`${base}/v1/classifications`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ text: 'it crashes', labels: LABELS }),
+    });
     assert.equal(res.statusCode, 200);
     const d = Decision.parse(await res.body.json());
     assert.equal(d.label, 'bug');
@@ -98,7 +127,11 @@ describe('refinement and the HTTP gateway', () => {
     const notJson = await request(`${base}/v1/chat/completions`, { method: 'POST', headers, body: '{' });
     assert.equal(notJson.statusCode, 400);
     await notJson.body.dump();
-    const unknown = await request(`${base}/v1/chat/completions`, { method: 'POST', headers, body: JSON.stringify({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }) });
+    const unknown = await request(`${base}/v1/chat/completions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }),
+    });
     assert.equal(unknown.statusCode, 404);
     await unknown.body.dump();
   });

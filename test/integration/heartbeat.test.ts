@@ -21,7 +21,10 @@ describe('heartbeat', () => {
   });
 
   const open = (autoPong: boolean) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${daemon.info.port}/`, { headers: { Authorization: `Bearer ${daemon.info.token}` }, autoPong });
+    const ws = new WebSocket(`ws://127.0.0.1:${daemon.info.port}/`, {
+      headers: { Authorization: `Bearer ${daemon.info.token}` },
+      autoPong,
+    });
     return new Promise<WebSocket>((resolve, reject) => {
       ws.once('open', () => resolve(ws));
       ws.once('error', reject);

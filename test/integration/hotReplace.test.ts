@@ -37,7 +37,9 @@ describe('a member replaced while requests run', { timeout: 180_000 }, () => {
       { id: 'steady', backend: 'openai', baseUrl: steady.baseUrl, model: 'test-model' },
       { id: 'swapped', backend: 'openai', baseUrl: swappedUrl, model: 'test-model' },
     ],
-    ensembles: { default: { members: ['steady', 'swapped'], strategy: 'majority', labels: LABELS, memberTimeoutMs: 30_000, deadlineMs: 40_000 } },
+    ensembles: {
+      default: { members: ['steady', 'swapped'], strategy: 'majority', labels: LABELS, memberTimeoutMs: 30_000, deadlineMs: 40_000 },
+    },
   });
 
   before(async () => {

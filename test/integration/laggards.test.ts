@@ -60,7 +60,10 @@ describe('a deliberately slow member in a real daemon', { timeout: 120_000 }, ()
       }
       assert.ok(slowWeights[0]! > 0);
       assert.deepEqual(slowWeights.slice(0, 3), [slowWeights[0], slowWeights[0], slowWeights[0]], 'not judged before minSamples answers');
-      assert.ok(Math.abs(slowWeights[3]! - slowWeights[0]! * 0.25) < 1e-9, `weight ${slowWeights[3]} after the flag, ${slowWeights[0]} before`);
+      assert.ok(
+        Math.abs(slowWeights[3]! - slowWeights[0]! * 0.25) < 1e-9,
+        `weight ${slowWeights[3]} after the flag, ${slowWeights[0]} before`,
+      );
 
       // The same status shows the ensemble's diversity: four decisions, too few to judge yet, said in words.
       const status = await conn.rpc.request('pool/status', {});
@@ -77,7 +80,10 @@ describe('a deliberately slow member in a real daemon', { timeout: 120_000 }, ()
       // `ensemble status` says it in words too.
       const cli = await daemon.cli(['status']);
       assert.equal(cli.code, 0, cli.stderr);
-      assert.match(cli.stdout, /slow: slow is consistently slow: replace it, give it a shorter timeout or lower its weight \(p90 \d+ ms.*\[policy lowerWeight\]/);
+      assert.match(
+        cli.stdout,
+        /slow: slow is consistently slow: replace it, give it a shorter timeout or lower its weight \(p90 \d+ ms.*\[policy lowerWeight\]/,
+      );
       assert.match(cli.stdout, /diversity of default \(4 decisions, 0 with feedback\):\n {2}- Too few decisions \(4\)/);
     } finally {
       conn.close();

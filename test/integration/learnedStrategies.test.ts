@@ -22,7 +22,10 @@ describe('learned and routed strategies', () => {
     writeConfig(home, poolConfig(models));
     dataset = path.join(home, 'labelled.jsonl');
     const gold = (i: number) => (i % 5 === 0 ? 'bug' : 'feature');
-    fs.writeFileSync(dataset, Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: i, text: `request ${i}`, label: gold(i), category: 'tickets' })).join('\n'));
+    fs.writeFileSync(
+      dataset,
+      Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: i, text: `request ${i}`, label: gold(i), category: 'tickets' })).join('\n'),
+    );
     daemon = await startTestDaemon(home);
   });
   after(async () => {
@@ -39,7 +42,11 @@ describe('learned and routed strategies', () => {
     assert.equal((await daemon.cli(['record', dataset, '--labels', LABELS.join(',')])).code, 0);
     const r = await daemon.cli(['fit', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const fit = JSON.parse(r.stdout) as { n: number; categories: string[]; members: Array<{ member: string; reliability: number; weight: number }> };
+    const fit = JSON.parse(r.stdout) as {
+      n: number;
+      categories: string[];
+      members: Array<{ member: string; reliability: number; weight: number }>;
+    };
     assert.equal(fit.n, 20);
     assert.deepEqual(fit.categories, ['tickets']);
     // bug models: right on 4 of 20; the feature model: on 16 of 20 (Laplace-smoothed).
@@ -65,7 +72,10 @@ describe('learned and routed strategies', () => {
       assert.deepEqual(d.route!.chosen, [models[2]!.id]);
       assert.equal(d.route!.ranked[0], models[2]!.id);
       assert.ok(d.route!.scores[models[2]!.id]! > d.route!.scores[models[0]!.id]!);
-      assert.deepEqual(d.votes.map((v) => v.status), ['skipped', 'skipped', 'ok']);
+      assert.deepEqual(
+        d.votes.map((v) => v.status),
+        ['skipped', 'skipped', 'ok'],
+      );
       assert.equal(d.calls, 1);
       assert.equal(d.earlyExit, true);
     } finally {

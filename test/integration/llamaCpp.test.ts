@@ -29,16 +29,26 @@ import {
 import { rejectsWith } from '../support/rejectsWith';
 
 const LABELS = ['bug', 'feature', 'question'];
-const CHATML = "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+const CHATML =
+  "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
 /** Phi-4's variant: no built-in wrapper matches it, so node-llama-cpp renders the Jinja template itself. */
-const PHI4 = "{% for message in messages %}<|im_start|>{{ message['role'] }}<|im_sep|>{{ message['content'] }}<|im_end|>{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant<|im_sep|>{% endif %}";
+const PHI4 =
+  "{% for message in messages %}<|im_start|>{{ message['role'] }}<|im_sep|>{{ message['content'] }}<|im_end|>{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant<|im_sep|>{% endif %}";
 
 let dir: string;
 const backends: LlamaCppBackend[] = [];
 const never = new AbortController().signal;
 
 function backend(id: string, path: string | undefined, extra: Partial<LlamaCppModelEntry> = {}): LlamaCppBackend {
-  const entry = { id, backend: 'llama.cpp', contextSize: 512, threads: 1, gpuLayers: 0, ...(path ? { path } : {}), ...extra } as LlamaCppModelEntry;
+  const entry = {
+    id,
+    backend: 'llama.cpp',
+    contextSize: 512,
+    threads: 1,
+    gpuLayers: 0,
+    ...(path ? { path } : {}),
+    ...extra,
+  } as LlamaCppModelEntry;
   const b = new LlamaCppBackend(entry);
   backends.push(b);
   return b;
@@ -106,7 +116,12 @@ describe('successor model: analytic probabilities', () => {
   it('generates the greedy continuation, honouring maxTokens', async () => {
     const ids = successor.vocabulary.ids;
     const tokens = successor.vocabulary.tokens;
-    const next = (n: number) => tokens.slice(ids.get('▁world')! + 1, ids.get('▁world')! + 1 + n).join('').replaceAll('▁', ' ').trim();
+    const next = (n: number) =>
+      tokens
+        .slice(ids.get('▁world')! + 1, ids.get('▁world')! + 1 + n)
+        .join('')
+        .replaceAll('▁', ' ')
+        .trim();
     assert.equal((await b.generate({ prompt: 'hello world', maxTokens: 6 }, never)).text, next(6));
     assert.equal((await b.generate({ prompt: 'hello world', maxTokens: 2 }, never)).text, next(2));
   });
@@ -123,7 +138,18 @@ describe('successor model: analytic probabilities', () => {
     const tokens = successor.vocabulary.tokens;
     // The transcript ends in "Assistant:", whose last token ":" the successor model continues.
     const after = tokens[ids.get(':')! + 1]!.replaceAll('▁', ' ').trim();
-    const r = await b.generate({ prompt: '', messages: [{ role: 'user', content: 'hello' }, { role: 'assistant', content: 'world' }, { role: 'user', content: 'fun' }], maxTokens: 1 }, never);
+    const r = await b.generate(
+      {
+        prompt: '',
+        messages: [
+          { role: 'user', content: 'hello' },
+          { role: 'assistant', content: 'world' },
+          { role: 'user', content: 'fun' },
+        ],
+        maxTokens: 1,
+      },
+      never,
+    );
     assert.equal(r.text, after);
   });
 });
@@ -153,7 +179,11 @@ describe('label model: votes for its favourite with logprob confidence', () => {
   }
 
   it('scores multi-token labels as whole sequences', async () => {
-    const m = writeLabelModel(join(dir, 'multi.gguf'), { favor: 'card arrival', words: ['card', 'arrival', 'refund', 'payment'], family: 'c' });
+    const m = writeLabelModel(join(dir, 'multi.gguf'), {
+      favor: 'card arrival',
+      words: ['card', 'arrival', 'refund', 'payment'],
+      family: 'c',
+    });
     const labels = ['payment', 'card arrival', 'refund'];
     const r = await backend('multi', m.path).classify(request('direct', labels), never);
     const expected = m.expected(labels);
@@ -191,7 +221,10 @@ describe('classifier pool: three families, known majority', () => {
     const t = performance.now();
     const pool = writeClassifierPool(join(dir, 'pool'), { labels: LABELS, favors: ['bug', 'bug', 'feature'] });
     console.log(`# write 3-model pool: ${(performance.now() - t).toFixed(1)} ms`);
-    assert.deepEqual(pool.map((m) => m.family), ['a', 'b', 'c']);
+    assert.deepEqual(
+      pool.map((m) => m.family),
+      ['a', 'b', 'c'],
+    );
     assert.equal(new Set(pool.map((m) => m.id)).size, 3);
     for (const m of pool) {
       assert.ok(statSync(m.path).size < 10 * 2 ** 20);
@@ -211,7 +244,9 @@ describe('generation', () => {
     const req = { system: 'Be brief.', prompt: 'hello', maxTokens: 8 };
     const chat = writeSuccessorModel(join(dir, 'chat-successor.gguf'), { chatTemplate: CHATML });
     const plain = writeSuccessorModel(join(dir, 'plain-successor.gguf'));
-    const afterNewline = Array.from({ length: 8 }, (_, i) => String.fromCharCode(0x0b + i)).join('').trim();
+    const afterNewline = Array.from({ length: 8 }, (_, i) => String.fromCharCode(0x0b + i))
+      .join('')
+      .trim();
     assert.equal((await backend('chat', chat.path).generate(req, never)).text, afterNewline);
     assert.equal((await backend('plain', plain.path).generate(req, never)).text, 'pqrstuvw');
   });
@@ -295,7 +330,7 @@ describe('bad and missing files never crash the process', () => {
   });
 });
 
-describe('chat template: labels scored as the start of the assistant\'s reply', () => {
+describe("chat template: labels scored as the start of the assistant's reply", () => {
   let chatml: LabelModel;
   let phi4: LabelModel;
   let b: LlamaCppBackend;
@@ -323,13 +358,14 @@ describe('chat template: labels scored as the start of the assistant\'s reply', 
       const expected = chatml.expected(LABELS);
       assert.equal(r.label, 'bug');
       assert.equal(r.confidenceSource, 'logprobs');
-      for (const l of LABELS) assert.ok(Math.abs(r.probabilities[l]! - expected[l]!) < 1e-4, `${l}: ${r.probabilities[l]} vs ${expected[l]}`);
+      for (const l of LABELS)
+        assert.ok(Math.abs(r.probabilities[l]! - expected[l]!) < 1e-4, `${l}: ${r.probabilities[l]} vs ${expected[l]}`);
       if (style === 'stepByStep') assert.ok(r.text && r.text.length > 0, 'the reasoning is returned as text');
       else assert.equal(r.text, undefined);
     });
   }
 
-  it('renders system and user with the template up to the assistant\'s turn, markers as special tokens', async () => {
+  it("renders system and user with the template up to the assistant's turn, markers as special tokens", async () => {
     const req = request('direct');
     const { system, user } = chatPrompt(req);
     const ids = chatml.vocabulary.ids;
@@ -344,7 +380,10 @@ describe('chat template: labels scored as the start of the assistant\'s reply', 
     assert.equal(p.tokens.filter((t) => t === ids.get('<|im_end|>')).length, 2);
     assert.equal(p.tokens.at(-1), ids.get('<0x0A>'), 'the prompt ends right after "assistant\\n"');
     // Each label is the reply's first tokens: the whole word.
-    assert.deepEqual(p.labels, LABELS.map((l) => [ids.get(`▁${l}`)]));
+    assert.deepEqual(
+      p.labels,
+      LABELS.map((l) => [ids.get(`▁${l}`)]),
+    );
     // The backend scores exactly this prompt.
     assert.deepEqual(await b.scoringPrompt(req, never), p);
   });
@@ -358,7 +397,10 @@ describe('chat template: labels scored as the start of the assistant\'s reply', 
     // withConfidence is told to reply "Answer: <label>": the label is scored after that.
     assert.ok(p.text.endsWith('<|im_start|>assistant<|im_sep|>Answer:'), p.text);
     assert.equal(p.tokens.filter((t) => t === phi4.vocabulary.ids.get('<|im_sep|>')).length, 3);
-    assert.deepEqual(p.labels, LABELS.map((l) => [phi4.vocabulary.ids.get(`▁${l}`)]));
+    assert.deepEqual(
+      p.labels,
+      LABELS.map((l) => [phi4.vocabulary.ids.get(`▁${l}`)]),
+    );
     const r = await backend('phi4', phi4.path).classify(req, never);
     const expected = phi4.expected(LABELS);
     assert.equal(r.label, 'feature');
@@ -376,8 +418,11 @@ describe('chat template: labels scored as the start of the assistant\'s reply', 
       assert.ok(withReasoning.text.endsWith('<|im_start|>assistant\nIt crashes on save.\nAnswer:'), withReasoning.text);
       const tokens = withReasoning.tokens.map(Number);
       const turn = tokens.lastIndexOf(ids.get('<|im_start|>')!);
-      assert.ok(turn > 0 && !tokens.slice(turn).includes(ids.get('<|im_end|>')!), 'the assistant\'s turn is still open');
-      assert.deepEqual(withReasoning.labels, LABELS.map((l) => [ids.get(`▁${l}`)]));
+      assert.ok(turn > 0 && !tokens.slice(turn).includes(ids.get('<|im_end|>')!), "the assistant's turn is still open");
+      assert.deepEqual(
+        withReasoning.labels,
+        LABELS.map((l) => [ids.get(`▁${l}`)]),
+      );
       // The reasoning is generated from the same chat, up to the assistant's turn (LlamaCompletion adds the BOS).
       const { input, stop } = reasoningInput(model, chat, req);
       assert.ok(Array.isArray(input));
@@ -385,7 +430,10 @@ describe('chat template: labels scored as the start of the assistant\'s reply', 
       assert.deepEqual(noReasoning.tokens.slice(0, reasoningFrom.length).map(Number), reasoningFrom);
       assert.equal(model.detokenize(noReasoning.tokens.slice(reasoningFrom.length)).trim(), 'Answer:');
       assert.ok(stop.includes('Answer:'));
-      assert.ok(stop.some((t) => typeof t !== 'string' && t.tokenize(model.tokenizer).map(Number).join() === String(ids.get('<|im_end|>'))), 'stops at the end of the turn');
+      assert.ok(
+        stop.some((t) => typeof t !== 'string' && t.tokenize(model.tokenizer).map(Number).join() === String(ids.get('<|im_end|>'))),
+        'stops at the end of the turn',
+      );
     });
     const r = await b.classify(req, never);
     assert.equal(r.label, 'bug');
@@ -405,7 +453,12 @@ describe('chat template: labels scored as the start of the assistant\'s reply', 
   });
 
   it('scores multi-token labels and answer ends in the chat turn too', async () => {
-    const m = writeLabelModel(join(dir, 'chat-prefix.gguf'), { favor: 'card arrival', words: ['card', 'arrival', 'refund'], family: 'c', chatTemplate: CHATML });
+    const m = writeLabelModel(join(dir, 'chat-prefix.gguf'), {
+      favor: 'card arrival',
+      words: ['card', 'arrival', 'refund'],
+      family: 'c',
+      chatTemplate: CHATML,
+    });
     const labels = ['card', 'card arrival', 'refund'];
     const r = await backend('chat-prefix', m.path).classify(request('direct', labels), never);
     const expected = m.expected(labels);
@@ -425,7 +478,16 @@ describe('chat template: labels scored as the start of the assistant\'s reply', 
     assert.ok(Math.abs(r.confidence! - chatml.expected(LABELS).bug!) < 1e-4);
     const sbs = await b.classify({ ...req, promptStyle: 'stepByStep' }, never);
     assert.equal(sbs.label, 'bug');
-    await rejectsWith(b.classify(request('direct', Array.from({ length: 300 }, (_, i) => `bug${i}`)), never), 'BadInput');
+    await rejectsWith(
+      b.classify(
+        request(
+          'direct',
+          Array.from({ length: 300 }, (_, i) => `bug${i}`),
+        ),
+        never,
+      ),
+      'BadInput',
+    );
   });
 
   it('stops promptly when cancelled mid-reasoning, and the model stays usable', async () => {
@@ -442,4 +504,3 @@ describe('chat template: labels scored as the start of the assistant\'s reply', 
     assert.ok(Math.abs(r.confidence! - chatml.expected(LABELS).bug!) < 1e-4);
   });
 });
-

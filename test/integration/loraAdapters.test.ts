@@ -19,7 +19,12 @@ import { writeLabelAdapter, writeLabelModel, writeRandomModel, type LabelModel }
 
 const LABELS = ['bug', 'feature', 'question'];
 const never = new AbortController().signal;
-const request: LabelRequest = { text: 'The app crashes when I press save.', labels: LABELS, promptStyle: 'direct', instruction: 'Classify it.' };
+const request: LabelRequest = {
+  text: 'The app crashes when I press save.',
+  labels: LABELS,
+  promptStyle: 'direct',
+  instruction: 'Classify it.',
+};
 
 let dir: string;
 let base: LabelModel;
@@ -60,7 +65,10 @@ describe('LoRA adapter members on real llama.cpp', () => {
     assertClose(plain.probabilities!, base.expected(LABELS), 'base');
 
     const votes = await Promise.all(LABELS.map((l) => member(`lora-${l}`, { path: adapters[l]!.path }).classify(request, never)));
-    assert.deepEqual(votes.map((v) => v.label), ['bug', 'feature', 'question']);
+    assert.deepEqual(
+      votes.map((v) => v.label),
+      ['bug', 'feature', 'question'],
+    );
     votes.forEach((v, i) => assertClose(v.probabilities!, base.expected(LABELS, adapters[LABELS[i]!]!.shift), `adapter ${LABELS[i]}`));
     // The "bug" adapter agrees with the base but is surer: it moved the distribution, not only the argmax.
     assert.ok(votes[0]!.confidence! > plain.confidence! + 0.05);

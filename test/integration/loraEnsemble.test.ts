@@ -52,15 +52,29 @@ describe('an ensemble of three LoRA adapter members over one base (real daemon, 
       const plain = await conn.rpc.request('ensemble/classify', { text: 'The app crashes on save.', ensemble: 'plain' });
       assert.equal(plain.label, 'bug');
       const d = await conn.rpc.request('ensemble/classify', { text: 'The app crashes on save.' });
-      assert.deepEqual(d.votes.map((v) => [v.member, v.status, v.label]), [['docs', 'ok', 'feature'], ['support', 'ok', 'question'], ['review', 'ok', 'feature']]);
+      assert.deepEqual(
+        d.votes.map((v) => [v.member, v.status, v.label]),
+        [
+          ['docs', 'ok', 'feature'],
+          ['support', 'ok', 'question'],
+          ['review', 'ok', 'feature'],
+        ],
+      );
       for (const v of d.votes) {
         const expected = base.expected(LABELS, SHIFTS[v.member]!);
-        for (const l of LABELS) assert.ok(Math.abs(v.probabilities[l]! - expected[l]!) < 2e-3, `${v.member} P(${l}) = ${v.probabilities[l]} vs ${expected[l]}`);
+        for (const l of LABELS)
+          assert.ok(Math.abs(v.probabilities[l]! - expected[l]!) < 2e-3, `${v.member} P(${l}) = ${v.probabilities[l]} vs ${expected[l]}`);
       }
       assert.equal(d.label, 'feature');
       assert.equal(d.agreement, 2 / 3);
       const status = await conn.rpc.request('pool/status', {});
-      assert.deepEqual(status.models.filter((m) => m.state === 'ready').map((m) => m.id).sort(), ['base', 'docs', 'review', 'support']);
+      assert.deepEqual(
+        status.models
+          .filter((m) => m.state === 'ready')
+          .map((m) => m.id)
+          .sort(),
+        ['base', 'docs', 'review', 'support'],
+      );
     } finally {
       conn.close();
     }

@@ -41,14 +41,20 @@ describe('memory budget', () => {
     // Startup warm-up plans b after a is loaded (c, listed after b, is planned after it; once c is
     // loaded too, it is placed first as a loaded model). Asking the default ensemble prepares every member: the two that fit vote, the third is refused.
     const d = await conn.rpc.request('ensemble/classify', { text: 'the app crashes when I click save' });
-    assert.deepEqual(d.votes.map((v) => v.status), ['ok', 'error', 'ok']);
+    assert.deepEqual(
+      d.votes.map((v) => v.status),
+      ['ok', 'error', 'ok'],
+    );
     assert.equal(d.votes[1]!.error?.kind, 'ModelUnavailable');
     assert.equal(d.partial, true);
 
     const status = await conn.rpc.request('pool/status', {});
     const mb = status.models.find((m) => m.id === b)!;
     assert.equal(mb.state, 'unavailable');
-    assert.match(mb.reason ?? '', new RegExp(`does not fit in memory: needs 3\\.3 MiB, \\d\\.\\d MiB left of the 4 MiB budget after ${a}(, ${c})?$`));
+    assert.match(
+      mb.reason ?? '',
+      new RegExp(`does not fit in memory: needs 3\\.3 MiB, \\d\\.\\d MiB left of the 4 MiB budget after ${a}(, ${c})?$`),
+    );
     assert.match(mb.hint ?? '', /lower "contextSize" of/);
     assert.match(mb.hint ?? '', /raise "daemon\.memoryBudgetMiB" \(now 4\)/);
     assert.match(mb.hint ?? '', /remove a member/);
@@ -75,7 +81,7 @@ describe('memory budget', () => {
     assert.match(error.message, /memoryBudgetMiB/);
   });
 
-  it('the CLI status prints the budget and each model\'s placement', async () => {
+  it("the CLI status prints the budget and each model's placement", async () => {
     const r = await daemon.cli(['status']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /memory: models [\d.]+ MiB of a 4 MiB budget/);

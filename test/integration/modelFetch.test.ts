@@ -89,7 +89,10 @@ describe('models fetched on first use', () => {
 
   it('refuses a download whose sha256 differs and leaves no file behind', async () => {
     const dest = path.join(home, 'direct', 'bad.gguf');
-    await assert.rejects(fetchModel(`${origin}/m.gguf`, dest, { sha256: '0'.repeat(64) }), (e: unknown) => e instanceof EnsembleError && /sha256/.test(e.message));
+    await assert.rejects(
+      fetchModel(`${origin}/m.gguf`, dest, { sha256: '0'.repeat(64) }),
+      (e: unknown) => e instanceof EnsembleError && /sha256/.test(e.message),
+    );
     assert.equal(fs.existsSync(dest), false);
     assert.equal(fs.existsSync(`${dest}.part`), false);
   });
@@ -113,8 +116,11 @@ describe('models fetched on first use', () => {
     const dest = path.join(home, 'giveup', 'm.gguf');
     ranges.length = 0;
     flakyDrops = 3;
-    await assert.rejects(fetchModel(`${origin}/flaky.gguf`, dest, { retries: 1, retryBaseMs: 10 }), (e: unknown) =>
-      e instanceof EnsembleError && e.kind === 'ModelUnavailable' && /connection dropped at \d+ bytes.*after 2 attempts/.test(e.message));
+    await assert.rejects(
+      fetchModel(`${origin}/flaky.gguf`, dest, { retries: 1, retryBaseMs: 10 }),
+      (e: unknown) =>
+        e instanceof EnsembleError && e.kind === 'ModelUnavailable' && /connection dropped at \d+ bytes.*after 2 attempts/.test(e.message),
+    );
     assert.ok(fs.statSync(`${dest}.part`).size > 0, 'the partial file is kept');
     flakyDrops = 0;
     await fetchModel(`${origin}/flaky.gguf`, dest, { sha256: sha });
@@ -133,18 +139,29 @@ describe('models fetched on first use', () => {
 
   it('offline: an unresolvable host is said to be so, at once (no retries)', async () => {
     const started = Date.now();
-    await assert.rejects(fetchModel('http://ensemble-offline-test.invalid/m.gguf', path.join(home, 'off.gguf'), { retryBaseMs: 5_000 }), (e: unknown) =>
-      e instanceof EnsembleError && /cannot download http:\/\/ensemble-offline-test\.invalid\/m\.gguf: the host cannot be resolved: this machine seems to be offline/.test(e.message));
+    await assert.rejects(
+      fetchModel('http://ensemble-offline-test.invalid/m.gguf', path.join(home, 'off.gguf'), { retryBaseMs: 5_000 }),
+      (e: unknown) =>
+        e instanceof EnsembleError &&
+        /cannot download http:\/\/ensemble-offline-test\.invalid\/m\.gguf: the host cannot be resolved: this machine seems to be offline/.test(
+          e.message,
+        ),
+    );
     assert.ok(Date.now() - started < 5_000, 'not retried');
   });
 
   it('a 404 is a clear ModelUnavailable', async () => {
-    await assert.rejects(fetchModel(`${origin}/missing.gguf`, path.join(home, 'x.gguf'), {}), (e: unknown) => e instanceof EnsembleError && e.kind === 'ModelUnavailable' && /HTTP 404/.test(e.message));
+    await assert.rejects(
+      fetchModel(`${origin}/missing.gguf`, path.join(home, 'x.gguf'), {}),
+      (e: unknown) => e instanceof EnsembleError && e.kind === 'ModelUnavailable' && /HTTP 404/.test(e.message),
+    );
   });
 
   it('the daemon fetches a configured model into ENSEMBLE_HOME/models and serves it', async () => {
     writeConfig(home, {
-      models: [{ id: 'fetched', backend: 'llama.cpp', path: 'fetched.gguf', url: `${origin}/m.gguf`, sha256: sha, threads: 1, contextSize: 256 }],
+      models: [
+        { id: 'fetched', backend: 'llama.cpp', path: 'fetched.gguf', url: `${origin}/m.gguf`, sha256: sha, threads: 1, contextSize: 256 },
+      ],
       ensembles: { default: { members: ['fetched'], labels: LABELS } },
     });
     daemon = await startTestDaemon(home);

@@ -54,10 +54,18 @@ describe('model workers', () => {
     const base = poolConfig(models);
     writeConfig(home, {
       ...base,
-      models: [...(base.models ?? []), ...crashers.map((c) => ({ id: `bad-${c.name}`, backend: 'llama.cpp', path: c.path, threads: 1, contextSize: 256 }))],
+      models: [
+        ...(base.models ?? []),
+        ...crashers.map((c) => ({ id: `bad-${c.name}`, backend: 'llama.cpp', path: c.path, threads: 1, contextSize: 256 })),
+      ],
       ensembles: {
         default: { members: models.map((m) => m.id), labels: LABELS, memberTimeoutMs: 60_000, deadlineMs: 120_000 },
-        mixed: { members: [models[0]!.id, ...crashers.map((c) => `bad-${c.name}`)], labels: LABELS, memberTimeoutMs: 60_000, deadlineMs: 120_000 },
+        mixed: {
+          members: [models[0]!.id, ...crashers.map((c) => `bad-${c.name}`)],
+          labels: LABELS,
+          memberTimeoutMs: 60_000,
+          deadlineMs: 120_000,
+        },
       },
     });
     daemon = await startTestDaemon(home);
@@ -149,7 +157,10 @@ describe('model workers', () => {
     cancel.abort();
     await assert.rejects(first, (e: Error & { kind?: string }) => e.kind === 'RequestCancelled');
     const d = await second;
-    assert.ok(d.votes.every((v) => v.status === 'ok'), JSON.stringify(d.votes));
+    assert.ok(
+      d.votes.every((v) => v.status === 'ok'),
+      JSON.stringify(d.votes),
+    );
     assert.equal(d.label, 'bug');
   });
 });

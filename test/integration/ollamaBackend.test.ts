@@ -8,7 +8,11 @@ import { alts, startOllamaServer, type FakeOllamaServer } from '../fakes/ollamaS
 import { rejectsWith } from '../support/rejectsWith';
 
 const LABELS = ['bug', 'feature', 'question'];
-const req = (promptStyle: LabelRequest['promptStyle'] = 'direct'): LabelRequest => ({ text: 'It crashes on save', labels: LABELS, promptStyle });
+const req = (promptStyle: LabelRequest['promptStyle'] = 'direct'): LabelRequest => ({
+  text: 'It crashes on save',
+  labels: LABELS,
+  promptStyle,
+});
 const signal = () => new AbortController().signal;
 
 function backend(baseUrl: string, extra: Record<string, unknown> = {}) {
@@ -75,7 +79,7 @@ describe('OllamaBackend', { timeout: 10_000 }, () => {
     assert.deepEqual([s.label, s.confidence, s.confidenceSource], ['bug', null, 'none']);
   });
 
-  it('generate reports each line\'s content as it arrives, sends the whole conversation and a JSON schema as format', async () => {
+  it("generate reports each line's content as it arrives, sends the whole conversation and a JSON schema as format", async () => {
     server.script({ tokens: [{ token: '{"a"' }, { token: ':1}' }] });
     const pieces: string[] = [];
     const messages = [
@@ -107,14 +111,22 @@ describe('OllamaBackend', { timeout: 10_000 }, () => {
 
   it('an error line mid-stream is BackendError with its message', async () => {
     server.script({ tokens: [{ token: 'a' }, { token: 'b' }], failAfterTokens: 1 });
-    await rejectsWith(b.generate({ prompt: 'x', maxTokens: 8 }, signal()), 'BackendError', /an error was encountered while running the model/);
+    await rejectsWith(
+      b.generate({ prompt: 'x', maxTokens: 8 }, signal()),
+      'BackendError',
+      /an error was encountered while running the model/,
+    );
   });
 
   it('a model that is not pulled is ModelUnavailable with the pull command', async () => {
     b = backend(server.baseUrl, { model: 'qwen3:0.6b' });
     await rejectsWith(b.classify(req(), signal()), 'ModelUnavailable', /ollama pull qwen3:0\.6b/);
     await rejectsWith(b.generate({ prompt: 'x', maxTokens: 4 }, signal()), 'ModelUnavailable', /not pulled/);
-    assert.deepEqual(await b.health(signal()), { ok: false, reason: 'model qwen3:0.6b is not pulled', hint: 'run `ollama pull qwen3:0.6b`' });
+    assert.deepEqual(await b.health(signal()), {
+      ok: false,
+      reason: 'model qwen3:0.6b is not pulled',
+      hint: 'run `ollama pull qwen3:0.6b`',
+    });
   });
 
   it('health: ok with the model size when it is pulled ("llama3.2" is "llama3.2:latest")', async () => {

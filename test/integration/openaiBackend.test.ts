@@ -10,7 +10,11 @@ import { alts, startOpenAiServer, type FakeOpenAiServer } from '../fakes/openaiS
 import { rejectsWith } from '../support/rejectsWith';
 
 const LABELS = ['bug', 'feature', 'question'];
-const req = (promptStyle: LabelRequest['promptStyle'] = 'direct'): LabelRequest => ({ text: 'It crashes on save', labels: LABELS, promptStyle });
+const req = (promptStyle: LabelRequest['promptStyle'] = 'direct'): LabelRequest => ({
+  text: 'It crashes on save',
+  labels: LABELS,
+  promptStyle,
+});
 const signal = () => new AbortController().signal;
 
 function backend(baseUrl: string, extra: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}) {
@@ -90,7 +94,12 @@ describe('OpenAiBackend against a vLLM-shaped server', { timeout: 10_000 }, () =
 
   it('reasoning style: probabilities read after "Answer:"', async () => {
     server.script({
-      tokens: [{ token: 'It fails on save.' }, { token: '\nAnswer' }, { token: ':' }, { token: ' bug', top: alts({ ' bug': 0.8, ' question': 0.2 }) }],
+      tokens: [
+        { token: 'It fails on save.' },
+        { token: '\nAnswer' },
+        { token: ':' },
+        { token: ' bug', top: alts({ ' bug': 0.8, ' question': 0.2 }) },
+      ],
     });
     const s = await b.classify(req('stepByStep'), signal());
     assert.equal(s.label, 'bug');
@@ -168,7 +177,10 @@ describe('OpenAiBackend against a vLLM-shaped server', { timeout: 10_000 }, () =
       const schema = { type: 'object', properties: { a: { type: 'number' } } };
       assert.equal((await fresh.generate({ prompt: 'x', jsonSchema: schema, maxTokens: 8 }, signal())).text, '{"a":1}');
       assert.equal((await fresh.generate({ prompt: 'x', jsonSchema: schema, maxTokens: 8 }, signal())).text, '{"a":2}');
-      const sent = server.requests.filter((r) => r.path === '/v1/chat/completions').slice(-3).map((r) => r.body.response_format !== undefined);
+      const sent = server.requests
+        .filter((r) => r.path === '/v1/chat/completions')
+        .slice(-3)
+        .map((r) => r.body.response_format !== undefined);
       assert.deepEqual(sent, [true, false, false]);
     } finally {
       await fresh.dispose();
@@ -222,7 +234,12 @@ describe('OpenAiBackend against a vLLM-shaped server', { timeout: 10_000 }, () =
     ` "top_logprobs": [{"token": "bug", "logprob": ${logprob}}, {"token": "feature", "logprob": ${alt}}]}]}}]}`;
 
   it('untrusted numbers: a logprob of 1000, +Infinity (1e999) or a NaN-ish string is a BackendError naming it', async () => {
-    for (const [bad, shown] of [['1000', /logprob 1000 for token "bug"/], ['1e999', /logprob Infinity/], ['"NaN"', /logprob "NaN"/], ['"-0.1"', /logprob "-0.1"/]] as const) {
+    for (const [bad, shown] of [
+      ['1000', /logprob 1000 for token "bug"/],
+      ['1e999', /logprob Infinity/],
+      ['"NaN"', /logprob "NaN"/],
+      ['"-0.1"', /logprob "-0.1"/],
+    ] as const) {
       server.script({ raw: withLogprob(bad) });
       await rejectsWith(b.classify(req(), signal()), 'BackendError', shown);
     }

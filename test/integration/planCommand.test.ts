@@ -19,13 +19,19 @@ describe('ensemble plan', () => {
       writeConfig(home, { models, daemon: { memoryBudgetMiB: 48 * 1024 } });
       const r = await runCli(home, ['plan', '--gpus', '2x24GiB', '--json']);
       assert.equal(r.code, 0, r.stderr);
-      const plan = JSON.parse(r.stdout) as { models: Array<{ weightsBytes: number; fits: boolean; placement: string }>; totals: { weightsBytes: number } };
+      const plan = JSON.parse(r.stdout) as {
+        models: Array<{ weightsBytes: number; fits: boolean; placement: string }>;
+        totals: { weightsBytes: number };
+      };
       for (const m of plan.models) {
         assert.ok(Math.abs(m.weightsBytes / 2 ** 30 - 13.49) < 0.05, `${m.weightsBytes}`);
         assert.equal(m.fits, true);
       }
       assert.ok(Math.abs(plan.totals.weightsBytes / 1e9 - 43.45) < 0.5, `${plan.totals.weightsBytes}`);
-      assert.deepEqual(plan.models.map((m) => m.placement.split(' ')[0]), ['gpu0', 'gpu1', 'gpu0']);
+      assert.deepEqual(
+        plan.models.map((m) => m.placement.split(' ')[0]),
+        ['gpu0', 'gpu1', 'gpu0'],
+      );
       assert.ok(!fs.existsSync(path.join(home, 'daemon.json')), 'no daemon was started');
 
       const human = await runCli(home, ['plan', '--gpus', '24GiB', '--ram', '16GiB']);

@@ -53,7 +53,10 @@ describe('pool health and load', () => {
     server.scriptModels({ error: 500 }, { error: 500 }, { error: 500 }, { error: 500 }, { error: 500 });
     const clock = { now: 0 };
     const pool = makePool(
-      { models: [{ id: 'flaky', backend: 'openai', baseUrl: server.baseUrl, model: 'm', scoring: 'none' }], daemon: { breakerCoolDownMs: 10_000 } },
+      {
+        models: [{ id: 'flaky', backend: 'openai', baseUrl: server.baseUrl, model: 'm', scoring: 'none' }],
+        daemon: { breakerCoolDownMs: 10_000 },
+      },
       clock,
     );
     pools.push(pool);

@@ -14,7 +14,9 @@ import { LlamaCppModel } from '../../protocol/config';
 const MODEL = path.resolve(process.env.ENSEMBLE_STORIES260K?.trim() ?? '');
 const absent = !process.env.ENSEMBLE_STORIES260K?.trim()
   ? 'set ENSEMBLE_STORIES260K to the stories260K GGUF (stories260k-f32-v3.gguf) to run these'
-  : fs.existsSync(MODEL) ? false : `${MODEL} not found (ENSEMBLE_STORIES260K)`;
+  : fs.existsSync(MODEL)
+    ? false
+    : `${MODEL} not found (ENSEMBLE_STORIES260K)`;
 
 describe('real weights: stories260K through the llama.cpp backend', { skip: absent }, () => {
   let backend: LlamaCppBackend;
@@ -40,7 +42,12 @@ describe('real weights: stories260K through the llama.cpp backend', { skip: abse
 
   it('scores labels from its token probabilities: a story word beats gibberish', async () => {
     const scores = await backend.classify(
-      { text: 'Lily went to the park with her mom. She was very', labels: ['happy', 'xqzv'], promptStyle: 'direct', instruction: 'How did she feel?' },
+      {
+        text: 'Lily went to the park with her mom. She was very',
+        labels: ['happy', 'xqzv'],
+        promptStyle: 'direct',
+        instruction: 'How did she feel?',
+      },
       signal(),
     );
     assert.equal(scores.confidenceSource, 'logprobs');

@@ -20,7 +20,9 @@ describe('record, calibrate, recalibrated decisions', () => {
     home = tempHome();
     writeConfig(home, poolConfig(tinyPool(home)));
     dataset = path.join(home, 'tickets.jsonl');
-    const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ id: `t${i}`, text: `ticket number ${i}`, label: LABELS[i % 3], category: i % 2 ? 'web' : 'app' }));
+    const lines = Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify({ id: `t${i}`, text: `ticket number ${i}`, label: LABELS[i % 3], category: i % 2 ? 'web' : 'app' }),
+    );
     fs.writeFileSync(dataset, `${lines.join('\n')}\n`);
     daemon = await startTestDaemon(home);
   });
@@ -45,9 +47,13 @@ describe('record, calibrate, recalibrated decisions', () => {
     assert.match(second.stderr, /30 items, 10 already recorded, 20 to go/);
     const db = new Database(path.join(home, 'ensemble.db'), { readonly: true });
     try {
-      const decisions = db.prepare("SELECT COUNT(*) AS n, COUNT(DISTINCT item_id) AS items FROM decisions WHERE source = 'record'").get() as { n: number; items: number };
+      const decisions = db
+        .prepare("SELECT COUNT(*) AS n, COUNT(DISTINCT item_id) AS items FROM decisions WHERE source = 'record'")
+        .get() as { n: number; items: number };
       assert.deepEqual(decisions, { n: 30, items: 30 });
-      const votes = db.prepare("SELECT COUNT(*) AS n FROM votes v JOIN decisions d ON d.id = v.decision_id WHERE d.source = 'record' AND v.status = 'ok'").get() as { n: number };
+      const votes = db
+        .prepare("SELECT COUNT(*) AS n FROM votes v JOIN decisions d ON d.id = v.decision_id WHERE d.source = 'record' AND v.status = 'ok'")
+        .get() as { n: number };
       assert.equal(votes.n, 90);
       const gold = db.prepare("SELECT gold, category FROM decisions WHERE item_id = 't4'").get() as { gold: string; category: string };
       assert.deepEqual(gold, { gold: 'feature', category: 'app' });
@@ -60,7 +66,14 @@ describe('record, calibrate, recalibrated decisions', () => {
   it('calibrate fits a temperature per model that lowers ECE, and later votes carry it', async () => {
     const r = await daemon.cli(['calibrate', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    const fits = JSON.parse(r.stdout) as Array<{ model: string; n: number; applied: boolean; params: { temperature: number }; eceBefore: number; eceAfter: number }>;
+    const fits = JSON.parse(r.stdout) as Array<{
+      model: string;
+      n: number;
+      applied: boolean;
+      params: { temperature: number };
+      eceBefore: number;
+      eceAfter: number;
+    }>;
     assert.equal(fits.length, 3);
     for (const f of fits) {
       assert.equal(f.n, 30);
@@ -68,7 +81,9 @@ describe('record, calibrate, recalibrated decisions', () => {
       assert.ok(f.params.temperature > 1, `an overconfident model gets T > 1, got ${f.params.temperature}`);
       assert.ok(f.eceAfter < f.eceBefore, `${f.model}: ECE ${f.eceBefore} -> ${f.eceAfter}`);
     }
-    const d = JSON.parse((await daemon.cli(['classify', 'another ticket', '--json'])).stdout) as { votes: Array<{ confidence: number; rawConfidence: number; label: string }> };
+    const d = JSON.parse((await daemon.cli(['classify', 'another ticket', '--json'])).stdout) as {
+      votes: Array<{ confidence: number; rawConfidence: number; label: string }>;
+    };
     for (const v of d.votes) assert.ok(v.confidence < v.rawConfidence, `calibrated ${v.confidence} < raw ${v.rawConfidence}`);
   });
 
@@ -77,12 +92,24 @@ describe('record, calibrate, recalibrated decisions', () => {
     const html = path.join(home, 'report.html');
     const r = await daemon.cli(['eval', db, '--train-fraction', '0', '--json', '--html', html]);
     assert.equal(r.code, 0, r.stderr);
-    const report = JSON.parse(r.stdout) as { items: number; withGold: number; perModel: Array<{ model: string; accuracy: number; n: number }>; strategies: Array<{ name: string; accuracy: number }> };
+    const report = JSON.parse(r.stdout) as {
+      items: number;
+      withGold: number;
+      perModel: Array<{ model: string; accuracy: number; n: number }>;
+      strategies: Array<{ name: string; accuracy: number }>;
+    };
     // The models answer bug, bug, feature whatever the text; gold cycles bug, feature, question.
     // 30 recorded items with gold, and the one live decision above without.
     assert.equal(report.items, 31);
     assert.equal(report.withGold, 30);
-    assert.deepEqual(report.perModel.map((m) => [m.accuracy, m.n]), [[1 / 3, 30], [1 / 3, 30], [1 / 3, 30]]);
+    assert.deepEqual(
+      report.perModel.map((m) => [m.accuracy, m.n]),
+      [
+        [1 / 3, 30],
+        [1 / 3, 30],
+        [1 / 3, 30],
+      ],
+    );
     assert.equal(report.strategies.find((s) => s.name === 'majority')?.accuracy, 1 / 3);
     const page = fs.readFileSync(html, 'utf8');
     assert.match(page, /<svg/);

@@ -23,7 +23,10 @@ describe('refinement streams token by token', () => {
       // c cannot answer within 1 ms: its step times out and the text stays a's.
       slowLast: { members: [a!.id, 'slow'], strategy: 'majority' },
     };
-    config.models = [...(config.models ?? []), { id: 'slow', backend: 'llama.cpp', path: c!.path, threads: 1, contextSize: 256, timeoutMs: 1 }];
+    config.models = [
+      ...(config.models ?? []),
+      { id: 'slow', backend: 'llama.cpp', path: c!.path, threads: 1, contextSize: 256, timeoutMs: 1 },
+    ];
     writeConfig(home, config);
     daemon = await startTestDaemon(home);
   });
@@ -35,7 +38,11 @@ describe('refinement streams token by token', () => {
     const conn = await daemon.connect();
     try {
       const events: ProgressValue[] = [];
-      const result = await conn.rpc.request('ensemble/refine', { text: 'the app crash', maxTokens: 8, ensemble }, { onProgress: (p) => events.push(p) });
+      const result = await conn.rpc.request(
+        'ensemble/refine',
+        { text: 'the app crash', maxTokens: 8, ensemble },
+        { onProgress: (p) => events.push(p) },
+      );
       return { events, result };
     } finally {
       conn.close();
@@ -50,7 +57,10 @@ describe('refinement streams token by token', () => {
       const doneAt = events.findIndex((e) => e.kind === 'refineStep' && e.done === i + 1);
       const tokens = events.map((e, at) => ({ e, at })).filter(({ e }) => e.kind === 'refineToken' && e.index === i);
       assert.ok(tokens.length >= 2, `step ${i} streamed ${tokens.length} pieces`);
-      assert.ok(tokens.every(({ at }) => at < doneAt), `every token of step ${i} precedes its refineStep`);
+      assert.ok(
+        tokens.every(({ at }) => at < doneAt),
+        `every token of step ${i} precedes its refineStep`,
+      );
       const streamed = tokens.map(({ e }) => (e.kind === 'refineToken' ? e.text : '')).join('');
       assert.equal(streamed.trim(), step.text);
       assert.ok(tokens.every(({ e }) => e.kind === 'refineToken' && e.member === step.member && e.role === step.role));
@@ -63,7 +73,10 @@ describe('refinement streams token by token', () => {
 
   it('an editor that returns the draft unchanged ends the chain, which is then not partial', async () => {
     const { result } = await run('converging');
-    assert.deepEqual(result.steps.map((s) => s.role), ['draft', 'edit']);
+    assert.deepEqual(
+      result.steps.map((s) => s.role),
+      ['draft', 'edit'],
+    );
     assert.equal(result.steps[0]!.text, result.steps[1]!.text);
     assert.equal(result.converged, true);
     assert.equal(result.partial, false);

@@ -27,7 +27,9 @@ describe('served LoRA adapters', { timeout: 10_000 }, () => {
   });
 
   it('vLLM: the request names the adapter as the model, and health finds it in /v1/models', async () => {
-    const b = new OpenAiBackend(OpenAiModel.parse({ id: 'docs', backend: 'openai', baseUrl: vllm.baseUrl, model: 'base-model', lora: { name: 'docs-lora' } }));
+    const b = new OpenAiBackend(
+      OpenAiModel.parse({ id: 'docs', backend: 'openai', baseUrl: vllm.baseUrl, model: 'base-model', lora: { name: 'docs-lora' } }),
+    );
     vllm.script({ tokens: [{ token: 'bug', top: alts({ bug: 0.8, feature: 0.2 }) }] });
     assert.equal((await b.classify(req, never)).label, 'bug');
     const body = vllm.last('/v1/chat/completions')?.body as Record<string, unknown>;
@@ -35,7 +37,9 @@ describe('served LoRA adapters', { timeout: 10_000 }, () => {
     assert.equal(body.lora, undefined);
     assert.deepEqual(await b.health(never), { ok: true });
 
-    const missing = new OpenAiBackend(OpenAiModel.parse({ id: 'x', backend: 'openai', baseUrl: vllm.baseUrl, model: 'base-model', lora: { name: 'code-lora' } }));
+    const missing = new OpenAiBackend(
+      OpenAiModel.parse({ id: 'x', backend: 'openai', baseUrl: vllm.baseUrl, model: 'base-model', lora: { name: 'code-lora' } }),
+    );
     const h = await missing.health(never);
     assert.ok(!h.ok);
     assert.match(h.reason ?? '', /does not serve model "code-lora"/);
@@ -43,7 +47,13 @@ describe('served LoRA adapters', { timeout: 10_000 }, () => {
 
   it('llama.cpp server: the request carries lora [{id, scale}] and the base model name', async () => {
     const b = new OpenAiBackend(
-      OpenAiModel.parse({ id: 'support', backend: 'openai', baseUrl: llamaServer.baseUrl, model: 'base.gguf', lora: { id: 1, scale: 0.75 } }),
+      OpenAiModel.parse({
+        id: 'support',
+        backend: 'openai',
+        baseUrl: llamaServer.baseUrl,
+        model: 'base.gguf',
+        lora: { id: 1, scale: 0.75 },
+      }),
     );
     llamaServer.script({ content: 'feature' });
     await b.generate({ prompt: 'hello', maxTokens: 4 }, never);

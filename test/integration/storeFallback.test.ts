@@ -18,12 +18,15 @@ import type { PoolModel } from '../fixtures/gguf/models';
 import { cliPath, daemonLog, poolConfig, startTestDaemon, tempHome, tinyPool, writeConfig } from './harness';
 
 /** What Node says when a native addon was built for another ABI (Electron 34 is ABI 132). */
-const ABI_PRELOAD = String.raw`
+const ABI_PRELOAD =
+  String.raw`
 const Module = require('node:module');
 const load = Module._load;
 Module._load = function (request, parent, isMain) {
   if (/better_sqlite3\.node$/.test(request)) {
-    const e = new Error("The module '" + request + "'\nwas compiled against a different Node.js version using\nNODE_MODULE_VERSION 132. This version of Node.js requires\nNODE_MODULE_VERSION " + process.versions.modules + ". Please try re-compiling or re-installing\nthe module (for instance, using ` + '`npm rebuild` or `npm install`' + String.raw`).");
+    const e = new Error("The module '" + request + "'\nwas compiled against a different Node.js version using\nNODE_MODULE_VERSION 132. This version of Node.js requires\nNODE_MODULE_VERSION " + process.versions.modules + ". Please try re-compiling or re-installing\nthe module (for instance, using ` +
+  '`npm rebuild` or `npm install`' +
+  String.raw`).");
     e.code = 'ERR_DLOPEN_FAILED';
     throw e;
   }
@@ -32,7 +35,8 @@ Module._load = function (request, parent, isMain) {
 `;
 
 /** better-sqlite3 absent: both require() and import of it fail, as when it is not installed. */
-const MISSING_PRELOAD = String.raw`
+const MISSING_PRELOAD =
+  String.raw`
 import Module, { register } from 'node:module';
 const isIt = (s) => s === 'better-sqlite3' || s.startsWith('better-sqlite3/');
 const load = Module._load;
@@ -44,7 +48,9 @@ Module._load = function (request, ...rest) {
   }
   return load.call(this, request, ...rest);
 };
-register('data:text/javascript,' + encodeURIComponent(` + '`' + String.raw`
+register('data:text/javascript,' + encodeURIComponent(` +
+  '`' +
+  String.raw`
 export async function resolve(specifier, context, next) {
   if (specifier === 'better-sqlite3' || specifier.startsWith('better-sqlite3/')) {
     const e = new Error("Cannot find package 'better-sqlite3' imported from " + context.parentURL);
@@ -52,7 +58,9 @@ export async function resolve(specifier, context, next) {
     throw e;
   }
   return next(specifier, context);
-}` + '`' + String.raw`));
+}` +
+  '`' +
+  String.raw`));
 `;
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -120,8 +128,14 @@ describe('daemon storage fallback: SQLite unusable, the daemon serves from memor
       const d = await conn.rpc.request('ensemble/classify', { text: 'The app crashes when I press save' });
       assert.equal(d.label, 'bug');
       assert.equal(d.votes.length, 3);
-      assert.ok(d.votes.every((v) => v.status === 'ok'), JSON.stringify(d.votes));
-      assert.deepEqual((await conn.rpc.request('decisions/recent', { limit: 5 })).map((x) => x.id), [d.id]);
+      assert.ok(
+        d.votes.every((v) => v.status === 'ok'),
+        JSON.stringify(d.votes),
+      );
+      assert.deepEqual(
+        (await conn.rpc.request('decisions/recent', { limit: 5 })).map((x) => x.id),
+        [d.id],
+      );
       const fb = await conn.rpc.request('feedback/submit', { decisionId: d.id, label: 'bug' });
       assert.equal(fb.recorded, true);
       assert.deepEqual(Object.keys(fb.weights).sort(), models.map((m) => m.id).sort());
@@ -129,7 +143,10 @@ describe('daemon storage fallback: SQLite unusable, the daemon serves from memor
       assert.match(daemonLog(home), new RegExp(`error +cannot open ${escape(db)}: file is not a database\\. Recording in MEMORY ONLY`));
       const cli = await daemon.cli(['status']);
       assert.equal(cli.code, 0, cli.stderr);
-      assert.match(cli.stdout, new RegExp(`^storage: IN MEMORY ONLY, lost when the daemon stops \\(cannot open ${escape(db)}: file is not a database\\)$`, 'm'));
+      assert.match(
+        cli.stdout,
+        new RegExp(`^storage: IN MEMORY ONLY, lost when the daemon stops \\(cannot open ${escape(db)}: file is not a database\\)$`, 'm'),
+      );
       assert.deepEqual(fs.readFileSync(db), garbage, 'the unreadable database is left as it was');
     } finally {
       conn.close();
@@ -153,7 +170,7 @@ describe('daemon storage fallback: SQLite unusable, the daemon serves from memor
     }
   });
 
-  it('the native module built for another Node ABI (Electron as Node): the daemon starts, classifies, reports memory with the loader\'s message', async () => {
+  it("the native module built for another Node ABI (Electron as Node): the daemon starts, classifies, reports memory with the loader's message", async () => {
     const home = newHome();
     const nodeOptions = `--require ${abiPreload}`;
     const info = await startDaemon({
@@ -166,7 +183,10 @@ describe('daemon storage fallback: SQLite unusable, the daemon serves from memor
     try {
       const d = await conn.rpc.request('ensemble/classify', { text: 'The app crashes when I press save' });
       assert.equal(d.label, 'bug');
-      assert.ok(d.votes.every((v) => v.status === 'ok'), JSON.stringify(d.votes));
+      assert.ok(
+        d.votes.every((v) => v.status === 'ok'),
+        JSON.stringify(d.votes),
+      );
 
       const { storage } = await conn.rpc.request('pool/status', {});
       assert.equal(storage?.kind, 'memory');
@@ -183,7 +203,10 @@ describe('daemon storage fallback: SQLite unusable, the daemon serves from memor
 
       const status = await cliWith(home, nodeOptions, ['status']);
       assert.equal(status.code, 0, status.stderr);
-      assert.match(status.stdout, /^storage: IN MEMORY ONLY, lost when the daemon stops \(the SQLite module \(better-sqlite3\) cannot be loaded under Node .*NODE_MODULE_VERSION 132/m);
+      assert.match(
+        status.stdout,
+        /^storage: IN MEMORY ONLY, lost when the daemon stops \(the SQLite module \(better-sqlite3\) cannot be loaded under Node .*NODE_MODULE_VERSION 132/m,
+      );
       const classify = await cliWith(home, nodeOptions, ['classify', 'Please add a dark mode', '--json']);
       assert.equal(classify.code, 0, classify.stderr);
       assert.equal(Decision.parse(JSON.parse(classify.stdout)).votes.length, 3);
@@ -207,14 +230,23 @@ describe('daemon storage fallback: SQLite unusable, the daemon serves from memor
       assert.equal(status.code, 0, status.stderr);
       const storage = (JSON.parse(status.stdout) as { storage?: { kind: string; reason?: string } }).storage;
       assert.equal(storage?.kind, 'memory');
-      assert.match(storage?.reason ?? '', /^the SQLite module \(better-sqlite3\) cannot be loaded under Node [\d.]+ \(ABI \d+\): Cannot find module 'better-sqlite3'$/);
-      assert.match(daemonLog(home), /error +the SQLite module \(better-sqlite3\) cannot be loaded .*Cannot find module 'better-sqlite3'\. Recording in MEMORY ONLY/);
+      assert.match(
+        storage?.reason ?? '',
+        /^the SQLite module \(better-sqlite3\) cannot be loaded under Node [\d.]+ \(ABI \d+\): Cannot find module 'better-sqlite3'$/,
+      );
+      assert.match(
+        daemonLog(home),
+        /error +the SQLite module \(better-sqlite3\) cannot be loaded .*Cannot find module 'better-sqlite3'\. Recording in MEMORY ONLY/,
+      );
 
       const someDb = path.join(shared, 'recordings.db');
       fs.writeFileSync(someDb, 'not read anyway');
       const evalDb = await cliWith(home, nodeOptions, ['eval', someDb]);
       assert.equal(evalDb.code, 1);
-      assert.match(evalDb.stderr, /^ensemble: .*recordings\.db: cannot read the database: the SQLite module \(better-sqlite3\) cannot be loaded under Node .*Cannot find module 'better-sqlite3'; .*pass recordings as JSONL \[NotInitialized\]$/m);
+      assert.match(
+        evalDb.stderr,
+        /^ensemble: .*recordings\.db: cannot read the database: the SQLite module \(better-sqlite3\) cannot be loaded under Node .*Cannot find module 'better-sqlite3'; .*pass recordings as JSONL \[NotInitialized\]$/m,
+      );
 
       const stop = await cliWith(home, nodeOptions, ['stop']);
       assert.equal(stop.code, 0, stop.stderr);

@@ -12,9 +12,27 @@ export const EXTRACT_TEXT = 'Ada Lovelace worked with Charles Babbage in London.
 export const TYPES = ['person', 'location'];
 
 const extractors: Record<string, string[]> = {
-  x1: ['{"entities":[', '{"type":"person","text":"Ada Lovelace"}', ',{"type":"location","text":"London"}', ',{"type":"person","text":"Charles Babbage"}', ']}'],
-  x2: ['{"entities":[', '{"type":"person","text":"ADA LOVELACE"}', ',{"type":"person","text":"Babbage"}', ',{"type":"location","text":"London."}', ']}'],
-  x3: ['{"entities":[', '{"type":"person","text":"ada  lovelace"}', ',{"type":"person","text":"Charles  Babbage"}', ',{"type":"location","text":"Paris"}', ']}'],
+  x1: [
+    '{"entities":[',
+    '{"type":"person","text":"Ada Lovelace"}',
+    ',{"type":"location","text":"London"}',
+    ',{"type":"person","text":"Charles Babbage"}',
+    ']}',
+  ],
+  x2: [
+    '{"entities":[',
+    '{"type":"person","text":"ADA LOVELACE"}',
+    ',{"type":"person","text":"Babbage"}',
+    ',{"type":"location","text":"London."}',
+    ']}',
+  ],
+  x3: [
+    '{"entities":[',
+    '{"type":"person","text":"ada  lovelace"}',
+    ',{"type":"person","text":"Charles  Babbage"}',
+    ',{"type":"location","text":"Paris"}',
+    ']}',
+  ],
 };
 
 const answer = (text: string, confidence: number) => ['{"answer":"', text, '","confidence":', String(confidence), '}'];

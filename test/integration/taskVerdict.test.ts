@@ -38,16 +38,34 @@ describe('per-task verdicts from recorded answers and extractions', () => {
   before(async () => {
     home = tempHome();
     fs.mkdirSync(path.join(home, 'models'), { recursive: true });
-    const models = Object.entries(scripts).map(([id, script]) => ({ id, backend: 'llama.cpp' as const, path: writeScriptedModel(path.join(home, 'models', `${id}.gguf`), script).path, threads: 1, contextSize: 256 }));
+    const models = Object.entries(scripts).map(([id, script]) => ({
+      id,
+      backend: 'llama.cpp' as const,
+      path: writeScriptedModel(path.join(home, 'models', `${id}.gguf`), script).path,
+      threads: 1,
+      contextSize: 256,
+    }));
     writeConfig(home, {
       models,
-      ensembles: { extractors: { members: ['e1', 'e2', 'e3'], strategy: 'majority' }, answers: { members: ['q21words', 'q21', 'q22'], strategy: 'majority' } },
+      ensembles: {
+        extractors: { members: ['e1', 'e2', 'e3'], strategy: 'majority' },
+        answers: { members: ['q21words', 'q21', 'q22'], strategy: 'majority' },
+      },
     });
     questions = path.join(home, 'questions.jsonl');
     // Two questions in three have 21 for answer (written either way), the rest 22.
-    fs.writeFileSync(questions, Array.from({ length: 12 }, (_, k) => JSON.stringify({ id: `q${k}`, question: `How many in case ${k}?`, answer: k % 3 ? (k % 2 ? 'twenty one' : '21') : '22' })).join('\n'));
+    fs.writeFileSync(
+      questions,
+      Array.from({ length: 12 }, (_, k) =>
+        JSON.stringify({ id: `q${k}`, question: `How many in case ${k}?`, answer: k % 3 ? (k % 2 ? 'twenty one' : '21') : '22' }),
+      ).join('\n'),
+    );
     texts = path.join(home, 'texts.jsonl');
-    const gold = [{ type: 'person', text: 'Ada Lovelace' }, { type: 'person', text: 'Charles Babbage' }, { type: 'location', text: 'London' }];
+    const gold = [
+      { type: 'person', text: 'Ada Lovelace' },
+      { type: 'person', text: 'Charles Babbage' },
+      { type: 'location', text: 'London' },
+    ];
     fs.writeFileSync(texts, Array.from({ length: 8 }, (_, k) => JSON.stringify({ id: `t${k}`, text: TEXT, entities: gold })).join('\n'));
     daemon = await startTestDaemon(home);
   });
@@ -65,8 +83,13 @@ describe('per-task verdicts from recorded answers and extractions', () => {
     assert.match(again.stderr, /8 items, 8 already recorded, 0 to go/);
     const db = new Database(path.join(home, 'ensemble.db'), { readonly: true });
     try {
-      const rows = db.prepare("SELECT task, COUNT(*) AS n, COUNT(gold) AS gold FROM task_results WHERE source = 'record' GROUP BY task ORDER BY task").all();
-      assert.deepEqual(rows, [{ task: 'answer', n: 12, gold: 12 }, { task: 'extract', n: 8, gold: 8 }]);
+      const rows = db
+        .prepare("SELECT task, COUNT(*) AS n, COUNT(gold) AS gold FROM task_results WHERE source = 'record' GROUP BY task ORDER BY task")
+        .all();
+      assert.deepEqual(rows, [
+        { task: 'answer', n: 12, gold: 12 },
+        { task: 'extract', n: 8, gold: 8 },
+      ]);
       // Gold answers are normalized like the members' answers: "twenty one" is 21.
       const golds = db.prepare("SELECT DISTINCT gold FROM task_results WHERE task = 'answer' ORDER BY gold").all();
       assert.deepEqual(golds, [{ gold: '21' }, { gold: '22' }]);
@@ -83,11 +106,24 @@ describe('per-task verdicts from recorded answers and extractions', () => {
     assert.match(r.stderr, /bad\.jsonl:1: field "entities\.0\.text"/);
   });
 
-  it('eval: the extractors\' vote beats their best member; answering alike does not help, and the shared failure is named', async () => {
+  it("eval: the extractors' vote beats their best member; answering alike does not help, and the shared failure is named", async () => {
     const html = path.join(home, 'report.html');
     const r = await daemon.cli(['eval', path.join(home, 'ensemble.db'), '--json', '--html', html]);
     assert.equal(r.code, 0, r.stderr);
-    const report = JSON.parse(r.stdout) as { tasks: { verdicts: Array<{ task: string; helps: boolean; suggestion: string; text: string; bestMember: { model: string; score: number }; ensemble: { score: number }; gain: number; sharedFailures: Array<{ a: string; b: string }> }> } };
+    const report = JSON.parse(r.stdout) as {
+      tasks: {
+        verdicts: Array<{
+          task: string;
+          helps: boolean;
+          suggestion: string;
+          text: string;
+          bestMember: { model: string; score: number };
+          ensemble: { score: number };
+          gain: number;
+          sharedFailures: Array<{ a: string; b: string }>;
+        }>;
+      };
+    };
     const byTask = new Map(report.tasks.verdicts.map((v) => [v.task, v]));
     assert.deepEqual([...byTask.keys()], ['answers', 'extraction']);
     const x = byTask.get('extraction')!;
@@ -99,7 +135,10 @@ describe('per-task verdicts from recorded answers and extractions', () => {
     assert.equal(a.suggestion, 'single');
     assert.equal(a.gain, 0);
     assert.match(a.text, new RegExp(`use ${a.bestMember.model} alone`));
-    assert.deepEqual(a.sharedFailures.map((s) => [s.a, s.b]), [['q21words', 'q21']]);
+    assert.deepEqual(
+      a.sharedFailures.map((s) => [s.a, s.b]),
+      [['q21words', 'q21']],
+    );
     const page = fs.readFileSync(html, 'utf8');
     assert.match(page, /When the ensemble helps, per task/);
     assert.match(page, /span vote 2 of 3 \(majority\) \(chosen on train\)/);
@@ -121,7 +160,10 @@ describe('per-task verdicts from recorded answers and extractions', () => {
     assert.equal(cli.code, 0, cli.stderr);
     const db = new Database(path.join(home, 'ensemble.db'), { readonly: true });
     try {
-      assert.deepEqual(db.prepare("SELECT gold FROM task_results WHERE source = 'live' ORDER BY created_at").all(), [{ gold: '22' }, { gold: '21' }]);
+      assert.deepEqual(db.prepare("SELECT gold FROM task_results WHERE source = 'live' ORDER BY created_at").all(), [
+        { gold: '22' },
+        { gold: '21' },
+      ]);
     } finally {
       db.close();
     }

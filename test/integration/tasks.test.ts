@@ -21,7 +21,11 @@ describe('extraction and answers by vote', () => {
     await daemon?.stop();
   });
 
-  async function rpc<M extends 'ensemble/extract' | 'ensemble/answer'>(method: M, params: Parameters<Awaited<ReturnType<TestDaemon['connect']>>['rpc']['request']>[1], events: ProgressValue[] = []) {
+  async function rpc<M extends 'ensemble/extract' | 'ensemble/answer'>(
+    method: M,
+    params: Parameters<Awaited<ReturnType<TestDaemon['connect']>>['rpc']['request']>[1],
+    events: ProgressValue[] = [],
+  ) {
     const conn = await daemon.connect();
     try {
       return await conn.rpc.request(method, params as never, { onProgress: (p) => events.push(p) });
@@ -42,16 +46,30 @@ describe('extraction and answers by vote', () => {
       ],
     );
     for (const s of r.spans) assert.equal(EXTRACT_TEXT.slice(s.start, s.end), s.text);
-    assert.deepEqual(r.spans.map((s) => Number(s.agreement.toFixed(3))), [1, 0.667, 0.667]);
-    assert.deepEqual(r.rejected.map((s) => [s.text, s.members]), [['Babbage', ['x2']]]);
+    assert.deepEqual(
+      r.spans.map((s) => Number(s.agreement.toFixed(3))),
+      [1, 0.667, 0.667],
+    );
+    assert.deepEqual(
+      r.rejected.map((s) => [s.text, s.members]),
+      [['Babbage', ['x2']]],
+    );
     assert.equal(r.votes.find((v) => v.member === 'x3')!.unaligned, 1); // "Paris" is not in the text
     assert.equal(events.filter((e) => e.kind === 'extractionVote').length, 3);
   });
 
   it('extract with a quorum of one member keeps what any member found, overlaps resolved to the better supported', async () => {
-    const r = ExtractionResult.parse(await rpc('ensemble/extract', { text: EXTRACT_TEXT, types: TYPES, ensemble: 'extractors', quorum: 0.3 }));
-    assert.deepEqual(r.spans.map((s) => s.text), ['Ada Lovelace', 'Charles Babbage', 'London']);
-    assert.deepEqual(r.rejected.map((s) => s.text), ['Babbage']);
+    const r = ExtractionResult.parse(
+      await rpc('ensemble/extract', { text: EXTRACT_TEXT, types: TYPES, ensemble: 'extractors', quorum: 0.3 }),
+    );
+    assert.deepEqual(
+      r.spans.map((s) => s.text),
+      ['Ada Lovelace', 'Charles Babbage', 'London'],
+    );
+    assert.deepEqual(
+      r.rejected.map((s) => s.text),
+      ['Babbage'],
+    );
   });
 
   it('answer: "Twenty-one" and "21" agree after normalization; the majority wins with its agreement', async () => {
@@ -59,18 +77,27 @@ describe('extraction and answers by vote', () => {
     assert.equal(r.normalized, '21');
     assert.equal(r.answer, 'Twenty-one');
     assert.equal(Number(r.agreement.toFixed(3)), 0.667);
-    assert.deepEqual(r.votes.map((v) => v.normalized), ['21', '21', '22']);
-    assert.deepEqual(r.votes.map((v) => v.confidence), [0.9, 0.6, 0.99]);
+    assert.deepEqual(
+      r.votes.map((v) => v.normalized),
+      ['21', '21', '22'],
+    );
+    assert.deepEqual(
+      r.votes.map((v) => v.confidence),
+      [0.9, 0.6, 0.99],
+    );
   });
 
   it('answer: three different answers are "no agreement", not a forced pick', async () => {
     const r = AnswerResult.parse(await rpc('ensemble/answer', { question: 'How many?', ensemble: 'split' }));
     assert.equal(r.answer, null);
     assert.match(r.note, /no agreement/);
-    assert.deepEqual(r.votes.map((v) => v.normalized), ['21', '22', '19']);
+    assert.deepEqual(
+      r.votes.map((v) => v.normalized),
+      ['21', '22', '19'],
+    );
   });
 
-  it('answer: an ensemble\'s own quorum from the config applies when the request names none', async () => {
+  it("answer: an ensemble's own quorum from the config applies when the request names none", async () => {
     const r = AnswerResult.parse(await rpc('ensemble/answer', { question: 'How many?', ensemble: 'anyVoice' }));
     assert.equal(r.answer, 'Twenty-one');
     assert.equal(r.quorum, 0.3);
@@ -87,7 +114,10 @@ describe('extraction and answers by vote', () => {
     const r = AnswerResult.parse(await rpc('ensemble/answer', { question: 'When?', ensemble: 'dates' }));
     assert.equal(r.normalized, '2024-03-05');
     assert.equal(r.earlyExit, true);
-    assert.deepEqual(r.votes.map((v) => v.status), ['ok', 'ok', 'skipped']);
+    assert.deepEqual(
+      r.votes.map((v) => v.status),
+      ['ok', 'ok', 'skipped'],
+    );
   });
 
   it('answer with options maps a member answer onto the option', async () => {

@@ -60,15 +60,20 @@ describe('members that answer absurd numbers or broken bodies', { timeout: 120_0
       assert.equal(d.label, 'bug');
       assert.equal(d.votes[1]!.status, 'error');
       assert.match(d.votes[1]!.error!.message, message);
-      assert.deepEqual(d.votes.map((v) => v.status), ['ok', 'error', 'ok']);
+      assert.deepEqual(
+        d.votes.map((v) => v.status),
+        ['ok', 'error', 'ok'],
+      );
       assert.ok(Number.isFinite(d.confidence) && d.confidence > 0.5);
       Decision.parse(d);
     });
   }
 
   it('-Infinity (-1e999) is probability 0: the vote counts, finite', async () => {
-    servers[1]!.script({ raw: `{"choices": [{"message": {"content": "bug"}, "logprobs": {"content": [{"token": "bug", "logprob": -0.1,
-      "top_logprobs": [{"token": "bug", "logprob": -0.1}, {"token": "feature", "logprob": -1e999}]}]}}]}` });
+    servers[1]!.script({
+      raw: `{"choices": [{"message": {"content": "bug"}, "logprobs": {"content": [{"token": "bug", "logprob": -0.1,
+      "top_logprobs": [{"token": "bug", "logprob": -0.1}, {"token": "feature", "logprob": -1e999}]}]}}]}`,
+    });
     const d = await conn.rpc.request('ensemble/classify', { text: 'It crashes on save' });
     assert.equal(d.votes[1]!.status, 'ok');
     assert.equal(d.votes[1]!.probabilities.feature, 0);
@@ -96,11 +101,16 @@ describe('members that answer absurd numbers or broken bodies', { timeout: 120_0
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, new RegExp(`${page1.itemIds.length} already recorded, ${items.length - page1.itemIds.length} to go`));
     const page2 = await conn.rpc.request('recordings/items', { dataset: path.resolve(file) });
-    assert.deepEqual(page2.itemIds, items.map((i) => i.id));
+    assert.deepEqual(
+      page2.itemIds,
+      items.map((i) => i.id),
+    );
     // One decision per item in the database, however many runs it took.
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(path.join(home, 'ensemble.db'), { readonly: true });
-    const rows = db.prepare('SELECT item_id, COUNT(*) AS n FROM decisions WHERE dataset IS NOT NULL GROUP BY item_id').all() as Array<{ n: number }>;
+    const rows = db.prepare('SELECT item_id, COUNT(*) AS n FROM decisions WHERE dataset IS NOT NULL GROUP BY item_id').all() as Array<{
+      n: number;
+    }>;
     db.close();
     assert.equal(rows.length, items.length);
     assert.ok(rows.every((r) => r.n === 1));

@@ -39,12 +39,19 @@ describe('WorkerBackend (from source, under tsx)', () => {
   it('loads in a child process and answers as the in-process backend would', async () => {
     const health = await backend.health(new AbortController().signal);
     assert.equal(health.ok, true, health.reason);
-    assert.deepEqual(health.runtime && { gpu: health.runtime.gpu, layersOffloaded: health.runtime.layersOffloaded }, { gpu: 'cpu', layersOffloaded: 0 });
+    assert.deepEqual(health.runtime && { gpu: health.runtime.gpu, layersOffloaded: health.runtime.layersOffloaded }, {
+      gpu: 'cpu',
+      layersOffloaded: 0,
+    });
     assert.ok(backend.pid && backend.pid !== process.pid);
-    const scores = await backend.classify({ text: 'please add dark mode', labels: LABELS, promptStyle: 'direct' }, new AbortController().signal);
+    const scores = await backend.classify(
+      { text: 'please add dark mode', labels: LABELS, promptStyle: 'direct' },
+      new AbortController().signal,
+    );
     assert.equal(scores.label, 'feature');
     assert.equal(scores.confidenceSource, 'logprobs');
-    for (const l of LABELS) assert.ok(Math.abs(scores.probabilities[l]! - model.expected[l]!) < 1e-3, `${l}: ${scores.probabilities[l]} vs ${model.expected[l]}`);
+    for (const l of LABELS)
+      assert.ok(Math.abs(scores.probabilities[l]! - model.expected[l]!) < 1e-3, `${l}: ${scores.probabilities[l]} vs ${model.expected[l]}`);
   });
 
   it('a cancelled call settles at once as RequestCancelled; the worker keeps serving', async () => {
@@ -60,7 +67,9 @@ describe('WorkerBackend (from source, under tsx)', () => {
     const pid = backend.pid!;
     await backend.dispose();
     assert.throws(() => process.kill(pid, 0), 'the worker is gone');
-    await assert.rejects(backend.classify({ text: 'x', labels: LABELS, promptStyle: 'direct' }, new AbortController().signal), (e: unknown) =>
-      e instanceof EnsembleError && e.kind === 'ModelUnavailable' && /unloaded/.test(e.message));
+    await assert.rejects(
+      backend.classify({ text: 'x', labels: LABELS, promptStyle: 'direct' }, new AbortController().signal),
+      (e: unknown) => e instanceof EnsembleError && e.kind === 'ModelUnavailable' && /unloaded/.test(e.message),
+    );
   });
 });

@@ -44,11 +44,7 @@ const rows: Row[] = [
   },
   {
     name: 'different bases and different GPU offloads do not share',
-    models: [
-      member('a', '/m/one.gguf'),
-      member('b', '/m/two.gguf'),
-      member('c', '/m/one.gguf', { gpuLayers: 'auto' }),
-    ],
+    models: [member('a', '/m/one.gguf'), member('b', '/m/two.gguf'), member('c', '/m/one.gguf', { gpuLayers: 'auto' })],
     weightsMiB: { a: 4096, b: 4096, c: 4096 },
     savedGiB: 0,
     sharing: [],
@@ -68,7 +64,10 @@ describe('shareBaseWeights', () => {
       const r = shareBaseWeights(row.models);
       assert.deepEqual(Object.fromEntries(r.inputs.map((m) => [m.id, m.weightsBytes / MiB])), row.weightsMiB);
       assert.equal(r.savedBytes, row.savedGiB * GiB);
-      assert.deepEqual(r.sharing.map(({ members, carrier }) => ({ members, carrier })), row.sharing);
+      assert.deepEqual(
+        r.sharing.map(({ members, carrier }) => ({ members, carrier })),
+        row.sharing,
+      );
       for (const m of r.inputs) assert.equal(m.kvCacheBytes, 0.5 * GiB, 'every member keeps its own KV cache');
       for (const m of r.inputs) assert.ok(!('basePath' in m) && !('adapterBytes' in m), 'the plan gets plain LocalModelInputs');
     });
@@ -77,20 +76,30 @@ describe('shareBaseWeights', () => {
   it('the memory plan fits three adapter members where three copies of the base would not', () => {
     const models = ['docs', 'support', 'review'].map((id) => member(id, '/m/base.gguf', { adapterBytes: 16 * MiB }));
     const machine = { freeRamBytes: 64 * GiB, gpuFreeBytes: 0, budgetBytes: 8 * GiB };
-    const copies = planMemory(models.map(({ basePath: _b, adapterBytes: _a, ...m }) => m), machine);
-    assert.deepEqual(copies.models.map((p) => p.fits), [true, false, false]);
+    const copies = planMemory(
+      models.map(({ basePath: _b, adapterBytes: _a, ...m }) => m),
+      machine,
+    );
+    assert.deepEqual(
+      copies.models.map((p) => p.fits),
+      [true, false, false],
+    );
     const shared = shareBaseWeights(models);
     const plan = planMemory(shared.inputs, machine);
-    assert.deepEqual(plan.models.map((p) => p.fits), [true, true, true]);
+    assert.deepEqual(
+      plan.models.map((p) => p.fits),
+      [true, true, true],
+    );
     assert.equal(plan.ramPlannedBytes, 4 * GiB + 3 * (0.5 * GiB + 16 * MiB));
-    assert.deepEqual(describeSharing(shared.sharing, (p) => p.split('/').at(-1)!), [
-      'docs, support, review share base.gguf (4 GiB, counted once plus 48 MiB of adapters): saves 8 GiB',
-    ]);
+    assert.deepEqual(
+      describeSharing(shared.sharing, (p) => p.split('/').at(-1)!),
+      ['docs, support, review share base.gguf (4 GiB, counted once plus 48 MiB of adapters): saves 8 GiB'],
+    );
   });
 });
 
 describe('llamaCppMemoryNeeds with a LoRA adapter', () => {
-  it('a member\'s worker is planned for the base plus its adapter file', async () => {
+  it("a member's worker is planned for the base plus its adapter file", async () => {
     const { mkdtempSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
@@ -101,7 +110,8 @@ describe('llamaCppMemoryNeeds with a LoRA adapter', () => {
     try {
       const base = writeLabelModel(join(dir, 'base.gguf'), { favor: 'bug', words: ['bug', 'feature'] });
       const adapter = writeLabelAdapter(join(dir, 'lora.gguf'), base, { feature: 4 });
-      const entry = (lora?: { path: string }) => LlamaCppModel.parse({ id: 'm', backend: 'llama.cpp', path: base.path, threads: 1, contextSize: 256, lora });
+      const entry = (lora?: { path: string }) =>
+        LlamaCppModel.parse({ id: 'm', backend: 'llama.cpp', path: base.path, threads: 1, contextSize: 256, lora });
       const plain = (await llamaCppMemoryNeeds(entry()))!;
       const withAdapter = (await llamaCppMemoryNeeds(entry({ path: adapter.path })))!;
       assert.equal(withAdapter.weightsBytes - plain.weightsBytes, adapter.bytes);

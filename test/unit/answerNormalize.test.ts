@@ -5,7 +5,20 @@ import { normalizeAnswer } from '../../daemon/tasks/answerNormalize';
 
 const SAME: Array<[string, string[]]> = [
   // case, articles, punctuation, markup, preambles
-  ['paris', ['Paris', 'paris.', 'PARIS!', '**Paris**', '"Paris"', 'The answer is Paris', 'Answer: Paris', 'Final answer: Paris.', 'Paris\nbecause it is the capital']],
+  [
+    'paris',
+    [
+      'Paris',
+      'paris.',
+      'PARIS!',
+      '**Paris**',
+      '"Paris"',
+      'The answer is Paris',
+      'Answer: Paris',
+      'Final answer: Paris.',
+      'Paris\nbecause it is the capital',
+    ],
+  ],
   ['beatles', ['The Beatles', 'Beatles', 'the beatles.']],
   ['usa', ['U.S.A.', 'USA', 'u.s.a']],
   ['marie curie', ['Marie Curie', 'marie  curie', 'Marie Curie.']],
@@ -21,7 +34,10 @@ const SAME: Array<[string, string[]]> = [
   ['100 °c', ['100 °C', '100 degrees Celsius', 'one hundred celsius']],
   ['5 usd', ['$5', '5 dollars', '$5.00', 'five US dollars']],
   // dates in several formats
-  ['2024-03-05', ['2024-03-05', '5 March 2024', 'March 5, 2024', 'March 5th, 2024', 'the 5th of March 2024', 'Mar. 5 2024', '03/05/2024', '5.3.2024']],
+  [
+    '2024-03-05',
+    ['2024-03-05', '5 March 2024', 'March 5, 2024', 'March 5th, 2024', 'the 5th of March 2024', 'Mar. 5 2024', '03/05/2024', '5.3.2024'],
+  ],
   ['2024-05-13', ['13/05/2024', '05/13/2024', '13 May 2024']],
   ['1969-07', ['July 1969', 'jul 1969']],
 ];

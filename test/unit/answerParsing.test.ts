@@ -18,7 +18,12 @@ describe('matchLabel', () => {
     ['case and surrounding space do not matter', '  Feature\n', tickets, 'feature'],
     ['quotes, emphasis, a full stop', '**"Question".**', tickets, 'question'],
     ['backticks and brackets', '`[bug]`', tickets, 'bug'],
-    ['an "Answer:" line wins over labels mentioned earlier', 'This is not a bug, it asks for a feature.\nAnswer: question', tickets, 'question'],
+    [
+      'an "Answer:" line wins over labels mentioned earlier',
+      'This is not a bug, it asks for a feature.\nAnswer: question',
+      tickets,
+      'question',
+    ],
     ['"The answer is X"', 'The answer is feature', tickets, 'feature'],
     ['"Answer - X"', 'Answer - bug', tickets, 'bug'],
     ['"answer: **X**" with emphasis', 'answer: **feature**', tickets, 'feature'],

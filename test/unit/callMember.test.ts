@@ -41,7 +41,10 @@ function pool(backend: 'llama.cpp' | 'openai', loadMs: number, loads = { n: 0 })
     freeRamBytes: () => 2 ** 34,
     gpu: async () => ({ freeBytes: 0, unified: false }),
   });
-  const entry = backend === 'llama.cpp' ? { id: 'm', backend, path: '/nonexistent.gguf' } : { id: 'm', backend, baseUrl: 'http://127.0.0.1:9/v1', model: 'x' };
+  const entry =
+    backend === 'llama.cpp'
+      ? { id: 'm', backend, path: '/nonexistent.gguf' }
+      : { id: 'm', backend, baseUrl: 'http://127.0.0.1:9/v1', model: 'x' };
   p.apply(PoolConfig.parse({ models: [entry] }), '/tmp/config.json');
   return p;
 }
@@ -94,11 +97,22 @@ describe('member timeout and loads', () => {
 });
 
 describe('Pool.memberTimeoutMs', () => {
-  it('the model\'s own timeout tightens the ensemble\'s; the adaptive policy only ever shortens it', async () => {
+  it("the model's own timeout tightens the ensemble's; the adaptive policy only ever shortens it", async () => {
     const p = new Pool((e) => slowLoading(e, 0, { n: 0 }), new Logger('error', () => {}));
-    p.apply(PoolConfig.parse({ models: [{ id: 'm', backend: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'x', timeoutMs: 5_000 }] }), '/tmp/config.json');
-    assert.deepEqual([p.memberTimeoutMs('m', 30_000), p.memberTimeoutMs('m', 2_000), p.memberTimeoutMs('gone', 30_000)], [5_000, 2_000, 30_000]);
-    const rows: Array<[string, number, number]> = [['shorter', 800, 800], ['longer than configured', 99_000, 5_000], ['not a number', NaN, 5_000], ['zero', 0, 5_000]];
+    p.apply(
+      PoolConfig.parse({ models: [{ id: 'm', backend: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'x', timeoutMs: 5_000 }] }),
+      '/tmp/config.json',
+    );
+    assert.deepEqual(
+      [p.memberTimeoutMs('m', 30_000), p.memberTimeoutMs('m', 2_000), p.memberTimeoutMs('gone', 30_000)],
+      [5_000, 2_000, 30_000],
+    );
+    const rows: Array<[string, number, number]> = [
+      ['shorter', 800, 800],
+      ['longer than configured', 99_000, 5_000],
+      ['not a number', NaN, 5_000],
+      ['zero', 0, 5_000],
+    ];
     for (const [name, adapted, expected] of rows) {
       p.setTimeoutPolicy(() => adapted);
       assert.equal(p.memberTimeoutMs('m', 30_000), expected, name);

@@ -12,12 +12,21 @@ describe('pickItems', () => {
   const items = [item('a1', 'a'), item('a2', 'a'), item('a3', 'a'), item('b1', 'b'), item('c1', 'c'), item('c2', 'c')];
 
   it('takes one item of each label in turn, so a short demo sees every label', () => {
-    assert.deepEqual(pickItems(items, 4).map((i) => i.id), ['a1', 'b1', 'c1', 'a2']);
+    assert.deepEqual(
+      pickItems(items, 4).map((i) => i.id),
+      ['a1', 'b1', 'c1', 'a2'],
+    );
   });
 
-  it('skips labels that ran out, and stops at the file\'s size', () => {
-    assert.deepEqual(pickItems(items, 5).map((i) => i.id), ['a1', 'b1', 'c1', 'a2', 'c2']);
-    assert.deepEqual(pickItems(items, 100).map((i) => i.id), ['a1', 'b1', 'c1', 'a2', 'c2', 'a3']);
+  it("skips labels that ran out, and stops at the file's size", () => {
+    assert.deepEqual(
+      pickItems(items, 5).map((i) => i.id),
+      ['a1', 'b1', 'c1', 'a2', 'c2'],
+    );
+    assert.deepEqual(
+      pickItems(items, 100).map((i) => i.id),
+      ['a1', 'b1', 'c1', 'a2', 'c2', 'a3'],
+    );
   });
 });
 

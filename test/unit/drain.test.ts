@@ -38,11 +38,26 @@ describe('InFlight', () => {
 });
 
 describe('drainThenDispose', () => {
-  interface Row { name: string; calls: number; endBeforeBound: number; expect: { outcome: 'drained' | 'timeout'; abandoned: number } }
+  interface Row {
+    name: string;
+    calls: number;
+    endBeforeBound: number;
+    expect: { outcome: 'drained' | 'timeout'; abandoned: number };
+  }
   const rows: Row[] = [
     { name: 'nothing in flight: disposed at once', calls: 0, endBeforeBound: 0, expect: { outcome: 'drained', abandoned: 0 } },
-    { name: 'two calls in flight: disposed after the last one ends', calls: 2, endBeforeBound: 2, expect: { outcome: 'drained', abandoned: 0 } },
-    { name: 'a hung call: disposed when the bound runs out, the call counted as abandoned', calls: 3, endBeforeBound: 2, expect: { outcome: 'timeout', abandoned: 1 } },
+    {
+      name: 'two calls in flight: disposed after the last one ends',
+      calls: 2,
+      endBeforeBound: 2,
+      expect: { outcome: 'drained', abandoned: 0 },
+    },
+    {
+      name: 'a hung call: disposed when the bound runs out, the call counted as abandoned',
+      calls: 3,
+      endBeforeBound: 2,
+      expect: { outcome: 'timeout', abandoned: 1 },
+    },
   ];
   for (const row of rows) {
     it(row.name, async () => {
@@ -87,7 +102,14 @@ describe('drainThenDispose', () => {
   it('a dispose that throws is reported, not thrown', async () => {
     const f = new InFlight<string>();
     const errors: unknown[] = [];
-    const r = await drainThenDispose(f, 'x', () => Promise.reject(new Error('boom')), 10, manualTimer().timer, (e) => errors.push(e));
+    const r = await drainThenDispose(
+      f,
+      'x',
+      () => Promise.reject(new Error('boom')),
+      10,
+      manualTimer().timer,
+      (e) => errors.push(e),
+    );
     assert.deepEqual(r, { outcome: 'drained', abandoned: 0 });
     assert.equal((errors[0] as Error).message, 'boom');
   });

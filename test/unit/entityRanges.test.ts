@@ -24,7 +24,13 @@ const result: ExtractionResult = {
 describe('entity ranges', () => {
   it('offsets follow where the extracted text starts; one color per type', () => {
     const r = entityRanges(result, 100);
-    assert.deepEqual(r.map((x) => [x.type, x.start, x.end, x.color]), [['person', 100, 112, 0], ['location', 144, 150, 1]]);
+    assert.deepEqual(
+      r.map((x) => [x.type, x.start, x.end, x.color]),
+      [
+        ['person', 100, 112, 0],
+        ['location', 144, 150, 1],
+      ],
+    );
     assert.ok(r.every((x) => x.color < ENTITY_COLORS.length));
   });
 

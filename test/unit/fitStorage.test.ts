@@ -24,7 +24,21 @@ function decision(id: string): Decision {
     label: 'bug',
     confidence: 1,
     agreement: 1,
-    votes: [{ member: 'a', model: 'a', promptStyle: 'direct', status: 'ok', label: 'bug', confidence: null, rawConfidence: null, confidenceSource: 'none', probabilities: {}, weight: 1, latencyMs: 1 }],
+    votes: [
+      {
+        member: 'a',
+        model: 'a',
+        promptStyle: 'direct',
+        status: 'ok',
+        label: 'bug',
+        confidence: null,
+        rawConfidence: null,
+        confidenceSource: 'none',
+        probabilities: {},
+        weight: 1,
+        latencyMs: 1,
+      },
+    ],
     partial: false,
     earlyExit: false,
     note: '',
@@ -64,7 +78,11 @@ describe('input text in the store', () => {
     old.exec(`CREATE TABLE decisions (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, ensemble TEXT NOT NULL, strategy TEXT NOT NULL, input_hash TEXT NOT NULL,
       item_id TEXT, category TEXT, source TEXT NOT NULL, dataset TEXT, label TEXT, confidence REAL NOT NULL, agreement REAL NOT NULL, partial INTEGER NOT NULL,
       gold TEXT, json TEXT NOT NULL)`);
-    old.prepare(`INSERT INTO decisions VALUES ('old', '2026-01-01', 'default', 'majority', 'h', NULL, NULL, 'live', NULL, 'bug', 1, 1, 0, NULL, ?)`).run(JSON.stringify(decision('old')));
+    old
+      .prepare(
+        `INSERT INTO decisions VALUES ('old', '2026-01-01', 'default', 'majority', 'h', NULL, NULL, 'live', NULL, 'bug', 1, 1, 0, NULL, ?)`,
+      )
+      .run(JSON.stringify(decision('old')));
     old.close();
     const store = new SqliteStore(file);
     try {
@@ -78,7 +96,14 @@ describe('input text in the store', () => {
 });
 
 describe('stored fits', () => {
-  const base = { ensemble: 'default', members: ['a', 'b'], global: [0.6, 0.4], byCategory: { law: [0.7, 0.3] }, n: 10, fittedAt: '2026-01-01T00:00:00Z' };
+  const base = {
+    ensemble: 'default',
+    members: ['a', 'b'],
+    global: [0.6, 0.4],
+    byCategory: { law: [0.7, 0.3] },
+    n: 10,
+    fittedAt: '2026-01-01T00:00:00Z',
+  };
 
   it('a fit from before the router loads, with no router and no stacking', () => {
     const r = parseStoredFit(base);
@@ -91,8 +116,27 @@ describe('stored fits', () => {
   const bad: Array<[string, unknown, RegExp]> = [
     ['a reliability per member', { ...base, global: [0.6] }, /global: expected 2 reliabilities/],
     ['probabilities in [0, 1]', { ...base, byCategory: { law: [1.5, 0.3] } }, /byCategory\.law\.0/],
-    ['one router weight vector per member', { ...base, router: { bits: 8, weights: [{ index: [0], value: [1] }], threshold: 0.5, fallback: 1 } }, /router\.weights: expected 2/],
-    ['sparse vectors of matching length', { ...base, router: { bits: 8, weights: [{ index: [0, 1], value: [1] }, { index: [], value: [] }], threshold: 0.5, fallback: 1 } }, /same length/],
+    [
+      'one router weight vector per member',
+      { ...base, router: { bits: 8, weights: [{ index: [0], value: [1] }], threshold: 0.5, fallback: 1 } },
+      /router\.weights: expected 2/,
+    ],
+    [
+      'sparse vectors of matching length',
+      {
+        ...base,
+        router: {
+          bits: 8,
+          weights: [
+            { index: [0, 1], value: [1] },
+            { index: [], value: [] },
+          ],
+          threshold: 0.5,
+          fallback: 1,
+        },
+      },
+      /same length/,
+    ],
     ['an object at all', 'fit', /\(root\)/],
   ];
   for (const [name, raw, message] of bad) {

@@ -4,13 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkGguf, estimateMemoryBytes, kvCacheBytes, type GgufSummary } from '../../daemon/backends/ggufCheck';
-import {
-  FAMILIES,
-  writeCorruptModels,
-  writeLabelModel,
-  writeRandomModel,
-  writeSuccessorModel,
-} from '../fixtures/gguf/models';
+import { FAMILIES, writeCorruptModels, writeLabelModel, writeRandomModel, writeSuccessorModel } from '../fixtures/gguf/models';
 import { writeGguf, type GgufEntry } from '../fixtures/gguf/writer';
 
 let dir: string;
@@ -69,7 +63,7 @@ describe('checkGguf on valid files', () => {
     assert.ok(performance.now() - started < 1000, 'the header check must not read the whole file');
   });
 
-  it('round-trips the writer\'s metadata types', async () => {
+  it("round-trips the writer's metadata types", async () => {
     const path = join(dir, 'types.gguf');
     const base = writeRandomModel(join(dir, 'types-base.gguf'), { seed: 5 });
     const s0 = await ok(base.path);
@@ -87,7 +81,9 @@ describe('checkGguf on valid files', () => {
       { key: 'tokenizer.ggml.model', type: 'str', value: 'llama' },
       { key: 'tokenizer.ggml.tokens', type: 'arr', itemType: 'str', values: base.vocabulary.tokens },
     ];
-    const tensors = [{ name: 'token_embd.weight', dims: [64, base.vocabulary.tokens.length], data: new Float32Array(64 * base.vocabulary.tokens.length) }];
+    const tensors = [
+      { name: 'token_embd.weight', dims: [64, base.vocabulary.tokens.length], data: new Float32Array(64 * base.vocabulary.tokens.length) },
+    ];
     writeGguf(path, entries, tensors);
     const s = await ok(path);
     assert.equal(s.metadata.get('x.flag'), true);
@@ -120,7 +116,10 @@ describe('checkGguf on bad files', () => {
 
   it('reports the missing key for the metadata that would make llama.cpp abort', async () => {
     const bad = writeCorruptModels(join(dir, 'bad2'));
-    for (const [name, key] of [['no-ffn', 'llama.feed_forward_length'], ['no-heads', 'llama.attention.head_count']] as const) {
+    for (const [name, key] of [
+      ['no-ffn', 'llama.feed_forward_length'],
+      ['no-heads', 'llama.attention.head_count'],
+    ] as const) {
       const r = await checkGguf(bad.find((c) => c.name === name)!.path);
       assert.equal(r.ok, false);
       assert.equal(r.ok ? undefined : r.key, key);
@@ -165,8 +164,17 @@ describe('checkGguf on bad files', () => {
     assert.match(r.ok ? '' : r.reason, /token_embd\.weight.*expected \[32, /);
 
     const eps = join(dir, 'eps.gguf');
-    writeGguf(eps, entries.map((e) => (e.key === 'llama.attention.layer_norm_rms_epsilon' ? { ...e, value: 0 } : e.key === 'llama.embedding_length' ? { ...e, value: 64 } : e)),
-      [{ name: 'token_embd.weight', dims: [64, s.vocabSize], data: new Float32Array(64 * s.vocabSize) }]);
+    writeGguf(
+      eps,
+      entries.map((e) =>
+        e.key === 'llama.attention.layer_norm_rms_epsilon'
+          ? { ...e, value: 0 }
+          : e.key === 'llama.embedding_length'
+            ? { ...e, value: 64 }
+            : e,
+      ),
+      [{ name: 'token_embd.weight', dims: [64, s.vocabSize], data: new Float32Array(64 * s.vocabSize) }],
+    );
     const re = await checkGguf(eps);
     assert.equal(re.ok ? undefined : re.key, 'llama.attention.layer_norm_rms_epsilon');
   });

@@ -16,7 +16,15 @@ describe('ensemble setup gpu', () => {
     const cuda = planGpuSetup(undefined, where('linux', 'x64'));
     assert.equal(cuda.gpu, 'cuda');
     assert.equal(cuda.packageName, '@node-llama-cpp/linux-x64-cuda');
-    assert.deepEqual(cuda.npmArgs, ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', '/opt/ensemble', '@node-llama-cpp/linux-x64-cuda@3.21.1']);
+    assert.deepEqual(cuda.npmArgs, [
+      'install',
+      '--no-save',
+      '--no-audit',
+      '--no-fund',
+      '--prefix',
+      '/opt/ensemble',
+      '@node-llama-cpp/linux-x64-cuda@3.21.1',
+    ]);
     assert.match(cuda.note, /NVIDIA driver.*"gpuLayers": "auto"/);
     assert.equal(planGpuSetup('vulkan', where('linux', 'x64')).packageName, '@node-llama-cpp/linux-x64-vulkan');
     assert.equal(planGpuSetup('cuda', where('win32', 'x64')).packageName, '@node-llama-cpp/win-x64-cuda');
@@ -38,7 +46,7 @@ describe('ensemble setup gpu', () => {
     assert.ok(fs.existsSync(path.join(loc.installDir, 'node_modules', 'node-llama-cpp', 'package.json')));
   });
 
-  it('the runtime choice round-trips through runtime.json and becomes the workers\' getLlama({gpu})', () => {
+  it("the runtime choice round-trips through runtime.json and becomes the workers' getLlama({gpu})", () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'gpu-setup-'));
     try {
       assert.equal(readRuntimeChoice(home), undefined);
@@ -61,7 +69,10 @@ describe('ensemble setup gpu', () => {
       const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', cli, 'setup', 'gpu', 'vulkan', '--dry-run'], {
         env: { ...process.env, ENSEMBLE_HOME: home },
       });
-      assert.match(stdout, /^vulkan: @node-llama-cpp\/linux-x64-vulkan 3\.21\.1\n {2}npm install --no-save .* @node-llama-cpp\/linux-x64-vulkan@3\.21\.1\n/);
+      assert.match(
+        stdout,
+        /^vulkan: @node-llama-cpp\/linux-x64-vulkan 3\.21\.1\n {2}npm install --no-save .* @node-llama-cpp\/linux-x64-vulkan@3\.21\.1\n/,
+      );
       assert.equal(readRuntimeChoice(home), undefined, 'nothing chosen on a dry run');
     } finally {
       fs.rmSync(home, { recursive: true, force: true });

@@ -30,7 +30,10 @@ describe('reconcile', () => {
     assert.equal(same.freshSince.size, 0);
 
     const swapped = reconcile(same.ledger, [entry({ path: '/m/b.gguf' }), other], 3000);
-    assert.deepEqual(swapped.replaced.map((r) => r.id), ['m']);
+    assert.deepEqual(
+      swapped.replaced.map((r) => r.id),
+      ['m'],
+    );
     assert.match(swapped.replaced[0]!.reason, /model changed/);
     assert.deepEqual([...swapped.freshSince], [['m', 3000]]);
 
@@ -56,13 +59,22 @@ describe('readLedger / writeLedger', () => {
     try {
       const file = path.join(dir, 'model-identities.json');
       const bad: string[] = [];
-      assert.deepEqual(readLedger(file, (w) => bad.push(w)), {});
+      assert.deepEqual(
+        readLedger(file, (w) => bad.push(w)),
+        {},
+      );
       const { ledger } = reconcile({}, [entry()], 1000);
       writeLedger(file, ledger);
-      assert.deepEqual(readLedger(file, (w) => bad.push(w)), JSON.parse(JSON.stringify(ledger)));
+      assert.deepEqual(
+        readLedger(file, (w) => bad.push(w)),
+        JSON.parse(JSON.stringify(ledger)),
+      );
       assert.equal(bad.length, 0);
       fs.writeFileSync(file, '{"m": {"freshSince": "yesterday"}');
-      assert.deepEqual(readLedger(file, (w) => bad.push(w)), {});
+      assert.deepEqual(
+        readLedger(file, (w) => bad.push(w)),
+        {},
+      );
       assert.equal(bad.length, 1);
       assert.ok(bad[0]!.startsWith(file), bad[0]);
     } finally {
@@ -74,12 +86,33 @@ describe('readLedger / writeLedger', () => {
 describe('Adaptation after a replacement', () => {
   const labels = ['bug', 'feature'];
   const vote = (model: string, label: string): Vote => ({
-    member: model, model, promptStyle: 'direct', status: 'ok', label, confidence: 0.7, rawConfidence: 0.7,
-    confidenceSource: 'logprobs', probabilities: { [label]: 0.7, [label === 'bug' ? 'feature' : 'bug']: 0.3 }, weight: 1, latencyMs: 5,
+    member: model,
+    model,
+    promptStyle: 'direct',
+    status: 'ok',
+    label,
+    confidence: 0.7,
+    rawConfidence: 0.7,
+    confidenceSource: 'logprobs',
+    probabilities: { [label]: 0.7, [label === 'bug' ? 'feature' : 'bug']: 0.3 },
+    weight: 1,
+    latencyMs: 5,
   });
   const decision = (id: string, at: number, votes: Vote[]): Decision => ({
-    id, ensemble: 'default', strategy: 'majority', labels, label: 'bug', confidence: 0.7, agreement: 1, votes, partial: false,
-    earlyExit: false, note: '', elapsedMs: 10, createdAt: new Date(at).toISOString(), inputHash: `h-${id}`,
+    id,
+    ensemble: 'default',
+    strategy: 'majority',
+    labels,
+    label: 'bug',
+    confidence: 0.7,
+    agreement: 1,
+    votes,
+    partial: false,
+    earlyExit: false,
+    note: '',
+    elapsedMs: 10,
+    createdAt: new Date(at).toISOString(),
+    inputHash: `h-${id}`,
   });
   const config = PoolConfig.parse({
     models: [entry(), other],
@@ -90,8 +123,15 @@ describe('Adaptation after a replacement', () => {
     const store = new MemoryStore();
     const t0 = Date.parse('2026-01-01T00:00:00Z');
     // The old "m" was wrong on every item; "o" right.
-    for (let i = 0; i < 6; i++) store.recordDecision(decision(`d${i}`, t0 + i * 1000, [vote('m', 'feature'), vote('o', 'bug')]), { source: 'live' });
-    store.saveCalibration({ model: 'm', method: 'temperature', params: { temperature: 3 }, n: 6, fittedAt: new Date(t0 + 10_000).toISOString() });
+    for (let i = 0; i < 6; i++)
+      store.recordDecision(decision(`d${i}`, t0 + i * 1000, [vote('m', 'feature'), vote('o', 'bug')]), { source: 'live' });
+    store.saveCalibration({
+      model: 'm',
+      method: 'temperature',
+      params: { temperature: 3 },
+      n: 6,
+      fittedAt: new Date(t0 + 10_000).toISOString(),
+    });
     const adaptation = new Adaptation(store, new Logger('error', () => {}));
     for (let i = 0; i < 6; i++) adaptation.feedback(`d${i}`, { label: 'bug' }, config);
 

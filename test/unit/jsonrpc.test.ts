@@ -8,7 +8,13 @@ import { ErrorCodes, EnsembleError } from '../../protocol/errors';
 import { JsonRpcPeer, type RequestContext } from '../../protocol/jsonrpc';
 import type { ProgressValue, RequestResult } from '../../protocol/methods';
 
-type Wire = Record<string, unknown> & { id?: unknown; method?: string; params?: unknown; result?: unknown; error?: { code: number; message: string; data?: unknown } };
+type Wire = Record<string, unknown> & {
+  id?: unknown;
+  method?: string;
+  params?: unknown;
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+};
 
 interface Pair {
   client: JsonRpcPeer;
@@ -25,14 +31,20 @@ function pair(opts: { defaultTimeoutMs?: number } = {}): Pair {
   const fromServer: Wire[] = [];
   const internalErrors: unknown[] = [];
   const p = {} as Pair;
-  p.client = new JsonRpcPeer((t) => {
-    fromClient.push(JSON.parse(t) as Wire);
-    setImmediate(() => p.server.receive(t));
-  }, { defaultTimeoutMs: opts.defaultTimeoutMs, onInternalError: (e) => internalErrors.push(e) });
-  p.server = new JsonRpcPeer((t) => {
-    fromServer.push(JSON.parse(t) as Wire);
-    setImmediate(() => p.client.receive(t));
-  }, { onInternalError: (e) => internalErrors.push(e) });
+  p.client = new JsonRpcPeer(
+    (t) => {
+      fromClient.push(JSON.parse(t) as Wire);
+      setImmediate(() => p.server.receive(t));
+    },
+    { defaultTimeoutMs: opts.defaultTimeoutMs, onInternalError: (e) => internalErrors.push(e) },
+  );
+  p.server = new JsonRpcPeer(
+    (t) => {
+      fromServer.push(JSON.parse(t) as Wire);
+      setImmediate(() => p.client.receive(t));
+    },
+    { onInternalError: (e) => internalErrors.push(e) },
+  );
   return Object.assign(p, { fromClient, fromServer, internalErrors });
 }
 
@@ -86,7 +98,12 @@ describe('JsonRpcPeer: requests and results', () => {
     const result = await client.request('initialize', { protocolVersion: 1, client: { name: 'test', version: '1' } });
     assert.deepEqual(result, initResult);
     assert.deepEqual(received, { protocolVersion: 1, client: { name: 'test', version: '1' }, subscribeLog: false }, 'defaults applied');
-    assert.deepEqual(fromClient[0], { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: 1, client: { name: 'test', version: '1' } } });
+    assert.deepEqual(fromClient[0], {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: 1, client: { name: 'test', version: '1' } },
+    });
     assert.deepEqual(fromServer[0], { jsonrpc: '2.0', id: 1, result: initResult });
   });
 
@@ -104,7 +121,7 @@ describe('JsonRpcPeer: requests and results', () => {
     assert.equal(fast.text, 'FAST');
   });
 
-  it('a result that does not match the method\'s schema is rejected as InternalError', async () => {
+  it("a result that does not match the method's schema is rejected as InternalError", async () => {
     const { client, server } = pair();
     server.handle('initialize', () => ({ protocolVersion: 1, daemonVersion: '0.1.0', pid: 'not a number' }) as never);
     const e = await rejection(client.request('initialize', { protocolVersion: 1, client: { name: 't', version: '1' } }));
@@ -177,7 +194,14 @@ describe('JsonRpcPeer: protocol faults', () => {
     peer.receive(JSON.stringify({ hello: 'world' }));
     peer.receive(JSON.stringify({ jsonrpc: '1.0', id: 7, method: 'shutdown' }));
     peer.receive('42');
-    assert.deepEqual(out.map((m) => [m.id, m.error?.code]), [[null, -32600], [7, -32600], [null, -32600]]);
+    assert.deepEqual(
+      out.map((m) => [m.id, m.error?.code]),
+      [
+        [null, -32600],
+        [7, -32600],
+        [null, -32600],
+      ],
+    );
   });
 
   it('a request id already running is refused', async () => {
@@ -235,7 +259,10 @@ describe('JsonRpcPeer: protocol faults', () => {
     out.length = 0;
     peer.receive(JSON.stringify([1, 2, 3].map((id) => ({ jsonrpc: '2.0', id, method: 'shutdown' }))));
     await tick();
-    assert.deepEqual(out.map((m) => [m.id, m.error?.code]), [[3, ErrorCodes.LimitExceeded]]);
+    assert.deepEqual(
+      out.map((m) => [m.id, m.error?.code]),
+      [[3, ErrorCodes.LimitExceeded]],
+    );
     release();
     await until(() => out.length === 3, 'the two running requests to finish');
   });
@@ -245,7 +272,14 @@ describe('JsonRpcPeer: protocol faults', () => {
     peer.handle('initialize', () => initResult);
     peer.handle('pool/status', () => assert.fail('not with invalid params'));
     // 2,000 issues, each naming a long key (strict params): the reply lists 5 and counts the rest.
-    peer.receive(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'pool/status', params: Object.fromEntries(Array.from({ length: 2_000 }, (_, i) => [`k${'x'.repeat(300)}${i}`, 1])) }));
+    peer.receive(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'pool/status',
+        params: Object.fromEntries(Array.from({ length: 2_000 }, (_, i) => [`k${'x'.repeat(300)}${i}`, 1])),
+      }),
+    );
     peer.receive(JSON.stringify({ jsonrpc: '2.0', id: 'i'.repeat(10_000), method: 'initialize', params: {} }));
     peer.receive(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'm'.repeat(100_000) }));
     await until(() => out.length === 3, 'three answers');
@@ -281,8 +315,14 @@ describe('JsonRpcPeer: notifications and progress', () => {
       client.request('ensemble/refine', { text: 'b' }, { onProgress: (v) => b.push(v) }),
       client.request('ensemble/refine', { text: 'c' }),
     ]);
-    assert.deepEqual(a, [{ kind: 'message', message: 'start a' }, { kind: 'message', message: 'end a' }]);
-    assert.deepEqual(b, [{ kind: 'message', message: 'start b' }, { kind: 'message', message: 'end b' }]);
+    assert.deepEqual(a, [
+      { kind: 'message', message: 'start a' },
+      { kind: 'message', message: 'end a' },
+    ]);
+    assert.deepEqual(b, [
+      { kind: 'message', message: 'start b' },
+      { kind: 'message', message: 'end b' },
+    ]);
     const tokens = fromClient.map((m) => (m.params as { progressToken?: unknown }).progressToken);
     assert.deepEqual(tokens, ['p1', 'p2', undefined], 'a token is sent only with onProgress');
     const progress = fromServer.filter((m) => m.method === '$/progress');
@@ -335,7 +375,7 @@ describe('JsonRpcPeer: notifications and progress', () => {
 });
 
 describe('JsonRpcPeer: cancellation, timeouts, close', () => {
-  it('client abort: the server handler\'s signal fires, $/cancelRequest is sent, the caller gets RequestCancelled', async () => {
+  it("client abort: the server handler's signal fires, $/cancelRequest is sent, the caller gets RequestCancelled", async () => {
     const { client, server, fromClient, fromServer } = pair();
     const seen: { ctx?: RequestContext; aborted?: boolean } = {};
     server.handle('shutdown', hangUntilAborted(seen));
@@ -406,7 +446,7 @@ describe('JsonRpcPeer: cancellation, timeouts, close', () => {
     await until(() => seen.aborted === true, 'the handler signal');
   });
 
-  it('the peer\'s default timeout applies when a request sets none', async () => {
+  it("the peer's default timeout applies when a request sets none", async () => {
     const { client, server } = pair({ defaultTimeoutMs: 25 });
     server.handle('shutdown', hangUntilAborted({}));
     assert.equal((await rejection(client.request('shutdown', {}))).kind, 'Timeout');
@@ -449,13 +489,26 @@ describe('JsonRpcPeer: application errors', () => {
     assert.equal(e.code, 1001);
     assert.equal(e.message, 'qwen: file not found');
     assert.deepEqual(e.data, { kind: 'ModelUnavailable', hint: 'set "path"' });
-    assert.deepEqual(fromServer[0]!.error, { code: 1001, message: 'qwen: file not found', data: { kind: 'ModelUnavailable', hint: 'set "path"' } });
+    assert.deepEqual(fromServer[0]!.error, {
+      code: 1001,
+      message: 'qwen: file not found',
+      data: { kind: 'ModelUnavailable', hint: 'set "path"' },
+    });
     assert.deepEqual(internalErrors, [], 'application errors are not internal errors');
   });
 
   it('every application kind survives the trip', async () => {
     const { client, server } = pair();
-    const kinds = ['EnsembleNotFound', 'ConfigInvalid', 'NoVotes', 'BackendError', 'BackendBusy', 'Timeout', 'NotFound', 'BadInput'] as const;
+    const kinds = [
+      'EnsembleNotFound',
+      'ConfigInvalid',
+      'NoVotes',
+      'BackendError',
+      'BackendBusy',
+      'Timeout',
+      'NotFound',
+      'BadInput',
+    ] as const;
     let i = 0;
     server.handle('shutdown', () => {
       throw new EnsembleError(kinds[i++]!, 'x');

@@ -136,7 +136,16 @@ describe('labelLogprobs', () => {
     },
     {
       name: 'vLLM -9999 logprobs count as zero',
-      tokens: [{ token: 'bug', logprob: -0.01, top: [{ token: 'bug', logprob: -0.01 }, { token: 'feature', logprob: -9999 }] }],
+      tokens: [
+        {
+          token: 'bug',
+          logprob: -0.01,
+          top: [
+            { token: 'bug', logprob: -0.01 },
+            { token: 'feature', logprob: -9999 },
+          ],
+        },
+      ],
       expect: { bug: 1, feature: 0, question: 0 },
     },
   ];
@@ -170,10 +179,23 @@ describe('parseWireLogprobs', () => {
 });
 
 describe('parseWireLogprobs: numbers from the server are untrusted', () => {
-  const wire = (logprob: unknown, alt: unknown = -1) => [{ token: 'bug', logprob, top_logprobs: [{ token: 'bug', logprob }, { token: 'feature', logprob: alt }] }];
+  const wire = (logprob: unknown, alt: unknown = -1) => [
+    {
+      token: 'bug',
+      logprob,
+      top_logprobs: [
+        { token: 'bug', logprob },
+        { token: 'feature', logprob: alt },
+      ],
+    },
+  ];
   it('refuses logprobs above 0, +Infinity, NaN and strings with a BackendError naming token and value', () => {
     for (const bad of [1000, 0.5, Infinity, NaN, 'NaN', '-0.1']) {
-      assert.throws(() => parseWireLogprobs(wire(bad)), (e: Error & { kind?: string }) => e.kind === 'BackendError' && /token "bug"/.test(e.message), String(bad));
+      assert.throws(
+        () => parseWireLogprobs(wire(bad)),
+        (e: Error & { kind?: string }) => e.kind === 'BackendError' && /token "bug"/.test(e.message),
+        String(bad),
+      );
       assert.throws(() => parseWireLogprobs(wire(-0.1, bad)), /expected a number <= 0/, `alternative ${String(bad)}`);
     }
   });
@@ -207,7 +229,13 @@ describe('labelScoresFromAnswer', () => {
   });
   it('verbalized confidence without logprobs', () => {
     const s = labelScoresFromAnswer('Answer: bug\nConfidence: 0.8', null, req('withConfidence'));
-    assert.deepEqual(s, { label: 'bug', probabilities: {}, confidence: 0.8, confidenceSource: 'verbalized', text: 'Answer: bug\nConfidence: 0.8' });
+    assert.deepEqual(s, {
+      label: 'bug',
+      probabilities: {},
+      confidence: 0.8,
+      confidenceSource: 'verbalized',
+      text: 'Answer: bug\nConfidence: 0.8',
+    });
   });
   it('no confidence at all', () => {
     const s = labelScoresFromAnswer('It is a feature.', null, req('direct'));

@@ -24,19 +24,43 @@ describe('percentile (nearest rank)', () => {
     [[3, 1, 2], 50, 2],
     [[NaN, -1, 4, Infinity], 90, 4],
   ];
-  for (const [values, p, expected] of rows) it(`p${p} of [${values.slice(0, 4).join(', ')}${values.length > 4 ? ', ...' : ''}] = ${expected}`, () => assert.equal(percentile(values, p), expected));
+  for (const [values, p, expected] of rows)
+    it(`p${p} of [${values.slice(0, 4).join(', ')}${values.length > 4 ? ', ...' : ''}] = ${expected}`, () =>
+      assert.equal(percentile(values, p), expected));
 });
 
 describe('detectLaggards', () => {
-  interface Row { name: string; windows: Record<string, number[]>; settings?: Partial<LaggardSettings>; flagged: string[] }
+  interface Row {
+    name: string;
+    windows: Record<string, number[]>;
+    settings?: Partial<LaggardSettings>;
+    flagged: string[];
+  }
   const rows: Row[] = [
-    { name: 'one slow member among three is flagged', windows: { a: ramp(20, 100), b: ramp(20, 110), slow: ramp(20, 400) }, flagged: ['slow'] },
+    {
+      name: 'one slow member among three is flagged',
+      windows: { a: ramp(20, 100), b: ramp(20, 110), slow: ramp(20, 400) },
+      flagged: ['slow'],
+    },
     { name: 'a member just under the factor is not', windows: { a: ramp(20, 100), b: ramp(20, 100), c: ramp(20, 200) }, flagged: [] },
-    { name: 'the factor is configurable', windows: { a: ramp(20, 100), b: ramp(20, 100), c: ramp(20, 200) }, settings: { factor: 1.5 }, flagged: ['c'] },
-    { name: 'too few samples: not judged, and not a reference either', windows: { a: ramp(20, 100), slow: ramp(5, 1000), c: ramp(20, 100) }, flagged: [] },
+    {
+      name: 'the factor is configurable',
+      windows: { a: ramp(20, 100), b: ramp(20, 100), c: ramp(20, 200) },
+      settings: { factor: 1.5 },
+      flagged: ['c'],
+    },
+    {
+      name: 'too few samples: not judged, and not a reference either',
+      windows: { a: ramp(20, 100), slow: ramp(5, 1000), c: ramp(20, 100) },
+      flagged: [],
+    },
     { name: 'a lone member has nobody to compare with', windows: { slow: ramp(20, 5000) }, flagged: [] },
     { name: 'two members: the slower one is flagged against the other', windows: { a: ramp(20, 100), b: ramp(20, 1000) }, flagged: ['b'] },
-    { name: 'sub-millisecond members do not make a 2 ms member a laggard', windows: { a: new Array(20).fill(0.2), b: new Array(20).fill(0.3), c: new Array(20).fill(1.5) }, flagged: [] },
+    {
+      name: 'sub-millisecond members do not make a 2 ms member a laggard',
+      windows: { a: new Array(20).fill(0.2), b: new Array(20).fill(0.3), c: new Array(20).fill(1.5) },
+      flagged: [],
+    },
     { name: 'only occasional spikes (under 10 %) do not flag', windows: { a: ramp(20, 100), b: [...ramp(19, 100), 5000] }, flagged: [] },
   ];
   for (const row of rows) {
@@ -50,13 +74,20 @@ describe('detectLaggards', () => {
     const flag = detectLaggards(new Map(Object.entries({ a: ramp(20, 100), b: ramp(20, 100), slow: ramp(20, 400) }))).get('slow')!;
     assert.equal(flag.p90Ms, 417);
     assert.equal(flag.othersP90Ms, 117);
-    assert.equal(flag.message, 'slow is consistently slow: replace it, give it a shorter timeout or lower its weight (p90 417 ms, 3.6x the others\' 117 ms)');
+    assert.equal(
+      flag.message,
+      "slow is consistently slow: replace it, give it a shorter timeout or lower its weight (p90 417 ms, 3.6x the others' 117 ms)",
+    );
   });
 });
 
 describe('policies', () => {
   const flags = detectLaggards(new Map(Object.entries({ a: ramp(20, 100), b: ramp(20, 100), slow: ramp(20, 900) })));
-  const members = [{ model: 'slow', member: 'slow' }, { model: 'a', member: 'a' }, { model: 'b', member: 'b#stepByStep' }];
+  const members = [
+    { model: 'slow', member: 'slow' },
+    { model: 'a', member: 'a' },
+    { model: 'b', member: 'b#stepByStep' },
+  ];
   const rows: Array<[LaggardSettings['policy'], number, string[]]> = [
     ['flag', 1, ['slow', 'a', 'b#stepByStep']],
     ['lowerWeight', 0.5, ['slow', 'a', 'b#stepByStep']],
@@ -66,7 +97,10 @@ describe('policies', () => {
     it(`${policy}: weight x${weight}, order ${order.join(', ')}`, () => {
       assert.equal(laggardWeight('slow', flags, { policy }), weight);
       assert.equal(laggardWeight('a', flags, { policy }), 1, 'members that keep up keep their weight');
-      assert.deepEqual(orderForLaggards(members, flags, policy).map((m) => m.member), order);
+      assert.deepEqual(
+        orderForLaggards(members, flags, policy).map((m) => m.member),
+        order,
+      );
     });
   }
   it('the weight factor is configurable and clamped to [0, 1]', () => {
@@ -77,15 +111,43 @@ describe('policies', () => {
 
 describe('applyLaggardPolicy (what the service applies before building the plan)', () => {
   const flags = detectLaggards(new Map(Object.entries({ a: ramp(20, 100), b: ramp(20, 100), slow: ramp(20, 900) })));
-  const members = [{ model: 'slow', member: 'slow', priorWeight: 2 }, { model: 'a', member: 'a', priorWeight: 1 }, { model: 'b', member: 'b', priorWeight: 1 }];
+  const members = [
+    { model: 'slow', member: 'slow', priorWeight: 2 },
+    { model: 'a', member: 'a', priorWeight: 1 },
+    { model: 'b', member: 'b', priorWeight: 1 },
+  ];
   const rows: Array<[LaggardSettings['policy'], Array<[string, number]>]> = [
-    ['flag', [['slow', 2], ['a', 1], ['b', 1]]],
-    ['lowerWeight', [['slow', 0.5], ['a', 1], ['b', 1]]],
-    ['moveLast', [['a', 1], ['b', 1], ['slow', 2]]],
+    [
+      'flag',
+      [
+        ['slow', 2],
+        ['a', 1],
+        ['b', 1],
+      ],
+    ],
+    [
+      'lowerWeight',
+      [
+        ['slow', 0.5],
+        ['a', 1],
+        ['b', 1],
+      ],
+    ],
+    [
+      'moveLast',
+      [
+        ['a', 1],
+        ['b', 1],
+        ['slow', 2],
+      ],
+    ],
   ];
   for (const [policy, expected] of rows) {
     it(`${policy}: ${expected.map(([m, w]) => `${m} ${w}`).join(', ')}`, () => {
-      assert.deepEqual(applyLaggardPolicy(members, flags, { policy, weightFactor: 0.25 }).map((m) => [m.member, m.priorWeight]), expected);
+      assert.deepEqual(
+        applyLaggardPolicy(members, flags, { policy, weightFactor: 0.25 }).map((m) => [m.member, m.priorWeight]),
+        expected,
+      );
       assert.equal(members[0]!.priorWeight, 2, 'the resolved members are not mutated');
     });
   }

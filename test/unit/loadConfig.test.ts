@@ -48,7 +48,10 @@ describe('loadConfig: the embedded default', () => {
     assert.equal(v.source, 'embedded');
     assert.equal(v.path, paths.config);
     assert.equal(v.defaultEnsemble, 'default');
-    assert.deepEqual(v.config.models.map((m) => m.id), ['qwen2.5-0.5b', 'llama3.2-1b', 'smollm2-360m']);
+    assert.deepEqual(
+      v.config.models.map((m) => m.id),
+      ['qwen2.5-0.5b', 'llama3.2-1b', 'smollm2-360m'],
+    );
     for (const m of v.config.models) {
       assert.equal(m.backend, 'llama.cpp');
       if (m.backend !== 'llama.cpp') continue;
@@ -97,10 +100,14 @@ describe('loadConfig: models', () => {
     assert.equal((byId.d as { baseUrl: string }).baseUrl, 'http://127.0.0.1:8000/v1');
   });
 
-  it('a model with only a url gets a path under models/ named after the URL\'s file, so it can be fetched', () => {
+  it("a model with only a url gets a path under models/ named after the URL's file, so it can be fetched", () => {
     write({
       models: [
-        { id: 'q', backend: 'llama.cpp', url: 'https://huggingface.co/Qwen/x/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf?download=true' },
+        {
+          id: 'q',
+          backend: 'llama.cpp',
+          url: 'https://huggingface.co/Qwen/x/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf?download=true',
+        },
         { id: 'odd', backend: 'llama.cpp', url: 'https://example.com/download' },
       ],
     });
@@ -121,13 +128,13 @@ describe('loadConfig: models', () => {
 });
 
 describe('loadConfig: LoRA adapter members', () => {
-  it('resolves an in-process adapter\'s relative path against models/ and defaults its scale to 1', () => {
+  it("resolves an in-process adapter's relative path against models/ and defaults its scale to 1", () => {
     write({ models: [{ id: 'docs', backend: 'llama.cpp', path: 'base.gguf', lora: { path: 'docs-lora.gguf' } }] });
     const [m] = ok().config.models as Array<{ lora?: { path: string; scale: number } }>;
     assert.deepEqual(m!.lora, { path: path.join(paths.models, 'docs-lora.gguf'), scale: 1 });
   });
 
-  it('refuses an adapter that is the base model\'s own file', () => {
+  it("refuses an adapter that is the base model's own file", () => {
     write({ models: [{ id: 'docs', backend: 'llama.cpp', path: 'base.gguf', lora: { path: 'base.gguf' } }] });
     assert.match(error(), /models\[0\]\.lora\.path: the adapter is the base model's own file/);
   });
@@ -186,7 +193,10 @@ describe('loadConfig: ensembles', () => {
   });
 
   it('refuses members naming unknown models (string and object forms), listing the known ids', () => {
-    write({ models: [llama('a'), llama('b')], ensembles: { t: { members: ['a', 'ghost', { model: 'phantom', promptStyle: 'stepByStep' }] } } });
+    write({
+      models: [llama('a'), llama('b')],
+      ensembles: { t: { members: ['a', 'ghost', { model: 'phantom', promptStyle: 'stepByStep' }] } },
+    });
     assert.equal(
       error(),
       [
@@ -226,7 +236,12 @@ describe('loadConfig: errors people can act on', () => {
 
   it('schema errors name the file, the JSON path, the expectation and the value found', () => {
     write({
-      models: [llama('a'), { ...llama('b'), backend: 'llama' }, { ...llama('c'), threads: 'many' }, { ...openai('d'), baseUrl: 'not a url' }],
+      models: [
+        llama('a'),
+        { ...llama('b'), backend: 'llama' },
+        { ...llama('c'), threads: 'many' },
+        { ...openai('d'), baseUrl: 'not a url' },
+      ],
       ensembles: { tickets: { members: ['a'], strategy: 'best' } },
       daemon: { maxParallelMembers: 0 },
     });

@@ -42,11 +42,18 @@ describe('rotatingWriter', () => {
       assert.equal(st.mode & 0o777, 0o600, n);
     }
     // Nothing half-written: every line whole.
-    for (const n of names) assert.ok(fs.readFileSync(path.join(dir, n), 'utf8').split('\n').slice(0, -1).every((l) => l.length === 99));
+    for (const n of names)
+      assert.ok(
+        fs
+          .readFileSync(path.join(dir, n), 'utf8')
+          .split('\n')
+          .slice(0, -1)
+          .every((l) => l.length === 99),
+      );
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('does not rotate what is not its descriptor\'s file', () => {
+  it("does not rotate what is not its descriptor's file", () => {
     const dir = tmp();
     const file = path.join(dir, 'daemon.log');
     fs.writeFileSync(file, 'z'.repeat(50_000));

@@ -7,12 +7,18 @@ import { ModelEntry } from '../../protocol/config';
 const SHA_A = 'a'.repeat(64);
 const SHA_B = 'b'.repeat(64);
 const llama = (extra: Record<string, unknown> = {}) => ModelEntry.parse({ id: 'm', backend: 'llama.cpp', path: '/m/a.gguf', ...extra });
-const openai = (extra: Record<string, unknown> = {}) => ModelEntry.parse({ id: 'm', backend: 'openai', baseUrl: 'http://127.0.0.1:8000/v1', model: 'qwen', ...extra });
+const openai = (extra: Record<string, unknown> = {}) =>
+  ModelEntry.parse({ id: 'm', backend: 'openai', baseUrl: 'http://127.0.0.1:8000/v1', model: 'qwen', ...extra });
 const ollama = (extra: Record<string, unknown> = {}) => ModelEntry.parse({ id: 'm', backend: 'ollama', model: 'qwen2.5:0.5b', ...extra });
 
 describe('continuity', () => {
   const rows: Array<[string, ModelEntry, ModelEntry, boolean, RegExp?]> = [
-    ['same file, other settings (threads, context, timeout, weight)', llama(), llama({ threads: 4, contextSize: 4096, timeoutMs: 5000, weight: 2 }), true],
+    [
+      'same file, other settings (threads, context, timeout, weight)',
+      llama(),
+      llama({ threads: 4, contextSize: 4096, timeoutMs: 5000, weight: 2 }),
+      true,
+    ],
     ['another file without sha256', llama(), llama({ path: '/m/b.gguf' }), false, /model changed/],
     ['another path, same sha256: the same file moved', llama({ sha256: SHA_A }), llama({ path: '/m/moved.gguf', sha256: SHA_A }), true],
     ['same path, another sha256: the file was replaced', llama({ sha256: SHA_A }), llama({ sha256: SHA_B }), false, /sha256 changed/],
@@ -38,7 +44,16 @@ describe('continuity', () => {
 describe('replacedModels', () => {
   it('lists only ids kept in the config whose model changed', () => {
     const before = { models: [llama(), { ...openai(), id: 'srv' }, { ...ollama(), id: 'gone' }] as ModelEntry[] };
-    const after = { models: [llama({ path: '/m/b.gguf' }), { ...openai({ baseUrl: 'http://x:1/v1' }), id: 'srv' }, { ...ollama(), id: 'new' }] as ModelEntry[] };
-    assert.deepEqual(replacedModels(before, after).map((r) => r.id), ['m']);
+    const after = {
+      models: [
+        llama({ path: '/m/b.gguf' }),
+        { ...openai({ baseUrl: 'http://x:1/v1' }), id: 'srv' },
+        { ...ollama(), id: 'new' },
+      ] as ModelEntry[],
+    };
+    assert.deepEqual(
+      replacedModels(before, after).map((r) => r.id),
+      ['m'],
+    );
   });
 });

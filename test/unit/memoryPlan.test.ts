@@ -16,7 +16,12 @@ const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 const gib = (x: number): number => Math.round(x * GiB);
 
-function local(id: string, weightsGiB: number, kvGiB: number, extra: Partial<Extract<PlanModelInput, { kind: 'local' }>> = {}): PlanModelInput {
+function local(
+  id: string,
+  weightsGiB: number,
+  kvGiB: number,
+  extra: Partial<Extract<PlanModelInput, { kind: 'local' }>> = {},
+): PlanModelInput {
   return { id, kind: 'local', weightsBytes: gib(weightsGiB), kvCacheBytes: gib(kvGiB), layers: 24, gpuLayers: 0, ...extra };
 }
 const remote = (id: string): PlanModelInput => ({ id, kind: 'remote' });
@@ -79,7 +84,12 @@ const rows: Row[] = [
     name: 'VRAM: a fixed gpuLayers that the VRAM left cannot hold is refused, with the layer count that would fit',
     models: [local('big', 5.5, 0.5, { gpuLayers: 20 })],
     machine: machine({ gpuFreeBytes: gib(3) }),
-    expect: { big: { reason: 'needs 5 GiB of VRAM for 20/24 layers on the GPU, 3 GiB of VRAM left', hint: /set "gpuLayers" of "big" to "auto" or at most 12/ } },
+    expect: {
+      big: {
+        reason: 'needs 5 GiB of VRAM for 20/24 layers on the GPU, 3 GiB of VRAM left',
+        hint: /set "gpuLayers" of "big" to "auto" or at most 12/,
+      },
+    },
     plannedGiB: 0,
   },
   {
@@ -107,7 +117,9 @@ const rows: Row[] = [
     name: 'the GPU has VRAM left but the model asks for none: the hint suggests "auto"',
     models: [local('big', 11.5, 0.5)],
     machine: machine({ gpuFreeBytes: gib(6), budgetBytes: gib(8) }),
-    expect: { big: { reason: 'needs 12 GiB, more than the 8 GiB budget', hint: /set "gpuLayers" of "big" to "auto" \(6 GiB of VRAM left\)/ } },
+    expect: {
+      big: { reason: 'needs 12 GiB, more than the 8 GiB budget', hint: /set "gpuLayers" of "big" to "auto" \(6 GiB of VRAM left\)/ },
+    },
     plannedGiB: 0,
   },
   {
@@ -121,14 +133,23 @@ const rows: Row[] = [
     name: 'budget smaller than free RAM: the budget binds',
     models: [local('a', 3, 0), local('b', 3, 0)],
     machine: machine({ freeRamBytes: gib(32), budgetBytes: gib(4) }),
-    expect: { a: { placement: 'cpu' }, b: { reason: 'needs 3 GiB, 1 GiB left of the 4 GiB budget after a', hint: /raise "daemon\.memoryBudgetMiB" \(now 4096\)/ } },
+    expect: {
+      a: { placement: 'cpu' },
+      b: { reason: 'needs 3 GiB, 1 GiB left of the 4 GiB budget after a', hint: /raise "daemon\.memoryBudgetMiB" \(now 4096\)/ },
+    },
     plannedGiB: 3,
   },
   {
     name: 'free RAM smaller than the budget: free RAM binds, and raising the budget is not suggested',
     models: [local('a', 3, 0), local('b', 3, 0)],
     machine: machine({ freeRamBytes: gib(5), budgetBytes: gib(16) }),
-    expect: { a: { placement: 'cpu' }, b: { reason: "needs 3 GiB, 2 GiB left of the machine's 5 GiB free RAM after a", hint: /^(?!.*memoryBudgetMiB).*free memory on this machine/ } },
+    expect: {
+      a: { placement: 'cpu' },
+      b: {
+        reason: "needs 3 GiB, 2 GiB left of the machine's 5 GiB free RAM after a",
+        hint: /^(?!.*memoryBudgetMiB).*free memory on this machine/,
+      },
+    },
     plannedGiB: 3,
   },
   {
@@ -142,7 +163,10 @@ const rows: Row[] = [
     name: 'unified memory: offloaded layers count against RAM too',
     models: [local('a', 3, 0, { gpuLayers: 'auto' }), local('b', 3, 0, { gpuLayers: 'auto' })],
     machine: machine({ gpuFreeBytes: gib(10), budgetBytes: gib(5), unifiedMemory: true }),
-    expect: { a: { placement: 'gpu 24/24 layers' }, b: { reason: 'needs 3 GiB in RAM (besides 24/24 layers on the GPU), 2 GiB left of the 5 GiB budget after a' } },
+    expect: {
+      a: { placement: 'gpu 24/24 layers' },
+      b: { reason: 'needs 3 GiB in RAM (besides 24/24 layers on the GPU), 2 GiB left of the 5 GiB budget after a' },
+    },
     plannedGiB: 3,
   },
 ];
@@ -151,7 +175,11 @@ describe('planMemory', () => {
   for (const row of rows) {
     it(row.name, () => {
       const plan = planMemory(row.models, row.machine);
-      assert.deepEqual(plan.models.map((p) => p.id), row.models.map((m) => m.id), 'config order');
+      assert.deepEqual(
+        plan.models.map((p) => p.id),
+        row.models.map((m) => m.id),
+        'config order',
+      );
       for (const [id, want] of Object.entries(row.expect)) {
         const p = plan.models.find((x) => x.id === id)!;
         if (want === null) {
@@ -168,7 +196,8 @@ describe('planMemory', () => {
           if (want.hint) assert.match(p.hint, want.hint);
         }
       }
-      if (row.plannedGiB !== undefined) assert.ok(Math.abs(plan.plannedBytes - gib(row.plannedGiB)) <= 8, `planned ${plan.plannedBytes / GiB} GiB`);
+      if (row.plannedGiB !== undefined)
+        assert.ok(Math.abs(plan.plannedBytes - gib(row.plannedGiB)) <= 8, `planned ${plan.plannedBytes / GiB} GiB`);
       assert.equal(plan.plannedBytes, plan.ramPlannedBytes + plan.vramPlannedBytes);
     });
   }
@@ -238,7 +267,13 @@ describe('Pool with the memory plan', () => {
 
   function makePool(probe: MemoryProbe, config: unknown): { pool: Pool; loads: string[] } {
     const loads: string[] = [];
-    const pool = new Pool((e) => fakeBackend(e, loads), new Logger('error', () => {}), () => {}, () => {}, probe);
+    const pool = new Pool(
+      (e) => fakeBackend(e, loads),
+      new Logger('error', () => {}),
+      () => {},
+      () => {},
+      probe,
+    );
     pool.apply(PoolConfig.parse(config), '/home/me/.ensemble/config.json');
     return { pool, loads };
   }
@@ -263,7 +298,10 @@ describe('Pool with the memory plan', () => {
     await assert.rejects(pool.ready(b, signal()), (e: unknown) => {
       assert.ok(e instanceof EnsembleError);
       assert.equal(e.kind, 'ModelUnavailable');
-      assert.match(e.message, new RegExp(`^${b}: does not fit in memory: needs 3\\.3 MiB, 0\\.\\d MiB left of the 4 MiB budget after ${a}, ${c}; `));
+      assert.match(
+        e.message,
+        new RegExp(`^${b}: does not fit in memory: needs 3\\.3 MiB, 0\\.\\d MiB left of the 4 MiB budget after ${a}, ${c}; `),
+      );
       assert.match(e.message, /raise "daemon\.memoryBudgetMiB" \(now 4\)/);
       return true;
     });
@@ -282,19 +320,24 @@ describe('Pool with the memory plan', () => {
     assert.ok(mem.plannedBytes > 0 && mem.plannedBytes < 4 * MiB, `planned ${mem.plannedBytes}`);
   });
 
-  it('config order decides, not request order: a later model asked first cannot take an earlier one\'s share', async () => {
+  it("config order decides, not request order: a later model asked first cannot take an earlier one's share", async () => {
     const [a, b] = files as [PoolModel, PoolModel];
     // a (~2.1 MiB) and b (~3.3 MiB) each fit in 3.5 MiB of free RAM, not both.
     const tight: MemoryProbe = { ...probe(), freeRamBytes: () => Math.round(3.5 * MiB) };
     const { pool, loads } = makePool(tight, {
       models: [a, b].map((f) => ({ id: f.id, backend: 'llama.cpp', path: f.path, contextSize: 256 })),
     });
-    await assert.rejects(pool.ready(b.id, signal()), new RegExp(`does not fit in memory: needs 3\\.3 MiB, 1\\.\\d MiB left of the machine's 3\\.5 MiB free RAM after ${a.id}; .*free memory on this machine`));
+    await assert.rejects(
+      pool.ready(b.id, signal()),
+      new RegExp(
+        `does not fit in memory: needs 3\\.3 MiB, 1\\.\\d MiB left of the machine's 3\\.5 MiB free RAM after ${a.id}; .*free memory on this machine`,
+      ),
+    );
     await pool.ready(a.id, signal());
     assert.deepEqual(loads, [a.id]);
   });
 
-  it('without a budget, 90% of the machine\'s RAM', () => {
+  it("without a budget, 90% of the machine's RAM", () => {
     const { pool } = makePool(probe(), { models: [] });
     assert.equal(pool.memoryPlan().budgetBytes, Math.floor(0.9 * 8 * GiB));
   });
@@ -306,7 +349,10 @@ describe('Pool with the memory plan', () => {
     const vram = aBytes + 400 * 1024;
     let loads: string[] = [];
     // The fake GPU's free VRAM drops by what a takes once it is loaded.
-    const gpuProbe: MemoryProbe = { ...probe(), gpu: async () => ({ freeBytes: loads.includes(a.id) ? vram - aBytes : vram, unified: false }) };
+    const gpuProbe: MemoryProbe = {
+      ...probe(),
+      gpu: async () => ({ freeBytes: loads.includes(a.id) ? vram - aBytes : vram, unified: false }),
+    };
     const made = makePool(gpuProbe, {
       models: [a, b].map((f) => ({ id: f.id, backend: 'llama.cpp', path: f.path, contextSize: 256, gpuLayers: 'auto' })),
       daemon: { memoryBudgetMiB: 16 },

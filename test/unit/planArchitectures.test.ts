@@ -14,7 +14,14 @@ import { GgufInsights, readGgufFileInfo } from 'node-llama-cpp';
 import { ggufMemory } from '../../daemon/backends/llamaCppMemory';
 import { parseGpus, planPool } from '../../daemon/pool/poolPlan';
 import { PoolConfig } from '../../protocol/config';
-import { ARCHITECTURES, kvCacheFormula, parameterCount, writeArchitectureModel, type ArchSpec, type Quant } from '../fixtures/gguf/architectures';
+import {
+  ARCHITECTURES,
+  kvCacheFormula,
+  parameterCount,
+  writeArchitectureModel,
+  type ArchSpec,
+  type Quant,
+} from '../fixtures/gguf/architectures';
 
 const GiB = 2 ** 30;
 const near = (actual: number, expected: number, tolerance: number, what: string) =>
@@ -59,9 +66,18 @@ describe('memory plan on published architectures', () => {
       assert.equal(m.kvCacheBytes, kvCacheFormula(spec, ctx), 'KV cache');
       // node-llama-cpp's own estimate of the same file, loaded on the CPU.
       const insights = await GgufInsights.from(await readGgufFileInfo(path, { logWarnings: false }));
-      near(m.weightsBytes, insights.estimateModelResourceRequirements({ gpuLayers: 0 }).cpuRam, 0.001, 'agrees with node-llama-cpp (weights)');
+      near(
+        m.weightsBytes,
+        insights.estimateModelResourceRequirements({ gpuLayers: 0 }).cpuRam,
+        0.001,
+        'agrees with node-llama-cpp (weights)',
+      );
       const ctxEstimate = insights.estimateContextResourceRequirements({ contextSize: ctx, modelGpuLayers: 0, sequences: 1 });
-      assert.equal(m.kvCacheBytes + m.computeBytes, ctxEstimate.cpuRam + ctxEstimate.gpuVram, 'context memory as node-llama-cpp estimates it');
+      assert.equal(
+        m.kvCacheBytes + m.computeBytes,
+        ctxEstimate.cpuRam + ctxEstimate.gpuVram,
+        'context memory as node-llama-cpp estimates it',
+      );
       assert.ok(m.computeBytes > 0 && m.computeBytes < m.weightsBytes, `compute buffers ${m.computeBytes}`);
     });
   }
@@ -77,7 +93,12 @@ describe('memory plan on published architectures', () => {
 
   const threeOf = (quant: Quant) =>
     PoolConfig.parse({
-      models: ['a', 'b', 'c'].map((id) => ({ id: `mistral-${id}`, backend: 'llama.cpp', path: file('mistral-7b', quant), contextSize: 2048 })),
+      models: ['a', 'b', 'c'].map((id) => ({
+        id: `mistral-${id}`,
+        backend: 'llama.cpp',
+        path: file('mistral-7b', quant),
+        contextSize: 2048,
+      })),
       daemon: { memoryBudgetMiB: 64 * 1024 },
     });
 
@@ -93,7 +114,10 @@ describe('memory plan on published architectures', () => {
     assert.match(c.placement ?? '', /^gpu[01] (\d+)\/32 layers$/);
     assert.ok(c.gpuLayers > 10 && c.gpuLayers < 32 && c.ramBytes > 0, JSON.stringify(c));
     const gpuDevices = r.devices.filter((d) => d.kind === 'gpu');
-    assert.deepEqual(gpuDevices.map((d) => d.name), ['gpu0', 'gpu1']);
+    assert.deepEqual(
+      gpuDevices.map((d) => d.name),
+      ['gpu0', 'gpu1'],
+    );
     for (const d of gpuDevices) assert.ok(d.plannedBytes <= d.freeBytes, `${d.name}: ${d.plannedBytes}`);
     const withThird = gpuDevices.find((d) => c.placement?.startsWith(d.name))!;
     near(withThird.plannedBytes, 24 * GiB, 0.05, `${withThird.name} is nearly full`);
@@ -103,7 +127,10 @@ describe('memory plan on published architectures', () => {
   it('the same three at Q4_K_M need under 15 GB and fit on one 24 GiB GPU; f16 on one GPU and 16 GiB of RAM does not fit, with what to change', async () => {
     const q4 = await planPool(threeOf('q4_k_m'), { ramBytes: 64 * GiB, gpus: parseGpus('24GiB'), gpuSource: 'given' }, createBackend);
     assert.ok(q4.totals.weightsBytes < 15e9, `${q4.totals.weightsBytes}`);
-    assert.ok(q4.models.every((m) => m.placement === 'gpu0 32/32 layers'), JSON.stringify(q4.models.map((m) => m.placement)));
+    assert.ok(
+      q4.models.every((m) => m.placement === 'gpu0 32/32 layers'),
+      JSON.stringify(q4.models.map((m) => m.placement)),
+    );
 
     const cfg = threeOf('f16');
     cfg.daemon.memoryBudgetMiB = 16 * 1024;
@@ -112,7 +139,10 @@ describe('memory plan on published architectures', () => {
     const refused = tight.models.filter((m) => !m.fits);
     assert.ok(refused.length >= 1);
     // a on the GPU, b split (what VRAM is left, the rest in RAM), c all in RAM: over the budget.
-    assert.deepEqual(refused.map((m) => m.id), ['mistral-c']);
+    assert.deepEqual(
+      refused.map((m) => m.id),
+      ['mistral-c'],
+    );
     assert.match(refused[0]!.reason ?? '', /^needs 13\.9 GiB, \d+\.\d GiB left of the 16 GiB budget after mistral-a, mistral-b$/);
     assert.match(refused[0]!.hint ?? '', /contextSize.*memoryBudgetMiB/);
   });

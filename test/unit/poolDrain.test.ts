@@ -64,7 +64,9 @@ async function until(cond: () => boolean): Promise<void> {
 }
 const signal = new AbortController().signal;
 const ask = (pool: Pool) =>
-  pool.ready('m', signal).then((model) => pool.call(model, signal, (b) => b.classify({ text: 't', labels: ['old', 'new'], promptStyle: 'direct' }, signal)));
+  pool
+    .ready('m', signal)
+    .then((model) => pool.call(model, signal, (b) => b.classify({ text: 't', labels: ['old', 'new'], promptStyle: 'direct' }, signal)));
 
 describe('Pool: a model replaced while calls run', () => {
   it('finishes the calls on the old backend, disposes it after the last, and sends new calls to the new one', async () => {
@@ -81,7 +83,10 @@ describe('Pool: a model replaced while calls run', () => {
     fresh!.release();
     assert.equal((await later).label, 'new');
     old!.release();
-    assert.deepEqual((await Promise.all(running)).map((r) => r.label), ['old', 'old']);
+    assert.deepEqual(
+      (await Promise.all(running)).map((r) => r.label),
+      ['old', 'old'],
+    );
     await tick();
     assert.equal(old!.disposed, true, 'disposed after its last call');
     await pool.dispose();
@@ -95,7 +100,10 @@ describe('Pool: a model replaced while calls run', () => {
     await until(() => made[0]!.calls === 1);
     pool.apply(config('new'), '/tmp/config.json');
     await pool.dispose();
-    assert.deepEqual(made.map((f) => f.disposed), [true, true]);
+    assert.deepEqual(
+      made.map((f) => f.disposed),
+      [true, true],
+    );
     made[0]!.release();
     assert.match(String(await running), /called after dispose/);
   });

@@ -11,7 +11,8 @@ import { checkRequest, newToken, tokenMatches } from '../../daemon/security';
 const token = 'k3y_-AbC0123456789abcdefghijklmnopqrstuvwxyzXY';
 const port = 43210;
 const good: IncomingHttpHeaders = { host: `127.0.0.1:${port}`, authorization: `Bearer ${token}` };
-const check = (headers: IncomingHttpHeaders, allowedOrigins: readonly string[] = []) => checkRequest(headers, { token, port, allowedOrigins });
+const check = (headers: IncomingHttpHeaders, allowedOrigins: readonly string[] = []) =>
+  checkRequest(headers, { token, port, allowedOrigins });
 
 describe('tokens', () => {
   it('newToken: 32 random bytes, base64url, different every time', () => {
@@ -108,7 +109,7 @@ describe('checkRequest: Origin (cross-site WebSocket hijacking)', () => {
   const allowed = ['vscode-webview://abc123', 'http://localhost:5173'];
   const rows: Array<[string, string, readonly string[], boolean]> = [
     ['a browser page, nothing allowed', 'https://evil.example', [], false],
-    ['the daemon\'s own address is not implicitly allowed', `http://127.0.0.1:${port}`, [], false],
+    ["the daemon's own address is not implicitly allowed", `http://127.0.0.1:${port}`, [], false],
     ['"null" (sandboxed iframe, file://)', 'null', [], false],
     ['an empty Origin', '', [], false],
     ['a listed origin', 'vscode-webview://abc123', allowed, true],

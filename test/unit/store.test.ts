@@ -56,7 +56,10 @@ function decision(id: string, sec: number, votes: Vote[], extra: Partial<Decisio
 }
 
 const ids = (ds: Decision[]) => ds.map((d) => d.id);
-const byKey = <T>(key: (x: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+const byKey =
+  <T>(key: (x: T) => string) =>
+  (a: T, b: T) =>
+    key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
 const stores: Array<{ name: string; open: (dir: string) => Store }> = [
   { name: 'SqliteStore (file)', open: (dir) => new SqliteStore(path.join(dir, 'ensemble.db')) },
@@ -100,7 +103,13 @@ for (const impl of stores) {
     });
 
     it('a dataset item keeps its gold label', () => {
-      store.recordDecision(decision('r1', 1, [vote('qwen', 'bug')]), { source: 'record', dataset: 'tickets', itemId: 'item-1', category: 'billing', gold: 'feature' });
+      store.recordDecision(decision('r1', 1, [vote('qwen', 'bug')]), {
+        source: 'record',
+        dataset: 'tickets',
+        itemId: 'item-1',
+        category: 'billing',
+        gold: 'feature',
+      });
       assert.equal(store.getDecision('r1')!.gold, 'feature');
     });
 
@@ -117,7 +126,13 @@ for (const impl of stores) {
 
     it('feedback: sets the gold label, one row per answered vote, and a second feedback replaces the first', () => {
       store.recordDecision(
-        decision('d1', 1, [vote('qwen', 'bug'), vote('llama', 'feature'), vote('phi', null), vote('gemma', null, { status: 'timeout' }), vote('qwen#stepByStep', 'bug')]),
+        decision('d1', 1, [
+          vote('qwen', 'bug'),
+          vote('llama', 'feature'),
+          vote('phi', null),
+          vote('gemma', null, { status: 'timeout' }),
+          vote('qwen#stepByStep', 'bug'),
+        ]),
         { source: 'live' },
       );
       store.recordDecision(decision('d2', 2, [vote('qwen', 'question'), vote('llama', 'question')]), { source: 'live' });
@@ -131,7 +146,11 @@ for (const impl of stores) {
       ]);
       assert.equal(store.getDecision('d1')!.gold, 'bug');
       store.recordFeedback('d2', 'question', 200);
-      assert.deepEqual(store.feedbackWindow(10), [...first, { decisionId: 'd2', model: 'qwen', correct: true, at: 200 }, { decisionId: 'd2', model: 'llama', correct: true, at: 200 }]);
+      assert.deepEqual(store.feedbackWindow(10), [
+        ...first,
+        { decisionId: 'd2', model: 'qwen', correct: true, at: 200 },
+        { decisionId: 'd2', model: 'llama', correct: true, at: 200 },
+      ]);
 
       // Second thoughts on d1: its rows are replaced (not added), and come after d2's.
       const second = store.recordFeedback('d1', 'feature', 300);
@@ -156,7 +175,13 @@ for (const impl of stores) {
         store.recordFeedback(`d${i}`, 'bug', 1000 + i);
       }
       const row = (i: number, model: string, correct: boolean) => ({ decisionId: `d${i}`, model, correct, at: 1000 + i });
-      assert.deepEqual(store.feedbackWindow(2), [row(1, 'phi', true), row(2, 'llama', false), row(4, 'qwen', true), row(4, 'llama', false), row(5, 'qwen', true)]);
+      assert.deepEqual(store.feedbackWindow(2), [
+        row(1, 'phi', true),
+        row(2, 'llama', false),
+        row(4, 'qwen', true),
+        row(4, 'llama', false),
+        row(5, 'qwen', true),
+      ]);
       assert.deepEqual(store.feedbackWindow(1), [row(1, 'phi', true), row(4, 'llama', false), row(5, 'qwen', true)]);
       assert.equal(store.feedbackWindow(100).length, 6 + 3 + 1);
       assert.deepEqual(store.feedbackWindow(0), []);
@@ -169,16 +194,29 @@ for (const impl of stores) {
       store.recordDecision(decision('rec-no-gold', 5, [vote('qwen', 'bug')]), { source: 'record', dataset: 'ds', itemId: 'i2' });
       store.recordFeedback('live-fed', 'feature', 1);
       const all = store.decisionsWithGold(10);
-      assert.deepEqual(all.map((x) => [x.decision.id, x.gold]), [['rec', 'question'], ['live-fed', 'feature']]);
+      assert.deepEqual(
+        all.map((x) => [x.decision.id, x.gold]),
+        [
+          ['rec', 'question'],
+          ['live-fed', 'feature'],
+        ],
+      );
       assert.deepEqual(all[0]!.decision, Decision.parse(decision('rec', 3, [vote('qwen', 'bug')])));
-      assert.deepEqual(store.decisionsWithGold(1).map((x) => x.decision.id), ['rec']);
+      assert.deepEqual(
+        store.decisionsWithGold(1).map((x) => x.decision.id),
+        ['rec'],
+      );
     });
 
     it('recorded items: per dataset and ensemble', () => {
       store.recordDecision(decision('r1', 1, [vote('qwen', 'bug')]), { source: 'record', dataset: 'tickets', itemId: 't1' });
       store.recordDecision(decision('r2', 2, [vote('qwen', 'bug')]), { source: 'record', dataset: 'tickets', itemId: 't2' });
       store.recordDecision(decision('r2b', 3, [vote('qwen', 'bug')]), { source: 'record', dataset: 'tickets', itemId: 't2' });
-      store.recordDecision(decision('r3', 4, [vote('qwen', 'bug')], { ensemble: 'other' }), { source: 'record', dataset: 'tickets', itemId: 't3' });
+      store.recordDecision(decision('r3', 4, [vote('qwen', 'bug')], { ensemble: 'other' }), {
+        source: 'record',
+        dataset: 'tickets',
+        itemId: 't3',
+      });
       store.recordDecision(decision('r4', 5, [vote('qwen', 'bug')]), { source: 'record', dataset: 'mmlu', itemId: 'm1' });
       store.recordDecision(decision('l1', 6, [vote('qwen', 'bug')]), { source: 'live', itemId: 'live-item' });
       assert.deepEqual([...store.recordedItems('tickets', 'default')].sort(), ['t1', 't2']);
@@ -189,17 +227,34 @@ for (const impl of stores) {
     });
 
     it('recorded items: one decision per (dataset, ensemble, item); a re-recording replaces it with its votes and feedback', () => {
-      store.recordDecision(decision('first', 1, [vote('qwen', 'bug'), vote('phi', null, { status: 'timeout' })]), { source: 'record', dataset: 'ds', itemId: 'i1', gold: 'bug' });
+      store.recordDecision(decision('first', 1, [vote('qwen', 'bug'), vote('phi', null, { status: 'timeout' })]), {
+        source: 'record',
+        dataset: 'ds',
+        itemId: 'i1',
+        gold: 'bug',
+      });
       store.recordFeedback('first', 'bug', 1);
       assert.deepEqual([...store.recordedItems('ds', 'default')], [], 'a timed-out vote leaves the item to be asked again');
-      store.recordDecision(decision('second', 2, [vote('qwen', 'bug'), vote('phi', 'bug')]), { source: 'record', dataset: 'ds', itemId: 'i1', gold: 'bug' });
+      store.recordDecision(decision('second', 2, [vote('qwen', 'bug'), vote('phi', 'bug')]), {
+        source: 'record',
+        dataset: 'ds',
+        itemId: 'i1',
+        gold: 'bug',
+      });
       assert.deepEqual([...store.recordedItems('ds', 'default')], ['i1']);
       assert.equal(store.getDecision('first'), null);
       assert.deepEqual(ids(store.decisionsWithGold(10).map((d) => d.decision)), ['second']);
-      assert.deepEqual(store.feedbackWindow(10).filter((f) => f.decisionId === 'first'), []);
+      assert.deepEqual(
+        store.feedbackWindow(10).filter((f) => f.decisionId === 'first'),
+        [],
+      );
       assert.equal(store.labelledMemberVotes('default').length, 2, 'only the new votes count');
       // An errored vote is incomplete too; another ensemble's record of the same item is its own.
-      store.recordDecision(decision('err', 3, [vote('qwen', null, { status: 'error' })], { ensemble: 'other' }), { source: 'record', dataset: 'ds', itemId: 'i1' });
+      store.recordDecision(decision('err', 3, [vote('qwen', null, { status: 'error' })], { ensemble: 'other' }), {
+        source: 'record',
+        dataset: 'ds',
+        itemId: 'i1',
+      });
       assert.deepEqual([...store.recordedItems('ds', 'other')], []);
       assert.deepEqual([...store.recordedItems('ds', 'default')], ['i1']);
     });
@@ -207,9 +262,15 @@ for (const impl of stores) {
     it('refuses a decision that would not read back (non-finite numbers) with StoreFailed, and records nothing', () => {
       for (const bad of [NaN, Infinity, -Infinity]) {
         const d = decision(`bad-${bad}`, 1, [vote('qwen', 'bug', { confidence: bad })]);
-        assert.throws(() => store.recordDecision(d, { source: 'live' }), (e: Error & { kind?: string }) => e.kind === 'StoreFailed' && /votes\.0\.confidence/.test(e.message));
+        assert.throws(
+          () => store.recordDecision(d, { source: 'live' }),
+          (e: Error & { kind?: string }) => e.kind === 'StoreFailed' && /votes\.0\.confidence/.test(e.message),
+        );
       }
-      assert.throws(() => store.recordDecision(decision('nan', 1, [vote('qwen', 'bug', { probabilities: { bug: NaN } })]), { source: 'live' }), /StoreFailed|not recorded/);
+      assert.throws(
+        () => store.recordDecision(decision('nan', 1, [vote('qwen', 'bug', { probabilities: { bug: NaN } })]), { source: 'live' }),
+        /StoreFailed|not recorded/,
+      );
       assert.deepEqual(store.recentDecisions(10), []);
     });
 
@@ -228,12 +289,21 @@ for (const impl of stores) {
         { model: 'a', method: 'temperature', params: { temperature: 2 }, n: 30, fittedAt: at },
         { model: 'b', method: 'platt', params: { a: 1, b: 0 }, n: 40, fittedAt: at },
       ]);
-      assert.deepEqual(store.calibrations().map((c) => c.model).sort(), ['a', 'b']);
+      assert.deepEqual(
+        store
+          .calibrations()
+          .map((c) => c.model)
+          .sort(),
+        ['a', 'b'],
+      );
     });
 
     it('labelled votes: answered votes of decisions with gold, newest decision first, at most `limit`', () => {
       store.recordDecision(
-        decision('old', 1, [vote('qwen', 'bug', { probabilities: { bug: 0.6, feature: 0.4 }, rawConfidence: 0.55 }), vote('llama', null, { status: 'timeout' })]),
+        decision('old', 1, [
+          vote('qwen', 'bug', { probabilities: { bug: 0.6, feature: 0.4 }, rawConfidence: 0.55 }),
+          vote('llama', null, { status: 'timeout' }),
+        ]),
         { source: 'record', dataset: 'ds', itemId: 'i1', gold: 'bug' },
       );
       store.recordDecision(decision('no-gold', 2, [vote('qwen', 'bug')]), { source: 'live' });
@@ -251,24 +321,39 @@ for (const impl of stores) {
         { model: 'phi', label: 'question', probabilities: { question: 1 }, rawConfidence: null, gold: 'feature' },
         { model: 'qwen', label: 'feature', probabilities: { feature: 0.9, bug: 0.1 }, rawConfidence: 0.95, gold: 'feature' },
       ];
-      const expectedOld: LabelledVote[] = [{ model: 'qwen', label: 'bug', probabilities: { bug: 0.6, feature: 0.4 }, rawConfidence: 0.55, gold: 'bug' }];
+      const expectedOld: LabelledVote[] = [
+        { model: 'qwen', label: 'bug', probabilities: { bug: 0.6, feature: 0.4 }, rawConfidence: 0.55, gold: 'bug' },
+      ];
       const all = store.labelledVotes(100);
       // Decisions newest first; SQL leaves the order of one decision's votes open, so compare those as sets.
-      assert.deepEqual(all.map((v) => v.gold), ['feature', 'feature', 'bug']);
+      assert.deepEqual(
+        all.map((v) => v.gold),
+        ['feature', 'feature', 'bug'],
+      );
       const sortVotes = (vs: LabelledVote[]) => [...vs].sort(byKey((v) => `${v.gold}/${v.model}`));
       assert.deepEqual(sortVotes(all), sortVotes([...expectedNew, ...expectedOld]));
       assert.deepEqual(sortVotes(store.labelledVotes(2)), sortVotes(expectedNew));
       assert.deepEqual(store.labelledVotes(0), []);
     });
 
-    it('labelled member votes: every non-skipped vote of an ensemble\'s decisions with gold, failures as null', () => {
+    it("labelled member votes: every non-skipped vote of an ensemble's decisions with gold, failures as null", () => {
       store.recordDecision(
-        decision('a', 1, [vote('qwen', 'bug'), vote('llama', null, { status: 'timeout' }), vote('phi', 'bug', { status: 'error' }), vote('gemma', null, { status: 'skipped' })]),
+        decision('a', 1, [
+          vote('qwen', 'bug'),
+          vote('llama', null, { status: 'timeout' }),
+          vote('phi', 'bug', { status: 'error' }),
+          vote('gemma', null, { status: 'skipped' }),
+        ]),
         { source: 'record', dataset: 'ds', itemId: 'i1', category: 'crash', gold: 'bug' },
       );
       store.recordDecision(decision('b', 2, [vote('qwen', 'feature'), vote('llama', null)]), { source: 'live' });
       store.recordDecision(decision('c', 3, [vote('qwen', 'feature')]), { source: 'live' });
-      store.recordDecision(decision('x', 4, [vote('qwen', 'bug')], { ensemble: 'other' }), { source: 'record', dataset: 'ds', itemId: 'i1', gold: 'bug' });
+      store.recordDecision(decision('x', 4, [vote('qwen', 'bug')], { ensemble: 'other' }), {
+        source: 'record',
+        dataset: 'ds',
+        itemId: 'i1',
+        gold: 'bug',
+      });
       store.recordFeedback('b', 'question', 1);
       const expected: LabelledMemberVote[] = [
         { decisionId: 'a', category: 'crash', gold: 'bug', member: 'llama', label: null, text: null },
@@ -279,14 +364,28 @@ for (const impl of stores) {
       ];
       const sorted = (vs: LabelledMemberVote[]) => [...vs].sort(byKey((v) => `${v.decisionId}/${v.member}`));
       assert.deepEqual(sorted(store.labelledMemberVotes('default')), expected);
-      assert.deepEqual(store.labelledMemberVotes('other'), [{ decisionId: 'x', category: null, gold: 'bug', member: 'qwen', label: 'bug', text: null }]);
+      assert.deepEqual(store.labelledMemberVotes('other'), [
+        { decisionId: 'x', category: null, gold: 'bug', member: 'qwen', label: 'bug', text: null },
+      ]);
       assert.deepEqual(store.labelledMemberVotes('none'), []);
     });
 
     it('calibrations: one per model, a new fit replaces the old one', () => {
       assert.deepEqual(store.calibrations(), []);
-      const qwen1: Calibration = { model: 'qwen', method: 'temperature', params: { temperature: 1.7 }, n: 40, fittedAt: '2025-03-01T10:00:00.000Z' };
-      const llama: Calibration = { model: 'llama', method: 'platt', params: { a: -1.25, b: 0.5 }, n: 25, fittedAt: '2025-03-01T10:00:01.000Z' };
+      const qwen1: Calibration = {
+        model: 'qwen',
+        method: 'temperature',
+        params: { temperature: 1.7 },
+        n: 40,
+        fittedAt: '2025-03-01T10:00:00.000Z',
+      };
+      const llama: Calibration = {
+        model: 'llama',
+        method: 'platt',
+        params: { a: -1.25, b: 0.5 },
+        n: 25,
+        fittedAt: '2025-03-01T10:00:01.000Z',
+      };
       const qwen2: Calibration = { model: 'qwen', method: 'platt', params: { a: 2, b: -0.5 }, n: 80, fittedAt: '2025-03-01T11:00:00.000Z' };
       store.saveCalibration(qwen1);
       store.saveCalibration(llama);
@@ -300,9 +399,29 @@ for (const impl of stores) {
 
     it('aggregations: one per ensemble, a new fit replaces the old one', () => {
       assert.deepEqual(store.aggregations(), []);
-      const fit1: AggregationFit = { ensemble: 'default', members: ['qwen', 'llama'], global: [0.8, 0.6], byCategory: { crash: [0.9, 0.5] }, n: 50, fittedAt: '2025-03-01T10:00:00.000Z' };
-      const other: AggregationFit = { ensemble: 'tickets', members: ['phi'], global: [0.7], byCategory: {}, n: 10, fittedAt: '2025-03-01T10:00:01.000Z' };
-      const fit2: AggregationFit = { ...fit1, global: [0.75, 0.7], byCategory: { crash: [0.8, 0.6], ui: [0.6, 0.9] }, n: 120, fittedAt: '2025-03-02T10:00:00.000Z' };
+      const fit1: AggregationFit = {
+        ensemble: 'default',
+        members: ['qwen', 'llama'],
+        global: [0.8, 0.6],
+        byCategory: { crash: [0.9, 0.5] },
+        n: 50,
+        fittedAt: '2025-03-01T10:00:00.000Z',
+      };
+      const other: AggregationFit = {
+        ensemble: 'tickets',
+        members: ['phi'],
+        global: [0.7],
+        byCategory: {},
+        n: 10,
+        fittedAt: '2025-03-01T10:00:01.000Z',
+      };
+      const fit2: AggregationFit = {
+        ...fit1,
+        global: [0.75, 0.7],
+        byCategory: { crash: [0.8, 0.6], ui: [0.6, 0.9] },
+        n: 120,
+        fittedAt: '2025-03-02T10:00:00.000Z',
+      };
       store.saveAggregation(fit1);
       store.saveAggregation(other);
       assert.deepEqual(store.aggregations(), [fit1, other]);
@@ -382,10 +501,18 @@ describe('SqliteStore: rows that cannot be read back', () => {
     const { default: Database } = await import('better-sqlite3');
     const raw = new Database(file);
     raw.exec('DROP INDEX decisions_item');
-    raw.prepare(`INSERT INTO decisions SELECT 'new', created_at, ensemble, strategy, input_hash, item_id, category, source, dataset, label,
-      confidence, agreement, partial, gold, replace(json, '"id":"old"', '"id":"new"'), input_text FROM decisions WHERE id = 'old'`).run();
-    raw.prepare(`INSERT INTO votes SELECT 'new', member, model, prompt_style, status, label, confidence, raw_confidence, confidence_source,
-      probabilities, latency_ms FROM votes WHERE decision_id = 'old'`).run();
+    raw
+      .prepare(
+        `INSERT INTO decisions SELECT 'new', created_at, ensemble, strategy, input_hash, item_id, category, source, dataset, label,
+      confidence, agreement, partial, gold, replace(json, '"id":"old"', '"id":"new"'), input_text FROM decisions WHERE id = 'old'`,
+      )
+      .run();
+    raw
+      .prepare(
+        `INSERT INTO votes SELECT 'new', member, model, prompt_style, status, label, confidence, raw_confidence, confidence_source,
+      probabilities, latency_ms FROM votes WHERE decision_id = 'old'`,
+      )
+      .run();
     raw.close();
     const store = new SqliteStore(file);
     assert.equal(store.getDecision('old'), null);
@@ -406,7 +533,10 @@ describe('MemoryStore bound', () => {
     store.recordDecision(decision('d4', 4, [vote('qwen', 'feature')]), { source: 'live' });
     assert.equal(store.getDecision('d1'), null);
     assert.deepEqual([...store.recordedItems('ds', 'default')].sort(), ['i2', 'i3']);
-    assert.deepEqual(store.feedbackWindow(10).map((r) => r.decisionId), ['d2', 'd3']);
+    assert.deepEqual(
+      store.feedbackWindow(10).map((r) => r.decisionId),
+      ['d2', 'd3'],
+    );
     // Recording an id again replaces it (and makes it the newest), it does not take a second place.
     store.recordDecision(decision('d2', 2, [vote('qwen', 'question')]), { source: 'live' });
     store.recordDecision(decision('d5', 5, [vote('qwen', 'bug')]), { source: 'live' });
@@ -455,7 +585,10 @@ describe('openStore', () => {
     assert.ok(opened.store instanceof MemoryStore);
     assert.equal((opened.store as MemoryStore).maxDecisions, 7);
     assert.equal(opened.reason, `cannot open ${file}: file is not a database`);
-    assert.match(logged, new RegExp(`error +cannot open ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: file is not a database\\. Recording in MEMORY ONLY`));
+    assert.match(
+      logged,
+      new RegExp(`error +cannot open ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: file is not a database\\. Recording in MEMORY ONLY`),
+    );
     // It works.
     opened.store.recordDecision(decision('d1', 1, [vote('qwen', 'bug')]), { source: 'live' });
     assert.deepEqual(ids(opened.store.recentDecisions(1)), ['d1']);
@@ -464,10 +597,18 @@ describe('openStore', () => {
   it('memory, with the reason, when the SQLite module does not load', async () => {
     const file = path.join(dir, 'ensemble.db');
     const opened = await openStore(file, logger, {
-      loadSqlite: () => Promise.reject(new SqliteUnavailableError('the SQLite module (better-sqlite3) cannot be loaded under Electron 34.0.0 (Node 20.18.1, ABI 132): was compiled against NODE_MODULE_VERSION 115')),
+      loadSqlite: () =>
+        Promise.reject(
+          new SqliteUnavailableError(
+            'the SQLite module (better-sqlite3) cannot be loaded under Electron 34.0.0 (Node 20.18.1, ABI 132): was compiled against NODE_MODULE_VERSION 115',
+          ),
+        ),
     });
     assert.equal(opened.kind, 'memory');
-    assert.match(opened.reason!, /^the SQLite module \(better-sqlite3\) cannot be loaded under Electron 34\.0\.0 .*NODE_MODULE_VERSION 115$/);
+    assert.match(
+      opened.reason!,
+      /^the SQLite module \(better-sqlite3\) cannot be loaded under Electron 34\.0\.0 .*NODE_MODULE_VERSION 115$/,
+    );
     assert.match(logged, /error +the SQLite module \(better-sqlite3\) cannot be loaded .* Recording in MEMORY ONLY/);
     assert.equal(fs.existsSync(file), false);
   });

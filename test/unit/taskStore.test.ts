@@ -79,10 +79,23 @@ for (const impl of stores) {
 
     it('records answers and extractions with their gold, read back per task and ensemble, oldest first', () => {
       store.recordTask(answerRec(answerResult('a2', 2, [answerVote('m1', '21')])), { source: 'live' });
-      store.recordTask(answerRec(answerResult('a1', 1, [answerVote('m1', '22')]), '22'), { source: 'record', dataset: 'q.jsonl', itemId: 'i1' });
-      store.recordTask({ task: 'extract', result: extraction('x1', 3), text: TEXT, gold: [{ type: 'person', text: 'Charles Babbage' }] }, { source: 'record', dataset: 't.jsonl', itemId: 'i1' });
+      store.recordTask(answerRec(answerResult('a1', 1, [answerVote('m1', '22')]), '22'), {
+        source: 'record',
+        dataset: 'q.jsonl',
+        itemId: 'i1',
+      });
+      store.recordTask(
+        { task: 'extract', result: extraction('x1', 3), text: TEXT, gold: [{ type: 'person', text: 'Charles Babbage' }] },
+        { source: 'record', dataset: 't.jsonl', itemId: 'i1' },
+      );
       const answers = store.taskRecords('answer');
-      assert.deepEqual(answers.map((a) => [a.result.id, a.gold, a.itemId, a.source]), [['a1', '22', 'i1', 'record'], ['a2', '21', null, 'live']]);
+      assert.deepEqual(
+        answers.map((a) => [a.result.id, a.gold, a.itemId, a.source]),
+        [
+          ['a1', '22', 'i1', 'record'],
+          ['a2', '21', null, 'live'],
+        ],
+      );
       const [x] = store.taskRecords('extract', 'e');
       assert.ok(x && x.task === 'extract');
       assert.equal(x.text, TEXT);
@@ -95,13 +108,16 @@ for (const impl of stores) {
       store.recordTask(answerRec(answerResult('first', 1, [answerVote('m1', '21'), answerVote('m2', null, 'timeout')])), meta);
       assert.deepEqual([...store.recordedTaskItems('answer', 'q.jsonl', 'e')], []);
       store.recordTask(answerRec(answerResult('second', 2, [answerVote('m1', '21'), answerVote('m2', '21')])), meta);
-      assert.deepEqual(store.taskRecords('answer').map((a) => a.result.id), ['second']);
+      assert.deepEqual(
+        store.taskRecords('answer').map((a) => a.result.id),
+        ['second'],
+      );
       assert.deepEqual([...store.recordedTaskItems('answer', 'q.jsonl', 'e')], ['i1']);
       // The same item id in an extraction dataset is another item.
       assert.deepEqual([...store.recordedTaskItems('extract', 'q.jsonl', 'e')], []);
     });
 
-    it('feedback sets an answer\'s gold; unknown ids and extractions are not answers', () => {
+    it("feedback sets an answer's gold; unknown ids and extractions are not answers", () => {
       store.recordTask(answerRec(answerResult('a1', 1, [answerVote('m1', '21')]), null), { source: 'live' });
       store.recordTask({ task: 'extract', result: extraction('x1', 2), text: TEXT, gold: null }, { source: 'live' });
       assert.equal(store.setAnswerGold('a1', '22'), true);
@@ -132,7 +148,10 @@ describe('task records in a database from before them', () => {
     const store = new SqliteStore(file);
     store.recordTask(answerRec(answerResult('a1', 1, [answerVote('m1', '21')])), { source: 'live' });
     store.close();
-    assert.deepEqual(loadTasksFromDatabase(file, 'answer').map((a) => a.result.id), ['a1']);
+    assert.deepEqual(
+      loadTasksFromDatabase(file, 'answer').map((a) => a.result.id),
+      ['a1'],
+    );
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -22,7 +22,14 @@ export function decisionView(view: DecisionView, notice: Notice | undefined, pos
   const { agree, voting } = agreeCounts(view);
   const badges = [
     d.partial ? h('span', { class: 'badge warn', title: 'some members timed out or failed' }, icon('warning'), 'partial') : null,
-    d.earlyExit ? h('span', { class: 'badge', title: 'early exit skipped members that could not change the outcome' }, icon('debug-step-over'), 'early exit') : null,
+    d.earlyExit
+      ? h(
+          'span',
+          { class: 'badge', title: 'early exit skipped members that could not change the outcome' },
+          icon('debug-step-over'),
+          'early exit',
+        )
+      : null,
   ];
   const slots: MemberSlot[] = d.votes.map((v) => ({ member: v.member, model: v.model, promptStyle: v.promptStyle, vote: v }));
   return h(
@@ -36,7 +43,7 @@ export function decisionView(view: DecisionView, notice: Notice | undefined, pos
         { class: 'final' },
         icon(d.label === null ? 'circle-slash' : 'target'),
         h('span', { class: 'final-label' }, d.label ?? 'no decision'),
-        h('span', { class: 'final-confidence', title: 'the strategy\'s confidence' }, fmt(d.confidence)),
+        h('span', { class: 'final-confidence', title: "the strategy's confidence" }, fmt(d.confidence)),
         h('span', { class: 'agreement', title: `agreement ${fmt(d.agreement)}` }, `${agree}/${voting} agree`),
         ...badges,
       ),
@@ -63,7 +70,12 @@ export function routeView(route: RouteInfo): HTMLElement {
   return h(
     'div',
     { class: 'route', attrs: { 'aria-label': 'router' } },
-    h('span', { class: 'muted', title: `more members are asked when the top score is under ${fmt(route.threshold)}` }, icon('git-merge'), 'router: '),
+    h(
+      'span',
+      { class: 'muted', title: `more members are asked when the top score is under ${fmt(route.threshold)}` },
+      icon('git-merge'),
+      'router: ',
+    ),
     ...route.ranked.map((m) =>
       h(
         'span',
@@ -77,14 +89,22 @@ export function routeView(route: RouteInfo): HTMLElement {
 export function pendingView(p: PendingDecision): HTMLElement {
   const byMember = new Map(p.votes.map((v) => [v.member, v]));
   const slots: MemberSlot[] = p.members.map((m) => ({ ...m, vote: byMember.get(m.member) }));
-  for (const v of p.votes) if (!p.members.some((m) => m.member === v.member)) slots.push({ member: v.member, model: v.model, promptStyle: v.promptStyle, vote: v });
+  for (const v of p.votes)
+    if (!p.members.some((m) => m.member === v.member))
+      slots.push({ member: v.member, model: v.model, promptStyle: v.promptStyle, vote: v });
   return h(
     'section',
     { class: 'decision pending', data: { decisionId: p.decisionId }, attrs: { 'aria-label': 'classification in progress' } },
     h(
       'div',
       { class: 'summary' },
-      h('div', { class: 'final' }, icon('loading', 'codicon-modifier-spin'), h('span', { class: 'final-label' }, 'Classifying…'), h('span', { class: 'agreement' }, `${p.done}/${p.total} votes`)),
+      h(
+        'div',
+        { class: 'final' },
+        icon('loading', 'codicon-modifier-spin'),
+        h('span', { class: 'final-label' }, 'Classifying…'),
+        h('span', { class: 'agreement' }, `${p.done}/${p.total} votes`),
+      ),
       p.ensemble ? h('div', { class: 'meta' }, h('span', {}, icon('organization'), p.ensemble)) : null,
       textQuote(p.textPreview),
     ),
@@ -95,13 +115,25 @@ export function pendingView(p: PendingDecision): HTMLElement {
 function feedback(view: DecisionView, notice: Notice | undefined, post: Post): HTMLElement {
   const id = view.decision.id;
   const given = view.feedback;
-  const select = h('select', { class: 'label-select', attrs: { 'aria-label': 'the right label' } }, h('option', { attrs: { value: '' } }, 'Pick the right label…'));
+  const select = h(
+    'select',
+    { class: 'label-select', attrs: { 'aria-label': 'the right label' } },
+    h('option', { attrs: { value: '' } }, 'Pick the right label…'),
+  );
   for (const l of view.decision.labels) select.append(h('option', { attrs: { value: l } }, l));
   select.addEventListener('change', () => {
     if (select.value) post({ type: 'feedback', decisionId: id, label: select.value, correct: select.value === view.decision.label });
   });
   const button = (cls: string, ic: string, text: string, correct: boolean) =>
-    h('button', { class: `fb ${cls}${given?.correct === correct ? ' selected' : ''}`, on: { click: () => post({ type: 'feedback', decisionId: id, correct }) } }, icon(ic), text);
+    h(
+      'button',
+      {
+        class: `fb ${cls}${given?.correct === correct ? ' selected' : ''}`,
+        on: { click: () => post({ type: 'feedback', decisionId: id, correct }) },
+      },
+      icon(ic),
+      text,
+    );
   return h(
     'div',
     { class: 'feedback' },

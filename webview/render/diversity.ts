@@ -23,7 +23,11 @@ export function diversityCells(view: DiversityView): DiversityCell[][] {
       if (agree === null) return { text: 'n/a', level: -1, title: `${a} and ${b} were never asked together` };
       const level = agree >= 0.95 ? 4 : agree >= 0.85 ? 3 : agree >= 0.7 ? 2 : agree >= 0.5 ? 1 : 0;
       const errors = r === null ? 'error correlation unknown (needs feedback)' : `error correlation ${r.toFixed(2)}`;
-      return { text: `${Math.round(agree * 100)}%`, level, title: `${a} and ${b} agree on ${Math.round(agree * 100)} % of items; ${errors}` };
+      return {
+        text: `${Math.round(agree * 100)}%`,
+        level,
+        title: `${a} and ${b} agree on ${Math.round(agree * 100)} % of items; ${errors}`,
+      };
     }),
   );
 }
@@ -39,12 +43,26 @@ export function diversitySection(view: DiversityView | undefined): HTMLElement |
     h(
       'table',
       { class: 'diversity-matrix', attrs: { 'aria-label': 'Share of items on which each pair of members agrees' } },
-      h('thead', {}, h('tr', {}, h('th', { attrs: { scope: 'col' } }, 'agrees with'), ...view.members.map((m) => h('th', { attrs: { scope: 'col' } }, m)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { attrs: { scope: 'col' } }, 'agrees with'),
+          ...view.members.map((m) => h('th', { attrs: { scope: 'col' } }, m)),
+        ),
+      ),
       h(
         'tbody',
         {},
         ...cells.map((row, i) =>
-          h('tr', {}, h('th', { attrs: { scope: 'row' } }, view.members[i]!), ...row.map((c) => h('td', { class: `heat heat-${c.level}`, title: c.title }, c.text))),
+          h(
+            'tr',
+            {},
+            h('th', { attrs: { scope: 'row' } }, view.members[i]!),
+            ...row.map((c) => h('td', { class: `heat heat-${c.level}`, title: c.title }, c.text)),
+          ),
         ),
       ),
     ),

@@ -48,7 +48,9 @@ function row(slot: MemberSlot, labels: readonly string[], finalLabel: string | n
     h(
       'td',
       { class: 'vote' },
-      v?.label ? h('span', { class: `vote-label chip${agrees ? ' agrees' : ''}` }, v.label) : h('span', { class: 'vote-label muted' }, v ? 'no vote' : '…'),
+      v?.label
+        ? h('span', { class: `vote-label chip${agrees ? ' agrees' : ''}` }, v.label)
+        : h('span', { class: 'vote-label muted' }, v ? 'no vote' : '…'),
       v ? bar(v.confidence, 'confidence', agrees) : null,
       v
         ? h(

@@ -38,7 +38,11 @@ export function poolTable(pool: PoolStatus | null): HTMLElement {
       h('td', {}, m.recentAccuracy === null || m.recentAccuracy === undefined ? '—' : `${fmt(m.recentAccuracy)} (${m.feedbackCount ?? 0})`),
       // Contribution over decisions with known gold: how often this model's vote decided the
       // outcome, and how often it was right but outvoted.
-      h('td', { attrs: { title: 'decisive: removing its vote would have changed the decision; overruled: it was right but outvoted' } }, `${m.decisive ?? 0} / ${m.overruledRight ?? 0}`),
+      h(
+        'td',
+        { attrs: { title: 'decisive: removing its vote would have changed the decision; overruled: it was right but outvoted' } },
+        `${m.decisive ?? 0} / ${m.overruledRight ?? 0}`,
+      ),
       h('td', {}, `${m.requests} / ${m.failures}${m.latencyMs ? ` · p50 ${Math.round(m.latencyMs.p50)} ms` : ''}`),
     );
     const why = [m.reason, m.hint, m.laggard?.message].filter(Boolean).join(' — '); // laggard: issue 12
@@ -52,10 +56,24 @@ export function poolTable(pool: PoolStatus | null): HTMLElement {
     h(
       'table',
       { class: 'pool-table' },
-      h('thead', {}, h('tr', {}, ...['Model', 'Backend', 'State', 'Memory', 'Weight', 'Accuracy (n)', 'Decisive / overruled', 'Requests / failures'].map((t) => h('th', { attrs: { scope: 'col' } }, t)))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...['Model', 'Backend', 'State', 'Memory', 'Weight', 'Accuracy (n)', 'Decisive / overruled', 'Requests / failures'].map((t) =>
+            h('th', { attrs: { scope: 'col' } }, t),
+          ),
+        ),
+      ),
       h('tbody', {}, ...rows),
     ),
     diversitySection(pool.diversity),
-    h('p', { class: 'muted' }, `Daemon ${pool.daemonVersion}, pid ${pool.pid} · memory planned ${bytes(mem.plannedBytes)} of ${bytes(mem.freeBytes)} free (${bytes(mem.totalBytes)} total) · ${pool.home}`),
+    h(
+      'p',
+      { class: 'muted' },
+      `Daemon ${pool.daemonVersion}, pid ${pool.pid} · memory planned ${bytes(mem.plannedBytes)} of ${bytes(mem.freeBytes)} free (${bytes(mem.totalBytes)} total) · ${pool.home}`,
+    ),
   );
 }

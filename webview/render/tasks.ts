@@ -42,8 +42,22 @@ function refineView(v: RefineView): HTMLElement {
         v.done ? icon('sparkle') : icon('loading', 'codicon-modifier-spin'),
         h('span', { class: 'final-label' }, v.done ? 'Refined' : 'Refining…'),
         h('span', { class: 'agreement' }, `${v.steps.filter((s) => s.status !== 'streaming').length}/${v.total} steps`),
-        v.converged ? h('span', { class: 'badge', title: 'an editor returned the draft unchanged, which ended the chain' }, icon('check-all'), 'converged') : null,
-        v.partial ? h('span', { class: 'badge warn', title: 'some steps timed out or failed; the text is the last complete one' }, icon('warning'), 'partial') : null,
+        v.converged
+          ? h(
+              'span',
+              { class: 'badge', title: 'an editor returned the draft unchanged, which ended the chain' },
+              icon('check-all'),
+              'converged',
+            )
+          : null,
+        v.partial
+          ? h(
+              'span',
+              { class: 'badge warn', title: 'some steps timed out or failed; the text is the last complete one' },
+              icon('warning'),
+              'partial',
+            )
+          : null,
       ),
       quote(v.textPreview, 'the text to refine'),
     ),
@@ -66,7 +80,9 @@ function refineView(v: RefineView): HTMLElement {
           s.error ? h('div', { class: 'error-text' }, s.error) : null,
         ),
       ),
-      ...Array.from({ length: waiting }, () => h('li', { class: 'chain-step status-waiting muted' }, icon('circle-large-outline'), 'waiting')),
+      ...Array.from({ length: waiting }, () =>
+        h('li', { class: 'chain-step status-waiting muted' }, icon('circle-large-outline'), 'waiting'),
+      ),
     ),
   );
 }
@@ -97,7 +113,13 @@ function extractionView(v: ExtractionView): HTMLElement {
         h('span', { class: 'agreement' }, `quorum ${fmt(r.quorum)} of ${answered} members`),
         r.partial ? h('span', { class: 'badge warn' }, icon('warning'), 'partial') : null,
       ),
-      h('div', { class: 'meta' }, h('span', {}, icon('organization'), r.ensemble), h('span', {}, icon('clock'), ms(r.elapsedMs)), h('span', {}, r.types.join(', '))),
+      h(
+        'div',
+        { class: 'meta' },
+        h('span', {}, icon('organization'), r.ensemble),
+        h('span', {}, icon('clock'), ms(r.elapsedMs)),
+        h('span', {}, r.types.join(', ')),
+      ),
       r.note ? h('p', { class: 'note' }, r.note) : null,
       quote(v.textPreview, 'the text'),
     ),
@@ -130,7 +152,13 @@ function answerView(v: AnswerView): HTMLElement {
         h('span', { class: 'final-confidence' }, fmt(r.confidence)),
         h('span', { class: 'agreement' }, `agreement ${fmt(r.agreement)} (quorum ${fmt(r.quorum)})`),
       ),
-      h('div', { class: 'meta' }, h('span', {}, icon('symbol-operator'), r.strategy), h('span', {}, icon('organization'), r.ensemble), h('span', {}, icon('clock'), ms(r.elapsedMs))),
+      h(
+        'div',
+        { class: 'meta' },
+        h('span', {}, icon('symbol-operator'), r.strategy),
+        h('span', {}, icon('organization'), r.ensemble),
+        h('span', {}, icon('clock'), ms(r.elapsedMs)),
+      ),
       r.note ? h('p', { class: 'note' }, r.note) : null,
       quote(r.question, 'the question'),
     ),
@@ -140,7 +168,19 @@ function answerView(v: AnswerView): HTMLElement {
       h(
         'table',
         {},
-        h('thead', {}, h('tr', {}, h('th', {}, 'member'), h('th', {}, 'answer'), h('th', {}, 'normalized'), h('th', {}, 'confidence'), h('th', {}, 'status'))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', {}, 'member'),
+            h('th', {}, 'answer'),
+            h('th', {}, 'normalized'),
+            h('th', {}, 'confidence'),
+            h('th', {}, 'status'),
+          ),
+        ),
         h(
           'tbody',
           {},
@@ -165,7 +205,11 @@ function answerView(v: AnswerView): HTMLElement {
 export function taskList(tasks: readonly TaskView[], focus: string | null, select: (id: string) => void): HTMLElement {
   if (tasks.length === 0) return h('p', { class: 'muted empty' }, 'No refinements, extractions or answers yet.');
   const title = (t: TaskView): string =>
-    t.kind === 'refine' ? `refine${t.done ? '' : ' (running)'}` : t.kind === 'extraction' ? `${t.result.spans.length} entities` : (t.result.answer ?? 'no agreement');
+    t.kind === 'refine'
+      ? `refine${t.done ? '' : ' (running)'}`
+      : t.kind === 'extraction'
+        ? `${t.result.spans.length} entities`
+        : (t.result.answer ?? 'no agreement');
   return h(
     'ol',
     { class: 'history' },

@@ -68,7 +68,13 @@ function solveSpd(A: number[][], b: number[]): number[] {
  * `center`, the penalty pulls w toward it instead of toward 0 (a per-group model shrunk to the
  * global one), and the fit starts there.
  */
-export function fitConditionalLogit(sets: readonly ChoiceSet[], dim: number, lambda: number, maxIter = 30, center?: readonly number[]): number[] {
+export function fitConditionalLogit(
+  sets: readonly ChoiceSet[],
+  dim: number,
+  lambda: number,
+  maxIter = 30,
+  center?: readonly number[],
+): number[] {
   const useful = sets.filter((s) => s.x.length > 1);
   let w = center ? [...center] : new Array(dim).fill(0);
   let f = objective(useful, w, lambda, center);

@@ -23,7 +23,12 @@ export function dot(w: ArrayLike<number>, x: SparseVector): number {
 }
 
 /** Weights of size `dim`; bucket 0 is the bias (every vector has it). Targets are 0/1. */
-export function fitLogistic(xs: readonly SparseVector[], ys: readonly number[], dim: number, opts: LogisticOptions = DEFAULT_LOGISTIC): Float64Array {
+export function fitLogistic(
+  xs: readonly SparseVector[],
+  ys: readonly number[],
+  dim: number,
+  opts: LogisticOptions = DEFAULT_LOGISTIC,
+): Float64Array {
   const w = new Float64Array(dim);
   const g2 = new Float64Array(dim).fill(1e-8);
   const n = xs.length;

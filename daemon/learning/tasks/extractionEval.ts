@@ -77,12 +77,29 @@ export function evaluateExtraction(all: readonly ExtractionItem[], opts: { train
   const M = models.length;
   const perItem = (items: readonly ExtractionItem[], predict: (it: ExtractionItem) => TypedText[]) =>
     items.map((it) => spanCounts(predict(it), it.gold!));
-  const perMember = models.map((m) => score(m, perItem(test, (it) => memberAlone(it, m))));
+  const perMember = models.map((m) =>
+    score(
+      m,
+      perItem(test, (it) => memberAlone(it, m)),
+    ),
+  );
   const majority = Math.floor(M / 2) + 1;
   const votes = Array.from({ length: M }, (_, k) => k + 1).map((needed) => {
     const name = needed === majority ? `${needed} of ${M} (majority)` : `${needed} of ${M}`;
-    const trainMeanF1 = train.length ? score(name, perItem(train, (it) => voted(it, needed, M))).meanF1 : null;
-    return { ...score(name, perItem(test, (it) => voted(it, needed, M))), needed, trainMeanF1 };
+    const trainMeanF1 = train.length
+      ? score(
+          name,
+          perItem(train, (it) => voted(it, needed, M)),
+        ).meanF1
+      : null;
+    return {
+      ...score(
+        name,
+        perItem(test, (it) => voted(it, needed, M)),
+      ),
+      needed,
+      trainMeanF1,
+    };
   });
   // Chosen on train when there is one (ties: the daemon's default, majority, then fewer needed).
   const key = (v: (typeof votes)[number]) => v.trainMeanF1 ?? v.meanF1;

@@ -101,8 +101,7 @@ export function evaluateTasks(
     if (labelled.length === 0) {
       const why = 'none with a gold answer: record a labelled dataset (ensemble record --task answer) or give feedback.';
       verdicts.push(noData('answers', `${input.answers.length} answers recorded, ${why}`));
-    }
-    else {
+    } else {
       // As the daemon answers: a voted answer no quorum backs is "no agreement", so it is not right.
       const quorumOf = new Map(labelled.map((a) => [a.id, a.quorum ?? undefined]));
       const accept: EvalOptions['accept'] = (item, label, votes) => {

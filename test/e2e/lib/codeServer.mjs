@@ -66,24 +66,34 @@ async function start(root, { folder, env = {}, log = () => {}, settings = {}, vs
   const serverEnv = { ...process.env, XDG_CONFIG_HOME: dirs.config, XDG_DATA_HOME: dirs.data, TMPDIR: dirs.tmp, ...env };
   if (vsix) {
     // Installed the way a user installs a downloaded .vsix.
-    execFileSync(process.execPath, [entry, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, '--install-extension', vsix], { env: serverEnv, stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [entry, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, '--install-extension', vsix],
+      { env: serverEnv, stdio: 'pipe' },
+    );
     log(`installed ${vsix}`);
   }
   const logFile = path.join(root, 'server.log');
   const out = fs.openSync(logFile, 'a');
   const args = [
     entry,
-    '--config', cfg,
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--auth', 'none',
-    '--user-data-dir', dirs.userData,
-    '--extensions-dir', dirs.extensions,
+    '--config',
+    cfg,
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--user-data-dir',
+    dirs.userData,
+    '--extensions-dir',
+    dirs.extensions,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
     '--disable-getting-started-override',
     '--disable-proxy',
-    '--log', 'info',
+    '--log',
+    'info',
     folder,
   ];
   // Its own process group, so stop() ends the server and every process it forked, by our pid.
@@ -109,7 +119,11 @@ async function start(root, { folder, env = {}, log = () => {}, settings = {}, vs
   }
   const readLog = () => fs.readFileSync(logFile, 'utf8');
   if (exited !== null || Date.now() >= deadline) {
-    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
     throw new Error(`code-server did not start (exit ${exited}); log:\n${readLog().slice(-3000)}`);
   }
   log(`code-server ${url} (pid ${child.pid}, root ${root})`);

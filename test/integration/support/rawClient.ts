@@ -28,7 +28,10 @@ export class RawClient {
   }
 
   static async open(port: number, token: string, opts: { maxPayload?: number } = {}): Promise<RawClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { headers: { Authorization: `Bearer ${token}` }, maxPayload: opts.maxPayload ?? LIMITS.maxPayloadBytes });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, {
+      headers: { Authorization: `Bearer ${token}` },
+      maxPayload: opts.maxPayload ?? LIMITS.maxPayloadBytes,
+    });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

@@ -31,7 +31,23 @@ export interface SoakResult {
 }
 
 const ANSWER = JSON.stringify({
-  choices: [{ message: { content: 'bug' }, logprobs: { content: [{ token: 'bug', logprob: -0.2, top_logprobs: [{ token: 'bug', logprob: -0.2 }, { token: 'feature', logprob: -1.8 }] }] } }],
+  choices: [
+    {
+      message: { content: 'bug' },
+      logprobs: {
+        content: [
+          {
+            token: 'bug',
+            logprob: -0.2,
+            top_logprobs: [
+              { token: 'bug', logprob: -0.2 },
+              { token: 'feature', logprob: -1.8 },
+            ],
+          },
+        ],
+      },
+    },
+  ],
 });
 
 /** A member on a fixed port that cycles through behaviours, including not listening at all. */
@@ -45,7 +61,8 @@ class FlappingMember {
     req.resume();
     req.on('end', () => {
       const mode = this.n++ % 6;
-      if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"data": [{"id": "test-model"}]}');
+      if (req.method === 'GET')
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"data": [{"id": "test-model"}]}');
       if (mode === 0 || mode === 1) return void res.writeHead(200, { 'content-type': 'application/json' }).end(ANSWER);
       if (mode === 2) return void res.writeHead(500, { 'content-type': 'application/json' }).end('{"error": {"message": "flap"}}');
       if (mode === 3) return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"error": {"message": "loading"}}');
@@ -74,7 +91,8 @@ class FlappingMember {
 export async function runSoak(seconds: number, log: (s: string) => void = () => {}, warmFraction = 0.2): Promise<SoakResult> {
   const home = tempHome('ensemble-soak-');
   const stable: FakeOpenAiServer[] = [];
-  for (let i = 0; i < 2; i++) stable.push((await startOpenAiServer()).script({ tokens: [{ token: 'bug', top: alts({ bug: 0.8, feature: 0.2 }) }] }));
+  for (let i = 0; i < 2; i++)
+    stable.push((await startOpenAiServer()).script({ tokens: [{ token: 'bug', top: alts({ bug: 0.8, feature: 0.2 }) }] }));
   const flapping = new FlappingMember();
   await flapping.up();
   writeConfig(home, {
@@ -82,7 +100,9 @@ export async function runSoak(seconds: number, log: (s: string) => void = () => 
       ...stable.map((s, i) => ({ id: `s${i}`, backend: 'openai', baseUrl: s.baseUrl, model: 'test-model' })),
       { id: 'flap', backend: 'openai', baseUrl: `http://127.0.0.1:${flapping.port}/v1`, model: 'test-model', timeoutMs: 1_500 },
     ],
-    ensembles: { default: { members: ['s0', 's1', 'flap'], strategy: 'weighted', labels: LABELS, memberTimeoutMs: 2_000, deadlineMs: 5_000 } },
+    ensembles: {
+      default: { members: ['s0', 's1', 'flap'], strategy: 'weighted', labels: LABELS, memberTimeoutMs: 2_000, deadlineMs: 5_000 },
+    },
     daemon: { maxParallelMembers: 64 },
   });
   const daemon = await startTestDaemon(home);
@@ -98,7 +118,11 @@ export async function runSoak(seconds: number, log: (s: string) => void = () => 
     const c = await RawClient.open(port, token);
     try {
       for (let i = 0; running(); i++) {
-        const r = await c.request(i % 5 === 4 ? 'decisions/recent' : i % 5 === 3 ? 'pool/status' : 'ensemble/classify', i % 5 < 3 ? { text: `soak ${k} ${i}` } : {}, 30_000);
+        const r = await c.request(
+          i % 5 === 4 ? 'decisions/recent' : i % 5 === 3 ? 'pool/status' : 'ensemble/classify',
+          i % 5 < 3 ? { text: `soak ${k} ${i}` } : {},
+          30_000,
+        );
         if (r.error) goodErrors[r.error.message.slice(0, 60)] = (goodErrors[r.error.message.slice(0, 60)] ?? 0) + 1;
         else if (i % 5 < 3) decisions++;
         if (c.received.length > 100) c.received.length = 0;
@@ -120,7 +144,9 @@ export async function runSoak(seconds: number, log: (s: string) => void = () => 
     }
   };
   const neverReads = async () => {
-    const batch = JSON.stringify(Array.from({ length: LIMITS.maxBatch }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'pool/status', params: {} })));
+    const batch = JSON.stringify(
+      Array.from({ length: LIMITS.maxBatch }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'pool/status', params: {} })),
+    );
     while (running()) {
       const c = await RawClient.open(port, token);
       c.ws.pause();
@@ -138,7 +164,9 @@ export async function runSoak(seconds: number, log: (s: string) => void = () => 
       c?.close();
       // Forged upgrades too: they must be refused and logged short.
       await new Promise<void>((resolve) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { headers: { Authorization: 'Bearer forged', Origin: `https://evil.example/${'x'.repeat(2_000)}` } });
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/`, {
+          headers: { Authorization: 'Bearer forged', Origin: `https://evil.example/${'x'.repeat(2_000)}` },
+        });
         ws.on('error', () => resolve());
         ws.on('open', () => {
           ws.close();
@@ -160,7 +188,8 @@ export async function runSoak(seconds: number, log: (s: string) => void = () => 
     const t0 = Date.now();
     while (running()) {
       samples.push({ t: Date.now() - t0, rss: rssMiB(pid), fds: openFds(pid) });
-      if (samples.length % 10 === 0) log(`soak ${samples.length}s: RSS ${samples.at(-1)!.rss.toFixed(0)} MiB, fds ${samples.at(-1)!.fds}, ${decisions} decisions`);
+      if (samples.length % 10 === 0)
+        log(`soak ${samples.length}s: RSS ${samples.at(-1)!.rss.toFixed(0)} MiB, fds ${samples.at(-1)!.fds}, ${decisions} decisions`);
       await pause(1_000);
     }
   };

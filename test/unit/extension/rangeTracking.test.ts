@@ -25,7 +25,7 @@ describe('trackSpan', () => {
     assert.deepEqual(trackSpan(classified, [change(2, 0, 2, 4, '')]), span(2, 0, 2, 6));
   });
 
-  it('joins lines: an edit from a previous line into the span\'s line moves both line and column', () => {
+  it("joins lines: an edit from a previous line into the span's line moves both line and column", () => {
     // "…line 1 end" + "\n" + "abcd<classified>": deleting from (1,3) to (2,2) puts the span on line 1.
     assert.deepEqual(trackSpan(classified, [change(1, 3, 2, 2, '')]), span(1, 5, 1, 11));
   });

@@ -10,10 +10,16 @@ describe('describeError', () => {
   it('words each error kind in one place, with actions', () => {
     const unavailable = describeError(new EnsembleError('ModelUnavailable', 'tiny-b2 is missing its file'));
     assert.equal(unavailable.message, 'A model is unavailable: tiny-b2 is missing its file. Open the pool status?');
-    assert.deepEqual(unavailable.actions.map((a) => a.command), ['ensemble.showPoolStatus', 'ensemble.openConfig']);
+    assert.deepEqual(
+      unavailable.actions.map((a) => a.command),
+      ['ensemble.showPoolStatus', 'ensemble.openConfig'],
+    );
     assert.equal(describeError(new EnsembleError('RequestCancelled', 'cancelled')).severity, 'silent');
     const gaveUp = describeError(new UserFacingError('DaemonGaveUp', 'The Ensemble daemon crashed 5 times in 3 minutes.'));
-    assert.deepEqual(gaveUp.actions.map((a) => a.title), ['Retry', 'Show Log']);
+    assert.deepEqual(
+      gaveUp.actions.map((a) => a.title),
+      ['Retry', 'Show Log'],
+    );
     const unreachable = describeError(new EnsembleError('NotInitialized', 'port closed'));
     assert.equal(unreachable.message, 'Cannot reach the Ensemble daemon: port closed');
   });
@@ -24,19 +30,43 @@ describe('describeError', () => {
     assert.equal(errorKind('a string'), 'Unknown');
     const boom = describeError(new Error('boom'));
     assert.equal(boom.message, 'Ensemble: boom');
-    assert.deepEqual(boom.actions.map((a) => a.command), ['ensemble.showLog']);
+    assert.deepEqual(
+      boom.actions.map((a) => a.command),
+      ['ensemble.showLog'],
+    );
   });
 });
 
 describe('lensTitle', () => {
   const vote = (member: string, label: string | null, status: Vote['status'] = 'ok'): Vote => ({
-    member, model: member, promptStyle: 'direct', status, label, confidence: label ? 0.8 : null, rawConfidence: label ? 0.8 : null,
-    confidenceSource: 'logprobs', probabilities: label ? { [label]: 0.8 } : {}, weight: 1, latencyMs: 5,
+    member,
+    model: member,
+    promptStyle: 'direct',
+    status,
+    label,
+    confidence: label ? 0.8 : null,
+    rawConfidence: label ? 0.8 : null,
+    confidenceSource: 'logprobs',
+    probabilities: label ? { [label]: 0.8 } : {},
+    weight: 1,
+    latencyMs: 5,
   });
   const decision = (over: Partial<Decision>): Decision => ({
-    id: 'd', ensemble: 'default', strategy: 'majority', labels: ['bug', 'feature'], label: 'bug', confidence: 0.912, agreement: 2 / 3,
-    votes: [vote('a', 'bug'), vote('b', 'bug'), vote('c', 'feature')], partial: false, earlyExit: false, note: '', elapsedMs: 10,
-    createdAt: '2026-01-01T00:00:00.000Z', inputHash: 'x', ...over,
+    id: 'd',
+    ensemble: 'default',
+    strategy: 'majority',
+    labels: ['bug', 'feature'],
+    label: 'bug',
+    confidence: 0.912,
+    agreement: 2 / 3,
+    votes: [vote('a', 'bug'), vote('b', 'bug'), vote('c', 'feature')],
+    partial: false,
+    earlyExit: false,
+    note: '',
+    elapsedMs: 10,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    inputHash: 'x',
+    ...over,
   });
 
   it('label, confidence, and how many of the members that voted agree', () => {

@@ -7,7 +7,8 @@ import { item } from './fixtures';
 // The strategies the daemon runs are table-tested once, in test/unit/strategies/engine.test.ts;
 // here: the vote table and the research-only estimators.
 const byName = (n: string) => RESEARCH_AGGREGATORS.find((a) => a.name === n)!;
-const fit = (a: Aggregator, train: Item[], models = 3) => a.fit(train, { models: Array.from({ length: models }, (_, i) => `m${i}`), unlabeled: train });
+const fit = (a: Aggregator, train: Item[], models = 3) =>
+  a.fit(train, { models: Array.from({ length: models }, (_, i) => `m${i}`), unlabeled: train });
 
 test('buildTable: member order, absences, confidences from probability vectors', () => {
   const t = buildTable(
@@ -19,10 +20,13 @@ test('buildTable: member order, absences, confidences from probability vectors',
     ['a', 'b'],
   );
   assert.deepEqual(t.models, ['a', 'b']);
-  assert.deepEqual(t.items.map((i) => [i.id, i.votes, i.confidences, i.gold, i.category]), [
-    ['x', [null, 'A'], [undefined, 0.7], 'A', 'c'],
-    ['y', ['B', undefined], [0.4, undefined], null, null],
-  ]);
+  assert.deepEqual(
+    t.items.map((i) => [i.id, i.votes, i.confidences, i.gold, i.category]),
+    [
+      ['x', [null, 'A'], [undefined, 0.7], 'A', 'c'],
+      ['y', ['B', undefined], [0.4, undefined], null, null],
+    ],
+  );
 });
 
 test('plurality: blanks abstain, ties -> earliest in the given order', () => {
@@ -38,4 +42,3 @@ test('oracle: right when any member is right', () => {
   assert.equal(o.predict(item(['A', 'B', 'C'], 'C')).answer, 'C');
   assert.equal(o.predict(item([null, 'B', 'C'], 'D')).answer, 'B');
 });
-

@@ -26,14 +26,21 @@ const config = {
     { id: 'a', backend: 'ollama', model: 'a' },
     { id: 'b', backend: 'ollama', model: 'b' },
   ],
-  ensembles: { default: { members: [{ model: 'a', promptStyle: 'stepByStep' }, 'b'], strategy: 'majority', deadlineMs: 5000 }, other: { members: ['a'] } },
+  ensembles: {
+    default: { members: [{ model: 'a', promptStyle: 'stepByStep' }, 'b'], strategy: 'majority', deadlineMs: 5000 },
+    other: { members: ['a'] },
+  },
   daemon: { recalibrationWindow: 50 },
 };
 
 describe('withRecommendation', () => {
   it('an existing ensemble keeps its members and settings, and gets the strategy', () => {
     const out = withRecommendation(config, rec('ensemble', 'routed', ['a', 'b']), 'default') as typeof config;
-    assert.deepEqual(out.ensembles.default, { members: [{ model: 'a', promptStyle: 'stepByStep' }, 'b'], strategy: 'routed', deadlineMs: 5000 });
+    assert.deepEqual(out.ensembles.default, {
+      members: [{ model: 'a', promptStyle: 'stepByStep' }, 'b'],
+      strategy: 'routed',
+      deadlineMs: 5000,
+    });
     assert.deepEqual(out.ensembles.other, config.ensembles.other);
     assert.deepEqual(out.daemon, config.daemon);
     assert.deepEqual(out.models, config.models);
@@ -64,13 +71,19 @@ describe('applyRecommendation', () => {
     const file = path.join(dir, 'config.json');
     const broken = JSON.stringify({ ...config, daemon: { recalibrationWindow: 'often' } });
     fs.writeFileSync(file, broken);
-    assert.throws(() => applyRecommendation(file, rec('ensemble', 'routed', ['a', 'b']), 'default'), /would not be a valid config.*recalibrationWindow/);
+    assert.throws(
+      () => applyRecommendation(file, rec('ensemble', 'routed', ['a', 'b']), 'default'),
+      /would not be a valid config.*recalibrationWindow/,
+    );
     assert.equal(fs.readFileSync(file, 'utf8'), broken);
   });
 
   it('a missing or unreadable config is a clear error', () => {
     const dir = home();
-    assert.throws(() => applyRecommendation(path.join(dir, 'config.json'), rec('ensemble', 'routed', ['a']), 'default'), /cannot read .*config\.json/);
+    assert.throws(
+      () => applyRecommendation(path.join(dir, 'config.json'), rec('ensemble', 'routed', ['a']), 'default'),
+      /cannot read .*config\.json/,
+    );
     fs.writeFileSync(path.join(dir, 'config.json'), '{ not json');
     assert.throws(() => applyRecommendation(path.join(dir, 'config.json'), rec('ensemble', 'routed', ['a']), 'default'), /not valid JSON/);
   });

@@ -42,7 +42,11 @@ function overconfidentVectors(n: number, seed: number): ProbabilityPoint[] {
     const truth = soft(1);
     let u = r();
     let gold = labels[3]!;
-    for (let k = 0; k < 4; k++) if ((u -= truth[k]!) < 0) { gold = labels[k]!; break; }
+    for (let k = 0; k < 4; k++)
+      if ((u -= truth[k]!) < 0) {
+        gold = labels[k]!;
+        break;
+      }
     const reported = soft(3);
     const probabilities = Object.fromEntries(labels.map((l, k) => [l, reported[k]!]));
     const prediction = labels[reported.indexOf(Math.max(...reported))]!;
@@ -51,9 +55,26 @@ function overconfidentVectors(n: number, seed: number): ProbabilityPoint[] {
 }
 
 test('ECE: 15 equal-width bins, weighted gap between accuracy and confidence', () => {
-  assert.equal(expectedCalibrationError([{ confidence: 0.9, correct: true }, { confidence: 0.9, correct: false }]), 0.4);
-  assert.ok(Math.abs(expectedCalibrationError([{ confidence: 0.95, correct: true }, { confidence: 0.2, correct: false }]) - 0.125) < 1e-12);
-  const bins = reliabilityDiagram([{ confidence: 0, correct: false }, { confidence: 1 / 15, correct: true }, { confidence: 1, correct: true }]);
+  assert.equal(
+    expectedCalibrationError([
+      { confidence: 0.9, correct: true },
+      { confidence: 0.9, correct: false },
+    ]),
+    0.4,
+  );
+  assert.ok(
+    Math.abs(
+      expectedCalibrationError([
+        { confidence: 0.95, correct: true },
+        { confidence: 0.2, correct: false },
+      ]) - 0.125,
+    ) < 1e-12,
+  );
+  const bins = reliabilityDiagram([
+    { confidence: 0, correct: false },
+    { confidence: 1 / 15, correct: true },
+    { confidence: 1, correct: true },
+  ]);
   assert.equal(bins.length, 15);
   assert.equal(bins[0]!.count, 2);
   assert.equal(bins[14]!.count, 1);
@@ -62,7 +83,15 @@ test('ECE: 15 equal-width bins, weighted gap between accuracy and confidence', (
 });
 
 test('Brier scores: binary on the confidence, multiclass on the vector', () => {
-  assert.ok(Math.abs(brierBinary([{ confidence: 0.8, correct: true }, { confidence: 0.6, correct: false }]) - (0.04 + 0.36) / 2) < 1e-12);
+  assert.ok(
+    Math.abs(
+      brierBinary([
+        { confidence: 0.8, correct: true },
+        { confidence: 0.6, correct: false },
+      ]) -
+        (0.04 + 0.36) / 2,
+    ) < 1e-12,
+  );
   assert.ok(Math.abs(brierMulticlass([{ probabilities: { A: 0.7, B: 0.3 }, prediction: 'A', gold: 'B' }]) - (0.49 + 0.49)) < 1e-12);
   assert.ok(Math.abs(brierMulticlass([{ probabilities: { A: 1 }, prediction: 'A', gold: 'C' }]) - 2) < 1e-12);
 });

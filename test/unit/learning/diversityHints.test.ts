@@ -46,7 +46,12 @@ const rows: Row[] = [
     name: 'a copy adds nothing; the dissenter is named with how often it is right when it dissents',
     members: ['A', 'B', 'C'],
     items: copyAndDissent,
-    agreement: [[0, 1, 24 / 25], [0, 2, 19 / 25], [1, 2, 18 / 25], [0, 0, 1]],
+    agreement: [
+      [0, 1, 24 / 25],
+      [0, 2, 19 / 25],
+      [1, 2, 18 / 25],
+      [0, 0, 1],
+    ],
     dissent: { C: { dissents: 6, votes: 25, right: 4 / 6 } },
     hints: [
       /^B agrees with A on 96 % of items and adds nothing: drop it or replace it with a different model\.$/,
@@ -56,7 +61,10 @@ const rows: Row[] = [
   {
     name: 'prompt variants of one model that agree are called out as such',
     members: ['qwen', 'qwen#stepByStep', 'phi'],
-    items: table([...repeat(12, ['?', 'a', 'a', 'b'] as [string, ...string[]]), ...repeat(3, ['?', 'b', 'b', 'b'] as [string, ...string[]])]),
+    items: table([
+      ...repeat(12, ['?', 'a', 'a', 'b'] as [string, ...string[]]),
+      ...repeat(3, ['?', 'b', 'b', 'b'] as [string, ...string[]]),
+    ]),
     hints: [/^qwen#stepByStep agrees with qwen \(another prompt of the same model\) on 100 % of items: the prompt variant adds nothing/],
     // Without gold, the dissenter's hint asks for feedback instead of guessing.
     notHints: [/is right \d/],
@@ -64,14 +72,22 @@ const rows: Row[] = [
   {
     name: 'without gold the dissenter hint asks for feedback',
     members: ['A', 'B', 'C'],
-    items: table([...repeat(8, ['?', 'a', 'b', 'a'] as [string, ...string[]]), ...repeat(4, ['?', 'a', 'a', 'b'] as [string, ...string[]])]),
+    items: table([
+      ...repeat(8, ['?', 'a', 'b', 'a'] as [string, ...string[]]),
+      ...repeat(4, ['?', 'a', 'a', 'b'] as [string, ...string[]]),
+    ]),
     dissent: { B: { dissents: 8, votes: 12, right: null } },
-    hints: [/^B disagrees most \(with the others on 67 % of items\); give feedback on decisions to learn whether it is right when it does\.$/],
+    hints: [
+      /^B disagrees most \(with the others on 67 % of items\); give feedback on decisions to learn whether it is right when it does\.$/,
+    ],
   },
   {
     name: 'members never asked together have no agreement, and too few items say so',
     members: ['A', 'B'],
-    items: table([['a', 'a', '-'], ['a', '-', 'a']]),
+    items: table([
+      ['a', 'a', '-'],
+      ['a', '-', 'a'],
+    ]),
     agreement: [[0, 1, null]],
     hints: [/^Too few decisions \(2\) to judge which members add diversity: at least 10 are needed\.$/],
   },
@@ -110,7 +126,11 @@ describe('summarizeDiversity', () => {
         if (d.right === null) assert.equal(got.rightWhenDissenting, null);
         else assert.ok(Math.abs(got.rightWhenDissenting! - d.right) < 1e-9, `right when dissenting ${got.rightWhenDissenting}`);
       }
-      for (const re of row.hints) assert.ok(s.hints.some((h) => re.test(h)), `no hint matches ${re}:\n${s.hints.join('\n')}`);
+      for (const re of row.hints)
+        assert.ok(
+          s.hints.some((h) => re.test(h)),
+          `no hint matches ${re}:\n${s.hints.join('\n')}`,
+        );
       for (const re of row.notHints ?? []) assert.ok(!s.hints.some((h) => re.test(h)), `unexpected hint ${re}:\n${s.hints.join('\n')}`);
     });
   }
@@ -122,11 +142,23 @@ describe('summarizeDiversity', () => {
 
 describe('itemsFromDecisions', () => {
   const vote = (member: string, status: Vote['status'], label: string | null): Vote => ({
-    member, model: member.split('#')[0]!, promptStyle: 'direct', status, label, confidence: null, rawConfidence: null,
-    confidenceSource: 'none', probabilities: {}, weight: 1, latencyMs: 5,
+    member,
+    model: member.split('#')[0]!,
+    promptStyle: 'direct',
+    status,
+    label,
+    confidence: null,
+    rawConfidence: null,
+    confidenceSource: 'none',
+    probabilities: {},
+    weight: 1,
+    latencyMs: 5,
   });
   it('answered votes count (an abstention as null), failed or skipped members count as not asked', () => {
-    const decision = { id: 'd1', votes: [vote('a', 'ok', 'x'), vote('b', 'ok', null), vote('c', 'timeout', null), vote('d', 'skipped', null)] } as unknown as Decision;
+    const decision = {
+      id: 'd1',
+      votes: [vote('a', 'ok', 'x'), vote('b', 'ok', null), vote('c', 'timeout', null), vote('d', 'skipped', null)],
+    } as unknown as Decision;
     const [item] = itemsFromDecisions([{ decision, gold: 'x' }], ['a', 'b', 'c', 'd', 'e']);
     assert.deepEqual(item!.votes, ['x', null, undefined, undefined, undefined]);
     assert.equal(item!.gold, 'x');

@@ -9,12 +9,23 @@ import { CliError } from '../../../cli/connect';
 import { runEval } from '../../support/runEval';
 
 let dir = '';
-const CSV = ['question_id,category,answer,m1,m2,m3', '1,x,A,A,A,B', '2,x,B,A,B,B', '3,y,C,C,D,', '4,y,D,A,B,C', '5,x,A,,A,A', '6,y,B,B,NA,C'].join('\n');
+const CSV = [
+  'question_id,category,answer,m1,m2,m3',
+  '1,x,A,A,A,B',
+  '2,x,B,A,B,B',
+  '3,y,C,C,D,',
+  '4,y,D,A,B,C',
+  '5,x,A,,A,A',
+  '6,y,B,B,NA,C',
+].join('\n');
 
 before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evalcli-'));
   fs.writeFileSync(path.join(dir, 'p.csv'), CSV);
-  fs.writeFileSync(path.join(dir, 'p.jsonl'), '{"item":"1","model":"<b>m</b>","prediction":"A","gold":"A"}\n{"item":"2","model":"<b>m</b>","prediction":"B","gold":"A"}\n');
+  fs.writeFileSync(
+    path.join(dir, 'p.jsonl'),
+    '{"item":"1","model":"<b>m</b>","prediction":"A","gold":"A"}\n{"item":"2","model":"<b>m</b>","prediction":"B","gold":"A"}\n',
+  );
   fs.writeFileSync(path.join(dir, 'x.db'), '');
   fs.writeFileSync(path.join(dir, 'ids.txt'), '1\n2\n');
 });
@@ -28,7 +39,10 @@ test('human output: aligned tables and a recommendation', async () => {
   const out = await run(path.join(dir, 'p.csv'), '--train-fraction', '0', '--models', 'm1,m2,m3');
   assert.match(out, /^6 items, 3 models; train fraction 0/m);
   // The per-task verdicts come first: here classification only, on every item (nothing held out).
-  assert.match(out, /^when an ensemble helps, per task.*\n- classification: its gain is within 2 standard errors of none \(23\.3 points \(± 21\.1\); .*6 items, none held out\); use m2 alone/);
+  assert.match(
+    out,
+    /^when an ensemble helps, per task.*\n- classification: its gain is within 2 standard errors of none \(23\.3 points \(± 21\.1\); .*6 items, none held out\); use m2 alone/,
+  );
   assert.match(out, /member\s+accuracy\s+abstained\s+items\nm1\s+50\.0%\s+16\.7%\s+6\nm2\s+60\.0%\s+0\.0%\s+5\n/);
   // accuracy, calls/item, rounds/item, validation (nothing fitted: -), vs majority
   assert.match(out, /majority\s+83\.3%\s+2\.83\s+1\.00\s+-\s+\+0\.0 pt/);

@@ -18,19 +18,27 @@ const ROWS: Array<[string, string, Array<string | undefined>]> = [
 ];
 const fixture = (): Recording[] =>
   ROWS.flatMap(([gold, category, votes], i) =>
-    votes.flatMap((v, m) => (v === undefined ? [] : [{ item: `q${i}`, model: 'abc'[m]!, prediction: v === '' ? null : v, gold, category }])),
+    votes.flatMap((v, m) =>
+      v === undefined ? [] : [{ item: `q${i}`, model: 'abc'[m]!, prediction: v === '' ? null : v, gold, category }],
+    ),
   );
 
 test('train fraction 0: every item, per-model accuracy and fixed strategies exactly', () => {
   const r = evaluate(fixture(), { trainFraction: 0 });
   assert.deepEqual(r.models, ['a', 'b', 'c']);
   assert.deepEqual(r.split, { train: 0, test: 8, evaluatedOn: 'all items' });
-  assert.deepEqual(r.perModel.map((m) => [m.model, m.accuracy, m.n, m.abstained]), [
-    ['a', 4 / 8, 8, 1 / 8],
-    ['b', 3 / 7, 7, 0],
-    ['c', 3 / 8, 8, 1 / 8],
-  ]);
-  assert.deepEqual(r.strategies.map((s) => s.name), ['majority', 'weighted', 'earlyExit', 'oracle']);
+  assert.deepEqual(
+    r.perModel.map((m) => [m.model, m.accuracy, m.n, m.abstained]),
+    [
+      ['a', 4 / 8, 8, 1 / 8],
+      ['b', 3 / 7, 7, 0],
+      ['c', 3 / 8, 8, 1 / 8],
+    ],
+  );
+  assert.deepEqual(
+    r.strategies.map((s) => s.name),
+    ['majority', 'weighted', 'earlyExit', 'oracle'],
+  );
   assert.ok(r.strategies.find((s) => s.name === 'oracle')!.researchOnly);
   // majority: A, B, C (tie C/D -> a first), A (tie -> a), A, B (tie -> a), D, D
   const maj = r.strategies[0]!;
@@ -57,13 +65,20 @@ test('held-out evaluation reproduces per-model accuracy on the split it reports'
   assert.equal(r.items, 998);
   assert.equal(r.excluded, 2);
   assert.equal(r.split.train + r.split.test, 998);
-  const ids = [...new Set(recs.map((x) => x.item))].filter((x) => x !== 'i0' && x !== 'i1').map((id) => ({ id, category: recs.find((x) => x.item === id)!.category! }));
-  const held = new Set(trainTestSplit(ids, { trainFraction: 0.5, seed: 3, id: (x) => x.id, stratum: (x) => x.category }).test.map((x) => x.id));
+  const ids = [...new Set(recs.map((x) => x.item))]
+    .filter((x) => x !== 'i0' && x !== 'i1')
+    .map((id) => ({ id, category: recs.find((x) => x.item === id)!.category! }));
+  const held = new Set(
+    trainTestSplit(ids, { trainFraction: 0.5, seed: 3, id: (x) => x.id, stratum: (x) => x.category }).test.map((x) => x.id),
+  );
   for (const m of r.perModel) {
     const mine = recs.filter((x) => x.model === m.model && held.has(x.item));
     assert.equal(m.accuracy, mine.filter((x) => x.prediction === x.gold).length / mine.length);
   }
-  assert.deepEqual(r.strategies.map((s) => s.name), ['majority', 'weighted', 'earlyExit', 'learned', 'stacking', 'routed', 'dawidSkene', 'oracle']);
+  assert.deepEqual(
+    r.strategies.map((s) => s.name),
+    ['majority', 'weighted', 'earlyExit', 'learned', 'stacking', 'routed', 'dawidSkene', 'oracle'],
+  );
   // Learned strategies are chosen on a validation split inside train; research-only ones never.
   for (const s of r.strategies) assert.equal(s.validation === null, s.researchOnly, s.name);
   assert.ok(!['dawidSkene', 'oracle'].includes(r.recommendation.strategy ?? ''));
@@ -95,7 +110,13 @@ test('calibration section: fitted on train, ECE lower after on held-out', () => 
     const q = 0.3 + 0.6 * rand();
     const right = rand() < q;
     const c = 1 / (1 + ((1 - q) / q) ** 3);
-    recs.push({ item: `i${i}`, model: 'm', prediction: right ? 'A' : 'B', gold: 'A', probabilities: right ? { A: c, B: 1 - c } : { B: c, A: 1 - c } });
+    recs.push({
+      item: `i${i}`,
+      model: 'm',
+      prediction: right ? 'A' : 'B',
+      gold: 'A',
+      probabilities: right ? { A: c, B: 1 - c } : { B: c, A: 1 - c },
+    });
     recs.push({ item: `i${i}`, model: 'n', prediction: right ? 'A' : 'C', gold: 'A', confidence: c });
   }
   const r = evaluate(recs, { trainFraction: 0.5 });

@@ -3,7 +3,12 @@ import type { Item } from '../../../daemon/learning/aggregators/types';
 import { mulberry32 } from '../../../daemon/learning/split';
 
 let next = 0;
-export function item(votes: Array<string | null | undefined>, gold: string | null = null, category: string | null = null, confidences?: Array<number | undefined>): Item {
+export function item(
+  votes: Array<string | null | undefined>,
+  gold: string | null = null,
+  category: string | null = null,
+  confidences?: Array<number | undefined>,
+): Item {
   return {
     id: `i${String(next++).padStart(5, '0')}`,
     category,
@@ -23,6 +28,10 @@ export function synthetic(n: number, accuracy: number[], seed = 1, category: str
   return Array.from({ length: n }, () => {
     const gold = pick(LABELS);
     const wrong = LABELS.filter((l) => l !== gold);
-    return item(accuracy.map((p) => (rand() < p ? gold : pick(wrong))), gold, category);
+    return item(
+      accuracy.map((p) => (rand() < p ? gold : pick(wrong))),
+      gold,
+      category,
+    );
   });
 }

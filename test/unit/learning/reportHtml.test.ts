@@ -12,7 +12,10 @@ function recordings(): Recording[] {
   const out: Recording[] = [];
   for (let i = 0; i < 300; i++) {
     const gold = 'ABC'[i % 3]!;
-    for (const [model, acc] of [[EVIL, 0.7], ['plain', 0.5]] as const) {
+    for (const [model, acc] of [
+      [EVIL, 0.7],
+      ['plain', 0.5],
+    ] as const) {
       const right = r() < acc;
       const p = right ? gold : 'ABC'[(i + 1) % 3]!;
       out.push({ item: `i${i}`, model, prediction: p, gold, category: i % 2 ? EVIL : 'c', confidence: right ? 0.95 : 0.9 });
@@ -30,10 +33,39 @@ test('the report is self-contained, themable, escapes every name, and draws its 
   assert.ok(!html.includes(EVIL));
   // Only these elements, no attribute that loads anything: nothing external, no script.
   const tags = new Set([...html.matchAll(/<([a-zA-Z][\w-]*)/g)].map((m) => m[1]!.toLowerCase()));
-  const allowed = ['html', 'head', 'meta', 'title', 'style', 'body', 'h1', 'h2', 'p', 'div', 'strong', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'svg', 'line', 'text', 'rect', 'circle'];
-  assert.deepEqual([...tags].filter((t) => !allowed.includes(t)), []);
+  const allowed = [
+    'html',
+    'head',
+    'meta',
+    'title',
+    'style',
+    'body',
+    'h1',
+    'h2',
+    'p',
+    'div',
+    'strong',
+    'table',
+    'thead',
+    'tbody',
+    'tr',
+    'th',
+    'td',
+    'svg',
+    'line',
+    'text',
+    'rect',
+    'circle',
+  ];
+  assert.deepEqual(
+    [...tags].filter((t) => !allowed.includes(t)),
+    [],
+  );
   const attributeNames = [...html.matchAll(/<[^>]*>/g)].map((m) => m[0].replace(/"[^"]*"/g, '""'));
-  assert.deepEqual(attributeNames.filter((t) => /\s(src|href|on\w+)\s*=/i.test(t)), []);
+  assert.deepEqual(
+    attributeNames.filter((t) => /\s(src|href|on\w+)\s*=/i.test(t)),
+    [],
+  );
   assert.ok(!/url\(/i.test(html));
   assert.ok(html.includes(escapeHtml(EVIL)));
   assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'/);

@@ -80,7 +80,9 @@ describe('nextRouted', () => {
     ['threshold above every score: the top one and two more', [ok('c', 'x')], ['a', 'b'], 0.9],
   ];
   for (const [name, asked, expected, threshold] of rows) {
-    it(name, () => assert.deepEqual(nextRouted(asked, ranked, score, ['x', 'y'], { ...rule, threshold: threshold ?? rule.threshold }), expected));
+    it(name, () =>
+      assert.deepEqual(nextRouted(asked, ranked, score, ['x', 'y'], { ...rule, threshold: threshold ?? rule.threshold }), expected),
+    );
   }
 });
 
@@ -124,7 +126,13 @@ describe('router, end to end on recordings', () => {
     const fit = fitStrategies(
       [...new Set(recs.map((r) => r.item))].map((id) => {
         const rs = recs.filter((r) => r.item === id);
-        return { ...item(rs.map((r) => r.prediction), rs[0]!.gold!), text: rs[0]!.text! };
+        return {
+          ...item(
+            rs.map((r) => r.prediction),
+            rs[0]!.gold!,
+          ),
+          text: rs[0]!.text!,
+        };
       }),
       ['m0', 'm1', 'm2'],
       ['A', 'B', 'C', 'D'],

@@ -17,10 +17,30 @@ const p = (type: string, text: string) => ({ type, text });
 
 describe('spanCounts and prf', () => {
   const gold = [p('person', 'Ada Lovelace'), p('person', 'Charles Babbage'), p('location', 'London')];
-  const cases: Array<[string, Array<{ type: string; text: string }>, Array<{ type: string; text: string }>, [number, number, number], [number, number, number]]> = [
+  const cases: Array<
+    [
+      string,
+      Array<{ type: string; text: string }>,
+      Array<{ type: string; text: string }>,
+      [number, number, number],
+      [number, number, number],
+    ]
+  > = [
     ['exact', gold, gold, [3, 0, 0], [1, 1, 1]],
-    ['casing, spacing and trailing punctuation still match', [p('person', 'ADA  lovelace'), p('person', 'charles babbage'), p('location', 'London.')], gold, [3, 0, 0], [1, 1, 1]],
-    ['a partial name is a false positive and a miss', [p('person', 'Ada Lovelace'), p('person', 'Babbage'), p('location', 'London')], gold, [2, 1, 1], [2 / 3, 2 / 3, 2 / 3]],
+    [
+      'casing, spacing and trailing punctuation still match',
+      [p('person', 'ADA  lovelace'), p('person', 'charles babbage'), p('location', 'London.')],
+      gold,
+      [3, 0, 0],
+      [1, 1, 1],
+    ],
+    [
+      'a partial name is a false positive and a miss',
+      [p('person', 'Ada Lovelace'), p('person', 'Babbage'), p('location', 'London')],
+      gold,
+      [2, 1, 1],
+      [2 / 3, 2 / 3, 2 / 3],
+    ],
     ['the right text with the wrong type counts as wrong', [p('person', 'London')], gold, [0, 1, 3], [0, 0, 0]],
     ['an entity listed twice counts once', [p('person', 'Ada Lovelace'), p('person', 'ada lovelace')], gold, [1, 0, 2], [1, 1 / 3, 0.5]],
     ['nothing found in a text with entities: no false claim, nothing recalled', [], gold, [0, 0, 3], [1, 0, 0]],
@@ -32,7 +52,10 @@ describe('spanCounts and prf', () => {
       const c = spanCounts(predicted, g);
       assert.deepEqual([c.tp, c.fp, c.fn], counts);
       const s = prf(c);
-      assert.deepEqual([s.precision, s.recall, s.f1].map((x) => Number(x.toFixed(6))), scores.map((x) => Number(x.toFixed(6))));
+      assert.deepEqual(
+        [s.precision, s.recall, s.f1].map((x) => Number(x.toFixed(6))),
+        scores.map((x) => Number(x.toFixed(6))),
+      );
     });
   }
 });
@@ -54,7 +77,14 @@ const div = (models: string[], r: number | null, n = 10) => ({
 });
 
 describe('verdict', () => {
-  const base = { task: 'classification' as const, metric: 'accuracy', items: 100, bestMember: { model: 'qwen', score: 0.7 }, ensemble: { strategy: 'majority', score: 0.75, callsPerItem: 3 }, diversity: null };
+  const base = {
+    task: 'classification' as const,
+    metric: 'accuracy',
+    items: 100,
+    bestMember: { model: 'qwen', score: 0.7 },
+    ensemble: { strategy: 'majority', score: 0.75, callsPerItem: 3 },
+    diversity: null,
+  };
   it('says the ensemble beats its best member by X points (± SE) when the gain is over two standard errors', () => {
     const v = verdict({ ...base, gain: 0.05, standardError: 0.02 });
     assert.equal(v.helps, true);
@@ -76,7 +106,10 @@ describe('verdict', () => {
   });
   it('flags members whose errors go together, only with enough items behind the correlation', () => {
     const v = verdict({ ...base, gain: 0, standardError: 0, diversity: div(['a', 'b'], 0.9) });
-    assert.deepEqual(v.sharedFailures.map((s) => [s.a, s.b, s.correlation]), [['a', 'b', 0.9]]);
+    assert.deepEqual(
+      v.sharedFailures.map((s) => [s.a, s.b, s.correlation]),
+      [['a', 'b', 0.9]],
+    );
     assert.match(v.text, /a and b share one failure mode \(error correlation 0\.90\)/);
     assert.deepEqual(sharedFailures(div(['a', 'b'], 0.3)), []);
     assert.deepEqual(sharedFailures(div(['a', 'b'], 0.95, 3)), []);
@@ -112,7 +145,11 @@ describe('evaluateExtraction', () => {
     const r = evaluateExtraction(complementary(10), { trainFraction: 0.5, seed: 1 });
     assert.equal(r.split.evaluatedOn, 'held-out');
     assert.equal(r.split.train + r.split.test, 10);
-    for (const m of r.perMember) assert.deepEqual([m.precision, m.recall].map((x) => x.toFixed(3)), ['0.667', '0.667']);
+    for (const m of r.perMember)
+      assert.deepEqual(
+        [m.precision, m.recall].map((x) => x.toFixed(3)),
+        ['0.667', '0.667'],
+      );
     assert.equal(r.chosen, '2 of 3 (majority)');
     const chosen = r.votes.find((v) => v.name === r.chosen)!;
     assert.deepEqual([chosen.precision, chosen.recall, chosen.f1], [1, 1, 1]);
@@ -140,7 +177,10 @@ describe('evaluateExtraction', () => {
     assert.equal(r.verdict.suggestion, 'single');
     assert.equal(r.verdict.bestMember?.model, 'good');
     assert.match(r.verdict.text, /use good alone/);
-    assert.deepEqual(r.verdict.sharedFailures.map((s) => [s.a, s.b]), [['same1', 'same2']]);
+    assert.deepEqual(
+      r.verdict.sharedFailures.map((s) => [s.a, s.b]),
+      [['same1', 'same2']],
+    );
   });
 
   it('a failed member found nothing; texts without gold are left out', () => {
@@ -171,13 +211,25 @@ describe('evaluateTasks: answers', () => {
     assert.equal(v.task, 'answers');
     assert.equal(v.suggestion, 'single');
     assert.match(v.text, /use (words|other) alone/);
-    assert.deepEqual(v.sharedFailures.map((s) => [s.a, s.b, s.correlation]), [['words', 'digits', 1]]);
-    assert.deepEqual(t.answers?.strategies.map((s) => s.name), ['majority', 'weighted', 'earlyExit']);
+    assert.deepEqual(
+      v.sharedFailures.map((s) => [s.a, s.b, s.correlation]),
+      [['words', 'digits', 1]],
+    );
+    assert.deepEqual(
+      t.answers?.strategies.map((s) => s.name),
+      ['majority', 'weighted', 'earlyExit'],
+    );
   });
   it('classification recordings without any gold wait for labels, the other tasks are still judged', () => {
     const answers = Array.from({ length: 8 }, (_, k) => item(k, '21', ['21', '21', '22']));
     const t = evaluateTasks({ classification: null, answers, extractions: [], unlabelledClassifications: 9 }, { trainFraction: 0 });
-    assert.deepEqual(t.verdicts.map((v) => [v.task, v.suggestion]), [['classification', 'record'], ['answers', 'single']]);
+    assert.deepEqual(
+      t.verdicts.map((v) => [v.task, v.suggestion]),
+      [
+        ['classification', 'record'],
+        ['answers', 'single'],
+      ],
+    );
     assert.match(t.verdicts[0]!.text, /^classification: 9 votes recorded, none with a gold label/);
     assert.match(t.verdicts[1]!.text, /8 items, none held out/);
   });
@@ -185,7 +237,10 @@ describe('evaluateTasks: answers', () => {
     // Three different answers: the tie goes to the first member, right, but one voice is no majority.
     const split = (quorum: number | null) => Array.from({ length: 6 }, (_, k) => item(k, '21', ['21', '22', '19'], quorum));
     const strict = evaluateTasks({ classification: null, answers: split(null), extractions: [] }, { trainFraction: 0 });
-    assert.deepEqual(strict.answers?.strategies.map((s) => s.accuracy), [0, 0, 0]);
+    assert.deepEqual(
+      strict.answers?.strategies.map((s) => s.accuracy),
+      [0, 0, 0],
+    );
     assert.equal(strict.answers?.perModel[0]!.accuracy, 1);
     const anyVoice = evaluateTasks({ classification: null, answers: split(0.3), extractions: [] }, { trainFraction: 0 });
     assert.equal(anyVoice.answers?.strategies.find((s) => s.name === 'majority')!.accuracy, 1);
@@ -199,7 +254,10 @@ describe('evaluateTasks: answers', () => {
 
 describe('the HTML report with per-task verdicts', () => {
   it('shows each verdict and the span scores, escaped, without a classification report', () => {
-    const items = complementary(6).map((it) => ({ ...it, members: it.members.map((m, i) => (i === 0 ? { ...m, member: '<b>e1</b>' } : m)) }));
+    const items = complementary(6).map((it) => ({
+      ...it,
+      members: it.members.map((m, i) => (i === 0 ? { ...m, member: '<b>e1</b>' } : m)),
+    }));
     const tasks = evaluateTasks({ classification: null, answers: [], extractions: items }, { trainFraction: 0.5, seed: 1 });
     const page = reportHtml(null, 'Tasks', { tasks });
     assert.match(page, /When the ensemble helps, per task/);

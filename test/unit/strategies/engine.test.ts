@@ -29,7 +29,12 @@ function fitFor(top: string, topScore: number): StrategyFit {
     global: [0.6, 0.5, 0.5, 0.5, 0.9],
     byCategory: { law: [0.9, 0.4, 0.4, 0.4, 0.4] },
     stacking: null,
-    router: { bits: 8, weights: MEMBERS.map((m) => ({ index: [0], value: [logit(m === top ? topScore : 0.45 - 0.01 * MEMBERS.indexOf(m))] })), threshold: 0.6, fallback: 2 },
+    router: {
+      bits: 8,
+      weights: MEMBERS.map((m) => ({ index: [0], value: [logit(m === top ? topScore : 0.45 - 0.01 * MEMBERS.indexOf(m))] })),
+      threshold: 0.6,
+      fallback: 2,
+    },
   };
 }
 
@@ -69,14 +74,75 @@ const rows: Row[] = [
     calls: 5,
     rounds: 1,
   },
-  { name: 'earlyExit: the first two agree -> stop after one round', strategy: 'earlyExit', votes: ['x', 'x', 'y', 'y', 'y'], label: 'x', calls: 2, rounds: 1 },
-  { name: 'earlyExit: a split -> the two that could settle it, at once', strategy: 'earlyExit', votes: ['x', 'y', 'y', 'y', 'x'], label: 'y', calls: 4, rounds: 2 },
-  { name: 'earlyExit: still open -> the last one', strategy: 'earlyExit', votes: ['x', 'y', 'x', 'y', 'z'], label: 'x', calls: 5, rounds: 3 },
-  { name: 'learned: global reliabilities trust e', strategy: 'learned', input: { fit: fitFor('a', 0.9) }, votes: ['x', 'y', 'y', 'x', 'z'], label: 'z', calls: 5, rounds: 1 },
-  { name: 'learned: in law, a is the expert', strategy: 'learned', input: { fit: fitFor('a', 0.9), category: 'law' }, votes: ['x', 'y', 'y', 'z', 'z'], label: 'x', calls: 5, rounds: 1 },
-  { name: 'routed: a sure router asks one member', strategy: 'routed', input: { fit: fitFor('c', 0.9) }, votes: ['x', 'y', 'z', 'x', 'x'], label: 'z', calls: 1, rounds: 1 },
-  { name: 'routed: an unsure router asks two more', strategy: 'routed', input: { fit: fitFor('c', 0.5) }, votes: ['x', 'x', 'z', 'x', 'x'], label: 'x', calls: 3, rounds: 2 },
-  { name: 'routed: an abstaining top member -> the next one', strategy: 'routed', input: { fit: fitFor('c', 0.9) }, votes: ['y', 'x', null, 'x', 'x'], label: 'x', calls: 4, rounds: 3 },
+  {
+    name: 'earlyExit: the first two agree -> stop after one round',
+    strategy: 'earlyExit',
+    votes: ['x', 'x', 'y', 'y', 'y'],
+    label: 'x',
+    calls: 2,
+    rounds: 1,
+  },
+  {
+    name: 'earlyExit: a split -> the two that could settle it, at once',
+    strategy: 'earlyExit',
+    votes: ['x', 'y', 'y', 'y', 'x'],
+    label: 'y',
+    calls: 4,
+    rounds: 2,
+  },
+  {
+    name: 'earlyExit: still open -> the last one',
+    strategy: 'earlyExit',
+    votes: ['x', 'y', 'x', 'y', 'z'],
+    label: 'x',
+    calls: 5,
+    rounds: 3,
+  },
+  {
+    name: 'learned: global reliabilities trust e',
+    strategy: 'learned',
+    input: { fit: fitFor('a', 0.9) },
+    votes: ['x', 'y', 'y', 'x', 'z'],
+    label: 'z',
+    calls: 5,
+    rounds: 1,
+  },
+  {
+    name: 'learned: in law, a is the expert',
+    strategy: 'learned',
+    input: { fit: fitFor('a', 0.9), category: 'law' },
+    votes: ['x', 'y', 'y', 'z', 'z'],
+    label: 'x',
+    calls: 5,
+    rounds: 1,
+  },
+  {
+    name: 'routed: a sure router asks one member',
+    strategy: 'routed',
+    input: { fit: fitFor('c', 0.9) },
+    votes: ['x', 'y', 'z', 'x', 'x'],
+    label: 'z',
+    calls: 1,
+    rounds: 1,
+  },
+  {
+    name: 'routed: an unsure router asks two more',
+    strategy: 'routed',
+    input: { fit: fitFor('c', 0.5) },
+    votes: ['x', 'x', 'z', 'x', 'x'],
+    label: 'x',
+    calls: 3,
+    rounds: 2,
+  },
+  {
+    name: 'routed: an abstaining top member -> the next one',
+    strategy: 'routed',
+    input: { fit: fitFor('c', 0.9) },
+    votes: ['y', 'x', null, 'x', 'x'],
+    label: 'x',
+    calls: 4,
+    rounds: 3,
+  },
 ];
 
 describe('engine: every strategy, replayed', () => {
@@ -91,7 +157,7 @@ describe('engine: every strategy, replayed', () => {
     });
   }
 
-  it('routed reports the router\'s scores and order', () => {
+  it("routed reports the router's scores and order", () => {
     const plan = planFor('routed', input({ fit: fitFor('c', 0.9) }));
     assert.equal(plan.route!.ranked[0], 'c');
     assert.ok(Math.abs(plan.route!.scores.c! - 0.9) < 1e-9);
@@ -121,7 +187,12 @@ async function live(strategy: StrategyName, over: Partial<PlanInput>, labels: Ar
   const backend = (model: string): Backend =>
     ({
       id: model,
-      classify: async (): Promise<LabelScores> => ({ label: labels[MEMBERS.indexOf(model)] ?? null, probabilities: {}, confidence: null, confidenceSource: 'none' }),
+      classify: async (): Promise<LabelScores> => ({
+        label: labels[MEMBERS.indexOf(model)] ?? null,
+        probabilities: {},
+        confidence: null,
+        confidenceSource: 'none',
+      }),
     }) as unknown as Backend;
   const asked: string[] = [];
   const pool = {
@@ -153,7 +224,10 @@ describe('live orchestrator and replay agree', () => {
       assert.equal(decision.calls, replay.calls);
       assert.equal(asked.length, replay.calls);
       assert.equal(decision.rounds, replay.rounds);
-      assert.deepEqual(decision.votes.map((v) => v.status), replay.votes.map((v) => v.status));
+      assert.deepEqual(
+        decision.votes.map((v) => v.status),
+        replay.votes.map((v) => v.status),
+      );
       if (row.strategy === 'routed') assert.deepEqual(decision.route!.chosen, asked);
     });
   }

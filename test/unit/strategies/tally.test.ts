@@ -31,9 +31,20 @@ describe('isVoting', () => {
 describe('counting', () => {
   const votes = [ok('A', 'y'), timeout('B'), ok('C', 'x'), ok('D', 'y'), ok('E', null)];
   const voters = votingMembers(votes, labels);
-  it('votingMembers keeps member order', () => assert.deepEqual(voters.map((v) => v.member), ['A', 'C', 'D']));
+  it('votingMembers keeps member order', () =>
+    assert.deepEqual(
+      voters.map((v) => v.member),
+      ['A', 'C', 'D'],
+    ));
   it('countByLabel lists every label', () => assert.deepEqual(countByLabel(voters, labels), { x: 1, y: 2, z: 0 }));
-  it('firstVoterIndex', () => assert.deepEqual([...firstVoterIndex(voters)], [['y', 0], ['x', 1]]));
+  it('firstVoterIndex', () =>
+    assert.deepEqual(
+      [...firstVoterIndex(voters)],
+      [
+        ['y', 0],
+        ['x', 1],
+      ],
+    ));
   it('agreementOf', () => {
     assert.equal(agreementOf(voters, 'y'), 2 / 3);
     assert.equal(agreementOf(voters, 'z'), 0);
@@ -47,13 +58,42 @@ describe('counting', () => {
 });
 
 describe('pickWinner', () => {
-  const cases: { name: string; scores: Record<string, number>; voters: StrategyVote[]; label: string | null; tie: boolean; tieBreak: string | null }[] = [
-    { name: 'clear winner', scores: { x: 1, y: 2 }, voters: [ok('A', 'x'), ok('B', 'y'), ok('C', 'y')], label: 'y', tie: false, tieBreak: null },
-    { name: 'tie: earliest member among tied labels', scores: { x: 2, y: 2, z: 1 }, voters: [ok('A', 'z'), ok('B', 'y'), ok('C', 'x')], label: 'y', tie: true, tieBreak: 'memberOrder' },
-    { name: 'tie, no voter among tied: label order', scores: { y: 0.5, z: 0.5 }, voters: [ok('A', 'x')], label: 'y', tie: true, tieBreak: 'labelOrder' },
+  const cases: {
+    name: string;
+    scores: Record<string, number>;
+    voters: StrategyVote[];
+    label: string | null;
+    tie: boolean;
+    tieBreak: string | null;
+  }[] = [
+    {
+      name: 'clear winner',
+      scores: { x: 1, y: 2 },
+      voters: [ok('A', 'x'), ok('B', 'y'), ok('C', 'y')],
+      label: 'y',
+      tie: false,
+      tieBreak: null,
+    },
+    {
+      name: 'tie: earliest member among tied labels',
+      scores: { x: 2, y: 2, z: 1 },
+      voters: [ok('A', 'z'), ok('B', 'y'), ok('C', 'x')],
+      label: 'y',
+      tie: true,
+      tieBreak: 'memberOrder',
+    },
+    {
+      name: 'tie, no voter among tied: label order',
+      scores: { y: 0.5, z: 0.5 },
+      voters: [ok('A', 'x')],
+      label: 'y',
+      tie: true,
+      tieBreak: 'labelOrder',
+    },
     { name: 'nothing scored', scores: {}, voters: [], label: null, tie: false, tieBreak: null },
   ];
-  for (const c of cases) it(c.name, () => assert.deepEqual(pickWinner(c.scores, labels, c.voters), { label: c.label, tie: c.tie, tieBreak: c.tieBreak }));
+  for (const c of cases)
+    it(c.name, () => assert.deepEqual(pickWinner(c.scores, labels, c.voters), { label: c.label, tie: c.tie, tieBreak: c.tieBreak }));
 });
 
 describe('describeOutcome', () => {

@@ -6,17 +6,44 @@ import { ToWebview, type PendingDecision } from '../../../protocol/webview';
 import { apply, initialModel, toState, type Model } from '../../../webview/model';
 
 const vote = (member: string, label: string): Vote => ({
-  member, model: member, promptStyle: 'direct', status: 'ok', label, confidence: 0.9, rawConfidence: 0.9,
-  confidenceSource: 'logprobs', probabilities: { [label]: 0.9 }, weight: 1, latencyMs: 5,
+  member,
+  model: member,
+  promptStyle: 'direct',
+  status: 'ok',
+  label,
+  confidence: 0.9,
+  rawConfidence: 0.9,
+  confidenceSource: 'logprobs',
+  probabilities: { [label]: 0.9 },
+  weight: 1,
+  latencyMs: 5,
 });
 const decision = (id: string, label = 'bug'): Decision => ({
-  id, ensemble: 'default', strategy: 'majority', labels: ['bug', 'feature'], label, confidence: 1, agreement: 1,
-  votes: [vote('a', label), vote('b', label)], partial: false, earlyExit: false, note: '', elapsedMs: 10,
-  createdAt: '2026-01-01T00:00:00.000Z', inputHash: 'x',
+  id,
+  ensemble: 'default',
+  strategy: 'majority',
+  labels: ['bug', 'feature'],
+  label,
+  confidence: 1,
+  agreement: 1,
+  votes: [vote('a', label), vote('b', label)],
+  partial: false,
+  earlyExit: false,
+  note: '',
+  elapsedMs: 10,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  inputHash: 'x',
 });
 const pending = (id: string, votes: Vote[]): PendingDecision => ({
-  decisionId: id, labels: ['bug', 'feature'], total: 2, done: votes.length, votes,
-  members: [{ member: 'a', model: 'a', promptStyle: 'direct' }, { member: 'b', model: 'b', promptStyle: 'direct' }],
+  decisionId: id,
+  labels: ['bug', 'feature'],
+  total: 2,
+  done: votes.length,
+  votes,
+  members: [
+    { member: 'a', model: 'a', promptStyle: 'direct' },
+    { member: 'b', model: 'b', promptStyle: 'direct' },
+  ],
 });
 /** Every message goes through the same schema the page validates with. */
 const send = (m: Model, msg: unknown): Model => apply(m, ToWebview.parse(msg));
@@ -31,16 +58,28 @@ describe('inspector model', () => {
     assert.equal(m.pending[0]?.done, 2);
     m = send(m, { type: 'decision', view: { decision: decision('d1') }, focus: true });
     assert.equal(m.pending.length, 0);
-    assert.deepEqual(m.decisions.map((d) => d.decision.id), ['d1']);
+    assert.deepEqual(
+      m.decisions.map((d) => d.decision.id),
+      ['d1'],
+    );
   });
 
   it('puts the newest decision first, replaces a decision seen before, and keeps focus unless asked', () => {
     let m = send(initialModel(undefined), { type: 'decision', view: { decision: decision('d1') }, focus: true });
     m = send(m, { type: 'decision', view: { decision: decision('d2') }, focus: false });
-    assert.deepEqual(m.decisions.map((d) => d.decision.id), ['d2', 'd1']);
+    assert.deepEqual(
+      m.decisions.map((d) => d.decision.id),
+      ['d2', 'd1'],
+    );
     assert.equal(m.focus, 'd1', 'an unfocused decision does not steal focus');
     m = send(m, { type: 'decision', view: { decision: decision('d1', 'feature') }, focus: false });
-    assert.deepEqual(m.decisions.map((d) => [d.decision.id, d.decision.label]), [['d1', 'feature'], ['d2', 'bug']]);
+    assert.deepEqual(
+      m.decisions.map((d) => [d.decision.id, d.decision.label]),
+      [
+        ['d1', 'feature'],
+        ['d2', 'bug'],
+      ],
+    );
     assert.equal(m.focus, 'd1', 'the focused decision, updated, stays focused');
   });
 
@@ -63,7 +102,12 @@ describe('inspector model', () => {
 
   it('init replaces everything but keeps the focus when none is given; connection and focus messages set theirs', () => {
     let m = send(initialModel({ focus: 'old', decisions: [], pool: null, openSections: ['pool'] }), {
-      type: 'init', connection: 'connected', pool: null, decisions: [{ decision: decision('d9') }], pending: [], focus: null,
+      type: 'init',
+      connection: 'connected',
+      pool: null,
+      decisions: [{ decision: decision('d9') }],
+      pending: [],
+      focus: null,
     });
     assert.equal(m.connection, 'connected');
     assert.equal(m.focus, 'old');
