@@ -2,6 +2,7 @@
 // esbuild sample: esbuild strips types, tsc checks them.
 //   dist/cli.mjs         the `ensemble` command (daemon, classify, status, record, eval)
 //   dist/worker.mjs      a model worker process (one per in-process model), forked by the daemon from beside cli.mjs
+//   dist/storeWriter.mjs the store's writer thread (live decisions are written off the daemon's event loop)
 //   dist/extension.cjs   the VS Code extension (CommonJS: what the extension host loads)
 //   dist/webview.js      the inspector UI (browser)
 //   dist/test/extension/ the extension-host test suite (mocha, CommonJS)
@@ -22,7 +23,7 @@ if (want('cli'))
   builds.push(
     esbuild.build({
       ...common,
-      entryPoints: { cli: 'cli/main.ts', worker: 'daemon/worker/workerMain.ts' },
+      entryPoints: { cli: 'cli/main.ts', worker: 'daemon/worker/workerMain.ts', storeWriter: 'daemon/store/writerThreadMain.ts' },
       outdir: 'dist',
       outExtension: { '.js': '.mjs' },
       platform: 'node',

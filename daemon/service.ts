@@ -134,15 +134,6 @@ export class DaemonService {
   }
 
   async classify(params: ClassifyParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<Decision> {
-    this.classifying++;
-    try {
-      return await this.classifyCounted(params, signal, progress);
-    } finally {
-      this.classifying--;
-    }
-  }
-
-  private async classifyCounted(params: ClassifyParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<Decision> {
     const { name, spec, members: listed } = this.ensemble(params.ensemble);
     // Issue 12 hook: the laggard policy (lower a slow member's weight, or ask it last) before the plan is built.
     const members = applyLaggardPolicy(listed, this.laggards(), this.config.daemon.laggards);
@@ -211,66 +202,17 @@ export class DaemonService {
         });
       }
     } else {
-      // Off the hot path: the answer goes out first, the write follows within WRITE_BEHIND_MS
-      // (and before anything reads the store, so feedback on the decision finds it).
-      this.writeBehind(decision.id, write);
+      // Live decisions: the SQLite store hands them to its writer thread (ThreadedStore), off the
+      // hot path; a failure there is retried and logged by the store, never the caller's.
+      try {
+        write();
+      } catch (e) {
+        this.opts.logger.error(`could not record decision ${decision.id}: ${asEnsembleError(e).message}`);
+      }
     }
     // Request counters and model states moved: clients refresh their pool views.
     this.opts.onChange?.('decision');
     return decision;
-  }
-
-  private pendingWrites: Array<{ id: string; write: () => void }> = [];
-  private writeTimer: NodeJS.Timeout | undefined;
-  private idleCheck = false;
-  /** Classifications running now: their decisions' writes wait for a quiet moment or the window's end. */
-  private classifying = 0;
-
-  /**
-   * Live decisions are written behind their answers, together: right after the answer when no
-   * other classification is running (the daemon is idle then: the write delays no one), else in one
-   * transaction for every decision of a short window (under load a commit costs as much as the
-   * inserts of several decisions). Whatever reads the store (feedback, listings, status, fits)
-   * flushes them first, so a decision that was answered is always found.
-   */
-  private writeBehind(id: string, write: () => void): void {
-    this.pendingWrites.push({ id, write });
-    if (this.pendingWrites.length >= WRITE_BEHIND_MAX) {
-      this.flushWrites();
-      return;
-    }
-    this.writeTimer ??= setTimeout(() => this.flushWrites(), WRITE_BEHIND_MS);
-    if (this.idleCheck) return;
-    this.idleCheck = true;
-    // After the answer went out (the check phase follows this turn's I/O callbacks).
-    setImmediate(() => {
-      this.idleCheck = false;
-      if (this.classifying === 0) this.flushWrites();
-    });
-  }
-
-  /** Writes the decisions still waiting for their transaction; a no-op when none are. */
-  flushWrites(): void {
-    clearTimeout(this.writeTimer);
-    this.writeTimer = undefined;
-    if (this.pendingWrites.length === 0) return;
-    const batch = this.pendingWrites;
-    this.pendingWrites = [];
-    const run = () => {
-      for (const w of batch) {
-        try {
-          w.write();
-        } catch (e) {
-          this.opts.logger.error(`could not record decision ${w.id}: ${asEnsembleError(e).message}`);
-        }
-      }
-    };
-    try {
-      if (this.opts.store.batch) this.opts.store.batch(run);
-      else run();
-    } catch (e) {
-      this.opts.logger.error(`could not record ${batch.length} decisions: ${asEnsembleError(e).message}`);
-    }
   }
 
   async refine(
@@ -363,7 +305,6 @@ export class DaemonService {
   }
 
   feedback(params: FeedbackParams): { recorded: boolean; weights: Record<string, number> } {
-    this.flushWrites();
     const weights = this.adaptation.feedback(params.decisionId, params, this.config);
     this.opts.onChange?.('feedback');
     return { recorded: true, weights };
@@ -376,31 +317,29 @@ export class DaemonService {
     task: 'classify' | 'answer' | 'extract' = 'classify',
   ): { ensemble: string; itemIds: string[]; nextCursor?: string } {
     const { name } = this.ensemble(ensemble);
-    this.flushWrites();
     const ids = task === 'classify' ? this.opts.store.recordedItems(dataset, name) : this.opts.store.recordedTaskItems(task, dataset, name);
     return { ensemble: name, ...pageIds(ids, cursor) };
   }
 
   /**
-   * Answers and extractions are recorded like decisions: a dataset item synchronously (a failed
-   * write is the caller's error), a live request behind the reply.
+   * Answers and extractions are recorded like decisions: a failed write of a dataset item is the
+   * caller's error, of a live request the log's (a generation takes seconds: its write is not worth a thread).
    */
   private recordTask(record: TaskRecord, params: { dataset?: string; itemId?: string }): void {
     const meta = { source: params.dataset ? ('record' as const) : ('live' as const), dataset: params.dataset, itemId: params.itemId };
     const write = () => this.opts.store.recordTask(record, meta);
-    if (!params.dataset) return this.writeBehind(record.result.id, write);
     try {
       write();
     } catch (e) {
       const why = asEnsembleError(e).message;
       this.opts.logger.error(`could not record ${record.task} ${record.result.id}: ${why}`);
+      if (!params.dataset) return;
       throw new EnsembleError('StoreFailed', `item ${params.itemId ?? '?'} was answered but not recorded: ${why}`, undefined, { cause: e });
     }
   }
 
   /** The right answer to a recorded answer, kept (normalized) as its gold for `ensemble eval`. */
   answerFeedback(answerId: string, right: string): { recorded: boolean } {
-    this.flushWrites(); // a live answer's record may still be pending
     const gold = normalizeAnswer(right);
     if (gold === null)
       throw new EnsembleError('BadInput', `answer: "${right.slice(0, 100)}" normalizes to nothing (expected a short answer)`);
@@ -410,12 +349,10 @@ export class DaemonService {
   }
 
   recent(limit: number, before?: string): Decision[] {
-    this.flushWrites();
     return fitReply(this.opts.store.recentDecisions(limit, before));
   }
 
   status(): PoolStatus {
-    this.flushWrites();
     const loaded = this.loaded;
     const contrib = this.adaptation.contributions();
     const models = this.pool
@@ -522,22 +459,15 @@ export class DaemonService {
 
   fitAggregation(ensemble: string | undefined) {
     const { name, spec, members } = this.ensemble(ensemble);
-    this.flushWrites();
     return this.adaptation.fitAggregation(name, members, spec.labels ?? []);
   }
 
   fitCalibration(method: Calibration['method'], minSamples: number) {
-    this.flushWrites();
     return this.adaptation.fitCalibration(method, minSamples);
   }
 
   async dispose(): Promise<void> {
-    this.flushWrites();
     await this.pool.dispose();
     this.opts.store.close();
   }
 }
-
-/** Live decisions wait at most this long for their write, and at most this many share one transaction. */
-const WRITE_BEHIND_MS = 20;
-const WRITE_BEHIND_MAX = 128;

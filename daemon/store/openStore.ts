@@ -9,6 +9,7 @@ import type { Logger } from '../log';
 import { DEFAULT_MAX_DECISIONS, MemoryStore } from './memoryStore';
 import { SqliteUnavailableError } from './sqliteDriver';
 import type { Store } from './store';
+import { ThreadedStore } from './threadedStore';
 
 export interface StorageInfo {
   kind: 'sqlite' | 'memory';
@@ -26,6 +27,8 @@ export interface OpenStoreOptions {
   /** Loads the SQLite store module (tests replace it to simulate a module that does not load). */
   loadSqlite?: () => Promise<Pick<typeof import('./sqliteStore'), 'SqliteStore'>>;
   maxMemoryDecisions?: number;
+  /** Write live decisions on the daemon's own connection instead of a writer thread. */
+  writerThread?: boolean;
 }
 
 export async function openStore(file: string, logger: Logger, opts: OpenStoreOptions = {}): Promise<OpenedStore> {
@@ -33,8 +36,10 @@ export async function openStore(file: string, logger: Logger, opts: OpenStoreOpt
   try {
     // Imported here only: the native module is loaded when (and only when) the daemon opens its store.
     const { SqliteStore } = await (opts.loadSqlite ?? (() => import('./sqliteStore')))();
-    const store = new SqliteStore(file, { onUnreadable: unreadableLogger(logger) });
+    const sqlite = new SqliteStore(file, { onUnreadable: unreadableLogger(logger) });
     logger.debug(`recording decisions in ${file}`);
+    // Live decisions are written by a thread of their own, off the daemon's event loop.
+    const store = opts.writerThread === false ? sqlite : new ThreadedStore(sqlite, file, { logError: (m) => logger.error(m) });
     return { store, kind: 'sqlite', path: file };
   } catch (e) {
     const message = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ').trim();

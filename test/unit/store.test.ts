@@ -8,11 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import { Logger } from '../../daemon/log';
 import { MemoryStore } from '../../daemon/store/memoryStore';
 import { openStore } from '../../daemon/store/openStore';
 import { SqliteUnavailableError } from '../../daemon/store/sqliteDriver';
 import { SqliteStore } from '../../daemon/store/sqliteStore';
+import { ThreadedStore } from '../../daemon/store/threadedStore';
 import type { AggregationFit, Calibration, LabelledMemberVote, LabelledVote, Store } from '../../daemon/store/store';
 import { Decision, type Vote } from '../../protocol/ensemble';
 
@@ -61,19 +63,28 @@ const byKey =
   (a: T, b: T) =>
     key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
-const stores: Array<{ name: string; open: (dir: string) => Store }> = [
+const stores: Array<{ name: string; open: (dir: string) => Store | Promise<Store> }> = [
   { name: 'SqliteStore (file)', open: (dir) => new SqliteStore(path.join(dir, 'ensemble.db')) },
   { name: 'SqliteStore (:memory:)', open: () => new SqliteStore(':memory:') },
   { name: 'MemoryStore', open: () => new MemoryStore() },
+  { name: 'ThreadedStore (live decisions written by a thread)', open: (dir) => openThreaded(path.join(dir, 'ensemble.db')) },
 ];
+
+const threadErrors: string[] = [];
+async function openThreaded(file: string): Promise<ThreadedStore> {
+  const store = new ThreadedStore(new SqliteStore(file), file, { logError: (m) => threadErrors.push(m) });
+  // The contract is run once the thread takes the live decisions (before that they are written in place).
+  assert.equal(await store.started, true, threadErrors.join('\n'));
+  return store;
+}
 
 for (const impl of stores) {
   describe(`Store contract: ${impl.name}`, () => {
     let dir: string;
     let store: Store;
-    beforeEach(() => {
+    beforeEach(async () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-store-'));
-      store = impl.open(dir);
+      store = await impl.open(dir);
     });
     afterEach(() => {
       try {
@@ -551,6 +562,52 @@ describe('MemoryStore bound', () => {
   });
 });
 
+describe('ThreadedStore: the writer thread', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-thread-'));
+    file = path.join(dir, 'ensemble.db');
+    threadErrors.length = 0;
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('live decisions reach the file through the thread alone; a read right after finds every one', async () => {
+    const store = await openThreaded(file);
+    try {
+      for (let i = 1; i <= 40; i++) store.recordDecision(decision(`d${i}`, i % 60, [vote('qwen', 'bug')]), { source: 'live' });
+      // Another connection sees them appear without the daemon's connection writing anything.
+      const other = new SqliteStore(file);
+      try {
+        const until = Date.now() + 20_000;
+        while (other.recentDecisions(100).length < 40 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(other.recentDecisions(100).length, 40);
+      } finally {
+        other.close();
+      }
+      store.recordDecision(decision('last', 59, [vote('qwen', 'feature')]), { source: 'live' });
+      assert.equal(store.getDecision('last')!.decision.label, 'feature', 'a read waits for what was handed to the thread');
+      assert.deepEqual(threadErrors, []);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('a thread that dies loses nothing: what it had not written is written in place, and so is what follows', async () => {
+    const store = await openThreaded(file);
+    try {
+      await (store as unknown as { worker: Worker }).worker.terminate();
+      for (let i = 1; i <= 10; i++) store.recordDecision(decision(`d${i}`, i, [vote('qwen', 'bug')]), { source: 'live' });
+      assert.equal(store.recentDecisions(100).length, 10);
+      assert.match(threadErrors.join('\n'), /writer thread .*written on the daemon's own connection/);
+      store.recordDecision(decision('after', 30, [vote('qwen', 'bug')]), { source: 'live' });
+      assert.ok(store.getDecision('after'));
+    } finally {
+      store.close();
+    }
+  });
+});
+
 describe('openStore', () => {
   let dir: string;
   let logged: string;
@@ -569,7 +626,8 @@ describe('openStore', () => {
       assert.equal(opened.kind, 'sqlite');
       assert.equal(opened.path, file);
       assert.equal(opened.reason, undefined);
-      assert.ok(opened.store instanceof SqliteStore);
+      assert.ok(opened.store instanceof ThreadedStore);
+      assert.equal(await opened.store.started, true);
       assert.ok(fs.existsSync(file));
       assert.doesNotMatch(logged, /error/);
     } finally {
