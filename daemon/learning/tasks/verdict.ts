@@ -57,20 +57,14 @@ export function sharedFailures(d: Diversity): SharedFailure[] {
 
 const points = (x: number) => (100 * x).toFixed(1);
 
-export interface VerdictInput {
-  task: TaskName;
-  metric: string;
-  items: number;
-  bestMember: { model: string; score: number } | null;
-  ensemble: { strategy: string; score: number; callsPerItem: number } | null;
-  gain: number;
-  standardError: number;
+/** The figures a verdict is drawn from: the verdict's own, with the members' diversity instead of its reading. */
+export type VerdictInput = Pick<TaskVerdict, 'task' | 'metric' | 'items' | 'bestMember' | 'ensemble' | 'gain' | 'standardError'> & {
   diversity: Diversity | null;
   /** Answers only: share of items where no quorum agreed on an answer. */
   noAgreement?: number;
   /** The items were held out from fitting and choosing (false: nothing was held out). */
   heldOut?: boolean;
-}
+};
 
 export function verdict(v: VerdictInput): TaskVerdict {
   const shared = v.diversity ? sharedFailures(v.diversity) : [];
