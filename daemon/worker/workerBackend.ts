@@ -7,8 +7,9 @@
  * flight, of every member it hosts, is failed at once with the cause (the `GGML_ASSERT` line from
  * its stderr when there is one), and each member starts it again on demand after its backoff
  * (protocol/restartPolicy.ts, the same policy the extension uses for the daemon). A member whose
- * worker dies `maxCrashes` times within the window is `failed`: it is not started again until its
- * config entry changes (a new WorkerBackend) or `reset()` (the user asked: `pool/reload`).
+ * worker dies `maxCrashes` times within the window while it had a call running (or while no member
+ * had: an out-of-memory kill of an idle worker counts for all) is `failed`: it is not started again
+ * until its config entry changes (a new WorkerBackend) or `reset()` (the user asked: `pool/reload`).
  * Disposing a member unloads it from its worker; the worker ends with its last member.
  */
 import type { ModelEntry } from '../../protocol/config';
@@ -144,11 +145,14 @@ export class WorkerBackend implements Backend, WorkerMember {
     return this.worker.call(this.handle, method, params, signal, onToken);
   }
 
-  /** Supervision: the worker died; this member's calls in flight have failed. Count the crash, back off or give up. */
-  workerExited(reason: string): void {
-    if (this.disposed) return;
+  /**
+   * Supervision: the worker died; this member's calls in flight have failed. Count the crash when
+   * this member was implicated, then back off (every member of a shared worker restarts) or give up.
+   */
+  workerExited(reason: string, implicated: boolean): void {
+    if (this.disposed || this.failure) return; // a failed member is not loaded: nothing to restart
     const now = Date.now();
-    if (!this.crashes.recordCrash(now)) {
+    if (implicated && !this.crashes.recordCrash(now)) {
       this.failure = {
         reason: `${reason} (${this.crashes.describe()})`,
         hint: `replace or fix ${this.location}, then change its entry in config.json or run "ensemble pool reload ${this.id}"`,
@@ -156,7 +160,7 @@ export class WorkerBackend implements Backend, WorkerMember {
       this.emit({ type: 'failed', ...this.failure });
       return;
     }
-    const delay = backoffDelay(this.crashes.count - 1);
+    const delay = backoffDelay(Math.max(0, this.crashes.count - 1));
     this.restartAt = now + delay;
     this.emit({ type: 'crashed', reason, restartInMs: delay });
   }

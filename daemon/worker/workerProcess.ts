@@ -7,7 +7,8 @@
  * This class knows the process: it starts it on demand (and hosts every attached member in it),
  * carries each member's calls over IPC, keeps the tail of its stderr to explain a crash, and when
  * the process dies fails the calls in flight of ALL its members at once and tells each member
- * (workerBackend.ts applies that member's restart policy). A member detached (unloaded, replaced)
+ * (workerBackend.ts applies that member's restart policy; the crash counts against the members
+ * that had calls running, so one bad adapter crashing the worker at its load ends `failed` alone). A member detached (unloaded, replaced)
  * is disposed inside the worker without touching the others; the process ends with its last member.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -25,8 +26,13 @@ export interface WorkerMember {
   readonly entry: ModelEntry;
   /** The memory plan's placement, sent again whenever the process (re)starts. */
   placement(): { gpuLayers: number } | undefined;
-  /** The process died (`reason` says how); this member's calls in flight have already been failed. */
-  workerExited(reason: string): void;
+  /**
+   * The process died (`reason` says how); this member's calls in flight have already been failed.
+   * `implicated`: it had a call running when the process died (or nobody had), so the crash counts
+   * against its restart policy; a member idle while another member's load or call crashed the
+   * worker only restarts with it.
+   */
+  workerExited(reason: string, implicated: boolean): void;
   /** Where worker stderr lines go, labelled with the members the worker hosts. */
   log?(label: string, line: string): void;
 }
@@ -251,9 +257,11 @@ export class WorkerProcess {
     const reason = `its worker process${shared} ${how}${cause ? `: ${cause}` : ''}`;
     // Every member's calls fail first, then each member decides about its restart.
     const members = [...this.members.values()];
+    const busy = new Set([...this.pending.values()].map((p) => p.member));
+    const anyBusy = members.some((m) => busy.has(m.handle));
     for (const m of members) this.failCalls(m.handle, new EnsembleError('BackendError', `model "${m.entry.id}": ${reason}`));
     this.failCalls(undefined, new EnsembleError('BackendError', reason));
-    for (const m of members) m.workerExited(reason);
+    for (const m of members) m.workerExited(reason, !anyBusy || busy.has(m.handle));
   }
 
   private async stop(): Promise<void> {

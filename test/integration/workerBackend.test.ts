@@ -141,7 +141,7 @@ describe('adapter members sharing one worker (from source, under tsx)', () => {
     }
   });
 
-  it("a crash counts against every member's own restart policy: each goes `failed` on its own", async () => {
+  it('a crash of an idle worker (no call running: an OOM kill) counts for every member, each on its own policy', async () => {
     const groups = new WorkerGroups();
     const members = ['docs', 'support'].map((id) => {
       const e = entry(id);
@@ -161,6 +161,31 @@ describe('adapter members sharing one worker (from source, under tsx)', () => {
       await assert.rejects(ask(members[0]!), /failed/, 'the other member stays failed until it is reloaded too');
     } finally {
       await Promise.all(members.map((m) => m.dispose()));
+    }
+  });
+
+  it('the crash counts against the member whose call was running; an idle member only restarts with the worker', async () => {
+    const groups = new WorkerGroups();
+    const [busy, idle] = ['docs', 'support'].map((id) => {
+      const e = entry(id);
+      return new WorkerBackend(e, { defaultConcurrency: 1 }, { process: groups.processFor(e)!, maxCrashes: 1 });
+    });
+    try {
+      await Promise.all([busy!, idle!].map(ask));
+      const events = [busy!, idle!].map((m) => new Promise<BackendEvent>((resolve) => m.onEvent(resolve)));
+      const pid = busy!.pid!;
+      process.kill(pid, 'SIGSTOP'); // so the call is certainly in flight when the worker dies
+      const running = ask(busy!);
+      process.kill(pid, 'SIGKILL');
+      await assert.rejects(running, /killed by SIGKILL/);
+      const [busyEvent, idleEvent] = await Promise.all(events);
+      assert.equal(busyEvent!.type, 'failed', 'one crash with its call running: failed (maxCrashes 1)');
+      assert.equal(idleEvent!.type, 'crashed', 'the idle member restarts with the worker');
+      assert.equal((await ask(idle!)).label, 'question');
+      assert.ok(idle!.pid && idle!.pid !== pid, 'in a new worker');
+      await assert.rejects(ask(busy!), /failed/);
+    } finally {
+      await Promise.all([busy, idle].map((m) => m?.dispose()));
     }
   });
 });
