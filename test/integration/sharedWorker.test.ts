@@ -126,6 +126,9 @@ describe('adapter members over one base share one worker process (real daemon, r
       "the daemon's child processes: two workers",
     );
 
+    const statusText = await daemon.cli(['status']);
+    assert.match(statusText.stdout, new RegExp(`one worker \\(pid ${shared}\\) for docs, support, review: their base is loaded once`));
+
     // Status' memory: the member that loaded the base carries its weights, the other two only their context and adapter.
     const baseFile = fs.statSync(base.path).size;
     const adapterMemory = ADAPTERS.map((id) => status.get(id)!.memoryBytes!);
