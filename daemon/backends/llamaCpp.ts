@@ -27,7 +27,7 @@ import { EnsembleError } from '../../protocol/errors';
 import { argmaxLabel, softmaxLogprobs } from './answerParsing';
 import type { Backend, ChatMessage, GenerateRequest, Health, LabelRequest, LabelScores, ModelRuntime, TokenListener } from './backend';
 import { chatMessages, renderConversation } from './chatMessages';
-import { checkGguf, estimateMemoryBytes, type GgufSummary } from './ggufCheck';
+import { checkGguf, kvCacheBytes, type GgufSummary } from './ggufCheck';
 import { checkLoraAdapter } from './loraAdapter';
 import { acquireModel, type ModelLease } from './sharedModels';
 import {
@@ -282,8 +282,7 @@ export class LlamaCppBackend implements Backend {
         const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
         const chat = summary.metadata.has('tokenizer.chat_template') ? await resolveScoringChat(model) : null;
         // The member that loaded the base pays for its weights; the others sharing it, only for their context and adapter.
-        const kvBytes = estimateMemoryBytes(summary, contextSize) - summary.fileBytes;
-        const memoryBytes = (lease.users === 1 ? summary.fileBytes : 0) + kvBytes + (lora?.ok ? lora.bytes : 0);
+        const memoryBytes = (lease.users === 1 ? summary.fileBytes : 0) + kvCacheBytes(summary, contextSize) + (lora?.ok ? lora.bytes : 0);
         return { summary, model, lease, context, sequence, completion, chat, contextSize, memoryBytes, llama };
       } catch (e) {
         await lease.release();

@@ -1,7 +1,8 @@
 /**
  * One model in the pool: its config entry, backend and traits, its state (ModelState), and the
  * per-model machinery the supervisor keeps for it: concurrency limit with a bounded queue, circuit
- * breaker, latency window (the one status, laggards and adaptive timeouts read). `modelStatus` is how it appears in `pool/status`.
+ * breaker, latency window (the one status, laggards and adaptive timeouts read). `modelStatus` is
+ * how it appears in `pool/status`.
  */
 import type { ModelEntry } from '../../protocol/config';
 import { EnsembleError } from '../../protocol/errors';
