@@ -117,18 +117,19 @@ export class WorkerProcess {
     }
     const child = this.child;
     if (!child) return;
-    const done = new Promise<void>((resolve) => {
-      const timer = setTimeout(finish, this.opts.disposeTimeoutMs ?? 10_000);
-      function finish(): void {
+    await new Promise<void>((resolve) => {
+      // Done when the worker says so, when it ends, or after the bound (a stopped worker must not hold the pool's drain).
+      const finish = (): void => {
         clearTimeout(timer);
+        child.off('close', finish);
+        if (this.disposing.get(handle) === finish) this.disposing.delete(handle);
         resolve();
-      }
+      };
+      const timer = setTimeout(finish, this.opts.disposeTimeoutMs ?? 10_000);
       this.disposing.set(handle, finish);
       child.once('close', finish);
+      this.send({ type: 'dispose', member: handle });
     });
-    this.send({ type: 'dispose', member: handle });
-    await done;
-    this.disposing.delete(handle);
   }
 
   /** Starts the process when none runs (hosting every attached member). */
