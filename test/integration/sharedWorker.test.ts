@@ -5,7 +5,8 @@
  * predict, unlike the base; the plan (the daemon's, and `ensemble plan`) charges the base once for
  * the three. A SIGKILL of the shared worker fails the calls in flight of all three at once, and all
  * three come back in one new worker. Removing one member by a config edit while its call runs lets
- * that call finish, and leaves the other two serving in the same worker, never restarted.
+ * that call finish, and leaves the other two serving in the same worker, never restarted; adding
+ * it back loads it into that running worker.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -242,5 +243,28 @@ describe('adapter members over one base share one worker process (real daemon, r
     assert.ok(alive(worker));
     assert.equal(childrenOf(daemon.info.pid).length, 2);
     assert.doesNotMatch(daemonLog(home).slice(mark), /model (docs|support): /, 'docs and support never changed state (no reload)');
+  });
+
+  it('a member added by a config edit is loaded into the running worker, next to the others', async () => {
+    const worker = (await statusOf()).get('docs')!.workerPid!;
+    const mark = daemonLog(home).length;
+    writeConfig(home, config(ADAPTERS));
+    assert.deepEqual(await conn.rpc.request('config/reload', {}), { ok: true, error: null });
+    const d = await conn.rpc.request('ensemble/classify', { text: TEXT });
+    assert.deepEqual(
+      d.votes.map((v) => [v.member, v.status, v.label]),
+      [
+        ['docs', 'ok', 'feature'],
+        ['support', 'ok', 'question'],
+        ['review', 'ok', 'feature'],
+      ],
+    );
+    const status = await statusOf();
+    assert.ok(
+      ADAPTERS.every((id) => status.get(id)!.workerPid === worker),
+      'review joined the running worker',
+    );
+    assert.equal(childrenOf(daemon.info.pid).length, 2);
+    assert.doesNotMatch(daemonLog(home).slice(mark), /model (docs|support): /, 'docs and support were not touched');
   });
 });
