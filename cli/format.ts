@@ -108,6 +108,8 @@ export function formatStatus(s: PoolStatus): string {
   }
   for (const m of s.models)
     if (m.laggard) lines.push(`  slow: ${m.laggard.message}${m.laggard.policy === 'flag' ? '' : ` [policy ${m.laggard.policy}]`}`);
+  for (const [pid, ids] of sharedWorkers(s.models))
+    lines.push(`  one worker (pid ${pid}) for ${ids.join(', ')}: their base is loaded once`);
   lines.push('');
   for (const e of s.ensembles) {
     lines.push(
@@ -119,4 +121,11 @@ export function formatStatus(s: PoolStatus): string {
     for (const h of s.diversity.hints) lines.push(`  - ${h}`);
   }
   return lines.join('\n');
+}
+
+/** Worker processes hosting two or more models (LoRA adapter members over one base), by pid. */
+export function sharedWorkers(models: readonly { id: string; workerPid?: number }[]): Map<number, string[]> {
+  const byPid = new Map<number, string[]>();
+  for (const m of models) if (m.workerPid !== undefined) byPid.set(m.workerPid, [...(byPid.get(m.workerPid) ?? []), m.id]);
+  return new Map([...byPid].filter(([, ids]) => ids.length > 1));
 }

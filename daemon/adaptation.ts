@@ -253,7 +253,9 @@ export class Adaptation {
 
   /** Fits each model's calibration on every labelled vote so far and puts it in force. */
   fitCalibration(method: Calibration['method'], minSamples: number) {
-    const fits = fitCalibrations(this.store.labelledVotes(50_000), this.calibrationByModel, method, minSamples);
+    // Votes a replaced model's predecessor gave are not the new model's: it is calibrated on its own votes only.
+    const votes = this.store.labelledVotes(50_000).filter((v) => !this.decidedBefore(v.model, v.decisionId));
+    const fits = fitCalibrations(votes, this.calibrationByModel, method, minSamples);
     // Saved together: a crash mid-fit leaves every old calibration or every new one, never a mix.
     this.store.saveCalibrations(fits.flatMap((f) => (f.calibration ? [f.calibration] : [])));
     for (const f of fits) {

@@ -27,7 +27,7 @@ import { nonFiniteNumber } from '../common/finite';
 import { fitReply, pageIds } from './paging';
 import { Pool, type DownloadListener } from './pool/pool';
 import { liveDiversity } from './learning/liveDiversity';
-import { adaptiveTimeoutMs, applyLaggardPolicy, detectLaggards, LatencyWindows, type LaggardFlag } from './pool/laggards';
+import { adaptiveTimeoutMs, applyLaggardPolicy, detectLaggards, type LaggardFlag } from './pool/laggards';
 import type { StorageInfo } from './store/openStore';
 import type { Calibration, Store, TaskRecord } from './store/store';
 import { normalizeAnswer } from './tasks/answerNormalize';
@@ -52,8 +52,6 @@ export class DaemonService {
   private configError: string | null = null;
   private readonly adaptation: Adaptation;
   private readonly startedAt = Date.now();
-  /** Issue 12: each model's recent answer latencies, for the laggard detector. */
-  private readonly latencies = new LatencyWindows();
 
   constructor(private readonly opts: ServiceOptions) {
     this.pool = new Pool(opts.factory, opts.logger, (r) => opts.onChange?.(r), opts.onDownloadProgress);
@@ -73,8 +71,6 @@ export class DaemonService {
     this.configError = null;
     this.pool.apply(result.value.config, result.value.path);
     this.adaptation.startFresh(this.replacedSince(result.value.config), result.value.config);
-    this.latencies.resize(result.value.config.daemon.laggards?.window ?? 50);
-    this.latencies.retain(result.value.config.models.map((m) => m.id));
     this.pool.setTimeoutPolicy(this.adaptiveTimeouts(result.value.config));
     this.opts.logger.info(
       `config ${result.value.source === 'file' ? `loaded from ${result.value.path}` : 'absent: using the embedded default pool'}: ` +
@@ -90,7 +86,7 @@ export class DaemonService {
     const adaptive = laggards?.adaptiveTimeout;
     if (!laggards || !adaptive) return undefined;
     return (model, configuredMs) =>
-      adaptiveTimeoutMs(this.latencies.samples(model), {
+      adaptiveTimeoutMs(this.pool.latencySamples(model), {
         factor: adaptive.factor,
         minMs: adaptive.minMs,
         maxMs: configuredMs,
@@ -170,7 +166,6 @@ export class DaemonService {
       signal,
       (vote, done, total, decisionId) => progress({ kind: 'vote', decisionId, vote, done, total }),
     );
-    this.recordLatencies(decision.votes);
     // Nothing non-finite leaves the daemon or reaches the store: a vote's numbers are checked by
     // its backend, and the whole decision here, with the path of what is wrong.
     const bad = nonFiniteNumber(decision);
@@ -395,13 +390,8 @@ export class DaemonService {
     };
   }
 
-  /** Issue 12: answered and timed-out votes feed the latency windows (a timeout is slowness too; failures and skips are not). */
-  private recordLatencies(votes: Decision['votes']): void {
-    for (const v of votes) if (v.status === 'ok' || v.status === 'timeout') this.latencies.record(v.model, v.latencyMs);
-  }
-
   private laggards(): Map<string, LaggardFlag> {
-    return detectLaggards(this.latencies.all(), this.loaded?.config.daemon.laggards);
+    return detectLaggards(this.pool.latencies(), this.loaded?.config.daemon.laggards);
   }
 
   /** Issue 12: `pool/diversity` for any ensemble (status carries the default one's). */

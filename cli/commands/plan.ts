@@ -2,6 +2,8 @@
 import { createBackend } from '../../daemon/createBackend';
 import type { Command } from 'commander';
 import os from 'node:os';
+import path from 'node:path';
+import { describeSharing } from '../../daemon/pool/adapterMemory';
 import { loadConfig } from '../../daemon/config/loadConfig';
 import { detectGpus, parseGpus, parseSize, planPool, type PoolPlanReport } from '../../daemon/pool/poolPlan';
 import { formatSize } from '../../common/formatSize';
@@ -79,6 +81,12 @@ export function formatPlan(r: PoolPlanReport): string {
   lines.push(
     `  weights in all: ${sz(r.totals.weightsBytes)}${r.totals.declaredRemoteBytes ? `; servers declare ${sz(r.totals.declaredRemoteBytes)} more on their machines` : ''}`,
   );
+  if (r.sharing.length) {
+    // LoRA adapter members over one base run in one worker that loads the base once.
+    lines.push('', 'shared bases (one worker each; the first member listed carries the weights):');
+    for (const line of describeSharing(r.sharing, (p) => path.basename(p))) lines.push(`  ${line}`);
+    lines.push(`  saved in all: ${sz(r.totals.sharedSavingsBytes)}`);
+  }
   const problems = r.models.filter((m) => (m.local && !m.fits) || m.note);
   if (problems.length) {
     lines.push('', 'not placed:');

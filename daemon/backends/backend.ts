@@ -88,6 +88,12 @@ export interface MemoryNeeds {
   layers: number;
   /** What the config asks for. */
   gpuLayers: number | 'auto';
+  /**
+   * Set when this model shares one loaded base with other members (LoRA adapter members over one
+   * file run in one worker): members with the same `key` hold `basePath`'s weights once, so the plan
+   * charges them to one member; `adapterBytes` (included in `weightsBytes`) is this member's own.
+   */
+  sharedBase?: { key: string; basePath: string; adapterBytes: number };
 }
 
 /** What the pool needs to know about a backend without knowing it by name. */

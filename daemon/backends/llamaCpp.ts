@@ -27,7 +27,7 @@ import { EnsembleError } from '../../protocol/errors';
 import { argmaxLabel, softmaxLogprobs } from './answerParsing';
 import type { Backend, ChatMessage, GenerateRequest, Health, LabelRequest, LabelScores, ModelRuntime, TokenListener } from './backend';
 import { chatMessages, renderConversation } from './chatMessages';
-import { checkGguf, estimateMemoryBytes, type GgufSummary } from './ggufCheck';
+import { checkGguf, kvCacheBytes, type GgufSummary } from './ggufCheck';
 import { checkLoraAdapter } from './loraAdapter';
 import { acquireModel, type ModelLease } from './sharedModels';
 import {
@@ -270,7 +270,7 @@ export class LlamaCppBackend implements Backend {
     try {
       const llama = await this.getLlama();
       errorsBefore = errorsSeen;
-      const lease = await acquireModel(llama, entry.path, this.plannedGpuLayers ?? entry.gpuLayers);
+      const lease = await acquireModel(llama, entry.path, this.plannedGpuLayers ?? entry.gpuLayers, entry.gpuLayers);
       const { model } = lease;
       try {
         // threads is explicit: ggml's default thread count spins badly on small VMs (measured up to 1000x slower).
@@ -281,7 +281,8 @@ export class LlamaCppBackend implements Backend {
         const { LlamaCompletion } = await import('node-llama-cpp');
         const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
         const chat = summary.metadata.has('tokenizer.chat_template') ? await resolveScoringChat(model) : null;
-        const memoryBytes = estimateMemoryBytes(summary, contextSize) + (lora?.ok ? lora.bytes : 0);
+        // The member that loaded the base pays for its weights; the others sharing it, only for their context and adapter.
+        const memoryBytes = (lease.users === 1 ? summary.fileBytes : 0) + kvCacheBytes(summary, contextSize) + (lora?.ok ? lora.bytes : 0);
         return { summary, model, lease, context, sequence, completion, chat, contextSize, memoryBytes, llama };
       } catch (e) {
         await lease.release();

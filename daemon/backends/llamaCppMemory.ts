@@ -83,10 +83,15 @@ async function estimate(path: string, requestedContext: number, sequences: numbe
   }
 }
 
-export async function llamaCppMemoryNeeds(entry: LlamaCppModelEntry): Promise<MemoryNeeds | undefined> {
+/**
+ * The plan's inputs for one in-process member: its base's weights plus its LoRA adapter file, its
+ * KV cache and compute buffers. `shareKey` (daemon/worker/workerGroups.ts) marks adapter members
+ * that run in one worker over one loaded base: the plan then charges the base's weights once per
+ * group (daemon/pool/adapterMemory.ts), as that worker holds them once.
+ */
+export async function llamaCppMemoryNeeds(entry: LlamaCppModelEntry, shareKey?: string): Promise<MemoryNeeds | undefined> {
   const m = entry.path ? await ggufMemory(entry.path, entry.contextSize) : undefined;
-  if (!m) return undefined;
-  // A LoRA member's worker holds its adapter too (today each member's worker loads the base itself; see adapterMemory.ts).
+  if (!m || !entry.path) return undefined;
   const adapterBytes = entry.lora
     ? await fs.promises.stat(entry.lora.path).then(
         (st) => st.size,
@@ -99,5 +104,6 @@ export async function llamaCppMemoryNeeds(entry: LlamaCppModelEntry): Promise<Me
     computeBytes: m.computeBytes,
     layers: m.layers,
     gpuLayers: entry.gpuLayers,
+    ...(shareKey !== undefined ? { sharedBase: { key: shareKey, basePath: entry.path, adapterBytes } } : {}),
   };
 }

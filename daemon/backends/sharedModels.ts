@@ -18,16 +18,26 @@ const byLlama = new WeakMap<Llama, Map<string, Entry>>();
 
 export interface ModelLease {
   model: LlamaModel;
-  /** Members holding this model right now, this one included (the first one pays for the weights). */
+  /** Members holding this model when this one acquired it, this one included (the first one pays for the weights). */
   users: number;
   /** Gives the model back; the last release disposes it. Idempotent. */
   release(): Promise<void>;
 }
 
-export async function acquireModel(llama: Llama, modelPath: string, gpuLayers: number | 'auto'): Promise<ModelLease> {
+/**
+ * `gpuLayers` is what this load offloads (the memory plan's figure); `shareAs` is the offload
+ * setting members are grouped by (their config's), so members of one group share one load even when
+ * the plan gave each of them another figure: the first member's load decides.
+ */
+export async function acquireModel(
+  llama: Llama,
+  modelPath: string,
+  gpuLayers: number | 'auto',
+  shareAs: number | 'auto' = gpuLayers,
+): Promise<ModelLease> {
   let models = byLlama.get(llama);
   if (!models) byLlama.set(llama, (models = new Map()));
-  const key = `${gpuLayers}\u0000${modelPath}`;
+  const key = `${shareAs}\u0000${modelPath}`;
   let entry = models.get(key);
   if (!entry) {
     const fresh: Entry = { model: llama.loadModel({ modelPath, gpuLayers }), users: 0 };
@@ -36,7 +46,7 @@ export async function acquireModel(llama: Llama, modelPath: string, gpuLayers: n
     models.set(key, fresh);
     entry = fresh;
   }
-  entry.users++;
+  const users = ++entry.users; // counted now: members acquiring together must not all see themselves as followers
   const held = entry;
   let model: LlamaModel;
   try {
@@ -48,7 +58,7 @@ export async function acquireModel(llama: Llama, modelPath: string, gpuLayers: n
   let released = false;
   return {
     model,
-    users: held.users,
+    users,
     async release() {
       if (released) return;
       released = true;

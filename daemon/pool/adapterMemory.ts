@@ -1,21 +1,25 @@
 /**
  * Memory accounting for members that share a base model (pure, no I/O): LoRA adapter members over
- * one base GGUF hold the base's weights once (daemon/backends/sharedModels.ts loads it once per
- * process), and each member adds only its own KV cache and its adapter file.
+ * one base GGUF run in one worker process (daemon/worker/workerGroups.ts), which loads the base's
+ * weights once (daemon/backends/sharedModels.ts); each member adds only its own KV cache and its
+ * adapter file.
  *
- * `shareBaseWeights` rewrites the memory plan's inputs so that planMemory counts it that way: the
- * member that loads the base first (a loaded one, else the first in config order, the order
- * planMemory places models in) carries the base's weights; the others carry only their adapter
- * and KV cache. Members share only when they also ask for the same GPU offload (another offload
- * is another load). `ensemble plan` can print `sharing` to show the saving.
+ * `shareBaseWeights` rewrites the memory plan's inputs so that planMemory counts it that way: in
+ * each group (members with the same `shareKey` and GPU offload), the member that loads the base
+ * first (a loaded one, else the first in config order, the order planMemory places models in)
+ * carries the base's weights; the others carry only their adapter and KV cache. A member without a
+ * `shareKey` (a plain model: a worker of its own) carries its whole weights. `describeSharing`
+ * words it for `ensemble plan`.
  */
 import { formatSize } from '../../common/formatSize';
 import type { LocalModelInput } from './memoryPlan';
 
 export interface BaseSharingInput extends LocalModelInput {
-  /** The base GGUF file (resolved path): members with the same one share its weights. */
-  basePath: string;
-  /** Bytes of the member's LoRA adapter file; absent for the plain base. */
+  /** Members with the same key (and GPU offload) hold one loaded base; absent: it loads its own. */
+  shareKey?: string;
+  /** The base GGUF file, for displays. */
+  basePath?: string;
+  /** Bytes of the member's LoRA adapter file (not in `weightsBytes`); absent for a plain model. */
   adapterBytes?: number;
 }
 
@@ -40,7 +44,7 @@ export interface BaseSharing {
 export function shareBaseWeights(models: readonly BaseSharingInput[]): BaseSharing {
   const groups = new Map<string, BaseSharingInput[]>();
   for (const m of models) {
-    const key = `${m.gpuLayers}\u0000${m.basePath}`;
+    const key = m.shareKey === undefined ? `own\u0000${m.id}` : `${m.gpuLayers}\u0000${m.shareKey}`;
     groups.set(key, [...(groups.get(key) ?? []), m]);
   }
   const carriers = new Set<string>();
@@ -51,7 +55,7 @@ export function shareBaseWeights(models: readonly BaseSharingInput[]): BaseShari
     if (members.length < 2) continue;
     const baseWeightsBytes = Math.max(0, carrier.weightsBytes);
     sharing.push({
-      basePath: carrier.basePath,
+      basePath: carrier.basePath ?? carrier.shareKey ?? '',
       members: members.map((m) => m.id),
       carrier: carrier.id,
       baseWeightsBytes,
@@ -59,7 +63,7 @@ export function shareBaseWeights(models: readonly BaseSharingInput[]): BaseShari
       savedBytes: baseWeightsBytes * (members.length - 1),
     });
   }
-  const inputs = models.map(({ basePath: _base, adapterBytes, ...m }): LocalModelInput => {
+  const inputs = models.map(({ basePath: _base, shareKey: _key, adapterBytes, ...m }): LocalModelInput => {
     const adapter = Math.max(0, adapterBytes ?? 0);
     return { ...m, weightsBytes: (carriers.has(m.id) ? Math.max(0, m.weightsBytes) : 0) + adapter };
   });

@@ -1,20 +1,24 @@
 /**
  * Laggards: a member that is consistently slower than the others drags every parallel vote to its
  * latency. Everything here is pure (no clock, no I/O), so it is table-tested:
- * - `LatencyWindows`: per-model latencies over a sliding window of the last N answers (bounded);
+ * - the latencies are the pool's one window per member (latency.ts), the same that status shows;
  * - `detectLaggards`: a model whose p90 exceeds the median of the other models' p90 by `factor`
  *   is flagged, with the sentence the status bar and the inspector show;
  * - `laggardWeight` / `orderForLaggards`: what the optional policy does (lower its weight, or ask
  *   it last in sequential strategies such as early exit);
  * - `adaptiveTimeoutMs`: a per-member timeout that follows observed latency (p99 x factor, within bounds).
  */
+import { DEFAULT_LATENCY_WINDOW, percentile } from './latency';
+
+export { percentile };
+
 export type LaggardPolicy = 'flag' | 'lowerWeight' | 'moveLast';
 
 export interface LaggardSettings {
   /** p90 must exceed the others' (median of their p90) by this factor. */
   factor: number;
   policy: LaggardPolicy;
-  /** Latencies kept per model. */
+  /** Latencies kept per model (the size of the pool's latency window, latency.ts). */
   window: number;
   /** Fewest latencies before a model is judged (or used as a reference). */
   minSamples: number;
@@ -22,7 +26,13 @@ export interface LaggardSettings {
   weightFactor: number;
 }
 
-export const DEFAULT_LAGGARD_SETTINGS: LaggardSettings = { factor: 2, policy: 'flag', window: 50, minSamples: 10, weightFactor: 0.5 };
+export const DEFAULT_LAGGARD_SETTINGS: LaggardSettings = {
+  factor: 2,
+  policy: 'flag',
+  window: DEFAULT_LATENCY_WINDOW,
+  minSamples: 10,
+  weightFactor: 0.5,
+};
 
 export const LAGGARD_ADVICE = 'consistently slow: replace it, give it a shorter timeout or lower its weight';
 
@@ -33,54 +43,11 @@ export interface LaggardFlag {
   message: string;
 }
 
-/** Nearest-rank percentile (p in (0, 100]) of `values`; null when empty. */
-export function percentile(values: readonly number[], p: number): number | null {
-  const finite = values.filter((v) => Number.isFinite(v) && v >= 0);
-  if (finite.length === 0) return null;
-  const sorted = [...finite].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-  return sorted[rank - 1]!;
-}
-
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
   const s = [...values].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-/** The last `size` latencies of each model (a ring per model; models not seen again are forgotten by `retain`). */
-export class LatencyWindows {
-  private readonly windows = new Map<string, number[]>();
-
-  constructor(private size: number = DEFAULT_LAGGARD_SETTINGS.window) {}
-
-  resize(size: number): void {
-    this.size = Math.max(1, Math.floor(size));
-    for (const w of this.windows.values()) if (w.length > this.size) w.splice(0, w.length - this.size);
-  }
-
-  record(model: string, latencyMs: number): void {
-    if (!Number.isFinite(latencyMs) || latencyMs < 0) return; // a hostile or broken figure is not a latency
-    const w = this.windows.get(model) ?? [];
-    w.push(latencyMs);
-    if (w.length > this.size) w.splice(0, w.length - this.size);
-    this.windows.set(model, w);
-  }
-
-  /** Forgets models no longer in the pool (bounded memory across config changes). */
-  retain(models: Iterable<string>): void {
-    const keep = new Set(models);
-    for (const id of [...this.windows.keys()]) if (!keep.has(id)) this.windows.delete(id);
-  }
-
-  samples(model: string): readonly number[] {
-    return this.windows.get(model) ?? [];
-  }
-
-  all(): ReadonlyMap<string, readonly number[]> {
-    return this.windows;
-  }
 }
 
 export function detectLaggards(

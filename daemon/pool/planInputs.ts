@@ -1,11 +1,13 @@
 /**
  * What the memory planner is given for each model, the same for the daemon before a load and for
  * `ensemble plan`: in-process models' needs from their backend (read from the file's header,
- * nothing loaded); servers take nothing here, but may declare `params` and `dtype` to show what
+ * nothing loaded), with a base shared by LoRA adapter members charged once per group
+ * (adapterMemory.ts); servers take nothing here, but may declare `params` and `dtype` to show what
  * they take on their own machine.
  */
 import type { ModelEntry } from '../../protocol/config';
 import type { Backend, BackendTraits, MemoryNeeds } from '../backends/backend';
+import { shareBaseWeights, type BaseSharingInput, type SharedBase } from './adapterMemory';
 import type { PlanModelInput } from './memoryPlan';
 
 /** Bytes per parameter of each weights type (K-quants: llama.cpp's average bits per weight of the mix / 8). */
@@ -54,5 +56,50 @@ export async function planInputOf(m: PlannedModel, loaded = false): Promise<{ in
   }
   const needs = await m.backend.memoryNeeds?.();
   if (!needs) return {};
-  return { input: { id, kind: 'local', ...needs, loaded }, needs };
+  const { sharedBase: _shared, ...own } = needs;
+  return { input: { id, kind: 'local', ...own, loaded }, needs };
+}
+
+export interface PlanInputs {
+  /** The planner's inputs, in the order given; models with no valid file yet are left out (they take nothing). */
+  inputs: PlanModelInput[];
+  /** What each in-process model would need alone (from its file's header). */
+  needs: Map<string, MemoryNeeds>;
+  /** What the plan charges each in-process model: a shared base's weights on one member of its group only. */
+  charged: Map<string, MemoryNeeds>;
+  /** Bases held once for two or more members, and what that saves. */
+  sharing: SharedBase[];
+  savedBytes: number;
+}
+
+/** Every model's planner input, members sharing a loaded base charged its weights once (the daemon and `ensemble plan` both). */
+export async function planInputsOf(models: ReadonlyArray<PlannedModel & { loaded?: boolean }>): Promise<PlanInputs> {
+  const each: Array<{ input?: PlanModelInput; needs?: MemoryNeeds }> = [];
+  for (const m of models) each.push(await planInputOf(m, m.loaded ?? false));
+  const local: BaseSharingInput[] = [];
+  for (const { input, needs } of each) {
+    if (input?.kind !== 'local') continue;
+    const shared = needs?.sharedBase;
+    const adapterBytes = Math.max(0, shared?.adapterBytes ?? 0);
+    local.push(
+      shared
+        ? { ...input, weightsBytes: input.weightsBytes - adapterBytes, shareKey: shared.key, basePath: shared.basePath, adapterBytes }
+        : input,
+    );
+  }
+  const { inputs: sharedInputs, sharing, savedBytes } = shareBaseWeights(local);
+  const byId = new Map(sharedInputs.map((i) => [i.id, i]));
+  const needs = new Map<string, MemoryNeeds>();
+  const charged = new Map<string, MemoryNeeds>();
+  const inputs: PlanModelInput[] = [];
+  models.forEach((m, i) => {
+    const { input, needs: alone } = each[i]!;
+    if (!input) return;
+    const mine = input.kind === 'local' ? (byId.get(input.id) ?? input) : input;
+    inputs.push(mine);
+    if (!alone) return;
+    needs.set(m.entry.id, alone);
+    charged.set(m.entry.id, mine.kind === 'local' ? { ...alone, weightsBytes: mine.weightsBytes } : alone);
+  });
+  return { inputs, needs, charged, sharing, savedBytes };
 }

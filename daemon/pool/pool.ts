@@ -28,12 +28,13 @@ import { raceAbort } from '../../common/abort';
 import type { Logger } from '../log';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerSettings } from './circuitBreaker';
 import { systemMemory, type MemoryProbe } from './machine';
-import { planMemory, type MemoryPlan, type PlanModelInput } from './memoryPlan';
-import { planInputOf } from './planInputs';
+import { planMemory, type MemoryPlan } from './memoryPlan';
+import { planInputsOf } from './planInputs';
 import { fetchModel, type FetchProgress } from './modelFetch';
 import { createPoolModel, modelStatus, type PoolModel } from './poolModel';
 import { Semaphore } from './semaphore';
 import { InFlight, drainThenDispose } from './drain';
+import { DEFAULT_LATENCY_WINDOW } from './latency';
 
 export { systemMemory, type MemoryProbe, type PoolModel };
 
@@ -60,6 +61,8 @@ export class Pool {
   private readonly draining = new Set<PoolModel>();
   /** How long a replaced model may keep running calls: the longest request deadline (plus slack). */
   private drainBoundMs = 61_000;
+  /** Latencies kept per model (`daemon.laggards.window`): the one window status, laggards and adaptive timeouts read. */
+  private latencyWindow = DEFAULT_LATENCY_WINDOW;
   /** Shortens a member's timeout from its observed latency (set by the service when adaptive timeouts are on). */
   private adaptTimeout: ((model: string, configuredMs: number) => number) | undefined;
 
@@ -87,6 +90,8 @@ export class Pool {
       coolDownMs: d.breakerCoolDownMs ?? DEFAULT_BREAKER.coolDownMs,
     };
     this.drainBoundMs = Math.max(60_000, ...Object.values(config.ensembles).map((e) => e.deadlineMs ?? 60_000)) + 1_000;
+    this.latencyWindow = d.laggards?.window ?? DEFAULT_LATENCY_WINDOW;
+    for (const model of this.models.values()) model.latency.resize(this.latencyWindow);
     const next = new Map(config.models.map((m) => [m.id, m]));
     for (const [id, model] of this.models) {
       const entry = next.get(id);
@@ -100,7 +105,7 @@ export class Pool {
 
   private add(entry: ModelEntry): void {
     const backend = this.factory(entry, { workerLog: (id, line) => this.logger.debug(`[worker ${id}] ${line}`) });
-    const model = createPoolModel(entry, backend, this.breakerSettings);
+    const model = createPoolModel(entry, backend, this.breakerSettings, this.latencyWindow);
     backend.onEvent?.((e) => this.onBackendEvent(model, e));
     this.models.set(entry.id, model);
   }
@@ -211,19 +216,21 @@ export class Pool {
 
   /**
    * Runs one call on a model under its concurrency limit and bounded queue (BackendBusy past it),
-   * counting requests, failures and latency, and feeding its circuit breaker.
+   * counting requests, failures and latency, and feeding its circuit breaker. The latency is the
+   * call's time here, its wait in the model's queue included (what a vote waits for), recorded for
+   * answered calls and for calls cut off by a timeout; not for failures or the caller's cancel.
    */
   async call<T>(model: PoolModel, signal: AbortSignal, task: (backend: Backend) => Promise<T>): Promise<T> {
     // Replaced between ready() and here and already disposed: the call goes to the new entry.
     if (this.retired.has(model)) return this.call(await this.ready(model.entry.id, signal), signal, task);
     const done = this.inFlight.begin(model);
+    const entered = performance.now();
     return model.limiter
       .run(signal, async () => {
         model.requests++;
-        const started = performance.now();
         try {
           const value = await task(model.backend);
-          model.latency.record(performance.now() - started);
+          model.latency.record(performance.now() - entered);
           model.breaker.success();
           if (model.state === 'coolingDown' || model.state === 'unavailable') this.setState(model, 'ready');
           return value;
@@ -236,7 +243,22 @@ export class Pool {
           throw e;
         }
       })
+      .catch((e: unknown) => {
+        if (signal.aborted && asEnsembleError(signal.reason, 'RequestCancelled').kind === 'Timeout')
+          model.latency.record(performance.now() - entered);
+        throw e;
+      })
       .finally(done);
+  }
+
+  /** Each model's latency window (oldest first), for the laggard detector. */
+  latencies(): Map<string, readonly number[]> {
+    return new Map([...this.models].map(([id, m]) => [id, m.latency.samples()]));
+  }
+
+  /** One model's latency window (empty when it is not in the pool), for adaptive timeouts. */
+  latencySamples(id: string): readonly number[] {
+    return this.models.get(id)?.latency.samples() ?? [];
   }
 
   private recordFailure(model: PoolModel, reason: string): void {
@@ -374,20 +396,23 @@ export class Pool {
    */
   private async replan(target?: PoolModel): Promise<MemoryPlan> {
     const entries = [...this.models.values()];
-    const inputs: PlanModelInput[] = [];
+    const isLoaded = (m: PoolModel) => m.state === 'ready' || m.state === 'busy';
+    const planned = entries.filter((m) => {
+      const refused = m.state === 'unavailable' || m.state === 'error' || m.state === 'failed';
+      return !(m.traits.local && !isLoaded(m) && m !== target && refused);
+    });
+    // Adapter members over one base share one worker: its weights are charged to one of them.
+    const { inputs, charged } = await planInputsOf(
+      planned.map((m) => ({ entry: m.entry, backend: m.backend, traits: m.traits, loaded: isLoaded(m) })),
+    );
     let ramHeld = 0;
     let vramHeld = 0;
     let wantsGpu = false;
-    for (const m of entries) {
-      const loaded = m.state === 'ready' || m.state === 'busy';
-      const refused = m.state === 'unavailable' || m.state === 'error' || m.state === 'failed';
-      if (m.traits.local && !loaded && m !== target && refused) continue;
-      const { input, needs } = await planInputOf(m, loaded);
-      if (!input) continue;
-      inputs.push(input);
+    for (const m of planned) {
+      const needs = charged.get(m.entry.id);
       if (!needs) continue;
       wantsGpu ||= needs.gpuLayers !== 0;
-      if (!loaded) m.memoryBytes = needs.weightsBytes + needs.kvCacheBytes + (needs.computeBytes ?? 0);
+      if (!isLoaded(m)) m.memoryBytes = needs.weightsBytes + needs.kvCacheBytes + (needs.computeBytes ?? 0);
       else {
         ramHeld += needs.kvCacheBytes + (needs.computeBytes ?? 0);
         vramHeld += m.plannedVramBytes ?? 0;

@@ -1,7 +1,8 @@
 /**
  * One model in the pool: its config entry, backend and traits, its state (ModelState), and the
  * per-model machinery the supervisor keeps for it: concurrency limit with a bounded queue, circuit
- * breaker, latency window. `modelStatus` is how it appears in `pool/status`.
+ * breaker, latency window (the one status, laggards and adaptive timeouts read). `modelStatus` is
+ * how it appears in `pool/status`.
  */
 import type { ModelEntry } from '../../protocol/config';
 import { EnsembleError } from '../../protocol/errors';
@@ -39,7 +40,7 @@ export interface PoolModel {
   lifetime: AbortController;
 }
 
-export function createPoolModel(entry: ModelEntry, backend: Backend, breaker: BreakerSettings): PoolModel {
+export function createPoolModel(entry: ModelEntry, backend: Backend, breaker: BreakerSettings, latencyWindow?: number): PoolModel {
   const traits = backend.traits ?? REMOTE_TRAITS;
   const capacity = entry.maxConcurrency ?? traits.defaultConcurrency;
   const maxQueue = entry.maxQueue ?? DEFAULT_MAX_QUEUE;
@@ -51,7 +52,7 @@ export function createPoolModel(entry: ModelEntry, backend: Backend, breaker: Br
     requests: 0,
     failures: 0,
     breaker: new CircuitBreaker(breaker),
-    latency: new LatencyWindow(),
+    latency: new LatencyWindow(latencyWindow),
     lifetime: new AbortController(),
     limiter: new Semaphore(capacity, maxQueue, ({ active, queued }) => {
       const retryAfterMs = retryHint(model, queued);

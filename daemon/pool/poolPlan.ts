@@ -1,13 +1,15 @@
 /**
  * `ensemble plan`: where a config's pool would go on this machine (or on the GPUs given), without
  * loading anything: the same inputs (planInputs.ts) and the same planner (memoryPlan.ts) the daemon
- * uses before each load, plus each model's breakdown (weights, KV cache, compute) for people.
+ * uses before each load, plus each model's breakdown (weights, KV cache, compute) for people, and
+ * the bases held once for several LoRA adapter members (what that saves).
  */
 import type { PoolConfig } from '../../protocol/config';
 import type { BackendFactory } from '../backends/backend';
 import { planMemory, type MemoryPlan, type ModelPlacement } from './memoryPlan';
 export { detectGpus } from './machine';
-import { planInputOf } from './planInputs';
+import { planInputsOf } from './planInputs';
+import type { SharedBase } from './adapterMemory';
 
 export interface PlanMachine {
   /** RAM the pool may use before the budget: the machine's total RAM (or what `--ram` says). */
@@ -27,13 +29,17 @@ export interface PlannedModelRow extends ModelPlacement {
   plannedGpuLayers?: number | 'auto';
   /** Why it could not be planned (no valid file yet). */
   note?: string;
+  /** Set for a member whose base weights another member of its shared worker carries: the base's bytes it does not load again. */
+  sharedBaseBytes?: number;
 }
 
 export interface PoolPlanReport {
   machine: PlanMachine & { budgetBytes: number };
   models: PlannedModelRow[];
   devices: MemoryPlan['devices'];
-  totals: { weightsBytes: number; plannedBytes: number; declaredRemoteBytes: number };
+  totals: { weightsBytes: number; plannedBytes: number; declaredRemoteBytes: number; sharedSavingsBytes: number };
+  /** Bases loaded once for several LoRA adapter members (one worker each): who shares, who carries the weights, the saving. */
+  sharing: SharedBase[];
   fits: boolean;
 }
 
@@ -68,29 +74,37 @@ export async function planPool(
   const budgetBytes =
     config.daemon.memoryBudgetMiB !== undefined ? config.daemon.memoryBudgetMiB * 2 ** 20 : Math.floor(0.9 * machine.ramBytes);
   const rows = new Map<string, Partial<PlannedModelRow>>();
-  const inputs = [];
   const local = new Set<string>();
-  for (const entry of config.models) {
+  const planned = config.models.map((entry) => {
     const backend = factory(entry);
     const traits = backend.traits ?? { local: false, defaultConcurrency: 4 };
     if (traits.local) local.add(entry.id);
-    try {
-      const { input, needs } = await planInputOf({ entry, backend, traits });
-      // Planning for GPUs: models left at gpuLayers 0 (the default) are planned as "auto", what offload would give them.
-      if (input?.kind === 'local' && machine.gpus.length > 0 && !opts.asConfigured && input.gpuLayers === 0) input.gpuLayers = 'auto';
-      if (input) inputs.push(input);
-      const total = needs ? needs.weightsBytes + needs.kvCacheBytes + (needs.computeBytes ?? 0) : undefined;
-      rows.set(entry.id, {
-        backend: entry.backend,
-        ...(needs
-          ? { weightsBytes: needs.weightsBytes, kvCacheBytes: needs.kvCacheBytes, computeBytes: needs.computeBytes ?? 0, totalBytes: total }
-          : {}),
-        ...(input?.kind === 'local' ? { plannedGpuLayers: input.gpuLayers } : {}),
-        ...(input ? {} : { note: `no valid model file yet at ${backend.location} (fetched on first use when it has a url)` }),
-      });
-    } finally {
-      await backend.dispose().catch(() => undefined);
-    }
+    return { entry, backend, traits };
+  });
+  let shared: Awaited<ReturnType<typeof planInputsOf>>;
+  try {
+    shared = await planInputsOf(planned);
+  } finally {
+    await Promise.all(planned.map((m) => m.backend.dispose().catch(() => undefined)));
+  }
+  const { inputs, needs: alone, charged, sharing } = shared;
+  const byInput = new Map(inputs.map((i) => [i.id, i]));
+  for (const { entry, backend } of planned) {
+    const input = byInput.get(entry.id);
+    // Planning for GPUs: models left at gpuLayers 0 (the default) are planned as "auto", what offload would give them.
+    if (input?.kind === 'local' && machine.gpus.length > 0 && !opts.asConfigured && input.gpuLayers === 0) input.gpuLayers = 'auto';
+    const needs = charged.get(entry.id);
+    const total = needs ? needs.weightsBytes + needs.kvCacheBytes + (needs.computeBytes ?? 0) : undefined;
+    const notLoadedAgain = needs ? (alone.get(entry.id)?.weightsBytes ?? 0) - needs.weightsBytes : 0;
+    rows.set(entry.id, {
+      backend: entry.backend,
+      ...(needs
+        ? { weightsBytes: needs.weightsBytes, kvCacheBytes: needs.kvCacheBytes, computeBytes: needs.computeBytes ?? 0, totalBytes: total }
+        : {}),
+      ...(notLoadedAgain > 0 ? { sharedBaseBytes: notLoadedAgain } : {}),
+      ...(input?.kind === 'local' ? { plannedGpuLayers: input.gpuLayers } : {}),
+      ...(input ? {} : { note: `no valid model file yet at ${backend.location} (fetched on first use when it has a url)` }),
+    });
   }
   const plan = planMemory(inputs, { freeRamBytes: machine.ramBytes, gpuFreeBytes: 0, gpus: machine.gpus, budgetBytes });
   const byId = new Map(plan.models.map((p) => [p.id, p]));
@@ -106,7 +120,9 @@ export async function planPool(
       weightsBytes: models.reduce((s, m) => s + (m.weightsBytes ?? 0), 0),
       plannedBytes: plan.plannedBytes,
       declaredRemoteBytes: models.reduce((s, m) => s + (m.declaredBytes ?? 0), 0),
+      sharedSavingsBytes: shared.savedBytes,
     },
+    sharing,
     fits: models.every((m) => m.fits || m.note !== undefined),
   };
 }

@@ -38,6 +38,7 @@ type TaskColumns = ReturnType<typeof taskColumns> & { complete: boolean };
 export const DEFAULT_MAX_DECISIONS = 50_000;
 
 interface StoredDecision {
+  id: string;
   /** Insertion order: breaks ties between equal `createdAt` as SQLite's rowid does. */
   seq: number;
   createdAt: string;
@@ -103,6 +104,7 @@ export class MemoryStore implements Store {
     // Like INSERT OR REPLACE: a decision recorded again under the same id becomes the newest row.
     this.decisions.delete(d.id);
     this.decisions.set(d.id, {
+      id: d.id,
       seq: this.nextSeq++,
       createdAt: d.createdAt,
       ensemble: d.ensemble,
@@ -196,7 +198,14 @@ export class MemoryStore implements Store {
     for (const r of this.newestFirst((x) => x.gold !== null, Infinity)) {
       for (const v of storedVotes(r)) {
         if (v.status !== 'ok' || v.label === null) continue;
-        out.push({ model: v.model, label: v.label, probabilities: v.probabilities, rawConfidence: v.rawConfidence, gold: r.gold! });
+        out.push({
+          decisionId: r.id,
+          model: v.model,
+          label: v.label,
+          probabilities: v.probabilities,
+          rawConfidence: v.rawConfidence,
+          gold: r.gold!,
+        });
         if (out.length >= limit) return out;
       }
     }

@@ -288,13 +288,21 @@ export class SqliteStore implements Store {
   labelledVotes(limit: number): LabelledVote[] {
     const rows = this.db
       .prepare(
-        `SELECT v.model, v.label, v.probabilities, v.raw_confidence, d.gold FROM votes v JOIN decisions d ON d.id = v.decision_id
+        `SELECT d.id, v.model, v.label, v.probabilities, v.raw_confidence, d.gold FROM votes v JOIN decisions d ON d.id = v.decision_id
         WHERE v.status = 'ok' AND v.label IS NOT NULL AND d.gold IS NOT NULL ORDER BY d.created_at DESC LIMIT ?`,
       )
-      .all(limit) as Array<{ model: string; label: string; probabilities: string; raw_confidence: number | null; gold: string }>;
+      .all(limit) as Array<{
+      id: string;
+      model: string;
+      label: string;
+      probabilities: string;
+      raw_confidence: number | null;
+      gold: string;
+    }>;
     return readRows(
       rows,
       (r) => ({
+        decisionId: r.id,
         model: r.model,
         label: r.label,
         probabilities: parseProbabilities(r.probabilities),

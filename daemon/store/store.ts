@@ -42,6 +42,8 @@ export interface DecisionWithGold {
 }
 
 export interface LabelledVote {
+  /** The decision it was given in (a model replaced since then is not fitted on it: daemon/adaptation.ts). */
+  decisionId: string;
   model: string;
   label: string;
   /** The distribution as recorded (after the calibration in force then). */

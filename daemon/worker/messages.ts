@@ -2,10 +2,16 @@
  * Daemon <-> model worker messages, declared once (as protocol/methods.ts is for clients) and
  * checked with zod on both sides of the IPC channel.
  *
- * The worker hosts one in-process backend; the daemon calls its Backend methods by name. A call is
- * `call` -> (`token`*) -> `result` | `error`; `cancel` aborts it. Adding a Backend method is one
- * entry in `workerMethods`. Requests pass through whole (loose objects), so fields a newer daemon
- * adds to GenerateRequest reach the backend without touching this file.
+ * A worker hosts one in-process backend per member: one member for a plain model, or every LoRA
+ * adapter member over one base file (they share the base's weights; workerGroups.ts decides who
+ * shares). Every message names its member by the handle the daemon gave it at `init` (unique per
+ * worker, so a member being replaced and its successor can both live in one worker while the old
+ * one drains). The daemon calls a member's Backend methods by name. A call is
+ * `call` -> (`token`*) -> `result` | `error`; `cancel` aborts it; `dispose` unloads one member
+ * (its context and adapter; the base stays while another member holds it) and is answered by
+ * `disposed`. Adding a Backend method is one entry in `workerMethods`. Requests pass through whole
+ * (loose objects), so fields a newer daemon adds to GenerateRequest reach the backend without
+ * touching this file.
  */
 import { z } from 'zod';
 import { ModelEntry } from '../../protocol/config';
@@ -62,21 +68,27 @@ export type WorkerResult<M extends WorkerMethod> = z.infer<(typeof workerMethods
 
 const MethodName = z.enum(Object.keys(workerMethods) as [WorkerMethod, ...WorkerMethod[]]);
 const CallId = z.number().int().nonnegative();
+/** A member's handle in its worker (the model id plus a number: unique per worker). */
+const Member = z.string().min(1).max(300);
 
 export const ToWorker = z.discriminatedUnion('type', [
-  /** First message: the model this worker hosts. */
-  z.object({ type: z.literal('init'), entry: ModelEntry }),
-  z.object({ type: z.literal('call'), id: CallId, method: MethodName, params: z.unknown() }),
-  z.object({ type: z.literal('cancel'), id: CallId }),
+  /** A member this worker hosts from now on (sent for every member before its first call, again after a restart). */
+  z.object({ type: z.literal('init'), member: Member, entry: ModelEntry }),
+  z.object({ type: z.literal('call'), member: Member, id: CallId, method: MethodName, params: z.unknown() }),
+  z.object({ type: z.literal('cancel'), member: Member, id: CallId }),
+  /** The member left the pool: free its context (and the base once no other member holds it). */
+  z.object({ type: z.literal('dispose'), member: Member }),
 ]);
 export type ToWorker = z.infer<typeof ToWorker>;
 
 export const WorkerError = z.object({ kind: z.string(), message: z.string(), hint: z.string().optional() });
 
 export const FromWorker = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('result'), id: CallId, value: z.unknown() }),
-  z.object({ type: z.literal('error'), id: CallId, error: WorkerError }),
+  z.object({ type: z.literal('result'), member: Member, id: CallId, value: z.unknown() }),
+  z.object({ type: z.literal('error'), member: Member, id: CallId, error: WorkerError }),
   /** Generated text as it comes (generate's onToken). */
-  z.object({ type: z.literal('token'), id: CallId, text: z.string() }),
+  z.object({ type: z.literal('token'), member: Member, id: CallId, text: z.string() }),
+  /** A `dispose` is done: the member's memory is given back. */
+  z.object({ type: z.literal('disposed'), member: Member }),
 ]);
 export type FromWorker = z.infer<typeof FromWorker>;

@@ -1,8 +1,10 @@
 /**
- * Model worker process entry (`dist/worker.mjs`, forked by WorkerBackend). Hosts one in-process
- * backend so that a native abort in llama.cpp (GGML_ASSERT, segfault, out-of-memory kill) ends this
- * process, not the daemon. Speaks the zod-checked messages of messages.ts over the fork IPC
- * channel; anything else is dropped. Exits when the daemon goes away (IPC disconnect).
+ * Model worker process entry (`dist/worker.mjs`, forked by WorkerProcess). Hosts one in-process
+ * backend per member (a plain model alone; LoRA adapter members over one base together, each with
+ * its own context and adapter over the one loaded base: daemon/backends/sharedModels.ts), so that a
+ * native abort in llama.cpp (GGML_ASSERT, segfault, out-of-memory kill) ends this process, not the
+ * daemon. Speaks the zod-checked messages of messages.ts over the fork IPC channel; anything else
+ * is dropped. Exits when the daemon goes away (IPC disconnect).
  */
 import { asEnsembleError } from '../../protocol/errors';
 import type { Backend } from '../backends/backend';
@@ -22,27 +24,37 @@ const handlers: { [M in WorkerMethod]: Handler } = {
   },
 };
 
-let backend: Backend | undefined;
+/** The members this worker hosts, by handle. */
+const members = new Map<string, Backend>();
+/** Calls running, by call id (unique per worker). */
 const calls = new Map<number, AbortController>();
 
 function send(msg: FromWorker): void {
   process.send?.(msg);
 }
 
-async function serve(id: number, method: WorkerMethod, params: unknown): Promise<void> {
+async function serve(member: string, id: number, method: WorkerMethod, params: unknown): Promise<void> {
   const controller = new AbortController();
   calls.set(id, controller);
   try {
-    if (!backend) throw new Error('the worker was not initialized');
-    const value = await handlers[method](backend, params, controller.signal, (text) => send({ type: 'token', id, text }));
-    send({ type: 'result', id, value });
+    const backend = members.get(member);
+    if (!backend) throw new Error(`the worker hosts no member "${member}"`);
+    const value = await handlers[method](backend, params, controller.signal, (text) => send({ type: 'token', member, id, text }));
+    send({ type: 'result', member, id, value });
   } catch (e) {
     const err = asEnsembleError(e, 'BackendError');
     const hint = (err.data as { hint?: unknown } | undefined)?.hint;
-    send({ type: 'error', id, error: { kind: err.kind, message: err.message, ...(typeof hint === 'string' ? { hint } : {}) } });
+    send({ type: 'error', member, id, error: { kind: err.kind, message: err.message, ...(typeof hint === 'string' ? { hint } : {}) } });
   } finally {
     calls.delete(id);
   }
+}
+
+async function disposeMember(member: string): Promise<void> {
+  const backend = members.get(member);
+  members.delete(member);
+  await backend?.dispose().catch((e: unknown) => process.stderr.write(`worker: disposing ${member}: ${String(e)}\n`));
+  send({ type: 'disposed', member });
 }
 
 process.on('message', (raw: unknown) => {
@@ -54,13 +66,16 @@ process.on('message', (raw: unknown) => {
   const msg = parsed.data;
   switch (msg.type) {
     case 'init':
-      backend ??= hostedBackend(msg.entry);
+      if (!members.has(msg.member)) members.set(msg.member, hostedBackend(msg.entry));
       break;
     case 'call':
-      void serve(msg.id, msg.method, msg.params);
+      void serve(msg.member, msg.id, msg.method, msg.params);
       break;
     case 'cancel':
       calls.get(msg.id)?.abort();
+      break;
+    case 'dispose':
+      void disposeMember(msg.member);
       break;
   }
 });
@@ -68,5 +83,6 @@ process.on('message', (raw: unknown) => {
 // The daemon is gone (exited, crashed, or disposed this worker): nobody can use our answers.
 process.on('disconnect', () => process.exit(0));
 process.on('SIGTERM', () => {
-  void Promise.race([backend?.dispose(), new Promise((r) => setTimeout(r, 1_000))]).finally(() => process.exit(0));
+  const all = Promise.all([...members.values()].map((b) => b.dispose().catch(() => undefined)));
+  void Promise.race([all, new Promise((r) => setTimeout(r, 1_000))]).finally(() => process.exit(0));
 });

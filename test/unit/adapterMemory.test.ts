@@ -10,8 +10,23 @@ import { planMemory } from '../../daemon/pool/memoryPlan';
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 
+/** An adapter member over `basePath` (it shares the base's worker); `plain` has no adapter and loads the base in a worker of its own. */
 function member(id: string, basePath: string, extra: Partial<BaseSharingInput> = {}): BaseSharingInput {
-  return { id, kind: 'local', basePath, weightsBytes: 4 * GiB, kvCacheBytes: 0.5 * GiB, layers: 24, gpuLayers: 0, ...extra };
+  return {
+    id,
+    kind: 'local',
+    basePath,
+    shareKey: basePath,
+    weightsBytes: 4 * GiB,
+    kvCacheBytes: 0.5 * GiB,
+    layers: 24,
+    gpuLayers: 0,
+    ...extra,
+  };
+}
+function plain(id: string, basePath: string, extra: Partial<BaseSharingInput> = {}): BaseSharingInput {
+  const { shareKey: _key, ...rest } = member(id, basePath, extra);
+  return rest;
 }
 
 interface Row {
@@ -37,10 +52,31 @@ const rows: Row[] = [
   },
   {
     name: 'a loaded member carries the base even when listed later (planMemory places it first)',
-    models: [member('docs', '/m/base.gguf', { adapterBytes: 20 * MiB }), member('plain', '/m/base.gguf', { loaded: true })],
-    weightsMiB: { docs: 20, plain: 4096 },
+    models: [
+      member('docs', '/m/base.gguf', { adapterBytes: 20 * MiB }),
+      member('review', '/m/base.gguf', { adapterBytes: 10 * MiB, loaded: true }),
+    ],
+    weightsMiB: { docs: 20, review: 4096 + 10 },
     savedGiB: 4,
-    sharing: [{ members: ['docs', 'plain'], carrier: 'plain' }],
+    sharing: [{ members: ['docs', 'review'], carrier: 'review' }],
+  },
+  {
+    name: 'the plain base has a worker of its own: it loads the base itself, the adapters share another copy',
+    models: [
+      plain('base', '/m/base.gguf'),
+      member('docs', '/m/base.gguf', { adapterBytes: 20 * MiB }),
+      member('support', '/m/base.gguf', { adapterBytes: 30 * MiB }),
+    ],
+    weightsMiB: { base: 4096, docs: 4096 + 20, support: 30 },
+    savedGiB: 4,
+    sharing: [{ members: ['docs', 'support'], carrier: 'docs' }],
+  },
+  {
+    name: 'plain models over one file never share (each its own worker)',
+    models: [plain('a', '/m/one.gguf'), plain('b', '/m/one.gguf')],
+    weightsMiB: { a: 4096, b: 4096 },
+    savedGiB: 0,
+    sharing: [],
   },
   {
     name: 'different bases and different GPU offloads do not share',
@@ -69,7 +105,8 @@ describe('shareBaseWeights', () => {
         row.sharing,
       );
       for (const m of r.inputs) assert.equal(m.kvCacheBytes, 0.5 * GiB, 'every member keeps its own KV cache');
-      for (const m of r.inputs) assert.ok(!('basePath' in m) && !('adapterBytes' in m), 'the plan gets plain LocalModelInputs');
+      for (const m of r.inputs)
+        assert.ok(!('basePath' in m) && !('adapterBytes' in m) && !('shareKey' in m), 'the plan gets plain LocalModelInputs');
     });
   }
 
@@ -77,7 +114,7 @@ describe('shareBaseWeights', () => {
     const models = ['docs', 'support', 'review'].map((id) => member(id, '/m/base.gguf', { adapterBytes: 16 * MiB }));
     const machine = { freeRamBytes: 64 * GiB, gpuFreeBytes: 0, budgetBytes: 8 * GiB };
     const copies = planMemory(
-      models.map(({ basePath: _b, adapterBytes: _a, ...m }) => m),
+      models.map(({ basePath: _b, adapterBytes: _a, shareKey: _k, ...m }) => m),
       machine,
     );
     assert.deepEqual(

@@ -157,4 +157,35 @@ describe('Adaptation after a replacement', () => {
     assert.ok(reliability.m! > 0.5, `m's reliability ${reliability.m} counts only the new model's right answer`);
     assert.ok(reliability.o! > 0.5);
   });
+
+  it("`ensemble calibrate` after a replacement fits the new model on its own votes only, never on its predecessor's", () => {
+    const store = new MemoryStore();
+    const t0 = Date.parse('2026-01-01T00:00:00Z');
+    // The old "m": 30 labelled votes, every one wrong at confidence 0.7 (a fit on them would shrink its confidence hard).
+    for (let i = 0; i < 30; i++)
+      store.recordDecision(decision(`old${i}`, t0 + i * 1000, [vote('m', 'feature'), vote('o', 'bug')]), {
+        source: 'record',
+        gold: 'bug',
+      });
+    const adaptation = new Adaptation(store, new Logger('error', () => {}));
+    adaptation.startFresh(new Map([['m', t0 + 60_000]]), config);
+    const before = adaptation.fitCalibration('temperature', 5);
+    const fitOf = (fits: typeof before, model: string) => fits.find((f) => f.model === model);
+    assert.equal(fitOf(before, 'm')?.n ?? 0, 0, "none of the old model's votes is the new model's");
+    assert.equal(fitOf(before, 'm')?.applied ?? false, false);
+    assert.equal(fitOf(before, 'o')?.n, 30, 'the other model keeps its votes');
+    const scores = { label: 'bug', probabilities: { bug: 0.8, feature: 0.2 }, confidence: 0.8, confidenceSource: 'logprobs' as const };
+    assert.equal(adaptation.calibrate('m', scores).confidence, 0.8, 'no calibration fitted on the predecessor is applied');
+
+    // Votes of the new model, after the replacement, are its own: a fit uses exactly those.
+    for (let i = 0; i < 6; i++)
+      store.recordDecision(decision(`new${i}`, t0 + 120_000 + i * 1000, [vote('m', 'bug'), vote('o', 'bug')]), {
+        source: 'record',
+        gold: 'bug',
+      });
+    const after = adaptation.fitCalibration('temperature', 5);
+    assert.equal(fitOf(after, 'm')?.n, 6);
+    assert.equal(fitOf(after, 'm')?.applied, true);
+    assert.equal(fitOf(after, 'o')?.n, 36);
+  });
 });

@@ -6,11 +6,11 @@ import {
   applyLaggardPolicy,
   detectLaggards,
   laggardWeight,
-  LatencyWindows,
   orderForLaggards,
   percentile,
   type LaggardSettings,
 } from '../../daemon/pool/laggards';
+import { LatencyWindow } from '../../daemon/pool/latency';
 
 const ramp = (n: number, from: number, step = 1): number[] => Array.from({ length: n }, (_, i) => from + i * step);
 
@@ -168,16 +168,30 @@ describe('adaptiveTimeoutMs', () => {
   for (const [name, samples, opts, expected] of rows) it(name, () => assert.equal(adaptiveTimeoutMs(samples, opts), expected));
 });
 
-describe('LatencyWindows', () => {
-  it('keeps the last N per model, ignores broken figures, forgets removed models', () => {
-    const w = new LatencyWindows(3);
-    for (const v of [1, 2, 3, 4, NaN, -5, Infinity]) w.record('a', v);
-    w.record('b', 7);
-    assert.deepEqual(w.samples('a'), [2, 3, 4]);
+describe('LatencyWindow (the one window per member the pool keeps)', () => {
+  it('keeps the last N samples, ignores broken figures, resizes keeping the newest', () => {
+    const w = new LatencyWindow(3);
+    for (const v of [1, 2, 3, 4, NaN, -5, Infinity]) w.record(v);
+    assert.deepEqual(w.samples(), [2, 3, 4]);
     w.resize(2);
-    assert.deepEqual(w.samples('a'), [3, 4]);
-    w.retain(['a']);
-    assert.deepEqual([...w.all().keys()], ['a']);
-    assert.deepEqual(w.samples('b'), []);
+    assert.deepEqual(w.samples(), [3, 4]);
+    w.resize(0);
+    assert.deepEqual(w.samples(), [4], 'a window holds at least one sample');
+  });
+
+  it("serves status' percentiles and the laggard rule's p90 from the same samples", () => {
+    const w = new LatencyWindow(50);
+    for (const v of ramp(20, 100)) w.record(v);
+    assert.deepEqual(w.summary(), { samples: 20, p50: 109, p95: 118, p99: 119 });
+    assert.equal(w.percentile(90), percentile(w.samples(), 90));
+    const others = new LatencyWindow(50);
+    for (const v of ramp(20, 10)) others.record(v);
+    const flags = detectLaggards(
+      new Map([
+        ['slow', w.samples()],
+        ['fast', others.samples()],
+      ]),
+    );
+    assert.equal(flags.get('slow')?.p90Ms, w.percentile(90));
   });
 });

@@ -329,11 +329,18 @@ for (const impl of stores) {
       );
       store.recordFeedback('new', 'feature', 5);
       const expectedNew: LabelledVote[] = [
-        { model: 'phi', label: 'question', probabilities: { question: 1 }, rawConfidence: null, gold: 'feature' },
-        { model: 'qwen', label: 'feature', probabilities: { feature: 0.9, bug: 0.1 }, rawConfidence: 0.95, gold: 'feature' },
+        { decisionId: 'new', model: 'phi', label: 'question', probabilities: { question: 1 }, rawConfidence: null, gold: 'feature' },
+        {
+          decisionId: 'new',
+          model: 'qwen',
+          label: 'feature',
+          probabilities: { feature: 0.9, bug: 0.1 },
+          rawConfidence: 0.95,
+          gold: 'feature',
+        },
       ];
       const expectedOld: LabelledVote[] = [
-        { model: 'qwen', label: 'bug', probabilities: { bug: 0.6, feature: 0.4 }, rawConfidence: 0.55, gold: 'bug' },
+        { decisionId: 'old', model: 'qwen', label: 'bug', probabilities: { bug: 0.6, feature: 0.4 }, rawConfidence: 0.55, gold: 'bug' },
       ];
       const all = store.labelledVotes(100);
       // Decisions newest first; SQL leaves the order of one decision's votes open, so compare those as sets.
