@@ -14,6 +14,7 @@ import type { StrategyVote } from '../strategies/types';
 import type { ResolvedMember } from './members';
 import { callMember } from './callMember';
 import { linkedAbort } from '../../common/linkedAbort';
+import { newRecordId } from '../../common/recordId';
 
 export interface ClassifyContext {
   pool: Pool;
@@ -38,7 +39,7 @@ export type VoteListener = (vote: Vote, done: number, total: number, decisionId:
 
 export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: AbortSignal, onVote: VoteListener): Promise<Decision> {
   const started = performance.now();
-  const decisionId = crypto.randomUUID();
+  const decisionId = newRecordId();
   const deadline = linkedAbort(signal, job.deadlineMs, () => new EnsembleError('Timeout', `deadline of ${job.deadlineMs} ms reached`));
   const runSignal = deadline.signal;
   const votes: Array<Vote | undefined> = new Array(job.members.length);

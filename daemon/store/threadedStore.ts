@@ -109,6 +109,7 @@ export class ThreadedStore implements Store {
   /** Waits until the thread has handled every decision handed to it (or it died, or the wait timed out). */
   drain(): void {
     this.post();
+    if (this.worker && Atomics.load(this.committed, 0) < this.lastSeq) this.worker.postMessage('flush');
     const deadline = Date.now() + DRAIN_TIMEOUT_MS;
     for (;;) {
       const done = Atomics.load(this.committed, 0);

@@ -3,8 +3,8 @@
  * own SQLite connection to the daemon's database and records live decisions there, so that the
  * inserts and commits of every decision run beside the daemon's event loop instead of on it.
  *
- * What arrives is written in one transaction per turn of this thread's loop (under load one commit
- * covers many decisions). After each transaction the thread publishes the last sequence number it
+ * What arrives is written in one transaction per short window (WINDOW_MS), or at once when the
+ * daemon asks for a flush (before it reads). After each transaction the thread publishes the last sequence number it
  * handled in `committed` (shared memory) and wakes a waiting reader: ThreadedStore reads it to
  * know which decisions are on disk. A write that fails is sent back, and the daemon retries it on
  * its own connection and logs it, so nothing is lost silently.
@@ -14,15 +14,26 @@ import { asEnsembleError } from '../../protocol/errors';
 import { SqliteStore } from './sqliteStore';
 import type { WriterInit, WriterReply, WriterRequest } from './writerThreadMessages';
 
+/**
+ * Decisions wait at most this long for their transaction, and at most this many share one. One
+ * commit per window instead of one per decision: the pages a decision touches (the tables' last
+ * pages, the indexes') are written to the WAL once per window, not once per decision. A reader
+ * never waits for the window: it asks for a flush.
+ */
+const WINDOW_MS = 20;
+const WINDOW_MAX = 256;
+
 const init = workerData as WriterInit;
 const committed = new Int32Array(init.committed);
 const store = new SqliteStore(init.file);
 let queue: WriterRequest['writes'] = [];
 parentPort!.postMessage('ready');
-let scheduled = false;
+let timer: NodeJS.Timeout | undefined;
 
 function writeQueued(): void {
-  scheduled = false;
+  clearTimeout(timer);
+  timer = undefined;
+  if (queue.length === 0) return;
   const writes = queue;
   queue = [];
   const failed: WriterReply['failed'] = [];
@@ -46,15 +57,16 @@ function writeQueued(): void {
   Atomics.notify(committed, 0);
 }
 
-parentPort!.on('message', (req: WriterRequest | 'close') => {
+parentPort!.on('message', (req: WriterRequest | 'flush' | 'close') => {
+  if (req === 'flush') return writeQueued();
   if (req === 'close') {
+    writeQueued();
     store.close();
     init.replies.close();
     parentPort!.close();
     return;
   }
   queue.push(...req.writes);
-  if (scheduled) return;
-  scheduled = true;
-  setImmediate(writeQueued);
+  if (queue.length >= WINDOW_MAX) writeQueued();
+  else timer ??= setTimeout(writeQueued, WINDOW_MS);
 });
