@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseStoredFit } from '../../daemon/learning/fitSchema';
+import { fitStrategies } from '../../daemon/learning/fitStrategies';
+import { LABELS, synthetic } from './learning/fixtures';
 import { MemoryStore } from '../../daemon/store/memoryStore';
 import { sqliteDriver } from '../../daemon/store/sqliteDriver';
 import { SqliteStore } from '../../daemon/store/sqliteStore';
@@ -120,6 +122,17 @@ describe('stored fits', () => {
     const r = parseStoredFit({ ...base, router, stacking });
     assert.ok(r.ok, r.ok ? '' : r.error);
     assert.deepEqual(r.strategy.stacking?.extras, ['routerChoice']);
+  });
+
+  it('what fitStrategies produces (router, stacking over its extras) is a valid stored fit', () => {
+    const items = synthetic(120, [0.8, 0.6, 0.5], 3).map((it, i) => ({ ...it, text: i % 2 ? `integral ${i}` : `contract ${i}` }));
+    const fit = fitStrategies(items, ['a', 'b', 'c'], LABELS);
+    assert.ok(fit.router && fit.stacking?.usesRouter);
+    assert.deepEqual(fit.stacking.extras, ['routerChoice']);
+    const stored = JSON.parse(JSON.stringify({ ...base, ...fit, members: ['a', 'b', 'c'], byCategory: {} }));
+    const r = parseStoredFit(stored);
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    assert.deepEqual(r.strategy.stacking, fit.stacking);
   });
 
   const bad: Array<[string, unknown, RegExp]> = [
