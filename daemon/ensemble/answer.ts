@@ -78,7 +78,7 @@ export async function answer(
       // for majority and weighted, speculative batches for early exit, as for classifications.
       const batch = planOver(asked, job, ctx)
         .next(asked.map(toStrategyVote))
-        .filter((id, k, xs) => byId.has(id) && votes[byId.get(id)!] === undefined && xs.indexOf(id) === k);
+        .filter((m, k, xs) => byId.has(m) && votes[byId.get(m)!] === undefined && xs.indexOf(m) === k);
       if (batch.length === 0) {
         settled = true;
         break;
