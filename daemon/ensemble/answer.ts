@@ -1,9 +1,10 @@
 /**
  * Short factual answers by vote: each member answers (JSON {answer, confidence} where the backend
  * can be constrained, plain text otherwise), answers are normalized (daemon/tasks/answerNormalize.ts)
- * and the normalized answers are voted as labels by the strategies' public entry, `combine`:
- * majority, weighted by calibrated confidence, or early exit (members asked in turn until the rest
- * could not change the outcome). An answer no quorum supports is "no agreement", never forced.
+ * and the normalized answers are voted as labels through the engine's plan (strategies/engine.ts),
+ * as classifications are: majority, weighted by calibrated confidence, or speculative early exit
+ * (the engine's asking rule: a batch at once, more only while the rest could change the outcome).
+ * An answer no quorum supports is "no agreement", never forced.
  */
 import crypto from 'node:crypto';
 import { z } from 'zod';
@@ -12,7 +13,9 @@ import { EnsembleError } from '../../protocol/errors';
 import type { AnswerResult, AnswerVote } from '../../protocol/tasks';
 import type { LabelScores } from '../backends/backend';
 import type { Pool } from '../pool/pool';
-import { combine, type StrategyVote } from '../strategies/index';
+import { planFor, type Plan } from '../strategies/engine';
+import type { StrategyVote } from '../strategies/types';
+import { linkedAbort } from '../../common/linkedAbort';
 import { normalizeAnswer } from '../tasks/answerNormalize';
 import { parseMemberJson } from '../tasks/memberJson';
 import { neededVotes } from '../tasks/spans';
@@ -58,45 +61,52 @@ export async function answer(
 ): Promise<AnswerResult> {
   const started = performance.now();
   const id = crypto.randomUUID();
-  const runSignal = AbortSignal.any([signal, AbortSignal.timeout(job.deadlineMs)]);
+  const deadline = linkedAbort(signal, job.deadlineMs, () => new EnsembleError('Timeout', `deadline of ${job.deadlineMs} ms reached`));
+  const runSignal = deadline.signal;
   const prompt = job.options?.length
     ? `${job.question}\n\nOptions:\n${job.options.map((o, i) => `${String.fromCharCode(65 + i)}. ${o}`).join('\n')}`
     : job.question;
   const votes: Array<AnswerVote | undefined> = new Array(job.members.length);
+  const byId = new Map(job.members.map((m, i) => [m.member, i]));
+  const asked: AnswerVote[] = [];
   let done = 0;
-  const ask = async (i: number) => {
-    votes[i] = await askMember(ctx, job, job.members[i]!, prompt, runSignal);
-    onVote(votes[i]!, ++done, job.members.length, id);
-  };
-  let settledEarly = false;
-  if (job.strategy === 'earlyExit') {
-    for (let i = 0; i < job.members.length && !runSignal.aborted; i++) {
-      const arrived = votes.filter((v): v is AnswerVote => v !== undefined);
-      if (
-        arrived.length > 0 &&
-        settled(
-          arrived,
-          job.members.slice(i).map((m) => ctx.weightOf(m)),
-          job,
-        )
-      ) {
-        settledEarly = true;
+  let settled = false;
+  try {
+    for (;;) {
+      if (runSignal.aborted) break;
+      // The engine's asking rule over the answers so far (plus one nobody gave yet): all at once
+      // for majority and weighted, speculative batches for early exit, as for classifications.
+      const batch = planOver(asked, job, ctx)
+        .next(asked.map(toStrategyVote))
+        .filter((m, k, xs) => byId.has(m) && votes[byId.get(m)!] === undefined && xs.indexOf(m) === k);
+      if (batch.length === 0) {
+        settled = true;
         break;
       }
-      await ask(i);
+      const arrived = await Promise.all(
+        batch.map(async (member) => {
+          const i = byId.get(member)!;
+          const vote = await askMember(ctx, job, job.members[i]!, prompt, runSignal);
+          votes[i] = vote;
+          onVote(vote, ++done, job.members.length, id);
+          return vote;
+        }),
+      );
+      asked.push(...arrived);
     }
-  } else {
-    await Promise.all(job.members.map((_, i) => ask(i)));
+  } finally {
+    deadline.dispose();
   }
   if (signal.aborted) throw new EnsembleError('RequestCancelled', 'answer cancelled');
-  const finalVotes = job.members.map((m, i) => votes[i] ?? unasked(m, ctx.weightOf(m), settledEarly));
+  const finalVotes = job.members.map((m, i) => votes[i] ?? unasked(m, ctx.weightOf(m), settled));
+  const settledEarly = finalVotes.some((v) => v.status === 'skipped');
   if (finalVotes.every((v) => v.status === 'error' && v.error?.kind === 'ModelUnavailable')) {
     throw new EnsembleError(
       'ModelUnavailable',
       `no model of ensemble "${job.ensemble}" can serve:\n${finalVotes.map((v) => `- ${v.error?.message}`).join('\n')}`,
     );
   }
-  const outcome = tally(finalVotes, job);
+  const outcome = planOver(finalVotes, job, ctx, false).decide(finalVotes.map(toStrategyVote));
   const voters = finalVotes.filter((v) => v.status === 'ok' && v.normalized !== null).length;
   const needed = neededVotes(voters, job.quorum);
   const support = Math.round(outcome.agreement * voters);
@@ -189,35 +199,20 @@ function labelsOf(votes: readonly AnswerVote[]): string[] {
   return [...new Set(votes.flatMap((v) => (v.status === 'ok' && v.normalized !== null ? [v.normalized] : [])))];
 }
 
-function tally(votes: readonly AnswerVote[], job: AnswerJob) {
-  return combine(job.strategy, votes.map(toStrategyVote), labelsOf(votes), { earlyExit: job.earlyExit });
-}
-
 /**
- * Early exit, with the strategies as a black box: stop when the leader already has a quorum of all
- * members and stays the leader even if every member not yet asked answered the strongest challenger
- * (an answer given so far, or one nobody gave); or when the leader cannot reach a quorum any more.
+ * The engine's plan for this answer. Answers are an open set of labels, so the plan is made over
+ * the answers given so far plus one nobody gave yet (OTHER): a member not yet asked could give a
+ * new answer, and the stopping rule must count that. Early exit stops when the members not asked
+ * could not change the leader (or the first agreeK agree confidently): the engine's rule.
  */
-function settled(arrived: readonly AnswerVote[], remainingWeights: readonly number[], job: AnswerJob): boolean {
-  const base = 'majority';
-  const votes = arrived.map(toStrategyVote);
-  const labels = labelsOf(arrived);
-  const now = combine(base, votes, labels);
-  if (now.label === null) return false;
-  const needed = neededVotes(arrived.length + remainingWeights.length, job.quorum);
-  const support = Math.round(now.agreement * now.voters);
-  if (support + remainingWeights.length < needed) return true;
-  if (support < needed) return false;
-  return [...labels.filter((l) => l !== now.label), OTHER].every((challenger) => {
-    const imagined = remainingWeights.map((weight, i): StrategyVote => ({
-      member: `\u0000rest${i}`,
-      label: challenger,
-      probabilities: {},
-      confidence: 1,
-      weight,
-      status: 'ok',
-    }));
-    return combine(base, [...votes, ...imagined], [...labels, OTHER]).label === now.label;
+function planOver(given: readonly AnswerVote[], job: AnswerJob, ctx: AnswerContext, open = true): Plan {
+  return planFor(job.strategy, {
+    labels: open ? [...labelsOf(given), OTHER] : labelsOf(given),
+    members: job.members.map((m) => ({ member: m.member, weight: ctx.weightOf(m) })),
+    earlyExit: job.earlyExit,
+    fit: null,
+    category: null,
+    features: null,
   });
 }
 

@@ -12,6 +12,7 @@ import { parseMemberJson } from '../tasks/memberJson';
 import { voteSpans } from '../tasks/spans';
 import { callMember } from './callMember';
 import type { ResolvedMember } from './members';
+import { linkedAbort } from '../../common/linkedAbort';
 
 export interface ExtractJob {
   ensemble: string;
@@ -61,8 +62,8 @@ export async function extract(
 ): Promise<ExtractionResult> {
   const started = performance.now();
   const id = crypto.randomUUID();
-  const deadline = AbortSignal.timeout(job.deadlineMs);
-  const runSignal = AbortSignal.any([signal, deadline]);
+  const deadline = linkedAbort(signal, job.deadlineMs, () => new EnsembleError('Timeout', `deadline of ${job.deadlineMs} ms reached`));
+  const runSignal = deadline.signal;
   const prompt = `${job.instruction ? `${job.instruction}\n\n` : ''}Entity types: ${job.types.join(', ')}\n\nText:\n${job.text}`;
   const schema = extractionSchema(job.types);
   let done = 0;
@@ -85,7 +86,7 @@ export async function extract(
       onVote(vote, ++done, job.members.length, id);
       return vote;
     }),
-  );
+  ).finally(() => deadline.dispose());
   if (signal.aborted) throw new EnsembleError('RequestCancelled', 'extraction cancelled');
   const answered = votes.filter((v) => v.status === 'ok');
   if (answered.length === 0 && votes.every((v) => v.error?.kind === 'ModelUnavailable')) {

@@ -12,6 +12,7 @@ import type { ChatMessage, GenerateRequest } from '../backends/backend';
 import type { Pool } from '../pool/pool';
 import type { ResolvedMember } from './members';
 import { callMember } from './callMember';
+import { linkedAbort } from '../../common/linkedAbort';
 
 export interface RefineJob {
   ensemble: string;
@@ -50,30 +51,34 @@ const EDIT_REPLY_SYSTEM =
 export async function refine(pool: Pool, job: RefineJob, signal: AbortSignal, listeners: RefineListeners): Promise<RefineResult> {
   const started = performance.now();
   const refineId = crypto.randomUUID();
-  const deadline = AbortSignal.timeout(job.deadlineMs);
-  const runSignal = AbortSignal.any([signal, deadline]);
+  const deadline = linkedAbort(signal, job.deadlineMs, () => new EnsembleError('Timeout', `deadline of ${job.deadlineMs} ms reached`));
+  const runSignal = deadline.signal;
   const steps: RefineStep[] = [];
   const total = job.members.length;
   let current = job.conversation ? '' : job.text;
   let drafted = false;
   let converged = false;
-  for (const [index, m] of job.members.entries()) {
-    if (runSignal.aborted) break;
-    const role = drafted ? 'edit' : 'draft';
-    const request = stepRequest(job, role, current);
-    const onToken = (text: string) =>
-      listeners.onToken?.({ index, member: m.member, model: m.model, role, last: index === total - 1, text }, total, refineId);
-    const step = await runStep(pool, m, role, request, job, runSignal, onToken);
-    steps.push(step);
-    listeners.onStep(step, steps.length, total, refineId);
-    if (step.status !== 'ok' || !step.text.trim()) continue;
-    const next = step.text.trim();
-    if (drafted && next === current) {
-      converged = true; // the editor changed nothing: later editors would only see the same draft again
-      break;
+  try {
+    for (const [index, m] of job.members.entries()) {
+      if (runSignal.aborted) break;
+      const role = drafted ? 'edit' : 'draft';
+      const request = stepRequest(job, role, current);
+      const onToken = (text: string) =>
+        listeners.onToken?.({ index, member: m.member, model: m.model, role, last: index === total - 1, text }, total, refineId);
+      const step = await runStep(pool, m, role, request, job, runSignal, onToken);
+      steps.push(step);
+      listeners.onStep(step, steps.length, total, refineId);
+      if (step.status !== 'ok' || !step.text.trim()) continue;
+      const next = step.text.trim();
+      if (drafted && next === current) {
+        converged = true; // the editor changed nothing: later editors would only see the same draft again
+        break;
+      }
+      current = next;
+      drafted = true;
     }
-    current = next;
-    drafted = true;
+  } finally {
+    deadline.dispose();
   }
   if (signal.aborted) throw new EnsembleError('RequestCancelled', 'refinement cancelled');
   return {

@@ -129,7 +129,8 @@ const DESCRIPTIONS: Record<StrategyName, string> = {
   weighted: "vote weighted by each member's feedback weight (log-odds of its recent accuracy on train), as the daemon does",
   earlyExit: 'speculative majority: first agreeK members at once, then the fewest that could settle it, until the rest cannot change it',
   learned: 'vote weighted by log-odds of per-category train accuracy, shrunk to the global one (ensemble fit)',
-  stacking: 'conditional logit over who voted for each candidate, with per-category and router features (ensemble fit)',
+  stacking:
+    "conditional logit over who voted for each candidate, with per-category features and the router's scores and pick (ensemble fit)",
   routed: 'router over the input text asks the members most likely right; more only when it is unsure (ensemble fit)',
 };
 
@@ -389,7 +390,9 @@ export function evaluateTable(table: VoteTable, opts: EvalOptions = {}): EvalRep
       n,
       vsMajority: null,
       ...(name === 'routed' && fit?.router ? { details: { threshold: fit.router.threshold, fallback: fit.router.fallback } } : {}),
-      ...(name === 'stacking' && fit?.stacking ? { details: { lambda: fit.stacking.lambda, usesRouter: fit.stacking.usesRouter } } : {}),
+      ...(name === 'stacking' && fit?.stacking
+        ? { details: { lambda: fit.stacking.lambda, usesRouter: fit.stacking.usesRouter, extras: fit.stacking.extras ?? [] } }
+        : {}),
     });
   }
   const research = RESEARCH_AGGREGATORS.filter((a) => wanted(a.name) && (fitting || !a.learned));

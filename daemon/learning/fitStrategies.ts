@@ -7,7 +7,14 @@
  */
 import { logOddsWeight, type RouterFit, type SparseWeights, type StackingFit, type StrategyFit } from '../strategies/fit';
 import { nextRouted } from '../strategies/routing';
-import { MAX_LABEL_FEATURES, PAIRS_UP_TO, candidatesOf, stackingDim, stackingFeatures } from '../strategies/stackingFeatures';
+import {
+  MAX_LABEL_FEATURES,
+  PAIRS_UP_TO,
+  candidatesOf,
+  stackingDim,
+  stackingFeatures,
+  type StackingExtra,
+} from '../strategies/stackingFeatures';
 import { DEFAULT_FEATURE_BITS, textFeatures, type SparseVector } from '../strategies/textFeatures';
 import { weighted } from '../strategies/weighted';
 import type { StrategyVote } from '../strategies/types';
@@ -32,7 +39,7 @@ export const ROUTER_LOGISTIC: LogisticOptions = { lambda: 1e-4, epochs: 25, lear
 const MIN_ROUTER_ITEMS = 20;
 const MIN_STACKING_SETS = 10;
 const FOLDS = 3;
-const LAMBDAS = [3, 10, 30, 100, 300];
+const LAMBDAS = [1, 2, 3, 5, 10, 20, 30, 50, 100, 200, 300];
 /** Shrinkage of per-category stacking weights toward the global ones (chosen by the same folds). */
 const CATEGORY_LAMBDAS = [30, 100, 300];
 /** Categories with fewer choice sets keep the global weights. */
@@ -162,6 +169,7 @@ interface StackingData {
   items: readonly Item[];
   routerScores: ReadonlyArray<readonly number[]> | null;
   labelSet: readonly string[] | null;
+  extras: readonly StackingExtra[];
 }
 
 type CategorySet = ChoiceSet & { category: string };
@@ -181,6 +189,7 @@ function choiceSets(data: StackingData, rel: ReturnType<typeof estimateReliabili
         labelCount: k,
         routerScores: data.routerScores?.[i] ?? null,
         labelSet: data.labelSet,
+        extras: data.extras,
       },
       cands,
     );
@@ -210,7 +219,7 @@ function logLoss(w: readonly number[], cs: ChoiceSet): number {
 
 function fitStackingModel(data: StackingData, nMembers: number, k: number): StackingFit | null {
   const withRouter = data.routerScores !== null;
-  const dim = stackingDim(nMembers, withRouter, data.labelSet);
+  const dim = stackingDim(nMembers, withRouter, data.labelSet, data.extras);
   const all = choiceSets(data, estimateReliability(data.items, nMembers), k);
   if (all.length < MIN_STACKING_SETS) return null;
   // The L2 penalty, then the per-category shrinkage, by 3-fold cross-validation (held-out log-loss; ties -> stronger).
@@ -225,6 +234,7 @@ function fitStackingModel(data: StackingData, nMembers: number, k: number): Stac
         items: data.items.filter((_, i) => keep(i)),
         routerScores: data.routerScores ? data.routerScores.filter((_, i) => keep(i)) : null,
         labelSet: data.labelSet,
+        extras: data.extras,
       });
       const tr = pick((i) => foldOf[i] !== f);
       const va = pick((i) => foldOf[i] === f);
@@ -259,6 +269,7 @@ function fitStackingModel(data: StackingData, nMembers: number, k: number): Stac
     weights,
     usesRouter: withRouter,
     ...(data.labelSet ? { labels: [...data.labelSet] } : {}),
+    ...(data.extras.length > 0 ? { extras: [...data.extras] } : {}),
     ...(categoryLambda !== null ? { byCategory: categoryWeights(all, dim, categoryLambda, weights) } : {}),
   };
 }
@@ -295,6 +306,7 @@ export function fitStrategies(
             items: train,
             routerScores: crossFitted,
             labelSet: labels.length <= MAX_LABEL_FEATURES && members.length <= PAIRS_UP_TO ? labels : null,
+            extras: crossFitted ? ['routerChoice'] : [],
           },
           members.length,
           k,

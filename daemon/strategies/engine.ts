@@ -163,6 +163,7 @@ function stackingPlan(input: PlanInput, everyone: (asked: readonly StrategyVote[
                 labelCount: fit.labelCount,
                 routerScores: scores,
                 labelSet: stacking.labels ?? null,
+                extras: stacking.extras ?? null,
               },
               cands,
             ),

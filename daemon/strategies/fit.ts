@@ -3,6 +3,7 @@
  * the same whether the daemon runs it live or `ensemble eval` replays it over recordings. Plain
  * data (JSON-able); the store's copy is validated with zod on the way in (learning/fitSchema.ts).
  */
+import type { StackingExtra } from './stackingFeatures';
 
 /** A sparse weight vector over hashed input features (see textFeatures.ts). */
 export interface SparseWeights {
@@ -32,6 +33,8 @@ export interface StackingFit {
   labels?: string[];
   /** Per category: weights refitted on that category's items, shrunk toward `weights`. */
   byCategory?: Record<string, number[]>;
+  /** Extra feature groups the weights were trained with (stackingFeatures.ts); absent: none. */
+  extras?: StackingExtra[];
 }
 
 export interface StrategyFit {

@@ -15,6 +15,9 @@
  *     number of candidates / M; two candidates only
  *   - with a fitted label list (at most MAX_LABEL_FEATURES labels): c is label L, and per member
  *     "m voted c and c is L" (a label prior, and each member's bias toward a label)
+ *   - extras the fit names (appended last, so fits made before an extra existed keep their meaning):
+ *     `routerChoice`: c is the answer of the member the router trusts most on this input, and c is
+ *     the answer of the most trusted member among those who answered (the router's own pick)
  */
 import { logOddsWeight } from './fit';
 
@@ -24,17 +27,34 @@ export type MemberVotes = ReadonlyArray<string | null | undefined>;
 export const PAIRS_UP_TO = 6;
 export const MAX_LABEL_FEATURES = 12;
 
+/** Feature groups added after the first stacking features; a fit lists those it was trained with. */
+export const STACKING_EXTRAS = ['routerChoice'] as const;
+export type StackingExtra = (typeof STACKING_EXTRAS)[number];
+
+function extraDim(extra: StackingExtra, withRouter: boolean): number {
+  switch (extra) {
+    case 'routerChoice':
+      return withRouter ? 2 : 0;
+  }
+}
+
 const logit = (p: number) => {
   const q = Math.min(1 - 1e-3, Math.max(1e-3, p));
   return Math.log(q / (1 - q));
 };
 
-export function stackingDim(nMembers: number, withRouter: boolean, labelSet: readonly string[] | null = null): number {
+export function stackingDim(
+  nMembers: number,
+  withRouter: boolean,
+  labelSet: readonly string[] | null = null,
+  extras: readonly StackingExtra[] = [],
+): number {
   const small = nMembers <= PAIRS_UP_TO;
   const pairs = small ? (nMembers * (nMembers - 1)) / 2 : 0;
   const patterns = small ? 2 ** nMembers + 2 : 0;
   const labels = labelSet ? labelSet.length * (nMembers + 1) : 0;
-  return 3 * nMembers + pairs + 3 + (withRouter ? nMembers + 2 : 0) + patterns + labels;
+  const more = extras.reduce((a, e) => a + extraDim(e, withRouter), 0);
+  return 3 * nMembers + pairs + 3 + (withRouter ? nMembers + 2 : 0) + patterns + labels + more;
 }
 
 /**
@@ -82,6 +102,18 @@ export interface StackingInput {
   routerScores: readonly number[] | null;
   /** The fitted label list, when the fit has label features. */
   labelSet?: readonly string[] | null;
+  /** Extra feature groups the fit was trained with, in its order. */
+  extras?: readonly StackingExtra[] | null;
+}
+
+/** The member the router trusts most (ties: listed first), optionally among those who answered; -1 if none. */
+function mostTrusted(ph: readonly number[], votes: MemberVotes, answeredOnly: boolean): number {
+  let top = -1;
+  ph.forEach((p, m) => {
+    if (answeredOnly && (votes[m] === null || votes[m] === undefined)) return;
+    if (top < 0 || p > ph[top]!) top = m;
+  });
+  return top;
 }
 
 export function stackingFeatures(input: StackingInput, cands: readonly string[]): number[][] {
@@ -95,6 +127,7 @@ export function stackingFeatures(input: StackingInput, cands: readonly string[])
   );
   const routerWeights = ph ? ph.map((p) => logOddsWeight(p, k)) : null;
   const byRouter = routerWeights ? plurality(votes, routerWeights) : null;
+  const trusted = ph ? [mostTrusted(ph, votes, false), mostTrusted(ph, votes, true)] : null;
   return cands.map((c) => {
     const a: number[] = votes.map((v) => (v === c ? 1 : 0));
     const x: number[] = [];
@@ -120,6 +153,9 @@ export function stackingFeatures(input: StackingInput, cands: readonly string[])
     if (labelSet) {
       for (const l of labelSet) x.push(c === l ? 1 : 0);
       for (let m = 0; m < M; m++) for (const l of labelSet) x.push(a[m]! && c === l ? 1 : 0);
+    }
+    for (const extra of input.extras ?? []) {
+      if (extra === 'routerChoice' && trusted) for (const m of trusted) x.push(m >= 0 ? a[m]! : 0);
     }
     return x;
   });

@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseStoredFit } from '../../daemon/learning/fitSchema';
+import { fitStrategies } from '../../daemon/learning/fitStrategies';
+import { LABELS, synthetic } from './learning/fixtures';
 import { MemoryStore } from '../../daemon/store/memoryStore';
 import { sqliteDriver } from '../../daemon/store/sqliteDriver';
 import { SqliteStore } from '../../daemon/store/sqliteStore';
@@ -113,6 +115,26 @@ describe('stored fits', () => {
     assert.equal(r.strategy.labelCount, 2);
   });
 
+  it('a fit with a router and stacking over its extras loads, its size checked', () => {
+    // 2 members with a router: 6 + 1 pair + 3 + (2 + 2) router + (4 + 2) patterns + 2 routerChoice = 22.
+    const router = { bits: 4, weights: [0, 1].map(() => ({ index: [0, 3], value: [0.5, -1] })), threshold: 0.5, fallback: 1 };
+    const stacking = { lambda: 3, weights: new Array(22).fill(0.1), usesRouter: true, extras: ['routerChoice'] };
+    const r = parseStoredFit({ ...base, router, stacking });
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    assert.deepEqual(r.strategy.stacking?.extras, ['routerChoice']);
+  });
+
+  it('what fitStrategies produces (router, stacking over its extras) is a valid stored fit', () => {
+    const items = synthetic(120, [0.8, 0.6, 0.5], 3).map((it, i) => ({ ...it, text: i % 2 ? `integral ${i}` : `contract ${i}` }));
+    const fit = fitStrategies(items, ['a', 'b', 'c'], LABELS);
+    assert.ok(fit.router && fit.stacking?.usesRouter);
+    assert.deepEqual(fit.stacking.extras, ['routerChoice']);
+    const stored = JSON.parse(JSON.stringify({ ...base, ...fit, members: ['a', 'b', 'c'], byCategory: {} }));
+    const r = parseStoredFit(stored);
+    assert.ok(r.ok, r.ok ? '' : r.error);
+    assert.deepEqual(r.strategy.stacking, fit.stacking);
+  });
+
   const bad: Array<[string, unknown, RegExp]> = [
     ['a reliability per member', { ...base, global: [0.6] }, /global: expected 2 reliabilities/],
     ['probabilities in [0, 1]', { ...base, byCategory: { law: [1.5, 0.3] } }, /byCategory\.law\.0/],
@@ -138,6 +160,42 @@ describe('stored fits', () => {
       /same length/,
     ],
     ['an object at all', 'fit', /\(root\)/],
+    [
+      'stacking weights of exactly their dimension (2 members, no router: 3 * 2 + 1 pair + 3 + (4 + 2) patterns)',
+      { ...base, stacking: { lambda: 1, weights: new Array(17).fill(0), usesRouter: false } },
+      /stacking\.weights: expected 16 weights for 2 members, got 17/,
+    ],
+    [
+      'per-category stacking weights of the same dimension',
+      { ...base, stacking: { lambda: 1, weights: new Array(16).fill(0), usesRouter: false, byCategory: { law: [1, 2] } } },
+      /stacking\.byCategory\.law: expected 16 weights/,
+    ],
+    [
+      'only known extra feature groups',
+      { ...base, stacking: { lambda: 1, weights: new Array(16).fill(0), usesRouter: false, extras: ['telepathy'] } },
+      /stacking\.extras\.0/,
+    ],
+    [
+      'stacking that reads a router has one',
+      { ...base, stacking: { lambda: 1, weights: new Array(22).fill(0), usesRouter: true, extras: ['routerChoice'] } },
+      /stacking reads the router/,
+    ],
+    [
+      'router weights inside the hashed buckets',
+      {
+        ...base,
+        router: {
+          bits: 4,
+          weights: [
+            { index: [0, 16], value: [1, 1] },
+            { index: [], value: [] },
+          ],
+          threshold: 0.5,
+          fallback: 1,
+        },
+      },
+      /router\.weights\.0: expected at most 16 buckets/,
+    ],
   ];
   for (const [name, raw, message] of bad) {
     it(`refused: ${name}`, () => {

@@ -13,6 +13,7 @@ import type { ResolvedMember } from '../../../daemon/ensemble/members';
 import type { Pool } from '../../../daemon/pool/pool';
 import { planFor, replayPlan, type PlanInput } from '../../../daemon/strategies/engine';
 import type { StrategyFit } from '../../../daemon/strategies/fit';
+import { stackingDim, type StackingExtra } from '../../../daemon/strategies/stackingFeatures';
 import { textFeatures } from '../../../daemon/strategies/textFeatures';
 import type { StrategyVote } from '../../../daemon/strategies/types';
 import { ok } from './helpers';
@@ -143,7 +144,40 @@ const rows: Row[] = [
     calls: 4,
     rounds: 3,
   },
+  {
+    name: "stacking with the router's per-input reliabilities: the member it trusts on this input outvotes four",
+    strategy: 'stacking',
+    input: { fit: stackingFit() },
+    votes: ['x', 'x', 'z', 'y', 'y'],
+    label: 'z',
+    calls: 5,
+    rounds: 1,
+  },
+  {
+    name: "stacking's routerChoice extra: c abstains, so the answer of the most trusted member who answered (a) wins",
+    strategy: 'stacking',
+    input: { fit: stackingFit(['routerChoice']) },
+    votes: ['y', 'x', null, 'x', 'x'],
+    label: 'y',
+    calls: 5,
+    rounds: 1,
+  },
 ];
+
+/**
+ * A stacking fit that reads the router (fitFor('c', 0.9): c is trusted on every input, then a, b,
+ * d, e). Without extras it weighs only the router's per-member block, voted(m, c) * (logit p̂[m] -
+ * logit g[m]): c's lone vote wins. With routerChoice it weighs only those two last features.
+ */
+function stackingFit(extras: StackingExtra[] = []): StrategyFit {
+  const base = fitFor('c', 0.9);
+  const M = MEMBERS.length;
+  const dim = stackingDim(M, true, null, extras);
+  const weights = new Array(dim).fill(0);
+  if (extras.length === 0) for (let m = 0; m < M; m++) weights[3 * M + (M * (M - 1)) / 2 + 3 + m] = 1;
+  else weights.fill(2, dim - 2);
+  return { ...base, stacking: { lambda: 1, weights, usesRouter: true, ...(extras.length ? { extras } : {}) } };
+}
 
 describe('engine: every strategy, replayed', () => {
   for (const row of rows) {
