@@ -6,7 +6,7 @@
  * (the engine's asking rule: a batch at once, more only while the rest could change the outcome).
  * An answer no quorum supports is "no agreement", never forced.
  */
-import crypto from 'node:crypto';
+import { newRecordId } from '../../common/recordId';
 import { z } from 'zod';
 import type { StrategyName } from '../../protocol/ensemble';
 import { EnsembleError } from '../../protocol/errors';
@@ -60,7 +60,7 @@ export async function answer(
   onVote: (v: AnswerVote, done: number, total: number, id: string) => void,
 ): Promise<AnswerResult> {
   const started = performance.now();
-  const id = crypto.randomUUID();
+  const id = newRecordId();
   const deadline = linkedAbort(signal, job.deadlineMs, () => new EnsembleError('Timeout', `deadline of ${job.deadlineMs} ms reached`));
   const runSignal = deadline.signal;
   const prompt = job.options?.length

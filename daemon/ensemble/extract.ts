@@ -3,7 +3,7 @@
  * by a JSON schema where the backend supports it), their spans are aligned to the input and voted
  * (daemon/tasks/spans.ts). Members run in parallel under per-member timeouts and the deadline.
  */
-import crypto from 'node:crypto';
+import { newRecordId } from '../../common/recordId';
 import { z } from 'zod';
 import { EnsembleError } from '../../protocol/errors';
 import type { ExtractionResult, ExtractionVote } from '../../protocol/tasks';
@@ -61,7 +61,7 @@ export async function extract(
   onVote: (v: ExtractionVote, done: number, total: number, id: string) => void,
 ): Promise<ExtractionResult> {
   const started = performance.now();
-  const id = crypto.randomUUID();
+  const id = newRecordId();
   const deadline = linkedAbort(signal, job.deadlineMs, () => new EnsembleError('Timeout', `deadline of ${job.deadlineMs} ms reached`));
   const runSignal = deadline.signal;
   const prompt = `${job.instruction ? `${job.instruction}\n\n` : ''}Entity types: ${job.types.join(', ')}\n\nText:\n${job.text}`;

@@ -5,7 +5,7 @@
  * result is the last complete text; an editor that returns the draft unchanged ends the chain
  * (the text has converged); the request deadline cuts the chain short with a partial result.
  */
-import crypto from 'node:crypto';
+import { newRecordId } from '../../common/recordId';
 import type { RefineResult, RefineStep } from '../../protocol/ensemble';
 import { EnsembleError } from '../../protocol/errors';
 import type { ChatMessage, GenerateRequest } from '../backends/backend';
@@ -50,7 +50,7 @@ const EDIT_REPLY_SYSTEM =
 
 export async function refine(pool: Pool, job: RefineJob, signal: AbortSignal, listeners: RefineListeners): Promise<RefineResult> {
   const started = performance.now();
-  const refineId = crypto.randomUUID();
+  const refineId = newRecordId();
   const deadline = linkedAbort(signal, job.deadlineMs, () => new EnsembleError('Timeout', `deadline of ${job.deadlineMs} ms reached`));
   const runSignal = deadline.signal;
   const steps: RefineStep[] = [];
