@@ -13,25 +13,8 @@ import type { ModelStatus } from '../../protocol/methods';
 import { writeNativeCrashModels, type NativeCrashModel } from '../fixtures/gguf/crashModels';
 import type { PoolModel } from '../fixtures/gguf/models';
 import { LABELS, poolConfig, startTestDaemon, tempHome, tinyPool, writeConfig, type TestDaemon } from './harness';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 240_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isAlive } from '../../common/node/daemonFile';
+import { until } from '../support/until';
 
 describe('model workers', () => {
   let home: string;
@@ -80,14 +63,18 @@ describe('model workers', () => {
     for (const c of crashers) {
       const id = `bad-${c.name}`;
       const want = c.outcome === 'abort' ? 'failed' : 'unavailable';
-      const m = await until(`${id} ${want}`, async () => {
-        const s = await modelStatus(id);
-        return s.state === want ? s : undefined;
-      });
+      const m = await until(
+        `${id} ${want}`,
+        async () => {
+          const s = await modelStatus(id);
+          return s.state === want ? s : undefined;
+        },
+        240_000,
+      );
       assert.match(m.reason ?? '', c.mentions, `${id}: ${m.reason}`);
       if (c.outcome === 'abort') assert.match(m.reason ?? '', /worker process killed by SIGABRT/);
     }
-    assert.ok(alive(daemon.info.pid), 'the daemon survived every abort');
+    assert.ok(isAlive(daemon.info.pid), 'the daemon survived every abort');
     const d = await conn.rpc.request('ensemble/classify', { text: 'The app crashes', ensemble: 'mixed' });
     const good = d.votes.find((v) => v.model === models[0]!.id);
     assert.equal(good?.status, 'ok');
@@ -103,12 +90,16 @@ describe('model workers', () => {
     const id = `bad-${crashers[0]!.name}`;
     const r = await conn.rpc.request('pool/reload', { model: id });
     assert.deepEqual(r.reloaded, [id]);
-    const m = await until(`${id} failed again`, async () => {
-      const s = await modelStatus(id);
-      return s.state === 'failed' ? s : undefined;
-    });
+    const m = await until(
+      `${id} failed again`,
+      async () => {
+        const s = await modelStatus(id);
+        return s.state === 'failed' ? s : undefined;
+      },
+      240_000,
+    );
     assert.match(m.reason ?? '', /GGML_ASSERT/);
-    assert.ok(alive(daemon.info.pid));
+    assert.ok(isAlive(daemon.info.pid));
   });
 
   it('a worker SIGKILLed mid-request costs that vote as `error` (not a timeout); the next request is served by a new worker', async () => {

@@ -16,6 +16,8 @@ import type { DaemonConnection } from '../../client/daemonClient';
 import type { ModelStatus } from '../../protocol/methods';
 import { writeLabelAdapter, writeLabelModel, type LabelModel } from '../fixtures/gguf/models';
 import { LABELS, daemonLog, startTestDaemon, tempHome, writeConfig, type TestDaemon } from './harness';
+import { isAlive } from '../../common/node/daemonFile';
+import { until } from '../support/until';
 
 const SHIFTS: Record<string, Record<string, number>> = {
   docs: { feature: 6 },
@@ -40,25 +42,6 @@ function childrenOf(pid: number): number[] {
     }
   }
   return out.sort((a, b) => a - b);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('adapter members over one base share one worker process (real daemon, real llama.cpp)', { timeout: 300_000 }, () => {
@@ -240,7 +223,7 @@ describe('adapter members over one base share one worker process (real daemon, r
     const status = await statusOf();
     assert.equal(status.get('docs')!.workerPid, worker, 'the same worker: not restarted');
     assert.equal(status.get('support')!.workerPid, worker);
-    assert.ok(alive(worker));
+    assert.ok(isAlive(worker));
     assert.equal(childrenOf(daemon.info.pid).length, 2);
     assert.doesNotMatch(daemonLog(home).slice(mark), /model (docs|support): /, 'docs and support never changed state (no reload)');
   });

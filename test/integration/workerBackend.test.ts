@@ -16,6 +16,7 @@ import { WorkerGroups } from '../../daemon/worker/workerGroups';
 import { LlamaCppModel } from '../../protocol/config';
 import { EnsembleError } from '../../protocol/errors';
 import { writeClassifierPool, writeLabelAdapter, writeLabelModel, type LabelModel, type PoolModel } from '../fixtures/gguf/models';
+import { isAlive } from '../../common/node/daemonFile';
 
 const LABELS = ['bug', 'feature', 'question'];
 
@@ -132,9 +133,9 @@ describe('adapter members sharing one worker (from source, under tsx)', () => {
       assert.equal(docs!.pid, pid, 'never restarted');
 
       await Promise.all([docs!.dispose(), support!.dispose()]);
-      assert.ok(alive(pid), 'one member is left: the worker stays');
+      assert.ok(isAlive(pid), 'one member is left: the worker stays');
       await again.dispose();
-      assert.equal(alive(pid), false, 'the last member out ends the worker');
+      assert.equal(isAlive(pid), false, 'the last member out ends the worker');
       assert.equal(groups.size, 0, 'and the group is forgotten: the next member starts a new one');
     } finally {
       await Promise.all([docs, support, review].map((b) => b?.dispose()));
@@ -189,12 +190,3 @@ describe('adapter members sharing one worker (from source, under tsx)', () => {
     }
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
