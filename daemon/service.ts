@@ -181,30 +181,16 @@ export class DaemonService {
       gold: params.gold,
       text: params.text,
     };
-    const write = () => {
-      this.opts.store.recordDecision(decision, meta);
-      if (params.gold !== undefined) this.adaptation.labelled();
-    };
-    if (params.dataset) {
-      // A recording run needs the write: a failure is the caller's error, never swallowed.
-      try {
-        write();
-      } catch (e) {
-        const why = asEnsembleError(e).message;
-        this.opts.logger.error(`could not record decision ${decision.id}: ${why}`);
-        throw new EnsembleError('StoreFailed', `item ${params.itemId ?? '?'} was decided but not recorded: ${why}`, undefined, {
-          cause: e,
-        });
-      }
-    } else {
-      // Live decisions: the SQLite store hands them to its writer thread (ThreadedStore), off the
-      // hot path; a failure there is retried and logged by the store, never the caller's.
-      try {
-        write();
-      } catch (e) {
-        this.opts.logger.error(`could not record decision ${decision.id}: ${asEnsembleError(e).message}`);
-      }
-    }
+    // Live decisions go to the SQLite store's writer thread (ThreadedStore), off the hot path.
+    this.writeRecord(
+      `decision ${decision.id}`,
+      () => {
+        this.opts.store.recordDecision(decision, meta);
+        if (params.gold !== undefined) this.adaptation.labelled();
+      },
+      params,
+      'decided',
+    );
     // Request counters and model states moved: clients refresh their pool views.
     this.opts.onChange?.('decision');
     return decision;
@@ -316,20 +302,24 @@ export class DaemonService {
     return { ensemble: name, ...pageIds(ids, cursor) };
   }
 
-  /**
-   * Answers and extractions are recorded like decisions: a failed write of a dataset item is the
-   * caller's error, of a live request the log's (a generation takes seconds: its write is not worth a thread).
-   */
+  /** Answers and extractions are recorded like decisions. */
   private recordTask(record: TaskRecord, params: { dataset?: string; itemId?: string }): void {
     const meta = { source: params.dataset ? ('record' as const) : ('live' as const), dataset: params.dataset, itemId: params.itemId };
-    const write = () => this.opts.store.recordTask(record, meta);
+    this.writeRecord(`${record.task} ${record.result.id}`, () => this.opts.store.recordTask(record, meta), params, 'answered');
+  }
+
+  /**
+   * One store write of a result: for a recording run (a dataset item) a failure is the caller's
+   * error, never swallowed; for a live request it is the log's (the reply has what the caller needs).
+   */
+  private writeRecord(what: string, write: () => void, item: { dataset?: string; itemId?: string }, outcome: 'decided' | 'answered'): void {
     try {
       write();
     } catch (e) {
       const why = asEnsembleError(e).message;
-      this.opts.logger.error(`could not record ${record.task} ${record.result.id}: ${why}`);
-      if (!params.dataset) return;
-      throw new EnsembleError('StoreFailed', `item ${params.itemId ?? '?'} was answered but not recorded: ${why}`, undefined, { cause: e });
+      this.opts.logger.error(`could not record ${what}: ${why}`);
+      if (!item.dataset) return;
+      throw new EnsembleError('StoreFailed', `item ${item.itemId ?? '?'} was ${outcome} but not recorded: ${why}`, undefined, { cause: e });
     }
   }
 
