@@ -1,9 +1,10 @@
 /**
  * Opens the daemon's store: SQLite at `file` when it can, else memory. The daemon must serve even
- * when SQLite cannot be used, so this never throws: it falls back to a MemoryStore when
- * better-sqlite3 (a native module, built for one Node ABI) does not load under this runtime, e.g.
- * the editor's Electron run as Node, or when the file cannot be opened (not a database, locked,
- * unreadable), and it says why, loudly, in the log and in what it returns (shown by `pool/status`).
+ * when SQLite cannot be used, so this never throws: it falls back to a MemoryStore when no SQLite
+ * driver loads under this runtime (no node:sqlite before Node 22.13, and better-sqlite3 built for
+ * another ABI or not installed: sqliteDriver.ts), or when the file cannot be opened (not a database,
+ * locked, unreadable), and it says why, loudly, in the log and in what it returns (shown by
+ * `pool/status`, and by the editor as a warning).
  */
 import type { Logger } from '../log';
 import { DEFAULT_MAX_DECISIONS, MemoryStore } from './memoryStore';
