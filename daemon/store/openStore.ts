@@ -38,7 +38,7 @@ export async function openStore(file: string, logger: Logger, opts: OpenStoreOpt
     // Imported here only: the native module is loaded when (and only when) the daemon opens its store.
     const { SqliteStore } = await (opts.loadSqlite ?? (() => import('./sqliteStore')))();
     const sqlite = new SqliteStore(file, { onUnreadable: unreadableLogger(logger) });
-    logger.debug(`recording decisions in ${file}`);
+    logger.debug(`recording decisions in ${file} (SQLite through ${sqlite.driver})`);
     // Live decisions are written by a thread of their own, off the daemon's event loop.
     const store = opts.writerThread === false ? sqlite : new ThreadedStore(sqlite, file, { logError: (m) => logger.error(m) });
     return { store, kind: 'sqlite', path: file };
