@@ -4,15 +4,17 @@
  * two from test/support/runtimes.ts. Under each:
  * - the Store contract suite (test/unit/store.test.ts and friends) passes on the SQLite driver that
  *   runtime loads: better-sqlite3 on Node 20, node:sqlite on 22 and 24;
- * - a real daemon reports storage 'sqlite', and a decision it made is there after a restart.
+ * - a real daemon reports storage 'sqlite', and a decision it made is there after a restart;
+ * - `ensemble eval` reads that database.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { alts, startOpenAiServer, type FakeOpenAiServer } from '../fakes/openaiServer';
 import { currentRuntime, nodeRuntime, type Runtime } from '../support/runtimes';
-import { daemonLog, LABELS, repoRoot, startTestDaemon, tempHome, writeConfig } from './harness';
+import { cliPath, daemonLog, LABELS, repoRoot, startTestDaemon, tempHome, writeConfig } from './harness';
 
 const CONTRACT_FILES = ['test/unit/store.test.ts', 'test/unit/taskStore.test.ts', 'test/unit/fitStorage.test.ts'];
 
@@ -98,6 +100,15 @@ for (const { label, runtime, driver } of runtimes) {
         } finally {
           await second.stop();
         }
+        // `ensemble eval` reads the same database read-only, with the same driver.
+        const evalRun = await promisify(execFile)(
+          runtime.execPath,
+          [cliPath, 'eval', path.join(home, 'ensemble.db'), '--train-fraction', '0', '--json'],
+          { env: { ...process.env, ENSEMBLE_HOME: home }, windowsHide: true, timeout: 120_000 },
+        );
+        const report = JSON.parse(evalRun.stdout) as { items: number; withGold: number };
+        assert.deepEqual([report.items, report.withGold], [1, 1]);
+        assert.doesNotMatch(evalRun.stderr, /Warning/);
       });
     });
   });
