@@ -16,7 +16,12 @@ import { alts, startOpenAiServer, type FakeOpenAiServer } from '../fakes/openaiS
 import { currentRuntime, nodeRuntime, type Runtime } from '../support/runtimes';
 import { cliPath, daemonLog, LABELS, repoRoot, startTestDaemon, tempHome, writeConfig } from './harness';
 
-const CONTRACT_FILES = ['test/unit/store.test.ts', 'test/unit/taskStore.test.ts', 'test/unit/fitStorage.test.ts'];
+const CONTRACT_FILES = [
+  'test/unit/store.test.ts',
+  'test/unit/taskStore.test.ts',
+  'test/unit/fitStorage.test.ts',
+  'test/unit/sqliteDriver.test.ts',
+];
 
 /** Resolved before the tests are declared, so that a runtime that cannot be had is a skip that says why. */
 const runtimes: Array<{ label: string; runtime: Runtime; driver: string }> = [
@@ -47,9 +52,10 @@ for (const { label, runtime, driver } of runtimes) {
         assert.match(stdout, new RegExp(`Store contract: ThreadedStore \\(live decisions written by a thread, ${driver}\\)`));
         assert.match(stdout, new RegExp(`ThreadedStore: the writer thread \\(${driver}\\)`));
         assert.match(stdout, new RegExp(`task records: SqliteStore \\(file, ${driver}\\)`));
+        assert.match(stdout, /loading the driver prints no ExperimentalWarning/);
         assert.match(stdout, /^ℹ fail 0$/m);
         assert.ok(Number(/^ℹ pass (\d+)$/m.exec(stdout)?.[1]) >= 100, 'the whole suite ran');
-        assert.doesNotMatch(stdout, /ExperimentalWarning/);
+        assert.doesNotMatch(stdout, /ExperimentalWarning: SQLite/);
       },
     );
 
