@@ -17,6 +17,8 @@
  *   the inserts of at most MAX_BEHIND decisions, and is exact: the same SQL answers as without a
  *   thread. Making the reads async instead (await the thread's ack) would change the Store interface
  *   for every caller and still hold a request up behind a slow disk.
+ *   Such a write may wait for the thread's current transaction to commit (SQLite's lock, a few
+ *   milliseconds), never for its backlog.
  * - reads of what the thread never writes (calibration, fits, answers, feedback rows) go straight on.
  *
  * Durability: the thread commits every WINDOW_MS (20 ms) or WINDOW_MAX decisions. A kill -9 loses
@@ -111,6 +113,8 @@ export class ThreadedStore implements Store {
   }
 
   recordDecision(decision: Decision, meta: DecisionMeta): void {
+    // The count of what the thread has written is brought up to date before the bound is judged.
+    if (this.pending.length >= MAX_BEHIND) this.settle();
     // A recording run's write must succeed or fail for its caller; a backlog past the bound is not let grow.
     if (meta.dataset !== undefined || !this.worker || !this.ready || this.pending.length >= MAX_BEHIND) {
       this.main.recordDecision(decision, meta);
