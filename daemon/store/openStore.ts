@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../log';
 import { DEFAULT_MAX_DECISIONS, MemoryStore } from './memoryStore';
-import { SqliteUnavailableError } from './sqliteDriver';
+import { SqliteUnavailableError, type SqliteDriverName } from './sqliteDriver';
 import type { Store } from './store';
 import { ThreadedStore } from './threadedStore';
 
@@ -16,6 +16,8 @@ export interface StorageInfo {
   kind: 'sqlite' | 'memory';
   /** The database file, when decisions are recorded in one. */
   path?: string;
+  /** The SQLite binding in use (node:sqlite from Node 22.13, better-sqlite3 on Node 20). */
+  driver?: SqliteDriverName;
   /** Why decisions are recorded in memory only. */
   reason?: string;
 }
@@ -41,7 +43,7 @@ export async function openStore(file: string, logger: Logger, opts: OpenStoreOpt
     logger.debug(`recording decisions in ${file} (SQLite through ${sqlite.driver})`);
     // Live decisions are written by a thread of their own, off the daemon's event loop.
     const store = opts.writerThread === false ? sqlite : new ThreadedStore(sqlite, file, { logError: (m) => logger.error(m) });
-    return { store, kind: 'sqlite', path: file };
+    return { store, kind: 'sqlite', path: file, driver: sqlite.driver };
   } catch (e) {
     const message = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ').trim();
     // The driver's errors say what failed to load and under which runtime; a SqliteError names only the problem.

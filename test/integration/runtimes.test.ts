@@ -80,6 +80,7 @@ for (const { label, runtime, driver } of runtimes) {
           try {
             const status = await conn.rpc.request('pool/status', {});
             assert.equal(status.storage?.kind, 'sqlite', status.storage?.reason);
+            assert.equal(status.storage?.driver, driver);
             id = (await conn.rpc.request('ensemble/classify', { text: 'The app crashes when I press save' })).id;
           } finally {
             conn.close();

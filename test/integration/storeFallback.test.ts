@@ -160,9 +160,10 @@ describe('daemon storage fallback: SQLite unusable, the daemon serves from memor
     const conn = await daemon.connect();
     try {
       const status = await conn.rpc.request('pool/status', {});
-      assert.deepEqual(status.storage, { kind: 'sqlite', path: path.join(home, 'ensemble.db') });
+      // This suite runs under Node 20: better-sqlite3 (test/integration/runtimes.test.ts covers node:sqlite).
+      assert.deepEqual(status.storage, { kind: 'sqlite', path: path.join(home, 'ensemble.db'), driver: 'better-sqlite3' });
       const cli = await daemon.cli(['status']);
-      assert.match(cli.stdout, new RegExp(`^storage ${escape(path.join(home, 'ensemble.db'))}$`, 'm'));
+      assert.match(cli.stdout, new RegExp(`^storage ${escape(path.join(home, 'ensemble.db'))} \\(better-sqlite3\\)$`, 'm'));
       assert.doesNotMatch(daemonLog(home), /MEMORY ONLY/);
     } finally {
       conn.close();

@@ -730,6 +730,7 @@ describe('openStore', () => {
     try {
       assert.equal(opened.kind, 'sqlite');
       assert.equal(opened.path, file);
+      assert.equal(opened.driver, availableDrivers()[0]);
       assert.equal(opened.reason, undefined);
       assert.ok(opened.store instanceof ThreadedStore);
       assert.equal(await opened.store.started, true);
