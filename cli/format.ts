@@ -55,7 +55,7 @@ export function formatStatus(s: PoolStatus): string {
   if (s.storage)
     lines.push(
       s.storage.kind === 'sqlite'
-        ? `storage ${s.storage.path ?? 'sqlite'}`
+        ? `storage ${s.storage.path ?? 'sqlite'}${s.storage.driver ? ` (${s.storage.driver})` : ''}`
         : `storage: IN MEMORY ONLY, lost when the daemon stops (${s.storage.reason ?? 'no reason given'})`,
     );
   const mb = formatSize;

@@ -17,7 +17,8 @@ import type { EnsembleContext } from './context';
 import { DaemonGaveUpError, DaemonManager } from './daemon/daemonManager';
 import { DecisionStore } from './decisionStore';
 import { InspectorPanel } from './inspectorPanel';
-import { showError } from './notify';
+import { MemoryStorageNotice } from './memoryStorageNotice';
+import { showError, showWarningWithLog } from './notify';
 import { RefineDocuments } from './refineDocuments';
 import { homeDir } from './settings';
 import { EnsembleStatusBar } from './statusBar';
@@ -83,6 +84,7 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
       entities.clear(vscode.window.activeTextEditor?.document.uri);
     }),
     daemon.onDidGiveUp((message) => showError(new DaemonGaveUpError(message), log, 'daemon')),
+    warnWhenRecordingInMemory(daemon, log),
     reloadOnSave(ctx),
     watchDaemonFile(daemon),
   );
@@ -101,6 +103,15 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
     inspectorVisible: () => inspector.isVisible,
     entityRanges: (uri) => entities.ranges(uri),
   };
+}
+
+/** Recording in memory is the last resort: say so with a notification, once per daemon start (memoryStorageNotice.ts). */
+function warnWhenRecordingInMemory(daemon: DaemonManager, log: vscode.LogOutputChannel): vscode.Disposable {
+  const notice = new MemoryStorageNotice();
+  return daemon.onDidChangePool(() => {
+    const message = notice.check(daemon.poolStatus);
+    if (message) showWarningWithLog(message, log);
+  });
 }
 
 /** A daemon started elsewhere (the CLI, another window) is joined as soon as its daemon.json appears. */

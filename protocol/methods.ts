@@ -169,9 +169,17 @@ export const PoolStatus = z.object({
   /**
    * Where decisions, feedback and calibration are recorded: the SQLite database, or memory only
    * (lost when the daemon stops) with the reason (the file cannot be opened, or the SQLite module
-   * does not load under this runtime). Absent from daemons before it existed.
+   * does not load under this runtime). Absent from daemons before it existed; `driver` (which SQLite
+   * binding the daemon's runtime loaded) from daemons before it existed.
    */
-  storage: z.object({ kind: z.enum(['sqlite', 'memory']), path: z.string().optional(), reason: z.string().optional() }).optional(),
+  storage: z
+    .object({
+      kind: z.enum(['sqlite', 'memory']),
+      path: z.string().optional(),
+      driver: z.enum(['node:sqlite', 'better-sqlite3']).optional(),
+      reason: z.string().optional(),
+    })
+    .optional(),
 });
 export type PoolStatus = z.infer<typeof PoolStatus>;
 

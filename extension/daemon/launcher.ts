@@ -43,9 +43,9 @@ export function launchPlan(extensionPath: string): LaunchPlan {
 /**
  * The Node that runs the bundled daemon when no setting names one. In code-server and remote hosts
  * the extension host is Node itself. On desktop it is Electron, whose Node ABI differs from the
- * one the daemon's SQLite module (better-sqlite3) was built for, so a `node` on PATH is
- * preferred; under Electron (ELECTRON_RUN_AS_NODE), the last resort, the daemon serves but records
- * in memory only, and its status says so.
+ * one better-sqlite3 was built for, so a `node` on PATH is preferred; under Electron
+ * (ELECTRON_RUN_AS_NODE), the last resort, the daemon records with node:sqlite where that Electron
+ * has it (35 and later: VS Code 1.101+), else in memory only, and says so (docs/storage.md).
  */
 function defaultNode(env: NodeJS.ProcessEnv): string {
   if (!process.versions.electron) return process.execPath;
