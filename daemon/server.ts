@@ -10,6 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCodes } from '../protocol/errors';
 import { LIMITS } from '../protocol/limits';
 import { handleGateway } from './gateway';
+import { applyHttpLimits, connectionsCheckingInterval, httpLimits, type HttpLimits } from './httpLimits';
 import type { Logger } from './log';
 import { checkRequest } from './security';
 import type { DaemonService } from './service';
@@ -24,6 +25,8 @@ export interface ServerOptions {
   /** 0 = a random free port. */
   port?: number;
   heartbeatIntervalMs?: number;
+  /** The listener's socket cap and timeouts; `LIMITS.http` with `ENSEMBLE_HTTP_LIMITS` applied when absent. */
+  httpLimits?: HttpLimits;
 }
 
 export interface RunningServer {
@@ -39,8 +42,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxPayloadBytes });
   let port = 0;
   const refusals = refusalLog(opts.logger);
+  const limits = opts.httpLimits ?? httpLimits();
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ connectionsCheckingInterval: connectionsCheckingInterval(limits) }, (req, res) => {
     const verdict = checkRequest(req.headers, { token: opts.token, port, allowedOrigins: opts.allowedOrigins() });
     if (!verdict.ok) {
       res.writeHead(verdict.status, { 'content-type': 'application/json' });
@@ -62,7 +66,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       res.end(JSON.stringify({ error: { message: 'internal error', type: 'server_error' } }));
     });
   });
-  server.requestTimeout = 600_000;
+  applyHttpLimits(server, limits);
+  // Node closes a socket over `maxConnections` on accept, before any byte is read: say so, briefly.
+  server.on('drop', () => refusals.note(`${limits.maxSockets} sockets already open`, 'a connection'));
 
   server.on('upgrade', (req, socket: Duplex, head) => {
     const verdict = checkRequest(req.headers, { token: opts.token, port, allowedOrigins: opts.allowedOrigins() });
@@ -174,21 +180,21 @@ const CHANGE_COALESCE_MS = 50;
 const DECISION_CHANGE_MS = 1_000;
 
 /**
- * Refused upgrades, logged as short summaries and at most a few a minute: someone probing the port
+ * Refused upgrades and connections, logged as short summaries and at most a few a minute: someone probing the port
  * must not be able to fill the log.
  */
 function refusalLog(logger: Logger, perMinute = 5) {
   let shown = 0;
   let suppressed = 0;
   const timer = setInterval(() => {
-    if (suppressed > 0) logger.warn(`refused ${suppressed} more WebSocket upgrades in the last minute`);
+    if (suppressed > 0) logger.warn(`refused ${suppressed} more connections or WebSocket upgrades in the last minute`);
     shown = 0;
     suppressed = 0;
   }, 60_000);
   timer.unref();
   return {
-    note(summary: string) {
-      if (shown++ < perMinute) logger.warn(`refused a WebSocket upgrade: ${summary.slice(0, 200)}`);
+    note(summary: string, what = 'a WebSocket upgrade') {
+      if (shown++ < perMinute) logger.warn(`refused ${what}: ${summary.slice(0, 200)}`);
       else suppressed++;
     },
     stop: () => clearInterval(timer),
