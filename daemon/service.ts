@@ -28,6 +28,7 @@ import { fitReply, pageIds } from './paging';
 import { Pool, type DownloadListener } from './pool/pool';
 import { liveDiversity } from './learning/liveDiversity';
 import { adaptiveTimeoutMs, applyLaggardPolicy, detectLaggards, type LaggardFlag } from './pool/laggards';
+import type { EventLoopDelay } from '../protocol/eventLoop';
 import type { StorageInfo } from './store/openStore';
 import type { Calibration, Store, TaskRecord } from './store/store';
 import { normalizeAnswer } from './tasks/answerNormalize';
@@ -44,6 +45,8 @@ export interface ServiceOptions {
   onChange?: (reason: string) => void;
   /** Download progress of models fetched on first use (the foreground daemon draws bars). */
   onDownloadProgress?: DownloadListener;
+  /** The daemon's event-loop delay, for status (daemon/eventLoopGuard.ts). */
+  eventLoop?: () => EventLoopDelay;
 }
 
 export class DaemonService {
@@ -377,6 +380,7 @@ export class DaemonService {
       memory: this.pool.memoryPlan(),
       ...(this.opts.storage ? { storage: { ...this.opts.storage } } : {}),
       ...(diversity ? { diversity } : {}),
+      ...(this.opts.eventLoop ? { eventLoop: this.opts.eventLoop() } : {}),
     };
   }
 

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { Decision, RefineResult, StrategyName, Vote, RefineStep } from './ensemble';
 import { AnswerParams, AnswerResult, AnswerVote, ExtractParams, ExtractionResult, ExtractionVote } from './tasks';
+import { EventLoopDelay } from './eventLoop';
 import { LIMITS } from './limits';
 
 export const PROTOCOL_VERSION = 1;
@@ -172,6 +173,8 @@ export const PoolStatus = z.object({
    * does not load under this runtime). Absent from daemons before it existed.
    */
   storage: z.object({ kind: z.enum(['sqlite', 'memory']), path: z.string().optional(), reason: z.string().optional() }).optional(),
+  /** The daemon's event-loop delay (`perf_hooks.monitorEventLoopDelay`); absent from daemons before it existed. */
+  eventLoop: EventLoopDelay.optional(),
 });
 export type PoolStatus = z.infer<typeof PoolStatus>;
 
