@@ -74,7 +74,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     logger,
     factory: opts.factory ?? createBackend,
     store,
-    onChange: (reason) => server?.broadcastChange(reason),
+    onChange: (hint) => server?.broadcastChange(hint),
     onDownloadProgress: opts.onDownloadProgress,
     eventLoop: () => loopGuard.snapshot(),
   });

@@ -9,9 +9,11 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCodes } from '../protocol/errors';
 import { LIMITS } from '../protocol/limits';
+import { ChangeBroadcast } from './changeBroadcast';
 import { handleGateway } from './gateway';
 import { applyHttpLimits, connectionsCheckingInterval, httpLimits, type HttpLimits } from './httpLimits';
 import type { Logger } from './log';
+import type { ChangeHint } from './pool/changeHint';
 import { checkRequest } from './security';
 import type { DaemonService } from './service';
 import { Session } from './session';
@@ -31,8 +33,8 @@ export interface ServerOptions {
 
 export interface RunningServer {
   port: number;
-  /** Sends `pool/changed` to every connected client. */
-  broadcastChange(reason: string): void;
+  /** Sends `pool/changed` to every connected client (coalesced, with what changed). */
+  broadcastChange(hint: ChangeHint): void;
   close(): Promise<void>;
 }
 
@@ -133,36 +135,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   port = (server.address() as AddressInfo).port;
 
-  // `pool/changed` is coalesced: a burst of decisions makes one notification per client, not one each.
-  let pendingChange: string | null = null;
-  let changeTimer: NodeJS.Timeout | undefined;
-  let changeDue = 0;
-  const flushChange = () => {
-    changeTimer = undefined;
-    const reason = pendingChange;
-    pendingChange = null;
-    if (reason !== null) for (const s of sessions) s.peer.notify('pool/changed', { reason });
-  };
+  const changes = new ChangeBroadcast(
+    () => opts.service.status(),
+    () => sessions.size > 0,
+    (params) => {
+      for (const s of sessions) s.peer.notify('pool/changed', params);
+    },
+    opts.logger,
+  );
 
   return {
     port,
-    broadcastChange(reason) {
-      // Decisions only move request counters: at most one notice a second for them. Config and
-      // model state changes go out within CHANGE_COALESCE_MS.
-      const urgent = reason !== 'decision';
-      if (urgent || pendingChange === null) pendingChange = reason;
-      if (urgent && changeTimer && changeDue - Date.now() > CHANGE_COALESCE_MS) {
-        clearTimeout(changeTimer);
-        changeTimer = undefined;
-      }
-      if (!changeTimer) {
-        const wait = urgent ? CHANGE_COALESCE_MS : DECISION_CHANGE_MS;
-        changeDue = Date.now() + wait;
-        changeTimer = setTimeout(flushChange, wait);
-      }
-    },
+    broadcastChange: (hint) => changes.note(hint),
     async close() {
-      clearTimeout(changeTimer);
+      changes.stop();
       refusals.stop();
       clearInterval(heartbeat);
       for (const ws of wss.clients) ws.close(1001, 'daemon shutting down');
@@ -173,11 +159,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     },
   };
 }
-
-/** Changes within this window go out as one `pool/changed` (the last urgent reason wins). */
-const CHANGE_COALESCE_MS = 50;
-/** After a decision (request counters moved) clients hear of it within this long: one notice for a burst. */
-const DECISION_CHANGE_MS = 1_000;
 
 /**
  * Refused upgrades and connections, logged as short summaries and at most a few a minute: someone probing the port
