@@ -39,10 +39,14 @@ export interface Sampled {
   figures: EventLoopDelay;
 }
 
-/** Mean, p99 and max in milliseconds (rounded to µs); an empty histogram (NaN mean) reads as zeros. */
-export function delayFigures(h: DelayHistogram, windowMs: number): EventLoopDelay {
+/**
+ * Mean, p99 and max in milliseconds (rounded to µs); an empty histogram (NaN mean) reads as zeros.
+ * Node's loop monitor records the whole interval between its timer's runs, the sampling resolution
+ * included: `resolutionMs` is taken off, so an idle loop reads near 0 ms, not near the resolution.
+ */
+export function delayFigures(h: DelayHistogram, windowMs: number, resolutionMs = 0): EventLoopDelay {
   if (h.count === 0) return { meanMs: 0, p99Ms: 0, maxMs: 0, windowMs };
-  const ms = (ns: number) => (Number.isFinite(ns) && ns > 0 ? Math.round(ns / 1e3) / 1e3 : 0);
+  const ms = (ns: number) => (Number.isFinite(ns) ? Math.max(0, Math.round(ns / 1e3 - resolutionMs * 1e3) / 1e3) : 0);
   return { meanMs: ms(h.mean), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max), windowMs };
 }
 
@@ -63,10 +67,12 @@ export class EventLoopGuard {
   private readonly timer: NodeJS.Timeout;
   private readonly now: () => number;
   private windowStart: number;
+  private readonly resolutionMs: number;
 
   constructor(private readonly opts: EventLoopGuardOptions = {}) {
     this.now = opts.now ?? (() => performance.now());
-    this.monitor = monitorEventLoopDelay({ resolution: opts.resolutionMs ?? 10 });
+    this.resolutionMs = opts.resolutionMs ?? 10;
+    this.monitor = monitorEventLoopDelay({ resolution: this.resolutionMs });
     this.monitor.enable();
     this.windowStart = this.now();
     this.timer = setInterval(() => this.rotate(), opts.windowMs ?? 60_000);
@@ -100,6 +106,6 @@ export class EventLoopGuard {
   }
 
   private current(): Sampled {
-    return { count: this.monitor.count, figures: delayFigures(this.monitor, Math.round(this.now() - this.windowStart)) };
+    return { count: this.monitor.count, figures: delayFigures(this.monitor, Math.round(this.now() - this.windowStart), this.resolutionMs) };
   }
 }

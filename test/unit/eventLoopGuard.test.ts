@@ -21,6 +21,16 @@ describe('event-loop delay figures', () => {
     });
   });
 
+  it('takes the sampling resolution off (Node records whole intervals), never below zero', () => {
+    assert.deepEqual(delayFigures(histogram(10, 10_300_000, 12_000_000, 30_000_000), 1_000, 10), {
+      meanMs: 0.3,
+      p99Ms: 2,
+      maxMs: 20,
+      windowMs: 1_000,
+    });
+    assert.equal(delayFigures(histogram(1, 9_000_000, 9_000_000, 9_000_000), 1, 10).maxMs, 0);
+  });
+
   it('an empty window (Node reports a NaN mean) reads as zeros, never NaN', () => {
     const f = delayFigures(histogram(0, Number.NaN, 0, 0), 5);
     assert.deepEqual(f, { meanMs: 0, p99Ms: 0, maxMs: 0, windowMs: 5 });
