@@ -17,6 +17,7 @@ const Override = z
     headersTimeoutMs: z.number().int().min(1).max(3_600_000),
     requestTimeoutMs: z.number().int().min(1).max(3_600_000),
     keepAliveTimeoutMs: z.number().int().min(1).max(3_600_000),
+    initializeTimeoutMs: z.number().int().min(1).max(3_600_000),
   })
   .partial()
   .strict();

@@ -94,6 +94,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   wss.on('connection', (ws: WebSocket) => {
     const session = new Session(ws, opts.service, opts.logger, opts.requestShutdown);
     sessions.add(session);
+    // The JSON-RPC handshake is bounded too: a client that connects and never says `initialize`
+    // would hold one of the connection slots forever.
+    const handshake = setTimeout(() => {
+      if (session.isInitialized) return;
+      refusals.note(`no initialize within ${limits.initializeTimeoutMs} ms`, 'a WebSocket client');
+      ws.close(1008, 'initialize was not sent in time');
+    }, limits.initializeTimeoutMs);
+    handshake.unref();
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
     ws.on('message', (data, isBinary) => {
@@ -111,6 +119,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
     ws.on('error', (e) => opts.logger.warn(`client socket: ${e.message}`));
     ws.on('close', () => {
+      clearTimeout(handshake);
       session.close();
       sessions.delete(session);
     });

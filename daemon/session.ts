@@ -87,6 +87,11 @@ export class Session {
     });
   }
 
+  /** The client sent `initialize` (agreed on the protocol). */
+  get isInitialized(): boolean {
+    return this.initialized;
+  }
+
   close(): void {
     this.unsubscribeLog?.();
     this.peer.close();

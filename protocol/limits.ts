@@ -51,6 +51,8 @@ export const LIMITS = {
     requestTimeoutMs: 30_000,
     /** An idle keep-alive socket is closed after this long. */
     keepAliveTimeoutMs: 5_000,
+    /** A WebSocket client must send `initialize` within this long, or it is closed (1008) and its slot freed. */
+    initializeTimeoutMs: 10_000,
   },
   /** The OpenAI-style HTTP gateway's request bounds: a request over one is refused before any model runs. */
   gateway: {

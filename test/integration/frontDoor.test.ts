@@ -2,18 +2,20 @@
  * The daemon's HTTP listener against slow and greedy clients, as a real process on loopback, with
  * its `LIMITS.http` tightened through `ENSEMBLE_HTTP_LIMITS` so that a test does not wait the
  * production timeouts: a client that sends its headers (or an upgrade's) or its body slowly is cut
- * off with a 408, and a socket over the cap is closed on accept while the open ones keep being served.
+ * off with a 408, a WebSocket client that never sends `initialize` is closed, and a socket over the
+ * cap is closed on accept while the open ones keep being served.
  * Every wait is on the socket's own 'close' event.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
 import { until } from '../support/until';
 import { LABELS, daemonLog, startTestDaemon, tempHome, writeConfig, type TestDaemon } from './harness';
 import { RawClient } from './support/rawClient';
 
 const MAX_SOCKETS = 6;
-const TIGHT = { maxSockets: MAX_SOCKETS, headersTimeoutMs: 400, requestTimeoutMs: 800 };
+const TIGHT = { maxSockets: MAX_SOCKETS, headersTimeoutMs: 400, requestTimeoutMs: 800, initializeTimeoutMs: 400 };
 
 /** Opens a raw socket, writes `first`, and resolves with everything it received once it closes. */
 function rawExchange(port: number, first: string): Promise<{ received: string; closed: boolean }> {
@@ -66,6 +68,16 @@ describe('front door: socket cap and request timeouts', { timeout: 120_000 }, ()
       `Authorization: Bearer ${daemon.info.token}\r\n`;
     const { received } = await rawExchange(daemon.info.port, partial);
     assert.match(received, /^HTTP\/1\.1 408 /, `got ${JSON.stringify(received.slice(0, 80))}`);
+  });
+
+  it('a WebSocket client that never sends initialize is closed with 1008, naming why', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${daemon.info.port}/`, { headers: { Authorization: `Bearer ${daemon.info.token}` } });
+    const closed = await new Promise<{ code: number; reason: string }>((resolve, reject) => {
+      ws.once('error', reject);
+      ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+    });
+    assert.deepEqual(closed, { code: 1008, reason: 'initialize was not sent in time' });
+    assert.match(daemonLog(home), /refused a WebSocket client: no initialize within 400 ms/);
   });
 
   it('a client that sends a body slowly is cut off with 408 (the whole request has a deadline)', async () => {

@@ -43,6 +43,7 @@ const claims: Record<string, Array<{ pattern: string; values: number[] }>> = {
     { pattern: `request headers \\(\`headersTimeoutMs\`\\) \\| ${N} \\|`, values: [LIMITS.http.headersTimeoutMs] },
     { pattern: `whole request \\(\`requestTimeoutMs\`\\) \\| ${N} \\|`, values: [LIMITS.http.requestTimeoutMs] },
     { pattern: `idle keep-alive \\(\`keepAliveTimeoutMs\`\\) \\| ${N} \\|`, values: [LIMITS.http.keepAliveTimeoutMs] },
+    { pattern: `JSON-RPC handshake \\(\`initializeTimeoutMs\`\\) \\| ${N} \\|`, values: [LIMITS.http.initializeTimeoutMs] },
     { pattern: `\\(\`maxConnections\`, ${N}, refused at the upgrade with 503\\)`, values: [LIMITS.maxConnections] },
     {
       pattern: `Frames are capped at ${N} \\(\`maxPayloadBytes\`\\), connections at ${N}`,
