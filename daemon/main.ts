@@ -12,6 +12,7 @@ import { readRuntimeChoice } from './runtime/gpuSetup';
 import { PROTOCOL_VERSION } from '../protocol/methods';
 import type { BackendFactory } from './backends/backend';
 import { createBackend } from './createBackend';
+import { EventLoopGuard } from './eventLoopGuard';
 import { acquireInstanceLock } from './instanceLock';
 import { Logger, type LogLevel } from './log';
 import { rotatingWriter } from './logRotation';
@@ -66,14 +67,16 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   // editor's Electron as Node), must not keep the daemon from serving: it records in memory, logs
   // why, and `pool/status` says so.
   const { store, ...storage } = await openStore(paths.database, logger);
+  const loopGuard = new EventLoopGuard({ logger });
   const service = new DaemonService({
     paths,
     storage,
     logger,
     factory: opts.factory ?? createBackend,
     store,
-    onChange: (reason) => server?.broadcastChange(reason),
+    onChange: (hint) => server?.broadcastChange(hint),
     onDownloadProgress: opts.onDownloadProgress,
+    eventLoop: () => loopGuard.snapshot(),
   });
   service.reloadConfig();
 
@@ -89,6 +92,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       removeDaemonFileIfOurs(paths, token);
       await server?.close();
       await service.dispose();
+      loopGuard.stop();
       releaseLock();
       resolveClosed();
     })();

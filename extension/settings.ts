@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { ensembleHome } from '../common/node/home';
+import { DAEMON_RESTART_DEFAULTS } from '../common/restartPolicy';
 import { StrategyName } from '../protocol/ensemble';
 
 export const SECTION = 'ensemble';
@@ -72,8 +73,8 @@ export interface RestartPolicySettings {
 export function restartPolicy(): RestartPolicySettings {
   const c = vscode.workspace.getConfiguration(SECTION);
   return {
-    maxCrashes: Math.max(1, c.get<number>('restart.maxCrashes', 5)),
-    windowMs: Math.max(1, c.get<number>('restart.windowMinutes', 3)) * 60_000,
+    maxCrashes: Math.max(1, c.get<number>('restart.maxCrashes', DAEMON_RESTART_DEFAULTS.maxCrashes)),
+    windowMs: Math.max(1, c.get<number>('restart.windowMinutes', DAEMON_RESTART_DEFAULTS.windowMinutes)) * 60_000,
   };
 }
 

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { Decision, RefineResult, StrategyName, Vote, RefineStep } from './ensemble';
 import { AnswerParams, AnswerResult, AnswerVote, ExtractParams, ExtractionResult, ExtractionVote } from './tasks';
+import { EventLoopDelay } from './eventLoop';
 import { LIMITS } from './limits';
 
 export const PROTOCOL_VERSION = 1;
@@ -180,8 +181,35 @@ export const PoolStatus = z.object({
       reason: z.string().optional(),
     })
     .optional(),
+  /** The daemon's event-loop delay (`perf_hooks.monitorEventLoopDelay`); absent from daemons before it existed. */
+  eventLoop: EventLoopDelay.optional(),
+  /**
+   * `pool/status` requests clients made since the daemon started, this one included: clients follow
+   * `pool/changed` instead of polling, and this shows whether they do.
+   */
+  statusReads: z.number().int().nonnegative().optional(),
 });
 export type PoolStatus = z.infer<typeof PoolStatus>;
+
+/**
+ * What one `pool/changed` says changed, so that a client updates its pool view in place instead of
+ * reading the whole status again (see common/poolChanges.ts for applying it):
+ * - `member`: a model's state moved (loading, ready, failed...): its new row;
+ * - `stats`: decisions, answers or feedback moved counters and weights: every model's row, the
+ *   diversity and the event-loop delay;
+ * - `config`: the config was reloaded (or failed to): anything may differ, read `pool/status` again.
+ */
+export const PoolChange = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('member'), id: z.string(), model: ModelStatus }),
+  z.object({
+    kind: z.literal('stats'),
+    models: z.array(ModelStatus),
+    diversity: DiversityView.optional(),
+    eventLoop: EventLoopDelay.optional(),
+  }),
+  z.object({ kind: z.literal('config'), reason: z.string() }),
+]);
+export type PoolChange = z.infer<typeof PoolChange>;
 
 export const FeedbackParams = z
   .object({
@@ -330,8 +358,8 @@ export const notifications = {
   '$/progress': z.object({ token: ProgressToken, value: ProgressValue }),
   '$/cancelRequest': z.object({ id: z.union([z.string(), z.number()]) }),
   '$/log': z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']), message: z.string(), time: z.string() }),
-  /** Pool or config changed: clients refresh their status view. */
-  'pool/changed': z.object({ reason: z.string() }),
+  /** Pool or config changed: what changed, coalesced (a burst of decisions is one `stats` change). */
+  'pool/changed': z.object({ reason: z.string(), changes: z.array(PoolChange).max(1_000) }),
 } as const satisfies Record<string, z.ZodType>;
 
 export type NotificationMethod = keyof typeof notifications;

@@ -5,7 +5,9 @@
  */
 import type { ResponseFormat } from './chatRequest';
 import { badRequest } from './errors';
-import { GATEWAY_LIMITS as L } from './limits';
+import { LIMITS } from '../../protocol/limits';
+
+const L = LIMITS.gateway;
 
 export interface Choices {
   values: string[];

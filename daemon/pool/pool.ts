@@ -35,6 +35,7 @@ import { createPoolModel, modelStatus, type PoolModel } from './poolModel';
 import { Semaphore } from './semaphore';
 import { InFlight, drainThenDispose } from './drain';
 import { DEFAULT_LATENCY_WINDOW } from './latency';
+import type { ChangeHint } from './changeHint';
 
 export { systemMemory, type MemoryProbe, type PoolModel };
 
@@ -69,7 +70,7 @@ export class Pool {
   constructor(
     private readonly factory: BackendFactory,
     private readonly logger: Logger,
-    private readonly onChange: (reason: string) => void = () => {},
+    private readonly onChange: (hint: ChangeHint) => void = () => {},
     private readonly onDownload: DownloadListener = () => {},
     private readonly probe: MemoryProbe = systemMemory,
     private readonly now: () => number = Date.now,
@@ -443,7 +444,7 @@ export class Pool {
     if (changed) {
       const level = ['unavailable', 'error', 'failed', 'coolingDown'].includes(state) ? 'warn' : 'info';
       this.logger.log(level, `model ${model.entry.id}: ${state}${reason && state !== 'loading' ? ` (${reason})` : ''}`);
-      this.onChange(`model ${model.entry.id} ${state}`);
+      this.onChange({ kind: 'member', id: model.entry.id, reason: `model ${model.entry.id} ${state}` });
     }
   }
 
