@@ -40,6 +40,8 @@ export interface ServiceOptions {
   store: Store;
   /** Where decisions are recorded (SQLite, or memory when SQLite cannot be used), for status. */
   storage?: StorageInfo;
+  /** What workers load with and why a configured GPU runtime is not used, for status. */
+  gpuRuntime?: { gpu: string; warning?: string };
   /** Told when the pool or config changes, so clients refresh. */
   onChange?: (reason: string) => void;
   /** Download progress of models fetched on first use (the foreground daemon draws bars). */
@@ -376,6 +378,7 @@ export class DaemonService {
       }),
       memory: this.pool.memoryPlan(),
       ...(this.opts.storage ? { storage: { ...this.opts.storage } } : {}),
+      ...(this.opts.gpuRuntime ? { gpuRuntime: { ...this.opts.gpuRuntime } } : {}),
       ...(diversity ? { diversity } : {}),
     };
   }

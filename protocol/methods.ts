@@ -172,6 +172,11 @@ export const PoolStatus = z.object({
    * does not load under this runtime). Absent from daemons before it existed.
    */
   storage: z.object({ kind: z.enum(['sqlite', 'memory']), path: z.string().optional(), reason: z.string().optional() }).optional(),
+  /**
+   * What in-process models load with (`auto`, `cpu`, `cuda`, `vulkan`, `metal`; `ensemble setup gpu`),
+   * and why a configured GPU runtime is not used (missing, another version): then it is `cpu`.
+   */
+  gpuRuntime: z.object({ gpu: z.string(), warning: z.string().optional() }).optional(),
 });
 export type PoolStatus = z.infer<typeof PoolStatus>;
 
