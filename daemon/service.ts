@@ -57,6 +57,7 @@ export class DaemonService {
 
   constructor(private readonly opts: ServiceOptions) {
     this.pool = new Pool(opts.factory, opts.logger, (r) => opts.onChange?.(r), opts.onDownloadProgress);
+    this.pool.setIntegrityCache(path.join(opts.paths.home, 'integrity.json'));
     this.adaptation = new Adaptation(opts.store, opts.logger);
   }
 

@@ -104,6 +104,8 @@ export interface BackendTraits {
   readonly defaultConcurrency: number;
   /** A file to fetch before it can load (configured url, file absent at path). */
   readonly download?: { url: string; path: string; sha256?: string };
+  /** A file whose sha256 the config pins: checked before its first load, downloaded or not (pool/fileIntegrity.ts). */
+  readonly pinned?: { path: string; sha256: string };
 }
 
 /**

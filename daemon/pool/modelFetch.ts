@@ -10,7 +10,6 @@
  * 4xx are not retried. Cancellation (the signal) stops at once and keeps the `.part` for later.
  * Proxies: HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured (daemon/net/downloadAgent.ts).
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -20,6 +19,7 @@ import { EnsembleError } from '../../protocol/errors';
 import { backoffDelay } from '../../common/restartPolicy';
 import { abortError } from '../../common/abort';
 import { sharedDownloadDispatcher } from '../net/downloadAgent';
+import { sha256OfFile } from './fileIntegrity';
 
 export interface FetchProgress {
   receivedBytes: number;
@@ -74,7 +74,7 @@ export async function fetchModel(url: string, dest: string, opts: FetchOptions =
       await sleep(backoffDelay(attempt, { baseMs: opts.retryBaseMs ?? 500, maxMs: 30_000 }), opts.signal);
     }
   }
-  const digest = await sha256Of(part);
+  const digest = await sha256OfFile(part);
   if (opts.sha256 && digest !== opts.sha256) {
     fs.rmSync(part, { force: true });
     throw new EnsembleError('ModelUnavailable', `download of ${url} has sha256 ${digest}, the config expects ${opts.sha256}`);
@@ -148,12 +148,6 @@ async function attemptOnce(url: string, part: string, opts: FetchOptions): Promi
 function contentRangeStart(header: string | string[] | undefined): number | undefined {
   const m = typeof header === 'string' ? /^bytes (\d+)-/.exec(header) : null;
   return m ? Number(m[1]) : undefined;
-}
-
-async function sha256Of(file: string): Promise<string> {
-  const hash = crypto.createHash('sha256');
-  await pipeline(fs.createReadStream(file), hash);
-  return hash.digest('hex');
 }
 
 function errorCode(e: unknown): string | undefined {

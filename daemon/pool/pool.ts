@@ -31,6 +31,8 @@ import { systemMemory, type MemoryProbe } from './machine';
 import { planMemory, type MemoryPlan } from './memoryPlan';
 import { planInputsOf } from './planInputs';
 import { fetchModel, type FetchProgress } from './modelFetch';
+import { checkPinnedFile, rememberVerified } from './fileIntegrity';
+import { backoffDelay } from '../../common/restartPolicy';
 import { createPoolModel, modelStatus, type PoolModel } from './poolModel';
 import { Semaphore } from './semaphore';
 import { InFlight, drainThenDispose } from './drain';
@@ -65,6 +67,8 @@ export class Pool {
   private latencyWindow = DEFAULT_LATENCY_WINDOW;
   /** Shortens a member's timeout from its observed latency (set by the service when adaptive timeouts are on). */
   private adaptTimeout: ((model: string, configuredMs: number) => number) | undefined;
+  /** Where verified sha256s of model files are cached by (size, mtime); unset: every pinned file is hashed. */
+  private integrityCache: string | undefined;
 
   constructor(
     private readonly factory: BackendFactory,
@@ -137,6 +141,11 @@ export class Pool {
     });
   }
 
+  /** The JSON file (in the ensemble home) caching the sha256 of pinned model files by size and mtime. */
+  setIntegrityCache(file: string): void {
+    this.integrityCache = file;
+  }
+
   /** Adaptive member timeouts on (a function of the model and its configured timeout) or off (undefined). */
   setTimeoutPolicy(adapt: ((model: string, configuredMs: number) => number) | undefined): void {
     this.adaptTimeout = adapt;
@@ -168,6 +177,7 @@ export class Pool {
       if (id !== undefined && model.entry.id !== id) continue;
       if (!['failed', 'unavailable', 'coolingDown', 'error', 'idle'].includes(model.state)) continue;
       model.backend.reset?.();
+      model.integrity = undefined; // the user fixed the file or the config: look at it now
       model.breaker = new CircuitBreaker(this.breakerSettings);
       this.setState(model, 'idle');
       void this.prepare(model.entry.id).catch(() => {});
@@ -296,6 +306,8 @@ export class Pool {
         });
         this.onDownload(entry.id, { receivedBytes: 0, totalBytes: null, done: true });
         this.logger.info(`${entry.id}: downloaded ${download.url} to ${download.path}`);
+        // fetchModel checked the digest: the first load need not read the file again.
+        if (download.sha256 && this.integrityCache) rememberVerified(this.integrityCache, download.path, download.sha256);
       } catch (e) {
         this.onDownload(entry.id, { receivedBytes: 0, totalBytes: null, done: true, error: (e as Error).message });
         this.setState(
@@ -307,6 +319,7 @@ export class Pool {
         return;
       }
     }
+    if (traits.pinned && !(await this.pinnedFileMatches(model, traits.pinned, signal))) return;
     if (model.state !== 'ready' && model.state !== 'busy') this.setState(model, 'loading', 'loading');
     if (!traits.local) return this.checkHealth(model, signal);
     await this.loadLock.run(signal, async () => {
@@ -325,6 +338,42 @@ export class Pool {
       if (mine?.local) model.backend.applyPlacement?.({ gpuLayers: mine.gpuLayers });
       await this.checkHealth(model, signal);
     });
+  }
+
+  /**
+   * A file already on disk with a pinned sha256 is checked before its first load (cached by size
+   * and mtime). A mismatch makes the model unavailable with both digests; it is not downloaded
+   * again (the file may be the user's), and is looked at again only after a backoff, when a
+   * changed file (new size or mtime) is hashed afresh.
+   */
+  private async pinnedFileMatches(model: PoolModel, pinned: { path: string; sha256: string }, signal: AbortSignal): Promise<boolean> {
+    if (model.state === 'ready' || model.state === 'busy' || !fs.existsSync(pinned.path)) return true;
+    if (model.integrity && this.now() < model.integrity.retryAt) return false;
+    if (model.state !== 'unavailable') this.setState(model, 'loading', `checking the sha256 of ${pinned.path}`);
+    let result;
+    try {
+      result = await checkPinnedFile(pinned.path, pinned.sha256, this.integrityCache, signal);
+    } catch (e) {
+      if (signal.aborted) return false;
+      this.setState(model, 'unavailable', `cannot read ${pinned.path} to check its sha256: ${(e as Error).message}`);
+      return false;
+    }
+    if (result.hashed) this.logger.info(`${model.entry.id}: sha256 of ${pinned.path} checked (${result.ok ? 'matches' : 'MISMATCH'})`);
+    if (result.ok) {
+      model.integrity = undefined;
+      return true;
+    }
+    const failures = (model.integrity?.failures ?? 0) + 1;
+    model.integrity = { failures, retryAt: this.now() + backoffDelay(failures - 1, { baseMs: 5_000, maxMs: 10 * 60_000 }) };
+    const reason = `${pinned.path} has sha256 ${result.actual}, but the config pins ${pinned.sha256}: not the configured file (corrupt, truncated or replaced)`;
+    this.logger.warn(`${model.entry.id}: ${reason}`);
+    this.setState(
+      model,
+      'unavailable',
+      reason,
+      `delete the file${model.traits.download ? ' to download it again' : ''}, or correct "sha256" of model "${model.entry.id}" in ${this.configPath}`,
+    );
+    return false;
   }
 
   private async checkHealth(model: PoolModel, signal: AbortSignal): Promise<void> {

@@ -36,6 +36,8 @@ export interface PoolModel {
   latency: LatencyWindow;
   /** In-flight preparation (download + load), shared by concurrent callers. */
   preparing?: Promise<void>;
+  /** Pinned-sha256 mismatches in a row, and when the file may be looked at again (backoff). */
+  integrity?: { failures: number; retryAt: number };
   /** Fired when the model leaves the pool: stops its preparation and timers. */
   lifetime: AbortController;
 }

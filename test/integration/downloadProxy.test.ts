@@ -7,8 +7,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DaemonConnection, startDaemon } from '../../client/daemonClient';
@@ -18,36 +16,30 @@ import { installRuntimePackage } from '../../daemon/runtime/gpuInstall';
 import { nodeLlamaCppLocation } from '../../daemon/runtime/gpuSetup';
 import { startFakeRegistry, type FakeRegistry } from '../fakes/npmRegistry';
 import { startFakeProxy, type FakeProxy } from '../fakes/proxyServer';
+import { startFileServer, type FileServer } from '../fakes/fileServer';
 import { until } from '../support/until';
 import { cliPath, LABELS, tempHome, tinyPool, writeConfig } from './harness';
 
 describe('downloads through a proxy', () => {
   let home: string;
-  let server: http.Server;
+  let server: FileServer;
   let origin: string;
   let file: string;
   let sha: string;
   let proxy: FakeProxy;
   let registry: FakeRegistry;
-  let served = 0;
 
   before(async () => {
     home = tempHome('proxy-');
     file = tinyPool(path.join(home, 'src'))[0]!.path;
     sha = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-    server = http.createServer((req, res) => {
-      served++;
-      const body = fs.readFileSync(file);
-      res.writeHead(200, { 'content-length': body.length }).end(body);
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await startFileServer(file);
+    origin = server.origin;
     proxy = await startFakeProxy();
     registry = await startFakeRegistry('@node-llama-cpp/linux-x64-cuda', nodeLlamaCppLocation().version);
   });
   after(async () => {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
+    await server.close();
     await proxy.close();
     await registry.close();
   });
@@ -64,14 +56,14 @@ describe('downloads through a proxy', () => {
 
   it('NO_PROXY bypasses the proxy for the hosts it names', async () => {
     const before = throughProxy();
-    const servedBefore = served;
+    const servedBefore = server.served;
     const dest = path.join(home, 'direct', 'm.gguf');
     await fetchModel(`${origin}/m.gguf`, dest, {
       sha256: sha,
       dispatcher: downloadDispatcher({ http_proxy: proxy.url, NO_PROXY: 'example.com,127.0.0.1' }),
     });
     assert.equal(throughProxy(), before, 'nothing went through the proxy');
-    assert.equal(served, servedBefore + 1, 'the file server was asked directly');
+    assert.equal(server.served, servedBefore + 1, 'the file server was asked directly');
   });
 
   it('the GPU runtime install goes through the proxy too', async () => {
