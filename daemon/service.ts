@@ -58,6 +58,8 @@ export class DaemonService {
   constructor(private readonly opts: ServiceOptions) {
     this.pool = new Pool(opts.factory, opts.logger, (r) => opts.onChange?.(r), opts.onDownloadProgress);
     this.pool.setIntegrityCache(path.join(opts.paths.home, 'integrity.json'));
+    // The VS Code extension starts the daemon with ENSEMBLE_DOWNLOADS=ask: nothing big is fetched before the user says so.
+    if (process.env.ENSEMBLE_DOWNLOADS === 'ask') this.pool.setDownloadApproval('ask');
     this.adaptation = new Adaptation(opts.store, opts.logger);
   }
 

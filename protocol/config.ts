@@ -79,6 +79,13 @@ export const LlamaCppModel = z
     backend: z.literal('llama.cpp'),
     path: z.string().min(1).optional().describe('Local GGUF file. Relative paths are resolved against ENSEMBLE_HOME/models.'),
     url: z.url().optional().describe('Where to fetch the GGUF on first use when `path` is absent or missing.'),
+    sizeBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(1e13)
+      .optional()
+      .describe('Size of the file at "url" in bytes, to say how much a download takes before it starts.'),
     sha256: z
       .string()
       .regex(/^[0-9a-f]{64}$/)

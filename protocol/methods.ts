@@ -104,6 +104,19 @@ export const ModelStatus = z.object({
   runtime: z
     .object({ gpu: z.string(), layersOffloaded: z.number().int(), layers: z.number().int().optional(), vramBytes: z.number() })
     .optional(),
+  /**
+   * Its file's download, while one runs or waits for approval (`pool/download`): bytes so far
+   * (a kept partial file counts) and the total (null when the server did not say and the config
+   * gives no `sizeBytes`), and the file it goes to.
+   */
+  download: z
+    .object({
+      receivedBytes: z.number().min(0),
+      totalBytes: z.number().min(0).nullable(),
+      awaitingApproval: z.boolean(),
+      path: z.string(),
+    })
+    .optional(),
   /** In-process models: the worker process serving it, while one runs. */
   workerPid: z.number().int().optional(),
   /** Set when this member is consistently slower than the others (daemon/pool/laggards.ts). */
@@ -217,6 +230,19 @@ export const requests = {
   'config/reload': { params: Empty, result: z.object({ ok: z.boolean(), error: z.string().nullable() }) },
   /** Try `failed` or `unavailable` models again (all, or the one named): forgets their crashes and loads them. */
   'pool/reload': { params: z.object({ model: z.string().optional() }), result: z.object({ reloaded: z.array(z.string()) }) },
+  /**
+   * Start the downloads that wait for approval (the daemon was started with ENSEMBLE_DOWNLOADS=ask,
+   * as the VS Code extension does, so a first run never fetches gigabytes unasked): all, or the ones named.
+   */
+  'pool/download': {
+    params: z.object({ models: z.array(z.string()).max(1000).optional() }),
+    result: z.object({ started: z.array(z.string()) }),
+  },
+  /** Stop downloads in progress (the partial files are kept and resumed later); they wait for approval again. */
+  'pool/cancelDownload': {
+    params: z.object({ models: z.array(z.string()).max(1000).optional() }),
+    result: z.object({ cancelled: z.array(z.string()) }),
+  },
   /**
    * Live decisions, newest first. A page holds at most `limit` decisions and stays under
    * `LIMITS.maxReplyBytes`; pass the last one's id as `before` for the next page (empty: no more).
