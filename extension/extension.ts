@@ -25,6 +25,8 @@ import { TaskStore } from './taskStore';
 import { EntityHighlights } from './entityHighlights';
 import { askCommand } from './commands/ask';
 import { extractCommand } from './commands/extract';
+import { setupGpuCommand, warnAboutGpuFallback } from './commands/setupGpu';
+import { DownloadsUi } from './downloads';
 
 /** What the extension exports: enough for other extensions and the integration tests to observe it. */
 export interface EnsembleApi {
@@ -36,6 +38,10 @@ export interface EnsembleApi {
   inspectorVisible(): boolean;
   /** Entities highlighted in a document (Ensemble: Extract Entities). */
   entityRanges(uri: vscode.Uri): Array<{ type: string; start: number; end: number; hover: string }>;
+  /** What the download notifications showed ("prompt: …", "progress: …", "cancelled", "done"). */
+  downloadEvents(): readonly string[];
+  /** The progress notification's Cancel button. */
+  cancelDownloads(): Promise<string[]>;
 }
 
 export function activate(extension: vscode.ExtensionContext): EnsembleApi {
@@ -50,6 +56,7 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
   const refineDocs = new RefineDocuments();
   const statusBar = new EnsembleStatusBar(daemon);
   const ctx: EnsembleContext = { extension, log, daemon, store, lenses, inspector, refineDocs, tasks, entities };
+  const downloads = new DownloadsUi(daemon, log);
 
   const command = (id: string, fn: (...args: never[]) => unknown) =>
     vscode.commands.registerCommand(id, fn as (...args: unknown[]) => unknown);
@@ -78,6 +85,10 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
     command('ensemble.openConfig', () => openConfigCommand(ctx)),
     command('ensemble.openReport', (file?: string) => openReportCommand(ctx, file)),
     command('ensemble.showLog', () => log.show(true)),
+    downloads,
+    command('ensemble.downloadModels', () => downloads.download()),
+    command('ensemble.setupGpu', () => setupGpuCommand(ctx)),
+    warnAboutGpuFallback(ctx),
     command('ensemble.clearResults', () => {
       lenses.clear(vscode.window.activeTextEditor?.document.uri);
       entities.clear(vscode.window.activeTextEditor?.document.uri);
@@ -100,6 +111,8 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
     decisions: () => store.all(),
     inspectorVisible: () => inspector.isVisible,
     entityRanges: (uri) => entities.ranges(uri),
+    downloadEvents: () => downloads.events,
+    cancelDownloads: () => downloads.cancel(),
   };
 }
 

@@ -33,7 +33,8 @@ export function launchPlan(extensionPath: string): LaunchPlan {
   }
   // Downloads (models, the GPU runtime) go through VS Code's proxy, as the editor's own requests do.
   const { proxy, noProxy } = settings.httpProxy();
-  const env: NodeJS.ProcessEnv = proxyEnv(proxy, noProxy);
+  // ENSEMBLE_DOWNLOADS=ask: model downloads wait for the user's go-ahead (extension/downloads.ts).
+  const env: NodeJS.ProcessEnv = { ...proxyEnv(proxy, noProxy), ENSEMBLE_DOWNLOADS: 'ask' };
   // A script runs under Node; anything else (a native launcher) is run as it is.
   const isScript = /\.(c|m)?js$/.test(script);
   let command: string[];
