@@ -26,6 +26,7 @@ export async function run(): Promise<void> {
   require('./errors.test');
   require('./lifecycle.test');
   require('./statusBar.test');
+  require('./downloads.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const results: TestResult[] = [];
