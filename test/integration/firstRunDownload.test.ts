@@ -15,7 +15,7 @@ import { DaemonConnection, startDaemon } from '../../client/daemonClient';
 import type { ModelStatus } from '../../protocol/methods';
 import { startFileServer, type FileServer } from '../fakes/fileServer';
 import { until } from '../support/until';
-import { cliPath, LABELS, tempHome, tinyPool, writeConfig } from './harness';
+import { cliPath, LABELS, runCli, tempHome, tinyPool, writeConfig } from './harness';
 
 describe('first run: downloads wait for approval and report progress', () => {
   let home: string;
@@ -103,7 +103,7 @@ describe('first run: downloads wait for approval and report progress', () => {
     );
   });
 
-  it('cancel stops the download and keeps the partial file; approving again resumes it with a Range request', async () => {
+  it('cancel stops the download and keeps the partial file; approving again (ensemble pool download) resumes it with a Range request', async () => {
     const { cancelled } = await conn.rpc.request('pool/cancelDownload', {});
     assert.deepEqual(cancelled, ['m']);
     const m = await until('the download to wait again', async () => {
@@ -114,7 +114,9 @@ describe('first run: downloads wait for approval and report progress', () => {
     const part = path.join(home, 'models', 'm.gguf.part');
     assert.ok(fs.existsSync(part) && fs.statSync(part).size > 0, 'the .part is kept');
     server.releaseAll();
-    await conn.rpc.request('pool/download', {});
+    const cli = await runCli(home, ['pool', 'download']);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /^downloading m /);
     await until('the model to be ready', async () => ((await model()).state === 'ready' ? true : undefined));
     assert.match(server.ranges.at(-1) ?? '', /^bytes=\d+-$/, 'resumed from the partial file');
     const d = await conn.rpc.request('ensemble/classify', { text: 'it crashes' });
