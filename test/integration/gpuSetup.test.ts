@@ -19,7 +19,8 @@ import { GpuSetupError, installRuntimePackage, INSTALL_MARKER, runtimePackageDir
 import { checkGpuRuntime, readRuntimeChoice, workerGpuEnv } from '../../daemon/runtime/gpuRuntime';
 import { nodeLlamaCppLocation, planGpuSetup } from '../../daemon/runtime/gpuSetup';
 import { startFakeRegistry, type FakeRegistry } from '../fakes/npmRegistry';
-import { repoRoot, runCli, tempHome } from './harness';
+import { poolConfig, repoRoot, runCli, startTestDaemon, tempHome, tinyPool, writeConfig } from './harness';
+import { until } from '../support/until';
 
 const version = nodeLlamaCppLocation().version;
 // The package this machine would install; the tests need a platform that has one (Linux or Windows x64).
@@ -183,4 +184,32 @@ describe('GPU runtime from the npm registry', { skip }, () => {
     assert.equal(missing.gpu, false);
     assert.match(missing.warning ?? '', /is missing from .*models run on the CPU until "ensemble setup gpu cuda" runs again/);
   });
+
+  const linuxOnly = process.platform === 'linux' ? false : 'reads the worker environment from /proc (Linux only)';
+  it(
+    'a daemon whose recorded runtime is missing says so in status and tells its workers CPU (their environment)',
+    { skip: linuxOnly },
+    async () => {
+      const home = tempHome('gpu-daemon-');
+      const r = await runCli(home, ['setup', 'gpu', 'cuda', '--registry', registry.url, '--skip-load-check']);
+      assert.equal(r.code, 0, r.stderr);
+      fs.rmSync(runtimePackageDir(home, cudaPackage!, version), { recursive: true });
+      writeConfig(home, poolConfig(tinyPool(home).slice(0, 1)));
+      const daemon = await startTestDaemon(home);
+      const conn = await daemon.connect();
+      try {
+        const status = await conn.rpc.request('pool/status', {});
+        assert.equal(status.gpuRuntime?.gpu, 'cpu');
+        assert.match(status.gpuRuntime?.warning ?? '', /the cuda runtime .*is missing.*models run on the CPU/);
+        const pid = await until('a worker process', async () => (await conn.rpc.request('pool/status', {})).models[0]!.workerPid);
+        // What the worker process was started with, read from the kernel (Linux): not what we meant to send.
+        const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+        assert.ok(environ.includes('ENSEMBLE_GPU=cpu'), 'the worker is told CPU explicitly');
+        assert.ok(!environ.some((e) => e.startsWith('ENSEMBLE_GPU_PACKAGE=')), 'and no GPU package to resolve');
+      } finally {
+        conn.close();
+        await daemon.stop();
+      }
+    },
+  );
 });
