@@ -115,6 +115,10 @@ export class Pool {
     const model = createPoolModel(entry, backend, this.breakerSettings, this.latencyWindow);
     backend.onEvent?.((e) => this.onBackendEvent(model, e));
     this.models.set(entry.id, model);
+    // A model added by a reload, whose file must be fetched: said at once (status, pool/changed), so a
+    // client can ask for approval before anyone needs it. Without approval mode it loads on first use, as before.
+    const download = model.traits.download;
+    if (this.downloadApproval === 'ask' && download && !fs.existsSync(download.path)) void this.prepare(entry.id).catch(() => {});
   }
 
   /**
@@ -354,6 +358,7 @@ export class Pool {
         `waiting for approval to download ${size} from ${download.url} into ${path.dirname(download.path)}`,
         'approve it in VS Code ("Ensemble: Download Models") or run "ensemble pool download"',
       );
+      this.onChange(`model ${entry.id} waits for download approval`); // the state may have been idle already
       return false;
     }
     const cancel = new AbortController();
