@@ -59,7 +59,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const logger = new Logger(opts.logLevel ?? 'info', rotatingWriter(paths.log));
   // The GPU runtime `ensemble setup gpu` installed, checked again now: model workers inherit it
   // (environment) and load with it; a missing or stale one falls back to the CPU, said loudly.
-  const gpuRuntime = checkGpuRuntime(paths.home, nodeLlamaCppLocation().version);
+  const gpuRuntime = checkGpuRuntime(paths.home, nodeLlamaCppVersion());
   if (gpuRuntime.warning) logger.warn(gpuRuntime.warning);
   if (!process.env.ENSEMBLE_GPU) Object.assign(process.env, workerGpuEnv(gpuRuntime));
   if (madePrivate.length > 0)
@@ -137,5 +137,14 @@ function removeDaemonFileIfOurs(paths: HomePaths, token: string): void {
     if (current.token === token) fs.rmSync(paths.daemonFile, { force: true });
   } catch {
     // already gone
+  }
+}
+
+/** The node-llama-cpp in use; "unknown" when it cannot be found (a GPU runtime then cannot match, and the CPU is used). */
+function nodeLlamaCppVersion(): string {
+  try {
+    return nodeLlamaCppLocation().version;
+  } catch {
+    return 'unknown';
   }
 }
