@@ -185,9 +185,23 @@ describe('GPU runtime from the npm registry', { skip }, () => {
     assert.match(missing.warning ?? '', /is missing from .*models run on the CPU until "ensemble setup gpu cuda" runs again/);
   });
 
+  /** Starts a daemon on `home`, returns its gpuRuntime status and its first worker's environment (read from /proc: what the process got). */
+  async function daemonGpuView(home: string): Promise<{ gpuRuntime: { gpu: string; warning?: string } | undefined; environ: string[] }> {
+    const daemon = await startTestDaemon(home);
+    const conn = await daemon.connect();
+    try {
+      const { gpuRuntime } = await conn.rpc.request('pool/status', {});
+      const pid = await until('a worker process', async () => (await conn.rpc.request('pool/status', {})).models[0]!.workerPid);
+      return { gpuRuntime, environ: fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0') };
+    } finally {
+      conn.close();
+      await daemon.stop();
+    }
+  }
+
   const linuxOnly = process.platform === 'linux' ? false : 'reads the worker environment from /proc (Linux only)';
   it(
-    'a daemon whose recorded runtime is missing says so in status and tells its workers CPU (their environment)',
+    'a daemon whose recorded runtime is missing warns and starts its workers on the CPU; after --cpu too, without a warning',
     { skip: linuxOnly },
     async () => {
       const home = tempHome('gpu-daemon-');
@@ -195,21 +209,17 @@ describe('GPU runtime from the npm registry', { skip }, () => {
       assert.equal(r.code, 0, r.stderr);
       fs.rmSync(runtimePackageDir(home, cudaPackage!, version), { recursive: true });
       writeConfig(home, poolConfig(tinyPool(home).slice(0, 1)));
-      const daemon = await startTestDaemon(home);
-      const conn = await daemon.connect();
-      try {
-        const status = await conn.rpc.request('pool/status', {});
-        assert.equal(status.gpuRuntime?.gpu, 'cpu');
-        assert.match(status.gpuRuntime?.warning ?? '', /the cuda runtime .*is missing.*models run on the CPU/);
-        const pid = await until('a worker process', async () => (await conn.rpc.request('pool/status', {})).models[0]!.workerPid);
-        // What the worker process was started with, read from the kernel (Linux): not what we meant to send.
-        const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-        assert.ok(environ.includes('ENSEMBLE_GPU=cpu'), 'the worker is told CPU explicitly');
-        assert.ok(!environ.some((e) => e.startsWith('ENSEMBLE_GPU_PACKAGE=')), 'and no GPU package to resolve');
-      } finally {
-        conn.close();
-        await daemon.stop();
-      }
+
+      const missing = await daemonGpuView(home);
+      assert.equal(missing.gpuRuntime?.gpu, 'cpu');
+      assert.match(missing.gpuRuntime?.warning ?? '', /the cuda runtime .*is missing.*models run on the CPU/);
+      assert.ok(missing.environ.includes('ENSEMBLE_GPU=cpu'), 'the worker is told CPU explicitly');
+      assert.ok(!missing.environ.some((e) => e.startsWith('ENSEMBLE_GPU_PACKAGE=')), 'and no GPU package to resolve');
+
+      assert.equal((await runCli(home, ['setup', 'gpu', '--cpu'])).code, 0);
+      const cpu = await daemonGpuView(home);
+      assert.deepEqual(cpu.gpuRuntime, { gpu: 'cpu' });
+      assert.ok(cpu.environ.includes('ENSEMBLE_GPU=cpu'), 'gpu: false, not auto-detection');
     },
   );
 });
