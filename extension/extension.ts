@@ -87,7 +87,7 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
     command('ensemble.showLog', () => log.show(true)),
     downloads,
     command('ensemble.downloadModels', () => downloads.download()),
-    command('ensemble.setupGpu', () => setupGpuCommand(ctx)),
+    command('ensemble.setupGpu', (args?: Parameters<typeof setupGpuCommand>[1]) => setupGpuCommand(ctx, args)),
     warnAboutGpuFallback(ctx),
     command('ensemble.clearResults', () => {
       lenses.clear(vscode.window.activeTextEditor?.document.uri);

@@ -36,12 +36,27 @@ interface CliLine {
   loaded?: string | null;
 }
 
-export async function setupGpuCommand(ctx: EnsembleContext): Promise<Outcome<{ gpu: string }>> {
-  const picked = await vscode.window.showQuickPick(choices(), { title: 'Ensemble: which runtime should the models use?' });
+/** Programmatic callers (other extensions, the tests) may name the runtime instead of picking it. */
+export interface SetupGpuArgs {
+  runtime?: 'cuda' | 'vulkan' | 'metal' | 'cpu';
+  /** Record the runtime without loading it once (the driver comes later). */
+  skipLoadCheck?: boolean;
+}
+
+export async function setupGpuCommand(ctx: EnsembleContext, args: SetupGpuArgs = {}): Promise<Outcome<{ gpu: string }>> {
+  const named = args.runtime && choices().find((c) => c.args[0] === (args.runtime === 'cpu' ? '--cpu' : args.runtime));
+  const picked = named || (await vscode.window.showQuickPick(choices(), { title: 'Ensemble: which runtime should the models use?' }));
   if (!picked) return { ok: false, kind: 'RequestCancelled', message: 'no runtime chosen' };
   const plan = launchPlan(ctx.extension.extensionPath);
   // The daemon's command ends in "daemon": the same program runs "setup gpu".
-  const command = [...plan.command.slice(0, -1), 'setup', 'gpu', ...picked.args, '--json'];
+  const command = [
+    ...plan.command.slice(0, -1),
+    'setup',
+    'gpu',
+    ...picked.args,
+    '--json',
+    ...(args.skipLoadCheck ? ['--skip-load-check'] : []),
+  ];
   const env = { ...process.env, ...plan.env, ENSEMBLE_HOME: settings.homeDir() };
   ctx.log.info(`setting up the GPU runtime: ${command.join(' ')}`);
   const result = await vscode.window.withProgress(
@@ -88,11 +103,12 @@ export async function setupGpuCommand(ctx: EnsembleContext): Promise<Outcome<{ g
     return { ok: false, kind: 'BackendError', message };
   }
   const gpu = result.gpu ?? picked.label;
-  const restart = await vscode.window.showInformationMessage(
-    `Ensemble: models will use ${gpu}${result.loaded ? ` (${result.loaded})` : ''} once the daemon restarts.`,
-    'Restart Daemon',
-  );
-  if (restart) await vscode.commands.executeCommand('ensemble.restartDaemon');
+  void vscode.window
+    .showInformationMessage(
+      `Ensemble: models will use ${gpu}${result.loaded ? ` (${result.loaded})` : ''} once the daemon restarts.`,
+      'Restart Daemon',
+    )
+    .then((restart) => restart && vscode.commands.executeCommand('ensemble.restartDaemon'));
   return { ok: true, value: { gpu } };
 }
 

@@ -27,6 +27,7 @@ export async function run(): Promise<void> {
   require('./lifecycle.test');
   require('./statusBar.test');
   require('./downloads.test');
+  require('./setupGpu.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const results: TestResult[] = [];
