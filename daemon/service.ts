@@ -42,6 +42,8 @@ export interface ServiceOptions {
   store: Store;
   /** Where decisions are recorded (SQLite, or memory when SQLite cannot be used), for status. */
   storage?: StorageInfo;
+  /** What workers load with and why a configured GPU runtime is not used, for status. */
+  gpuRuntime?: { gpu: string; warning?: string };
   /** Told when the pool or config changes, so clients update their pool views. */
   onChange?: (hint: ChangeHint) => void;
   /** Download progress of models fetched on first use (the foreground daemon draws bars). */
@@ -60,6 +62,9 @@ export class DaemonService {
 
   constructor(private readonly opts: ServiceOptions) {
     this.pool = new Pool(opts.factory, opts.logger, (r) => opts.onChange?.(r), opts.onDownloadProgress);
+    this.pool.setIntegrityCache(path.join(opts.paths.home, 'integrity.json'));
+    // The VS Code extension starts the daemon with ENSEMBLE_DOWNLOADS=ask: nothing big is fetched before the user says so.
+    if (process.env.ENSEMBLE_DOWNLOADS === 'ask') this.pool.setDownloadApproval('ask');
     this.adaptation = new Adaptation(opts.store, opts.logger);
   }
 
@@ -386,6 +391,7 @@ export class DaemonService {
       }),
       memory: this.pool.memoryPlan(),
       ...(this.opts.storage ? { storage: { ...this.opts.storage } } : {}),
+      ...(this.opts.gpuRuntime ? { gpuRuntime: { ...this.opts.gpuRuntime } } : {}),
       ...(diversity ? { diversity } : {}),
       ...(this.opts.eventLoop ? { eventLoop: this.opts.eventLoop() } : {}),
       statusReads: this.statusReads,

@@ -75,6 +75,8 @@ export class Session {
     this.guard('pool/diversity', (params) => this.service.diversityOf(params.ensemble, params.limit));
     this.guard('config/reload', () => this.service.reloadConfig());
     this.guard('pool/reload', (params) => ({ reloaded: this.service.pool.reload(params.model) }));
+    this.guard('pool/download', (params) => ({ started: this.service.pool.approveDownloads(params.models) }));
+    this.guard('pool/cancelDownload', (params) => ({ cancelled: this.service.pool.cancelDownloads(params.models) }));
     this.guard('decisions/recent', (params) => this.service.recent(params.limit, params.before));
     this.guard('feedback/submit', (params) => this.service.feedback(params));
     this.guard('recordings/items', (params) => this.service.recordedItems(params.dataset, params.ensemble, params.cursor, params.task));

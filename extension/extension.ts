@@ -26,6 +26,8 @@ import { TaskStore } from './taskStore';
 import { EntityHighlights } from './entityHighlights';
 import { askCommand } from './commands/ask';
 import { extractCommand } from './commands/extract';
+import { setupGpuCommand, warnAboutGpuFallback } from './commands/setupGpu';
+import { DownloadsUi } from './downloads';
 
 /** What the extension exports: enough for other extensions and the integration tests to observe it. */
 export interface EnsembleApi {
@@ -37,6 +39,10 @@ export interface EnsembleApi {
   inspectorVisible(): boolean;
   /** Entities highlighted in a document (Ensemble: Extract Entities). */
   entityRanges(uri: vscode.Uri): Array<{ type: string; start: number; end: number; hover: string }>;
+  /** What the download notifications showed ("prompt: …", "progress: …", "cancelled", "done"). */
+  downloadEvents(): readonly string[];
+  /** The progress notification's Cancel button. */
+  cancelDownloads(): Promise<string[]>;
 }
 
 export function activate(extension: vscode.ExtensionContext): EnsembleApi {
@@ -51,6 +57,7 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
   const refineDocs = new RefineDocuments();
   const statusBar = new EnsembleStatusBar(daemon);
   const ctx: EnsembleContext = { extension, log, daemon, store, lenses, inspector, refineDocs, tasks, entities };
+  const downloads = new DownloadsUi(daemon, log);
 
   const command = (id: string, fn: (...args: never[]) => unknown) =>
     vscode.commands.registerCommand(id, fn as (...args: unknown[]) => unknown);
@@ -79,6 +86,10 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
     command('ensemble.openConfig', () => openConfigCommand(ctx)),
     command('ensemble.openReport', (file?: string) => openReportCommand(ctx, file)),
     command('ensemble.showLog', () => log.show(true)),
+    downloads,
+    command('ensemble.downloadModels', () => downloads.download()),
+    command('ensemble.setupGpu', (args?: Parameters<typeof setupGpuCommand>[1]) => setupGpuCommand(ctx, args)),
+    warnAboutGpuFallback(ctx),
     command('ensemble.clearResults', () => {
       lenses.clear(vscode.window.activeTextEditor?.document.uri);
       entities.clear(vscode.window.activeTextEditor?.document.uri);
@@ -102,6 +113,8 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
     decisions: () => store.all(),
     inspectorVisible: () => inspector.isVisible,
     entityRanges: (uri) => entities.ranges(uri),
+    downloadEvents: () => downloads.events,
+    cancelDownloads: () => downloads.cancel(),
   };
 }
 

@@ -92,3 +92,9 @@ export function extractSettings(scope?: vscode.ConfigurationScope): ExtractSetti
   const q = c.get<number>('extract.quorum', 0);
   return { types: types.length > 0 ? types : ['person', 'organization', 'location', 'date'], quorum: q > 0 && q <= 1 ? q : undefined };
 }
+
+/** VS Code's own proxy settings (`http.proxy`, `http.noProxy`), for the daemon and the CLI it runs. */
+export function httpProxy(): { proxy: string | undefined; noProxy: string[] | undefined } {
+  const http = vscode.workspace.getConfiguration('http');
+  return { proxy: http.get<string>('proxy') || undefined, noProxy: http.get<string[]>('noProxy') };
+}

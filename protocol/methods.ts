@@ -105,6 +105,19 @@ export const ModelStatus = z.object({
   runtime: z
     .object({ gpu: z.string(), layersOffloaded: z.number().int(), layers: z.number().int().optional(), vramBytes: z.number() })
     .optional(),
+  /**
+   * Its file's download, while one runs or waits for approval (`pool/download`): bytes so far
+   * (a kept partial file counts) and the total (null when the server did not say and the config
+   * gives no `sizeBytes`), and the file it goes to.
+   */
+  download: z
+    .object({
+      receivedBytes: z.number().min(0),
+      totalBytes: z.number().min(0).nullable(),
+      awaitingApproval: z.boolean(),
+      path: z.string(),
+    })
+    .optional(),
   /** In-process models: the worker process serving it, while one runs. */
   workerPid: z.number().int().optional(),
   /** Set when this member is consistently slower than the others (daemon/pool/laggards.ts). */
@@ -188,6 +201,11 @@ export const PoolStatus = z.object({
    * `pool/changed` instead of polling, and this shows whether they do.
    */
   statusReads: z.number().int().nonnegative().optional(),
+  /**
+   * What in-process models load with (`auto`, `cpu`, `cuda`, `vulkan`, `metal`; `ensemble setup gpu`),
+   * and why a configured GPU runtime is not used (missing, another version): then it is `cpu`.
+   */
+  gpuRuntime: z.object({ gpu: z.string(), warning: z.string().optional() }).optional(),
 });
 export type PoolStatus = z.infer<typeof PoolStatus>;
 
@@ -248,6 +266,19 @@ export const requests = {
   'config/reload': { params: Empty, result: z.object({ ok: z.boolean(), error: z.string().nullable() }) },
   /** Try `failed` or `unavailable` models again (all, or the one named): forgets their crashes and loads them. */
   'pool/reload': { params: z.object({ model: z.string().optional() }), result: z.object({ reloaded: z.array(z.string()) }) },
+  /**
+   * Start the downloads that wait for approval (the daemon was started with ENSEMBLE_DOWNLOADS=ask,
+   * as the VS Code extension does, so a first run never fetches gigabytes unasked): all, or the ones named.
+   */
+  'pool/download': {
+    params: z.object({ models: z.array(z.string()).max(1000).optional() }),
+    result: z.object({ started: z.array(z.string()) }),
+  },
+  /** Stop downloads in progress (the partial files are kept and resumed later); they wait for approval again. */
+  'pool/cancelDownload': {
+    params: z.object({ models: z.array(z.string()).max(1000).optional() }),
+    result: z.object({ cancelled: z.array(z.string()) }),
+  },
   /**
    * Live decisions, newest first. A page holds at most `limit` decisions and stays under
    * `LIMITS.maxReplyBytes`; pass the last one's id as `before` for the next page (empty: no more).

@@ -5,6 +5,7 @@
  */
 import { newRecordId } from '../../common/recordId';
 import { z } from 'zod';
+import { noneCanServe } from './noneCanServe';
 import { EnsembleError } from '../../protocol/errors';
 import type { ExtractionResult, ExtractionVote } from '../../protocol/tasks';
 import type { Pool } from '../pool/pool';
@@ -89,12 +90,8 @@ export async function extract(
   ).finally(() => deadline.dispose());
   if (signal.aborted) throw new EnsembleError('RequestCancelled', 'extraction cancelled');
   const answered = votes.filter((v) => v.status === 'ok');
-  if (answered.length === 0 && votes.every((v) => v.error?.kind === 'ModelUnavailable')) {
-    throw new EnsembleError(
-      'ModelUnavailable',
-      `no model of ensemble "${job.ensemble}" can serve:\n${votes.map((v) => `- ${v.error?.message}`).join('\n')}`,
-    );
-  }
+  const none = answered.length === 0 ? noneCanServe(job.ensemble, votes) : undefined;
+  if (none) throw none;
   const vote = voteSpans(
     job.text,
     job.types,

@@ -58,6 +58,8 @@ export function fromEnsembleError(err: EnsembleError): GatewayError {
     case 'ModelUnavailable':
     case 'ConfigInvalid':
       return new GatewayError(503, err.message, 'server_error', null, 'model_unavailable');
+    case 'ModelDownloading':
+      return new GatewayError(503, err.message, 'server_error', null, 'model_downloading');
     case 'Timeout':
       return new GatewayError(504, err.message, 'server_error', null, 'timeout');
     default:

@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { EnsembleError } from '../../protocol/errors';
 import * as settings from '../settings';
+import { proxyEnv } from './proxyEnv';
 
 export interface LaunchPlan {
   command: string[];
@@ -30,7 +31,10 @@ export function launchPlan(extensionPath: string): LaunchPlan {
         : `the bundled daemon is missing (${script}); reinstall the extension or set ensemble.daemonPath`,
     );
   }
-  const env: NodeJS.ProcessEnv = {};
+  // Downloads (models, the GPU runtime) go through VS Code's proxy, as the editor's own requests do.
+  const { proxy, noProxy } = settings.httpProxy();
+  // ENSEMBLE_DOWNLOADS=ask: model downloads wait for the user's go-ahead (extension/downloads.ts).
+  const env: NodeJS.ProcessEnv = { ...proxyEnv(proxy, noProxy), ENSEMBLE_DOWNLOADS: 'ask' };
   // A script runs under Node; anything else (a native launcher) is run as it is.
   const isScript = /\.(c|m)?js$/.test(script);
   let command: string[];

@@ -31,6 +31,8 @@ export async function run(): Promise<void> {
     require('./errors.test');
     require('./lifecycle.test');
     require('./statusBar.test');
+    require('./downloads.test');
+    require('./setupGpu.test');
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
 
