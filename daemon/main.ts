@@ -8,9 +8,10 @@ import { readDaemonFile } from '../common/node/daemonFile';
 import type { DaemonFile } from '../protocol/daemonFile';
 import { EnsembleError } from '../protocol/errors';
 import { homePaths, type HomePaths } from '../common/node/home';
-import { readRuntimeChoice } from './runtime/gpuSetup';
+import { nodeLlamaCppLocation, readRuntimeChoice } from './runtime/gpuSetup';
 import { PROTOCOL_VERSION } from '../protocol/methods';
 import type { BackendFactory } from './backends/backend';
+import { checkLlamaRuntime } from './backends/llamaRuntime';
 import { createBackend } from './createBackend';
 import { acquireInstanceLock } from './instanceLock';
 import { Logger, type LogLevel } from './log';
@@ -66,9 +67,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   // editor's Electron as Node), must not keep the daemon from serving: it records in memory, logs
   // why, and `pool/status` says so.
   const { store, ...storage } = await openStore(paths.database, logger);
+  // Said now, in words, rather than as node-llama-cpp's NoBinaryFoundError at the first model load.
+  const llamaRuntime = await checkLlamaRuntime({ expectedVersion: installedNodeLlamaCppVersion() });
+  if (llamaRuntime.problem) logger.warn(`${llamaRuntime.problem}; llama.cpp models cannot load, HTTP backends still work`);
   const service = new DaemonService({
     paths,
     storage,
+    llamaRuntime,
     logger,
     factory: opts.factory ?? createBackend,
     store,
@@ -133,5 +138,14 @@ function removeDaemonFileIfOurs(paths: HomePaths, token: string): void {
     if (current.token === token) fs.rmSync(paths.daemonFile, { force: true });
   } catch {
     // already gone
+  }
+}
+
+/** node-llama-cpp's own version; undefined when it cannot be found (the check then skips the version). */
+function installedNodeLlamaCppVersion(): string | undefined {
+  try {
+    return nodeLlamaCppLocation().version;
+  } catch {
+    return undefined;
   }
 }

@@ -28,6 +28,7 @@ import { fitReply, pageIds } from './paging';
 import { Pool, type DownloadListener } from './pool/pool';
 import { liveDiversity } from './learning/liveDiversity';
 import { adaptiveTimeoutMs, applyLaggardPolicy, detectLaggards, type LaggardFlag } from './pool/laggards';
+import type { LlamaRuntimeCheck } from './backends/llamaRuntime';
 import type { StorageInfo } from './store/openStore';
 import type { Calibration, Store, TaskRecord } from './store/store';
 import { normalizeAnswer } from './tasks/answerNormalize';
@@ -40,6 +41,8 @@ export interface ServiceOptions {
   store: Store;
   /** Where decisions are recorded (SQLite, or memory when SQLite cannot be used), for status. */
   storage?: StorageInfo;
+  /** The llama.cpp binary found at start, or why there is none, for status. */
+  llamaRuntime?: LlamaRuntimeCheck;
   /** Told when the pool or config changes, so clients refresh. */
   onChange?: (reason: string) => void;
   /** Download progress of models fetched on first use (the foreground daemon draws bars). */
@@ -376,6 +379,7 @@ export class DaemonService {
       }),
       memory: this.pool.memoryPlan(),
       ...(this.opts.storage ? { storage: { ...this.opts.storage } } : {}),
+      ...(this.opts.llamaRuntime ? { llamaRuntime: { ...this.opts.llamaRuntime } } : {}),
       ...(diversity ? { diversity } : {}),
     };
   }

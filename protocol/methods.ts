@@ -172,6 +172,11 @@ export const PoolStatus = z.object({
    * does not load under this runtime). Absent from daemons before it existed.
    */
   storage: z.object({ kind: z.enum(['sqlite', 'memory']), path: z.string().optional(), reason: z.string().optional() }).optional(),
+  /**
+   * The llama.cpp binary this machine loads in-process models with: its package, or why there is
+   * none ("no llama.cpp runtime for darwin-x64: ..."), found at daemon start. Absent from older daemons.
+   */
+  llamaRuntime: z.object({ package: z.string().optional(), problem: z.string().optional() }).optional(),
 });
 export type PoolStatus = z.infer<typeof PoolStatus>;
 
