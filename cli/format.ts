@@ -58,6 +58,7 @@ export function formatStatus(s: PoolStatus): string {
         ? `storage ${s.storage.path ?? 'sqlite'}`
         : `storage: IN MEMORY ONLY, lost when the daemon stops (${s.storage.reason ?? 'no reason given'})`,
     );
+  if (s.llamaRuntime?.problem) lines.push(`${s.llamaRuntime.problem}: llama.cpp models cannot load here`);
   const mb = formatSize;
   const budget = s.memory.budgetBytes === undefined ? '' : ` of a ${mb(s.memory.budgetBytes)} budget`;
   const gpu = s.memory.gpuFreeBytes ? `, GPU ${mb(s.memory.gpuFreeBytes)} free` : '';

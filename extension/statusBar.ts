@@ -46,12 +46,14 @@ export function statusView(state: ConnectionState, pool: PoolStatus | null): Sta
       // A consistently slow member (daemon/pool/laggards.ts) says so, with what to do about it.
       for (const m of pool.models) if (m.laggard) lines.push(`$(watch) ${m.laggard.message}`);
       if (pool.configError) lines.unshift(`Config error: ${pool.configError}`);
+      const noRuntime = pool.llamaRuntime?.problem;
+      if (noRuntime) lines.unshift(`${noRuntime}: llama.cpp models cannot load here`);
       const inMemory = pool.storage?.kind === 'memory';
       if (inMemory) lines.unshift(`Recording in memory only (lost when the daemon stops): ${pool.storage?.reason ?? 'SQLite unavailable'}`);
       return {
         text: `$(pulse) Ensemble: ${ok}/${total} models`,
         tooltip: [`Ensemble daemon ${pool.daemonVersion} (pid ${pool.pid})`, ...lines, '', 'Click to open the inspector'].join('\n'),
-        background: ok < total || pool.configError || inMemory ? 'warning' : undefined,
+        background: ok < total || pool.configError || inMemory || noRuntime ? 'warning' : undefined,
       };
     }
   }

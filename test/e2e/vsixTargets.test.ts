@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import yauzl from 'yauzl';
@@ -88,6 +89,45 @@ async function readVsix(file: string): Promise<{ names: string[]; manifest: stri
   return { names, manifest, natives };
 }
 
+/** Unpacks the extension folder of a .vsix into `dest`. */
+async function unpack(file: string, dest: string): Promise<void> {
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.open(file, { lazyEntries: true }, (e, z) => (e ? reject(e) : resolve(z))),
+  );
+  await new Promise<void>((resolve, reject) => {
+    zip.on('entry', (entry: yauzl.Entry) => {
+      const target = path.resolve(dest, entry.fileName);
+      if (!entry.fileName.startsWith('extension/') || entry.fileName.endsWith('/') || !target.startsWith(dest + path.sep))
+        return zip.readEntry();
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      zip.openReadStream(entry, (e, stream) => {
+        if (e) return reject(e);
+        stream
+          .pipe(fs.createWriteStream(target))
+          .on('finish', () => zip.readEntry())
+          .on('error', reject);
+      });
+    });
+    zip.on('end', resolve);
+    zip.on('error', reject);
+    zip.readEntry();
+  });
+  zip.close();
+}
+
+/** `ensemble status --json` of the daemon bundled in an unpacked .vsix (started for it, stopped after). */
+function bundledDaemonStatus(unpacked: string): { llamaRuntime?: { package?: string; problem?: string } } {
+  const cli = path.join(unpacked, 'extension', 'dist', 'cli.mjs');
+  const env = { ...process.env, ENSEMBLE_HOME: path.join(unpacked, 'home') };
+  try {
+    return JSON.parse(execFileSync(process.execPath, [cli, 'status', '--json'], { env, encoding: 'utf8', windowsHide: true })) as {
+      llamaRuntime?: { package?: string; problem?: string };
+    };
+  } finally {
+    execFileSync(process.execPath, [cli, 'stop'], { env, windowsHide: true });
+  }
+}
+
 describe('one .vsix per platform', () => {
   before(() => {
     const missing = VSIX_TARGETS.filter((t) => !fs.existsSync(vsixOf(t.target))).map((t) => t.target);
@@ -126,4 +166,23 @@ describe('one .vsix per platform', () => {
       assert.deepEqual(foreign, []);
     });
   }
+
+  it("this machine's .vsix runs its bundled daemon with its llama.cpp binary; another platform's says at start that it has none", async (t) => {
+    const host = VSIX_TARGETS.find((v) => v.platform === process.platform && v.arch === process.arch);
+    const other = VSIX_TARGETS.find((v) => v !== host && v.platform === process.platform) ?? VSIX_TARGETS.find((v) => v !== host)!;
+    if (!host) return t.skip(`no .vsix is built for ${process.platform}-${process.arch}`);
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-vsix-run-'));
+    try {
+      await unpack(vsixOf(host.target), path.join(scratch, 'host'));
+      const ok = bundledDaemonStatus(path.join(scratch, 'host'));
+      assert.deepEqual(ok.llamaRuntime, { package: defaultBinaryPackage(host.platform, host.arch) });
+
+      await unpack(vsixOf(other.target), path.join(scratch, 'other'));
+      const missing = bundledDaemonStatus(path.join(scratch, 'other'));
+      const expected = `no llama.cpp runtime for ${host.platform}-${host.arch}: ${defaultBinaryPackage(host.platform, host.arch)} is not installed`;
+      assert.ok(missing.llamaRuntime?.problem?.startsWith(expected), JSON.stringify(missing.llamaRuntime));
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  });
 });
