@@ -31,6 +31,7 @@ export default tseslint.config(
       'node_modules/**',
       '.tmp/**',
       'test/e2e/node_modules/**',
+      'test/e2e/runtime/node_modules/**',
       'test/e2e/artifacts/**',
       '**/*.vsix',
       'bench/results/**',
