@@ -117,13 +117,15 @@ async function stage(target: VsixTarget, lock: Lock, binaryTgz: string, staging:
     if (fs.existsSync(path.join(root, where)))
       fs.cpSync(path.join(root, where), path.join(staging, where), { recursive: true, verbatimSymlinks: true });
   }
-  if (!withSqlite) {
-    // The manifest must not name a dependency this .vsix lacks: vsce lists them with `npm list`, which fails on a missing one.
-    const manifestPath = path.join(staging, 'package.json');
-    const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as { dependencies: Record<string, string> };
-    delete manifest.dependencies[HOST_BUILT];
-    fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
-  }
+  // The staged manifest: `overrides` are install-time settings of this repository, meaningless in a
+  // .vsix (whose node_modules is built here) and an EOVERRIDE error for an npm install run in the
+  // installed extension's folder. And it must not name a dependency this .vsix lacks: vsce lists
+  // them with `npm list`, which fails on a missing one.
+  const manifestPath = path.join(staging, 'package.json');
+  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as { dependencies: Record<string, string>; overrides?: unknown };
+  delete manifest.overrides;
+  if (!withSqlite) delete manifest.dependencies[HOST_BUILT];
+  fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + '\n');
   const binaryDir = path.join(staging, 'node_modules', defaultBinaryPackage(target.platform, target.arch)!);
   fs.mkdirSync(binaryDir, { recursive: true });
   await tar.x({ file: binaryTgz, cwd: binaryDir, strip: 1 });

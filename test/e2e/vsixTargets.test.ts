@@ -47,15 +47,17 @@ function binaryFormat(b: Buffer): Format | undefined {
 }
 
 const NATIVE = /\.(node|so|dylib|dll)$/;
+const [MANIFEST, PACKAGE_JSON] = ['extension.vsixmanifest', 'extension/package.json'] as const;
+const TEXTS: readonly string[] = [MANIFEST, PACKAGE_JSON];
 
 /** Every entry name, the manifest's text, and the header of each native file. */
-async function readVsix(file: string): Promise<{ names: string[]; manifest: string; natives: Map<string, Buffer> }> {
+async function readVsix(file: string): Promise<{ names: string[]; manifest: string; packageJson: string; natives: Map<string, Buffer> }> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
     yauzl.open(file, { lazyEntries: true }, (e, z) => (e ? reject(e) : resolve(z))),
   );
   const names: string[] = [];
   const natives = new Map<string, Buffer>();
-  let manifest = '';
+  const texts = new Map<string, string>();
   const readEntry = (entry: yauzl.Entry, limit: number) =>
     new Promise<Buffer>((resolve, reject) =>
       zip.openReadStream(entry, (e, stream) => {
@@ -73,10 +75,11 @@ async function readVsix(file: string): Promise<{ names: string[]; manifest: stri
   await new Promise<void>((resolve, reject) => {
     zip.on('entry', (entry: yauzl.Entry) => {
       names.push(entry.fileName);
-      const wanted = entry.fileName === 'extension.vsixmanifest' ? 1 * MiB : NATIVE.test(entry.fileName) ? 64 * 1024 : 0;
+      const text = TEXTS.includes(entry.fileName);
+      const wanted = text ? 1 * MiB : NATIVE.test(entry.fileName) ? 64 * 1024 : 0;
       if (!wanted) return zip.readEntry();
       readEntry(entry, wanted).then((b) => {
-        if (entry.fileName === 'extension.vsixmanifest') manifest = b.toString('utf8');
+        if (text) texts.set(entry.fileName, b.toString('utf8'));
         else natives.set(entry.fileName, b);
         zip.readEntry();
       }, reject);
@@ -86,7 +89,7 @@ async function readVsix(file: string): Promise<{ names: string[]; manifest: stri
     zip.readEntry();
   });
   zip.close();
-  return { names, manifest, natives };
+  return { names, manifest: texts.get(MANIFEST) ?? '', packageJson: texts.get(PACKAGE_JSON) ?? '{}', natives };
 }
 
 /** Unpacks the extension folder of a .vsix into `dest`. */
@@ -145,12 +148,18 @@ describe('one .vsix per platform', () => {
       const file = vsixOf(target);
       const size = fs.statSync(file).size;
       assert.ok(size > MIN_BYTES && size < MAX_BYTES, `${file} is ${(size / MiB).toFixed(1)} MiB`);
-      const { names, manifest, natives } = await readVsix(file);
+      const { names, manifest, packageJson, natives } = await readVsix(file);
 
       assert.match(manifest, new RegExp(`<Identity [^>]*TargetPlatform="${target}"`));
       assert.match(manifest, /Microsoft\.VisualStudio\.Code\.ExtensionKind" Value="workspace"/);
       for (const bundle of ['extension/dist/extension.cjs', 'extension/dist/cli.mjs', 'extension/dist/worker.mjs'])
         assert.ok(names.includes(bundle), `${bundle} is missing`);
+
+      assert.equal(
+        (JSON.parse(packageJson) as { overrides?: unknown }).overrides,
+        undefined,
+        'install-time overrides do not belong in a .vsix',
+      );
 
       const binaryPackages = new Set(names.flatMap((n) => /^extension\/node_modules\/(@node-llama-cpp\/[^/]+)\//.exec(n)?.[1] ?? []));
       assert.deepEqual([...binaryPackages], [binary]);
