@@ -113,9 +113,17 @@ async function stage(target: VsixTarget, lock: Lock, binaryTgz: string, staging:
   const packages = productionPackages(lock).filter(
     (p) => withSqlite || (p !== `node_modules/${HOST_BUILT}` && !p.startsWith(`node_modules/${HOST_BUILT}/`)),
   );
+  const shipped = new Set(packages);
+  // A package's folder may hold nested packages that are not production ones (node-llama-cpp's
+  // overridden GPU variants, optional builds): those stay behind.
+  const isPackageDir = (rel: string) => /(^|\/)node_modules\/(@[^/]+\/)?[^/@]+$/.test(rel);
+  const keep = (src: string) => {
+    const rel = path.relative(root, src).split(path.sep).join('/');
+    return !isPackageDir(rel) || shipped.has(rel);
+  };
   for (const where of packages) {
     if (fs.existsSync(path.join(root, where)))
-      fs.cpSync(path.join(root, where), path.join(staging, where), { recursive: true, verbatimSymlinks: true });
+      fs.cpSync(path.join(root, where), path.join(staging, where), { recursive: true, verbatimSymlinks: true, filter: keep });
   }
   // The staged manifest: `overrides` are install-time settings of this repository, meaningless in a
   // .vsix (whose node_modules is built here) and an EOVERRIDE error for an npm install run in the
