@@ -26,7 +26,16 @@ const VSCODE = [{ name: 'vscode', message: 'only extension/ imports vscode' }];
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'test/e2e/node_modules/**', 'test/e2e/artifacts/**', '**/*.vsix', 'bench/results/**'],
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.tmp/**',
+      'test/e2e/node_modules/**',
+      'test/e2e/runtime/node_modules/**',
+      'test/e2e/artifacts/**',
+      '**/*.vsix',
+      'bench/results/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -60,6 +60,7 @@ export function formatStatus(s: PoolStatus): string {
         : `storage: IN MEMORY ONLY, lost when the daemon stops (${s.storage.reason ?? 'no reason given'})`,
     );
   if (s.eventLoop) lines.push(loopDelayText(s.eventLoop));
+  if (s.llamaRuntime?.problem) lines.push(`${s.llamaRuntime.problem}: llama.cpp models cannot load here`);
   const mb = formatSize;
   const budget = s.memory.budgetBytes === undefined ? '' : ` of a ${mb(s.memory.budgetBytes)} budget`;
   const gpu = s.memory.gpuFreeBytes ? `, GPU ${mb(s.memory.gpuFreeBytes)} free` : '';

@@ -11,6 +11,7 @@ import { DaemonFile } from '../protocol/daemonFile';
 import { EnsembleError } from '../protocol/errors';
 import { homePaths } from '../common/node/home';
 import { isAlive, readDaemonFile } from '../common/node/daemonFile';
+import { HIDDEN_WINDOW, spawnPlan, type SpawnPlan } from '../common/node/spawnCommand';
 
 /** Clients find the daemon through its file; re-exported so callers need one module. */
 export { isAlive, readDaemonFile };
@@ -120,9 +121,16 @@ export async function startDaemon(opts: StartOptions): Promise<DaemonFile> {
   // The log may hold what the daemon was asked: private to the user, like the rest of the home.
   const out = fs.openSync(logFile, 'a', 0o600);
   fs.fchmodSync(out, 0o600);
-  const [cmd, ...args] = opts.command;
-  if (!cmd) throw new EnsembleError('BadInput', 'no daemon command given');
-  const child = spawn(cmd, args, {
+  if (opts.command.length === 0) throw new EnsembleError('BadInput', 'no daemon command given');
+  let plan: SpawnPlan;
+  try {
+    plan = spawnPlan(opts.command);
+  } catch (e) {
+    throw new EnsembleError('BadInput', `cannot run the daemon command: ${(e as Error).message}`);
+  }
+  const child = spawn(plan.file, plan.args, {
+    ...HIDDEN_WINDOW,
+    windowsVerbatimArguments: plan.windowsVerbatimArguments,
     detached: true,
     stdio: ['ignore', out, out],
     env: { ...process.env, ...opts.env, ENSEMBLE_HOME: paths.home },

@@ -12,6 +12,7 @@ import { checkGpuRuntime, workerGpuEnv } from './runtime/gpuRuntime';
 import { nodeLlamaCppLocation } from './runtime/gpuSetup';
 import { PROTOCOL_VERSION } from '../protocol/methods';
 import type { BackendFactory } from './backends/backend';
+import { checkLlamaRuntime } from './backends/llamaRuntime';
 import { createBackend } from './createBackend';
 import { EventLoopGuard } from './eventLoopGuard';
 import { acquireInstanceLock } from './instanceLock';
@@ -60,7 +61,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const logger = new Logger(opts.logLevel ?? 'info', rotatingWriter(paths.log));
   // The GPU runtime `ensemble setup gpu` installed, checked again now: model workers inherit it
   // (environment) and load with it; a missing or stale one falls back to the CPU, said loudly.
-  const gpuRuntime = checkGpuRuntime(paths.home, nodeLlamaCppVersion());
+  const gpuRuntime = checkGpuRuntime(paths.home, installedNodeLlamaCppVersion() ?? 'unknown');
   if (gpuRuntime.warning) logger.warn(gpuRuntime.warning);
   if (!process.env.ENSEMBLE_GPU) Object.assign(process.env, workerGpuEnv(gpuRuntime));
   if (madePrivate.length > 0)
@@ -70,10 +71,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   // editor's Electron as Node), must not keep the daemon from serving: it records in memory, logs
   // why, and `pool/status` says so.
   const { store, ...storage } = await openStore(paths.database, logger);
+  // Said now, in words, rather than as node-llama-cpp's NoBinaryFoundError at the first model load.
+  const llamaRuntime = await checkLlamaRuntime({ expectedVersion: installedNodeLlamaCppVersion() });
+  if (llamaRuntime.problem) logger.warn(`${llamaRuntime.problem}; llama.cpp models cannot load, HTTP backends still work`);
   const loopGuard = new EventLoopGuard({ logger });
   const service = new DaemonService({
     paths,
     storage,
+    llamaRuntime,
     gpuRuntime: { gpu: gpuRuntime.gpu === false ? 'cpu' : gpuRuntime.gpu, ...(gpuRuntime.warning ? { warning: gpuRuntime.warning } : {}) },
     logger,
     factory: opts.factory ?? createBackend,
@@ -144,11 +149,11 @@ function removeDaemonFileIfOurs(paths: HomePaths, token: string): void {
   }
 }
 
-/** The node-llama-cpp in use; "unknown" when it cannot be found (a GPU runtime then cannot match, and the CPU is used). */
-function nodeLlamaCppVersion(): string {
+/** node-llama-cpp's own version; undefined when it cannot be found (the check then skips the version). */
+function installedNodeLlamaCppVersion(): string | undefined {
   try {
     return nodeLlamaCppLocation().version;
   } catch {
-    return 'unknown';
+    return undefined;
   }
 }

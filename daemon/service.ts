@@ -30,6 +30,7 @@ import { liveDiversity } from './learning/liveDiversity';
 import { adaptiveTimeoutMs, applyLaggardPolicy, detectLaggards, type LaggardFlag } from './pool/laggards';
 import type { EventLoopDelay } from '../protocol/eventLoop';
 import type { ChangeHint } from './pool/changeHint';
+import type { LlamaRuntimeCheck } from './backends/llamaRuntime';
 import type { StorageInfo } from './store/openStore';
 import type { Calibration, Store, TaskRecord } from './store/store';
 import { normalizeAnswer } from './tasks/answerNormalize';
@@ -44,6 +45,8 @@ export interface ServiceOptions {
   storage?: StorageInfo;
   /** What workers load with and why a configured GPU runtime is not used, for status. */
   gpuRuntime?: { gpu: string; warning?: string };
+  /** The llama.cpp binary found at start, or why there is none, for status. */
+  llamaRuntime?: LlamaRuntimeCheck;
   /** Told when the pool or config changes, so clients update their pool views. */
   onChange?: (hint: ChangeHint) => void;
   /** Download progress of models fetched on first use (the foreground daemon draws bars). */
@@ -392,6 +395,7 @@ export class DaemonService {
       memory: this.pool.memoryPlan(),
       ...(this.opts.storage ? { storage: { ...this.opts.storage } } : {}),
       ...(this.opts.gpuRuntime ? { gpuRuntime: { ...this.opts.gpuRuntime } } : {}),
+      ...(this.opts.llamaRuntime ? { llamaRuntime: { ...this.opts.llamaRuntime } } : {}),
       ...(diversity ? { diversity } : {}),
       ...(this.opts.eventLoop ? { eventLoop: this.opts.eventLoop() } : {}),
       statusReads: this.statusReads,

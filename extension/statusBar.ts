@@ -42,6 +42,8 @@ export function statusView(state: ConnectionState, pool: PoolStatus | null): Sta
       // A consistently slow member (daemon/pool/laggards.ts) says so, with what to do about it.
       for (const m of pool.models) if (m.laggard) lines.push(`$(watch) ${m.laggard.message}`);
       if (pool.configError) lines.unshift(`Config error: ${pool.configError}`);
+      const noRuntime = pool.llamaRuntime?.problem;
+      if (noRuntime) lines.unshift(`${noRuntime}: llama.cpp models cannot load here`);
       const inMemory = pool.storage?.kind === 'memory';
       if (inMemory) lines.unshift(`Recording in memory only (lost when the daemon stops): ${pool.storage?.reason ?? 'SQLite unavailable'}`);
       const gpuWarning = pool.gpuRuntime?.warning;
@@ -49,7 +51,7 @@ export function statusView(state: ConnectionState, pool: PoolStatus | null): Sta
       return {
         text: `$(pulse) Ensemble: ${modelCountText(pool)}`,
         tooltip: [`Ensemble daemon ${pool.daemonVersion} (pid ${pool.pid})`, ...lines, '', 'Click to open the inspector'].join('\n'),
-        background: ok < total || pool.configError || inMemory || gpuWarning ? 'warning' : undefined,
+        background: ok < total || pool.configError || inMemory || noRuntime || gpuWarning ? 'warning' : undefined,
       };
     }
   }

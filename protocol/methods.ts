@@ -206,6 +206,11 @@ export const PoolStatus = z.object({
    * and why a configured GPU runtime is not used (missing, another version): then it is `cpu`.
    */
   gpuRuntime: z.object({ gpu: z.string(), warning: z.string().optional() }).optional(),
+  /**
+   * The llama.cpp binary this machine loads in-process models with: its package, or why there is
+   * none ("no llama.cpp runtime for darwin-x64: ..."), found at daemon start. Absent from older daemons.
+   */
+  llamaRuntime: z.object({ package: z.string().optional(), problem: z.string().optional() }).optional(),
 });
 export type PoolStatus = z.infer<typeof PoolStatus>;
 

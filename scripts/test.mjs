@@ -3,8 +3,8 @@
 //   unit         node:test over test/unit/**/*.test.ts (pure code)
 //   integration  node:test over test/integration/**/*.test.ts (real llama.cpp on generated GGUF
 //                models, real loopback HTTP servers, the daemon as a real process)
-//   e2e          packages the .vsix, runs the extension's own tests in code-server's extension host,
-//                then the browser flow on the installed .vsix (test/e2e/run.mjs installs
+//   e2e          packages one .vsix per platform and checks each one's binaries, runs the extension's
+//                own tests in code-server's extension host, then the browser flow on this machine's .vsix (test/e2e/run.mjs installs
 //                code-server, playwright-core and chromium when missing)
 // `node scripts/test.mjs unit|integration|e2e` runs one suite. The last line sums every suite as
 // "N passed, N failed, N skipped".
@@ -90,9 +90,14 @@ if (!only || only === 'unit') await run('unit', process.execPath, nodeTest(findT
 if (!only || only === 'integration')
   await run('integration', process.execPath, nodeTest(findTests('test/integration'), 1), { parse: parseTap });
 if (!only || only === 'e2e') {
-  // The browser flow installs the packaged .vsix into code-server: what users install is what is tested.
-  const vsix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-vsix-')), 'ensemble.vsix');
-  const packaged = (await run('package (.vsix)', 'npm', ['run', '-s', 'package', '--', '-o', vsix])) === 0;
+  // One .vsix per platform, checked for its binaries; the browser flow installs this machine's into
+  // code-server: what users install is what is tested.
+  const vsixDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-vsix-'));
+  const packaged = (await run('package (.vsix per platform)', 'npm', ['run', '-s', 'package', '--', '--out', vsixDir])) === 0;
+  process.env.ENSEMBLE_VSIX_DIR = vsixDir;
+  if (packaged) await run('vsix contents', process.execPath, nodeTest(['test/e2e/vsixTargets.test.ts'], 1), { parse: parseTap });
+  const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
+  const vsix = path.join(vsixDir, `ensemble-${process.platform}-${process.arch}-${version}.vsix`);
   await run('e2e', process.execPath, ['test/e2e/run.mjs', ...(packaged ? ['--vsix', vsix] : [])], { parse: parsePlain });
 }
 

@@ -16,6 +16,7 @@ import { connectOrStart, DaemonConnection, readDaemonFile } from '../../client/d
 import type { PoolConfigInput } from '../../protocol/config';
 import { EnsembleError } from '../../protocol/errors';
 import { ensembleHome, homePaths } from '../../common/node/home';
+import { HIDDEN_WINDOW, spawnPlan } from '../../common/node/spawnCommand';
 import type { PoolStatus } from '../../protocol/methods';
 import { DAEMON_VERSION } from '../../daemon/version';
 import { CliError, selfDaemonCommand } from '../connect';
@@ -117,9 +118,15 @@ const quote = (s: string) => (/^[\w./=:,@-]+$/.test(s) ? s : `'${s.replaceAll("'
 
 /** Runs one `ensemble` subcommand against the demo home, its output shown as it comes; returns its stdout. */
 function runStep(home: string, args: string[]): Promise<string> {
-  const [node, ...rest] = selfDaemonCommand().slice(0, -1); // this same CLI, without the "daemon" argument
+  const self = selfDaemonCommand().slice(0, -1); // this same CLI, without the "daemon" argument
+  const plan = spawnPlan([...self, ...args]);
   return new Promise((resolve, reject) => {
-    const child = spawn(node!, [...rest, ...args], { env: { ...process.env, ENSEMBLE_HOME: home }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(plan.file, plan.args, {
+      ...HIDDEN_WINDOW,
+      windowsVerbatimArguments: plan.windowsVerbatimArguments,
+      env: { ...process.env, ENSEMBLE_HOME: home },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();

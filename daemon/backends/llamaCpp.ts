@@ -1,5 +1,5 @@
 /**
- * In-process llama.cpp backend (node-llama-cpp 3.21.1, CPU prebuilt binary).
+ * In-process llama.cpp backend (node-llama-cpp 3.21.1, the platform's prebuilt binary: CPU, or Metal on Apple silicon).
  *
  * Labels are scored, not parsed: for each label, log P(label tokens | prompt) from the model's own
  * token probabilities, then a softmax across labels. The prompt is the model's own chat template up
@@ -23,12 +23,14 @@ import type {
 } from 'node-llama-cpp';
 import type { LlamaCppModelEntry } from '../../protocol/config';
 import { raceAbort } from '../../common/abort';
+import { llamaGpuOption, type LlamaGpu } from '../../common/llamaBinaries';
 import { EnsembleError } from '../../protocol/errors';
 import { argmaxLabel, softmaxLogprobs } from './answerParsing';
 import type { Backend, ChatMessage, GenerateRequest, Health, LabelRequest, LabelScores, ModelRuntime, TokenListener } from './backend';
 import { chatMessages, renderConversation } from './chatMessages';
 import { checkGguf, kvCacheBytes, type GgufSummary } from './ggufCheck';
 import { checkLoraAdapter } from './loraAdapter';
+import { requireDefaultLlamaRuntime } from './llamaRuntime';
 import { acquireModel, type ModelLease } from './sharedModels';
 import {
   continuationTokens,
@@ -59,7 +61,7 @@ let errorsSeen = 0;
  * The process-wide Llama (loading the native binding takes ~0.5 s, and one is enough). CPU unless
  * a config asks for GPU offload; never builds from source or downloads (no network here).
  */
-export function sharedLlama(opts: { gpu?: 'auto' | 'cuda' | 'vulkan' | 'metal' | false } = {}): Promise<Llama> {
+export function sharedLlama(opts: { gpu?: LlamaGpu } = {}): Promise<Llama> {
   const gpu = opts.gpu ?? false;
   const key = String(gpu);
   let llama = llamas.get(key);
@@ -126,6 +128,14 @@ export function configuredGpu(env: NodeJS.ProcessEnv = process.env): 'auto' | 'c
   return gpu === 'cuda' || gpu === 'vulkan' || gpu === 'metal' ? gpu : 'auto';
 }
 
+/** The Llama a model entry loads with on this machine (Metal on Apple silicon, see llamaGpuOption). */
+export async function llamaFor(entry: LlamaCppModelEntry): Promise<Llama> {
+  const gpu = llamaGpuOption(process.platform, process.arch, entry.gpuLayers, configuredGpu());
+  // The GPU packages `ensemble setup gpu` installs live elsewhere; the default one must be here.
+  if (gpu === false || gpu === 'metal') await requireDefaultLlamaRuntime();
+  return sharedLlama({ gpu });
+}
+
 export class LlamaCppBackend implements Backend {
   readonly id: string;
   readonly kind = 'llama.cpp' as const;
@@ -140,7 +150,7 @@ export class LlamaCppBackend implements Backend {
 
   constructor(
     private readonly entry: LlamaCppModelEntry,
-    private readonly getLlama: () => Promise<Llama> = () => sharedLlama({ gpu: entry.gpuLayers === 0 ? false : configuredGpu() }),
+    private readonly getLlama: () => Promise<Llama> = () => llamaFor(entry),
   ) {
     this.id = entry.id;
     this.location = entry.path ?? entry.url ?? '';

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { ModelEntry } from '../../protocol/config';
 import { EnsembleError, ErrorCodes, type ErrorKind } from '../../protocol/errors';
 import { abortError } from '../../common/abort';
+import { HIDDEN_WINDOW } from '../../common/node/spawnCommand';
 import { FromWorker, workerMethods, type ToWorker, type WorkerMethod, type WorkerParams, type WorkerResult } from './messages';
 
 /** What the process needs from each member it hosts. */
@@ -188,7 +189,13 @@ export class WorkerProcess {
     const { modulePath, execArgv } = workerCommand();
     // GGML_NO_BACKTRACE: on an assertion ggml would otherwise try to attach a debugger for a backtrace.
     const env = { ...process.env, GGML_NO_BACKTRACE: '1' };
-    const child = fork(modulePath, [], { execArgv, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
+    const child = fork(modulePath, [], {
+      ...HIDDEN_WINDOW,
+      execArgv,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
     this.child = child;
     this.stderr = [];
     const keep = this.opts.stderrLines ?? 50;

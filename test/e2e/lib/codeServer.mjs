@@ -1,4 +1,4 @@
-// code-server 4.100.3 (a real VS Code 1.100.3 workbench), started hermetically: its own config,
+// code-server 4.103.2 (a real VS Code 1.103.2 workbench, on the Node 22 of runtime/), started hermetically: its own config,
 // data, user-data and extensions folders under one temp root (XDG_* too, because code-server
 // writes outside its data folders otherwise), bound to 127.0.0.1 on a free port, no auth.
 import { execFileSync, spawn } from 'node:child_process';
@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { e2eDir } from './paths.mjs';
+import { codeServerNode, e2eDir } from './paths.mjs';
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -77,7 +77,7 @@ async function start(root, { folder, env = {}, log = () => {}, settings = {}, vs
   if (vsix) {
     // Installed the way a user installs a downloaded .vsix.
     execFileSync(
-      process.execPath,
+      codeServerNode,
       [entry, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, '--install-extension', vsix],
       { env: serverEnv, stdio: 'pipe' },
     );
@@ -107,7 +107,7 @@ async function start(root, { folder, env = {}, log = () => {}, settings = {}, vs
     folder,
   ];
   // Its own process group, so stop() ends the server and every process it forked, by our pid.
-  const child = spawn(process.execPath, args, {
+  const child = spawn(codeServerNode, args, {
     cwd: root,
     detached: true,
     stdio: ['ignore', out, out],
