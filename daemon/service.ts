@@ -32,6 +32,7 @@ import type { StorageInfo } from './store/openStore';
 import type { Calibration, Store, TaskRecord } from './store/store';
 import { normalizeAnswer } from './tasks/answerNormalize';
 import { DAEMON_VERSION } from './version';
+import { own } from '../common/ownProperty';
 
 export interface ServiceOptions {
   paths: HomePaths;
@@ -119,7 +120,7 @@ export class DaemonService {
   private ensemble(name: string | undefined): { name: string; spec: EnsembleSpec; members: ResolvedMember[] } {
     const config = this.config;
     const chosen = name ?? this.loaded!.defaultEnsemble;
-    const spec = config.ensembles[chosen];
+    const spec = own(config.ensembles, chosen);
     if (!spec) {
       throw new EnsembleError(
         'EnsembleNotFound',
@@ -414,7 +415,7 @@ export class DaemonService {
 
   /** Issue 12: which members of the default ensemble add diversity (never fails status: a store error only hides it). */
   private diversity(loaded: LoadedConfig | null) {
-    const spec = loaded?.config.ensembles[loaded.defaultEnsemble];
+    const spec = loaded ? own(loaded.config.ensembles, loaded.defaultEnsemble) : undefined;
     if (!loaded || !spec) return undefined;
     try {
       return liveDiversity(

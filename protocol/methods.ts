@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { Decision, RefineResult, StrategyName, Vote, RefineStep } from './ensemble';
 import { AnswerParams, AnswerResult, AnswerVote, ExtractParams, ExtractionResult, ExtractionVote } from './tasks';
 import { LIMITS } from './limits';
+import { keyableName } from './safeName';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -33,7 +34,11 @@ export const InitializeResult = z.object({
 export const ClassifyParams = z.object({
   text: z.string().min(1).max(MAX_TEXT),
   /** Candidate labels; default: the ensemble's `labels`. */
-  labels: z.array(z.string().min(1).max(LIMITS.maxLabelChars)).min(2).max(LIMITS.maxLabels).optional(),
+  labels: z
+    .array(keyableName(z.string().min(1).max(LIMITS.maxLabelChars)))
+    .min(2)
+    .max(LIMITS.maxLabels)
+    .optional(),
   ensemble: z.string().optional(),
   strategy: StrategyName.optional(),
   /** Overrides the ensemble's whole-request deadline. */

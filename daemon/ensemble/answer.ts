@@ -21,6 +21,7 @@ import { parseMemberJson } from '../tasks/memberJson';
 import { neededVotes } from '../tasks/spans';
 import { callMember } from './callMember';
 import type { ResolvedMember } from './members';
+import { trimEndChars } from '../../common/trimChars';
 
 export interface AnswerContext {
   pool: Pool;
@@ -221,10 +222,7 @@ function displayForm(normalized: string, votes: readonly AnswerVote[], options: 
   const option = options?.find((o) => normalizeAnswer(o, { options }) === normalized);
   if (option) return option;
   const first = votes.find((v) => v.normalized === normalized && v.answer);
-  return (first?.answer ?? normalized)
-    .split(/\r?\n/)[0]!
-    .trim()
-    .replace(/[.;,]+$/, '');
+  return trimEndChars((first?.answer ?? normalized).split(/\r?\n/)[0]!.trim(), '.;,');
 }
 
 function unasked(m: ResolvedMember, weight: number, settledEarly: boolean): AnswerVote {

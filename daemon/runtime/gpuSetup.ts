@@ -66,7 +66,7 @@ export function planGpuSetup(
   }
   const kinds = Object.keys(available) as GpuKind[];
   const gpu = requested ?? kinds[0]!;
-  if (!(gpu in available)) throw new Error(`no ${gpu} runtime for ${key}: choose ${kinds.join(' or ')}`);
+  if (!Object.hasOwn(available, gpu)) throw new Error(`no ${gpu} runtime for ${key}: choose ${kinds.join(' or ')}`);
   const packageName = available[gpu] ?? null;
   const spec = packageName ? `${packageName}@${where.version}` : undefined;
   const npmArgs = spec ? ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', where.installDir, spec] : [];

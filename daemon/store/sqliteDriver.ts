@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
+import { oneLine } from '../../common/trimChars';
 
 export type SqliteDatabase = BetterSqlite3.Database;
 type Driver = typeof BetterSqlite3;
@@ -41,10 +42,7 @@ export function sqliteDriver(): Driver {
     new loaded(':memory:').close();
   } catch (e) {
     // Node's ABI message spans lines ("...compiled against a different Node.js version using\nNODE_MODULE_VERSION 115..."): keep it whole, on one line.
-    const why = (e instanceof Error ? e.message : String(e))
-      .replace(/\nRequire stack:[\s\S]*$/, '')
-      .replace(/\s*\n\s*/g, ' ')
-      .trim();
+    const why = oneLine((e instanceof Error ? e.message : String(e)).replace(/\nRequire stack:[\s\S]*$/, ''));
     throw new SqliteUnavailableError(`the SQLite module (better-sqlite3) cannot be loaded under ${runtimeDescription()}: ${why}`, {
       cause: e,
     });

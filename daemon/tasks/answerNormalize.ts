@@ -4,13 +4,15 @@
  * "5 kilometres" as "5 km", and "B" (or "(b)") as the second option when the question gives options.
  * Pure: table-tested in test/unit/answerNormalize.test.ts.
  */
+import { LIMITS } from '../../protocol/limits';
+import { trimEndChars, trimStartChars } from '../../common/trimChars';
 import { formatNumber, numberWordsToDigits } from './numberWords';
 
 const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 const MONTH_RE = `(${MONTHS.map((m) => `${m}|${m.slice(0, 3)}`).join('|')})\\.?`;
 
-/** Unit spellings -> one symbol (singular, plural, British and American spellings). */
-const UNIT_ALIASES: Record<string, string> = {};
+/** Unit spellings -> one symbol (singular, plural, British and American spellings). A Map: the keys looked up are a member's words. */
+const UNIT_ALIASES = new Map<string, string>();
 for (const [symbol, names] of Object.entries({
   km: ['km', 'kms', 'kilometer', 'kilometers', 'kilometre', 'kilometres'],
   m: ['m', 'meter', 'meters', 'metre', 'metres'],
@@ -31,10 +33,10 @@ for (const [symbol, names] of Object.entries({
   usd: ['usd', 'dollar', 'dollars', 'us dollars'],
   eur: ['eur', 'euro', 'euros'],
 }))
-  for (const n of names) UNIT_ALIASES[n] = symbol;
+  for (const n of names) UNIT_ALIASES.set(n, symbol);
 
 /** Leading phrases models put before the answer itself. */
-const PREAMBLE = /^(?:final answer|answer|the answer is|the correct answer is|it is|it's|a:)\s*[:\-–]?\s*/i;
+const PREAMBLE = /^(?:final answer|answer|the answer is|the correct answer is|it is|it's|a:)\s*(?:[:\-–]\s*)?/i;
 
 export interface NormalizeOptions {
   /** The choices the question offers; answers are mapped onto them. */
@@ -52,15 +54,31 @@ export function normalizeAnswer(raw: string, opts: NormalizeOptions = {}): strin
   return canonical(cleaned);
 }
 
-/** The first line without markup, quotes, preamble and final full stop; NFKC, lower case. */
+/**
+ * The first line without markup, quotes, preamble and final full stop; NFKC, lower case. The reply
+ * is read only to LIMITS.maxMemberReplyChars and the line cut to LIMITS.maxAnswerChars; the end
+ * trims are loops (an end-anchored /[.!;,]+$/ is quadratic in a long run of punctuation).
+ */
 function cleanup(raw: string): string {
-  let t = raw.normalize('NFKC').trim();
-  t = t.split(/\r?\n/).find((l) => l.trim()) ?? '';
+  let t = firstLine(raw.slice(0, LIMITS.maxMemberReplyChars)).slice(0, LIMITS.maxAnswerChars);
+  t = t.normalize('NFKC').trim();
   t = t.replace(/[*_`]+/g, '').trim();
   for (let i = 0; i < 3; i++) t = t.replace(PREAMBLE, '').trim();
-  t = t.replace(/^["'“‘«]+|["'”’»]+$/g, '').trim();
-  t = t.replace(/[.!;,]+$/, '').trim();
+  t = trimEndChars(trimStartChars(t, `"'“‘«`), `"'”’»`).trim();
+  t = trimEndChars(t, '.!;,').trim();
   return t.toLowerCase();
+}
+
+/** The first line that is not blank (a scan: the text may be megabytes of newlines). */
+function firstLine(text: string): string {
+  for (let start = 0; start < text.length;) {
+    const end = text.indexOf('\n', start);
+    const line = text.slice(start, end < 0 ? text.length : end);
+    if (line.trim()) return line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (end < 0) break;
+    start = end + 1;
+  }
+  return '';
 }
 
 /** Dates, numbers with units, or text without articles and punctuation. */
@@ -118,18 +136,18 @@ function monthIndex(name: string): number {
 export function parseQuantity(t: string): string | null {
   let s = t.replace(/(\d)[,\u202f\u00a0 ](?=\d{3}\b)/g, '$1').replace(/^approximately\s+|^about\s+|^around\s+|^~\s*/, '');
   let currency: string | undefined;
-  const cur = /^([$€])\s*(.*)$/.exec(s);
-  if (cur) {
-    currency = cur[1] === '$' ? 'usd' : 'eur';
-    s = cur[2]!;
+  // A prefix, then the rest sliced off: /^([$€])\s*(.*)$/ and /^(number)\s*(.*)$/ let \s* and \d+ trade with .*.
+  if (s.startsWith('$') || s.startsWith('€')) {
+    currency = s[0] === '$' ? 'usd' : 'eur';
+    s = s.slice(1).trimStart();
   }
   s = numberWordsToDigits(s);
-  const m = /^(-?\d+(?:\.\d+)?)\s*(.*)$/.exec(s);
+  const m = /^-?\d+(?:\.\d+)?/.exec(s);
   if (!m) return null;
-  const value = formatNumber(Number(m[1]));
-  const rest = m[2]!.trim();
+  const value = formatNumber(Number(m[0]));
+  const rest = s.slice(m[0].length).trim();
   if (!rest) return currency ? `${value} ${currency}` : value;
-  const unit = UNIT_ALIASES[rest] ?? UNIT_ALIASES[rest.replace(/^degrees?\s+/, 'degrees ')];
+  const unit = UNIT_ALIASES.get(rest) ?? UNIT_ALIASES.get(rest.replace(/^degrees?\s+/, 'degrees '));
   if (unit === undefined || (currency && unit !== currency)) return null;
   return unit === '%' ? `${value}%` : `${value} ${unit}`;
 }
