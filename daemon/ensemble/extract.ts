@@ -10,6 +10,8 @@ import type { ExtractionResult, ExtractionVote } from '../../protocol/tasks';
 import type { Pool } from '../pool/pool';
 import { parseMemberJson } from '../tasks/memberJson';
 import { voteSpans } from '../tasks/spans';
+import { fitExtraction, fitVote } from '../tasks/fitExtraction';
+import { LIMITS } from '../../protocol/limits';
 import { callMember } from './callMember';
 import type { ResolvedMember } from './members';
 import { linkedAbort } from '../../common/linkedAbort';
@@ -25,11 +27,13 @@ export interface ExtractJob {
   deadlineMs: number;
 }
 
-const MAX_SPANS = 500;
+const MemberSpan = z.object({ type: z.string().max(200), text: z.string().max(LIMITS.maxSpanChars) });
 const MemberAnswer = z.union([
-  z.object({ entities: z.array(z.object({ type: z.string().max(200), text: z.string().max(2_000) })).max(MAX_SPANS) }),
-  z.array(z.object({ type: z.string().max(200), text: z.string().max(2_000) })).max(MAX_SPANS),
+  z.object({ entities: z.array(MemberSpan).max(LIMITS.maxSpansPerMember) }),
+  z.array(MemberSpan).max(LIMITS.maxSpansPerMember),
 ]);
+/** A vote sent as progress is one frame of its own: its proposed spans are cut to half the reply budget. */
+const PROGRESS_VOTE_BYTES = LIMITS.maxReplyBytes / 2;
 
 const SYSTEM =
   'You extract named entities from a text. Reply with JSON only, {"entities": [{"type": "<one of the types>", "text": "<the entity, copied exactly from the text>"}]}. ' +
@@ -83,7 +87,7 @@ export async function extract(
       const vote: ExtractionVote = call.ok
         ? { ...base, status: 'ok', spans: call.value }
         : { ...base, status: call.status, spans: [], error: call.error };
-      onVote(vote, ++done, job.members.length, id);
+      onVote(fitVote(vote, PROGRESS_VOTE_BYTES), ++done, job.members.length, id);
       return vote;
     }),
   ).finally(() => deadline.dispose());
@@ -107,7 +111,7 @@ export async function extract(
   if (failed) notes.push(`${failed} timed out or failed`);
   const unaligned = Object.values(vote.unaligned).reduce((a, b) => a + b, 0);
   if (unaligned) notes.push(`${unaligned} span${unaligned > 1 ? 's' : ''} not found in the text were dropped`);
-  return {
+  const result: ExtractionResult = {
     id,
     ensemble: job.ensemble,
     types: job.types,
@@ -120,4 +124,18 @@ export async function extract(
     elapsedMs: Math.round(performance.now() - started),
     createdAt: new Date().toISOString(),
   };
+  const fitted = fitExtraction(result, vote.dropped);
+  if (fitted.dropped) fitted.note += `; reply cut to fit: ${describeDropped(fitted.dropped)}`;
+  return fitted;
+}
+
+function describeDropped(d: NonNullable<ExtractionResult['dropped']>): string {
+  const missing = [
+    d.spans && `${d.spans} kept spans`,
+    d.rejected && `${d.rejected} rejected spans`,
+    d.proposed && `${d.proposed} proposed spans`,
+  ].filter(Boolean);
+  const parts = missing.length ? [`${missing.join(', ')} not listed`] : [];
+  if (d.occurrences) parts.push(`${d.occurrences} spans aligned to their first ${LIMITS.maxOccurrencesPerSpan} places only`);
+  return parts.join('; ');
 }

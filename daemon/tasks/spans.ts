@@ -5,7 +5,13 @@
  * spacing. A span is kept when a quorum of the members that answered found it; among kept spans
  * that overlap, the better supported (then the longer) wins. Pure: table-tested in
  * test/unit/spanVote.test.ts.
+ *
+ * The input and the spans are hostile (a span such as "a" occurs everywhere in a 200k-character
+ * text): each span is aligned to at most `maxOccurrencesPerSpan` places, at most `maxKeptSpans`
+ * and `maxRejectedSpans` are returned, and overlaps are decided by binary search among the kept
+ * spans (sorted, disjoint), so the work is O(n log n) in the places found. What was cut is counted.
  */
+import { LIMITS } from '../../protocol/limits';
 import type { ProposedSpan, Span } from '../../protocol/tasks';
 
 export interface MemberSpans {
@@ -20,7 +26,21 @@ export interface SpanVote {
   unaligned: Record<string, number>;
   /** Members needed to keep a span. */
   needed: number;
+  /** What the bounds cut: spans aligned to only their first places, and kept or rejected spans not returned. */
+  dropped: { occurrences: number; kept: number; rejected: number };
 }
+
+export interface SpanBounds {
+  maxOccurrencesPerSpan: number;
+  maxKeptSpans: number;
+  maxRejectedSpans: number;
+}
+
+const DEFAULT_BOUNDS: SpanBounds = {
+  maxOccurrencesPerSpan: LIMITS.maxOccurrencesPerSpan,
+  maxKeptSpans: LIMITS.maxKeptSpans,
+  maxRejectedSpans: LIMITS.maxRejectedSpans,
+};
 
 interface Normalized {
   text: string;
@@ -60,12 +80,16 @@ export function spanKey(text: string): string {
   return normalizeWithMap(text).text;
 }
 
-/** Every place `spanText` occurs in the (normalized) input, as input offsets, at word boundaries. */
-export function locate(input: Normalized, spanText: string): Array<{ start: number; end: number }> {
-  const key = spanKey(spanText);
+/** The places `spanText` occurs in the (normalized) input, as input offsets, at word boundaries: the first `max` of them. */
+export function locate(
+  input: Normalized,
+  spanText: string,
+  max: number = LIMITS.maxOccurrencesPerSpan,
+): Array<{ start: number; end: number }> {
+  const key = spanKey(spanText.slice(0, LIMITS.maxSpanChars));
   if (!key) return [];
   const out: Array<{ start: number; end: number }> = [];
-  for (let at = input.text.indexOf(key); at >= 0; at = input.text.indexOf(key, at + 1)) {
+  for (let at = input.text.indexOf(key); at >= 0 && out.length < max; at = input.text.indexOf(key, at + 1)) {
     const before = at === 0 ? ' ' : input.text[at - 1]!;
     const after = at + key.length >= input.text.length ? ' ' : input.text[at + key.length]!;
     if (isWordChar(before) && isWordChar(key[0]!)) continue;
@@ -85,17 +109,29 @@ export function neededVotes(voters: number, quorum?: number): number {
   return quorum === undefined ? Math.floor(voters / 2) + 1 : Math.max(1, Math.ceil(quorum * voters - 1e-9));
 }
 
-export function voteSpans(input: string, types: readonly string[], members: readonly MemberSpans[], quorum?: number): SpanVote {
+export function voteSpans(
+  input: string,
+  types: readonly string[],
+  members: readonly MemberSpans[],
+  quorum?: number,
+  bounds: SpanBounds = DEFAULT_BOUNDS,
+): SpanVote {
   const normalized = normalizeWithMap(input);
   const typeOf = new Map(types.map((t) => [spanKey(t), t]));
   const found = new Map<string, { type: string; start: number; end: number; members: string[] }>();
   const unaligned: Record<string, number> = {};
+  let occurrences = 0;
   for (const m of members) {
     unaligned[m.member] = 0;
     const mine = new Set<string>();
     for (const s of m.spans) {
       const type = typeOf.get(spanKey(s.type));
-      const places = type === undefined ? [] : locate(normalized, s.text);
+      // One more than the bound: finding it tells that the span was cut.
+      const places = type === undefined ? [] : locate(normalized, s.text, bounds.maxOccurrencesPerSpan + 1);
+      if (places.length > bounds.maxOccurrencesPerSpan) {
+        places.pop();
+        occurrences++;
+      }
       if (places.length === 0) unaligned[m.member]!++;
       for (const p of places) {
         const key = `${type}\u0000${p.start}:${p.end}`;
@@ -120,12 +156,54 @@ export function voteSpans(input: string, types: readonly string[], members: read
   const byStrength = [...spans].sort(
     (a, b) => b.members.length - a.members.length || b.end - b.start - (a.end - a.start) || a.start - b.start,
   );
-  const kept: Span[] = [];
+  const kept = new DisjointSpans();
   const rejected: Span[] = [];
+  const dropped = { occurrences, kept: 0, rejected: 0 };
   for (const s of byStrength) {
-    if (s.members.length >= needed && !kept.some((k) => k.start < s.end && s.start < k.end)) kept.push(s);
-    else rejected.push(s);
+    if (s.members.length >= needed && !kept.overlaps(s)) {
+      if (kept.size < bounds.maxKeptSpans) kept.add(s);
+      else dropped.kept++;
+    } else if (rejected.length < bounds.maxRejectedSpans) rejected.push(s);
+    else dropped.rejected++;
   }
   const inOrder = (a: Span, b: Span) => a.start - b.start || a.end - b.end || a.type.localeCompare(b.type);
-  return { kept: kept.sort(inOrder), rejected: rejected.sort(inOrder), unaligned, needed };
+  return { kept: kept.inOrder(), rejected: rejected.sort(inOrder), unaligned, needed, dropped };
+}
+
+/**
+ * Kept spans: disjoint, so sorted by start they are sorted by end too, and the one span that can
+ * overlap [start, end) is the last one starting before `end` (binary search). Adding splices into
+ * an array bounded by `maxKeptSpans`.
+ */
+class DisjointSpans {
+  private readonly spans: Span[] = [];
+
+  get size(): number {
+    return this.spans.length;
+  }
+
+  /** Index of the first span starting at or after `at`. */
+  private firstFrom(at: number): number {
+    let lo = 0;
+    let hi = this.spans.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.spans[mid]!.start < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  overlaps(s: { start: number; end: number }): boolean {
+    const before = this.spans[this.firstFrom(s.end) - 1];
+    return before !== undefined && before.end > s.start;
+  }
+
+  add(s: Span): void {
+    this.spans.splice(this.firstFrom(s.start), 0, s);
+  }
+
+  inOrder(): Span[] {
+    return [...this.spans];
+  }
 }
