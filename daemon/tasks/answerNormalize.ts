@@ -161,12 +161,19 @@ function matchOption(answer: string, options: readonly string[]): string | null 
     if (i >= 0 && i < options.length) return normalized[i]!;
   }
   const mine = canonical(answer);
-  const exact = normalized.indexOf(mine ?? '');
+  if (mine === null) return null; // nothing left of the answer: it names no option (not even one that normalizes to nothing)
+  const exact = normalized.indexOf(mine);
   if (exact >= 0) return normalized[exact]!;
-  const contained = normalized.filter((o) => mine !== null && new RegExp(`(^|\\s)${escapeRe(o)}(\\s|$)`).test(mine));
+  const contained = normalized.filter((o) => o !== '' && containsWords(mine, o));
   return contained.length === 1 ? contained[0]! : null;
 }
 
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Whether `needle` occurs in `haystack` between spaces or the ends (indexOf, not a RegExp built from a client's option). */
+function containsWords(haystack: string, needle: string): boolean {
+  for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) {
+    const before = at === 0 ? ' ' : haystack[at - 1]!;
+    const after = at + needle.length === haystack.length ? ' ' : haystack[at + needle.length]!;
+    if (/\s/.test(before) && /\s/.test(after)) return true;
+  }
+  return false;
 }

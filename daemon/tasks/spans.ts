@@ -65,7 +65,8 @@ export function normalizeWithMap(input: string): Normalized {
         }
       } else if (!/[\p{P}\p{S}]/u.test(c) || /[%$€£°+]/u.test(c)) {
         text += c;
-        from.push([start, i]);
+        // One entry per UTF-16 unit of `text` (an astral character is two), so indexes into `text` index `from`.
+        for (let unit = 0; unit < c.length; unit++) from.push([start, i]);
       }
     }
   }
