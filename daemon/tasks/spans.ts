@@ -50,31 +50,56 @@ interface Normalized {
 
 /** Lower case, NFKC, punctuation dropped (dashes and slashes become spaces), whitespace collapsed, trimmed. */
 export function normalizeWithMap(input: string): Normalized {
-  let text = '';
+  // Characters collect in an array and are joined once: `text.endsWith` on a string grown by `+=`
+  // flattens it every time, which made this quadratic (150k characters took seconds).
+  const parts: string[] = [];
   const from: Array<[number, number]> = [];
+  let lastIsSpace = true; // no leading space
   let i = 0;
   for (const ch of input) {
     const start = i;
     i += ch.length;
-    for (const c of ch.normalize('NFKC').toLowerCase()) {
-      const space = /\s|[\p{Pd}/]/u.test(c);
+    for (const c of ch.charCodeAt(0) < 128 ? ch.toLowerCase() : ch.normalize('NFKC').toLowerCase()) {
+      const space = isSpaceLike(c);
       if (space) {
-        if (text.length > 0 && !text.endsWith(' ')) {
-          text += ' ';
+        if (!lastIsSpace) {
+          parts.push(' ');
           from.push([start, i]);
+          lastIsSpace = true;
         }
-      } else if (!/[\p{P}\p{S}]/u.test(c) || /[%$€£°+]/u.test(c)) {
-        text += c;
+      } else if (isKept(c)) {
+        parts.push(c);
         // One entry per UTF-16 unit of `text` (an astral character is two), so indexes into `text` index `from`.
         for (let unit = 0; unit < c.length; unit++) from.push([start, i]);
+        lastIsSpace = false;
       }
     }
   }
-  if (text.endsWith(' ')) {
-    text = text.slice(0, -1);
+  if (parts.length > 0 && lastIsSpace) {
+    parts.pop();
     from.pop();
   }
-  return { text, from };
+  return { text: parts.join(''), from };
+}
+
+/** The class of each ASCII character, worked out once: most input is ASCII, and three Unicode-property tests per character dominate. */
+const ASCII_SPACE: boolean[] = [];
+const ASCII_KEPT: boolean[] = [];
+for (let code = 0; code < 128; code++) {
+  const c = String.fromCharCode(code);
+  ASCII_SPACE.push(/\s|[\p{Pd}/]/u.test(c));
+  ASCII_KEPT.push(!/[\p{P}\p{S}]/u.test(c) || /[%$€£°+]/u.test(c));
+}
+
+function isSpaceLike(c: string): boolean {
+  const code = c.charCodeAt(0);
+  return code < 128 ? ASCII_SPACE[code]! : /\s|[\p{Pd}/]/u.test(c);
+}
+
+/** Letters, digits and the symbols that carry meaning in an entity (%, $, €, £, °, +); other punctuation is dropped. */
+function isKept(c: string): boolean {
+  const code = c.charCodeAt(0);
+  return code < 128 ? ASCII_KEPT[code]! : !/[\p{P}\p{S}]/u.test(c) || /[%$€£°+]/u.test(c);
 }
 
 export function spanKey(text: string): string {
