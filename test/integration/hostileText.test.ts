@@ -109,36 +109,35 @@ describe('hostile text from members and clients', { timeout: 300_000 }, () => {
     for (const s of servers) await s.close();
   });
 
+  /** The two good members reply `good`, the third `hostile`. */
+  const script = (good: FakeReply, hostile: FakeReply) => {
+    servers[0]!.script(good);
+    servers[1]!.script(good);
+    servers[2]!.script(hostile);
+  };
+  /** The good members' votes, as [status, what they said]. */
+  const goodVotes = (said: Array<[string, string | null]>) => said.slice(0, 2);
+
   for (const [what, reply] of HOSTILE_REPLIES) {
     it(`classify: a member replying ${what} costs only its own vote`, async () => {
-      servers[0]!.script(goodLabel);
-      servers[1]!.script(goodLabel);
-      servers[2]!.script({ content: reply });
+      script(goodLabel, { content: reply });
       const d = Decision.parse(await conn.rpc.request('ensemble/classify', { text: 'It crashes on save' }));
       assert.equal(d.label, 'bug');
-      assert.deepEqual(
-        d.votes.slice(0, 2).map((v) => [v.status, v.label]),
-        [
-          ['ok', 'bug'],
-          ['ok', 'bug'],
-        ],
-      );
+      assert.deepEqual(goodVotes(d.votes.map((v) => [v.status, v.label])), [
+        ['ok', 'bug'],
+        ['ok', 'bug'],
+      ]);
       assert.notEqual(d.votes[2]!.label, 'bug');
     });
 
     it(`answer: a member replying ${what} costs only its own vote`, async () => {
-      servers[0]!.script(goodAnswer);
-      servers[1]!.script(goodAnswer);
-      servers[2]!.script({ content: reply });
+      script(goodAnswer, { content: reply });
       const r = AnswerResult.parse(await conn.rpc.request('ensemble/answer', { question: 'Capital of France?' }));
       assert.equal(r.normalized, 'paris');
-      assert.deepEqual(
-        r.votes.slice(0, 2).map((v) => [v.status, v.normalized]),
-        [
-          ['ok', 'paris'],
-          ['ok', 'paris'],
-        ],
-      );
+      assert.deepEqual(goodVotes(r.votes.map((v) => [v.status, v.normalized])), [
+        ['ok', 'paris'],
+        ['ok', 'paris'],
+      ]);
       const hostile = r.votes[2]!;
       assert.ok(hostile.status === 'error' || (hostile.answer ?? '').length <= 500, JSON.stringify(hostile).slice(0, 300));
     });
@@ -163,9 +162,7 @@ describe('hostile text from members and clients', { timeout: 300_000 }, () => {
   it('extract: 150k characters with a span every three, and a member proposing 200 long spans: cut to fit, and saying so', async () => {
     const text = 'ab '.repeat(50_000);
     const everywhere = [{ type: 'person', text: 'ab' }];
-    servers[0]!.script(entities(everywhere));
-    servers[1]!.script(entities(everywhere));
-    servers[2]!.script(entities(Array.from({ length: 200 }, (_, i) => ({ type: 'person', text: `${i} ${'x'.repeat(1_000)}` }))));
+    script(entities(everywhere), entities(Array.from({ length: 200 }, (_, i) => ({ type: 'person', text: `${i} ${'x'.repeat(1_000)}` }))));
     const raw = await conn.rpc.request('ensemble/extract', { text, types: ['person'] });
     const r = ExtractionResult.parse(raw);
     assert.ok(Buffer.byteLength(JSON.stringify(r)) <= LIMITS.maxReplyBytes);
