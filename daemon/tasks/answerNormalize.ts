@@ -110,19 +110,29 @@ function ymd(y: number, m: number, d: number): string | null {
   return `${y}-${pad(m)}-${pad(d)}`;
 }
 
+/**
+ * The date patterns built from the month names, compiled once. Exported so that the ReDoS
+ * regression test can lint their sources: ESLint sees only literal patterns.
+ */
+export const DATE_PATTERNS = {
+  dayMonthYear: new RegExp(`^(?:the\\s+)?(\\d{1,2})(?:st|nd|rd|th)?(?:\\s+of)?\\s+${MONTH_RE},?\\s+(\\d{4})$`),
+  monthDayYear: new RegExp(`^${MONTH_RE}\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})$`),
+  monthYear: new RegExp(`^${MONTH_RE}\\s+(\\d{4})$`),
+};
+
 /** ISO, "5 March 2024", "March 5th, 2024", "03/05/2024" (month first unless the first part is over 12), "5.3.2024". */
 export function parseDate(t: string): string | null {
   let m = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:t[\d:.z+-]*)?$/.exec(t);
   if (m) return ymd(+m[1]!, +m[2]!, +m[3]!);
-  m = new RegExp(`^(?:the\\s+)?(\\d{1,2})(?:st|nd|rd|th)?(?:\\s+of)?\\s+${MONTH_RE},?\\s+(\\d{4})$`).exec(t);
+  m = DATE_PATTERNS.dayMonthYear.exec(t);
   if (m) return ymd(+m[3]!, monthIndex(m[2]!), +m[1]!);
-  m = new RegExp(`^${MONTH_RE}\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})$`).exec(t);
+  m = DATE_PATTERNS.monthDayYear.exec(t);
   if (m) return ymd(+m[3]!, monthIndex(m[1]!), +m[2]!);
   m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(t);
   if (m) return +m[1]! > 12 ? ymd(+m[3]!, +m[2]!, +m[1]!) : ymd(+m[3]!, +m[1]!, +m[2]!);
   m = /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/.exec(t);
   if (m) return ymd(+m[3]!, +m[2]!, +m[1]!);
-  m = new RegExp(`^${MONTH_RE}\\s+(\\d{4})$`).exec(t);
+  m = DATE_PATTERNS.monthYear.exec(t);
   if (m) return `${m[2]}-${pad(monthIndex(m[1]!))}`;
   return null;
 }

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { ESLint, Linter } from 'eslint';
 import regexp from 'eslint-plugin-regexp';
 import { matchLabel, parseVerbalizedConfidence } from '../../../daemon/backends/answerParsing';
-import { normalizeAnswer, parseQuantity } from '../../../daemon/tasks/answerNormalize';
+import { DATE_PATTERNS, normalizeAnswer, parseQuantity } from '../../../daemon/tasks/answerNormalize';
 import { LIMITS } from '../../../protocol/limits';
 
 const RULES: Linter.RulesRecord = {
@@ -60,6 +60,14 @@ describe('ReDoS regressions', () => {
     assert.equal(config.rules['regexp/no-super-linear-backtracking'][0], 2);
     assert.equal(config.rules['regexp/no-super-linear-move'][0], 2);
   });
+});
+
+describe('patterns built at run time (ESLint sees only literals)', () => {
+  for (const [name, re] of Object.entries(DATE_PATTERNS)) {
+    it(`the date pattern ${name} has no super-linear backtracking`, () => {
+      assert.deepEqual(reports(`export const r = ${String(re)};`), []);
+    });
+  }
 });
 
 describe('worst-case inputs give a correct, bounded result', () => {
