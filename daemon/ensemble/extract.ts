@@ -9,7 +9,7 @@ import { EnsembleError } from '../../protocol/errors';
 import type { ExtractionResult, ExtractionVote } from '../../protocol/tasks';
 import type { Pool } from '../pool/pool';
 import { parseMemberJson } from '../tasks/memberJson';
-import { voteSpans } from '../tasks/spans';
+import { alignSpans, alignmentInput, voteAligned, type AlignedSpans } from '../tasks/spans';
 import { fitExtraction, fitVote } from '../tasks/fitExtraction';
 import { LIMITS } from '../../protocol/limits';
 import { callMember } from './callMember';
@@ -70,6 +70,8 @@ export async function extract(
   const runSignal = deadline.signal;
   const prompt = `${job.instruction ? `${job.instruction}\n\n` : ''}Entity types: ${job.types.join(', ')}\n\nText:\n${job.text}`;
   const schema = extractionSchema(job.types);
+  const on = alignmentInput(job.text, job.types);
+  const alignedBy = new Map<string, AlignedSpans>();
   let done = 0;
   const votes = await Promise.all(
     job.members.map(async (m): Promise<ExtractionVote> => {
@@ -81,11 +83,14 @@ export async function extract(
             'BackendError',
             `the member's JSON is not a list of entities: ${z.prettifyError(parsed.error).slice(0, 300)}`,
           );
-        return Array.isArray(parsed.data) ? parsed.data : parsed.data.entities;
+        const spans = Array.isArray(parsed.data) ? parsed.data : parsed.data.entities;
+        // Aligned inside the member's call: whatever its spans make this throw is its own error.
+        return { spans, aligned: alignSpans(on, spans) };
       });
       const base = { member: m.member, model: m.model, latencyMs: call.latencyMs, unaligned: 0 };
+      if (call.ok) alignedBy.set(m.member, call.value.aligned);
       const vote: ExtractionVote = call.ok
-        ? { ...base, status: 'ok', spans: call.value }
+        ? { ...base, status: 'ok', spans: call.value.spans }
         : { ...base, status: call.status, spans: [], error: call.error };
       onVote(fitVote(vote, PROGRESS_VOTE_BYTES), ++done, job.members.length, id);
       return vote;
@@ -99,10 +104,9 @@ export async function extract(
       `no model of ensemble "${job.ensemble}" can serve:\n${votes.map((v) => `- ${v.error?.message}`).join('\n')}`,
     );
   }
-  const vote = voteSpans(
+  const vote = voteAligned(
     job.text,
-    job.types,
-    answered.map((v) => ({ member: v.member, spans: v.spans })),
+    answered.map((v) => ({ member: v.member, aligned: alignedBy.get(v.member)! })),
     job.quorum,
   );
   const finalVotes = votes.map((v) => ({ ...v, unaligned: vote.unaligned[v.member] ?? 0 }));

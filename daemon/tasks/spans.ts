@@ -1,6 +1,6 @@
 /**
  * Entity spans voted across members. Each member's spans are normalized (Unicode NFKC, case,
- * whitespace, punctuation) and aligned to every place they occur in the input, at word boundaries;
+ * whitespace, punctuation) and aligned to the places they occur in the input, at word boundaries;
  * members agree on a span when they name the same type at the same place, whatever their casing or
  * spacing. A span is kept when a quorum of the members that answered found it; among kept spans
  * that overlap, the better supported (then the longer) wins. Pure: table-tested in
@@ -135,6 +135,57 @@ export function neededVotes(voters: number, quorum?: number): number {
   return quorum === undefined ? Math.floor(voters / 2) + 1 : Math.max(1, Math.ceil(quorum * voters - 1e-9));
 }
 
+/** One member's spans at their places in the input: what the vote counts, worked out per member. */
+export interface AlignedSpans {
+  /** Distinct (type, place) pairs this member found: a span listed twice still votes once. */
+  places: Array<{ type: string; start: number; end: number }>;
+  /** Spans that are nowhere in the input, or of a type that was not asked for. */
+  unaligned: number;
+  /** Spans aligned to only their first `maxOccurrencesPerSpan` places. */
+  occurrencesCut: number;
+}
+
+/** The input prepared once for aligning every member's spans. */
+export interface AlignmentInput {
+  normalized: Normalized;
+  typeOf: Map<string, string>;
+}
+
+export function alignmentInput(input: string, types: readonly string[]): AlignmentInput {
+  return { normalized: normalizeWithMap(input), typeOf: new Map(types.map((t) => [spanKey(t), t])) };
+}
+
+/**
+ * One member's spans aligned to the input. Separate from the vote so that the orchestrator runs it
+ * inside the member's own call: whatever a hostile list of spans makes it throw costs that member
+ * its vote only.
+ */
+export function alignSpans(
+  on: AlignmentInput,
+  spans: readonly ProposedSpan[],
+  maxOccurrencesPerSpan: number = LIMITS.maxOccurrencesPerSpan,
+): AlignedSpans {
+  const out: AlignedSpans = { places: [], unaligned: 0, occurrencesCut: 0 };
+  const seen = new Set<string>();
+  for (const s of spans) {
+    const type = on.typeOf.get(spanKey(s.type));
+    // One more than the bound: finding it tells that the span was cut.
+    const places = type === undefined ? [] : locate(on.normalized, s.text, maxOccurrencesPerSpan + 1);
+    if (places.length > maxOccurrencesPerSpan) {
+      places.pop();
+      out.occurrencesCut++;
+    }
+    if (places.length === 0) out.unaligned++;
+    for (const p of places) {
+      const key = `${type}\u0000${p.start}:${p.end}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.places.push({ type: type!, ...p });
+    }
+  }
+  return out;
+}
+
 export function voteSpans(
   input: string,
   types: readonly string[],
@@ -142,31 +193,33 @@ export function voteSpans(
   quorum?: number,
   bounds: SpanBounds = DEFAULT_BOUNDS,
 ): SpanVote {
-  const normalized = normalizeWithMap(input);
-  const typeOf = new Map(types.map((t) => [spanKey(t), t]));
+  const on = alignmentInput(input, types);
+  return voteAligned(
+    input,
+    members.map((m) => ({ member: m.member, aligned: alignSpans(on, m.spans, bounds.maxOccurrencesPerSpan) })),
+    quorum,
+    bounds,
+  );
+}
+
+/** The vote over members' spans already aligned (alignSpans): each place is kept by a quorum, overlaps go to the stronger. */
+export function voteAligned(
+  input: string,
+  members: ReadonlyArray<{ member: string; aligned: AlignedSpans }>,
+  quorum?: number,
+  bounds: SpanBounds = DEFAULT_BOUNDS,
+): SpanVote {
   const found = new Map<string, { type: string; start: number; end: number; members: string[] }>();
   const unaligned: Record<string, number> = {};
   let occurrences = 0;
-  for (const m of members) {
-    unaligned[m.member] = 0;
-    const mine = new Set<string>();
-    for (const s of m.spans) {
-      const type = typeOf.get(spanKey(s.type));
-      // One more than the bound: finding it tells that the span was cut.
-      const places = type === undefined ? [] : locate(normalized, s.text, bounds.maxOccurrencesPerSpan + 1);
-      if (places.length > bounds.maxOccurrencesPerSpan) {
-        places.pop();
-        occurrences++;
-      }
-      if (places.length === 0) unaligned[m.member]!++;
-      for (const p of places) {
-        const key = `${type}\u0000${p.start}:${p.end}`;
-        if (mine.has(key)) continue; // a member that lists a span twice still votes once
-        mine.add(key);
-        const entry = found.get(key) ?? { type: type!, ...p, members: [] };
-        entry.members.push(m.member);
-        found.set(key, entry);
-      }
+  for (const { member, aligned } of members) {
+    unaligned[member] = aligned.unaligned;
+    occurrences += aligned.occurrencesCut;
+    for (const p of aligned.places) {
+      const key = `${p.type}\u0000${p.start}:${p.end}`;
+      const entry = found.get(key) ?? { ...p, members: [] };
+      entry.members.push(member);
+      found.set(key, entry);
     }
   }
   const voters = members.length;
