@@ -14,6 +14,8 @@ import { parseMemberJson } from '../../../daemon/tasks/memberJson';
 import { locate, normalizeWithMap, voteSpans } from '../../../daemon/tasks/spans';
 import { fitExtraction } from '../../../daemon/tasks/fitExtraction';
 import { parseModel } from '../../../daemon/gateway/chatRequest';
+import { GatewayError } from '../../../daemon/gateway/errors';
+import { schemaChoices } from '../../../daemon/gateway/schemaChoices';
 import { EnsembleError } from '../../../protocol/errors';
 import { LIMITS } from '../../../protocol/limits';
 import { ExtractionResult } from '../../../protocol/tasks';
@@ -160,6 +162,34 @@ describe('parsers of member replies never throw and return bounded results', () 
         const m = parseModel(name.slice(0, 200));
         assert.ok(['chat', 'classify', 'extract', 'answer'].includes(m.task));
       }),
+    );
+  });
+});
+
+describe("the gateway's response_format choices", () => {
+  it('any JSON schema: choices within the bounds, none reserved, or a 400 naming response_format', () => {
+    const schema = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small' },
+        fc.record({ enum: fc.array(fc.oneof(fc.constantFrom(...PIECES), fc.string(), fc.integer()), { maxLength: 8 }) }),
+        fc.record({ properties: fc.dictionary(fc.constantFrom(...PIECES), tie('node'), { maxKeys: 4 }) }),
+        fc.record({ items: tie('node') }),
+        fc.record({ anyOf: fc.array(tie('node'), { maxLength: 3 }) }),
+        fc.jsonValue(),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(schema, (s) => {
+        try {
+          const c = schemaChoices({ type: 'json_schema', json_schema: { name: 'x', schema: s as Record<string, unknown> } });
+          if (c) {
+            assert.ok(c.values.length > 0 && c.values.every((v) => typeof v === 'string' && v.length > 0 && v !== '__proto__'));
+          }
+        } catch (e) {
+          assert.ok(e instanceof GatewayError && /response_format/.test(e.message), String(e));
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 });
