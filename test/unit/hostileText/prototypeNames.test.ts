@@ -17,6 +17,7 @@ import { ClassifyParams } from '../../../protocol/methods';
 import { PoolConfig } from '../../../protocol/config';
 import { schemaChoices } from '../../../daemon/gateway/schemaChoices';
 import { parseConfig } from '../../../daemon/config/loadConfig';
+import { loadJsonl } from '../../../daemon/learning/recordings';
 import { ok } from '../strategies/helpers';
 
 const PROTO_NAMES = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
@@ -92,6 +93,13 @@ describe('"__proto__" is refused where names enter', () => {
     const fine = PoolConfig.safeParse(config({ constructor: spec(['toString', 'hasOwnProperty']) }));
     assert.ok(fine.success, fine.error?.message);
     assert.ok(Object.hasOwn(fine.data.ensembles, 'constructor'));
+  });
+
+  it('as a label in a recordings file', () => {
+    const line = (probabilities: string) => `{"item":"a","model":"m","prediction":"constructor","probabilities":${probabilities}}\n`;
+    assert.throws(() => loadJsonl(line('{"__proto__":0.5,"constructor":0.5}'), 'r.jsonl'), /probabilities\.__proto__.*reserved/);
+    const [rec] = loadJsonl(line('{"toString":0.5,"constructor":0.5}'), 'r.jsonl');
+    assert.deepEqual(rec!.probabilities, { toString: 0.5, constructor: 0.5 });
   });
 
   it('as a choice of the gateway', () => {
