@@ -346,8 +346,8 @@ export class DaemonService {
       .map((m) => ({
         ...m,
         ...this.adaptation.feedbackStats(m.id),
-        decisive: contrib[m.id]?.decisive ?? 0,
-        overruledRight: contrib[m.id]?.overruledRight ?? 0,
+        decisive: own(contrib, m.id)?.decisive ?? 0,
+        overruledRight: own(contrib, m.id)?.overruledRight ?? 0,
       }));
     const laggards = this.laggards();
     for (const m of models) {

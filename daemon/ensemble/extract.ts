@@ -15,6 +15,7 @@ import { LIMITS } from '../../protocol/limits';
 import { callMember } from './callMember';
 import type { ResolvedMember } from './members';
 import { linkedAbort } from '../../common/linkedAbort';
+import { own } from '../../common/ownProperty';
 
 export interface ExtractJob {
   ensemble: string;
@@ -109,7 +110,7 @@ export async function extract(
     answered.map((v) => ({ member: v.member, aligned: alignedBy.get(v.member)! })),
     job.quorum,
   );
-  const finalVotes = votes.map((v) => ({ ...v, unaligned: vote.unaligned[v.member] ?? 0 }));
+  const finalVotes = votes.map((v) => ({ ...v, unaligned: own(vote.unaligned, v.member) ?? 0 }));
   const failed = votes.length - answered.length;
   const notes = [`${answered.length} of ${votes.length} members answered; a span needs ${vote.needed}`];
   if (failed) notes.push(`${failed} timed out or failed`);

@@ -56,7 +56,7 @@ function fitOne(model: string, vs: readonly LabelledVote[], method: Calibration[
       calibration: { model, method, params: { temperature: t0 * t }, n: withProbs.length, fittedAt: new Date().toISOString() },
       apply: (v) =>
         Object.keys(v.probabilities).length > 0
-          ? { confidence: applyTemperature(v.probabilities, t)[v.label] ?? 0, correct: v.label === v.gold }
+          ? { confidence: own(applyTemperature(v.probabilities, t), v.label) ?? 0, correct: v.label === v.gold }
           : null,
     };
   }

@@ -219,7 +219,7 @@ export function fitPlatt(points: readonly ConfidencePoint[], iterations = 100): 
 
 /** Rescales a vector so its `prediction` gets `confidence` and the others share the rest pro rata. */
 export function withConfidence(probs: Readonly<Record<string, number>>, prediction: string, confidence: number): Record<string, number> {
-  const old = probs[prediction] ?? 0;
+  const old = own(probs, prediction) ?? 0;
   const rest = 1 - old;
   const out: Record<string, number> = {};
   for (const [l, p] of Object.entries(probs)) out[l] = l === prediction ? confidence : rest > 0 ? (p * (1 - confidence)) / rest : 0;

@@ -19,6 +19,7 @@ import { schemaChoices } from '../../../daemon/gateway/schemaChoices';
 import { parseConfig } from '../../../daemon/config/loadConfig';
 import { loadJsonl } from '../../../daemon/learning/recordings';
 import { ok } from '../strategies/helpers';
+import { contributions } from '../../../daemon/strategies/contribution';
 
 const PROTO_NAMES = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
 
@@ -71,6 +72,17 @@ describe('prototype names are ordinary names', () => {
       assert.equal(own({ other: 1 }, name), undefined);
     });
   }
+});
+
+describe('prototype names as model ids', () => {
+  it('a model named "constructor" gets its own contribution counts', () => {
+    const vote = (model: string, label: string) => ({ model, label, status: 'ok' as const });
+    const c = contributions([
+      { votes: [vote('constructor', 'bug'), vote('toString', 'bug'), vote('m', 'feature')], decided: 'bug', gold: 'bug' },
+    ]);
+    assert.deepEqual(c.constructor, { decisive: 0, overruledRight: 0, agreedRight: 1, votes: 1 });
+    assert.deepEqual(c.toString, { decisive: 0, overruledRight: 0, agreedRight: 1, votes: 1 });
+  });
 });
 
 describe('"__proto__" is refused where names enter', () => {
