@@ -6,7 +6,7 @@
 import { newRecordId } from '../../common/recordId';
 import { z } from 'zod';
 import { EnsembleError } from '../../protocol/errors';
-import type { ExtractionResult, ExtractionVote } from '../../protocol/tasks';
+import { ExtractionResult, type ExtractionVote } from '../../protocol/tasks';
 import type { Pool } from '../pool/pool';
 import { parseMemberJson } from '../tasks/memberJson';
 import { alignSpans, alignmentInput, voteAligned, type AlignedSpans } from '../tasks/spans';
@@ -131,7 +131,21 @@ export async function extract(
   };
   const fitted = fitExtraction(result, vote.dropped);
   if (fitted.dropped) fitted.note += `; reply cut to fit: ${describeDropped(fitted.dropped)}`;
-  return fitted;
+  return checkedReply(fitted);
+}
+
+/**
+ * The daemon's end of the check the client makes: the reply matches the protocol schema (a cut
+ * reply says what it dropped) and fits the reply budget. Failing here is a bug of ours, reported
+ * as one, rather than a frame the client refuses with a closed connection.
+ */
+function checkedReply(r: ExtractionResult): ExtractionResult {
+  const parsed = ExtractionResult.safeParse(r);
+  if (!parsed.success) throw new EnsembleError('InternalError', `extraction reply off the protocol: ${z.prettifyError(parsed.error)}`);
+  const bytes = Buffer.byteLength(JSON.stringify(r));
+  if (bytes > LIMITS.maxReplyBytes)
+    throw new EnsembleError('InternalError', `extraction reply of ${bytes} bytes, over ${LIMITS.maxReplyBytes}`);
+  return r;
 }
 
 function describeDropped(d: NonNullable<ExtractionResult['dropped']>): string {
