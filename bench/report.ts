@@ -8,6 +8,16 @@ type Row = Record<string, unknown>;
 const loadAt = (x: unknown) => (Array.isArray(x) ? x.join(' / ') : 'n/a');
 const fmt = (x: unknown, unit = '') => (x === null || x === undefined ? 'n/a' : `${String(x)}${unit}`);
 
+/** The daemon's event-loop delay after the throughput phases, as its pool/status reported it. */
+function loopDelayLine(loop: Row | null | undefined): string[] {
+  if (!loop) return [];
+  return [
+    `Daemon event loop delay after the run (its last ${fmt(loop.window_s, ' s')}): p99 ${fmt(loop.p99, ' ms')}, ` +
+      `max ${fmt(loop.max, ' ms')}, mean ${fmt(loop.mean, ' ms')}.`,
+    '',
+  ];
+}
+
 export function writeResults(
   dir: string,
   r: Row & { machine: Row; setup: Row; latency: Record<string, Row>; throughput: Row[]; early_exit_and_routing: Savings },
@@ -32,6 +42,7 @@ export function writeResults(
     '',
     `Ensemble latency over its slowest member (p50 daemon / p50 direct fan-out): **${fmt(r.ensemble_over_slowest)}**.`,
     '',
+    ...loopDelayLine(r.daemon_event_loop_ms as Row | null | undefined),
     '| concurrent clients | direct /s | daemon /s | daemon / direct | daemon CPU | daemon CPU per decision | ' +
       'direct client CPU per fan-out | daemon RSS | members CPU (direct / daemon) |',
     '|---|---|---|---|---|---|---|---|---|',

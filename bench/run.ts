@@ -29,7 +29,9 @@ import { Pool } from 'undici';
 import { startDaemon } from '../client/daemonClient';
 import { labelScoresFromAnswer, parseWireLogprobs } from '../daemon/backends/labelLogprobs';
 import { chatPrompt } from '../daemon/backends/prompts';
+import { loopDelayText } from '../common/loopDelayText';
 import type { DaemonFile } from '../protocol/daemonFile';
+import { PoolStatus } from '../protocol/methods';
 import { earlyExitSavings } from './savings';
 import { cpuSeconds, median, percentile, round, rssMiB } from './stats';
 import { writeResults } from './report';
@@ -269,6 +271,11 @@ async function main(): Promise<void> {
       );
     }
 
+    // The daemon's own view of the run: how late its event loop ran (figures over its last one to two minutes).
+    const afterRun = PoolStatus.parse(await conns[0]!.request('pool/status', {}));
+    const loop = afterRun.eventLoop;
+    log(loop ? `daemon ${loopDelayText(loop)}` : 'daemon event loop delay: not reported by this daemon');
+
     const dataDir = args.data ?? process.env.ENSEMBLE_MMLU_PRO;
     const savings = dataDir
       ? earlyExitSavings(dataDir)
@@ -314,6 +321,7 @@ async function main(): Promise<void> {
         gateway_minus_direct_paired: summary(gatewayDiff),
       },
       throughput,
+      daemon_event_loop_ms: loop ? { p99: loop.p99Ms, max: loop.maxMs, mean: loop.meanMs, window_s: round(loop.windowMs / 1000, 0) } : null,
       early_exit_and_routing: savings,
     };
     writeResults(args.out, result);

@@ -2,6 +2,7 @@
 import type { Decision } from '../protocol/ensemble';
 import type { PoolStatus } from '../protocol/methods';
 import { formatSize } from '../common/formatSize';
+import { loopDelayText } from '../common/loopDelayText';
 
 export function bar(value: number, width = 10): string {
   const v = Math.max(0, Math.min(1, value));
@@ -55,9 +56,10 @@ export function formatStatus(s: PoolStatus): string {
   if (s.storage)
     lines.push(
       s.storage.kind === 'sqlite'
-        ? `storage ${s.storage.path ?? 'sqlite'}`
+        ? `storage ${s.storage.path ?? 'sqlite'}${s.storage.driver ? ` (${s.storage.driver})` : ''}`
         : `storage: IN MEMORY ONLY, lost when the daemon stops (${s.storage.reason ?? 'no reason given'})`,
     );
+  if (s.eventLoop) lines.push(loopDelayText(s.eventLoop));
   const mb = formatSize;
   const budget = s.memory.budgetBytes === undefined ? '' : ` of a ${mb(s.memory.budgetBytes)} budget`;
   const gpu = s.memory.gpuFreeBytes ? `, GPU ${mb(s.memory.gpuFreeBytes)} free` : '';

@@ -22,6 +22,7 @@ export const defaultPoolConfig: PoolConfigInput = {
       path: 'qwen2.5-0.5b-instruct-q4_k_m.gguf',
       url: hf('Qwen/Qwen2.5-0.5B-Instruct-GGUF', '9217f5db79a29953eb74d5343926648285ec7e67', 'qwen2.5-0.5b-instruct-q4_k_m.gguf'),
       sha256: '74a4da8c9fdbcd15bd1f6d01d621410d31c6fc00986f5eb687824e7b93d7a9db', // 491,400,032 bytes
+      sizeBytes: 491_400_032,
       threads: 1,
       description: 'Qwen2.5 0.5B Instruct, Q4_K_M (Alibaba)',
     },
@@ -31,6 +32,7 @@ export const defaultPoolConfig: PoolConfigInput = {
       path: 'Llama-3.2-1B-Instruct-Q4_K_M.gguf',
       url: hf('bartowski/Llama-3.2-1B-Instruct-GGUF', '067b946cf014b7c697f3654f621d577a3e3afd1c', 'Llama-3.2-1B-Instruct-Q4_K_M.gguf'),
       sha256: '6f85a640a97cf2bf5b8e764087b1e83da0fdb51d7c9fab7d0fece9385611df83', // 807,694,464 bytes
+      sizeBytes: 807_694_464,
       threads: 1,
       description: 'Llama 3.2 1B Instruct, Q4_K_M (Meta)',
     },
@@ -40,6 +42,7 @@ export const defaultPoolConfig: PoolConfigInput = {
       path: 'smollm2-360m-instruct-q8_0.gguf',
       url: hf('HuggingFaceTB/SmolLM2-360M-Instruct-GGUF', '593b5a2e04c8f3e4ee880263f93e0bd2901ad47f', 'smollm2-360m-instruct-q8_0.gguf'),
       sha256: '48ab3034d0dd401fbc721eb1df3217902fee7dab9078992d66431f09b7750201', // 386,404,992 bytes
+      sizeBytes: 386_404_992,
       threads: 1,
       description: 'SmolLM2 360M Instruct, Q8_0 (Hugging Face)',
     },

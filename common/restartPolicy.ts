@@ -14,6 +14,13 @@ export function backoffDelay(attempt: number, opts: { baseMs?: number; maxMs?: n
   return Math.min(max, Math.round(exp + jitter));
 }
 
+/**
+ * Defaults of the extension's `ensemble.restart.*` settings (package.json declares the same numbers;
+ * a unit test holds them, and the README's sentence, together). A window that reaches `maxCrashes`
+ * crashes stops the restarts, so the daemon is restarted at most `maxCrashes - 1` times in it.
+ */
+export const DAEMON_RESTART_DEFAULTS = { maxCrashes: 5, windowMinutes: 3 } as const;
+
 /** Counts crashes in a sliding window; `allowRestart` is false once the window holds `maxCrashes`. */
 export class CrashPolicy {
   private crashes: number[] = [];

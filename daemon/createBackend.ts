@@ -17,12 +17,20 @@ export const createBackend: BackendFactory = (entry, ctx = {}) => {
   switch (entry.backend) {
     case 'llama.cpp': {
       const download =
-        entry.url && entry.path ? { url: entry.url, path: entry.path, ...(entry.sha256 ? { sha256: entry.sha256 } : {}) } : undefined;
+        entry.url && entry.path
+          ? {
+              url: entry.url,
+              path: entry.path,
+              ...(entry.sha256 ? { sha256: entry.sha256 } : {}),
+              ...(entry.sizeBytes ? { sizeBytes: entry.sizeBytes } : {}),
+            }
+          : undefined;
+      const pinned = entry.path && entry.sha256 ? { path: entry.path, sha256: entry.sha256 } : undefined;
       const shared = groups.processFor(entry);
       // One evaluation at a time per model: its one context sequence on the CPU it shares with the others.
       return new WorkerBackend(
         entry,
-        { defaultConcurrency: 1, ...(download ? { download } : {}) },
+        { defaultConcurrency: 1, ...(download ? { download } : {}), ...(pinned ? { pinned } : {}) },
         {
           log: (line, label) => ctx.workerLog?.(label, line),
           memoryNeeds: () => llamaCppMemoryNeeds(entry, workerGroupKey(entry)),

@@ -7,7 +7,7 @@
  *   by the ensemble, their votes in the extra top-level `ensemble` field; see gateway/tasks.ts);
  * - `POST /v1/classifications`: a full Decision for `ensemble/classify` params.
  * Errors come in OpenAI's shape with OpenAI's status codes (gateway/errors.ts), within the bounds
- * of gateway/limits.ts.
+ * of `LIMITS.gateway` (protocol/limits.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { asEnsembleError } from '../protocol/errors';
@@ -16,7 +16,7 @@ import { readJsonBody } from './gateway/body';
 import { chatCompletion } from './gateway/chat';
 import { ChatRequest, parseModel } from './gateway/chatRequest';
 import { GatewayError, fromEnsembleError, invalidBody, sendError, sendJson } from './gateway/errors';
-import { GATEWAY_LIMITS } from './gateway/limits';
+import { LIMITS } from '../protocol/limits';
 import { taskCompletion } from './gateway/tasks';
 import type { Logger } from './log';
 import type { DaemonService } from './service';
@@ -39,7 +39,7 @@ export async function handleGateway(req: IncomingMessage, res: ServerResponse, s
       new GatewayError(404, `no route ${req.method} ${url.pathname.slice(0, 200)}`, 'invalid_request_error', null, 'unknown_url'),
     );
   }
-  if (inFlight >= GATEWAY_LIMITS.maxInFlight) {
+  if (inFlight >= LIMITS.gateway.maxInFlight) {
     res.setHeader('retry-after', '1');
     return sendError(
       res,

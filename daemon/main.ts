@@ -8,10 +8,12 @@ import { readDaemonFile } from '../common/node/daemonFile';
 import type { DaemonFile } from '../protocol/daemonFile';
 import { EnsembleError } from '../protocol/errors';
 import { homePaths, type HomePaths } from '../common/node/home';
-import { readRuntimeChoice } from './runtime/gpuSetup';
+import { checkGpuRuntime, workerGpuEnv } from './runtime/gpuRuntime';
+import { nodeLlamaCppLocation } from './runtime/gpuSetup';
 import { PROTOCOL_VERSION } from '../protocol/methods';
 import type { BackendFactory } from './backends/backend';
 import { createBackend } from './createBackend';
+import { EventLoopGuard } from './eventLoopGuard';
 import { acquireInstanceLock } from './instanceLock';
 import { Logger, type LogLevel } from './log';
 import { rotatingWriter } from './logRotation';
@@ -55,10 +57,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     );
   }
   const releaseLock = acquireInstanceLock(paths.home);
-  // The GPU runtime `ensemble setup gpu` installed: model workers inherit it and load with it.
-  const gpu = readRuntimeChoice(paths.home);
-  if (gpu && !process.env.ENSEMBLE_GPU) process.env.ENSEMBLE_GPU = gpu;
   const logger = new Logger(opts.logLevel ?? 'info', rotatingWriter(paths.log));
+  // The GPU runtime `ensemble setup gpu` installed, checked again now: model workers inherit it
+  // (environment) and load with it; a missing or stale one falls back to the CPU, said loudly.
+  const gpuRuntime = checkGpuRuntime(paths.home, nodeLlamaCppVersion());
+  if (gpuRuntime.warning) logger.warn(gpuRuntime.warning);
+  if (!process.env.ENSEMBLE_GPU) Object.assign(process.env, workerGpuEnv(gpuRuntime));
   if (madePrivate.length > 0)
     logger.info(`made ${madePrivate.length} paths in ${paths.home} private to this user (0700 folders, 0600 files)`);
   let server: RunningServer | null = null;
@@ -66,14 +70,17 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   // editor's Electron as Node), must not keep the daemon from serving: it records in memory, logs
   // why, and `pool/status` says so.
   const { store, ...storage } = await openStore(paths.database, logger);
+  const loopGuard = new EventLoopGuard({ logger });
   const service = new DaemonService({
     paths,
     storage,
+    gpuRuntime: { gpu: gpuRuntime.gpu === false ? 'cpu' : gpuRuntime.gpu, ...(gpuRuntime.warning ? { warning: gpuRuntime.warning } : {}) },
     logger,
     factory: opts.factory ?? createBackend,
     store,
-    onChange: (reason) => server?.broadcastChange(reason),
+    onChange: (hint) => server?.broadcastChange(hint),
     onDownloadProgress: opts.onDownloadProgress,
+    eventLoop: () => loopGuard.snapshot(),
   });
   service.reloadConfig();
 
@@ -89,6 +96,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       removeDaemonFileIfOurs(paths, token);
       await server?.close();
       await service.dispose();
+      loopGuard.stop();
       releaseLock();
       resolveClosed();
     })();
@@ -133,5 +141,14 @@ function removeDaemonFileIfOurs(paths: HomePaths, token: string): void {
     if (current.token === token) fs.rmSync(paths.daemonFile, { force: true });
   } catch {
     // already gone
+  }
+}
+
+/** The node-llama-cpp in use; "unknown" when it cannot be found (a GPU runtime then cannot match, and the CPU is used). */
+function nodeLlamaCppVersion(): string {
+  try {
+    return nodeLlamaCppLocation().version;
+  } catch {
+    return 'unknown';
   }
 }

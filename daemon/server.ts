@@ -9,8 +9,11 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCodes } from '../protocol/errors';
 import { LIMITS } from '../protocol/limits';
+import { ChangeBroadcast } from './changeBroadcast';
 import { handleGateway } from './gateway';
+import { applyHttpLimits, connectionsCheckingInterval, httpLimits, type HttpLimits } from './httpLimits';
 import type { Logger } from './log';
+import type { ChangeHint } from './pool/changeHint';
 import { checkRequest } from './security';
 import type { DaemonService } from './service';
 import { Session } from './session';
@@ -24,12 +27,14 @@ export interface ServerOptions {
   /** 0 = a random free port. */
   port?: number;
   heartbeatIntervalMs?: number;
+  /** The listener's socket cap and timeouts; `LIMITS.http` with `ENSEMBLE_HTTP_LIMITS` applied when absent. */
+  httpLimits?: HttpLimits;
 }
 
 export interface RunningServer {
   port: number;
-  /** Sends `pool/changed` to every connected client. */
-  broadcastChange(reason: string): void;
+  /** Sends `pool/changed` to every connected client (coalesced, with what changed). */
+  broadcastChange(hint: ChangeHint): void;
   close(): Promise<void>;
 }
 
@@ -39,8 +44,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxPayloadBytes });
   let port = 0;
   const refusals = refusalLog(opts.logger);
+  const limits = opts.httpLimits ?? httpLimits();
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ connectionsCheckingInterval: connectionsCheckingInterval(limits) }, (req, res) => {
     const verdict = checkRequest(req.headers, { token: opts.token, port, allowedOrigins: opts.allowedOrigins() });
     if (!verdict.ok) {
       res.writeHead(verdict.status, { 'content-type': 'application/json' });
@@ -62,7 +68,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       res.end(JSON.stringify({ error: { message: 'internal error', type: 'server_error' } }));
     });
   });
-  server.requestTimeout = 600_000;
+  applyHttpLimits(server, limits);
+  // Node closes a socket over `maxConnections` on accept, before any byte is read: say so, briefly.
+  server.on('drop', () => refusals.note(`${limits.maxSockets} sockets already open`, 'a connection'));
 
   server.on('upgrade', (req, socket: Duplex, head) => {
     const verdict = checkRequest(req.headers, { token: opts.token, port, allowedOrigins: opts.allowedOrigins() });
@@ -86,6 +94,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   wss.on('connection', (ws: WebSocket) => {
     const session = new Session(ws, opts.service, opts.logger, opts.requestShutdown);
     sessions.add(session);
+    // The JSON-RPC handshake is bounded too: a client that connects and never says `initialize`
+    // would hold one of the connection slots forever.
+    const handshake = setTimeout(() => {
+      if (session.isInitialized) return;
+      refusals.note(`no initialize within ${limits.initializeTimeoutMs} ms`, 'a WebSocket client');
+      ws.close(1008, 'initialize was not sent in time');
+    }, limits.initializeTimeoutMs);
+    handshake.unref();
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
     ws.on('message', (data, isBinary) => {
@@ -103,6 +119,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     });
     ws.on('error', (e) => opts.logger.warn(`client socket: ${e.message}`));
     ws.on('close', () => {
+      clearTimeout(handshake);
       session.close();
       sessions.delete(session);
     });
@@ -127,36 +144,20 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
   port = (server.address() as AddressInfo).port;
 
-  // `pool/changed` is coalesced: a burst of decisions makes one notification per client, not one each.
-  let pendingChange: string | null = null;
-  let changeTimer: NodeJS.Timeout | undefined;
-  let changeDue = 0;
-  const flushChange = () => {
-    changeTimer = undefined;
-    const reason = pendingChange;
-    pendingChange = null;
-    if (reason !== null) for (const s of sessions) s.peer.notify('pool/changed', { reason });
-  };
+  const changes = new ChangeBroadcast(
+    () => opts.service.status(),
+    () => sessions.size > 0,
+    (params) => {
+      for (const s of sessions) s.peer.notify('pool/changed', params);
+    },
+    opts.logger,
+  );
 
   return {
     port,
-    broadcastChange(reason) {
-      // Decisions only move request counters: at most one notice a second for them. Config and
-      // model state changes go out within CHANGE_COALESCE_MS.
-      const urgent = reason !== 'decision';
-      if (urgent || pendingChange === null) pendingChange = reason;
-      if (urgent && changeTimer && changeDue - Date.now() > CHANGE_COALESCE_MS) {
-        clearTimeout(changeTimer);
-        changeTimer = undefined;
-      }
-      if (!changeTimer) {
-        const wait = urgent ? CHANGE_COALESCE_MS : DECISION_CHANGE_MS;
-        changeDue = Date.now() + wait;
-        changeTimer = setTimeout(flushChange, wait);
-      }
-    },
+    broadcastChange: (hint) => changes.note(hint),
     async close() {
-      clearTimeout(changeTimer);
+      changes.stop();
       refusals.stop();
       clearInterval(heartbeat);
       for (const ws of wss.clients) ws.close(1001, 'daemon shutting down');
@@ -168,27 +169,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 }
 
-/** Changes within this window go out as one `pool/changed` (the last urgent reason wins). */
-const CHANGE_COALESCE_MS = 50;
-/** After a decision (request counters moved) clients hear of it within this long: one notice for a burst. */
-const DECISION_CHANGE_MS = 1_000;
-
 /**
- * Refused upgrades, logged as short summaries and at most a few a minute: someone probing the port
+ * Refused upgrades and connections, logged as short summaries and at most a few a minute: someone probing the port
  * must not be able to fill the log.
  */
 function refusalLog(logger: Logger, perMinute = 5) {
   let shown = 0;
   let suppressed = 0;
   const timer = setInterval(() => {
-    if (suppressed > 0) logger.warn(`refused ${suppressed} more WebSocket upgrades in the last minute`);
+    if (suppressed > 0) logger.warn(`refused ${suppressed} more connections or WebSocket upgrades in the last minute`);
     shown = 0;
     suppressed = 0;
   }, 60_000);
   timer.unref();
   return {
-    note(summary: string) {
-      if (shown++ < perMinute) logger.warn(`refused a WebSocket upgrade: ${summary.slice(0, 200)}`);
+    note(summary: string, what = 'a WebSocket upgrade') {
+      if (shown++ < perMinute) logger.warn(`refused ${what}: ${summary.slice(0, 200)}`);
       else suppressed++;
     },
     stop: () => clearInterval(timer),

@@ -28,6 +28,8 @@ import { fitReply, pageIds } from './paging';
 import { Pool, type DownloadListener } from './pool/pool';
 import { liveDiversity } from './learning/liveDiversity';
 import { adaptiveTimeoutMs, applyLaggardPolicy, detectLaggards, type LaggardFlag } from './pool/laggards';
+import type { EventLoopDelay } from '../protocol/eventLoop';
+import type { ChangeHint } from './pool/changeHint';
 import type { StorageInfo } from './store/openStore';
 import type { Calibration, Store, TaskRecord } from './store/store';
 import { normalizeAnswer } from './tasks/answerNormalize';
@@ -41,10 +43,14 @@ export interface ServiceOptions {
   store: Store;
   /** Where decisions are recorded (SQLite, or memory when SQLite cannot be used), for status. */
   storage?: StorageInfo;
-  /** Told when the pool or config changes, so clients refresh. */
-  onChange?: (reason: string) => void;
+  /** What workers load with and why a configured GPU runtime is not used, for status. */
+  gpuRuntime?: { gpu: string; warning?: string };
+  /** Told when the pool or config changes, so clients update their pool views. */
+  onChange?: (hint: ChangeHint) => void;
   /** Download progress of models fetched on first use (the foreground daemon draws bars). */
   onDownloadProgress?: DownloadListener;
+  /** The daemon's event-loop delay, for status (daemon/eventLoopGuard.ts). */
+  eventLoop?: () => EventLoopDelay;
 }
 
 export class DaemonService {
@@ -53,9 +59,13 @@ export class DaemonService {
   private configError: string | null = null;
   private readonly adaptation: Adaptation;
   private readonly startedAt = Date.now();
+  private statusReads = 0;
 
   constructor(private readonly opts: ServiceOptions) {
     this.pool = new Pool(opts.factory, opts.logger, (r) => opts.onChange?.(r), opts.onDownloadProgress);
+    this.pool.setIntegrityCache(path.join(opts.paths.home, 'integrity.json'));
+    // The VS Code extension starts the daemon with ENSEMBLE_DOWNLOADS=ask: nothing big is fetched before the user says so.
+    if (process.env.ENSEMBLE_DOWNLOADS === 'ask') this.pool.setDownloadApproval('ask');
     this.adaptation = new Adaptation(opts.store, opts.logger);
   }
 
@@ -65,7 +75,7 @@ export class DaemonService {
     if (!result.ok) {
       this.configError = result.error;
       this.opts.logger.error(`config not applied, keeping the last good one:\n${result.error}`);
-      this.opts.onChange?.('config error');
+      this.opts.onChange?.({ kind: 'config', reason: 'config error' });
       return { ok: false, error: result.error };
     }
     this.loaded = result.value;
@@ -77,7 +87,7 @@ export class DaemonService {
       `config ${result.value.source === 'file' ? `loaded from ${result.value.path}` : 'absent: using the embedded default pool'}: ` +
         `${result.value.config.models.length} models, ensembles ${Object.keys(result.value.config.ensembles).join(', ') || 'none'}`,
     );
-    this.opts.onChange?.('config reloaded');
+    this.opts.onChange?.({ kind: 'config', reason: 'config reloaded' });
     return { ok: true, error: null };
   }
 
@@ -193,7 +203,7 @@ export class DaemonService {
       'decided',
     );
     // Request counters and model states moved: clients refresh their pool views.
-    this.opts.onChange?.('decision');
+    this.opts.onChange?.({ kind: 'stats', reason: 'decision' });
     return decision;
   }
 
@@ -259,7 +269,7 @@ export class DaemonService {
       (vote, done, total, answerId) => progress({ kind: 'answerVote', answerId, vote, done, total }),
     );
     this.recordTask({ task: 'answer', result, gold }, params);
-    this.opts.onChange?.('answer');
+    this.opts.onChange?.({ kind: 'stats', reason: 'answer' });
     return result;
   }
 
@@ -282,13 +292,13 @@ export class DaemonService {
       (vote, done, total, extractionId) => progress({ kind: 'extractionVote', extractionId, vote, done, total }),
     );
     this.recordTask({ task: 'extract', result, text: params.text, gold: params.gold ?? null }, params);
-    this.opts.onChange?.('extraction');
+    this.opts.onChange?.({ kind: 'stats', reason: 'extraction' });
     return result;
   }
 
   feedback(params: FeedbackParams): { recorded: boolean; weights: Record<string, number> } {
     const weights = this.adaptation.feedback(params.decisionId, params, this.config);
-    this.opts.onChange?.('feedback');
+    this.opts.onChange?.({ kind: 'stats', reason: 'feedback' });
     return { recorded: true, weights };
   }
 
@@ -330,12 +340,17 @@ export class DaemonService {
     if (gold === null)
       throw new EnsembleError('BadInput', `answer: "${right.slice(0, 100)}" normalizes to nothing (expected a short answer)`);
     const recorded = this.opts.store.setAnswerGold(answerId, gold);
-    if (recorded) this.opts.onChange?.('feedback');
+    if (recorded) this.opts.onChange?.({ kind: 'stats', reason: 'feedback' });
     return { recorded };
   }
 
   recent(limit: number, before?: string): Decision[] {
     return fitReply(this.opts.store.recentDecisions(limit, before));
+  }
+
+  /** A client asked for `pool/status` (counted in status: clients should follow `pool/changed` instead of polling). */
+  countStatusRead(): void {
+    this.statusReads++;
   }
 
   status(): PoolStatus {
@@ -377,7 +392,10 @@ export class DaemonService {
       }),
       memory: this.pool.memoryPlan(),
       ...(this.opts.storage ? { storage: { ...this.opts.storage } } : {}),
+      ...(this.opts.gpuRuntime ? { gpuRuntime: { ...this.opts.gpuRuntime } } : {}),
       ...(diversity ? { diversity } : {}),
+      ...(this.opts.eventLoop ? { eventLoop: this.opts.eventLoop() } : {}),
+      statusReads: this.statusReads,
     };
   }
 

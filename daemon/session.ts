@@ -68,10 +68,15 @@ export class Session {
     this.guard('ensemble/refine', (params, ctx) => this.service.refine(params, ctx.signal, ctx.progress));
     this.guard('ensemble/answer', (params, ctx) => this.service.answer(params, ctx.signal, ctx.progress));
     this.guard('ensemble/extract', (params, ctx) => this.service.extract(params, ctx.signal, ctx.progress));
-    this.guard('pool/status', () => this.service.status());
+    this.guard('pool/status', () => {
+      this.service.countStatusRead();
+      return this.service.status();
+    });
     this.guard('pool/diversity', (params) => this.service.diversityOf(params.ensemble, params.limit));
     this.guard('config/reload', () => this.service.reloadConfig());
     this.guard('pool/reload', (params) => ({ reloaded: this.service.pool.reload(params.model) }));
+    this.guard('pool/download', (params) => ({ started: this.service.pool.approveDownloads(params.models) }));
+    this.guard('pool/cancelDownload', (params) => ({ cancelled: this.service.pool.cancelDownloads(params.models) }));
     this.guard('decisions/recent', (params) => this.service.recent(params.limit, params.before));
     this.guard('feedback/submit', (params) => this.service.feedback(params));
     this.guard('recordings/items', (params) => this.service.recordedItems(params.dataset, params.ensemble, params.cursor, params.task));
@@ -82,6 +87,11 @@ export class Session {
       setImmediate(this.requestShutdown);
       return null;
     });
+  }
+
+  /** The client sent `initialize` (agreed on the protocol). */
+  get isInitialized(): boolean {
+    return this.initialized;
   }
 
   close(): void {

@@ -35,6 +35,11 @@ const table: Record<ErrorKind | ExtensionErrorKind, Entry> = {
     message: `A model is unavailable: ${m}. Open the pool status?`,
     actions: [OPEN_POOL, OPEN_CONFIG],
   }),
+  ModelDownloading: (m) => ({
+    severity: 'warning',
+    message: `The models are not downloaded yet: ${m}`,
+    actions: [{ title: 'Download Models', command: 'ensemble.downloadModels' }, OPEN_POOL],
+  }),
   EnsembleNotFound: (m) => ({
     severity: 'error',
     message: `No such ensemble: ${m}. Check the "ensemble.ensemble" setting or the pool config.`,

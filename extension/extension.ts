@@ -17,7 +17,8 @@ import type { EnsembleContext } from './context';
 import { DaemonGaveUpError, DaemonManager } from './daemon/daemonManager';
 import { DecisionStore } from './decisionStore';
 import { InspectorPanel } from './inspectorPanel';
-import { showError } from './notify';
+import { MemoryStorageNotice } from './memoryStorageNotice';
+import { showError, showWarningWithLog } from './notify';
 import { RefineDocuments } from './refineDocuments';
 import { homeDir } from './settings';
 import { EnsembleStatusBar } from './statusBar';
@@ -25,6 +26,8 @@ import { TaskStore } from './taskStore';
 import { EntityHighlights } from './entityHighlights';
 import { askCommand } from './commands/ask';
 import { extractCommand } from './commands/extract';
+import { setupGpuCommand, warnAboutGpuFallback } from './commands/setupGpu';
+import { DownloadsUi } from './downloads';
 
 /** What the extension exports: enough for other extensions and the integration tests to observe it. */
 export interface EnsembleApi {
@@ -36,6 +39,10 @@ export interface EnsembleApi {
   inspectorVisible(): boolean;
   /** Entities highlighted in a document (Ensemble: Extract Entities). */
   entityRanges(uri: vscode.Uri): Array<{ type: string; start: number; end: number; hover: string }>;
+  /** What the download notifications showed ("prompt: …", "progress: …", "cancelled", "done"). */
+  downloadEvents(): readonly string[];
+  /** The progress notification's Cancel button. */
+  cancelDownloads(): Promise<string[]>;
 }
 
 export function activate(extension: vscode.ExtensionContext): EnsembleApi {
@@ -50,6 +57,7 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
   const refineDocs = new RefineDocuments();
   const statusBar = new EnsembleStatusBar(daemon);
   const ctx: EnsembleContext = { extension, log, daemon, store, lenses, inspector, refineDocs, tasks, entities };
+  const downloads = new DownloadsUi(daemon, log);
 
   const command = (id: string, fn: (...args: never[]) => unknown) =>
     vscode.commands.registerCommand(id, fn as (...args: unknown[]) => unknown);
@@ -78,11 +86,16 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
     command('ensemble.openConfig', () => openConfigCommand(ctx)),
     command('ensemble.openReport', (file?: string) => openReportCommand(ctx, file)),
     command('ensemble.showLog', () => log.show(true)),
+    downloads,
+    command('ensemble.downloadModels', () => downloads.download()),
+    command('ensemble.setupGpu', (args?: Parameters<typeof setupGpuCommand>[1]) => setupGpuCommand(ctx, args)),
+    warnAboutGpuFallback(ctx),
     command('ensemble.clearResults', () => {
       lenses.clear(vscode.window.activeTextEditor?.document.uri);
       entities.clear(vscode.window.activeTextEditor?.document.uri);
     }),
     daemon.onDidGiveUp((message) => showError(new DaemonGaveUpError(message), log, 'daemon')),
+    warnWhenRecordingInMemory(daemon, log),
     reloadOnSave(ctx),
     watchDaemonFile(daemon),
   );
@@ -100,7 +113,18 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
     decisions: () => store.all(),
     inspectorVisible: () => inspector.isVisible,
     entityRanges: (uri) => entities.ranges(uri),
+    downloadEvents: () => downloads.events,
+    cancelDownloads: () => downloads.cancel(),
   };
+}
+
+/** Recording in memory is the last resort: say so with a notification, once per daemon start (memoryStorageNotice.ts). */
+function warnWhenRecordingInMemory(daemon: DaemonManager, log: vscode.LogOutputChannel): vscode.Disposable {
+  const notice = new MemoryStorageNotice();
+  return daemon.onDidChangePool(() => {
+    const message = notice.check(daemon.poolStatus);
+    if (message) showWarningWithLog(message, log);
+  });
 }
 
 /** A daemon started elsewhere (the CLI, another window) is joined as soon as its daemon.json appears. */

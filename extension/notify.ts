@@ -17,3 +17,11 @@ export function showError(e: unknown, log: vscode.LogOutputChannel, context: str
     if (action) void vscode.commands.executeCommand(action.command);
   });
 }
+
+/** A warning with a "Show Log" action, also written to the log (plain text: notifications render no markdown). */
+export function showWarningWithLog(message: string, log: vscode.LogOutputChannel): void {
+  log.warn(message);
+  void vscode.window.showWarningMessage(message, 'Show Log').then((picked) => {
+    if (picked === 'Show Log') void vscode.commands.executeCommand('ensemble.showLog');
+  });
+}

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { ensembleHome } from '../common/node/home';
+import { DAEMON_RESTART_DEFAULTS } from '../common/restartPolicy';
 import { StrategyName } from '../protocol/ensemble';
 
 export const SECTION = 'ensemble';
@@ -72,8 +73,8 @@ export interface RestartPolicySettings {
 export function restartPolicy(): RestartPolicySettings {
   const c = vscode.workspace.getConfiguration(SECTION);
   return {
-    maxCrashes: Math.max(1, c.get<number>('restart.maxCrashes', 5)),
-    windowMs: Math.max(1, c.get<number>('restart.windowMinutes', 3)) * 60_000,
+    maxCrashes: Math.max(1, c.get<number>('restart.maxCrashes', DAEMON_RESTART_DEFAULTS.maxCrashes)),
+    windowMs: Math.max(1, c.get<number>('restart.windowMinutes', DAEMON_RESTART_DEFAULTS.windowMinutes)) * 60_000,
   };
 }
 
@@ -90,4 +91,10 @@ export function extractSettings(scope?: vscode.ConfigurationScope): ExtractSetti
     .map((t) => t.trim());
   const q = c.get<number>('extract.quorum', 0);
   return { types: types.length > 0 ? types : ['person', 'organization', 'location', 'date'], quorum: q > 0 && q <= 1 ? q : undefined };
+}
+
+/** VS Code's own proxy settings (`http.proxy`, `http.noProxy`), for the daemon and the CLI it runs. */
+export function httpProxy(): { proxy: string | undefined; noProxy: string[] | undefined } {
+  const http = vscode.workspace.getConfiguration('http');
+  return { proxy: http.get<string>('proxy') || undefined, noProxy: http.get<string[]>('noProxy') };
 }

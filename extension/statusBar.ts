@@ -4,11 +4,7 @@ import type { PoolStatus } from '../protocol/methods';
 import type { ConnectionState } from '../protocol/webview';
 import type { DaemonManager } from './daemon/daemonManager';
 
-/** Models that can serve: loaded (busy or not), loadable on demand, loading, or restarting by themselves. */
-const USABLE = new Set(['ready', 'busy', 'idle', 'loading', 'downloading', 'coolingDown']);
-export function usableModels(pool: PoolStatus): number {
-  return pool.models.filter((m) => USABLE.has(m.state)).length;
-}
+import { modelCountText, readyModels } from './downloadSummary';
 
 export interface StatusView {
   text: string;
@@ -40,7 +36,7 @@ export function statusView(state: ConnectionState, pool: PoolStatus | null): Sta
       };
     case 'connected': {
       if (!pool) return { text: '$(pulse) Ensemble', tooltip: 'Connected to the Ensemble daemon', background: undefined };
-      const ok = usableModels(pool);
+      const ok = readyModels(pool);
       const total = pool.models.length;
       const lines = pool.models.map((m) => `${m.id} (${m.backend}): ${m.state}${m.reason ? ` — ${m.reason}` : ''}`);
       // A consistently slow member (daemon/pool/laggards.ts) says so, with what to do about it.
@@ -48,10 +44,12 @@ export function statusView(state: ConnectionState, pool: PoolStatus | null): Sta
       if (pool.configError) lines.unshift(`Config error: ${pool.configError}`);
       const inMemory = pool.storage?.kind === 'memory';
       if (inMemory) lines.unshift(`Recording in memory only (lost when the daemon stops): ${pool.storage?.reason ?? 'SQLite unavailable'}`);
+      const gpuWarning = pool.gpuRuntime?.warning;
+      if (gpuWarning) lines.unshift(`GPU: ${gpuWarning}`);
       return {
-        text: `$(pulse) Ensemble: ${ok}/${total} models`,
+        text: `$(pulse) Ensemble: ${modelCountText(pool)}`,
         tooltip: [`Ensemble daemon ${pool.daemonVersion} (pid ${pool.pid})`, ...lines, '', 'Click to open the inspector'].join('\n'),
-        background: ok < total || pool.configError || inMemory ? 'warning' : undefined,
+        background: ok < total || pool.configError || inMemory || gpuWarning ? 'warning' : undefined,
       };
     }
   }

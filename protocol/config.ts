@@ -80,11 +80,20 @@ export const LlamaCppModel = z
     backend: z.literal('llama.cpp'),
     path: z.string().min(1).optional().describe('Local GGUF file. Relative paths are resolved against ENSEMBLE_HOME/models.'),
     url: z.url().optional().describe('Where to fetch the GGUF on first use when `path` is absent or missing.'),
+    sizeBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(1e13)
+      .optional()
+      .describe('Size of the file at "url" in bytes, to say how much a download takes before it starts.'),
     sha256: z
       .string()
       .regex(/^[0-9a-f]{64}$/)
       .optional()
-      .describe('Expected sha256 of the file; a download that does not match is discarded.'),
+      .describe(
+        'Expected sha256 of the file: a download that does not match is discarded, and an existing file is checked before its first load (cached by size and mtime). Required with a plain http:// url.',
+      ),
     contextSize: z
       .number()
       .int()
@@ -110,7 +119,26 @@ export const LlamaCppModel = z
   .refine((m) => m.path !== undefined || m.url !== undefined, {
     message: 'a llama.cpp model needs "path" (a local GGUF file) or "url" (where to fetch it)',
     path: ['path'],
+  })
+  // Plain http:// lets anyone on the network path swap the file the worker then loads as native
+  // input; a pinned sha256 makes the transport irrelevant. Loopback never leaves the machine.
+  .refine((m) => m.url === undefined || m.sha256 !== undefined || !isRemotePlainHttp(m.url), {
+    message:
+      'an http:// url without "sha256" is refused: anyone on the network path could replace the model file; use https:// or pin the file\'s "sha256"',
+    path: ['url'],
   });
+
+function isRemotePlainHttp(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false; // z.url() reports it
+  }
+  if (parsed.protocol !== 'http:') return false;
+  const host = parsed.hostname;
+  return !(host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host));
+}
 
 /** Servers may declare their model's size so `ensemble plan` shows what they take on their own machine. */
 export const WeightsDtype = z.enum(['f32', 'f16', 'bf16', 'fp8', 'int8', 'q8_0', 'q6_k', 'q5_k_m', 'q4_k_m', 'q4_0', 'awq', 'gptq']);

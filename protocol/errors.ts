@@ -25,6 +25,11 @@ export const ErrorCodes = {
   LimitExceeded: 1081,
   /** The store could not record something the caller needs recorded (a failed write is never swallowed). */
   StoreFailed: 1082,
+  /**
+   * The model's file is still downloading (or waits for the user's approval to download):
+   * `data` has receivedBytes, totalBytes (null when unknown), percent and awaitingApproval.
+   */
+  ModelDownloading: 1083,
 } as const;
 
 export type ErrorKind = keyof typeof ErrorCodes;

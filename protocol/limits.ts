@@ -56,13 +56,45 @@ export const LIMITS = {
   maxOccurrencesPerSpan: 200,
   maxKeptSpans: 2_000,
   maxRejectedSpans: 1_000,
-  /** The OpenAI-style HTTP gateway's request bounds (enforced by the gateway). */
+  /**
+   * The HTTP listener every client reaches first (the gateway's requests and the WebSocket
+   * upgrades): a client that sends its headers or body slowly, or opens sockets without end, is cut
+   * off instead of holding the daemon's memory and file descriptors (slowloris).
+   */
+  http: {
+    /** Sockets the listener holds at once, upgraded WebSockets included; more are closed on accept. */
+    maxSockets: 256,
+    /** A request's headers (a WebSocket upgrade's too) must arrive within this long. */
+    headersTimeoutMs: 10_000,
+    /** A whole request, headers and body, must arrive within this long (the reply may take longer). */
+    requestTimeoutMs: 30_000,
+    /** An idle keep-alive socket is closed after this long. */
+    keepAliveTimeoutMs: 5_000,
+    /** A WebSocket client must send `initialize` within this long, or it is closed (1008) and its slot freed. */
+    initializeTimeoutMs: 10_000,
+  },
+  /** The OpenAI-style HTTP gateway's request bounds: a request over one is refused before any model runs. */
   gateway: {
-    maxMessages: 64,
-    maxContentChars: 200_000,
-    maxModelName: 200,
+    /** Request body, in bytes (413 above it). */
     maxBodyBytes: 1024 * 1024,
+    /** Messages in one chat completion request. */
+    maxMessages: 256,
+    /** Characters in one message's content (all its text parts together). */
+    maxContentChars: 100_000,
+    /** Characters across all messages. */
+    maxTotalChars: 200_000,
+    /** Characters in `model`. */
+    maxModelChars: 256,
+    /** Labels of a classification, entity types of an extraction, options of an answer. */
+    maxChoices: 200,
+    maxChoiceChars: 200,
+    /** Tokens a client may ask for per step. */
+    maxTokens: 4096,
+    /** Requests running through the gateway at once; more get 429. */
+    maxInFlight: 32,
+    /** Problems a 400 names (the first ones). */
+    maxIssuesReported: 5,
   },
 } as const;
 
-export type LimitName = Exclude<keyof typeof LIMITS, 'gateway'>;
+export type LimitName = Exclude<keyof typeof LIMITS, 'gateway' | 'http'>;

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { Decision, RefineResult, StrategyName, Vote, RefineStep } from './ensemble';
 import { AnswerParams, AnswerResult, AnswerVote, ExtractParams, ExtractionResult, ExtractionVote } from './tasks';
+import { EventLoopDelay } from './eventLoop';
 import { LIMITS } from './limits';
 import { keyableName } from './safeName';
 
@@ -109,6 +110,19 @@ export const ModelStatus = z.object({
   runtime: z
     .object({ gpu: z.string(), layersOffloaded: z.number().int(), layers: z.number().int().optional(), vramBytes: z.number() })
     .optional(),
+  /**
+   * Its file's download, while one runs or waits for approval (`pool/download`): bytes so far
+   * (a kept partial file counts) and the total (null when the server did not say and the config
+   * gives no `sizeBytes`), and the file it goes to.
+   */
+  download: z
+    .object({
+      receivedBytes: z.number().min(0),
+      totalBytes: z.number().min(0).nullable(),
+      awaitingApproval: z.boolean(),
+      path: z.string(),
+    })
+    .optional(),
   /** In-process models: the worker process serving it, while one runs. */
   workerPid: z.number().int().optional(),
   /** Set when this member is consistently slower than the others (daemon/pool/laggards.ts). */
@@ -174,11 +188,51 @@ export const PoolStatus = z.object({
   /**
    * Where decisions, feedback and calibration are recorded: the SQLite database, or memory only
    * (lost when the daemon stops) with the reason (the file cannot be opened, or the SQLite module
-   * does not load under this runtime). Absent from daemons before it existed.
+   * does not load under this runtime). Absent from daemons before it existed; `driver` (which SQLite
+   * binding the daemon's runtime loaded) from daemons before it existed.
    */
-  storage: z.object({ kind: z.enum(['sqlite', 'memory']), path: z.string().optional(), reason: z.string().optional() }).optional(),
+  storage: z
+    .object({
+      kind: z.enum(['sqlite', 'memory']),
+      path: z.string().optional(),
+      driver: z.enum(['node:sqlite', 'better-sqlite3']).optional(),
+      reason: z.string().optional(),
+    })
+    .optional(),
+  /** The daemon's event-loop delay (`perf_hooks.monitorEventLoopDelay`); absent from daemons before it existed. */
+  eventLoop: EventLoopDelay.optional(),
+  /**
+   * `pool/status` requests clients made since the daemon started, this one included: clients follow
+   * `pool/changed` instead of polling, and this shows whether they do.
+   */
+  statusReads: z.number().int().nonnegative().optional(),
+  /**
+   * What in-process models load with (`auto`, `cpu`, `cuda`, `vulkan`, `metal`; `ensemble setup gpu`),
+   * and why a configured GPU runtime is not used (missing, another version): then it is `cpu`.
+   */
+  gpuRuntime: z.object({ gpu: z.string(), warning: z.string().optional() }).optional(),
 });
 export type PoolStatus = z.infer<typeof PoolStatus>;
+
+/**
+ * What one `pool/changed` says changed, so that a client updates its pool view in place instead of
+ * reading the whole status again (see common/poolChanges.ts for applying it):
+ * - `member`: a model's state moved (loading, ready, failed...): its new row;
+ * - `stats`: decisions, answers or feedback moved counters and weights: every model's row, the
+ *   diversity and the event-loop delay;
+ * - `config`: the config was reloaded (or failed to): anything may differ, read `pool/status` again.
+ */
+export const PoolChange = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('member'), id: z.string(), model: ModelStatus }),
+  z.object({
+    kind: z.literal('stats'),
+    models: z.array(ModelStatus),
+    diversity: DiversityView.optional(),
+    eventLoop: EventLoopDelay.optional(),
+  }),
+  z.object({ kind: z.literal('config'), reason: z.string() }),
+]);
+export type PoolChange = z.infer<typeof PoolChange>;
 
 export const FeedbackParams = z
   .object({
@@ -217,6 +271,19 @@ export const requests = {
   'config/reload': { params: Empty, result: z.object({ ok: z.boolean(), error: z.string().nullable() }) },
   /** Try `failed` or `unavailable` models again (all, or the one named): forgets their crashes and loads them. */
   'pool/reload': { params: z.object({ model: z.string().optional() }), result: z.object({ reloaded: z.array(z.string()) }) },
+  /**
+   * Start the downloads that wait for approval (the daemon was started with ENSEMBLE_DOWNLOADS=ask,
+   * as the VS Code extension does, so a first run never fetches gigabytes unasked): all, or the ones named.
+   */
+  'pool/download': {
+    params: z.object({ models: z.array(z.string()).max(1000).optional() }),
+    result: z.object({ started: z.array(z.string()) }),
+  },
+  /** Stop downloads in progress (the partial files are kept and resumed later); they wait for approval again. */
+  'pool/cancelDownload': {
+    params: z.object({ models: z.array(z.string()).max(1000).optional() }),
+    result: z.object({ cancelled: z.array(z.string()) }),
+  },
   /**
    * Live decisions, newest first. A page holds at most `limit` decisions and stays under
    * `LIMITS.maxReplyBytes`; pass the last one's id as `before` for the next page (empty: no more).
@@ -327,8 +394,8 @@ export const notifications = {
   '$/progress': z.object({ token: ProgressToken, value: ProgressValue }),
   '$/cancelRequest': z.object({ id: z.union([z.string(), z.number()]) }),
   '$/log': z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']), message: z.string(), time: z.string() }),
-  /** Pool or config changed: clients refresh their status view. */
-  'pool/changed': z.object({ reason: z.string() }),
+  /** Pool or config changed: what changed, coalesced (a burst of decisions is one `stats` change). */
+  'pool/changed': z.object({ reason: z.string(), changes: z.array(PoolChange).max(1_000) }),
 } as const satisfies Record<string, z.ZodType>;
 
 export type NotificationMethod = keyof typeof notifications;

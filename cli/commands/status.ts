@@ -20,9 +20,23 @@ export function registerStatus(program: Command): void {
       }
     });
 
-  program
-    .command('pool')
-    .description('manage the model pool')
+  const pool = program.command('pool').description('manage the model pool');
+  pool
+    .command('download')
+    .description('start model downloads that wait for approval (a daemon started by VS Code asks first), all or those named')
+    .argument('[models...]', 'model ids')
+    .action(async (models: string[]) => {
+      const conn = await connectCli();
+      try {
+        const { started } = await conn.rpc.request('pool/download', models.length ? { models } : {});
+        process.stdout.write(
+          started.length ? `downloading ${started.join(', ')} (see "ensemble status")\n` : 'no download waits for approval\n',
+        );
+      } finally {
+        conn.close();
+      }
+    });
+  pool
     .command('reload')
     .description('load failed or unavailable models again (all, or the one named), forgetting their crashes')
     .argument('[model]', 'the model id')

@@ -103,7 +103,9 @@ export interface BackendTraits {
   /** Requests it serves at once unless the config sets maxConcurrency (a worker: 1; a server: its slots). */
   readonly defaultConcurrency: number;
   /** A file to fetch before it can load (configured url, file absent at path). */
-  readonly download?: { url: string; path: string; sha256?: string };
+  readonly download?: { url: string; path: string; sha256?: string; sizeBytes?: number };
+  /** A file whose sha256 the config pins: checked before its first load, downloaded or not (pool/fileIntegrity.ts). */
+  readonly pinned?: { path: string; sha256: string };
 }
 
 /**

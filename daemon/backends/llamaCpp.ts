@@ -116,11 +116,14 @@ interface Loaded {
 }
 
 /**
- * The GPU backend for models that offload: the one `ensemble setup gpu` installed (ENSEMBLE_GPU,
- * set by the daemon from its home's runtime.json), else whatever node-llama-cpp finds ("auto").
+ * The GPU backend for models that offload, as the daemon decided at start from its home's
+ * runtime.json (daemon/runtime/gpuRuntime.ts, passed as ENSEMBLE_GPU): "cpu" is an explicit
+ * choice (`ensemble setup gpu --cpu`, or a configured GPU runtime that is missing) and loads with
+ * `gpu: false`; nothing set lets node-llama-cpp detect ("auto").
  */
-export function configuredGpu(env: NodeJS.ProcessEnv = process.env): 'auto' | 'cuda' | 'vulkan' | 'metal' {
+export function configuredGpu(env: NodeJS.ProcessEnv = process.env): 'auto' | 'cuda' | 'vulkan' | 'metal' | false {
   const gpu = env.ENSEMBLE_GPU;
+  if (gpu === 'cpu') return false;
   return gpu === 'cuda' || gpu === 'vulkan' || gpu === 'metal' ? gpu : 'auto';
 }
 

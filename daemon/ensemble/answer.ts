@@ -9,6 +9,7 @@
 import { newRecordId } from '../../common/recordId';
 import { z } from 'zod';
 import type { StrategyName } from '../../protocol/ensemble';
+import { noneCanServe } from './noneCanServe';
 import { EnsembleError } from '../../protocol/errors';
 import type { AnswerResult, AnswerVote } from '../../protocol/tasks';
 import type { LabelScores } from '../backends/backend';
@@ -101,12 +102,8 @@ export async function answer(
   if (signal.aborted) throw new EnsembleError('RequestCancelled', 'answer cancelled');
   const finalVotes = job.members.map((m, i) => votes[i] ?? unasked(m, ctx.weightOf(m), settled));
   const settledEarly = finalVotes.some((v) => v.status === 'skipped');
-  if (finalVotes.every((v) => v.status === 'error' && v.error?.kind === 'ModelUnavailable')) {
-    throw new EnsembleError(
-      'ModelUnavailable',
-      `no model of ensemble "${job.ensemble}" can serve:\n${finalVotes.map((v) => `- ${v.error?.message}`).join('\n')}`,
-    );
-  }
+  const none = noneCanServe(job.ensemble, finalVotes);
+  if (none) throw none;
   const outcome = planOver(finalVotes, job, ctx, false).decide(finalVotes.map(toStrategyVote));
   const voters = finalVotes.filter((v) => v.status === 'ok' && v.normalized !== null).length;
   const needed = neededVotes(voters, job.quorum);

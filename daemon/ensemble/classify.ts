@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { Decision, StrategyName, Vote } from '../../protocol/ensemble';
+import { noneCanServe } from './noneCanServe';
 import { EnsembleError } from '../../protocol/errors';
 import type { LabelScores } from '../backends/backend';
 import type { Pool } from '../pool/pool';
@@ -83,13 +84,9 @@ export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: A
   const finalVotes = job.members.map((m, i) => votes[i] ?? unaskedVote(m, job.plan.weightOf(m.member), settled));
   const usable = finalVotes.filter((v) => v.status === 'ok');
   const failures = finalVotes.filter((v) => v.status === 'error');
-  if (usable.length === 0 && failures.length === finalVotes.length && failures.every((v) => v.error?.kind === 'ModelUnavailable')) {
-    throw new EnsembleError(
-      'ModelUnavailable',
-      `no model of ensemble "${job.ensemble}" can serve:\n${failures.map((v) => `- ${v.error?.message}`).join('\n')}`,
-      { votes: finalVotes },
-    );
-  }
+  const none =
+    usable.length === 0 && failures.length === finalVotes.length ? noneCanServe(job.ensemble, failures, { votes: finalVotes }) : undefined;
+  if (none) throw none;
 
   const outcome = job.plan.decide(finalVotes.map(toStrategyVote));
   const route = job.plan.route;

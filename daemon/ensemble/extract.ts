@@ -5,6 +5,7 @@
  */
 import { newRecordId } from '../../common/recordId';
 import { z } from 'zod';
+import { noneCanServe } from './noneCanServe';
 import { EnsembleError } from '../../protocol/errors';
 import { ExtractionResult, type ExtractionVote } from '../../protocol/tasks';
 import type { Pool } from '../pool/pool';
@@ -99,12 +100,8 @@ export async function extract(
   ).finally(() => deadline.dispose());
   if (signal.aborted) throw new EnsembleError('RequestCancelled', 'extraction cancelled');
   const answered = votes.filter((v) => v.status === 'ok');
-  if (answered.length === 0 && votes.every((v) => v.error?.kind === 'ModelUnavailable')) {
-    throw new EnsembleError(
-      'ModelUnavailable',
-      `no model of ensemble "${job.ensemble}" can serve:\n${votes.map((v) => `- ${v.error?.message}`).join('\n')}`,
-    );
-  }
+  const none = answered.length === 0 ? noneCanServe(job.ensemble, votes) : undefined;
+  if (none) throw none;
   const vote = voteAligned(
     job.text,
     answered.map((v) => ({ member: v.member, aligned: alignedBy.get(v.member)! })),

@@ -1,9 +1,9 @@
 /** Reads a request body as JSON within the size bound (413 above it, 400 when it is not JSON). */
 import type { IncomingMessage } from 'node:http';
 import { GatewayError, badRequest } from './errors';
-import { GATEWAY_LIMITS } from './limits';
+import { LIMITS } from '../../protocol/limits';
 
-export async function readJsonBody(req: IncomingMessage, maxBytes: number = GATEWAY_LIMITS.maxBodyBytes): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, maxBytes: number = LIMITS.gateway.maxBodyBytes): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes);
   const chunks: Buffer[] = [];

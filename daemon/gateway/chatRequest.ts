@@ -6,7 +6,9 @@
  */
 import { z } from 'zod';
 import type { ChatMessage } from '../backends/backend';
-import { GATEWAY_LIMITS as L } from './limits';
+import { LIMITS } from '../../protocol/limits';
+
+const L = LIMITS.gateway;
 
 const TextPart = z.object({ type: z.literal('text'), text: z.string().max(L.maxContentChars) });
 const Content = z.union([

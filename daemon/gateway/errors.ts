@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import type { EnsembleError } from '../../protocol/errors';
-import { GATEWAY_LIMITS } from './limits';
+import { LIMITS } from '../../protocol/limits';
 
 export interface OpenAiErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
@@ -34,7 +34,7 @@ export const badRequest = (message: string, param: string | null = null, code: s
 /** The first few zod issues, as "path: what was expected" (values are not repeated back). */
 export function invalidBody(error: z.ZodError): GatewayError {
   const issues = error.issues
-    .slice(0, GATEWAY_LIMITS.maxIssuesReported)
+    .slice(0, LIMITS.gateway.maxIssuesReported)
     .map((i) => `${i.path.join('.') || '(body)'}: ${i.message.slice(0, 200)}`);
   const more = error.issues.length - issues.length;
   const first = error.issues[0]?.path.join('.') || null;
@@ -58,6 +58,8 @@ export function fromEnsembleError(err: EnsembleError): GatewayError {
     case 'ModelUnavailable':
     case 'ConfigInvalid':
       return new GatewayError(503, err.message, 'server_error', null, 'model_unavailable');
+    case 'ModelDownloading':
+      return new GatewayError(503, err.message, 'server_error', null, 'model_downloading');
     case 'Timeout':
       return new GatewayError(504, err.message, 'server_error', null, 'timeout');
     default:

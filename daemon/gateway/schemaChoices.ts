@@ -5,8 +5,10 @@
  */
 import type { ResponseFormat } from './chatRequest';
 import { badRequest } from './errors';
-import { GATEWAY_LIMITS as L } from './limits';
 import { RESERVED_NAME } from '../../protocol/safeName';
+import { LIMITS } from '../../protocol/limits';
+
+const L = LIMITS.gateway;
 
 export interface Choices {
   values: string[];

@@ -8,16 +8,18 @@
  * starts over). Transient failures (connection reset mid-file, timeouts, 5xx, 429) are retried
  * with backoff (protocol/restartPolicy.ts), resuming each time; an unresolvable host (offline) and
  * 4xx are not retried. Cancellation (the signal) stops at once and keeps the `.part` for later.
+ * Proxies: HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured (daemon/net/downloadAgent.ts).
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Agent, interceptors, request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { EnsembleError } from '../../protocol/errors';
 import { backoffDelay } from '../../common/restartPolicy';
 import { abortError } from '../../common/abort';
+import { sharedDownloadDispatcher } from '../net/downloadAgent';
+import { sha256OfFile } from './fileIntegrity';
 
 export interface FetchProgress {
   receivedBytes: number;
@@ -32,9 +34,9 @@ export interface FetchOptions {
   retries?: number;
   /** First backoff delay in ms (doubling, default 500). */
   retryBaseMs?: number;
+  /** Default: the process's download dispatcher (proxies from HTTPS_PROXY/HTTP_PROXY/NO_PROXY, redirects). */
+  dispatcher?: Dispatcher;
 }
-
-const agent = new Agent({ connect: { timeout: 15_000 } }).compose(interceptors.redirect({ maxRedirections: 5 }));
 
 /** A failure worth another attempt (the connection or the server), or not (offline, 4xx, bad digest). */
 class FetchFailure extends Error {
@@ -72,7 +74,7 @@ export async function fetchModel(url: string, dest: string, opts: FetchOptions =
       await sleep(backoffDelay(attempt, { baseMs: opts.retryBaseMs ?? 500, maxMs: 30_000 }), opts.signal);
     }
   }
-  const digest = await sha256Of(part);
+  const digest = await sha256OfFile(part);
   if (opts.sha256 && digest !== opts.sha256) {
     fs.rmSync(part, { force: true });
     throw new EnsembleError('ModelUnavailable', `download of ${url} has sha256 ${digest}, the config expects ${opts.sha256}`);
@@ -86,7 +88,7 @@ async function attemptOnce(url: string, part: string, opts: FetchOptions): Promi
   let res;
   try {
     res = await request(url, {
-      dispatcher: agent,
+      dispatcher: opts.dispatcher ?? sharedDownloadDispatcher(),
       signal: opts.signal,
       headersTimeout: 30_000,
       bodyTimeout: 60_000,
@@ -146,12 +148,6 @@ async function attemptOnce(url: string, part: string, opts: FetchOptions): Promi
 function contentRangeStart(header: string | string[] | undefined): number | undefined {
   const m = typeof header === 'string' ? /^bytes (\d+)-/.exec(header) : null;
   return m ? Number(m[1]) : undefined;
-}
-
-async function sha256Of(file: string): Promise<string> {
-  const hash = crypto.createHash('sha256');
-  await pipeline(fs.createReadStream(file), hash);
-  return hash.digest('hex');
 }
 
 function errorCode(e: unknown): string | undefined {

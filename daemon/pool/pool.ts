@@ -18,11 +18,12 @@
  * it have finished (drain.ts), or after the longest request deadline, so no request in flight fails.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { ModelEntry, PoolConfig } from '../../protocol/config';
 import { EnsembleError, asEnsembleError } from '../../protocol/errors';
 import { formatSize as formatBytes } from '../../common/formatSize';
 import type { ModelState, ModelStatus } from '../../protocol/methods';
-import type { Backend, BackendEvent } from '../backends/backend';
+import type { Backend, BackendEvent, BackendTraits } from '../backends/backend';
 import type { BackendFactory } from '../backends/backend';
 import { raceAbort } from '../../common/abort';
 import type { Logger } from '../log';
@@ -31,10 +32,13 @@ import { systemMemory, type MemoryProbe } from './machine';
 import { planMemory, type MemoryPlan } from './memoryPlan';
 import { planInputsOf } from './planInputs';
 import { fetchModel, type FetchProgress } from './modelFetch';
+import { checkPinnedFile, rememberVerified } from './fileIntegrity';
+import { backoffDelay } from '../../common/restartPolicy';
 import { createPoolModel, modelStatus, type PoolModel } from './poolModel';
 import { Semaphore } from './semaphore';
 import { InFlight, drainThenDispose } from './drain';
 import { DEFAULT_LATENCY_WINDOW } from './latency';
+import type { ChangeHint } from './changeHint';
 
 export { systemMemory, type MemoryProbe, type PoolModel };
 
@@ -65,11 +69,15 @@ export class Pool {
   private latencyWindow = DEFAULT_LATENCY_WINDOW;
   /** Shortens a member's timeout from its observed latency (set by the service when adaptive timeouts are on). */
   private adaptTimeout: ((model: string, configuredMs: number) => number) | undefined;
+  /** `ask`: downloads wait for `approveDownloads` (the extension's first run); `auto`: they start when needed. */
+  private downloadApproval: 'auto' | 'ask' = 'auto';
+  /** Where verified sha256s of model files are cached by (size, mtime); unset: every pinned file is hashed. */
+  private integrityCache: string | undefined;
 
   constructor(
     private readonly factory: BackendFactory,
     private readonly logger: Logger,
-    private readonly onChange: (reason: string) => void = () => {},
+    private readonly onChange: (hint: ChangeHint) => void = () => {},
     private readonly onDownload: DownloadListener = () => {},
     private readonly probe: MemoryProbe = systemMemory,
     private readonly now: () => number = Date.now,
@@ -108,6 +116,10 @@ export class Pool {
     const model = createPoolModel(entry, backend, this.breakerSettings, this.latencyWindow);
     backend.onEvent?.((e) => this.onBackendEvent(model, e));
     this.models.set(entry.id, model);
+    // A model added by a reload, whose file must be fetched: said at once (status, pool/changed), so a
+    // client can ask for approval before anyone needs it. Without approval mode it loads on first use, as before.
+    const download = model.traits.download;
+    if (this.downloadApproval === 'ask' && download && !fs.existsSync(download.path)) void this.prepare(entry.id).catch(() => {});
   }
 
   /**
@@ -135,6 +147,16 @@ export class Pool {
       if (outcome === 'timeout')
         this.logger.warn(`model ${id}: ${abandoned} call(s) still running after ${this.drainBoundMs} ms were cut off`);
     });
+  }
+
+  /** Whether downloads wait for approval (ENSEMBLE_DOWNLOADS=ask, set by the extension) or start when needed. */
+  setDownloadApproval(mode: 'auto' | 'ask'): void {
+    this.downloadApproval = mode;
+  }
+
+  /** The JSON file (in the ensemble home) caching the sha256 of pinned model files by size and mtime. */
+  setIntegrityCache(file: string): void {
+    this.integrityCache = file;
   }
 
   /** Adaptive member timeouts on (a function of the model and its configured timeout) or off (undefined). */
@@ -168,6 +190,7 @@ export class Pool {
       if (id !== undefined && model.entry.id !== id) continue;
       if (!['failed', 'unavailable', 'coolingDown', 'error', 'idle'].includes(model.state)) continue;
       model.backend.reset?.();
+      model.integrity = undefined; // the user fixed the file or the config: look at it now
       model.breaker = new CircuitBreaker(this.breakerSettings);
       this.setState(model, 'idle');
       void this.prepare(model.entry.id).catch(() => {});
@@ -196,13 +219,27 @@ export class Pool {
       );
     }
     if (model.state === 'ready' || model.state === 'busy') return model;
-    if (model.state === 'downloading') throw this.unavailableError(model);
+    if (model.download) throw this.downloadingError(model);
     await raceAbort(signal, () => this.prepare(id));
     // Replaced while it loaded (config reload): the request goes to the new entry.
     if (this.models.get(id) !== model) return this.ready(id, signal);
+    if (model.download) throw this.downloadingError(model);
     const after = model.state as ModelState; // prepare() moved it on
     if (after !== 'ready' && after !== 'busy') throw this.unavailableError(model);
     return model;
+  }
+
+  /** A download in progress or waiting for approval is said to be so, with how far it is: not a silent timeout. */
+  private downloadingError(model: PoolModel): EnsembleError {
+    const d = model.download!;
+    const percent = d.totalBytes ? Math.floor((100 * d.receivedBytes) / d.totalBytes) : null;
+    return new EnsembleError('ModelDownloading', `${model.entry.id}: ${model.reason ?? 'downloading'}`, {
+      receivedBytes: d.receivedBytes,
+      totalBytes: d.totalBytes,
+      percent,
+      awaitingApproval: d.awaitingApproval,
+      ...(model.hint ? { hint: model.hint } : {}),
+    });
   }
 
   private unavailableError(model: PoolModel): EnsembleError {
@@ -282,31 +319,8 @@ export class Pool {
     const signal = model.lifetime.signal;
     if (model.state === 'failed') return;
     const download = traits.download;
-    if (download && !fs.existsSync(download.path)) {
-      this.setState(model, 'downloading', `downloading from ${download.url}`);
-      try {
-        await fetchModel(download.url, download.path, {
-          sha256: download.sha256,
-          signal,
-          onProgress: (p) => {
-            const pct = p.totalBytes ? ` ${((100 * p.receivedBytes) / p.totalBytes).toFixed(0)}%` : '';
-            this.onDownload(entry.id, { ...p, done: false });
-            model.reason = `downloading${pct} (${formatBytes(p.receivedBytes)}${p.totalBytes ? ` of ${formatBytes(p.totalBytes)}` : ''}) from ${download.url}`;
-          },
-        });
-        this.onDownload(entry.id, { receivedBytes: 0, totalBytes: null, done: true });
-        this.logger.info(`${entry.id}: downloaded ${download.url} to ${download.path}`);
-      } catch (e) {
-        this.onDownload(entry.id, { receivedBytes: 0, totalBytes: null, done: true, error: (e as Error).message });
-        this.setState(
-          model,
-          'unavailable',
-          (e as Error).message,
-          `put the model file at ${download.path}, or set "path" of model "${entry.id}" in ${this.configPath} to a local file`,
-        );
-        return;
-      }
-    }
+    if (download && !fs.existsSync(download.path) && !(await this.downloadFile(model, download, signal))) return;
+    if (traits.pinned && !(await this.pinnedFileMatches(model, traits.pinned, signal))) return;
     if (model.state !== 'ready' && model.state !== 'busy') this.setState(model, 'loading', 'loading');
     if (!traits.local) return this.checkHealth(model, signal);
     await this.loadLock.run(signal, async () => {
@@ -325,6 +339,137 @@ export class Pool {
       if (mine?.local) model.backend.applyPlacement?.({ gpuLayers: mine.gpuLayers });
       await this.checkHealth(model, signal);
     });
+  }
+
+  /**
+   * Fetches the model's file (resuming a kept `.part`), reporting progress in status and through
+   * `pool/changed` at each whole percent. When downloads need approval and have none yet, it only
+   * records what it would fetch and waits. A cancel (`pool/cancelDownload`) keeps the `.part` and
+   * puts the download back to waiting. True when the file is in place.
+   */
+  private async downloadFile(model: PoolModel, download: NonNullable<BackendTraits['download']>, signal: AbortSignal): Promise<boolean> {
+    const { entry } = model;
+    const partBytes = fileSize(`${download.path}.part`);
+    if (this.downloadApproval === 'ask') {
+      model.download = { receivedBytes: partBytes, totalBytes: download.sizeBytes ?? null, awaitingApproval: true, path: download.path };
+      const size = download.sizeBytes ? formatBytes(download.sizeBytes) : 'a file of unknown size';
+      this.setState(
+        model,
+        'idle',
+        `waiting for approval to download ${size} from ${download.url} into ${path.dirname(download.path)}`,
+        'approve it in VS Code ("Ensemble: Download Models") or run "ensemble pool download"',
+      );
+      this.onChange({ kind: 'member', id: entry.id, reason: `model ${entry.id} waits for download approval` }); // the state may have been idle already
+      return false;
+    }
+    const cancel = new AbortController();
+    model.download = {
+      receivedBytes: partBytes,
+      totalBytes: download.sizeBytes ?? null,
+      awaitingApproval: false,
+      path: download.path,
+      cancel,
+    };
+    this.setState(model, 'downloading', `downloading from ${download.url}`);
+    let shownPercent = -1;
+    try {
+      await fetchModel(download.url, download.path, {
+        sha256: download.sha256,
+        signal: AbortSignal.any([signal, cancel.signal]),
+        onProgress: (p) => {
+          const totalBytes = p.totalBytes ?? download.sizeBytes ?? null;
+          model.download = { ...model.download!, receivedBytes: p.receivedBytes, totalBytes };
+          const pct = totalBytes ? Math.floor((100 * p.receivedBytes) / totalBytes) : -1;
+          this.onDownload(entry.id, { ...p, done: false });
+          model.reason = `downloading${pct >= 0 ? ` ${pct}%` : ''} (${formatBytes(p.receivedBytes)}${totalBytes ? ` of ${formatBytes(totalBytes)}` : ''}) from ${download.url}`;
+          if (pct !== shownPercent) {
+            shownPercent = pct;
+            this.onChange({ kind: 'member', id: entry.id, reason: `model ${entry.id} downloading` });
+          }
+        },
+      });
+    } catch (e) {
+      this.onDownload(entry.id, { receivedBytes: 0, totalBytes: null, done: true, error: (e as Error).message });
+      if (cancel.signal.aborted && !signal.aborted) {
+        model.download = { ...model.download!, awaitingApproval: true, cancel: undefined };
+        this.setState(
+          model,
+          'idle',
+          `download cancelled at ${formatBytes(model.download.receivedBytes)}; the partial file is kept and resumed`,
+        );
+        return false;
+      }
+      model.download = undefined;
+      this.setState(
+        model,
+        'unavailable',
+        (e as Error).message,
+        `put the model file at ${download.path}, or set "path" of model "${entry.id}" in ${this.configPath} to a local file`,
+      );
+      return false;
+    }
+    model.download = undefined;
+    this.onDownload(entry.id, { receivedBytes: 0, totalBytes: null, done: true });
+    this.logger.info(`${entry.id}: downloaded ${download.url} to ${download.path}`);
+    // fetchModel checked the digest: the first load need not read the file again.
+    if (download.sha256 && this.integrityCache) rememberVerified(this.integrityCache, download.path, download.sha256);
+    return true;
+  }
+
+  /** Starts the downloads waiting for approval (all, or those named); from now on downloads start by themselves. */
+  approveDownloads(ids?: string[]): string[] {
+    this.downloadApproval = 'auto';
+    const waiting = this.modelsNamed(ids, (m) => m.download?.awaitingApproval === true);
+    for (const model of waiting) void this.prepare(model.entry.id).catch(() => {});
+    return waiting.map((m) => m.entry.id);
+  }
+
+  /** Stops downloads in progress (the `.part` stays); they, and any not yet started, wait for approval again. */
+  cancelDownloads(ids?: string[]): string[] {
+    this.downloadApproval = 'ask';
+    const running = this.modelsNamed(ids, (m) => m.download?.cancel !== undefined);
+    for (const model of running) model.download!.cancel!.abort(new EnsembleError('RequestCancelled', 'download cancelled'));
+    return running.map((m) => m.entry.id);
+  }
+
+  private modelsNamed(ids: string[] | undefined, pick: (m: PoolModel) => boolean): PoolModel[] {
+    return [...this.models.values()].filter((m) => (!ids || ids.includes(m.entry.id)) && pick(m));
+  }
+
+  /**
+   * A file already on disk with a pinned sha256 is checked before its first load (cached by size
+   * and mtime). A mismatch makes the model unavailable with both digests; it is not downloaded
+   * again (the file may be the user's), and is looked at again only after a backoff, when a
+   * changed file (new size or mtime) is hashed afresh.
+   */
+  private async pinnedFileMatches(model: PoolModel, pinned: { path: string; sha256: string }, signal: AbortSignal): Promise<boolean> {
+    if (model.state === 'ready' || model.state === 'busy' || !fs.existsSync(pinned.path)) return true;
+    if (model.integrity && this.now() < model.integrity.retryAt) return false;
+    if (model.state !== 'unavailable') this.setState(model, 'loading', `checking the sha256 of ${pinned.path}`);
+    let result;
+    try {
+      result = await checkPinnedFile(pinned.path, pinned.sha256, this.integrityCache, signal);
+    } catch (e) {
+      if (signal.aborted) return false;
+      this.setState(model, 'unavailable', `cannot read ${pinned.path} to check its sha256: ${(e as Error).message}`);
+      return false;
+    }
+    if (result.hashed) this.logger.info(`${model.entry.id}: sha256 of ${pinned.path} checked (${result.ok ? 'matches' : 'MISMATCH'})`);
+    if (result.ok) {
+      model.integrity = undefined;
+      return true;
+    }
+    const failures = (model.integrity?.failures ?? 0) + 1;
+    model.integrity = { failures, retryAt: this.now() + backoffDelay(failures - 1, { baseMs: 5_000, maxMs: 10 * 60_000 }) };
+    const reason = `${pinned.path} has sha256 ${result.actual}, but the config pins ${pinned.sha256}: not the configured file (corrupt, truncated or replaced)`;
+    this.logger.warn(`${model.entry.id}: ${reason}`);
+    this.setState(
+      model,
+      'unavailable',
+      reason,
+      `delete the file${model.traits.download ? ' to download it again' : ''}, or correct "sha256" of model "${model.entry.id}" in ${this.configPath}`,
+    );
+    return false;
   }
 
   private async checkHealth(model: PoolModel, signal: AbortSignal): Promise<void> {
@@ -443,7 +588,7 @@ export class Pool {
     if (changed) {
       const level = ['unavailable', 'error', 'failed', 'coolingDown'].includes(state) ? 'warn' : 'info';
       this.logger.log(level, `model ${model.entry.id}: ${state}${reason && state !== 'loading' ? ` (${reason})` : ''}`);
-      this.onChange(`model ${model.entry.id} ${state}`);
+      this.onChange({ kind: 'member', id: model.entry.id, reason: `model ${model.entry.id} ${state}` });
     }
   }
 
@@ -477,5 +622,13 @@ export class Pool {
     await Promise.allSettled([...this.models.values(), ...this.draining].map((m) => m.backend.dispose()));
     this.models.clear();
     this.draining.clear();
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
   }
 }

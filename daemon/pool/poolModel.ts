@@ -36,6 +36,10 @@ export interface PoolModel {
   latency: LatencyWindow;
   /** In-flight preparation (download + load), shared by concurrent callers. */
   preparing?: Promise<void>;
+  /** Its file's download while one runs or waits for approval (status shows it), and how to stop it. */
+  download?: { receivedBytes: number; totalBytes: number | null; awaitingApproval: boolean; path: string; cancel?: AbortController };
+  /** Pinned-sha256 mismatches in a row, and when the file may be looked at again (backoff). */
+  integrity?: { failures: number; retryAt: number };
   /** Fired when the model leaves the pool: stops its preparation and timers. */
   lifetime: AbortController;
 }
@@ -98,6 +102,16 @@ export function modelStatus(m: PoolModel, weight: number, now: number): ModelSta
     latencyMs: m.latency.summary(),
     breaker: { state: m.breaker.state(now), failures: m.breaker.failures, retryInMs: m.breaker.retryInMs(now) },
     runtime: m.runtime,
+    ...(m.download
+      ? {
+          download: {
+            receivedBytes: m.download.receivedBytes,
+            totalBytes: m.download.totalBytes,
+            awaitingApproval: m.download.awaitingApproval,
+            path: m.download.path,
+          },
+        }
+      : {}),
     workerPid: typeof pid === 'number' ? pid : undefined,
   };
 }

@@ -1,13 +1,14 @@
 /**
  * Opens the daemon's store: SQLite at `file` when it can, else memory. The daemon must serve even
- * when SQLite cannot be used, so this never throws: it falls back to a MemoryStore when
- * better-sqlite3 (a native module, built for one Node ABI) does not load under this runtime, e.g.
- * the editor's Electron run as Node, or when the file cannot be opened (not a database, locked,
- * unreadable), and it says why, loudly, in the log and in what it returns (shown by `pool/status`).
+ * when SQLite cannot be used, so this never throws: it falls back to a MemoryStore when no SQLite
+ * driver loads under this runtime (no node:sqlite before Node 22.13, and better-sqlite3 built for
+ * another ABI or not installed: sqliteDriver.ts), or when the file cannot be opened (not a database,
+ * locked, unreadable), and it says why, loudly, in the log and in what it returns (shown by
+ * `pool/status`, and by the editor as a warning).
  */
 import type { Logger } from '../log';
 import { DEFAULT_MAX_DECISIONS, MemoryStore } from './memoryStore';
-import { SqliteUnavailableError } from './sqliteDriver';
+import { SqliteUnavailableError, type SqliteDriverName } from './sqliteDriver';
 import type { Store } from './store';
 import { ThreadedStore } from './threadedStore';
 import { oneLine } from '../../common/trimChars';
@@ -16,6 +17,8 @@ export interface StorageInfo {
   kind: 'sqlite' | 'memory';
   /** The database file, when decisions are recorded in one. */
   path?: string;
+  /** The SQLite binding in use (node:sqlite from Node 22.13, better-sqlite3 on Node 20). */
+  driver?: SqliteDriverName;
   /** Why decisions are recorded in memory only. */
   reason?: string;
 }
@@ -38,10 +41,10 @@ export async function openStore(file: string, logger: Logger, opts: OpenStoreOpt
     // Imported here only: the native module is loaded when (and only when) the daemon opens its store.
     const { SqliteStore } = await (opts.loadSqlite ?? (() => import('./sqliteStore')))();
     const sqlite = new SqliteStore(file, { onUnreadable: unreadableLogger(logger) });
-    logger.debug(`recording decisions in ${file}`);
+    logger.debug(`recording decisions in ${file} (SQLite through ${sqlite.driver})`);
     // Live decisions are written by a thread of their own, off the daemon's event loop.
     const store = opts.writerThread === false ? sqlite : new ThreadedStore(sqlite, file, { logError: (m) => logger.error(m) });
-    return { store, kind: 'sqlite', path: file };
+    return { store, kind: 'sqlite', path: file, driver: sqlite.driver };
   } catch (e) {
     const message = oneLine(e instanceof Error ? e.message : String(e));
     // The driver's errors say what failed to load and under which runtime; a SqliteError names only the problem.

@@ -1,33 +1,31 @@
 /**
  * The daemon's database as `ensemble eval` input: one recording per (item, member), items keyed by
  * their dataset id (or the input hash for live requests), gold from datasets and feedback.
- * Opened read-only, so it can be read while the daemon runs (WAL allows it). better-sqlite3 is loaded
- * here, on call (`sqliteDriver`, synchronous: `ensemble eval`'s DatabaseLoader is), so no other
- * command of the CLI ever loads the native module.
+ * Opened read-only, so it can be read while the daemon runs (WAL allows it). The SQLite driver is
+ * loaded here, on call (`openSqlite`, synchronous: `ensemble eval`'s DatabaseLoader is), so no other
+ * command of the CLI ever loads it.
  */
 import fs from 'node:fs';
 import { EnsembleError } from '../../protocol/errors';
 import type { Recording } from '../learning/recordings';
-import { sqliteDriver, SqliteUnavailableError, type SqliteDatabase } from './sqliteDriver';
+import { openSqlite, SqliteUnavailableError, type SqliteConnection } from './sqliteDriver';
 import { readTaskRow, type TaskRow } from './sqliteStore';
 import type { StoredTask, TaskKind } from './store';
 
 /** The database opened read-only (the daemon may be running), with a clear error when it cannot be. */
-export function openReadOnly(file: string): SqliteDatabase {
+export function openReadOnly(file: string): SqliteConnection {
   if (!fs.existsSync(file)) throw new Error(`${file}: no such database (it is created by the daemon in ENSEMBLE_HOME)`);
-  let Database: ReturnType<typeof sqliteDriver>;
   try {
-    Database = sqliteDriver();
+    return openSqlite(file, { readonly: true });
   } catch (e) {
     if (!(e instanceof SqliteUnavailableError)) throw e;
     throw new EnsembleError(
       'NotInitialized',
-      `${file}: cannot read the database: ${e.message}; run ensemble eval with the Node it was installed for, or pass recordings as JSONL`,
+      `${file}: cannot read the database: ${e.message}; run ensemble eval under Node 22.13 or later (it has node:sqlite), or pass recordings as JSONL`,
       undefined,
       { cause: e },
     );
   }
-  return new Database(file, { readonly: true, fileMustExist: true });
 }
 
 export function loadFromDatabase(file: string, opts: { models?: string[] } = {}): Recording[] {

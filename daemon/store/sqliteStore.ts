@@ -1,17 +1,14 @@
 /**
- * The store on SQLite (better-sqlite3): WAL journal so a crashed daemon loses nothing it
+ * The store on SQLite (node:sqlite or better-sqlite3, whichever loads: sqliteDriver.ts): WAL journal so a crashed daemon loses nothing it
  * committed; synchronous=NORMAL for decisions (safe against process crashes, which is what a
  * daemon meets) and FULL around calibration writes, which are rare and expensive to redo.
- * The native module is loaded when a store is constructed (`sqliteDriver`), never at import, and
- * the daemon opens its store through `openStore`, which falls back to memory when it cannot load.
+ * The driver is loaded when a store is constructed (`openSqlite`), never at import, and the daemon
+ * opens its store through `openStore`, which falls back to memory when no driver loads.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Decision } from '../../protocol/ensemble';
-import type BetterSqlite3 from 'better-sqlite3';
-import { sqliteDriver, type SqliteDatabase } from './sqliteDriver';
-
-type Statement = BetterSqlite3.Statement<unknown[]>;
+import { openSqlite, type SqliteConnection, type SqliteDriverName, type SqliteStatement } from './sqliteDriver';
 import type {
   AggregationFit,
   Calibration,
@@ -102,7 +99,7 @@ CREATE TABLE IF NOT EXISTS calibration (
  * Additive migrations for databases created by earlier versions: columns are only ever added,
  * so an older daemon can still read a newer database.
  */
-function migrate(db: SqliteDatabase): void {
+function migrate(db: SqliteConnection): void {
   const columns = new Set((db.prepare('PRAGMA table_info(decisions)').all() as Array<{ name: string }>).map((c) => c.name));
   // The input text, for fitting the router (`ensemble fit`); null for decisions recorded before.
   if (!columns.has('input_text')) db.exec('ALTER TABLE decisions ADD COLUMN input_text TEXT');
@@ -124,35 +121,37 @@ CREATE UNIQUE INDEX IF NOT EXISTS decisions_item ON decisions(dataset, ensemble,
 `;
 
 export class SqliteStore implements Store {
-  private readonly db: SqliteDatabase;
+  private readonly db: SqliteConnection;
+  /** The driver in use (status and tests say which). */
+  readonly driver: SqliteDriverName;
 
-  /** Throws SqliteUnavailableError when better-sqlite3 cannot load, a SqliteError when the file is unusable. */
+  /** Throws SqliteUnavailableError when no SQLite driver loads, the driver's error when the file is unusable. */
   constructor(
     file: string,
-    private readonly opts: StoreOptions = {},
+    private readonly opts: StoreOptions & { driver?: SqliteDriverName } = {},
   ) {
-    const Database = sqliteDriver();
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-    const db = new Database(file);
+    const db = openSqlite(file, { driver: opts.driver });
     try {
-      // SQLite reads the file lazily: a file that is not a database fails here, not in `new Database`.
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
+      // SQLite reads the file lazily: a file that is not a database fails here, not when it is opened.
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+      db.exec('PRAGMA foreign_keys = ON');
       db.exec(SCHEMA);
       migrate(db);
       const hasKey = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'decisions_item'").get();
-      if (!hasKey) db.transaction(() => db.exec(ITEM_KEY))();
+      if (!hasKey) db.transaction(() => db.exec(ITEM_KEY));
     } catch (e) {
       db.close();
       throw e;
     }
     this.db = db;
+    this.driver = db.driver;
   }
 
   /** Statements are prepared once and reused: preparing one costs more than running it (a hot path: every decision). */
-  private readonly statements = new Map<string, Statement>();
-  private stmt(sql: string): Statement {
+  private readonly statements = new Map<string, SqliteStatement>();
+  private stmt(sql: string): SqliteStatement {
     let st = this.statements.get(sql);
     if (!st) {
       st = this.db.prepare(sql);
@@ -162,6 +161,20 @@ export class SqliteStore implements Store {
   }
 
   recordDecision(d: Decision, meta: DecisionMeta): void {
+    this.insertDecision(d, meta, false);
+  }
+
+  /**
+   * A live decision, unless its id is recorded already. A live decision's id is made once, for one
+   * decision, so a second write of it carries the same content: the writer thread and the daemon's
+   * own connection may both write it (ThreadedStore), and whichever comes second must not undo
+   * what came between, such as feedback setting its gold.
+   */
+  recordLiveDecisionOnce(d: Decision, meta: DecisionMeta): void {
+    this.insertDecision(d, meta, true);
+  }
+
+  private insertDecision(d: Decision, meta: DecisionMeta, onlyIfAbsent: boolean): void {
     checkStorable(d);
     const columns = metaColumns(meta);
     const insertDecision = this.stmt(`INSERT OR REPLACE INTO decisions
@@ -171,6 +184,7 @@ export class SqliteStore implements Store {
       (decision_id, member, model, prompt_style, status, label, confidence, raw_confidence, confidence_source, probabilities, latency_ms)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.db.transaction(() => {
+      if (onlyIfAbsent && this.stmt('SELECT 1 FROM decisions WHERE id = ?').get(d.id)) return;
       if (columns.dataset !== null && columns.itemId !== null) {
         // Recording an item again (a resume retrying missing votes) replaces it: one row per item.
         const old = this.db
@@ -206,7 +220,7 @@ export class SqliteStore implements Store {
           v.latencyMs,
         );
       }
-    })();
+    });
   }
 
   private deleteDecision(id: string): void {
@@ -246,7 +260,7 @@ export class SqliteStore implements Store {
       // A second feedback on the same decision replaces the first rather than counting twice.
       this.stmt('DELETE FROM feedback WHERE decision_id = ?').run(decisionId);
       for (const r of rows) insert.run(r.decisionId, r.model, r.correct ? 1 : 0, r.at);
-    })();
+    });
     return rows;
   }
 
@@ -320,14 +334,14 @@ export class SqliteStore implements Store {
 
   saveCalibrations(cs: readonly Calibration[]): void {
     const insert = this.stmt('INSERT OR REPLACE INTO calibration (model, method, params, n, fitted_at) VALUES (?, ?, ?, ?, ?)');
-    this.db.pragma('synchronous = FULL');
+    this.db.exec('PRAGMA synchronous = FULL');
     try {
       // One transaction: a crash leaves every model's previous calibration or every new one.
       this.db.transaction(() => {
         for (const c of cs) insert.run(c.model, c.method, JSON.stringify(c.params), c.n, c.fittedAt);
-      })();
+      });
     } finally {
-      this.db.pragma('synchronous = NORMAL');
+      this.db.exec('PRAGMA synchronous = NORMAL');
     }
   }
 
@@ -373,11 +387,11 @@ export class SqliteStore implements Store {
   }
 
   saveAggregation(fit: AggregationFit): void {
-    this.db.pragma('synchronous = FULL');
+    this.db.exec('PRAGMA synchronous = FULL');
     try {
       this.stmt('INSERT OR REPLACE INTO aggregation (ensemble, json) VALUES (?, ?)').run(fit.ensemble, JSON.stringify(fit));
     } finally {
-      this.db.pragma('synchronous = NORMAL');
+      this.db.exec('PRAGMA synchronous = NORMAL');
     }
   }
 
@@ -408,7 +422,7 @@ export class SqliteStore implements Store {
         `INSERT OR REPLACE INTO task_results (id, task, created_at, ensemble, source, dataset, item_id, gold, input_text, complete, json)
         VALUES (@id, @task, @createdAt, @ensemble, @source, @dataset, @itemId, @gold, @text, @complete, @json)`,
       ).run({ ...c, complete: taskComplete(r) ? 1 : 0 });
-    })();
+    });
   }
 
   taskRecords(task: TaskKind, ensemble?: string): StoredTask[] {
@@ -427,12 +441,12 @@ export class SqliteStore implements Store {
   }
 
   setAnswerGold(resultId: string, gold: string): boolean {
-    return this.stmt("UPDATE task_results SET gold = ? WHERE id = ? AND task = 'answer'").run(gold, resultId).changes > 0;
+    return this.stmt("UPDATE task_results SET gold = ? WHERE id = ? AND task = 'answer'").run(gold, resultId).changes !== 0;
   }
 
   batch(writes: () => void): void {
     // The writes' own transactions become savepoints inside this one: a failing write rolls back alone.
-    this.db.transaction(writes)();
+    this.db.transaction(writes);
   }
 
   close(): void {

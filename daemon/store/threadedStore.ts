@@ -7,13 +7,26 @@
  * (writerThreadMain.ts) with its own connection to the same WAL database; everything else runs on
  * the daemon's connection as before.
  *
- * Reading what was written stays simple: every other method first waits (synchronously, with
- * Atomics.wait) until the thread has handled every decision handed to it, so feedback on a decision
- * answered a moment ago always finds it. Recording runs (a dataset item) are written on the daemon's
- * connection, after the thread's queue, so that a failed write is the caller's error. A write the
- * thread could not make is retried here and logged if it fails again; if the thread dies, what it
- * had not written is written here and the store goes on without it. How far the thread may fall
- * behind is bounded (MAX_BEHIND), so a slow disk slows decisions down instead of growing memory.
+ * No read ever waits for the thread (a wait would stall the event loop: status, answers, every
+ * request). Decisions handed to the thread and not yet known to be written stay here, in `pending`
+ * (at most MAX_BEHIND of them), and reads consult them instead:
+ * - `getDecision` answers from `pending` (feedback on a decision answered a moment ago finds it);
+ * - reads and writes that need the decisions in the file (feedback, listings, fits) first write the
+ *   pending ones here, on the daemon's connection. Each is written only if absent
+ *   (`recordLiveDecisionOnce`), so the thread's own write of it later changes nothing. That costs
+ *   the inserts of at most MAX_BEHIND decisions, and is exact: the same SQL answers as without a
+ *   thread. Making the reads async instead (await the thread's ack) would change the Store interface
+ *   for every caller and still hold a request up behind a slow disk.
+ *   Such a write may wait for the thread's current transaction to commit (SQLite's lock, a few
+ *   milliseconds), never for its backlog.
+ * - reads of what the thread never writes (calibration, fits, answers, feedback rows) go straight on.
+ *
+ * Durability: the thread commits every WINDOW_MS (20 ms) or WINDOW_MAX decisions. A kill -9 loses
+ * what was handed to it and not yet committed, never more than MAX_BEHIND decisions: past that, a
+ * decision is written here, before its reply, like a recording run's. A write the thread could not
+ * make is retried here and logged if it fails again; if the thread dies, what it had not written is
+ * written here and the store goes on without it. Closing writes what is pending here, then lets the
+ * thread go.
  */
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,18 +35,20 @@ import type { Decision } from '../../protocol/ensemble';
 import { asEnsembleError } from '../../protocol/errors';
 import type { SqliteStore } from './sqliteStore';
 import { checkStorable, type DecisionMeta, type Store } from './store';
-import type { QueuedWrite, WriterInit, WriterReply } from './writerThreadMessages';
+import type { QueuedWrite, WriterHold, WriterInit, WriterReply } from './writerThreadMessages';
 
-/** Decisions the thread may hold unwritten before recording one waits for it. */
-const MAX_BEHIND = 2_000;
-/** How long a read waits for the thread before it reads without the newest decisions (and says so). */
-const DRAIN_TIMEOUT_MS = 5_000;
-/** Wait in slices, so that a thread that died is noticed. */
-const WAIT_SLICE_MS = 250;
+/**
+ * Decisions the thread may hold unwritten; past that, a decision is written on the daemon's
+ * connection. It bounds both memory and what a kill -9 can lose (docs/storage.md). One window's worth:
+ * a thread that keeps up never has more.
+ */
+export const MAX_BEHIND = 256;
 
 export interface ThreadedStoreOptions {
   /** Told about writes that failed twice, and about the thread's end. */
   logError: (message: string) => void;
+  /** A test hook that holds the thread before each write (writerThreadMessages.ts). */
+  hold?: WriterHold;
 }
 
 /**
@@ -57,8 +72,9 @@ export class ThreadedStore implements Store {
   /** Resolves true once the thread has opened the database and takes decisions, false if it never will. */
   readonly started: Promise<boolean>;
   private lastSeq = 0;
-  /** Handed to the thread and not yet known to be written: kept to be retried here if need be. */
+  /** Handed to the thread and not yet known to be written, in order: what reads consult, and what is retried here if need be. */
   private pending: QueuedWrite[] = [];
+  private readonly pendingById = new Map<string, QueuedWrite>();
   /** Not yet handed to the thread: posted together once per turn of the event loop. */
   private outbox: QueuedWrite[] = [];
   private readonly pruneTimer: NodeJS.Timeout;
@@ -70,7 +86,14 @@ export class ThreadedStore implements Store {
   ) {
     const { port1, port2 } = new MessageChannel();
     this.failures = port1;
-    this.worker = startWriter({ file, committed: this.committed.buffer as SharedArrayBuffer, replies: port2 }, [port2]);
+    const init: WriterInit = {
+      file,
+      committed: this.committed.buffer as SharedArrayBuffer,
+      replies: port2,
+      driver: main.driver,
+      hold: opts.hold,
+    };
+    this.worker = startWriter(init, [port2]);
     this.worker.unref();
     // Until the thread has opened the database, decisions are written here (a read never waits on a thread still starting).
     this.started = new Promise((resolve) => {
@@ -90,9 +113,10 @@ export class ThreadedStore implements Store {
   }
 
   recordDecision(decision: Decision, meta: DecisionMeta): void {
-    if (meta.dataset !== undefined || !this.worker || !this.ready) {
-      // A recording run's write must succeed or fail for its caller, in order with what went before.
-      this.drain();
+    // The count of what the thread has written is brought up to date before the bound is judged.
+    if (this.pending.length >= MAX_BEHIND) this.settle();
+    // A recording run's write must succeed or fail for its caller; a backlog past the bound is not let grow.
+    if (meta.dataset !== undefined || !this.worker || !this.ready || this.pending.length >= MAX_BEHIND) {
       this.main.recordDecision(decision, meta);
       return;
     }
@@ -101,32 +125,50 @@ export class ThreadedStore implements Store {
     const write = { seq: ++this.lastSeq, decision, meta };
     this.outbox.push(write);
     this.pending.push(write);
+    this.pendingById.set(decision.id, write);
     if (this.outbox.length === 1) setImmediate(() => this.post());
-    if (this.pending.length > MAX_BEHIND) this.drain();
-    else if (this.pending.length % 64 === 0) this.settle();
+    if (this.pending.length % 64 === 0) this.settle();
   }
 
-  /** Waits until the thread has handled every decision handed to it (or it died, or the wait timed out). */
-  drain(): void {
-    this.post();
-    if (this.worker && Atomics.load(this.committed, 0) < this.lastSeq) this.worker.postMessage('flush');
-    const deadline = Date.now() + DRAIN_TIMEOUT_MS;
-    for (;;) {
-      const done = Atomics.load(this.committed, 0);
-      if (done >= this.lastSeq || !this.worker) break;
-      if (this.worker.threadId === -1) {
-        this.threadEnded(`the store's writer thread stopped`);
-        break;
-      }
-      if (Date.now() > deadline) {
-        this.opts.logError(
-          `the store's writer thread is ${this.lastSeq - done} decisions behind after ${DRAIN_TIMEOUT_MS} ms; reading without them`,
-        );
-        break;
-      }
-      Atomics.wait(this.committed, 0, done, WAIT_SLICE_MS);
-    }
+  /** How many decisions the thread has been handed and not yet written (tests; the durability bound). */
+  get behind(): number {
     this.settle();
+    return this.pending.length;
+  }
+
+  /** Makes every decision handed to the thread readable on the daemon's connection, without waiting for the thread. */
+  private writePendingHere(): void {
+    this.settle();
+    if (this.pending.length === 0) return;
+    const left = this.pending;
+    this.forget(left.length);
+    this.writeHere(left, 'a read needed it before the writer thread had written it');
+  }
+
+  /** Writes these on the daemon's connection (each only if absent: the thread may have written it), in one commit. */
+  private writeHere(writes: readonly QueuedWrite[], why: string): void {
+    const each = () => {
+      for (const w of writes) {
+        try {
+          this.main.recordLiveDecisionOnce(w.decision, w.meta);
+        } catch (e) {
+          this.opts.logError(`could not record decision ${w.decision.id} (${why}): ${asEnsembleError(e).message}`);
+        }
+      }
+    };
+    try {
+      this.main.batch(each);
+    } catch (e) {
+      this.opts.logError(`could not record ${writes.length} decisions (${why}): ${asEnsembleError(e).message}`);
+    }
+  }
+
+  /** Drops the first `n` pending writes (written, by the thread or here). */
+  private forget(n: number): void {
+    for (const w of this.pending.slice(0, n)) {
+      if (this.pendingById.get(w.decision.id) === w) this.pendingById.delete(w.decision.id);
+    }
+    this.pending = this.pending.slice(n);
   }
 
   private post(): void {
@@ -144,14 +186,14 @@ export class ThreadedStore implements Store {
     }
     let i = 0;
     while (i < this.pending.length && this.pending[i]!.seq <= done) i++;
-    if (i > 0) this.pending = this.pending.slice(i);
+    if (i > 0) this.forget(i);
   }
 
   private retry(seq: number, why: string): void {
     const write = this.pending.find((w) => w.seq === seq);
     if (!write) return;
     try {
-      this.main.recordDecision(write.decision, write.meta);
+      this.main.recordLiveDecisionOnce(write.decision, write.meta);
     } catch (e) {
       this.opts.logError(`could not record decision ${write.decision.id}: ${why}; retried: ${asEnsembleError(e).message}`);
     }
@@ -165,14 +207,15 @@ export class ThreadedStore implements Store {
     this.opts.logError(`${why}; decisions are written on the daemon's own connection from now on`);
     this.settle();
     const left = this.pending;
-    this.pending = [];
+    this.forget(left.length);
     this.outbox = [];
-    for (const w of left) this.retry(w.seq, 'the writer thread ended before writing it');
+    this.writeHere(left, 'the writer thread ended before writing it');
     void worker.terminate();
   }
 
   close(): void {
-    this.drain();
+    // What the thread has not written yet is written here: the process may exit before the thread gets to it.
+    this.writePendingHere();
     clearInterval(this.pruneTimer);
     const worker = this.worker;
     this.worker = null;
@@ -181,27 +224,36 @@ export class ThreadedStore implements Store {
     this.main.close();
   }
 
-  private afterDrain<T>(f: () => T): T {
-    this.drain();
+  /** First makes every decision handed to the thread readable here (no waiting), then runs `f` on the daemon's connection. */
+  private withPending<T>(f: () => T): T {
+    this.writePendingHere();
     return f();
   }
 
-  // Everything else reads or writes on the daemon's connection, after the thread's queue.
-  getDecision: Store['getDecision'] = (...a) => this.afterDrain(() => this.main.getDecision(...a));
-  recentDecisions: Store['recentDecisions'] = (...a) => this.afterDrain(() => this.main.recentDecisions(...a));
-  recordFeedback: Store['recordFeedback'] = (...a) => this.afterDrain(() => this.main.recordFeedback(...a));
-  feedbackWindow: Store['feedbackWindow'] = (...a) => this.afterDrain(() => this.main.feedbackWindow(...a));
-  decisionsWithGold: Store['decisionsWithGold'] = (...a) => this.afterDrain(() => this.main.decisionsWithGold(...a));
-  recordedItems: Store['recordedItems'] = (...a) => this.afterDrain(() => this.main.recordedItems(...a));
-  labelledVotes: Store['labelledVotes'] = (...a) => this.afterDrain(() => this.main.labelledVotes(...a));
-  saveCalibration: Store['saveCalibration'] = (...a) => this.afterDrain(() => this.main.saveCalibration(...a));
-  saveCalibrations: Store['saveCalibrations'] = (...a) => this.afterDrain(() => this.main.saveCalibrations(...a));
-  labelledMemberVotes: Store['labelledMemberVotes'] = (...a) => this.afterDrain(() => this.main.labelledMemberVotes(...a));
-  saveAggregation: Store['saveAggregation'] = (...a) => this.afterDrain(() => this.main.saveAggregation(...a));
-  aggregations: Store['aggregations'] = (...a) => this.afterDrain(() => this.main.aggregations(...a));
-  calibrations: Store['calibrations'] = (...a) => this.afterDrain(() => this.main.calibrations(...a));
-  recordTask: Store['recordTask'] = (...a) => this.afterDrain(() => this.main.recordTask(...a));
-  taskRecords: Store['taskRecords'] = (...a) => this.afterDrain(() => this.main.taskRecords(...a));
-  recordedTaskItems: Store['recordedTaskItems'] = (...a) => this.afterDrain(() => this.main.recordedTaskItems(...a));
-  setAnswerGold: Store['setAnswerGold'] = (...a) => this.afterDrain(() => this.main.setAnswerGold(...a));
+  getDecision: Store['getDecision'] = (id) => {
+    const write = this.pendingById.get(id);
+    // A copy, as every store gives: the caller may change what it gets.
+    if (write) return { decision: structuredClone(write.decision), gold: write.meta.gold ?? null };
+    return this.main.getDecision(id);
+  };
+
+  // These read or change decisions and votes, which the thread writes: they see the pending ones too.
+  recentDecisions: Store['recentDecisions'] = (...a) => this.withPending(() => this.main.recentDecisions(...a));
+  recordFeedback: Store['recordFeedback'] = (...a) => this.withPending(() => this.main.recordFeedback(...a));
+  decisionsWithGold: Store['decisionsWithGold'] = (...a) => this.withPending(() => this.main.decisionsWithGold(...a));
+  recordedItems: Store['recordedItems'] = (...a) => this.withPending(() => this.main.recordedItems(...a));
+  labelledVotes: Store['labelledVotes'] = (...a) => this.withPending(() => this.main.labelledVotes(...a));
+  labelledMemberVotes: Store['labelledMemberVotes'] = (...a) => this.withPending(() => this.main.labelledMemberVotes(...a));
+
+  // The thread never writes these tables (feedback rows, calibration, fits, answers and extractions): nothing to wait for.
+  feedbackWindow: Store['feedbackWindow'] = (...a) => this.main.feedbackWindow(...a);
+  saveCalibration: Store['saveCalibration'] = (...a) => this.main.saveCalibration(...a);
+  saveCalibrations: Store['saveCalibrations'] = (...a) => this.main.saveCalibrations(...a);
+  saveAggregation: Store['saveAggregation'] = (...a) => this.main.saveAggregation(...a);
+  aggregations: Store['aggregations'] = (...a) => this.main.aggregations(...a);
+  calibrations: Store['calibrations'] = (...a) => this.main.calibrations(...a);
+  recordTask: Store['recordTask'] = (...a) => this.main.recordTask(...a);
+  taskRecords: Store['taskRecords'] = (...a) => this.main.taskRecords(...a);
+  recordedTaskItems: Store['recordedTaskItems'] = (...a) => this.main.recordedTaskItems(...a);
+  setAnswerGold: Store['setAnswerGold'] = (...a) => this.main.setAnswerGold(...a);
 }

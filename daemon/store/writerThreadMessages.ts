@@ -4,6 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Decision } from '../../protocol/ensemble';
+import type { SqliteDriverName } from './sqliteDriver';
 import type { DecisionMeta } from './store';
 
 export interface WriterInit {
@@ -13,6 +14,31 @@ export interface WriterInit {
   committed: SharedArrayBuffer;
   /** Where the thread sends the writes it could not make (read synchronously by the daemon). */
   replies: MessagePort;
+  /** The driver the daemon's own connection uses (the same on both sides). */
+  driver: SqliteDriverName;
+  /** A test hook (WriterHold): holds the thread before it writes what it received. */
+  hold?: SharedArrayBuffer;
+}
+
+/**
+ * A test hook, so tests can make the thread busy without a sleep: two Int32s in shared memory. While
+ * HOLD_GATE is 1, the thread stops before writing each batch and puts the batch's size in
+ * HOLD_IN_HAND (0 again once written); a test sets HOLD_GATE to 0 and notifies it to let it go on.
+ */
+export type WriterHold = SharedArrayBuffer;
+export const HOLD_GATE = 0;
+export const HOLD_IN_HAND = 1;
+
+export function newWriterHold(held: boolean): WriterHold {
+  const hold = new SharedArrayBuffer(8);
+  Atomics.store(new Int32Array(hold), HOLD_GATE, held ? 1 : 0);
+  return hold;
+}
+
+export function releaseWriterHold(hold: WriterHold): void {
+  const gate = new Int32Array(hold);
+  Atomics.store(gate, HOLD_GATE, 0);
+  Atomics.notify(gate, HOLD_GATE);
 }
 
 export interface QueuedWrite {

@@ -10,6 +10,14 @@ import { asEnsembleError } from '../../protocol/errors';
 import type { Backend } from '../backends/backend';
 import { hostedBackend } from './hostedBackend';
 import { FromWorker, ToWorker, workerMethods, type WorkerMethod } from './messages';
+import { registerGpuPackage } from '../runtime/gpuPackageHook';
+
+// Before any model loads: node-llama-cpp imports its GPU binary package lazily, inside getLlama.
+try {
+  registerGpuPackage();
+} catch (e) {
+  process.stderr.write(`worker: ignoring ENSEMBLE_GPU_PACKAGE (${(e as Error).message}); the GPU runtime will not be found\n`);
+}
 
 type Handler = (backend: Backend, params: unknown, signal: AbortSignal, onToken: (text: string) => void) => Promise<unknown>;
 

@@ -63,7 +63,6 @@ export async function classifyCommand(ctx: EnsembleContext, args?: ClassifyArgs)
     ctx.store.addDecision(decision, { text: target.text, focus: true });
     ctx.lenses.add(target.document.uri, target.range, decision);
     vscode.window.setStatusBarMessage(`$(pulse) Ensemble: ${lensTitle(decision)}`, 8_000);
-    void ctx.daemon.refreshPool(); // request and failure counts moved
     ctx.log.info(`classified ${target.text.length} chars as ${decision.label} (${decision.id}, ${decision.elapsedMs} ms)`);
     return { ok: true, value: decision };
   } catch (e) {

@@ -14,6 +14,7 @@ import type { ConnectionState } from '../../protocol/webview';
 import * as settings from '../settings';
 import { launchPlan } from './launcher';
 import { CrashPolicy, backoffDelay } from './policy';
+import { PoolTracker } from './poolTracker';
 
 /** Raised instead of restarting once the crash policy gave up; the user retries with Start Daemon. */
 export class DaemonGaveUpError extends Error {
@@ -29,6 +30,8 @@ export class DaemonManager implements vscode.Disposable {
   private connecting: Promise<DaemonConnection> | undefined;
   private state: ConnectionState = 'stopped';
   private pool: PoolStatus | null = null;
+  /** Keeps `pool` current from the open connection's `pool/changed` notifications. */
+  private tracker: PoolTracker | undefined;
   private stopping = false;
   private disposed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -105,7 +108,7 @@ export class DaemonManager implements vscode.Disposable {
       await waitForExit(info.pid, 3_000);
     }
     this.conn = undefined;
-    this.setPool(null);
+    this.forgetPool();
     this.setState('stopped');
     this.log.info(`daemon ${info.pid} stopped`);
     return true;
@@ -116,14 +119,10 @@ export class DaemonManager implements vscode.Disposable {
     return this.start();
   }
 
+  /** Reads the whole pool status again (the user asked); changes arrive by themselves otherwise. */
   async refreshPool(): Promise<PoolStatus | null> {
-    if (!this.conn?.isOpen) return this.pool;
-    try {
-      this.setPool(await this.conn.rpc.request('pool/status', {}, { timeoutMs: 15_000 }));
-    } catch (e) {
-      this.log.warn(`pool/status failed: ${String(e)}`);
-    }
-    return this.pool;
+    if (!this.conn?.isOpen || !this.tracker) return this.pool;
+    return this.tracker.refresh();
   }
 
   dispose(): void {
@@ -169,24 +168,22 @@ export class DaemonManager implements vscode.Disposable {
       throw new EnsembleError('NotInitialized', 'the extension is shutting down');
     }
     conn.rpc.onNotification('$/log', (p) => this.log[p.level](`[daemon] ${p.message}`));
-    conn.rpc.onNotification('pool/changed', (p) => {
-      this.log.debug(`pool changed: ${p.reason}`);
-      void this.refreshPool();
-    });
+    this.tracker?.close();
+    this.tracker = new PoolTracker(conn.rpc, (pool) => this.setPool(pool), this.log);
     conn.onClose((reason) => this.onClosed(conn, reason));
     this.conn = conn;
     this.stopping = false;
     this.reconnectAttempt = 0;
     this.log.info(`connected to the daemon (pid ${info.pid}, port ${info.port})`);
     this.setState('connected');
-    void this.refreshPool();
+    void this.tracker.refresh();
     return conn;
   }
 
   private onClosed(conn: DaemonConnection, reason: string): void {
     if (conn !== this.conn) return;
     this.conn = undefined;
-    this.setPool(null);
+    this.forgetPool();
     if (this.stopping || this.disposed) {
       this.setState('stopped');
       return;
@@ -251,6 +248,12 @@ export class DaemonManager implements vscode.Disposable {
     if (this.state === state || this.disposed) return;
     this.state = state;
     this.stateEmitter.fire(state);
+  }
+
+  private forgetPool(): void {
+    this.tracker?.close();
+    this.tracker = undefined;
+    this.setPool(null);
   }
 
   private setPool(pool: PoolStatus | null): void {

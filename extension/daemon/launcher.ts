@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { EnsembleError } from '../../protocol/errors';
 import * as settings from '../settings';
+import { proxyEnv } from './proxyEnv';
 
 export interface LaunchPlan {
   command: string[];
@@ -30,7 +31,10 @@ export function launchPlan(extensionPath: string): LaunchPlan {
         : `the bundled daemon is missing (${script}); reinstall the extension or set ensemble.daemonPath`,
     );
   }
-  const env: NodeJS.ProcessEnv = {};
+  // Downloads (models, the GPU runtime) go through VS Code's proxy, as the editor's own requests do.
+  const { proxy, noProxy } = settings.httpProxy();
+  // ENSEMBLE_DOWNLOADS=ask: model downloads wait for the user's go-ahead (extension/downloads.ts).
+  const env: NodeJS.ProcessEnv = { ...proxyEnv(proxy, noProxy), ENSEMBLE_DOWNLOADS: 'ask' };
   // A script runs under Node; anything else (a native launcher) is run as it is.
   const isScript = /\.(c|m)?js$/.test(script);
   let command: string[];
@@ -43,9 +47,9 @@ export function launchPlan(extensionPath: string): LaunchPlan {
 /**
  * The Node that runs the bundled daemon when no setting names one. In code-server and remote hosts
  * the extension host is Node itself. On desktop it is Electron, whose Node ABI differs from the
- * one the daemon's SQLite module (better-sqlite3) was built for, so a `node` on PATH is
- * preferred; under Electron (ELECTRON_RUN_AS_NODE), the last resort, the daemon serves but records
- * in memory only, and its status says so.
+ * one better-sqlite3 was built for, so a `node` on PATH is preferred; under Electron
+ * (ELECTRON_RUN_AS_NODE), the last resort, the daemon records with node:sqlite where that Electron
+ * has it (35 and later: VS Code 1.101+), else in memory only, and says so (docs/storage.md).
  */
 function defaultNode(env: NodeJS.ProcessEnv): string {
   if (!process.versions.electron) return process.execPath;

@@ -69,4 +69,24 @@ describe('classify and code lens', () => {
     assert.equal(ensemble.lenses(editor.document.uri).length, 0);
     assert.equal((await lensTitles(editor.document.uri)).length, 0);
   });
+
+  it('keeps the pool view current from pool/changed, without a status read per classification', async function () {
+    this.timeout(60_000);
+    const ensemble = await api();
+    await waitFor('the pool view', () => ensemble.pool());
+    const conn = await daemonConnection();
+    try {
+      const status = () => conn.rpc.request('pool/status', {});
+      const served = (s: { statusReads?: number }) => (s.statusReads ?? Number.NaN) - 1; // not counting the read that asks
+      const requests = (models: ReadonlyArray<{ requests: number }>) => models.reduce((n, m) => n + m.requests, 0);
+      const first = await status();
+      for (let i = 0; i < 4; i++) await classifyLine2();
+      // The view learns of the new counts from the changes alone (the old code read the status for them).
+      await waitFor('the view counting the classifications', () => requests(ensemble.pool()?.models ?? []) >= requests(first.models) + 4);
+      const last = await status();
+      assert.equal(served(last) - served(first), 1, 'only our own first read: the extension read nothing for 4 classifications');
+    } finally {
+      conn.close();
+    }
+  });
 });

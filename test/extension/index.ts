@@ -2,7 +2,8 @@
  * The extension's integration tests, run by mocha inside a real VS Code extension host (code-server
  * 4.100.3 offline, or @vscode/test-electron where VS Code can be downloaded). The host calls
  * `run()`; the results also go to the JSON file named by ENSEMBLE_TEST_RESULT, because not every
- * host shows the extension host's console.
+ * host shows the extension host's console. ENSEMBLE_TEST_SUITE=untrusted runs the untrusted-workspace
+ * suite instead, which needs a window of its own.
  */
 import fs from 'node:fs';
 import Mocha from 'mocha';
@@ -19,13 +20,20 @@ export async function run(): Promise<void> {
   // The suites are bundled into this file: define mocha's globals, then evaluate them.
   mocha.suite.emit('pre-require', globalThis, 'bundle', mocha);
   /* eslint-disable @typescript-eslint/no-require-imports -- evaluated in this order, after mocha's globals exist */
-  require('./activation.test');
-  require('./classify.test');
-  require('./inspector.test');
-  require('./commands.test');
-  require('./errors.test');
-  require('./lifecycle.test');
-  require('./statusBar.test');
+  if (process.env.ENSEMBLE_TEST_SUITE === 'untrusted') {
+    // Its own window: workspace trust on and the folder untrusted, no daemon running (see untrusted.test.ts).
+    require('./untrusted.test');
+  } else {
+    require('./activation.test');
+    require('./classify.test');
+    require('./inspector.test');
+    require('./commands.test');
+    require('./errors.test');
+    require('./lifecycle.test');
+    require('./statusBar.test');
+    require('./downloads.test');
+    require('./setupGpu.test');
+  }
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const results: TestResult[] = [];

@@ -28,7 +28,8 @@ describe('daemon lifecycle', () => {
       () => ensemble.connectionState() === 'connected' && ensemble.pool()?.pid === after.pid,
       30_000,
     );
-    assert.equal(ensemble.statusBarText(), '$(pulse) Ensemble: 3/3 models');
+    // The status bar counts ready models only: the new daemon's models load again first.
+    await waitFor('the models to be ready again', () => ensemble.statusBarText() === '$(pulse) Ensemble: 3/3 models', 30_000);
   });
 
   it('stops and starts the daemon on command', async function () {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { PoolStatus } from '../../protocol/methods';
 import { statusView } from '../../extension/statusBar';
+import { poolStatusOf } from '../support/poolStatus';
 
 /** A pool of three ready models; tests change what they are about. */
 function pool(extra: Partial<PoolStatus> = {}): PoolStatus {
@@ -13,19 +14,7 @@ function pool(extra: Partial<PoolStatus> = {}): PoolStatus {
     requests: 0,
     failures: 0,
   });
-  return {
-    daemonVersion: '0.1.0',
-    pid: 1,
-    uptimeMs: 1,
-    home: '/h',
-    configPath: '/h/config.json',
-    configError: null,
-    defaultEnsemble: 'default',
-    models: ['a', 'b', 'c'].map(model),
-    ensembles: [],
-    memory: { totalBytes: 1, freeBytes: 1, plannedBytes: 0 },
-    ...extra,
-  };
+  return poolStatusOf(['a', 'b', 'c'].map(model), extra);
 }
 
 describe('status bar', () => {
@@ -52,6 +41,32 @@ describe('status bar', () => {
     const memory = statusView('connected', pool({ storage: { kind: 'memory', reason: 'better-sqlite3 cannot be loaded under Electron' } }));
     assert.equal(memory.background, 'warning');
     assert.match(memory.tooltip, /Recording in memory only .*Electron/);
+  });
+
+  it('counts only ready models and says how far the downloads are', () => {
+    const p = pool();
+    p.models[1] = {
+      ...p.models[1]!,
+      state: 'downloading',
+      download: { receivedBytes: 40, totalBytes: 100, awaitingApproval: false, path: '/m/b.gguf' },
+    };
+    p.models[2] = {
+      ...p.models[2]!,
+      state: 'downloading',
+      download: { receivedBytes: 40, totalBytes: 100, awaitingApproval: false, path: '/m/c.gguf' },
+    };
+    const v = statusView('connected', p);
+    assert.equal(v.text, '$(pulse) Ensemble: 1/3 models, 2 downloading 40%');
+    assert.equal(v.background, 'warning');
+  });
+
+  it('warns when a configured GPU runtime is not used', () => {
+    const v = statusView(
+      'connected',
+      pool({ gpuRuntime: { gpu: 'cpu', warning: 'the cuda runtime is missing from /h/runtime/x; models run on the CPU' } }),
+    );
+    assert.equal(v.background, 'warning');
+    assert.match(v.tooltip, /GPU: the cuda runtime is missing/);
   });
 
   it('says when the daemon gave up after repeated crashes', () => {

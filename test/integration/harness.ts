@@ -63,9 +63,14 @@ export async function runCli(
   }
 }
 
-export async function startTestDaemon(home: string): Promise<TestDaemon> {
+/**
+ * `node`: the Node binary to run the daemon with (test/support/runtimes.ts), this test's own by default.
+ * `env` adds to the test's environment (e.g. tighter `ENSEMBLE_HTTP_LIMITS`).
+ */
+export async function startTestDaemon(home: string, opts: { node?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TestDaemon> {
   if (!fs.existsSync(cliPath)) throw new Error(`${cliPath} is missing: run "npm run build" first`);
-  const info = await startDaemon({ home, command: [process.execPath, cliPath, 'daemon', '--log-level', 'debug'], timeoutMs: 30_000 });
+  const command = [opts.node ?? process.execPath, cliPath, 'daemon', '--log-level', 'debug'];
+  const info = await startDaemon({ home, command, env: opts.env, timeoutMs: 30_000 });
   return {
     home,
     info,

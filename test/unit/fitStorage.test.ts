@@ -12,7 +12,7 @@ import { parseStoredFit } from '../../daemon/learning/fitSchema';
 import { fitStrategies } from '../../daemon/learning/fitStrategies';
 import { LABELS, synthetic } from './learning/fixtures';
 import { MemoryStore } from '../../daemon/store/memoryStore';
-import { sqliteDriver } from '../../daemon/store/sqliteDriver';
+import { availableDrivers, openSqlite } from '../../daemon/store/sqliteDriver';
 import { SqliteStore } from '../../daemon/store/sqliteStore';
 import { INPUT_TEXT_CHARS, type Store } from '../../daemon/store/store';
 import type { Decision } from '../../protocol/ensemble';
@@ -50,8 +50,9 @@ function decision(id: string): Decision {
   };
 }
 
+// Each SQLite driver this runtime loads (node:sqlite under Node 22 and later, better-sqlite3 under Node 20).
 const stores: Array<[string, () => Store]> = [
-  ['SqliteStore', () => new SqliteStore(':memory:')],
+  ...availableDrivers().map((driver): [string, () => Store] => [`SqliteStore (${driver})`, () => new SqliteStore(':memory:', { driver })]),
   ['MemoryStore', () => new MemoryStore()],
 ];
 
@@ -75,8 +76,7 @@ describe('input text in the store', () => {
 
   it('a database created before the column gets it on open, and keeps its decisions', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-migrate-')), 'ensemble.db');
-    const Database = sqliteDriver();
-    const old = new Database(file);
+    const old = openSqlite(file);
     old.exec(`CREATE TABLE decisions (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, ensemble TEXT NOT NULL, strategy TEXT NOT NULL, input_hash TEXT NOT NULL,
       item_id TEXT, category TEXT, source TEXT NOT NULL, dataset TEXT, label TEXT, confidence REAL NOT NULL, agreement REAL NOT NULL, partial INTEGER NOT NULL,
       gold TEXT, json TEXT NOT NULL)`);

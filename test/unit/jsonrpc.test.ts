@@ -350,15 +350,17 @@ describe('JsonRpcPeer: notifications and progress', () => {
     const second: unknown[] = [];
     const off = client.onNotification('pool/changed', (p) => first.push(p));
     client.onNotification('pool/changed', (p) => second.push(p));
-    server.notify('pool/changed', { reason: 'config reloaded' });
+    const reloaded = { reason: 'config reloaded', changes: [{ kind: 'config' as const, reason: 'config reloaded' }] };
+    server.notify('pool/changed', reloaded);
     server.notify('pool/changed', { nope: 1 } as never);
+    server.notify('pool/changed', { reason: 'x', changes: [{ kind: 'weather', id: 'm' }] } as never); // an unknown kind
     await until(() => first.length === 1 && second.length === 1, 'notifications');
     off();
     off(); // a second call must not remove the other handler
-    server.notify('pool/changed', { reason: 'again' });
+    server.notify('pool/changed', { reason: 'again', changes: [] });
     await until(() => second.length === 2, 'second notification');
-    assert.deepEqual(first, [{ reason: 'config reloaded' }]);
-    assert.deepEqual(second, [{ reason: 'config reloaded' }, { reason: 'again' }]);
+    assert.deepEqual(first, [reloaded]);
+    assert.deepEqual(second, [reloaded, { reason: 'again', changes: [] }]);
   });
 
   it('a throwing notification handler is reported, and the others still run', async () => {
@@ -368,7 +370,7 @@ describe('JsonRpcPeer: notifications and progress', () => {
       throw new Error('boom');
     });
     client.onNotification('pool/changed', (p) => got.push(p));
-    server.notify('pool/changed', { reason: 'x' });
+    server.notify('pool/changed', { reason: 'x', changes: [] });
     await until(() => got.length === 1, 'the second handler');
     assert.equal((internalErrors[0] as Error).message, 'boom');
   });

@@ -12,11 +12,14 @@ import type { Worker } from 'node:worker_threads';
 import { Logger } from '../../daemon/log';
 import { MemoryStore } from '../../daemon/store/memoryStore';
 import { openStore } from '../../daemon/store/openStore';
-import { SqliteUnavailableError } from '../../daemon/store/sqliteDriver';
+import { availableDrivers, openSqlite, SqliteUnavailableError, type SqliteDriverName } from '../../daemon/store/sqliteDriver';
 import { SqliteStore } from '../../daemon/store/sqliteStore';
 import { ThreadedStore } from '../../daemon/store/threadedStore';
+import { MAX_BEHIND } from '../../daemon/store/threadedStore';
+import { HOLD_IN_HAND, newWriterHold, releaseWriterHold, type WriterHold } from '../../daemon/store/writerThreadMessages';
 import type { AggregationFit, Calibration, LabelledMemberVote, LabelledVote, Store } from '../../daemon/store/store';
 import { Decision, type Vote } from '../../protocol/ensemble';
+import { until } from '../support/until';
 
 function vote(member: string, label: string | null, extra: Partial<Vote> = {}): Vote {
   const model = member.split('#')[0]!;
@@ -63,16 +66,25 @@ const byKey =
   (a: T, b: T) =>
     key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
 
+/**
+ * Every SQLite store on each driver this runtime loads: better-sqlite3 under Node 20, node:sqlite
+ * under Node 22 and 24 (test/integration/runtimes.test.ts runs this file under those).
+ */
 const stores: Array<{ name: string; open: (dir: string) => Store | Promise<Store> }> = [
-  { name: 'SqliteStore (file)', open: (dir) => new SqliteStore(path.join(dir, 'ensemble.db')) },
-  { name: 'SqliteStore (:memory:)', open: () => new SqliteStore(':memory:') },
+  ...availableDrivers().flatMap((driver) => [
+    { name: `SqliteStore (file, ${driver})`, open: (dir: string) => new SqliteStore(path.join(dir, 'ensemble.db'), { driver }) },
+    { name: `SqliteStore (:memory:, ${driver})`, open: () => new SqliteStore(':memory:', { driver }) },
+    {
+      name: `ThreadedStore (live decisions written by a thread, ${driver})`,
+      open: (dir: string) => openThreaded(path.join(dir, 'ensemble.db'), driver),
+    },
+  ]),
   { name: 'MemoryStore', open: () => new MemoryStore() },
-  { name: 'ThreadedStore (live decisions written by a thread)', open: (dir) => openThreaded(path.join(dir, 'ensemble.db')) },
 ];
 
 const threadErrors: string[] = [];
-async function openThreaded(file: string): Promise<ThreadedStore> {
-  const store = new ThreadedStore(new SqliteStore(file), file, { logError: (m) => threadErrors.push(m) });
+async function openThreaded(file: string, driver?: SqliteDriverName, hold?: WriterHold): Promise<ThreadedStore> {
+  const store = new ThreadedStore(new SqliteStore(file, { driver }), file, { logError: (m) => threadErrors.push(m), hold });
   // The contract is run once the thread takes the live decisions (before that they are written in place).
   assert.equal(await store.started, true, threadErrors.join('\n'));
   return store;
@@ -492,8 +504,7 @@ describe('SqliteStore: rows that cannot be read back', () => {
     seed.saveCalibration({ model: 'qwen', method: 'temperature', params: { temperature: 2 }, n: 30, fittedAt: 'x' });
     seed.close();
     // What an older daemon could leave behind: NaN written as null, a truncated JSON, a bad probability map.
-    const { default: Database } = await import('better-sqlite3');
-    const raw = new Database(file);
+    const raw = openSqlite(file);
     const bad = JSON.stringify(decision('broken', 2, [vote('qwen', 'bug')])).replace('"confidence":0.66', '"confidence":null');
     raw.prepare('UPDATE decisions SET json = ? WHERE id = ?').run(bad, 'broken');
     raw.prepare("UPDATE votes SET probabilities = '{\"bug\": 1e999}' WHERE decision_id = 'broken'").run();
@@ -516,8 +527,7 @@ describe('SqliteStore: rows that cannot be read back', () => {
     const seed = new SqliteStore(file);
     seed.recordDecision(decision('old', 1, [vote('qwen', 'bug')]), { source: 'record', dataset: 'ds', itemId: 'i1' });
     seed.close();
-    const { default: Database } = await import('better-sqlite3');
-    const raw = new Database(file);
+    const raw = openSqlite(file);
     raw.exec('DROP INDEX decisions_item');
     raw
       .prepare(
@@ -569,51 +579,139 @@ describe('MemoryStore bound', () => {
   });
 });
 
-describe('ThreadedStore: the writer thread', () => {
-  let dir: string;
-  let file: string;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-thread-'));
-    file = path.join(dir, 'ensemble.db');
-    threadErrors.length = 0;
-  });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+for (const driver of availableDrivers()) {
+  describe(`ThreadedStore: the writer thread (${driver})`, () => {
+    let dir: string;
+    let file: string;
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-thread-'));
+      file = path.join(dir, 'ensemble.db');
+      threadErrors.length = 0;
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('live decisions reach the file through the thread alone; a read right after finds every one', async () => {
-    const store = await openThreaded(file);
-    try {
-      for (let i = 1; i <= 40; i++) store.recordDecision(decision(`d${i}`, i % 60, [vote('qwen', 'bug')]), { source: 'live' });
-      // Another connection sees them appear without the daemon's connection writing anything.
-      const other = new SqliteStore(file);
+    /** What another connection finds in the file: what a restarted daemon would find. */
+    function inFile(): SqliteStore {
+      return new SqliteStore(file, { driver });
+    }
+
+    /** Waits until the held thread has `n` decisions in hand (received, not written). */
+    function threadHolds(hold: WriterHold, n: number): Promise<true> {
+      const gate = new Int32Array(hold);
+      return until(`the writer thread holding ${n} decisions`, async () => (Atomics.load(gate, HOLD_IN_HAND) === n ? true : undefined));
+    }
+
+    it('live decisions reach the file through the thread alone; a read right after finds every one', async () => {
+      const store = await openThreaded(file, driver);
       try {
-        const until = Date.now() + 20_000;
-        while (other.recentDecisions(100).length < 40 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-        assert.equal(other.recentDecisions(100).length, 40);
+        for (let i = 1; i <= 40; i++) store.recordDecision(decision(`d${i}`, i % 60, [vote('qwen', 'bug')]), { source: 'live' });
+        // Another connection sees them appear without the daemon's connection writing anything.
+        const other = inFile();
+        try {
+          await until('40 decisions in the file', async () => (other.recentDecisions(100).length === 40 ? true : undefined), 20_000);
+        } finally {
+          other.close();
+        }
+        store.recordDecision(decision('last', 59, [vote('qwen', 'feature')]), { source: 'live' });
+        assert.equal(store.getDecision('last')!.decision.label, 'feature', 'a read finds what was handed to the thread');
+        assert.deepEqual(threadErrors, []);
       } finally {
-        other.close();
+        store.close();
       }
-      store.recordDecision(decision('last', 59, [vote('qwen', 'feature')]), { source: 'live' });
-      assert.equal(store.getDecision('last')!.decision.label, 'feature', 'a read waits for what was handed to the thread');
-      assert.deepEqual(threadErrors, []);
-    } finally {
-      store.close();
-    }
-  });
+    });
 
-  it('a thread that dies loses nothing: what it had not written is written in place, and so is what follows', async () => {
-    const store = await openThreaded(file);
-    try {
-      await (store as unknown as { worker: Worker }).worker.terminate();
-      for (let i = 1; i <= 10; i++) store.recordDecision(decision(`d${i}`, i, [vote('qwen', 'bug')]), { source: 'live' });
-      assert.equal(store.recentDecisions(100).length, 10);
-      assert.match(threadErrors.join('\n'), /writer thread .*written on the daemon's own connection/);
-      store.recordDecision(decision('after', 30, [vote('qwen', 'bug')]), { source: 'live' });
-      assert.ok(store.getDecision('after'));
-    } finally {
-      store.close();
-    }
+    it('a read while the thread is busy returns without waiting for it, and finds what was handed over', async () => {
+      const hold = newWriterHold(true);
+      const store = await openThreaded(file, driver, hold);
+      try {
+        for (let i = 1; i <= 10; i++) store.recordDecision(decision(`d${i}`, i, [vote('qwen', 'bug')]), { source: 'live' });
+        await threadHolds(hold, 10);
+        assert.equal(store.behind, 10, 'the thread has written none of them');
+        // The thread is stuck until released: a read that waited for it would never return.
+        assert.equal(store.getDecision('d3')!.decision.id, 'd3');
+        assert.deepEqual(
+          store.recordFeedback('d3', 'feature', 5).map((r) => r.correct),
+          [false],
+        );
+        assert.equal(store.recentDecisions(100).length, 10);
+        assert.equal(store.getDecision('d3')!.gold, 'feature');
+        assert.equal(Atomics.load(new Int32Array(hold), HOLD_IN_HAND), 10, 'the thread still holds them: nobody waited for it');
+        assert.equal(store.behind, 0, 'written on the daemon connection instead');
+        // Let the thread go: its own writes of the same decisions change nothing (the gold stays).
+        releaseWriterHold(hold);
+        await threadHolds(hold, 0);
+        assert.equal(store.getDecision('d3')!.gold, 'feature');
+      } finally {
+        store.close();
+      }
+      const after = inFile();
+      try {
+        assert.equal(after.recentDecisions(100).length, 10);
+        assert.equal(after.getDecision('d3')!.gold, 'feature');
+        assert.deepEqual(
+          after.feedbackWindow(10).map((r) => r.decisionId),
+          ['d3'],
+        );
+      } finally {
+        after.close();
+      }
+      assert.deepEqual(threadErrors, []);
+    });
+
+    it(`the thread falls at most ${MAX_BEHIND} decisions behind: past that, decisions are written before recordDecision returns`, async () => {
+      const hold = newWriterHold(true);
+      const store = await openThreaded(file, driver, hold);
+      try {
+        const n = MAX_BEHIND + 5;
+        for (let i = 1; i <= n; i++) {
+          store.recordDecision(decision(`d${i}`, i % 60, [vote('qwen', 'bug')]), { source: 'live' });
+          // One decision per turn of the event loop, as requests come: each is handed over on its own turn.
+          await new Promise((r) => setImmediate(r));
+        }
+        assert.equal(store.behind, MAX_BEHIND);
+        const other = inFile();
+        try {
+          // The thread (held) wrote nothing: the five past the bound are in the file already.
+          assert.deepEqual(ids(other.recentDecisions(n)).sort(), ['d257', 'd258', 'd259', 'd260', 'd261']);
+        } finally {
+          other.close();
+        }
+        releaseWriterHold(hold);
+      } finally {
+        store.close();
+      }
+    });
+
+    it('a thread that dies with decisions in hand loses none: they are written in place, and so is what follows', async () => {
+      const hold = newWriterHold(true);
+      const store = await openThreaded(file, driver, hold);
+      try {
+        for (let i = 1; i <= 10; i++) store.recordDecision(decision(`d${i}`, i, [vote('qwen', 'bug')]), { source: 'live' });
+        await threadHolds(hold, 10);
+        assert.equal(store.behind, 10, 'ten writes are pending when the thread dies');
+        await (store as unknown as { worker: Worker }).worker.terminate();
+        await until("the thread's end noticed", async () => (threadErrors.length > 0 ? true : undefined));
+        assert.match(threadErrors.join('\n'), /writer thread .*written on the daemon's own connection/);
+        const other = inFile();
+        try {
+          assert.deepEqual(ids(other.recentDecisions(100)).sort(), ['d1', 'd10', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8', 'd9']);
+        } finally {
+          other.close();
+        }
+        store.recordDecision(decision('after', 30, [vote('qwen', 'bug')]), { source: 'live' });
+        assert.ok(store.getDecision('after'));
+      } finally {
+        store.close();
+      }
+      const after = inFile();
+      try {
+        assert.equal(after.recentDecisions(100).length, 11);
+      } finally {
+        after.close();
+      }
+    });
   });
-});
+}
 
 describe('openStore', () => {
   let dir: string;
@@ -632,6 +730,7 @@ describe('openStore', () => {
     try {
       assert.equal(opened.kind, 'sqlite');
       assert.equal(opened.path, file);
+      assert.equal(opened.driver, availableDrivers()[0]);
       assert.equal(opened.reason, undefined);
       assert.ok(opened.store instanceof ThreadedStore);
       assert.equal(await opened.store.started, true);

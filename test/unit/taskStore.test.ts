@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { MemoryStore } from '../../daemon/store/memoryStore';
 import { loadTasksFromDatabase } from '../../daemon/store/recordingsDb';
-import { sqliteDriver } from '../../daemon/store/sqliteDriver';
+import { availableDrivers, openSqlite } from '../../daemon/store/sqliteDriver';
 import { SqliteStore } from '../../daemon/store/sqliteStore';
 import type { Store, TaskRecord } from '../../daemon/store/store';
 import type { AnswerResult, AnswerVote, ExtractionResult } from '../../protocol/tasks';
@@ -60,7 +60,11 @@ function extraction(id: string, sec: number): ExtractionResult {
 const answerRec = (r: AnswerResult, gold: string | null = '21'): TaskRecord => ({ task: 'answer', result: r, gold });
 
 const stores: Array<{ name: string; open: (dir: string) => Store }> = [
-  { name: 'SqliteStore (file)', open: (dir) => new SqliteStore(path.join(dir, 'ensemble.db')) },
+  // Each SQLite driver this runtime loads (node:sqlite under Node 22 and later, better-sqlite3 under Node 20).
+  ...availableDrivers().map((driver) => ({
+    name: `SqliteStore (file, ${driver})`,
+    open: (dir: string) => new SqliteStore(path.join(dir, 'ensemble.db'), { driver }),
+  })),
   { name: 'MemoryStore', open: () => new MemoryStore() },
 ];
 
@@ -140,8 +144,7 @@ describe('task records in a database from before them', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-tasks-'));
     const file = path.join(dir, 'ensemble.db');
     new SqliteStore(file).close();
-    const Database = sqliteDriver();
-    const raw = new Database(file);
+    const raw = openSqlite(file);
     raw.exec('DROP TABLE task_results');
     raw.close();
     assert.deepEqual(loadTasksFromDatabase(file, 'answer'), []);

@@ -1,6 +1,7 @@
 /** The pool: each model's backend, state, memory and weight, and what to do about a broken one. */
 import type { ModelStatus, PoolStatus } from '../../protocol/methods';
 import { bytes, fmt, h, icon } from '../dom';
+import { loopDelayText } from '../../common/loopDelayText';
 import { diversitySection } from './diversity';
 
 const STATE_ICON: Record<ModelStatus['state'], string> = {
@@ -75,5 +76,6 @@ export function poolTable(pool: PoolStatus | null): HTMLElement {
       { class: 'muted' },
       `Daemon ${pool.daemonVersion}, pid ${pool.pid} · memory planned ${bytes(mem.plannedBytes)} of ${bytes(mem.freeBytes)} free (${bytes(mem.totalBytes)} total) · ${pool.home}`,
     ),
+    pool.eventLoop ? h('p', { class: 'muted loop-delay' }, loopDelayText(pool.eventLoop)) : null,
   );
 }

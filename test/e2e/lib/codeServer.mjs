@@ -39,7 +39,8 @@ const USER_SETTINGS = {
 
 /**
  * Starts code-server on `folder`. `env` is added to the server's environment, which its extension
- * host inherits (ENSEMBLE_HOME, the result file...).
+ * host inherits (ENSEMBLE_HOME, the result file...). `workspaceTrust: true` turns workspace trust on
+ * (every other run disables it) without the startup prompt, so the folder opens untrusted.
  */
 export async function startCodeServer(opts) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-e2e-cs-'));
@@ -54,11 +55,20 @@ export async function startCodeServer(opts) {
   }
 }
 
-async function start(root, { folder, env = {}, log = () => {}, settings = {}, vsix }) {
+const UNTRUSTED_SETTINGS = {
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.emptyWindow': false,
+};
+
+async function start(root, { folder, env = {}, log = () => {}, settings = {}, vsix, workspaceTrust = false }) {
   const dirs = Object.fromEntries(['config', 'data', 'userData', 'extensions', 'tmp'].map((d) => [d, path.join(root, d)]));
   for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
   fs.mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
-  fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify({ ...USER_SETTINGS, ...settings }, null, 2));
+  fs.writeFileSync(
+    path.join(dirs.userData, 'User', 'settings.json'),
+    JSON.stringify({ ...USER_SETTINGS, ...(workspaceTrust ? UNTRUSTED_SETTINGS : {}), ...settings }, null, 2),
+  );
   const port = await freePort();
   const cfg = path.join(root, 'config.yaml');
   fs.writeFileSync(cfg, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
@@ -89,7 +99,7 @@ async function start(root, { folder, env = {}, log = () => {}, settings = {}, vs
     dirs.extensions,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--disable-proxy',
     '--log',
