@@ -17,6 +17,7 @@
 //   webview/    browser code: protocol/ and common/ (not common/node/)
 import js from '@eslint/js';
 import boundaries from 'eslint-plugin-boundaries';
+import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
 const DAEMON = ['daemon', 'strategies', 'backends', 'pool'];
@@ -163,6 +164,41 @@ export default tseslint.config(
           patterns: [
             { regex: '/backends/(?!backend$)', message: 'the pool knows backends only through backends/backend.ts (no backend by name)' },
           ],
+        },
+      ],
+    },
+  },
+  // Text from members and clients is hostile: a pattern that can backtrack super-linearly lets one
+  // reply or request stall the daemon's event loop, and `in` on a plain object keyed by outside
+  // text finds Object.prototype's members ("constructor", "__proto__"). Product code only.
+  {
+    files: [
+      'daemon/**/*.ts',
+      'protocol/**/*.ts',
+      'common/**/*.ts',
+      'client/**/*.ts',
+      'cli/**/*.ts',
+      'extension/**/*.ts',
+      'webview/**/*.ts',
+    ],
+    plugins: { regexp },
+    rules: {
+      'regexp/no-super-linear-backtracking': ['error', { report: 'potential' }],
+      'regexp/no-super-linear-move': ['error', { report: 'potential', ignoreSticky: false, ignorePartial: false }],
+      'regexp/no-misleading-capturing-group': 'error',
+      'regexp/no-dupe-disjunctions': ['error', { report: 'all' }],
+      'regexp/no-empty-alternative': 'error',
+    },
+  },
+  {
+    files: ['daemon/**/*.ts', 'protocol/**/*.ts', 'common/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          // A literal key is ours (and narrows a union); a computed one may be a label, a word or a name.
+          selector: "BinaryExpression[operator='in']:not([left.type='Literal'])",
+          message: 'no `in` with a computed key: it finds Object.prototype members ("constructor"); use a Map or Object.hasOwn',
         },
       ],
     },

@@ -2,6 +2,7 @@
  * Label distributions, shared by the backends (which produce them) and the strategies (which
  * combine them): pure arithmetic, no I/O.
  */
+import { own } from './ownProperty';
 
 /** Scales non-negative scores to sum 1 (an empty map when they sum to 0). */
 export function normalizeDistribution(scores: Record<string, number>): Record<string, number> {
@@ -27,7 +28,7 @@ export function argmaxLabel(probabilities: Record<string, number>, labels: reado
   let best: string | null = null;
   let bestP = -1;
   for (const l of labels) {
-    const p = probabilities[l] ?? 0;
+    const p = own(probabilities, l) ?? 0;
     if (p > bestP) {
       best = l;
       bestP = p;

@@ -23,6 +23,7 @@ import type { Logger } from './log';
 import { contributions, type Contribution } from './strategies/contribution';
 import { windowWeights, type WindowWeight } from './strategies/recalibration';
 import type { Calibration, Store } from './store/store';
+import { own } from '../common/ownProperty';
 
 export class Adaptation {
   private weights: Record<string, WindowWeight> = {};
@@ -114,19 +115,19 @@ export class Adaptation {
 
   /** A model's weight now: its feedback-derived weight, or its configured prior before any feedback. */
   modelWeight(id: string, config: PoolConfig | null): number {
-    return this.weights[id]?.weight ?? config?.models.find((m) => m.id === id)?.weight ?? 1;
+    return own(this.weights, id)?.weight ?? config?.models.find((m) => m.id === id)?.weight ?? 1;
   }
 
   /** A member's weight: the model's feedback-derived weight, scaled by the member's own prior (prompt-style members). */
   memberWeight(m: ResolvedMember, config: PoolConfig): number {
-    const w = this.weights[m.model];
+    const w = own(this.weights, m.model);
     if (!w || w.n === 0) return m.priorWeight;
     const modelPrior = config.models.find((x) => x.id === m.model)?.weight ?? 1;
     return modelPrior > 0 ? (w.weight * m.priorWeight) / modelPrior : w.weight;
   }
 
   feedbackStats(id: string): { recentAccuracy: number | null; feedbackCount: number } {
-    return { recentAccuracy: this.weights[id]?.recentAccuracy ?? null, feedbackCount: this.weights[id]?.n ?? 0 };
+    return { recentAccuracy: own(this.weights, id)?.recentAccuracy ?? null, feedbackCount: own(this.weights, id)?.n ?? 0 };
   }
 
   calibrate(model: string, scores: LabelScores): { confidence: number | null; probabilities: Record<string, number> } {

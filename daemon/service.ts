@@ -35,6 +35,7 @@ import type { StorageInfo } from './store/openStore';
 import type { Calibration, Store, TaskRecord } from './store/store';
 import { normalizeAnswer } from './tasks/answerNormalize';
 import { DAEMON_VERSION } from './version';
+import { own } from '../common/ownProperty';
 
 export interface ServiceOptions {
   paths: HomePaths;
@@ -132,7 +133,7 @@ export class DaemonService {
   private ensemble(name: string | undefined): { name: string; spec: EnsembleSpec; members: ResolvedMember[] } {
     const config = this.config;
     const chosen = name ?? this.loaded!.defaultEnsemble;
-    const spec = config.ensembles[chosen];
+    const spec = own(config.ensembles, chosen);
     if (!spec) {
       throw new EnsembleError(
         'EnsembleNotFound',
@@ -363,8 +364,8 @@ export class DaemonService {
       .map((m) => ({
         ...m,
         ...this.adaptation.feedbackStats(m.id),
-        decisive: contrib[m.id]?.decisive ?? 0,
-        overruledRight: contrib[m.id]?.overruledRight ?? 0,
+        decisive: own(contrib, m.id)?.decisive ?? 0,
+        overruledRight: own(contrib, m.id)?.overruledRight ?? 0,
       }));
     const laggards = this.laggards();
     for (const m of models) {
@@ -436,7 +437,7 @@ export class DaemonService {
 
   /** Issue 12: which members of the default ensemble add diversity (never fails status: a store error only hides it). */
   private diversity(loaded: LoadedConfig | null) {
-    const spec = loaded?.config.ensembles[loaded.defaultEnsemble];
+    const spec = loaded ? own(loaded.config.ensembles, loaded.defaultEnsemble) : undefined;
     if (!loaded || !spec) return undefined;
     try {
       return liveDiversity(

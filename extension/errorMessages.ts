@@ -3,6 +3,7 @@
  * by its message text); each entry says what to tell the user and which actions to offer.
  */
 import { EnsembleError, type ErrorKind } from '../protocol/errors';
+import { plainText } from './plainText';
 
 /** A follow-up the error notification offers: a button label and the command it runs. */
 export interface ErrorAction {
@@ -86,7 +87,8 @@ export function errorKind(e: unknown): ErrorKind | ExtensionErrorKind {
 
 /** What to show for `e`. */
 export function describeError(e: unknown): UserError {
-  const message = e instanceof Error ? e.message : String(e);
+  // The message comes from the daemon, a model or a server: shown as plain text, never as links.
+  const message = plainText(e instanceof Error ? e.message : String(e));
   const entry = table[errorKind(e)](message);
   return { ...entry, actions: entry.actions ?? [] };
 }

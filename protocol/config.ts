@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { PromptStyle, StrategyName } from './ensemble';
+import { keyableName } from './safeName';
 
 const ModelId = z
   .string()
@@ -240,7 +241,11 @@ export const EnsembleSpec = z.object({
     .max(600_000)
     .default(60_000)
     .describe('Whole-request deadline: the decision is made from whatever has arrived by then.'),
-  labels: z.array(z.string().min(1)).min(2).optional().describe('Labels used when a request names none.'),
+  labels: z
+    .array(keyableName(z.string().min(1)))
+    .min(2)
+    .optional()
+    .describe('Labels used when a request names none.'),
   instruction: z.string().optional().describe('Task description put before the text, e.g. "Classify the intent of this support ticket.".'),
   earlyExit: EarlyExitSettings.default({ agreeK: 2, threshold: 0.6 }),
   quorum: z
@@ -349,7 +354,7 @@ export const DaemonSettings = z.object({
 export const PoolConfig = z.object({
   $schema: z.string().optional(),
   models: z.array(ModelEntry).default([]),
-  ensembles: z.record(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/), EnsembleSpec).default({}),
+  ensembles: z.record(keyableName(z.string().regex(/^[A-Za-z0-9._-]{1,64}$/)), EnsembleSpec).default({}),
   defaultEnsemble: z.string().optional(),
   // prefault: the empty object goes through the schema, so every daemon setting's own default applies.
   daemon: DaemonSettings.prefault({}),

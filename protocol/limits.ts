@@ -38,6 +38,25 @@ export const LIMITS = {
   logRotateBytes: 5 * 1024 * 1024,
   logKeepFiles: 3,
   /**
+   * Text from members is hostile: a reply is read only this far (characters) when looking for a
+   * label, an "Answer:" line or a verbalized confidence, whatever the model streamed. A short
+   * answer, a label and a confidence are all far shorter; the rest is rambling.
+   */
+  maxMemberReplyChars: 16_384,
+  /** A member's short answer, in characters, once its first line is taken (longer is cut). */
+  maxAnswerChars: 2_000,
+  /** One extracted span's text, in characters, and the spans one member may propose. */
+  maxSpanChars: 2_000,
+  maxSpansPerMember: 500,
+  /**
+   * Places one proposed span is aligned to in the text (a span like "a" occurs everywhere), and
+   * the kept and rejected spans an extraction reply carries. Beyond them the reply says
+   * `truncated: true` with counts of what was dropped, so it always fits `maxReplyBytes`.
+   */
+  maxOccurrencesPerSpan: 200,
+  maxKeptSpans: 2_000,
+  maxRejectedSpans: 1_000,
+  /**
    * The HTTP listener every client reaches first (the gateway's requests and the WebSocket
    * upgrades): a client that sends its headers or body slowly, or opens sockets without end, is cut
    * off instead of holding the daemon's memory and file descriptors (slowloris).

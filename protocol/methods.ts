@@ -10,6 +10,7 @@ import { Decision, RefineResult, StrategyName, Vote, RefineStep } from './ensemb
 import { AnswerParams, AnswerResult, AnswerVote, ExtractParams, ExtractionResult, ExtractionVote } from './tasks';
 import { EventLoopDelay } from './eventLoop';
 import { LIMITS } from './limits';
+import { keyableName } from './safeName';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -34,7 +35,11 @@ export const InitializeResult = z.object({
 export const ClassifyParams = z.object({
   text: z.string().min(1).max(MAX_TEXT),
   /** Candidate labels; default: the ensemble's `labels`. */
-  labels: z.array(z.string().min(1).max(LIMITS.maxLabelChars)).min(2).max(LIMITS.maxLabels).optional(),
+  labels: z
+    .array(keyableName(z.string().min(1).max(LIMITS.maxLabelChars)))
+    .min(2)
+    .max(LIMITS.maxLabels)
+    .optional(),
   ensemble: z.string().optional(),
   strategy: StrategyName.optional(),
   /** Overrides the ensemble's whole-request deadline. */

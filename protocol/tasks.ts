@@ -115,24 +115,49 @@ export const ExtractionVote = z.object({
   spans: z.array(ProposedSpan),
   /** Spans this member reported that are not in the input (dropped). */
   unaligned: z.number().int().min(0),
+  /** Spans this member reported that are not listed in `spans`, to keep the reply within the frame limit. */
+  spansNotShown: z.number().int().min(0).optional(),
   latencyMs: z.number().min(0),
   error: ErrorInfo.optional(),
 });
 export type ExtractionVote = z.infer<typeof ExtractionVote>;
 
-export const ExtractionResult = z.object({
-  id: z.string(),
-  ensemble: z.string(),
-  types: z.array(z.string()),
-  /** Spans a quorum agreed on, in input order; overlaps resolved towards higher agreement. */
-  spans: z.array(Span),
-  /** Spans some member found that fell short of the quorum (or lost an overlap). */
-  rejected: z.array(Span),
-  quorum: z.number(),
-  votes: z.array(ExtractionVote),
-  partial: z.boolean(),
-  note: z.string(),
-  elapsedMs: z.number().min(0),
-  createdAt: z.string(),
+/** What an extraction reply does not carry, by kind. */
+export const ExtractionDropped = z.object({
+  /** Kept spans (a quorum agreed) not listed. */
+  spans: z.number().int().min(0),
+  /** Rejected spans not listed. */
+  rejected: z.number().int().min(0),
+  /** Members' proposed spans not listed in their votes. */
+  proposed: z.number().int().min(0),
+  /** Proposed spans aligned only to their first places in the text (LIMITS.maxOccurrencesPerSpan). */
+  occurrences: z.number().int().min(0),
 });
+export type ExtractionDropped = z.infer<typeof ExtractionDropped>;
+
+export const ExtractionResult = z
+  .object({
+    id: z.string(),
+    ensemble: z.string(),
+    types: z.array(z.string()),
+    /** Spans a quorum agreed on, in input order; overlaps resolved towards higher agreement. */
+    spans: z.array(Span),
+    /** Spans some member found that fell short of the quorum (or lost an overlap). */
+    rejected: z.array(Span),
+    quorum: z.number(),
+    votes: z.array(ExtractionVote),
+    partial: z.boolean(),
+    note: z.string(),
+    elapsedMs: z.number().min(0),
+    createdAt: z.string(),
+    /**
+     * Set when the reply was cut to fit the frame limit or the span bounds (protocol/limits.ts);
+     * `dropped` then counts what is missing. Absent when nothing was cut.
+     */
+    truncated: z.literal(true).optional(),
+    dropped: ExtractionDropped.optional(),
+  })
+  .refine((r) => (r.truncated === true) === (r.dropped !== undefined), {
+    message: 'truncated and dropped go together: a cut reply says what it dropped',
+  });
 export type ExtractionResult = z.infer<typeof ExtractionResult>;

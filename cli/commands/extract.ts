@@ -44,8 +44,15 @@ export function formatExtraction(r: ExtractionResult): string {
   const rows = [['type', 'entity', 'at', 'agreement', 'members']];
   for (const s of r.spans) rows.push([s.type, s.text, `${s.start}-${s.end}`, `${s.members.length}/${answered}`, s.members.join(', ')]);
   const failed = r.votes.filter((v) => v.status !== 'ok').map((v) => `${v.member}: ${v.status}${v.error ? ` (${v.error.message})` : ''}`);
+  const cut = r.dropped
+    ? [
+        `TRUNCATED: the reply was cut to fit (${r.dropped.spans} kept, ${r.dropped.rejected} rejected and ${r.dropped.proposed} proposed spans not listed; ` +
+          `${r.dropped.occurrences} spans aligned to their first places only)`,
+      ]
+    : [];
   return [
     `${r.spans.length} entities kept (${r.rejected.length} below the quorum)  ${r.elapsedMs} ms`,
+    ...cut,
     r.note,
     '',
     table(rows),

@@ -1,4 +1,9 @@
-/** Reading a label and a verbalized confidence out of a model's free-text answer. */
+/**
+ * Reading a label and a verbalized confidence out of a model's free-text answer. The text is
+ * hostile: it is cut to LIMITS.maxMemberReplyChars first, and every step is linear in it (the
+ * "Answer:" line is found by a scan, not by a pattern that could backtrack).
+ */
+import { LIMITS } from '../../protocol/limits';
 
 function normalize(s: string): string {
   return s
@@ -17,9 +22,10 @@ function clean(s: string): string {
  * then the label mentioned first (longest label first at the same position, so "card arrival" beats
  * "card"). Null when no label is named: the member abstains.
  */
-export function matchLabel(text: string, labels: readonly string[]): string | null {
-  const answerLine = /answer\s*(?:is)?\s*[:-]?\s*\**\s*([^\n]+)/i.exec(text);
-  const candidates = answerLine?.[1] ? [answerLine[1], text] : [text];
+export function matchLabel(reply: string, labels: readonly string[]): string | null {
+  const text = reply.slice(0, LIMITS.maxMemberReplyChars);
+  const answerLine = answerLineOf(text);
+  const candidates = answerLine ? [answerLine, text] : [text];
   for (const candidate of candidates) {
     const c = clean(candidate);
     const exact = labels.find((l) => clean(l) === c);
@@ -31,6 +37,40 @@ export function matchLabel(text: string, labels: readonly string[]): string | nu
       if (!best || at < best.at || (at === best.at && label.length > best.label.length)) best = { label, at };
     }
     if (best) return best.label;
+  }
+  return null;
+}
+
+const isSpace = (c: string | undefined) => c !== undefined && /\s/.test(c);
+
+/**
+ * The rest of the line after the first "answer" (then optional "is", ":" or "-", and "**"), across
+ * blank lines: what /answer\s*(?:is)?\s*[:-]?\s*\**\s*([^\n]+)/i matched, without its adjacent
+ * `\s*` (which backtrack polynomially on "answer" followed by a long run of whitespace).
+ */
+export function answerLineOf(text: string): string | null {
+  const lower = text.toLowerCase();
+  for (let at = lower.indexOf('answer'); at >= 0; at = lower.indexOf('answer', at + 1)) {
+    let i = at + 'answer'.length;
+    const skipSpace = () => {
+      while (isSpace(text[i])) i++;
+    };
+    skipSpace();
+    if (lower.startsWith('is', i)) {
+      i += 2;
+      skipSpace();
+    }
+    if (text[i] === ':' || text[i] === '-') {
+      i++;
+      skipSpace();
+    }
+    while (text[i] === '*') i++;
+    skipSpace();
+    const end = text.indexOf('\n', i);
+    const line = text.slice(i, end < 0 ? text.length : end);
+    if (line) return line;
+    // only whitespace to the end of the text: no later "answer" can have a line either
+    return null;
   }
   return null;
 }
@@ -55,8 +95,9 @@ function indexOfWord(haystack: string, needle: string): number {
 }
 
 /** "Confidence: 0.8", "confidence 80%", "Confidence: 8/10" -> [0, 1]; null when absent or out of range. */
-export function parseVerbalizedConfidence(text: string): number | null {
-  const m = /confidence\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(%|\/\s*10\b|\/\s*100\b)?/i.exec(text);
+export function parseVerbalizedConfidence(reply: string): number | null {
+  // One class for the separator ([\s:=]* rather than \s*[:=]?\s*): two adjacent \s* backtrack polynomially.
+  const m = /confidence[\s:=]*(\d+(?:\.\d+)?)([^\S\n]*(?:%|\/[^\S\n]*100?\b))?/i.exec(reply.slice(0, LIMITS.maxMemberReplyChars));
   if (!m?.[1]) return null;
   let v = Number(m[1]);
   const unit = m[2]?.replace(/\s/g, '');

@@ -9,6 +9,7 @@
  */
 import { Pool, type Dispatcher } from 'undici';
 import { EnsembleError } from '../../protocol/errors';
+import { trimEndChars } from '../../common/trimChars';
 
 export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -52,11 +53,11 @@ export class HttpClient {
   private readonly maxBytes: number;
 
   constructor(private readonly opts: HttpClientOptions) {
-    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.baseUrl = trimEndChars(opts.baseUrl, '/');
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxBytes = opts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     const base = new URL(this.baseUrl);
-    this.basePath = base.pathname.replace(/\/+$/, '') + base.search;
+    this.basePath = trimEndChars(base.pathname, '/') + base.search;
     this.pool = new Pool(base.origin, {
       connections: opts.maxConcurrency ?? null,
       headersTimeout: this.timeoutMs,

@@ -10,8 +10,10 @@
  * label are reported as `unmatched` mass and left out of the distribution.
  */
 import { EnsembleError } from '../../protocol/errors';
+import { trimEndChars } from '../../common/trimChars';
 import type { LabelRequest, LabelScores } from './backend';
 import { argmaxLabel, matchLabel, normalizeDistribution, parseVerbalizedConfidence } from './answerParsing';
+import { own } from '../../common/ownProperty';
 
 export interface TokenAlternative {
   token: string;
@@ -44,7 +46,9 @@ export interface LabelLogprobsOptions {
 /** Leading characters that are not part of an answer: whitespace, quotes, markdown emphasis, brackets. */
 const FILLER = /[\s"'`*“”‘’«»([]/;
 const LEADING_FILLER = /^[\s"'`*“”‘’«»([]+/;
-const TRAILING_PUNCT = /[\s"'`*“”‘’«».,;:!?)\]]+$/;
+/** Trailing quotes and punctuation, trimmed with a loop (an end-anchored /[...]+$/ is quadratic in a long run). */
+const TRAILING_PUNCT = /[\s"'`*“”‘’«».,;:!?)\]]/;
+const trimTrailingPunct = (s: string) => trimEndChars(s, (c) => TRAILING_PUNCT.test(c));
 const ANSWER_MARKER = /\banswer\s*:/gi;
 
 function norm(s: string): string {
@@ -86,7 +90,7 @@ function candidateCore(token: string, pre: string): string | null {
     if (!t.toLowerCase().startsWith(pre.toLowerCase())) return null;
     t = t.slice(pre.length);
   }
-  return norm(t.replace(LEADING_FILLER, '').replace(TRAILING_PUNCT, ''));
+  return norm(trimTrailingPunct(t.replace(LEADING_FILLER, '')));
 }
 
 /** Among labels sharing a prefix, the one(s) the generated continuation names. */
@@ -98,7 +102,7 @@ function settleByContinuation(matches: string[], continuation: string): string[]
   });
   if (full.length > 0) return [full.reduce((a, b) => (norm(b).length > norm(a).length ? b : a))];
   // Generation stopped mid-label (token limit): keep the labels it is still a prefix of.
-  const core = norm(continuation.replace(TRAILING_PUNCT, ''));
+  const core = norm(trimTrailingPunct(continuation));
   const partial = matches.filter((l) => norm(l).startsWith(core));
   return partial.length > 0 ? partial : matches;
 }
@@ -211,7 +215,7 @@ export function labelScoresFromAnswer(content: string, tokens: TokenLogprob[] | 
     return checkLabelScores({
       label,
       probabilities: lp.probabilities,
-      confidence: label === null ? null : (lp.probabilities[label] ?? 0),
+      confidence: label === null ? null : (own(lp.probabilities, label) ?? 0),
       confidenceSource: 'logprobs',
       text,
     });

@@ -42,6 +42,7 @@ import {
   resolveScoringChat,
   type ScoringPrompt,
 } from './llamaChatPrompt';
+import { own } from '../../common/ownProperty';
 
 const MAX_TEXT = 500;
 /** Prompt tokens evaluated between two looks at the abort signal. */
@@ -194,7 +195,7 @@ export class LlamaCppBackend implements Backend {
       return {
         label,
         probabilities,
-        confidence: label === null ? null : (probabilities[label] ?? null),
+        confidence: label === null ? null : (own(probabilities, label) ?? null),
         confidenceSource: 'logprobs',
         ...(reasoning ? { text: reasoning.slice(0, MAX_TEXT) } : {}),
       };

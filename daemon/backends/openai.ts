@@ -25,6 +25,7 @@ import { chatMessages } from './chatMessages';
 import { HttpClient, serverErrorMessage, sseData, type HttpErrorData } from './httpJson';
 import { labelScoresFromAnswer, parseWireLogprobs } from './labelLogprobs';
 import { chatPrompt } from './prompts';
+import { trimEndChars } from '../../common/trimChars';
 
 /** The most top_logprobs OpenAI and vLLM (default --max-logprobs) accept. */
 const TOP_LOGPROBS = 20;
@@ -218,7 +219,7 @@ export class OpenAiBackend implements Backend {
       return {
         ok: false,
         reason: `${this.http.url('/models')} answered ${status}`,
-        hint: `OpenAI-compatible servers serve under /v1: try "baseUrl": "${this.location.replace(/\/+$/, '')}/v1"`,
+        hint: `OpenAI-compatible servers serve under /v1: try "baseUrl": "${trimEndChars(this.location, '/')}/v1"`,
       };
     }
     if (status === 401 || status === 403) {

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { ModelEntry } from '../../protocol/config';
 import { replacedModels } from './memberIdentity';
+import { own } from '../../common/ownProperty';
 
 const LedgerRow = z.object({ entry: z.unknown(), freshSince: z.number().nullable() });
 const LedgerFile = z.record(z.string(), LedgerRow);
@@ -35,10 +36,10 @@ export function reconcile(previous: LedgerFile, models: readonly ModelEntry[], n
   const replaced = replacedModels({ models: before }, { models: [...models] });
   const changed = new Set(replaced.map((r) => r.id));
   const ledger: LedgerFile = { ...previous };
-  for (const m of models) ledger[m.id] = { entry: m, freshSince: changed.has(m.id) ? now : (previous[m.id]?.freshSince ?? null) };
+  for (const m of models) ledger[m.id] = { entry: m, freshSince: changed.has(m.id) ? now : (own(previous, m.id)?.freshSince ?? null) };
   const freshSince = new Map<string, number>();
   for (const m of models) {
-    const since = ledger[m.id]?.freshSince;
+    const since = own(ledger, m.id)?.freshSince;
     if (since !== null && since !== undefined) freshSince.set(m.id, since);
   }
   return { ledger, replaced, freshSince };

@@ -9,6 +9,7 @@ import { EnsembleSpec, PoolConfig } from '../../protocol/config';
 import type { HomePaths } from '../../common/node/home';
 import { formatIssues, formatJsonSyntaxError } from './configErrors';
 import { defaultPoolConfig } from '../../common/defaultPool';
+import { RESERVED_NAME } from '../../protocol/safeName';
 
 export interface LoadedConfig {
   config: PoolConfig;
@@ -43,6 +44,10 @@ export function parseConfig(json: unknown, paths: HomePaths, source: LoadedConfi
   if (!parsed.success) return { ok: false, error: formatIssues(file, parsed.error.issues, json) };
   const config = parsed.data;
   const problems: string[] = [];
+  // zod skips a "__proto__" key without a word: the ensemble would vanish, so say so here.
+  const rawEnsembles = (json as { ensembles?: unknown } | null)?.ensembles;
+  if (typeof rawEnsembles === 'object' && rawEnsembles !== null && Object.hasOwn(rawEnsembles, RESERVED_NAME))
+    problems.push(`${file}: ensembles.${RESERVED_NAME}: "${RESERVED_NAME}" is reserved (it cannot be a key): choose another name`);
 
   const seen = new Set<string>();
   config.models.forEach((m, i) => {

@@ -22,6 +22,7 @@ import { parseMemberJson } from '../tasks/memberJson';
 import { neededVotes } from '../tasks/spans';
 import { callMember } from './callMember';
 import type { ResolvedMember } from './members';
+import { trimEndChars } from '../../common/trimChars';
 
 export interface AnswerContext {
   pool: Pool;
@@ -144,13 +145,26 @@ async function askMember(
   runSignal: AbortSignal,
 ): Promise<AnswerVote> {
   const base = { member: m.member, model: m.model, promptStyle: m.promptStyle, weight: ctx.weightOf(m) };
-  const call = await callMember(ctx.pool, m.model, runSignal, job.memberTimeoutMs, (b, s) =>
-    b.generate({ system: SYSTEM, prompt, jsonSchema: SCHEMA, maxTokens: 96 }, s),
-  );
+  // Reading the reply (parse, normalize, calibrate) runs inside the member's call: whatever it
+  // throws on a hostile reply becomes this member's error vote, never the whole request's.
+  const call = await callMember(ctx.pool, m.model, runSignal, job.memberTimeoutMs, async (b, s) => {
+    const reply = await b.generate({ system: SYSTEM, prompt, jsonSchema: SCHEMA, maxTokens: 96 }, s);
+    return readVote(ctx, m, reply.text, job.options);
+  });
   if (!call.ok)
     return { ...base, status: call.status, answer: null, normalized: null, confidence: null, latencyMs: call.latencyMs, error: call.error };
-  const { text, confidence } = readAnswer(call.value.text);
-  const normalized = normalizeAnswer(text, { options: job.options });
+  return { ...base, status: 'ok', ...call.value, latencyMs: call.latencyMs };
+}
+
+/** A member's reply as a vote: its answer as written (cut), normalized, and its calibrated confidence. */
+function readVote(
+  ctx: AnswerContext,
+  m: ResolvedMember,
+  reply: string,
+  options: readonly string[] | undefined,
+): { answer: string; normalized: string | null; confidence: number | null } {
+  const { text, confidence } = readAnswer(reply);
+  const normalized = normalizeAnswer(text, { options });
   const calibrated =
     confidence === null || normalized === null
       ? null
@@ -160,14 +174,7 @@ async function askMember(
           confidence,
           confidenceSource: 'verbalized',
         }).confidence;
-  return {
-    ...base,
-    status: 'ok',
-    answer: text.slice(0, 500),
-    normalized,
-    confidence: calibrated === null ? null : clamp01(calibrated),
-    latencyMs: call.latencyMs,
-  };
+  return { answer: text.slice(0, 500), normalized, confidence: calibrated === null ? null : clamp01(calibrated) };
 }
 
 /** The answer and the confidence the member gave: from its JSON, or its text as the answer. */
@@ -218,10 +225,7 @@ function displayForm(normalized: string, votes: readonly AnswerVote[], options: 
   const option = options?.find((o) => normalizeAnswer(o, { options }) === normalized);
   if (option) return option;
   const first = votes.find((v) => v.normalized === normalized && v.answer);
-  return (first?.answer ?? normalized)
-    .split(/\r?\n/)[0]!
-    .trim()
-    .replace(/[.;,]+$/, '');
+  return trimEndChars((first?.answer ?? normalized).split(/\r?\n/)[0]!.trim(), '.;,');
 }
 
 function unasked(m: ResolvedMember, weight: number, settledEarly: boolean): AnswerVote {

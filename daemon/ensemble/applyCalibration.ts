@@ -6,6 +6,7 @@
 import { applyPlatt, applyTemperature, withConfidence } from '../learning/calibration';
 import type { LabelScores } from '../backends/backend';
 import type { Calibration } from '../store/store';
+import { own } from '../../common/ownProperty';
 
 export function applyCalibration(
   scores: LabelScores,
@@ -16,7 +17,7 @@ export function applyCalibration(
   const { temperature, a, b } = c.params;
   if (c.method === 'temperature' && temperature !== undefined && temperature > 0) {
     const scaled = applyTemperature(probabilities, temperature);
-    return { confidence: scaled[label] ?? null, probabilities: scaled };
+    return { confidence: own(scaled, label) ?? null, probabilities: scaled };
   }
   if (c.method === 'platt' && a !== undefined && b !== undefined && scores.confidence !== null) {
     const top = applyPlatt(scores.confidence, { a, b });

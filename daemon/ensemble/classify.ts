@@ -120,9 +120,15 @@ export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: A
 
 async function askMember(ctx: ClassifyContext, job: ClassifyJob, m: ResolvedMember, runSignal: AbortSignal): Promise<Vote> {
   const base = { member: m.member, model: m.model, promptStyle: m.promptStyle, weight: job.plan.weightOf(m.member) };
-  const call = await callMember(ctx.pool, m.model, runSignal, job.memberTimeoutMs, (b, signal) =>
-    b.classify({ text: job.text, labels: job.labels, instruction: job.instruction, promptStyle: m.promptStyle }, signal),
-  );
+  // Calibrating runs inside the member's call: whatever it throws on a hostile reply becomes this
+  // member's error vote, never the whole request's.
+  const call = await callMember(ctx.pool, m.model, runSignal, job.memberTimeoutMs, async (b, signal) => {
+    const scores = await b.classify(
+      { text: job.text, labels: job.labels, instruction: job.instruction, promptStyle: m.promptStyle },
+      signal,
+    );
+    return { scores, calibrated: ctx.calibrate(m.model, scores) };
+  });
   if (!call.ok) {
     return {
       ...base,
@@ -136,8 +142,7 @@ async function askMember(ctx: ClassifyContext, job: ClassifyJob, m: ResolvedMemb
       error: call.error,
     };
   }
-  const scores = call.value;
-  const calibrated = ctx.calibrate(m.model, scores);
+  const { scores, calibrated } = call.value;
   return {
     ...base,
     status: 'ok',

@@ -7,13 +7,16 @@ import { newRecordId } from '../../common/recordId';
 import { z } from 'zod';
 import { noneCanServe } from './noneCanServe';
 import { EnsembleError } from '../../protocol/errors';
-import type { ExtractionResult, ExtractionVote } from '../../protocol/tasks';
+import { ExtractionResult, type ExtractionVote } from '../../protocol/tasks';
 import type { Pool } from '../pool/pool';
 import { parseMemberJson } from '../tasks/memberJson';
-import { voteSpans } from '../tasks/spans';
+import { alignSpans, alignmentInput, voteAligned, type AlignedSpans } from '../tasks/spans';
+import { fitExtraction, fitVote } from '../tasks/fitExtraction';
+import { LIMITS } from '../../protocol/limits';
 import { callMember } from './callMember';
 import type { ResolvedMember } from './members';
 import { linkedAbort } from '../../common/linkedAbort';
+import { own } from '../../common/ownProperty';
 
 export interface ExtractJob {
   ensemble: string;
@@ -26,11 +29,13 @@ export interface ExtractJob {
   deadlineMs: number;
 }
 
-const MAX_SPANS = 500;
+const MemberSpan = z.object({ type: z.string().max(200), text: z.string().max(LIMITS.maxSpanChars) });
 const MemberAnswer = z.union([
-  z.object({ entities: z.array(z.object({ type: z.string().max(200), text: z.string().max(2_000) })).max(MAX_SPANS) }),
-  z.array(z.object({ type: z.string().max(200), text: z.string().max(2_000) })).max(MAX_SPANS),
+  z.object({ entities: z.array(MemberSpan).max(LIMITS.maxSpansPerMember) }),
+  z.array(MemberSpan).max(LIMITS.maxSpansPerMember),
 ]);
+/** A vote sent as progress is one frame of its own: its proposed spans are cut to half the reply budget. */
+const PROGRESS_VOTE_BYTES = LIMITS.maxReplyBytes / 2;
 
 const SYSTEM =
   'You extract named entities from a text. Reply with JSON only, {"entities": [{"type": "<one of the types>", "text": "<the entity, copied exactly from the text>"}]}. ' +
@@ -67,6 +72,8 @@ export async function extract(
   const runSignal = deadline.signal;
   const prompt = `${job.instruction ? `${job.instruction}\n\n` : ''}Entity types: ${job.types.join(', ')}\n\nText:\n${job.text}`;
   const schema = extractionSchema(job.types);
+  const on = alignmentInput(job.text, job.types);
+  const alignedBy = new Map<string, AlignedSpans>();
   let done = 0;
   const votes = await Promise.all(
     job.members.map(async (m): Promise<ExtractionVote> => {
@@ -78,13 +85,16 @@ export async function extract(
             'BackendError',
             `the member's JSON is not a list of entities: ${z.prettifyError(parsed.error).slice(0, 300)}`,
           );
-        return Array.isArray(parsed.data) ? parsed.data : parsed.data.entities;
+        const spans = Array.isArray(parsed.data) ? parsed.data : parsed.data.entities;
+        // Aligned inside the member's call: whatever its spans make this throw is its own error.
+        return { spans, aligned: alignSpans(on, spans) };
       });
       const base = { member: m.member, model: m.model, latencyMs: call.latencyMs, unaligned: 0 };
+      if (call.ok) alignedBy.set(m.member, call.value.aligned);
       const vote: ExtractionVote = call.ok
-        ? { ...base, status: 'ok', spans: call.value }
+        ? { ...base, status: 'ok', spans: call.value.spans }
         : { ...base, status: call.status, spans: [], error: call.error };
-      onVote(vote, ++done, job.members.length, id);
+      onVote(fitVote(vote, PROGRESS_VOTE_BYTES), ++done, job.members.length, id);
       return vote;
     }),
   ).finally(() => deadline.dispose());
@@ -92,19 +102,18 @@ export async function extract(
   const answered = votes.filter((v) => v.status === 'ok');
   const none = answered.length === 0 ? noneCanServe(job.ensemble, votes) : undefined;
   if (none) throw none;
-  const vote = voteSpans(
+  const vote = voteAligned(
     job.text,
-    job.types,
-    answered.map((v) => ({ member: v.member, spans: v.spans })),
+    answered.map((v) => ({ member: v.member, aligned: alignedBy.get(v.member)! })),
     job.quorum,
   );
-  const finalVotes = votes.map((v) => ({ ...v, unaligned: vote.unaligned[v.member] ?? 0 }));
+  const finalVotes = votes.map((v) => ({ ...v, unaligned: own(vote.unaligned, v.member) ?? 0 }));
   const failed = votes.length - answered.length;
   const notes = [`${answered.length} of ${votes.length} members answered; a span needs ${vote.needed}`];
   if (failed) notes.push(`${failed} timed out or failed`);
   const unaligned = Object.values(vote.unaligned).reduce((a, b) => a + b, 0);
   if (unaligned) notes.push(`${unaligned} span${unaligned > 1 ? 's' : ''} not found in the text were dropped`);
-  return {
+  const result: ExtractionResult = {
     id,
     ensemble: job.ensemble,
     types: job.types,
@@ -117,4 +126,32 @@ export async function extract(
     elapsedMs: Math.round(performance.now() - started),
     createdAt: new Date().toISOString(),
   };
+  const fitted = fitExtraction(result, vote.dropped);
+  if (fitted.dropped) fitted.note += `; reply cut to fit: ${describeDropped(fitted.dropped)}`;
+  return checkedReply(fitted);
+}
+
+/**
+ * The daemon's end of the check the client makes: the reply matches the protocol schema (a cut
+ * reply says what it dropped) and fits the reply budget. Failing here is a bug of ours, reported
+ * as one, rather than a frame the client refuses with a closed connection.
+ */
+function checkedReply(r: ExtractionResult): ExtractionResult {
+  const parsed = ExtractionResult.safeParse(r);
+  if (!parsed.success) throw new EnsembleError('InternalError', `extraction reply off the protocol: ${z.prettifyError(parsed.error)}`);
+  const bytes = Buffer.byteLength(JSON.stringify(r));
+  if (bytes > LIMITS.maxReplyBytes)
+    throw new EnsembleError('InternalError', `extraction reply of ${bytes} bytes, over ${LIMITS.maxReplyBytes}`);
+  return r;
+}
+
+function describeDropped(d: NonNullable<ExtractionResult['dropped']>): string {
+  const missing = [
+    d.spans && `${d.spans} kept spans`,
+    d.rejected && `${d.rejected} rejected spans`,
+    d.proposed && `${d.proposed} proposed spans`,
+  ].filter(Boolean);
+  const parts = missing.length ? [`${missing.join(', ')} not listed`] : [];
+  if (d.occurrences) parts.push(`${d.occurrences} spans aligned to their first ${LIMITS.maxOccurrencesPerSpan} places only`);
+  return parts.join('; ');
 }

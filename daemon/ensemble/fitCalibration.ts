@@ -19,6 +19,7 @@ import {
 } from '../learning/calibration';
 import { mulberry32, shuffle } from '../learning/split';
 import type { Calibration, LabelledVote } from '../store/store';
+import { own } from '../../common/ownProperty';
 
 const HELD_OUT_SHARE = 0.3;
 /** Fewer held-out votes than this and the figures would be noise: they are measured in-sample instead (heldOut 0). */
@@ -44,7 +45,7 @@ interface Fitted {
 
 function pointOf(v: LabelledVote, method: Calibration['method']): ConfidencePoint | null {
   if (method === 'platt') return v.rawConfidence === null ? null : { confidence: v.rawConfidence, correct: v.label === v.gold };
-  return Object.keys(v.probabilities).length > 0 ? { confidence: v.probabilities[v.label] ?? 0, correct: v.label === v.gold } : null;
+  return Object.keys(v.probabilities).length > 0 ? { confidence: own(v.probabilities, v.label) ?? 0, correct: v.label === v.gold } : null;
 }
 
 function fitOne(model: string, vs: readonly LabelledVote[], method: Calibration['method'], t0: number): Fitted {
@@ -55,7 +56,7 @@ function fitOne(model: string, vs: readonly LabelledVote[], method: Calibration[
       calibration: { model, method, params: { temperature: t0 * t }, n: withProbs.length, fittedAt: new Date().toISOString() },
       apply: (v) =>
         Object.keys(v.probabilities).length > 0
-          ? { confidence: applyTemperature(v.probabilities, t)[v.label] ?? 0, correct: v.label === v.gold }
+          ? { confidence: own(applyTemperature(v.probabilities, t), v.label) ?? 0, correct: v.label === v.gold }
           : null,
     };
   }

@@ -77,7 +77,12 @@ export function conversation(req: ChatRequest): ChatMessage[] {
 
 /** `<ensemble>/<task>` names a task; a bare name (or `/chat`) is refinement chat. */
 export function parseModel(model: string): { ensemble: string | undefined; task: 'chat' | 'classify' | 'extract' | 'answer' } {
-  const m = /^(.*?)(?:\/(chat|classify|extract|answer))?$/.exec(model)!;
-  const ensemble = m[1] || undefined;
-  return { ensemble, task: (m[2] as 'chat' | 'classify' | 'extract' | 'answer' | undefined) ?? 'chat' };
+  // Split at the last "/" rather than match /^(.*?)(?:\/(task))?$/: "." stops at a newline, and a client's name may hold one.
+  const slash = model.lastIndexOf('/');
+  const suffix = slash < 0 ? '' : model.slice(slash + 1);
+  const task = TASKS.find((t) => t === suffix);
+  const ensemble = (task ? model.slice(0, slash) : model) || undefined;
+  return { ensemble, task: task ?? 'chat' };
 }
+
+const TASKS = ['chat', 'classify', 'extract', 'answer'] as const;

@@ -5,6 +5,7 @@
  */
 import type { ResponseFormat } from './chatRequest';
 import { badRequest } from './errors';
+import { RESERVED_NAME } from '../../protocol/safeName';
 import { LIMITS } from '../../protocol/limits';
 
 const L = LIMITS.gateway;
@@ -37,6 +38,11 @@ function find(node: unknown, property: string | null, depth: number): Choices | 
         'response_format',
       );
     }
+    if (values.includes(RESERVED_NAME))
+      throw badRequest(
+        `response_format: "${RESERVED_NAME}" cannot be a choice (it cannot be a key): choose another name`,
+        'response_format',
+      );
     return { values: values as string[], property };
   }
   if (o.properties && typeof o.properties === 'object') {

@@ -13,6 +13,7 @@
  * ECE = sum_b (n_b / N) |accuracy_b - mean confidence_b|. Brier: the binary score of that confidence,
  * mean (c - correct)^2; and when vectors exist the multiclass score, mean sum_l (p_l - [l = gold])^2.
  */
+import { own } from '../../common/ownProperty';
 
 export const ECE_BINS = 15;
 const FLOOR = 1e-6;
@@ -91,13 +92,13 @@ export function brierMulticlass(points: readonly ProbabilityPoint[]): number {
   let s = 0;
   for (const p of points) {
     const labels = new Set([...Object.keys(p.probabilities), p.gold]);
-    for (const l of labels) s += ((p.probabilities[l] ?? 0) - (l === p.gold ? 1 : 0)) ** 2;
+    for (const l of labels) s += ((own(p.probabilities, l) ?? 0) - (l === p.gold ? 1 : 0)) ** 2;
   }
   return s / points.length;
 }
 
 export const toConfidencePoint = (p: ProbabilityPoint): ConfidencePoint => ({
-  confidence: p.probabilities[p.prediction] ?? 0,
+  confidence: own(p.probabilities, p.prediction) ?? 0,
   correct: p.prediction === p.gold,
 });
 
@@ -117,7 +118,7 @@ export function applyTemperature(probs: Readonly<Record<string, number>>, t: num
 export function temperatureNll(points: readonly ProbabilityPoint[], t: number): number {
   let s = 0;
   for (const p of points) {
-    const probs = p.gold in p.probabilities ? p.probabilities : { ...p.probabilities, [p.gold]: 0 };
+    const probs = Object.hasOwn(p.probabilities, p.gold) ? p.probabilities : { ...p.probabilities, [p.gold]: 0 };
     s -= Math.log(Math.max(applyTemperature(probs, t)[p.gold]!, 1e-300));
   }
   return s / Math.max(1, points.length);
@@ -218,7 +219,7 @@ export function fitPlatt(points: readonly ConfidencePoint[], iterations = 100): 
 
 /** Rescales a vector so its `prediction` gets `confidence` and the others share the rest pro rata. */
 export function withConfidence(probs: Readonly<Record<string, number>>, prediction: string, confidence: number): Record<string, number> {
-  const old = probs[prediction] ?? 0;
+  const old = own(probs, prediction) ?? 0;
   const rest = 1 - old;
   const out: Record<string, number> = {};
   for (const [l, p] of Object.entries(probs)) out[l] = l === prediction ? confidence : rest > 0 ? (p * (1 - confidence)) / rest : 0;
@@ -306,7 +307,7 @@ function applyMember<T extends TableItem>(items: readonly T[], m: number, t: num
     const p = it.probabilities[m];
     if (p && t !== null) {
       probabilities[m] = applyTemperature(p, t);
-      confidences[m] = probabilities[m]![v] ?? 0;
+      confidences[m] = own(probabilities[m]!, v) ?? 0;
     } else if (pl) {
       confidences[m] = applyPlatt(c, pl);
       if (p) probabilities[m] = withConfidence(p, v, confidences[m]!);

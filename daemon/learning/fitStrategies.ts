@@ -23,6 +23,7 @@ import { estimateReliability, reliabilityFor } from './aggregators/reliability';
 import { labelCount, type Item } from './aggregators/types';
 import { dot, fitLogistic, sigmoid, type LogisticOptions } from './router/logistic';
 import { mulberry32, shuffle } from './split';
+import { own } from '../../common/ownProperty';
 
 export interface FitOptions {
   bits?: number;
@@ -208,7 +209,7 @@ function categoryWeights(sets: readonly CategorySet[], dim: number, lambda: numb
 }
 
 function predictLoss(sets: readonly CategorySet[], global: readonly number[], byCategory: Record<string, number[]>): number {
-  return sets.reduce((a, cs) => a + logLoss(byCategory[cs.category] ?? global, cs), 0);
+  return sets.reduce((a, cs) => a + logLoss(own(byCategory, cs.category) ?? global, cs), 0);
 }
 
 function logLoss(w: readonly number[], cs: ChoiceSet): number {

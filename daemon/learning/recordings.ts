@@ -5,6 +5,7 @@
  * and what was expected.
  */
 import fs from 'node:fs';
+import { RESERVED_NAME } from '../../protocol/safeName';
 
 /** One member's recorded answer to one item. `prediction: null` is an abstention. */
 export interface Recording {
@@ -285,6 +286,9 @@ export function loadJsonl(text: string, file: string): Recording[] {
       for (const [label, x] of Object.entries(pr as Record<string, unknown>)) {
         if (typeof x !== 'number' || !Number.isFinite(x) || x < 0 || x > 1)
           throw new RecordingsError(file, line, `probabilities.${label}`, `expected a number in [0, 1], found ${describe(x)}`);
+        // JSON.parse keeps a "__proto__" key, but assigning it here would set the prototype: refuse it by name.
+        if (label === RESERVED_NAME)
+          throw new RecordingsError(file, line, `probabilities.${label}`, `"${RESERVED_NAME}" is reserved (it cannot be a label)`);
         probs[label] = x;
         sum += x;
       }

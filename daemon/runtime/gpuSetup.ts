@@ -59,7 +59,7 @@ export function planGpuSetup(
   }
   const kinds = Object.keys(available) as GpuKind[];
   const gpu = requested ?? kinds[0]!;
-  if (!(gpu in available)) throw new Error(`no ${gpu} runtime for ${key}: choose ${kinds.join(' or ')}`);
+  if (!Object.hasOwn(available, gpu)) throw new Error(`no ${gpu} runtime for ${key}: choose ${kinds.join(' or ')}`);
   const driver =
     gpu === 'cuda'
       ? 'the NVIDIA driver'

@@ -11,6 +11,7 @@ import { DEFAULT_MAX_DECISIONS, MemoryStore } from './memoryStore';
 import { SqliteUnavailableError, type SqliteDriverName } from './sqliteDriver';
 import type { Store } from './store';
 import { ThreadedStore } from './threadedStore';
+import { oneLine } from '../../common/trimChars';
 
 export interface StorageInfo {
   kind: 'sqlite' | 'memory';
@@ -45,7 +46,7 @@ export async function openStore(file: string, logger: Logger, opts: OpenStoreOpt
     const store = opts.writerThread === false ? sqlite : new ThreadedStore(sqlite, file, { logError: (m) => logger.error(m) });
     return { store, kind: 'sqlite', path: file, driver: sqlite.driver };
   } catch (e) {
-    const message = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ').trim();
+    const message = oneLine(e instanceof Error ? e.message : String(e));
     // The driver's errors say what failed to load and under which runtime; a SqliteError names only the problem.
     reason = e instanceof SqliteUnavailableError ? message : `cannot open ${file}: ${message}`;
   }

@@ -16,6 +16,7 @@
  */
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
+import { oneLine as joinLines } from '../../common/trimChars';
 
 export type SqliteDriverName = 'node:sqlite' | 'better-sqlite3';
 
@@ -182,10 +183,7 @@ function withTransactions(
 
 /** A driver's error as one line: Node's ABI message spans lines, require adds a stack of callers. */
 function oneLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e))
-    .replace(/\nRequire stack:[\s\S]*$/, '')
-    .replace(/\s*\n\s*/g, ' ')
-    .trim();
+  return joinLines((e instanceof Error ? e.message : String(e)).replace(/\nRequire stack:[\s\S]*$/, ''));
 }
 
 const loaders: Record<SqliteDriverName, () => ((file: string, opts: OpenOptions) => SqliteConnection) | Error> = {

@@ -4,6 +4,7 @@
 import type { VoteStatus } from '../../protocol/ensemble';
 import { majority } from './majority';
 import type { StrategyVote } from './types';
+import { own } from '../../common/ownProperty';
 
 export interface RecordedVote {
   model: string;
@@ -50,7 +51,7 @@ export function contributions(decisions: readonly RecordedDecision[]): Record<st
     }));
     const baseline = majority(votes, labels).label;
     d.votes.forEach((v, i) => {
-      const c = (out[v.model] ??= { decisive: 0, overruledRight: 0, agreedRight: 0, votes: 0 });
+      const c = own(out, v.model) ?? (out[v.model] = { decisive: 0, overruledRight: 0, agreedRight: 0, votes: 0 });
       if (v.status !== 'ok' || v.label === null) return;
       c.votes++;
       const without = majority(

@@ -6,6 +6,7 @@ import { majority } from './majority';
 import { TIE_TOLERANCE, countByLabel, firstVoterIndex, votingMembers } from './tally';
 import type { EarlyExitSettingsLike, Outcome, StrategyVote } from './types';
 import { weighted, weightedMass } from './weighted';
+import { own } from '../../common/ownProperty';
 
 export type EarlyExitBase = 'majority' | 'weighted';
 export type EarlyExitReason = 'unanimousK' | 'cannotChange';
@@ -69,11 +70,11 @@ function majorityCanChange(votes: readonly StrategyVote[], remaining: readonly R
   const voters = votingMembers(votes, labels);
   const counts = countByLabel(voters, labels);
   const first = firstVoterIndex(voters);
-  const lead = counts[leader] ?? 0;
+  const lead = own(counts, leader) ?? 0;
   return labels.some((l) => {
     if (l === leader) return false;
     // Splitting the remaining votes between challengers only weakens each: check all-in on one.
-    const reach = (counts[l] ?? 0) + r;
+    const reach = (own(counts, l) ?? 0) + r;
     return reach > lead || (reach === lead && !leaderWinsTie(first, leader, l));
   });
 }
@@ -85,12 +86,12 @@ function weightedCanChange(votes: readonly StrategyVote[], remaining: readonly R
   if (rest === 0) return false;
   const { mass, voters } = weightedMass(votes, labels);
   const first = firstVoterIndex(voters);
-  const lead = mass[leader] ?? 0;
+  const lead = own(mass, leader) ?? 0;
   const total = Object.values(mass).reduce((a, b) => a + b, 0) + rest;
   const tolerance = TIE_TOLERANCE * total;
   return labels.some((l) => {
     if (l === leader) return false;
-    const reach = (mass[l] ?? 0) + rest;
+    const reach = (own(mass, l) ?? 0) + rest;
     if (reach > lead + tolerance) return true;
     return reach >= lead - tolerance && !leaderWinsTie(first, leader, l);
   });

@@ -16,6 +16,7 @@ import { agreementOf, describeOutcome, normalizeSupport, votingMembers } from '.
 import type { SparseVector } from './textFeatures';
 import type { EarlyExitSettingsLike, Outcome, StrategyVote } from './types';
 import { weighted } from './weighted';
+import { own } from '../../common/ownProperty';
 
 export interface PlanInput {
   labels: readonly string[];
@@ -179,7 +180,7 @@ function stackingPlan(input: PlanInput, everyone: (asked: readonly StrategyVote[
     const voters = votingMembers(votes, input.labels);
     return {
       label,
-      confidence: label === null ? 0 : (support[label] ?? 0),
+      confidence: label === null ? 0 : (own(support, label) ?? 0),
       agreement: agreementOf(voters, label),
       support,
       tie: false,

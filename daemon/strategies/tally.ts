@@ -6,6 +6,7 @@
  */
 import { argmaxLabel, normalizeDistribution } from '../../common/distribution';
 import type { StrategyVote } from './types';
+import { own } from '../../common/ownProperty';
 
 /**
  * Relative tolerance under which two scores are a tie. Weighted masses are float sums, and
@@ -26,7 +27,7 @@ export function votingMembers(votes: readonly StrategyVote[], labels: readonly s
 export function countByLabel(voters: readonly StrategyVote[], labels: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const l of labels) counts[l] = 0;
-  for (const v of voters) if (v.label !== null && v.label in counts) counts[v.label] = (counts[v.label] ?? 0) + 1;
+  for (const v of voters) if (v.label !== null && Object.hasOwn(counts, v.label)) counts[v.label] = (own(counts, v.label) ?? 0) + 1;
   return counts;
 }
 
@@ -49,7 +50,7 @@ export function agreementOf(voters: readonly StrategyVote[], label: string | nul
 export function normalizeSupport(scores: Record<string, number>, labels: readonly string[]): Record<string, number> {
   const normalized = normalizeDistribution(scores);
   const support: Record<string, number> = {};
-  for (const l of labels) support[l] = normalized[l] ?? 0;
+  for (const l of labels) support[l] = own(normalized, l) ?? 0;
   return support;
 }
 
@@ -67,10 +68,10 @@ export function pickWinner(
   voters: readonly StrategyVote[],
 ): { label: string | null; tie: boolean; tieBreak: TieBreak } {
   let max = 0;
-  for (const l of labels) max = Math.max(max, scores[l] ?? 0);
+  for (const l of labels) max = Math.max(max, own(scores, l) ?? 0);
   if (!(max > 0)) return { label: null, tie: false, tieBreak: null };
   const tolerance = TIE_TOLERANCE * max;
-  const tied = labels.filter((l) => (scores[l] ?? 0) >= max - tolerance);
+  const tied = labels.filter((l) => (own(scores, l) ?? 0) >= max - tolerance);
   if (tied.length === 1) return { label: tied[0] ?? null, tie: false, tieBreak: null };
   const byMember = voters.find((v) => v.label !== null && tied.includes(v.label));
   if (byMember?.label) return { label: byMember.label, tie: true, tieBreak: 'memberOrder' };

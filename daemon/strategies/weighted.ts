@@ -4,6 +4,7 @@
 import { normalizeDistribution } from '../../common/distribution';
 import { agreementOf, describeOutcome, isVoting, normalizeSupport, pickWinner } from './tally';
 import type { Outcome, StrategyVote } from './types';
+import { own } from '../../common/ownProperty';
 
 /**
  * A voter's distribution over the label set:
@@ -16,7 +17,7 @@ import type { Outcome, StrategyVote } from './types';
 export function memberDistribution(vote: StrategyVote, labels: readonly string[]): Record<string, number> {
   const restricted: Record<string, number> = {};
   for (const l of labels) {
-    const p = vote.probabilities[l];
+    const p = own(vote.probabilities, l);
     if (p !== undefined && Number.isFinite(p) && p > 0) restricted[l] = p;
   }
   const dist = normalizeDistribution(restricted);
@@ -47,7 +48,7 @@ export function weightedMass(votes: readonly StrategyVote[], labels: readonly st
       continue;
     }
     voters.push(v);
-    for (const [l, p] of Object.entries(memberDistribution(v, labels))) mass[l] = (mass[l] ?? 0) + v.weight * p;
+    for (const [l, p] of Object.entries(memberDistribution(v, labels))) mass[l] = (own(mass, l) ?? 0) + v.weight * p;
   }
   return { mass, voters, weightZero };
 }
@@ -67,7 +68,7 @@ export function weighted(votes: readonly StrategyVote[], labels: readonly string
   const noMass = voters.length > 0 && label === null;
   return {
     label,
-    confidence: label === null ? 0 : Math.min(1, support[label] ?? 0),
+    confidence: label === null ? 0 : Math.min(1, own(support, label) ?? 0),
     agreement: agreementOf(voters, label),
     support,
     tie,

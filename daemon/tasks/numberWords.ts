@@ -1,36 +1,42 @@
-/** Numbers written as words ("twenty-one", "one hundred and five", "3 million") as digits. */
+/**
+ * Numbers written as words ("twenty-one", "one hundred and five", "3 million") as digits. The words
+ * come from members: the tables are Maps, because `w in {...}` also finds Object.prototype's
+ * members ("constructor", "toString") and would count them as numbers.
+ */
 
-const UNITS: Record<string, number> = {
-  zero: 0,
-  one: 1,
-  two: 2,
-  three: 3,
-  four: 4,
-  five: 5,
-  six: 6,
-  seven: 7,
-  eight: 8,
-  nine: 9,
-  ten: 10,
-  eleven: 11,
-  twelve: 12,
-  thirteen: 13,
-  fourteen: 14,
-  fifteen: 15,
-  sixteen: 16,
-  seventeen: 17,
-  eighteen: 18,
-  nineteen: 19,
-  twenty: 20,
-  thirty: 30,
-  forty: 40,
-  fifty: 50,
-  sixty: 60,
-  seventy: 70,
-  eighty: 80,
-  ninety: 90,
-};
-const SCALES: Record<string, number> = { hundred: 100, thousand: 1e3, million: 1e6, billion: 1e9, trillion: 1e12 };
+const UNITS = new Map<string, number>(
+  Object.entries({
+    zero: 0,
+    one: 1,
+    two: 2,
+    three: 3,
+    four: 4,
+    five: 5,
+    six: 6,
+    seven: 7,
+    eight: 8,
+    nine: 9,
+    ten: 10,
+    eleven: 11,
+    twelve: 12,
+    thirteen: 13,
+    fourteen: 14,
+    fifteen: 15,
+    sixteen: 16,
+    seventeen: 17,
+    eighteen: 18,
+    nineteen: 19,
+    twenty: 20,
+    thirty: 30,
+    forty: 40,
+    fifty: 50,
+    sixty: 60,
+    seventy: 70,
+    eighty: 80,
+    ninety: 90,
+  }),
+);
+const SCALES = new Map<string, number>(Object.entries({ hundred: 100, thousand: 1e3, million: 1e6, billion: 1e9, trillion: 1e12 }));
 
 /** The value of a run of number words, or null when the run is not a number ("and" alone, "hundred" alone...). */
 function valueOf(words: readonly string[]): number | null {
@@ -42,14 +48,14 @@ function valueOf(words: readonly string[]): number | null {
     if (/^\d+(\.\d+)?$/.test(w)) {
       current += Number(w);
       any = true;
-    } else if (w in UNITS) {
-      current += UNITS[w]!;
+    } else if (UNITS.has(w)) {
+      current += UNITS.get(w)!;
       any = true;
     } else if (w === 'hundred') {
       current = (any ? current : 1) * 100;
       any = true;
-    } else if (w in SCALES) {
-      total += (any ? current : 1) * SCALES[w]!;
+    } else if (SCALES.has(w)) {
+      total += (any ? current : 1) * SCALES.get(w)!;
       current = 0;
       any = true;
     } else return null;
@@ -62,8 +68,8 @@ type Kind = 'digits' | 'unit' | 'teen' | 'tens' | 'scale' | 'and';
 function kindOf(w: string): Kind | null {
   if (/^\d+(\.\d+)?$/.test(w)) return 'digits';
   if (w === 'and') return 'and';
-  if (w in SCALES) return 'scale';
-  const v = UNITS[w];
+  if (SCALES.has(w)) return 'scale';
+  const v = UNITS.get(w);
   if (v === undefined) return null;
   return v < 10 ? 'unit' : v < 20 ? 'teen' : 'tens';
 }

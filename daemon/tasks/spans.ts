@@ -1,11 +1,17 @@
 /**
  * Entity spans voted across members. Each member's spans are normalized (Unicode NFKC, case,
- * whitespace, punctuation) and aligned to every place they occur in the input, at word boundaries;
+ * whitespace, punctuation) and aligned to the places they occur in the input, at word boundaries;
  * members agree on a span when they name the same type at the same place, whatever their casing or
  * spacing. A span is kept when a quorum of the members that answered found it; among kept spans
  * that overlap, the better supported (then the longer) wins. Pure: table-tested in
  * test/unit/spanVote.test.ts.
+ *
+ * The input and the spans are hostile (a span such as "a" occurs everywhere in a 200k-character
+ * text): each span is aligned to at most `maxOccurrencesPerSpan` places, at most `maxKeptSpans`
+ * and `maxRejectedSpans` are returned, and overlaps are decided by binary search among the kept
+ * spans (sorted, disjoint), so the work is O(n log n) in the places found. What was cut is counted.
  */
+import { LIMITS } from '../../protocol/limits';
 import type { ProposedSpan, Span } from '../../protocol/tasks';
 
 export interface MemberSpans {
@@ -20,7 +26,21 @@ export interface SpanVote {
   unaligned: Record<string, number>;
   /** Members needed to keep a span. */
   needed: number;
+  /** What the bounds cut: spans aligned to only their first places, and kept or rejected spans not returned. */
+  dropped: { occurrences: number; kept: number; rejected: number };
 }
+
+export interface SpanBounds {
+  maxOccurrencesPerSpan: number;
+  maxKeptSpans: number;
+  maxRejectedSpans: number;
+}
+
+const DEFAULT_BOUNDS: SpanBounds = {
+  maxOccurrencesPerSpan: LIMITS.maxOccurrencesPerSpan,
+  maxKeptSpans: LIMITS.maxKeptSpans,
+  maxRejectedSpans: LIMITS.maxRejectedSpans,
+};
 
 interface Normalized {
   text: string;
@@ -30,42 +50,72 @@ interface Normalized {
 
 /** Lower case, NFKC, punctuation dropped (dashes and slashes become spaces), whitespace collapsed, trimmed. */
 export function normalizeWithMap(input: string): Normalized {
-  let text = '';
+  // Characters collect in an array and are joined once: `text.endsWith` on a string grown by `+=`
+  // flattens it every time, which made this quadratic (150k characters took seconds).
+  const parts: string[] = [];
   const from: Array<[number, number]> = [];
+  let lastIsSpace = true; // no leading space
   let i = 0;
   for (const ch of input) {
     const start = i;
     i += ch.length;
-    for (const c of ch.normalize('NFKC').toLowerCase()) {
-      const space = /\s|[\p{Pd}/]/u.test(c);
+    for (const c of ch.charCodeAt(0) < 128 ? ch.toLowerCase() : ch.normalize('NFKC').toLowerCase()) {
+      const space = isSpaceLike(c);
       if (space) {
-        if (text.length > 0 && !text.endsWith(' ')) {
-          text += ' ';
+        if (!lastIsSpace) {
+          parts.push(' ');
           from.push([start, i]);
+          lastIsSpace = true;
         }
-      } else if (!/[\p{P}\p{S}]/u.test(c) || /[%$€£°+]/u.test(c)) {
-        text += c;
-        from.push([start, i]);
+      } else if (isKept(c)) {
+        parts.push(c);
+        // One entry per UTF-16 unit of `text` (an astral character is two), so indexes into `text` index `from`.
+        for (let unit = 0; unit < c.length; unit++) from.push([start, i]);
+        lastIsSpace = false;
       }
     }
   }
-  if (text.endsWith(' ')) {
-    text = text.slice(0, -1);
+  if (parts.length > 0 && lastIsSpace) {
+    parts.pop();
     from.pop();
   }
-  return { text, from };
+  return { text: parts.join(''), from };
+}
+
+/** The class of each ASCII character, worked out once: most input is ASCII, and three Unicode-property tests per character dominate. */
+const ASCII_SPACE: boolean[] = [];
+const ASCII_KEPT: boolean[] = [];
+for (let code = 0; code < 128; code++) {
+  const c = String.fromCharCode(code);
+  ASCII_SPACE.push(/\s|[\p{Pd}/]/u.test(c));
+  ASCII_KEPT.push(!/[\p{P}\p{S}]/u.test(c) || /[%$€£°+]/u.test(c));
+}
+
+function isSpaceLike(c: string): boolean {
+  const code = c.charCodeAt(0);
+  return code < 128 ? ASCII_SPACE[code]! : /\s|[\p{Pd}/]/u.test(c);
+}
+
+/** Letters, digits and the symbols that carry meaning in an entity (%, $, €, £, °, +); other punctuation is dropped. */
+function isKept(c: string): boolean {
+  const code = c.charCodeAt(0);
+  return code < 128 ? ASCII_KEPT[code]! : !/[\p{P}\p{S}]/u.test(c) || /[%$€£°+]/u.test(c);
 }
 
 export function spanKey(text: string): string {
   return normalizeWithMap(text).text;
 }
 
-/** Every place `spanText` occurs in the (normalized) input, as input offsets, at word boundaries. */
-export function locate(input: Normalized, spanText: string): Array<{ start: number; end: number }> {
-  const key = spanKey(spanText);
+/** The places `spanText` occurs in the (normalized) input, as input offsets, at word boundaries: the first `max` of them. */
+export function locate(
+  input: Normalized,
+  spanText: string,
+  max: number = LIMITS.maxOccurrencesPerSpan,
+): Array<{ start: number; end: number }> {
+  const key = spanKey(spanText.slice(0, LIMITS.maxSpanChars));
   if (!key) return [];
   const out: Array<{ start: number; end: number }> = [];
-  for (let at = input.text.indexOf(key); at >= 0; at = input.text.indexOf(key, at + 1)) {
+  for (let at = input.text.indexOf(key); at >= 0 && out.length < max; at = input.text.indexOf(key, at + 1)) {
     const before = at === 0 ? ' ' : input.text[at - 1]!;
     const after = at + key.length >= input.text.length ? ' ' : input.text[at + key.length]!;
     if (isWordChar(before) && isWordChar(key[0]!)) continue;
@@ -85,26 +135,91 @@ export function neededVotes(voters: number, quorum?: number): number {
   return quorum === undefined ? Math.floor(voters / 2) + 1 : Math.max(1, Math.ceil(quorum * voters - 1e-9));
 }
 
-export function voteSpans(input: string, types: readonly string[], members: readonly MemberSpans[], quorum?: number): SpanVote {
-  const normalized = normalizeWithMap(input);
-  const typeOf = new Map(types.map((t) => [spanKey(t), t]));
+/** One member's spans at their places in the input: what the vote counts, worked out per member. */
+export interface AlignedSpans {
+  /** Distinct (type, place) pairs this member found: a span listed twice still votes once. */
+  places: Array<{ type: string; start: number; end: number }>;
+  /** Spans that are nowhere in the input, or of a type that was not asked for. */
+  unaligned: number;
+  /** Spans aligned to only their first `maxOccurrencesPerSpan` places. */
+  occurrencesCut: number;
+}
+
+/** The input prepared once for aligning every member's spans. */
+export interface AlignmentInput {
+  normalized: Normalized;
+  typeOf: Map<string, string>;
+}
+
+export function alignmentInput(input: string, types: readonly string[]): AlignmentInput {
+  return { normalized: normalizeWithMap(input), typeOf: new Map(types.map((t) => [spanKey(t), t])) };
+}
+
+/**
+ * One member's spans aligned to the input. Separate from the vote so that the orchestrator runs it
+ * inside the member's own call: whatever a hostile list of spans makes it throw costs that member
+ * its vote only.
+ */
+export function alignSpans(
+  on: AlignmentInput,
+  spans: readonly ProposedSpan[],
+  maxOccurrencesPerSpan: number = LIMITS.maxOccurrencesPerSpan,
+): AlignedSpans {
+  const out: AlignedSpans = { places: [], unaligned: 0, occurrencesCut: 0 };
+  const seen = new Set<string>();
+  for (const s of spans) {
+    const type = on.typeOf.get(spanKey(s.type));
+    // One more than the bound: finding it tells that the span was cut.
+    const places = type === undefined ? [] : locate(on.normalized, s.text, maxOccurrencesPerSpan + 1);
+    if (places.length > maxOccurrencesPerSpan) {
+      places.pop();
+      out.occurrencesCut++;
+    }
+    if (places.length === 0) out.unaligned++;
+    for (const p of places) {
+      const key = `${type}\u0000${p.start}:${p.end}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.places.push({ type: type!, ...p });
+    }
+  }
+  return out;
+}
+
+export function voteSpans(
+  input: string,
+  types: readonly string[],
+  members: readonly MemberSpans[],
+  quorum?: number,
+  bounds: SpanBounds = DEFAULT_BOUNDS,
+): SpanVote {
+  const on = alignmentInput(input, types);
+  return voteAligned(
+    input,
+    members.map((m) => ({ member: m.member, aligned: alignSpans(on, m.spans, bounds.maxOccurrencesPerSpan) })),
+    quorum,
+    bounds,
+  );
+}
+
+/** The vote over members' spans already aligned (alignSpans): each place is kept by a quorum, overlaps go to the stronger. */
+export function voteAligned(
+  input: string,
+  members: ReadonlyArray<{ member: string; aligned: AlignedSpans }>,
+  quorum?: number,
+  bounds: SpanBounds = DEFAULT_BOUNDS,
+): SpanVote {
   const found = new Map<string, { type: string; start: number; end: number; members: string[] }>();
   const unaligned: Record<string, number> = {};
-  for (const m of members) {
-    unaligned[m.member] = 0;
-    const mine = new Set<string>();
-    for (const s of m.spans) {
-      const type = typeOf.get(spanKey(s.type));
-      const places = type === undefined ? [] : locate(normalized, s.text);
-      if (places.length === 0) unaligned[m.member]!++;
-      for (const p of places) {
-        const key = `${type}\u0000${p.start}:${p.end}`;
-        if (mine.has(key)) continue; // a member that lists a span twice still votes once
-        mine.add(key);
-        const entry = found.get(key) ?? { type: type!, ...p, members: [] };
-        entry.members.push(m.member);
-        found.set(key, entry);
-      }
+  let occurrences = 0;
+  for (const { member, aligned } of members) {
+    unaligned[member] = aligned.unaligned;
+    occurrences += aligned.occurrencesCut;
+    for (const p of aligned.places) {
+      const key = `${p.type}\u0000${p.start}:${p.end}`;
+      const entry = found.get(key) ?? { ...p, members: [] };
+      entry.members.push(member);
+      found.set(key, entry);
     }
   }
   const voters = members.length;
@@ -120,12 +235,54 @@ export function voteSpans(input: string, types: readonly string[], members: read
   const byStrength = [...spans].sort(
     (a, b) => b.members.length - a.members.length || b.end - b.start - (a.end - a.start) || a.start - b.start,
   );
-  const kept: Span[] = [];
+  const kept = new DisjointSpans();
   const rejected: Span[] = [];
+  const dropped = { occurrences, kept: 0, rejected: 0 };
   for (const s of byStrength) {
-    if (s.members.length >= needed && !kept.some((k) => k.start < s.end && s.start < k.end)) kept.push(s);
-    else rejected.push(s);
+    if (s.members.length >= needed && !kept.overlaps(s)) {
+      if (kept.size < bounds.maxKeptSpans) kept.add(s);
+      else dropped.kept++;
+    } else if (rejected.length < bounds.maxRejectedSpans) rejected.push(s);
+    else dropped.rejected++;
   }
   const inOrder = (a: Span, b: Span) => a.start - b.start || a.end - b.end || a.type.localeCompare(b.type);
-  return { kept: kept.sort(inOrder), rejected: rejected.sort(inOrder), unaligned, needed };
+  return { kept: kept.inOrder(), rejected: rejected.sort(inOrder), unaligned, needed, dropped };
+}
+
+/**
+ * Kept spans: disjoint, so sorted by start they are sorted by end too, and the one span that can
+ * overlap [start, end) is the last one starting before `end` (binary search). Adding splices into
+ * an array bounded by `maxKeptSpans`.
+ */
+class DisjointSpans {
+  private readonly spans: Span[] = [];
+
+  get size(): number {
+    return this.spans.length;
+  }
+
+  /** Index of the first span starting at or after `at`. */
+  private firstFrom(at: number): number {
+    let lo = 0;
+    let hi = this.spans.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.spans[mid]!.start < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  overlaps(s: { start: number; end: number }): boolean {
+    const before = this.spans[this.firstFrom(s.end) - 1];
+    return before !== undefined && before.end > s.start;
+  }
+
+  add(s: Span): void {
+    this.spans.splice(this.firstFrom(s.start), 0, s);
+  }
+
+  inOrder(): Span[] {
+    return [...this.spans];
+  }
 }

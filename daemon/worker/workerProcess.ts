@@ -247,7 +247,7 @@ export class WorkerProcess {
     this.pending.delete(msg.id);
     const id = this.members.get(p.member)?.entry.id ?? p.member;
     if (msg.type === 'error') {
-      const kind = (msg.error.kind in ErrorCodes ? msg.error.kind : 'BackendError') as ErrorKind;
+      const kind = (Object.hasOwn(ErrorCodes, msg.error.kind) ? msg.error.kind : 'BackendError') as ErrorKind;
       return p.reject(new EnsembleError(kind, msg.error.message, msg.error.hint ? { hint: msg.error.hint } : undefined));
     }
     const value = workerMethods[p.method].result.safeParse(msg.value);

@@ -9,6 +9,7 @@ import type { EnsembleContext, Outcome } from '../context';
 import { errorKind } from '../errorMessages';
 import { showError } from '../notify';
 import { classifySettings } from '../settings';
+import { plainText } from '../plainText';
 
 export interface AskArgs {
   question?: string;
@@ -43,7 +44,7 @@ export async function askCommand(ctx: EnsembleContext, args?: AskArgs): Promise<
               onProgress: (v) => {
                 if (v.kind === 'answerVote')
                   progress.report({
-                    message: `${v.done}/${v.total}: ${v.vote.member} says ${v.vote.answer ?? v.vote.status}`,
+                    message: plainText(`${v.done}/${v.total}: ${v.vote.member} says ${v.vote.answer ?? v.vote.status}`),
                     increment: 100 / Math.max(1, v.total),
                   });
               },
@@ -58,10 +59,12 @@ export async function askCommand(ctx: EnsembleContext, args?: AskArgs): Promise<
     const answering = result.votes.filter((v) => v.status === 'ok' && v.normalized !== null).length;
     const agree = `${Math.round(result.agreement * answering)}/${answering} agree`;
     const buttons = result.answer !== null && editor && !editor.document.isClosed ? ['Insert', 'Open Inspector'] : ['Open Inspector'];
-    const message =
+    // The answer and the note are the members' words: plain text, never links.
+    const message = plainText(
       result.answer === null
         ? `Ensemble: no agreement (${agree}). ${result.note}`
-        : `Ensemble: ${result.answer} (${agree}, confidence ${result.confidence.toFixed(2)})`;
+        : `Ensemble: ${result.answer} (${agree}, confidence ${result.confidence.toFixed(2)})`,
+    );
     void vscode.window.showInformationMessage(message, ...buttons).then(async (picked) => {
       if (picked === 'Open Inspector') ctx.inspector.show(result.id);
       if (picked === 'Insert' && editor && result.answer !== null) await editor.edit((e) => e.insert(editor.selection.end, result.answer!));

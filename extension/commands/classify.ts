@@ -14,6 +14,7 @@ import { showError } from '../notify';
 import { currentTarget } from '../selection';
 import { classifySettings } from '../settings';
 import { ensembleSummary, resolveLabels } from './labels';
+import { plainText } from '../plainText';
 
 /** Optional arguments for programmatic callers; people get the selection and the settings. */
 export interface ClassifyArgs {
@@ -43,9 +44,9 @@ export async function classifyCommand(ctx: EnsembleContext, args?: ClassifyArgs)
             decisionId = v.decisionId;
             ctx.store.addVote(v.decisionId, v.vote, v.done, v.total, { ensemble, labels, members, textPreview });
             const said = v.vote.status === 'ok' ? (v.vote.label ?? 'abstained') : v.vote.status;
-            progress.report({ message: `${v.done}/${v.total} votes: ${said}`, increment: 100 / Math.max(1, v.total) });
+            progress.report({ message: plainText(`${v.done}/${v.total} votes: ${said}`), increment: 100 / Math.max(1, v.total) });
           } else if (v.kind === 'message') {
-            progress.report({ message: v.message });
+            progress.report({ message: plainText(v.message) });
           }
         };
         try {

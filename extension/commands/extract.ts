@@ -10,6 +10,7 @@ import { preview } from '../decisionStore';
 import { UserFacingError, errorKind } from '../errorMessages';
 import { showError } from '../notify';
 import { classifySettings, extractSettings } from '../settings';
+import { plainText } from '../plainText';
 
 export interface ExtractArgs {
   types?: string[];
@@ -43,7 +44,7 @@ export async function extractCommand(ctx: EnsembleContext, args?: ExtractArgs): 
               onProgress: (v) => {
                 if (v.kind === 'extractionVote') {
                   progress.report({
-                    message: `${v.done}/${v.total}: ${v.vote.member} found ${v.vote.spans.length}`,
+                    message: plainText(`${v.done}/${v.total}: ${v.vote.member} found ${v.vote.spans.length}`),
                     increment: 100 / Math.max(1, v.total),
                   });
                 }
@@ -61,7 +62,11 @@ export async function extractCommand(ctx: EnsembleContext, args?: ExtractArgs): 
       `extracted ${result.spans.length} entities (${result.rejected.length} below the quorum) in ${result.elapsedMs} ms (${result.id})`,
     );
     void vscode.window
-      .showInformationMessage(`Ensemble: ${result.spans.length} entities highlighted. ${result.note}`, 'Open Inspector')
+      .showInformationMessage(
+        `Ensemble: ${result.spans.length} entities highlighted${result.truncated ? ' (the list was cut to fit: not every entity is shown)' : ''}. ` +
+          plainText(result.note),
+        'Open Inspector',
+      )
       .then((picked) => {
         if (picked) ctx.inspector.show(result.id);
       });

@@ -12,6 +12,7 @@ import { errorKind } from '../errorMessages';
 import { showError } from '../notify';
 import { homeDir } from '../settings';
 import { starterConfig } from '../starterConfig';
+import { plainText } from '../plainText';
 
 export async function openConfigCommand(ctx: EnsembleContext): Promise<Outcome<string>> {
   try {
@@ -40,7 +41,7 @@ export function reloadOnSave(ctx: EnsembleContext): vscode.Disposable {
       if (r.ok) void vscode.window.setStatusBarMessage('$(check) Ensemble: config reloaded', 5_000);
       else
         void vscode.window.showErrorMessage(
-          `The Ensemble config is invalid (the daemon keeps the last good one): ${r.error ?? 'unknown error'}`,
+          `The Ensemble config is invalid (the daemon keeps the last good one): ${plainText(r.error ?? 'unknown error')}`,
         );
     } catch (e) {
       showError(e, ctx.log, 'config reload');

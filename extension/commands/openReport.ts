@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { EnsembleContext, Outcome } from '../context';
+import { plainText } from '../plainText';
 
 const CSP = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:;">`;
 
@@ -30,7 +31,7 @@ export async function openReportCommand(ctx: EnsembleContext, file?: string): Pr
     html = fs.readFileSync(target, 'utf8');
   } catch (e) {
     const message = `cannot read ${target}: ${(e as Error).message}`;
-    void vscode.window.showErrorMessage(`Ensemble: ${message}`);
+    void vscode.window.showErrorMessage(`Ensemble: ${plainText(message)}`);
     return { ok: false, kind: 'BadInput', message };
   }
   const panel = vscode.window.createWebviewPanel(

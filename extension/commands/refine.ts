@@ -11,6 +11,7 @@ import { UserFacingError, errorKind } from '../errorMessages';
 import { showError } from '../notify';
 import { currentTarget } from '../selection';
 import { classifySettings, refineInstruction } from '../settings';
+import { plainText } from '../plainText';
 
 export interface RefineArgs {
   instruction?: string;
@@ -48,7 +49,7 @@ export async function refineCommand(ctx: EnsembleContext, args?: RefineArgs): Pr
                     message: `${v.done}/${v.total}: ${v.step.role} by ${v.step.model} (${v.step.status})`,
                     increment: 100 / Math.max(1, v.total),
                   });
-                } else if (v.kind === 'message') progress.report({ message: v.message });
+                } else if (v.kind === 'message') progress.report({ message: plainText(v.message) });
               },
             },
           );

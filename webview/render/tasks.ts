@@ -112,6 +112,10 @@ function extractionView(v: ExtractionView): HTMLElement {
         h('span', { class: 'final-label' }, `${r.spans.length} entit${r.spans.length === 1 ? 'y' : 'ies'}`),
         h('span', { class: 'agreement' }, `quorum ${fmt(r.quorum)} of ${answered} members`),
         r.partial ? h('span', { class: 'badge warn' }, icon('warning'), 'partial') : null,
+        // A reply cut to the frame limit: the note says what is missing.
+        r.truncated
+          ? h('span', { class: 'badge warn', title: 'the reply was cut to fit: not every span is listed' }, icon('warning'), 'cut')
+          : null,
       ),
       h(
         'div',

@@ -6,6 +6,7 @@
 import type { Recording } from '../recordings';
 import { plurality } from '../../strategies/stackingFeatures';
 import { logOddsWeight } from '../../strategies/fit';
+import { own } from '../../../common/ownProperty';
 
 export { plurality, logOddsWeight };
 
@@ -80,7 +81,7 @@ export function buildTable(recordings: readonly Recording[], models?: readonly s
     let conf = r.confidence;
     if (r.probabilities) {
       it.probabilities[j] = r.probabilities;
-      if (conf === undefined && r.prediction !== null) conf = r.probabilities[r.prediction] ?? 0;
+      if (conf === undefined && r.prediction !== null) conf = own(r.probabilities, r.prediction) ?? 0;
     }
     it.confidences[j] = conf;
   }
