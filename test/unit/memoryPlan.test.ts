@@ -274,7 +274,7 @@ describe('Pool with the memory plan', () => {
       () => {},
       probe,
     );
-    pool.apply(PoolConfig.parse(config), '/home/me/.ensemble/config.json');
+    pool.apply(PoolConfig.parse(config), '/tmp/config.json');
     return { pool, loads };
   }
 
