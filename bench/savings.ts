@@ -22,7 +22,11 @@ export interface Savings {
 
 export function earlyExitSavings(dir: string): Savings {
   const csv = path.join(dir, 'predictions_uniform.csv');
-  if (!fs.existsSync(csv)) return { skipped: `no recorded data at ${csv}: pass --data DIR or set ENSEMBLE_MMLU_PRO`, strategies: [] };
+  // Results are committed: they name the data folder, never where it sits on the machine that ran them.
+  const named = path.basename(path.resolve(dir));
+  if (!fs.existsSync(csv)) {
+    return { skipped: `no predictions_uniform.csv in ${named}/: pass --data DIR or set ENSEMBLE_MMLU_PRO`, strategies: [] };
+  }
   const variants = path.join(dir, 'gold_variants.csv');
   const recordings = loadWideCsv(fs.readFileSync(csv, 'utf8'), csv, { gold: 'answer', models: POOL });
   const report = evaluate(recordings, {
@@ -32,7 +36,7 @@ export function earlyExitSavings(dir: string): Savings {
     excludeIds: fs.existsSync(variants) ? loadIdList(variants) : new Set(),
   });
   return {
-    data: dir,
+    data: named,
     pool: POOL,
     items: report.split.test,
     strategies: report.strategies.map((s) => ({

@@ -94,7 +94,7 @@ export class DaemonService {
     return { ok: true, error: null };
   }
 
-  /** Issue 12: member timeouts that follow observed latency (`daemon.laggards.adaptiveTimeout`), or none. */
+  /** Member timeouts that follow observed latency (`daemon.laggards.adaptiveTimeout`), or none. */
   private adaptiveTimeouts(config: PoolConfig): ((model: string, configuredMs: number) => number) | undefined {
     const laggards = config.daemon.laggards;
     const adaptive = laggards?.adaptiveTimeout;
@@ -108,7 +108,7 @@ export class DaemonService {
       });
   }
 
-  /** Issue 12: ids whose entry now names another model (since the last reload or the last run) start afresh; the log says why. */
+  /** Ids whose entry now names another model (since the last reload or the last run) start afresh; the log says why. */
   private replacedSince(config: PoolConfig): Map<string, number> {
     const file = path.join(this.opts.paths.home, 'model-identities.json');
     const warn = (why: string) => this.opts.logger.warn(`model identities: ${why}`);
@@ -145,7 +145,7 @@ export class DaemonService {
 
   async classify(params: ClassifyParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<Decision> {
     const { name, spec, members: listed } = this.ensemble(params.ensemble);
-    // Issue 12 hook: the laggard policy (lower a slow member's weight, or ask it last) before the plan is built.
+    // The laggard policy (lower a slow member's weight, or ask it last) runs before the plan is built, so the plan sees it.
     const members = applyLaggardPolicy(listed, this.recentLaggards(), this.config.daemon.laggards);
     const labels = params.labels ?? spec.labels;
     if (!labels) {
@@ -242,7 +242,7 @@ export class DaemonService {
 
   async answer(params: AnswerParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<AnswerResult> {
     const { name, spec, members: listed } = this.ensemble(params.ensemble);
-    const members = applyLaggardPolicy(listed, this.recentLaggards(), this.config.daemon.laggards); // issue 12 hook, as in classify
+    const members = applyLaggardPolicy(listed, this.recentLaggards(), this.config.daemon.laggards); // as in classify
     // Free answers are an open set of labels: the fitted strategies (learned, stacking, routed) were
     // fitted on label votes, so answers vote by calibrated, feedback-weighted confidence instead.
     const requested: StrategyName = params.strategy ?? spec.strategy;
@@ -422,7 +422,7 @@ export class DaemonService {
     return this.laggards();
   }
 
-  /** Issue 12: `pool/diversity` for any ensemble (status carries the default one's). */
+  /** `pool/diversity` for any ensemble (status carries the default one's). */
   diversityOf(ensemble: string | undefined, limit: number) {
     const { name, members } = this.ensemble(ensemble);
     return (
@@ -435,7 +435,7 @@ export class DaemonService {
     );
   }
 
-  /** Issue 12: which members of the default ensemble add diversity (never fails status: a store error only hides it). */
+  /** Which members of the default ensemble add diversity (never fails status: a store error only hides it). */
   private diversity(loaded: LoadedConfig | null) {
     const spec = loaded ? own(loaded.config.ensembles, loaded.defaultEnsemble) : undefined;
     if (!loaded || !spec) return undefined;

@@ -315,7 +315,7 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
     });
 }
 
-/** The diversity hints (issue 12), just before the recommendation (whose config snippet ends the report). */
+/** The diversity hints (which members add diversity), just before the recommendation (whose config snippet ends the report). */
 function withHints(report: string, hints: readonly string[]): string {
   if (hints.length === 0) return report;
   const block = `Diversity:\n${hints.map((h) => `  - ${h}`).join('\n')}\n`;

@@ -216,12 +216,15 @@ class Reader {
   }
 }
 
-/** Reads and validates the header of a GGUF file. Never throws. */
-export async function checkGguf(path: string): Promise<GgufCheck> {
+/**
+ * Reads and validates the header of a GGUF file. Never throws. `openFile` is the file system's
+ * `open` unless a test wraps the handle to count the bytes read (the check must stay bounded).
+ */
+export async function checkGguf(path: string, openFile: (path: string) => Promise<FileHandle> = (p) => open(p, 'r')): Promise<GgufCheck> {
   const name = basename(path);
   let fh: FileHandle;
   try {
-    fh = await open(path, 'r');
+    fh = await openFile(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return { ok: false, reason: code === 'ENOENT' ? `${name}: file not found (${path})` : `${name}: cannot open (${code ?? String(e)})` };

@@ -65,6 +65,11 @@ export class HttpClient {
     });
   }
 
+  /** Requests waiting in the pool for a free connection: those `maxConcurrency` holds back. */
+  get queued(): number {
+    return this.pool.stats.queued;
+  }
+
   url(path: string): string {
     return `${this.baseUrl}${path.startsWith('/') ? path : `/${path}`}`;
   }

@@ -4,7 +4,7 @@
  * old one is disposed after its last call ends, or after a bound so a hung call cannot keep a
  * removed model in memory forever. No clock of its own: the timer is injected, so it is table-tested.
  *
- * Hook for the pool (issue 7 owns daemon/pool/pool.ts): wrap each backend call in
+ * How the pool (pool.ts) uses it: wrap each backend call in
  * `const done = inFlight.begin(backend); try { ... } finally { done(); }`, and on a config change
  * replace the entry at once, then `drainThenDispose(inFlight, oldBackend, () => oldBackend.dispose(), boundMs)`.
  */

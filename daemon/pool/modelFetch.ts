@@ -6,7 +6,7 @@
  * Resumable: a `.part` left by a dropped connection, a cancel or a daemon restart is continued
  * with an HTTP Range request (the server must answer 206 from that offset; otherwise the download
  * starts over). Transient failures (connection reset mid-file, timeouts, 5xx, 429) are retried
- * with backoff (protocol/restartPolicy.ts), resuming each time; an unresolvable host (offline) and
+ * with backoff (common/restartPolicy.ts), resuming each time; an unresolvable host (offline) and
  * 4xx are not retried. Cancellation (the signal) stops at once and keeps the `.part` for later.
  * Proxies: HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured (daemon/net/downloadAgent.ts).
  */

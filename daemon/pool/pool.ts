@@ -13,7 +13,7 @@
  * (memoryPlan.ts); a model that does not fit becomes `unavailable` with the reason and what to
  * change. In-process loads run one at a time, so each plan sees the models loaded before it.
  *
- * Hot changes (issue 12): a model replaced or removed by a config reload leaves the routing table at
+ * Hot changes (a config reload while requests run): a model replaced or removed by a config reload leaves the routing table at
  * once (new requests use the new entry), but its backend is disposed only once the calls running on
  * it have finished (drain.ts), or after the longest request deadline, so no request in flight fails.
  */

@@ -4,7 +4,7 @@
  * members agree on a span when they name the same type at the same place, whatever their casing or
  * spacing. A span is kept when a quorum of the members that answered found it; among kept spans
  * that overlap, the better supported (then the longer) wins. Pure: table-tested in
- * test/unit/spanVote.test.ts.
+ * test/unit/spans.test.ts.
  *
  * The input and the spans are hostile (a span such as "a" occurs everywhere in a 200k-character
  * text): each span is aligned to at most `maxOccurrencesPerSpan` places, at most `maxKeptSpans`

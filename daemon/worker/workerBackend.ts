@@ -6,7 +6,7 @@
  * Supervision, per member: when the worker dies (abort, segfault, SIGKILL, OOM kill) every call in
  * flight, of every member it hosts, is failed at once with the cause (the `GGML_ASSERT` line from
  * its stderr when there is one), and each member starts it again on demand after its backoff
- * (protocol/restartPolicy.ts, the same policy the extension uses for the daemon). A member whose
+ * (common/restartPolicy.ts, the same policy the extension uses for the daemon). A member whose
  * worker dies `maxCrashes` times within the window while it had a call running (or while no member
  * had: an out-of-memory kill of an idle worker counts for all) is `failed`: it is not started again
  * until its config entry changes (a new WorkerBackend) or `reset()` (the user asked: `pool/reload`).

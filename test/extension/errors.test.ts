@@ -6,7 +6,7 @@ import type { Outcome } from '../../extension/context';
 import { describeError } from '../../extension/errorMessages';
 import { closeAll, openWithSelection } from './helpers';
 
-// The wording table itself is pure: test/unit/extension/words.test.ts.
+// The wording table itself is pure: test/unit/extension/errorMessages.test.ts.
 describe('error mapping', () => {
   afterEach(closeAll);
 

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { DaemonConnection, readDaemonFile } from '../../client/daemonClient';
 import { ensembleHome } from '../../common/node/home';
 import type { EnsembleApi } from '../../extension/extension';
+import { until } from '../support/until';
 
 export const EXTENSION_ID = 'ensemble-dev.ensemble';
 
@@ -18,23 +19,28 @@ export function packageJson(): Record<string, unknown> {
   return ext.packageJSON as Record<string, unknown>;
 }
 
+/**
+ * Waits until `fn` gives a truthy value, through the suite's one poller (`until`): a thrown error
+ * counts as "not yet" and is named if the wait times out.
+ */
 export async function waitFor<T>(
   what: string,
   fn: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 20_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
   let last: unknown;
-  while (Date.now() < deadline) {
+  const probe = async (): Promise<T | undefined> => {
     try {
       const v = await fn();
-      if (v) return v;
+      return v ? v : undefined;
     } catch (e) {
       last = e;
+      return undefined;
     }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+  };
+  return until(what, probe, timeoutMs).catch((e: unknown) => {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}${last ? ` (last error: ${String(last)})` : ''}`);
+  });
 }
 
 /** Our own connection to the daemon, to check what the extension shows against the source. */

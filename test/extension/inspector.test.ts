@@ -27,4 +27,4 @@ describe('inspector', () => {
     assert.equal(inspectorTabs().length, 1);
   });
 });
-// The inspector's state and reducer are pure: test/unit/webview/inspectorModel.test.ts.
+// The inspector's state and reducer are pure: test/unit/webview/model.test.ts.

@@ -5,7 +5,7 @@ import type { Outcome } from '../../extension/context';
 import { ensembleHome } from '../../common/node/home';
 import { api, waitFor } from './helpers';
 
-// The backoff and crash policies themselves are pure: test/unit/extension/daemonPolicy.test.ts.
+// The backoff and crash policies themselves are pure: test/unit/extension/policy.test.ts.
 describe('daemon lifecycle', () => {
   it('restarts a crashed daemon and reconnects', async function () {
     this.timeout(90_000);

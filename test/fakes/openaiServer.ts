@@ -19,6 +19,7 @@
  * Replies are scripted in order (the last one repeats); see FakeReply. The small base class here
  * (recording, scripting, hang handling) is shared with the Ollama fake.
  */
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -131,12 +132,20 @@ export type Route = (req: RecordedRequest, res: http.ServerResponse) => void;
 /** A node:http server on 127.0.0.1:0 that records every request before routing it. */
 export class RecordingServer {
   readonly requests: RecordedRequest[] = [];
+  /** Responses whose connection the client closed before they ended (an aborted request, a hung one). */
+  dropped = 0;
   private readonly server: http.Server;
+  private readonly changed = new EventEmitter();
   /** http://127.0.0.1:PORT */
   origin = '';
 
   constructor(route: Route) {
     this.server = http.createServer((req, res) => {
+      res.once('close', () => {
+        if (res.writableEnded) return;
+        this.dropped++;
+        this.changed.emit('change');
+      });
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -150,7 +159,24 @@ export class RecordingServer {
         const rec: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body, rawBody };
         this.requests.push(rec);
         route(rec, res);
+        this.changed.emit('change');
       });
+    });
+  }
+
+  /**
+   * Resolves once `test()` holds, checked again at each request that arrives and each response the
+   * client drops: what a test waits on instead of a sleep (e.g. "the request is here, now abort").
+   */
+  when(test: () => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!test()) return;
+        this.changed.off('change', check);
+        resolve();
+      };
+      this.changed.on('change', check);
+      check();
     });
   }
 

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isAlive, readDaemonFile } from '../../client/daemonClient';
+import { until } from '../support/until';
 import { Decision } from '../../protocol/ensemble';
 import { poolConfig, runCli, tempHome, tinyPool, writeConfig } from './harness';
 
@@ -57,8 +58,7 @@ describe('CLI: auto-start, reuse, stop, usage errors', () => {
     const info = readDaemonFile(home)!;
     const stop = await cli(['stop']);
     assert.equal(stop.code, 0, stop.stderr);
-    for (let i = 0; i < 50 && isAlive(info.pid); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.equal(isAlive(info.pid), false);
+    await until('the stopped daemon to exit', async () => (isAlive(info.pid) ? undefined : true));
     assert.equal(fs.existsSync(path.join(home, 'daemon.json')), false);
     const again = await cli(['stop']);
     assert.match(again.stdout, /no daemon is running/);

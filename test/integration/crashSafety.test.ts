@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isAlive, readDaemonFile } from '../../client/daemonClient';
+import { until } from '../support/until';
 import { alts, startOpenAiServer, type FakeOpenAiServer } from '../fakes/openaiServer';
 import { LABELS, cliPath, startTestDaemon, tempHome, writeConfig, type TestDaemon } from './harness';
 
@@ -33,7 +34,7 @@ async function stopAutostarted(home: string): Promise<void> {
 
 async function killHard(pid: number): Promise<void> {
   process.kill(pid, 'SIGKILL');
-  for (let i = 0; i < 200 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 25));
+  await until(`process ${pid} to die`, async () => (isAlive(pid) ? undefined : true), 5_000, 25);
 }
 
 describe('kill -9 during record and calibrate', { timeout: 300_000 }, () => {
@@ -97,17 +98,22 @@ describe('kill -9 during record and calibrate', { timeout: 300_000 }, () => {
   it('record: killed mid-run, restarted, resumed: every item once, every decision whole', async () => {
     const cli = spawnCli(home, ['record', dataset, '--labels', LABELS.join(','), '--concurrency', '4']);
     // Kill once some items are in, well before all are.
-    let recorded = 0;
-    for (let i = 0; i < 1_000 && recorded < 8; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      try {
-        const db = await openDb(path.join(home, 'ensemble.db'));
-        recorded = (db.prepare('SELECT COUNT(*) AS n FROM decisions').get() as { n: number }).n;
-        db.close();
-      } catch {
-        // not created yet
-      }
-    }
+    // Polled often (20 ms) so the kill lands well before the 60 items are done.
+    await until(
+      'some items to be recorded',
+      async () => {
+        try {
+          const db = await openDb(path.join(home, 'ensemble.db'));
+          const recorded = (db.prepare('SELECT COUNT(*) AS n FROM decisions').get() as { n: number }).n;
+          db.close();
+          return recorded >= 8 ? true : undefined;
+        } catch {
+          return undefined; // not created yet
+        }
+      },
+      60_000,
+      20,
+    );
     await killHard(daemon.info.pid);
     await cli.exited;
     await stopAutostarted(home);
@@ -130,7 +136,8 @@ describe('kill -9 during record and calibrate', { timeout: 300_000 }, () => {
     assert.equal((await daemon.cli(['record', more, '--labels', LABELS.join(','), '--concurrency', '4'])).code, 0);
     for (let round = 0; round < 4; round++) {
       const cli = spawnCli(home, ['calibrate', '--min-samples', '5']);
-      // Random points from before the CLI connects to after the fit: whichever the kill meets.
+      // Random points from before the CLI connects to after the fit: whichever the kill meets. This
+      // delay is the test's input (where the kill lands), not a wait: every outcome is checked below.
       await new Promise((r) => setTimeout(r, 200 + Math.random() * 1_200));
       await killHard(daemon.info.pid);
       await cli.exited;

@@ -15,6 +15,7 @@ import { ErrorCodes } from '../../protocol/errors';
 import { LIMITS } from '../../protocol/limits';
 import { alts, startOpenAiServer, type FakeOpenAiServer } from '../fakes/openaiServer';
 import { LABELS, daemonLog, startTestDaemon, tempHome, writeConfig, type TestDaemon } from './harness';
+import { until } from '../support/until';
 import { fuzzFrames } from './support/fuzzFrames';
 import { RawClient, openFds, rssMiB, type RawMessage } from './support/rawClient';
 
@@ -26,6 +27,16 @@ describe('daemon hardening', { timeout: 600_000 }, () => {
   let daemon: TestDaemon;
   let member: FakeOpenAiServer;
   let hanging: FakeOpenAiServer;
+
+  /** A new client, or undefined when the daemon refuses the upgrade with `status` (any other failure throws). */
+  const openOrRefused = async (status: number): Promise<RawClient | undefined> => {
+    try {
+      return await RawClient.open(daemon.info.port, daemon.info.token);
+    } catch (e) {
+      assert.match(String(e), new RegExp(String(status)));
+      return undefined;
+    }
+  };
 
   before(async () => {
     home = tempHome();
@@ -114,12 +125,13 @@ describe('daemon hardening', { timeout: 600_000 }, () => {
       }
       assert.ok(clients.length >= LIMITS.maxConnections - 5);
       clients.pop()!.close();
-      await new Promise((r) => setTimeout(r, 300));
-      clients.push(await RawClient.open(daemon.info.port, daemon.info.token));
+      // The slot frees when the daemon sees the close: retry the upgrade until it is accepted.
+      clients.push(await until('a slot to free once a client left', () => openOrRefused(503)));
     } finally {
       for (const c of clients) c.close();
     }
-    await new Promise((r) => setTimeout(r, 500));
+    // Leave the slots free for the next tests: wait until the daemon accepts a connection again.
+    (await until('the daemon to release the closed connections', () => openOrRefused(503))).close();
   });
 
   it(`fuzz: 3,000 random and mutated frames, then a normal answer; RSS under ${RSS_BOUND_MIB} MiB`, async () => {
@@ -165,7 +177,8 @@ describe('daemon hardening', { timeout: 600_000 }, () => {
       }
     })();
     await sendAll;
-    await new Promise((r) => setTimeout(r, 2_000));
+    const stopped = /a client is not reading its replies \(\d+ KiB unsent\): stopped reading its requests/;
+    await until('the daemon to stop reading the slow client', async () => (stopped.test(daemonLog(home)) ? true : undefined));
     const rssAfter = rssMiB(daemon.info.pid);
     const other = await RawClient.open(daemon.info.port, daemon.info.token);
     assert.ok((await other.request('pool/status', {})).result, 'another client is served');
@@ -174,7 +187,6 @@ describe('daemon hardening', { timeout: 600_000 }, () => {
     process.stderr.write(
       `# slow reader: ${sent} batches sent, client still buffering ${(slow.ws.bufferedAmount / 2 ** 20).toFixed(0)} MiB; daemon RSS ${rssBefore.toFixed(0)} -> ${rssAfter.toFixed(0)} MiB\n`,
     );
-    assert.match(daemonLog(home), /a client is not reading its replies \(\d+ KiB unsent\): stopped reading its requests/);
     assert.ok(rssAfter < RSS_BOUND_MIB, `daemon RSS ${rssAfter.toFixed(0)} MiB`);
     assert.ok(rssAfter - rssBefore < 120, `daemon RSS grew by ${(rssAfter - rssBefore).toFixed(0)} MiB`);
   });
@@ -205,7 +217,7 @@ describe('daemon hardening', { timeout: 600_000 }, () => {
         req.end();
       });
     }
-    await new Promise((r) => setTimeout(r, 300));
+    // No wait needed: the daemon writes the log line synchronously before it answers the refusal.
     const lines = daemonLog(home)
       .split('\n')
       .filter((l) => l.includes('refused a WebSocket upgrade'));

@@ -122,9 +122,9 @@ describe('daemon resilience', () => {
     assert.equal((await reconfigure(cfg)).ok, true);
     // Loading the in-process models does not count against the member timeout: load them first.
     await conn.rpc.request('ensemble/classify', { text: 'load the models' });
-    const started = Date.now();
+    // The slow member never answers: that the request returns at all, with this member's own
+    // timeout named in its vote, shows the member timeout cut it off (no clock needed).
     const d = await conn.rpc.request('ensemble/classify', { text: 'it crashes' });
-    const elapsed = Date.now() - started;
     assert.deepEqual(
       d.votes.map((v) => v.status),
       ['ok', 'ok', 'ok', 'timeout'],
@@ -132,7 +132,7 @@ describe('daemon resilience', () => {
     assert.equal(d.votes[3]!.error?.kind, 'Timeout');
     assert.equal(d.partial, true);
     assert.equal(d.label, 'bug');
-    assert.ok(elapsed < 10_000, `took ${elapsed} ms`);
+    assert.match(d.votes[3]!.error?.message ?? '', /no answer within 1500 ms/);
   });
 
   it('the whole-request deadline cuts members short', async () => {
@@ -148,17 +148,18 @@ describe('daemon resilience', () => {
     assert.equal((await reconfigure(cfg)).ok, true);
     const d = await conn.rpc.request('ensemble/classify', { text: 'it crashes' });
     assert.equal(d.votes[3]!.status, 'timeout');
+    // The message names the timeout that cut the member off: the model's 400 ms, not the ensemble's 1500 ms.
     assert.match(d.votes[3]!.error?.message ?? '', /no answer within 400 ms/);
-    assert.ok(d.votes[3]!.latencyMs < 1_400, `timed out after ${d.votes[3]!.latencyMs} ms`);
   });
 
   it('a cancelled request ends with RequestCancelled and the daemon keeps serving', async () => {
     const abort = new AbortController();
-    setTimeout(() => abort.abort(), 300);
-    await assert.rejects(
-      conn.rpc.request('ensemble/classify', { text: 'wait forever' }, { signal: abort.signal }),
-      (e: unknown) => e instanceof EnsembleError && e.kind === 'RequestCancelled',
-    );
+    const asked = hanging.requests.length;
+    const running = conn.rpc.request('ensemble/classify', { text: 'wait forever' }, { signal: abort.signal });
+    // Cancel while the request is in flight: once the hanging member holds its part of it.
+    await hanging.when(() => hanging.requests.length > asked);
+    abort.abort();
+    await assert.rejects(running, (e: unknown) => e instanceof EnsembleError && e.kind === 'RequestCancelled');
     const status = await conn.rpc.request('pool/status', {});
     assert.equal(status.pid, daemon.info.pid);
     assert.doesNotMatch(daemonLog(home), /uncaught|unhandled rejection/);

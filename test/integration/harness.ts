@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DaemonConnection, readDaemonFile, startDaemon } from '../../client/daemonClient';
+import { until } from '../support/until';
 import type { PoolConfigInput } from '../../protocol/config';
 import type { DaemonFile } from '../../protocol/daemonFile';
 import { writeClassifierPool, type PoolModel } from '../fixtures/gguf/models';
@@ -82,7 +83,8 @@ export async function startTestDaemon(home: string, opts: { node?: string; env?:
       } catch {
         return;
       }
-      for (let i = 0; i < 100 && readDaemonFile(home); i++) await new Promise((r) => setTimeout(r, 50));
+      // A grace period for a clean exit (it removes daemon.json), then the hard kill below.
+      await until('the daemon to exit cleanly', async () => (readDaemonFile(home) ? undefined : true), 5_000, 50).catch(() => undefined);
       try {
         process.kill(info.pid, 'SIGKILL');
       } catch {

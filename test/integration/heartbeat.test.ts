@@ -31,25 +31,38 @@ describe('heartbeat', () => {
     });
   };
 
-  it('drops a client that stops answering pings', async () => {
-    const silent = await open(false);
-    const closed = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 3_000);
-      silent.once('close', () => {
-        clearTimeout(timer);
-        resolve(true);
+  /** Counts the pings `ws` receives; `closed` settles with that count when the daemon drops it. */
+  const watch = (ws: WebSocket) => {
+    const seen = { pings: 0, closed: new Promise<number>((resolve) => ws.once('close', () => resolve(seen.pings))) };
+    ws.on('ping', () => seen.pings++);
+    return seen;
+  };
+  /** The next ping `ws` receives; rejects if the daemon closes it first. */
+  const nextPing = (ws: WebSocket) =>
+    new Promise<void>((resolve, reject) => {
+      const onClose = () => reject(new Error('the daemon closed a client that answers its pings'));
+      ws.once('close', onClose);
+      ws.once('ping', () => {
+        ws.off('close', onClose);
+        resolve();
       });
     });
-    assert.equal(closed, true, 'the silent client was terminated');
+
+  // No timer decides these tests: they wait on the sockets' events, in the order the rounds happen.
+  // The per-test timeout is only a safety net so a daemon that never pings fails instead of hanging.
+  it('drops a client that misses one ping round, at the next round', { timeout: 60_000 }, async () => {
+    const silent = watch(await open(false));
+    assert.equal(await silent.closed, 1, 'terminated at the round after its one unanswered ping');
   });
 
-  it('keeps a client that answers', async () => {
+  it('keeps a client that answers, through the rounds that drop a silent one', { timeout: 60_000 }, async () => {
     const live = await open(true);
-    let pings = 0;
-    live.on('ping', () => pings++);
-    await new Promise((r) => setTimeout(r, 700));
+    const silent = watch(await open(false));
+    await silent.closed;
+    // Two more rounds after the silent client was dropped: each would have dropped `live` had it not answered.
+    await nextPing(live);
+    await nextPing(live);
     assert.equal(live.readyState, WebSocket.OPEN);
-    assert.ok(pings >= 2, `pinged ${pings} times`);
     live.close();
   });
 });

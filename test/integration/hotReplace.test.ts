@@ -13,18 +13,10 @@ import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Decision } from '../../protocol/ensemble';
 import { alts, startOpenAiServer, type FakeOpenAiServer } from '../fakes/openaiServer';
+import { until } from '../support/until';
 import { LABELS, daemonLog, startTestDaemon, tempHome, writeConfig, type TestDaemon } from './harness';
 
 const chats = (s: FakeOpenAiServer) => s.requests.filter((r) => r.path === '/v1/chat/completions').length;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, cond: () => boolean, limitMs = 60_000): Promise<void> {
-  for (let waited = 0; !cond(); waited += 50) {
-    if (waited > limitMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 describe('a member replaced while requests run', { timeout: 180_000 }, () => {
   let home: string;
   let daemon: TestDaemon;
@@ -65,15 +57,14 @@ describe('a member replaced while requests run', { timeout: 180_000 }, () => {
       const ask = (i: number) => conn.rpc.request('ensemble/classify', { text: `the app crashes ${i}` }) as Promise<Decision>;
       const before = [0, 1, 2].map(ask);
       // Rewrite config.json once those calls are running on the old server (it answers 2.5 s late).
-      await until('three calls on the old server', () => chats(oldServer) >= 3);
+      await oldServer.when(() => chats(oldServer) >= 3);
       writeConfig(home, config(newServer.baseUrl));
-      // Keep the stream going until the daemon has picked up the change.
+      // Keep the stream going (one request per probe) until the daemon has picked up the change.
       const during: Promise<Decision>[] = [];
-      for (let i = 3; chats(newServer) === 0; i++) {
-        if (i > 400) throw new Error('the daemon never used the new member');
-        during.push(ask(i));
-        await sleep(100);
-      }
+      await until('the daemon to use the new member', async () => {
+        during.push(ask(3 + during.length));
+        return chats(newServer) > 0 ? true : undefined;
+      });
       const afterReload = await Promise.all([100, 101, 102].map(ask));
       const all = [...(await Promise.all(before)), ...(await Promise.all(during)), ...afterReload];
 

@@ -270,16 +270,22 @@ describe('generation', () => {
     await b.dispose();
   });
 
-  it('stops promptly when the signal fires, and the model stays usable', async () => {
+  it('stops within a token of the signal firing, and the model stays usable', async () => {
     // The label model never emits </s>: "bug\nbug\n..." until maxTokens (context shift past 512).
     const b = backend('abort', label.path);
     await b.health(never);
     const ac = new AbortController();
-    const started = performance.now();
-    const running = b.generate({ prompt: 'hello', maxTokens: 100_000 }, ac.signal);
-    setTimeout(() => ac.abort(), 30);
+    // Count the work instead of timing it: abort at the first streamed chunk, then count what follows.
+    let chunks = 0;
+    let afterAbort = 0;
+    const running = b.generate({ prompt: 'hello', maxTokens: 100_000 }, ac.signal, () => {
+      chunks++;
+      if (ac.signal.aborted) afterAbort++;
+      else ac.abort();
+    });
     await rejectsWith(running, 'RequestCancelled');
-    assert.ok(performance.now() - started < 1000, `took ${performance.now() - started} ms`);
+    assert.ok(chunks >= 1, 'generation had started');
+    assert.ok(afterAbort <= 1, `${afterAbort} chunks streamed after the abort`);
     assert.equal((await b.generate({ prompt: 'hello world', maxTokens: 4 }, never)).text, 'bug\n bug');
   });
 
@@ -490,15 +496,15 @@ describe("chat template: labels scored as the start of the assistant's reply", (
     );
   });
 
-  it('stops promptly when cancelled mid-reasoning, and the model stays usable', async () => {
+  it('settles with RequestCancelled when cancelled mid-reasoning, and the model stays usable', async () => {
     const c = backend('chat-abort', chatml.path);
     await c.health(never);
     const ac = new AbortController();
-    const started = performance.now();
     const running = c.classify(request('stepByStep'), ac.signal);
-    setTimeout(() => ac.abort(), 2); // 48 reasoning tokens take far longer than 2 ms
+    // A trigger, not a wait: classify has no token hook to abort on, and 48 reasoning tokens take far
+    // longer than 2 ms. Were it ever to finish first, the rejection below fails rather than passes.
+    setTimeout(() => ac.abort(), 2);
     await rejectsWith(running, 'RequestCancelled');
-    assert.ok(performance.now() - started < 1000, `took ${performance.now() - started} ms`);
     const r = await c.classify(request('direct'), never);
     assert.equal(r.label, 'bug');
     assert.ok(Math.abs(r.confidence! - chatml.expected(LABELS).bug!) < 1e-4);

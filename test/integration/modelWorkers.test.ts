@@ -112,17 +112,15 @@ describe('model workers', () => {
     // Freeze the worker so the request is certainly in flight inside it, then kill it.
     process.kill(pid, 'SIGSTOP');
     const pending = conn.rpc.request('ensemble/classify', { text: 'The app crashes on save' });
-    await new Promise((r) => setTimeout(r, 300));
-    const killedAt = performance.now();
+    await until('the request to be in flight in the frozen worker', async () =>
+      ((await modelStatus(target)).load?.inFlight ?? 0) > 0 ? true : undefined,
+    );
     process.kill(pid, 'SIGKILL');
     const d = await pending;
-    const elapsed = performance.now() - killedAt;
     const vote = d.votes.find((v) => v.model === target);
     assert.equal(vote?.status, 'error', JSON.stringify(vote));
     assert.equal(vote?.error?.kind, 'BackendError');
     assert.match(vote?.error?.message ?? '', /worker process killed by SIGKILL/);
-    // The member timeout is 60 s: an answer this early can only come from the crash.
-    assert.ok(elapsed < 30_000, `ended ${Math.round(elapsed)} ms after the kill`);
     assert.ok(d.votes.filter((v) => v.model !== target).every((v) => v.status === 'ok'));
 
     const again = await conn.rpc.request('ensemble/classify', { text: 'The app crashes on save' });
@@ -144,7 +142,10 @@ describe('model workers', () => {
     const cancel = new AbortController();
     const first = conn.rpc.request('ensemble/classify', { text: 'The app crashes' }, { signal: cancel.signal });
     const second = conn.rpc.request('ensemble/classify', { text: 'The app crashes' });
-    await new Promise((r) => setTimeout(r, 50));
+    // Cancel once the first request has started the load (a fresh model leaves 'idle').
+    await until('the fresh models to start loading', async () =>
+      (await Promise.all(fresh.map((m) => modelStatus(m.id)))).some((m) => m.state !== 'idle') ? true : undefined,
+    );
     cancel.abort();
     await assert.rejects(first, (e: Error & { kind?: string }) => e.kind === 'RequestCancelled');
     const d = await second;

@@ -8,6 +8,7 @@ import { OpenAiModel } from '../../protocol/config';
 import { EnsembleError } from '../../protocol/errors';
 import { alts, startOpenAiServer, type FakeOpenAiServer } from '../fakes/openaiServer';
 import { rejectsWith } from '../support/rejectsWith';
+import { until } from '../support/until';
 
 const LABELS = ['bug', 'feature', 'question'];
 const req = (promptStyle: LabelRequest['promptStyle'] = 'direct'): LabelRequest => ({
@@ -263,34 +264,42 @@ describe('OpenAiBackend against a vLLM-shaped server', { timeout: 10_000 }, () =
     await rejectsWith(b.classify(req(), signal()), 'BackendError', /malformed chat completion/);
   });
 
-  it('a hung request settles promptly with RequestCancelled once aborted', async () => {
-    server.script({ hang: true });
+  // No timer decides these: each aborts once the server holds the request, then waits for the
+  // backend to settle and to close the connection. The describe's timeout is only a safety net:
+  // a backend that ignored the abort would hang there instead of passing.
+  it('a hung request settles with RequestCancelled once aborted, and its connection is closed', async () => {
     for (const run of [
       (s: AbortSignal) => b.classify(req(), s),
       (s: AbortSignal) => b.generate({ prompt: 'x', maxTokens: 8 }, s),
       (s: AbortSignal) => b.health(s),
     ]) {
+      server.script({ hang: true });
       server.scriptModels({ hang: true });
+      const { requests, dropped } = { requests: server.requests.length, dropped: server.dropped };
       const ac = new AbortController();
-      const started = Date.now();
-      setTimeout(() => ac.abort(), 50);
-      const outcome = await run(ac.signal).then(
+      const settled = run(ac.signal).then(
         (v) => v,
         (e: unknown) => e,
       );
-      assert.ok(Date.now() - started < 1000, 'settled promptly');
+      await server.when(() => server.requests.length > requests);
+      ac.abort();
+      const outcome = await settled;
       if (outcome instanceof EnsembleError) assert.equal(outcome.kind, 'RequestCancelled');
       else assert.deepEqual(outcome, { ok: false, reason: 'health check cancelled' });
+      await server.when(() => server.dropped > dropped);
     }
   });
 
-  it('aborting while the answer streams settles promptly with RequestCancelled', async () => {
+  it('aborting while the answer streams settles with RequestCancelled and closes the stream', async () => {
     server.script({ tokens: [{ token: 'a' }, { token: 'b' }], stallAfterTokens: 1 });
+    const { requests, dropped } = { requests: server.requests.length, dropped: server.dropped };
     const ac = new AbortController();
-    const started = Date.now();
-    setTimeout(() => ac.abort(), 100);
-    await rejectsWith(b.generate({ prompt: 'x', maxTokens: 8 }, ac.signal), 'RequestCancelled');
-    assert.ok(Date.now() - started < 1000);
+    const settled = b.generate({ prompt: 'x', maxTokens: 8 }, ac.signal);
+    // The fake writes the first token as it routes the request, then stalls: the abort lands mid-stream.
+    await server.when(() => server.requests.length > requests);
+    ac.abort();
+    await rejectsWith(settled, 'RequestCancelled');
+    await server.when(() => server.dropped > dropped);
   });
 
   it('health: ok when /v1/models lists the model', async () => {
@@ -382,23 +391,25 @@ describe('OpenAiBackend against other dialects', { timeout: 10_000 }, () => {
 });
 
 describe('HttpClient details', { timeout: 10_000 }, () => {
-  it('maxConcurrency caps open connections: a second request waits for the first', async () => {
+  it('maxConcurrency caps open connections: a second request waits in the pool for the first', async () => {
     const server = await startOpenAiServer();
     try {
       let n = 0;
       server.script(() => (n++ === 0 ? { hang: true } : { content: 'bug' }));
-      const b = backend(server.baseUrl, { maxConcurrency: 1 });
+      const http = new HttpClient({ baseUrl: server.baseUrl, maxConcurrency: 1 });
       const first = new AbortController();
-      const p1 = b.classify(req(), first.signal).catch((e: unknown) => e);
-      await new Promise((r) => setTimeout(r, 50));
-      const p2 = b.classify(req(), signal());
-      await new Promise((r) => setTimeout(r, 100));
-      assert.equal(server.requests.length, 1, 'second request queued in the pool');
+      const p1 = http.postJson('/chat/completions', {}, first.signal).catch((e: unknown) => e);
+      await server.when(() => server.requests.length === 1);
+      const p2 = http.postJson<{ choices: unknown[] }>('/chat/completions', {}, signal());
+      // Without the cap the pool would open a second connection and nothing would ever queue.
+      await until('the second request to wait in the pool', async () => (http.queued === 1 ? true : undefined));
+      assert.equal(server.requests.length, 1, 'the server has seen only the first request');
       first.abort();
       assert.equal(((await p1) as EnsembleError).kind, 'RequestCancelled');
-      assert.equal((await p2).label, 'bug');
+      assert.equal((await p2).choices.length, 1);
       assert.equal(server.requests.length, 2);
-      await b.dispose();
+      assert.equal(http.queued, 0);
+      await http.close();
     } finally {
       await server.close();
     }

@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { DaemonConnection, isAlive, readDaemonFile, startDaemon } from '../../client/daemonClient';
+import { until } from '../support/until';
 import { Decision } from '../../protocol/ensemble';
 import type { PoolModel } from '../fixtures/gguf/models';
 import { cliPath, daemonLog, poolConfig, startTestDaemon, tempHome, tinyPool, writeConfig } from './harness';
@@ -84,7 +85,8 @@ async function stopDaemonOf(home: string): Promise<void> {
   } catch {
     return;
   }
-  for (let i = 0; i < 100 && isAlive(info.pid); i++) await new Promise((r) => setTimeout(r, 50));
+  // A grace period for a clean exit, then the hard kill.
+  await until('the daemon to exit cleanly', async () => (isAlive(info.pid) ? undefined : true), 5_000, 50).catch(() => undefined);
   if (isAlive(info.pid)) process.kill(info.pid, 'SIGKILL');
 }
 

@@ -1,6 +1,6 @@
 /**
- * The member timeout and loads (real Pool and callMember, fake backends whose load takes a known
- * time): loading an in-process model does not count against the member timeout, a server's health
+ * The member timeout and loads (real Pool and callMember, fake backends whose load the test
+ * finishes by hand): loading an in-process model does not count against the member timeout, a server's health
  * check does, and a request that gives up on a shared load does not fail the others waiting on it.
  */
 import assert from 'node:assert/strict';
@@ -11,9 +11,20 @@ import { Logger } from '../../daemon/log';
 import { Pool } from '../../daemon/pool/pool';
 import { PoolConfig, type ModelEntry } from '../../protocol/config';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/**
+ * A load the test finishes by hand, so no test depends on how long anything takes: `started`
+ * settles once the pool has begun loading, and nothing is ready until `finish()`.
+ */
+function manualLoad() {
+  let begin!: () => void;
+  let finish!: () => void;
+  const started = new Promise<void>((r) => (begin = r));
+  const finished = new Promise<void>((r) => (finish = r));
+  return { started, finished, begin, finish, count: 0 };
+}
+type ManualLoad = ReturnType<typeof manualLoad>;
 
-function slowLoading(entry: ModelEntry, loadMs: number, loads: { n: number }): Backend {
+function loadingBackend(entry: ModelEntry, load: ManualLoad): Backend {
   let loaded: Promise<void> | undefined;
   return {
     id: entry.id,
@@ -21,7 +32,7 @@ function slowLoading(entry: ModelEntry, loadMs: number, loads: { n: number }): B
     location: 'test',
     traits: { local: entry.backend === 'llama.cpp', defaultConcurrency: 1 },
     async health() {
-      loaded ??= (loads.n++, sleep(loadMs));
+      loaded ??= (load.count++, load.begin(), load.finished);
       await loaded;
       return { ok: true };
     },
@@ -35,8 +46,8 @@ function slowLoading(entry: ModelEntry, loadMs: number, loads: { n: number }): B
   };
 }
 
-function pool(backend: 'llama.cpp' | 'openai', loadMs: number, loads = { n: 0 }): Pool {
-  const p = new Pool((e) => slowLoading(e, loadMs, loads), new Logger('error', () => {}), undefined, undefined, {
+function pool(backend: 'llama.cpp' | 'openai', load: ManualLoad): Pool {
+  const p = new Pool((e) => loadingBackend(e, load), new Logger('error', () => {}), undefined, undefined, {
     totalRamBytes: () => 2 ** 34,
     freeRamBytes: () => 2 ** 34,
     gpu: async () => ({ freeBytes: 0, unified: false }),
@@ -51,54 +62,80 @@ function pool(backend: 'llama.cpp' | 'openai', loadMs: number, loads = { n: 0 })
 
 const classify = (b: Backend, s: AbortSignal) => b.classify({ text: 't', labels: ['bug', 'x'], promptStyle: 'direct' }, s);
 
+// The member timeout is a real timer: these tests run on mock timers and move the clock by hand
+// (tick), past the timeout while the load is still going, instead of waiting for it.
 describe('member timeout and loads', () => {
-  it('an in-process model that takes 400 ms to load answers within a 100 ms member timeout', async () => {
-    const p = pool('llama.cpp', 400);
-    const r = await callMember(p, 'm', new AbortController().signal, 100, classify);
+  it('an in-process model still loading when its member timeout has passed answers: the load does not count', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const load = manualLoad();
+    const p = pool('llama.cpp', load);
+    const call = callMember(p, 'm', new AbortController().signal, 100, classify);
+    await load.started;
+    t.mock.timers.tick(1_000);
+    load.finish();
+    const r = await call;
     assert.equal(r.ok, true, JSON.stringify(r));
-    assert.ok(r.latencyMs >= 350, 'the latency reported includes the load');
+    t.mock.timers.reset();
     await p.dispose();
   });
 
   it('the request deadline still bounds the load', async () => {
-    const p = pool('llama.cpp', 400);
-    const r = await callMember(p, 'm', AbortSignal.timeout(100), 10_000, classify);
+    const load = manualLoad();
+    const p = pool('llama.cpp', load);
+    const deadline = new AbortController();
+    const call = callMember(p, 'm', deadline.signal, 10_000, classify);
+    await load.started;
+    deadline.abort();
+    const r = await call;
     assert.equal(r.ok, false);
     assert.equal(!r.ok && r.status, 'timeout');
     assert.match(!r.ok ? r.error.message : '', /deadline/);
+    load.finish();
     await p.dispose();
   });
 
-  it('a server whose health check outlasts the member timeout is a timeout', async () => {
-    const p = pool('openai', 400);
-    const r = await callMember(p, 'm', new AbortController().signal, 100, classify);
+  it('a server whose health check outlasts the member timeout is a timeout', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const load = manualLoad();
+    const p = pool('openai', load);
+    const call = callMember(p, 'm', new AbortController().signal, 100, classify);
+    await load.started;
+    t.mock.timers.tick(100);
+    const r = await call;
     assert.equal(!r.ok && r.status, 'timeout');
     assert.match(!r.ok ? r.error.message : '', /no answer within 100 ms/);
+    load.finish();
+    t.mock.timers.reset();
     await p.dispose();
   });
 
   it('requests that give up on a shared load do not fail the ones still waiting; the model loads once', async () => {
-    const loads = { n: 0 };
-    const p = pool('llama.cpp', 300, loads);
+    const load = manualLoad();
+    const p = pool('llama.cpp', load);
     const cancelled = new AbortController();
+    const deadline = new AbortController();
     const waits = [
       callMember(p, 'm', cancelled.signal, 10_000, classify),
-      callMember(p, 'm', AbortSignal.timeout(50), 10_000, classify),
+      callMember(p, 'm', deadline.signal, 10_000, classify),
       callMember(p, 'm', new AbortController().signal, 10_000, classify),
     ];
+    await load.started;
     cancelled.abort();
-    const [a, b, c] = await Promise.all(waits);
+    deadline.abort();
+    const [a, b] = await Promise.all(waits.slice(0, 2));
     assert.equal(a!.ok, false);
     assert.equal(b!.ok, false);
-    assert.equal(c!.ok, true, JSON.stringify(c));
-    assert.equal(loads.n, 1);
+    load.finish();
+    const c = await waits[2]!;
+    assert.equal(c.ok, true, JSON.stringify(c));
+    assert.equal(load.count, 1);
     await p.dispose();
   });
 });
 
 describe('Pool.memberTimeoutMs', () => {
   it("the model's own timeout tightens the ensemble's; the adaptive policy only ever shortens it", async () => {
-    const p = new Pool((e) => slowLoading(e, 0, { n: 0 }), new Logger('error', () => {}));
+    const p = new Pool((e) => loadingBackend(e, manualLoad()), new Logger('error', () => {}));
     p.apply(
       PoolConfig.parse({ models: [{ id: 'm', backend: 'openai', baseUrl: 'http://127.0.0.1:9/v1', model: 'x', timeoutMs: 5_000 }] }),
       '/tmp/config.json',

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { ErrorCodes, EnsembleError } from '../../protocol/errors';
 import { JsonRpcPeer, type RequestContext } from '../../protocol/jsonrpc';
 import type { ProgressValue, RequestResult } from '../../protocol/methods';
+import { until as poll } from '../support/until';
 
 type Wire = Record<string, unknown> & {
   id?: unknown;
@@ -55,9 +56,18 @@ function lone(): { peer: JsonRpcPeer; out: Wire[] } {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
-  assert.ok(cond(), `timed out waiting for ${what}`);
+/** Waits for `cond` through the suite's one poller, checked every 2 ms (these peers answer within a few ticks). */
+const until = (cond: () => boolean, what: string) => poll(what, async () => (cond() ? true : undefined), 5_000, 2);
+
+/** Resolves for everyone once `n` callers have arrived: handlers overlap by construction, not by timing. */
+function barrier(n: number): () => Promise<void> {
+  let arrived = 0;
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  return () => {
+    if (++arrived === n) open();
+    return opened;
+  };
 }
 
 async function rejection(p: Promise<unknown>): Promise<EnsembleError> {
@@ -109,8 +119,12 @@ describe('JsonRpcPeer: requests and results', () => {
 
   it('ids increase per request and concurrent answers go to their own callers', async () => {
     const { client, server } = pair();
+    // "slow" answers only after "fast" has: the answers arrive in the other order than the requests.
+    let fastAnswered!: () => void;
+    const fastDone = new Promise<void>((r) => (fastAnswered = r));
     server.handle('ensemble/refine', async (params) => {
-      await new Promise((r) => setTimeout(r, params.text === 'slow' ? 20 : 1));
+      if (params.text === 'slow') await fastDone;
+      else setImmediate(fastAnswered);
       return refineResult(params.text);
     });
     const [slow, fast] = await Promise.all([
@@ -302,9 +316,10 @@ describe('JsonRpcPeer: protocol faults', () => {
 describe('JsonRpcPeer: notifications and progress', () => {
   it('progress is routed by token to its own request only, and only when asked for', async () => {
     const { client, server, fromClient, fromServer } = pair();
+    const allStarted = barrier(3);
     server.handle('ensemble/refine', async (params, ctx) => {
       ctx.progress({ kind: 'message', message: `start ${params.text}` });
-      await new Promise((r) => setTimeout(r, 5));
+      await allStarted(); // the three requests run interleaved
       ctx.progress({ kind: 'message', message: `end ${params.text}` });
       return refineResult(params.text);
     });

@@ -274,7 +274,7 @@ describe('Pool with the memory plan', () => {
       () => {},
       probe,
     );
-    pool.apply(PoolConfig.parse(config), '/home/me/.ensemble/config.json');
+    pool.apply(PoolConfig.parse(config), '/tmp/config.json');
     return { pool, loads };
   }
 
@@ -309,7 +309,7 @@ describe('Pool with the memory plan', () => {
     const status = pool.status(() => 1);
     const sb = status.find((m) => m.id === b)!;
     assert.equal(sb.state, 'unavailable');
-    assert.match(sb.hint ?? '', /contextSize.*memoryBudgetMiB.*remove a member.*\(in \/home\/me\/\.ensemble\/config\.json\)/);
+    assert.match(sb.hint ?? '', /contextSize.*memoryBudgetMiB.*remove a member.*\(in \/tmp\/config\.json\)/);
     assert.equal(sb.placement, undefined);
     assert.equal(status.find((m) => m.id === a)!.placement, 'cpu');
     assert.equal(status.find((m) => m.id === 'remote')!.placement, undefined);

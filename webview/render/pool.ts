@@ -46,7 +46,7 @@ export function poolTable(pool: PoolStatus | null): HTMLElement {
       ),
       h('td', {}, `${m.requests} / ${m.failures}${m.latencyMs ? ` · p50 ${Math.round(m.latencyMs.p50)} ms` : ''}`),
     );
-    const why = [m.reason, m.hint, m.laggard?.message].filter(Boolean).join(' — '); // laggard: issue 12
+    const why = [m.reason, m.hint, m.laggard?.message].filter(Boolean).join(' — '); // a laggard's message says why it was demoted
     return why ? [main, h('tr', { class: 'pool-reason' }, h('td', { attrs: { colspan: '8' } }, icon('info'), why))] : [main];
   });
   const mem = pool.memory;

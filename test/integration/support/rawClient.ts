@@ -14,7 +14,6 @@ export interface RawMessage {
 
 export class RawClient {
   readonly received: unknown[] = [];
-  private waiters: Array<() => void> = [];
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (d) => {
@@ -23,7 +22,6 @@ export class RawClient {
       } catch {
         this.received.push(d.toString());
       }
-      for (const w of this.waiters.splice(0)) w();
     });
   }
 
@@ -54,22 +52,35 @@ export class RawClient {
     return this.waitFor((m) => (m as RawMessage).id === id, timeoutMs) as Promise<RawMessage>;
   }
 
-  /** Resolves with the first received message matching `test` (already received ones included). */
-  async waitFor(test: (m: unknown) => boolean, timeoutMs = 30_000): Promise<unknown> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.received.find(test);
-      if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new Error(`no matching message within ${timeoutMs} ms (${this.received.length} received)`);
-      if (this.ws.readyState !== WebSocket.OPEN) throw new Error(`the connection closed (${this.received.length} received)`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 100);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
+  /**
+   * Resolves with the first received message matching `test` (already received ones included),
+   * checked at each message: no polling. Rejects when the connection closes first; the timer is
+   * only a safety net so a daemon that never answers fails the test instead of hanging it.
+   */
+  waitFor(test: (m: unknown) => boolean, timeoutMs = 30_000): Promise<unknown> {
+    const found = this.received.find(test);
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const settle = (outcome: () => void) => {
+        clearTimeout(timer);
+        this.ws.off('message', onMessage);
+        this.ws.off('close', onClose);
+        outcome();
+      };
+      // Registered after the constructor's listener, so the message is already in `received`.
+      const onMessage = () => {
+        const m = this.received.find(test);
+        if (m !== undefined) settle(() => resolve(m));
+      };
+      const onClose = () => settle(() => reject(new Error(`the connection closed (${this.received.length} received)`)));
+      const timer = setTimeout(
+        () => settle(() => reject(new Error(`no matching message within ${timeoutMs} ms (${this.received.length} received)`))),
+        timeoutMs,
+      );
+      this.ws.on('message', onMessage);
+      this.ws.once('close', onClose);
+      if (this.ws.readyState !== WebSocket.OPEN) onClose();
+    });
   }
 
   close(): void {

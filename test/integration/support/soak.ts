@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { LIMITS } from '../../../protocol/limits';
 import { alts, resetMidBody, startOpenAiServer, type FakeOpenAiServer } from '../../fakes/openaiServer';
+import { until } from '../../support/until';
 import { LABELS, startTestDaemon, tempHome, writeConfig } from '../harness';
 import { fuzzFrames } from './fuzzFrames';
 import { RawClient, openFds, rssMiB } from './rawClient';
@@ -109,6 +110,7 @@ export async function runSoak(seconds: number, log: (s: string) => void = () => 
   const { pid, port, token } = daemon.info;
   const end = Date.now() + seconds * 1000;
   const running = () => Date.now() < end;
+  // Pacing of the load (how often each kind of client acts), not waiting for a result.
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const goodErrors: Record<string, number> = {};
   let decisions = 0;
@@ -196,10 +198,13 @@ export async function runSoak(seconds: number, log: (s: string) => void = () => 
 
   try {
     await Promise.all([good(0), good(1), good(2), good(3), fuzzer(), neverReads(), churn(), flap(), sample()]);
-    // Let closing sockets and timed-out member calls settle before the last reading.
-    await pause(3_000);
-    samples.push({ t: seconds * 1000, rss: rssMiB(pid), fds: openFds(pid) });
+    // Closing sockets and timed-out member calls release their descriptors a little after the load
+    // stops: wait for that (a leak never settles, and the bound below then fails with the numbers).
     const warm = samples[Math.max(0, Math.floor(samples.length * warmFraction))]!;
+    await until('the descriptors to settle', async () => (openFds(pid) - warm.fds < SOAK_BOUNDS.fdGrowth ? true : undefined), 30_000).catch(
+      () => undefined,
+    );
+    samples.push({ t: seconds * 1000, rss: rssMiB(pid), fds: openFds(pid) });
     const last = samples.at(-1)!;
     return {
       seconds,

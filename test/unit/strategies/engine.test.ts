@@ -16,7 +16,7 @@ import type { StrategyFit } from '../../../daemon/strategies/fit';
 import { stackingDim, type StackingExtra } from '../../../daemon/strategies/stackingFeatures';
 import { textFeatures } from '../../../daemon/strategies/textFeatures';
 import type { StrategyVote } from '../../../daemon/strategies/types';
-import { ok } from './helpers';
+import { near, ok, skipped, timeout } from './helpers';
 
 const LABELS = ['x', 'y', 'z'];
 const MEMBERS = ['a', 'b', 'c', 'd', 'e'];
@@ -265,4 +265,59 @@ describe('live orchestrator and replay agree', () => {
       if (row.strategy === 'routed') assert.deepEqual(decision.route!.chosen, asked);
     });
   }
+});
+
+describe('engine: the fixed strategies decide over votes already collected', () => {
+  const labels = ['x', 'y'];
+  const members = ['A', 'B', 'C', 'D', 'E'].map((member) => ({ member, weight: 1 }));
+  // Two light x voters against one heavy, confident y voter, one timeout, one skipped.
+  const votes: StrategyVote[] = [
+    ok('A', 'x', { probabilities: { x: 0.6, y: 0.4 } }),
+    ok('B', 'y', { probabilities: { y: 1 }, weight: 3 }),
+    timeout('C'),
+    ok('D', 'x', { probabilities: { x: 0.6, y: 0.4 } }),
+    skipped('E'),
+  ];
+  const decide = (strategy: StrategyName, vs: readonly StrategyVote[], earlyExit = { agreeK: 99, threshold: 1 }) =>
+    planFor(strategy, input({ labels, members, earlyExit, features: null })).decide(vs);
+  const rows: { strategy: StrategyName; label: string; confidence: number; agreement: number; note: string }[] = [
+    { strategy: 'majority', label: 'x', confidence: 2 / 3, agreement: 2 / 3, note: '2 of 3 agree; 1 timed out; 1 skipped' },
+    { strategy: 'weighted', label: 'y', confidence: 3.8 / 5, agreement: 1 / 3, note: '1 of 3 agrees; 1 timed out; 1 skipped' },
+    // E, skipped, could only tie y with x, and x keeps a tie (its first voter came earlier).
+    {
+      strategy: 'earlyExit',
+      label: 'x',
+      confidence: 2 / 3,
+      agreement: 2 / 3,
+      note: '2 of 3 agree; 1 timed out; 1 skipped; early exit: the rest could not change the outcome',
+    },
+  ];
+  for (const row of rows) {
+    it(`${row.strategy}: label, confidence, agreement and note`, () => {
+      const out = decide(row.strategy, votes);
+      assert.equal(out.label, row.label);
+      near(out.confidence, row.confidence, 'confidence');
+      near(out.agreement, row.agreement, 'agreement');
+      assert.equal(out.note, row.note);
+    });
+  }
+
+  it('earlyExit names why it stopped, and gives no reason while the skipped could still change the outcome', () => {
+    const twoX = (confidence: number | null) => [
+      ok('A', 'x', { confidence }),
+      ok('B', 'x', { confidence }),
+      skipped('C'),
+      skipped('D'),
+      skipped('E'),
+    ];
+    const settings = { agreeK: 2, threshold: 0.6 };
+    assert.equal(decide('earlyExit', twoX(null), settings).note, '2 of 2 agree; 3 skipped');
+    const confident = decide('earlyExit', twoX(0.9), settings);
+    assert.equal(confident.label, 'x');
+    assert.equal(confident.note, '2 of 2 agree; 3 skipped; early exit: the first members agreed confidently');
+  });
+
+  it('an unknown strategy is refused by name', () => {
+    assert.throws(() => planFor('bogus' as StrategyName, input()), /unknown strategy "bogus"/);
+  });
 });
