@@ -1,4 +1,4 @@
-/** Writes the bench's results: the JSON other tools read, and the Markdown table the README quotes. */
+/** Writes the bench's results: the JSON other tools read, and the Markdown table docs/benchmarks.md quotes. */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Savings } from './savings';

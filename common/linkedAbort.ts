@@ -3,7 +3,7 @@
  * listener on the parent and one timer, both released by `dispose()`. It replaces
  * `AbortSignal.any([parent, AbortSignal.timeout(ms)])` on the per-request and per-member hot path:
  * in Node 20 those allocate weak references and a finalization registration per call, a measurable
- * share of the daemon's CPU per decision (see the README's "What the daemon costs").
+ * share of the daemon's CPU per decision (see "What the daemon costs" in docs/benchmarks.md).
  */
 export interface LinkedAbort {
   readonly signal: AbortSignal;

@@ -16,7 +16,7 @@ export function backoffDelay(attempt: number, opts: { baseMs?: number; maxMs?: n
 
 /**
  * Defaults of the extension's `ensemble.restart.*` settings (package.json declares the same numbers;
- * a unit test holds them, and the README's sentence, together). A window that reaches `maxCrashes`
+ * a unit test holds them, and the sentence in docs/extension.md, together). A window that reaches `maxCrashes`
  * crashes stops the restarts, so the daemon is restarted at most `maxCrashes - 1` times in it.
  */
 export const DAEMON_RESTART_DEFAULTS = { maxCrashes: 5, windowMinutes: 3 } as const;

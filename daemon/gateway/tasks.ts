@@ -59,7 +59,7 @@ export async function taskCompletion(
     if (task === 'extract') {
       if (!choices) {
         throw badRequest(
-          'response_format: give the entity types as a string enum in a json_schema (e.g. on entities.items.type); see the README, "Gateway"',
+          'response_format: give the entity types as a string enum in a json_schema (e.g. on entities.items.type); see docs/protocol.md, "Gateway"',
           'response_format',
         );
       }

@@ -1,5 +1,5 @@
 /**
- * The README and docs/reliability.md quote the daemon's limits; the one table is `LIMITS`
+ * docs/reliability.md and docs/protocol.md quote the daemon's limits; the one table is `LIMITS`
  * (protocol/limits.ts). Each claim below finds a quoted sentence (whitespace-insensitive) and checks
  * every number in it against the table, so a changed limit or a reworded sentence fails here until
  * the text and the table agree again.
@@ -30,14 +30,6 @@ const gatewaySentence = {
 };
 
 const claims: Record<string, Array<{ pattern: string; values: number[] }>> = {
-  'README.md': [
-    { pattern: `Frames are capped at ${N}`, values: [LIMITS.maxPayloadBytes] },
-    gatewaySentence,
-    { pattern: `batches over ${N} messages refused whole`, values: [LIMITS.maxBatch] },
-    { pattern: `more than ${N} requests in flight on one connection`, values: [LIMITS.maxInFlightPerConnection] },
-    { pattern: `connections past ${N} refused with 503`, values: [LIMITS.maxConnections] },
-    { pattern: `once ${N} of its replies are unsent, drops it past ${N}`, values: [LIMITS.pauseBufferedBytes, LIMITS.dropBufferedBytes] },
-  ],
   'docs/reliability.md': [
     { pattern: `sockets open at once \\(\`maxSockets\`\\) \\| ${N} \\|`, values: [LIMITS.http.maxSockets] },
     { pattern: `request headers \\(\`headersTimeoutMs\`\\) \\| ${N} \\|`, values: [LIMITS.http.headersTimeoutMs] },
@@ -51,7 +43,12 @@ const claims: Record<string, Array<{ pattern: string; values: number[] }>> = {
     },
     { pattern: `Heartbeats every ${N} \\(\`heartbeatIntervalMs\`\\)`, values: [LIMITS.heartbeatIntervalMs] },
     gatewaySentence,
+    { pattern: `batches over ${N} messages refused whole`, values: [LIMITS.maxBatch] },
+    { pattern: `more than ${N} requests in flight on one connection`, values: [LIMITS.maxInFlightPerConnection] },
+    { pattern: `connections past ${N} refused with 503`, values: [LIMITS.maxConnections] },
+    { pattern: `once ${N} of its replies are unsent, drops it past ${N}`, values: [LIMITS.pauseBufferedBytes, LIMITS.dropBufferedBytes] },
   ],
+  'docs/protocol.md': [{ pattern: `paged to stay inside the client's ${N} frame`, values: [LIMITS.maxPayloadBytes] }],
 };
 
 describe('limits quoted in the docs equal the limits table', () => {

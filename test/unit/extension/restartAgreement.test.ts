@@ -1,7 +1,7 @@
 /**
  * How often the extension restarts a crashing daemon is said in three places: the settings'
  * defaults (package.json), the code's defaults (DAEMON_RESTART_DEFAULTS, which the settings fall back
- * to) and the README. They must agree with what the policy really does, counted by driving it.
+ * to) and docs/extension.md. They must agree with what the policy really does, counted by driving it.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -23,7 +23,7 @@ function restartsBeforeGivingUp(maxCrashes: number, windowMinutes: number): numb
   return restarts;
 }
 
-describe('daemon restart count: code, settings and README agree', () => {
+describe('daemon restart count: code, settings and docs agree', () => {
   it('package.json declares the code defaults', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as Manifest;
     const props = manifest.contributes.configuration.properties;
@@ -37,12 +37,12 @@ describe('daemon restart count: code, settings and README agree', () => {
     assert.equal(restartsBeforeGivingUp(1, windowMinutes), 0, 'maxCrashes 1: the first crash gives up');
   });
 
-  it('the README quotes the restarts, the window and the crash that stops them as the policy counts them', () => {
-    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  it('docs/extension.md quotes the restarts, the window and the crash that stops them as the policy counts them', () => {
+    const doc = fs.readFileSync(path.join(root, 'docs', 'extension.md'), 'utf8').replace(/\s+/g, ' ');
     const m = /restarts it if it crashes \(at most (\d+) times in (\d+) minutes: the (\d+)th crash in that window stops the restarts/.exec(
-      readme,
+      doc,
     );
-    assert.ok(m, 'the README no longer says how often the daemon is restarted; update it and this test together');
+    assert.ok(m, 'docs/extension.md no longer says how often the daemon is restarted; update it and this test together');
     const { maxCrashes, windowMinutes } = DAEMON_RESTART_DEFAULTS;
     assert.deepEqual(m.slice(1).map(Number), [restartsBeforeGivingUp(maxCrashes, windowMinutes), windowMinutes, maxCrashes]);
   });
