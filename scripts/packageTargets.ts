@@ -158,7 +158,9 @@ async function main(): Promise<void> {
     const staging = path.join(root, '.tmp', 'package', target.target);
     await stage(target, lock, tgz, staging, hostTarget);
     const file = path.join(out, `ensemble-${target.target}-${version}.vsix`);
-    await command([process.execPath, vsce, 'package', '--target', target.target, '--out', file], staging);
+    // The README links to docs/ (shipped in the .vsix) by relative paths: VS Code resolves them inside
+    // the installed extension, and there is no public repository for vsce to rewrite them against.
+    await command([process.execPath, vsce, 'package', '--target', target.target, '--no-rewrite-relative-links', '--out', file], staging);
     console.log(`${path.relative(process.cwd(), file)}  ${(fs.statSync(file).size / 2 ** 20).toFixed(1)} MiB  (${binary})`);
   }
 }

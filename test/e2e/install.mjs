@@ -41,7 +41,15 @@ function npmInstall(dir, env = process.env) {
   const lock = fs.existsSync(path.join(dir, 'package-lock.json'));
   const args = [lock ? 'ci' : 'install', '--unsafe-perm', '--no-audit', '--no-fund', '--include=optional'];
   log(`npm ${args.join(' ')} in ${path.relative(here, dir) || '.'}`);
-  const r = spawnSync('npm', args, { cwd: dir, stdio: 'inherit', env: { ...env, npm_config_yes: 'true', npm_config_unsafe_perm: 'true' } });
+  // An outer `npm test` exports its own user agent ("npm/11 node/v20"), which the inner npm would
+  // inherit as config: code-server's postinstall reads the Node major from it and refuses anything
+  // but 22, though Node 22 runs this install. Each npm says its own.
+  const { npm_config_user_agent: _outerAgent, ...inherited } = env;
+  const r = spawnSync('npm', args, {
+    cwd: dir,
+    stdio: 'inherit',
+    env: { ...inherited, npm_config_yes: 'true', npm_config_unsafe_perm: 'true' },
+  });
   if (r.status !== 0) throw new Error(`npm ${args[0]} in ${dir} failed (exit ${r.status})`);
 }
 
