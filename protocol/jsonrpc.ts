@@ -103,7 +103,7 @@ export class JsonRpcPeer {
   }
 
   request<M extends RequestMethod>(method: M, params: RequestParams<M>, opts: RequestOptions = {}): Promise<RequestResult<M>> {
-    if (this.closed) return Promise.reject(new EnsembleError('NotInitialized', 'the connection to the daemon is closed'));
+    if (this.closed) return Promise.reject(new EnsembleError('ConnectionClosed', 'the connection to the daemon is closed'));
     const id = this.nextId++;
     let sent: Record<string, unknown> = params as Record<string, unknown>;
     let token: ProgressToken | undefined;
@@ -191,7 +191,7 @@ export class JsonRpcPeer {
   close(reason = 'connection closed'): void {
     if (this.closed) return;
     this.closed = true;
-    for (const p of [...this.pending.values()]) p.reject(new EnsembleError('NotInitialized', reason));
+    for (const p of [...this.pending.values()]) p.reject(new EnsembleError('ConnectionClosed', reason));
     for (const c of this.running.values()) c.abort();
     this.running.clear();
   }
