@@ -54,6 +54,9 @@ export const ErrorCodes = {
 export type ErrorKind = keyof typeof ErrorCodes;
 export type ErrorCode = (typeof ErrorCodes)[ErrorKind];
 
+/** Every kind, as the non-empty tuple `z.enum` takes (messages that carry a kind declare it with this). */
+export const ERROR_KINDS = Object.keys(ErrorCodes) as [ErrorKind, ...ErrorKind[]];
+
 const kindByCode = new Map<number, ErrorKind>(Object.entries(ErrorCodes).map(([kind, code]) => [code, kind as ErrorKind]));
 
 export function kindOf(code: number): ErrorKind | 'Unknown' {
