@@ -72,7 +72,7 @@ export class DaemonConnection {
         ),
       );
     });
-    const rpc = new JsonRpcPeer((text) => socket.send(text), { defaultTimeoutMs: opts.requestTimeoutMs ?? 120_000 });
+    const rpc = new JsonRpcPeer((text) => socket.send(text), { defaultTimeoutMs: opts.requestTimeoutMs ?? 120_000, role: 'client' });
     socket.on('message', (data, isBinary) => {
       if (!isBinary) rpc.receive(data.toString());
     });
