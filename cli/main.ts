@@ -19,6 +19,7 @@ import { registerSetupGpu } from './commands/setupGpu';
 import { registerCalibrate } from './commands/calibrate';
 import { registerDemo } from './commands/demo';
 import { CliError } from './connect';
+import { formatCliError } from './errorText';
 
 const program = new Command('ensemble')
   .version(DAEMON_VERSION)
@@ -53,7 +54,7 @@ try {
     process.stderr.write(`ensemble: ${e.message}\n`);
     process.exitCode = e.exitCode;
   } else if (e instanceof EnsembleError) {
-    process.stderr.write(`ensemble: ${e.message} [${e.kind}]\n`);
+    process.stderr.write(formatCliError(e));
     process.exitCode = 1;
   } else {
     process.stderr.write(`ensemble: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);

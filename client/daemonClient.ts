@@ -16,6 +16,7 @@ import { HIDDEN_WINDOW, spawnPlan, type SpawnPlan } from '../common/node/spawnCo
 /** Clients find the daemon through its file; re-exported so callers need one module. */
 export { isAlive, readDaemonFile };
 import { JsonRpcPeer } from '../protocol/jsonrpc';
+import { startHeartbeat, type Heartbeat, type HeartbeatOptions } from './heartbeat';
 import { LIMITS, PROTOCOL_VERSION } from '../protocol/methods';
 
 export interface ConnectOptions {
@@ -25,18 +26,30 @@ export interface ConnectOptions {
   /** Default timeout for requests on this connection. */
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /** How often to ping the daemon and how many missed pongs close the connection (client/heartbeat.ts). */
+  heartbeat?: HeartbeatOptions;
 }
 
 export class DaemonConnection {
   private closeListeners: Array<(reason: string) => void> = [];
+  private readonly heartbeat: Heartbeat;
+  /** Why the client itself ended the connection, when it did (the close event then says only 1006). */
+  private deathReason: string | undefined;
 
   private constructor(
     readonly info: DaemonFile,
     readonly rpc: JsonRpcPeer,
     private readonly socket: WebSocket,
+    heartbeat: HeartbeatOptions,
   ) {
+    // A daemon that stops answering pings is gone: close so callers reconnect instead of hanging.
+    this.heartbeat = startHeartbeat(socket, heartbeat, (why) => {
+      this.deathReason = why;
+      socket.terminate();
+    });
     socket.on('close', (code, reason) => {
-      const why = `daemon connection closed (${code}${reason.length ? `: ${reason.toString()}` : ''})`;
+      this.heartbeat.stop();
+      const why = `daemon connection closed (${this.deathReason ?? `${code}${reason.length ? `: ${reason.toString()}` : ''}`})`;
       rpc.close(why);
       for (const l of this.closeListeners) l(why);
     });
@@ -51,18 +64,19 @@ export class DaemonConnection {
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('unexpected-response', (_req, res) =>
-        reject(new EnsembleError('NotInitialized', `daemon refused the connection: HTTP ${res.statusCode}`)),
+        reject(new EnsembleError('HandshakeRefused', `daemon refused the connection: HTTP ${res.statusCode}`)),
       );
       socket.once('error', (e) =>
-        reject(new EnsembleError('NotInitialized', `cannot reach the daemon on port ${info.port}: ${e.message}`, undefined, { cause: e })),
+        reject(
+          new EnsembleError('DaemonNotRunning', `cannot reach the daemon on port ${info.port}: ${e.message}`, undefined, { cause: e }),
+        ),
       );
     });
-    const rpc = new JsonRpcPeer((text) => socket.send(text), { defaultTimeoutMs: opts.requestTimeoutMs ?? 120_000 });
+    const rpc = new JsonRpcPeer((text) => socket.send(text), { defaultTimeoutMs: opts.requestTimeoutMs ?? 120_000, role: 'client' });
     socket.on('message', (data, isBinary) => {
       if (!isBinary) rpc.receive(data.toString());
     });
-    // A daemon that stops answering pings is gone: close so callers reconnect instead of hanging.
-    const conn = new DaemonConnection(info, rpc, socket);
+    const conn = new DaemonConnection(info, rpc, socket, opts.heartbeat ?? {});
     const init = await rpc.request(
       'initialize',
       {
@@ -75,7 +89,7 @@ export class DaemonConnection {
     if (init.protocolVersion !== PROTOCOL_VERSION) {
       conn.close();
       throw new EnsembleError(
-        'NotInitialized',
+        'ProtocolMismatch',
         `daemon speaks protocol ${init.protocolVersion}, this client ${PROTOCOL_VERSION}: restart the daemon`,
       );
     }
@@ -87,6 +101,11 @@ export class DaemonConnection {
     return () => {
       this.closeListeners = this.closeListeners.filter((l) => l !== listener);
     };
+  }
+
+  /** Pings the daemon has not answered yet (0 while it is alive and answering). */
+  get unansweredPings(): number {
+    return this.heartbeat.unanswered;
   }
 
   get isOpen(): boolean {
@@ -151,7 +170,7 @@ export async function startDaemon(opts: StartOptions): Promise<DaemonFile> {
   }
   const tail = readTail(logFile, 2_000);
   throw new EnsembleError(
-    'NotInitialized',
+    'DaemonStartFailed',
     exited !== null
       ? `the daemon exited (code ${exited}) before it was ready; its log (${logFile}) ends with:\n${tail}`
       : `the daemon did not become ready in time; see ${logFile}`,

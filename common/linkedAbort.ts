@@ -19,7 +19,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 export function linkedAbort(parent: AbortSignal, timeoutMs: number, timeoutReason: () => unknown): LinkedAbort {
   const controller = new AbortController();
   let fired = false;
-  let timer: NodeJS.Timeout | undefined;
+  // The portable type: this file runs in the browser too (the webview side has no NodeJS namespace).
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const onParent = () => {
     clearTimeout(timer);
     controller.abort(parent.reason);

@@ -44,6 +44,8 @@ export class Session {
       onInternalError: (e) => logger.error(`request failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
       maxInFlight: LIMITS.maxInFlightPerConnection,
       maxBatch: LIMITS.maxBatch,
+      role: 'daemon',
+      onRefused: (why) => logger.warn(`client: ${why}`),
     });
     this.register();
   }

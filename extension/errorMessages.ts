@@ -9,6 +9,8 @@ import { plainText } from './plainText';
 export interface ErrorAction {
   title: string;
   command: string;
+  /** Arguments for the command (e.g. the setting the Settings editor opens on). */
+  args?: unknown[];
 }
 
 export interface UserError {
@@ -26,6 +28,13 @@ const OPEN_CONFIG: ErrorAction = { title: 'Open Config', command: 'ensemble.open
 const SHOW_LOG: ErrorAction = { title: 'Show Log', command: 'ensemble.showLog' };
 const RESTART: ErrorAction = { title: 'Restart Daemon', command: 'ensemble.restartDaemon' };
 const RETRY_START: ErrorAction = { title: 'Retry', command: 'ensemble.startDaemon' };
+const START: ErrorAction = { title: 'Start Daemon', command: 'ensemble.startDaemon' };
+const DAEMON_PATH_SETTING: ErrorAction = {
+  title: 'Open Settings',
+  command: 'workbench.action.openSettings',
+  args: ['ensemble.daemonPath'],
+};
+const MANAGE_TRUST: ErrorAction = { title: 'Manage Workspace Trust', command: 'workbench.trust.manage' };
 
 type Entry = (message: string) => Omit<UserError, 'actions'> & { actions?: ErrorAction[] };
 
@@ -59,7 +68,35 @@ const table: Record<ErrorKind | ExtensionErrorKind, Entry> = {
   BadInput: (m) => ({ severity: 'error', message: `The request was refused: ${m}` }),
   LimitExceeded: (m) => ({ severity: 'warning', message: `The daemon is at a limit: ${m}. Try again in a moment.` }),
   StoreFailed: (m) => ({ severity: 'error', message: `The daemon could not record the result: ${m}`, actions: [SHOW_LOG] }),
-  NotInitialized: (m) => ({ severity: 'error', message: `Cannot reach the Ensemble daemon: ${m}`, actions: [RESTART, SHOW_LOG] }),
+  NotInitialized: (m) => ({
+    severity: 'error',
+    message: `The daemon was asked before the connection was set up: ${m}`,
+    actions: [RESTART, SHOW_LOG],
+  }),
+  DaemonNotRunning: (m) => ({ severity: 'error', message: `The Ensemble daemon is not running: ${m}`, actions: [START, SHOW_LOG] }),
+  DaemonStartFailed: (m) => ({ severity: 'error', message: `The Ensemble daemon did not start: ${m}`, actions: [SHOW_LOG, RETRY_START] }),
+  ConnectionClosed: (m) => ({
+    severity: 'error',
+    message: `The connection to the Ensemble daemon closed: ${m}`,
+    actions: [RESTART, SHOW_LOG],
+  }),
+  HandshakeRefused: (m) => ({
+    severity: 'error',
+    message: `The Ensemble daemon refused the connection (is another program on its port?): ${m}`,
+    actions: [RESTART, SHOW_LOG],
+  }),
+  ProtocolMismatch: (m) => ({
+    severity: 'error',
+    message: `The running Ensemble daemon is another version than the extension: ${m}`,
+    actions: [RESTART],
+  }),
+  DaemonPathInvalid: (m) => ({ severity: 'error', message: `Cannot start the Ensemble daemon: ${m}`, actions: [DAEMON_PATH_SETTING] }),
+  UntrustedWorkspace: (m) => ({
+    severity: 'error',
+    message: `The daemon is not started from an untrusted workspace: ${m}`,
+    actions: [MANAGE_TRUST, DAEMON_PATH_SETTING],
+  }),
+  SqliteUnavailable: (m) => ({ severity: 'error', message: `The recordings database cannot be opened: ${m}`, actions: [SHOW_LOG] }),
   RequestCancelled: (m) => ({ severity: 'silent', message: `Cancelled: ${m}` }),
   ParseError: (m) => ({ severity: 'error', message: `The daemon could not read a message: ${m}`, actions: [SHOW_LOG] }),
   InvalidRequest: (m) => ({ severity: 'error', message: `The daemon rejected a request: ${m}`, actions: [SHOW_LOG] }),

@@ -14,7 +14,7 @@ export function showError(e: unknown, log: vscode.LogOutputChannel, context: str
   // Not awaited: a notification nobody clicks must not hold the command open.
   void show(user.message, ...user.actions.map((a) => a.title)).then((picked) => {
     const action = user.actions.find((a) => a.title === picked);
-    if (action) void vscode.commands.executeCommand(action.command);
+    if (action) void vscode.commands.executeCommand(action.command, ...(action.args ?? []));
   });
 }
 

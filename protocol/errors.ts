@@ -20,6 +20,7 @@ export const ErrorCodes = {
   PayloadTooLarge: 1008,
   NotFound: 1009,
   BadInput: 1010,
+  /** A client called a method before "initialize" on its connection. */
   NotInitialized: 1011,
   /** A limit of `protocol/limits.ts` was hit (batch size, requests in flight, connections...); `data.limit` names it. */
   LimitExceeded: 1081,
@@ -30,10 +31,31 @@ export const ErrorCodes = {
    * `data` has receivedBytes, totalBytes (null when unknown), percent and awaitingApproval.
    */
   ModelDownloading: 1083,
+  // Why a client has no working daemon connection: each cause its own kind, so the editor and the
+  // CLI can offer the fix that fits (start it, restart it, fix a setting, trust the workspace).
+  /** No daemon runs for this home (no daemon.json, or nothing listens on its port). */
+  DaemonNotRunning: 1084,
+  /** A daemon was started but exited or never became ready. */
+  DaemonStartFailed: 1085,
+  /** The connection to the daemon closed (or the client is shutting down) while it was needed. */
+  ConnectionClosed: 1086,
+  /** The daemon refused the WebSocket handshake (a wrong token, or not our daemon on that port). */
+  HandshakeRefused: 1087,
+  /** The daemon speaks another protocol version than the client. */
+  ProtocolMismatch: 1088,
+  /** The configured daemon path (ensemble.daemonPath, or the bundled daemon) does not exist. */
+  DaemonPathInvalid: 1089,
+  /** A configured executable lies inside an untrusted workspace and is refused. */
+  UntrustedWorkspace: 1090,
+  /** The SQLite module (better-sqlite3 or node:sqlite) cannot be loaded by this runtime. */
+  SqliteUnavailable: 1091,
 } as const;
 
 export type ErrorKind = keyof typeof ErrorCodes;
 export type ErrorCode = (typeof ErrorCodes)[ErrorKind];
+
+/** Every kind, as the non-empty tuple `z.enum` takes (messages that carry a kind declare it with this). */
+export const ERROR_KINDS = Object.keys(ErrorCodes) as [ErrorKind, ...ErrorKind[]];
 
 const kindByCode = new Map<number, ErrorKind>(Object.entries(ErrorCodes).map(([kind, code]) => [code, kind as ErrorKind]));
 

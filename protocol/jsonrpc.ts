@@ -8,8 +8,11 @@ import { z } from 'zod';
 import { ErrorCodes, EnsembleError, asEnsembleError, kindOf, type ErrorKind } from './errors';
 import { LIMITS } from './limits';
 import {
+  mayReceive,
+  notificationDirections,
   notifications,
   requests,
+  type PeerRole,
   type NotificationMethod,
   type NotificationParams,
   type ParsedParams,
@@ -80,6 +83,12 @@ export class JsonRpcPeer {
       maxInFlight?: number;
       /** Messages one batch may hold; a larger batch is refused whole (default: LIMITS.maxBatch). */
       maxBatch?: number;
+      /**
+       * Which end this peer is. With it, a notification arriving the wrong way (`notificationDirections`)
+       * is dropped and reported to `onRefused`, and sending one the wrong way throws (a bug on this side).
+       */
+      role?: PeerRole;
+      onRefused?: (why: string) => void;
     } = {},
   ) {}
 
@@ -99,11 +108,15 @@ export class JsonRpcPeer {
   }
 
   notify<M extends NotificationMethod>(method: M, params: NotificationParams<M>): void {
+    const role = this.options.role;
+    if (role && !mayReceive(role === 'daemon' ? 'client' : 'daemon', method)) {
+      throw new Error(`${method} goes ${describeDirection(method)}: the ${role} does not send it`);
+    }
     this.write({ jsonrpc: '2.0', method, params });
   }
 
   request<M extends RequestMethod>(method: M, params: RequestParams<M>, opts: RequestOptions = {}): Promise<RequestResult<M>> {
-    if (this.closed) return Promise.reject(new EnsembleError('NotInitialized', 'the connection to the daemon is closed'));
+    if (this.closed) return Promise.reject(new EnsembleError('ConnectionClosed', 'the connection to the daemon is closed'));
     const id = this.nextId++;
     let sent: Record<string, unknown> = params as Record<string, unknown>;
     let token: ProgressToken | undefined;
@@ -191,7 +204,7 @@ export class JsonRpcPeer {
   close(reason = 'connection closed'): void {
     if (this.closed) return;
     this.closed = true;
-    for (const p of [...this.pending.values()]) p.reject(new EnsembleError('NotInitialized', reason));
+    for (const p of [...this.pending.values()]) p.reject(new EnsembleError('ConnectionClosed', reason));
     for (const c of this.running.values()) c.abort();
     this.running.clear();
   }
@@ -230,6 +243,12 @@ export class JsonRpcPeer {
   }
 
   private onNotify(method: string, params: unknown): void {
+    const role = this.options.role;
+    if (role && Object.hasOwn(notificationDirections, method) && !mayReceive(role, method)) {
+      // No reply channel for a notification: it is dropped, and the owner hears of it.
+      this.options.onRefused?.(`refused a ${method} notification: it goes ${describeDirection(method as NotificationMethod)}`);
+      return;
+    }
     if (method === '$/progress') {
       const parsed = notifications['$/progress'].safeParse(params);
       if (parsed.success) this.progressHandlers.get(parsed.data.token)?.(parsed.data.value);
@@ -365,4 +384,13 @@ function errorKind(code: number): ErrorKind {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describeDirection(method: NotificationMethod): string {
+  const direction = notificationDirections[method];
+  return direction === 'both'
+    ? 'either way'
+    : direction === 'daemonToClient'
+      ? 'from the daemon to the client'
+      : 'from the client to the daemon';
 }

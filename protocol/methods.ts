@@ -394,7 +394,7 @@ export const ProgressValue = z.discriminatedUnion('kind', [
 ]);
 export type ProgressValue = z.infer<typeof ProgressValue>;
 
-/** Notifications, either direction. */
+/** Notifications: their params here, which way each may travel in `notificationDirections` below. */
 export const notifications = {
   '$/progress': z.object({ token: ProgressToken, value: ProgressValue }),
   '$/cancelRequest': z.object({ id: z.union([z.string(), z.number()]) }),
@@ -405,6 +405,31 @@ export const notifications = {
 
 export type NotificationMethod = keyof typeof notifications;
 export type NotificationParams<M extends NotificationMethod> = z.infer<(typeof notifications)[M]>;
+
+/** Which end of a connection a peer is: the daemon serves, the client (CLI, extension) asks. */
+export type PeerRole = 'daemon' | 'client';
+/** Which way a notification travels: from the client to the daemon, from the daemon to the client, or either way. */
+export type Direction = 'clientToDaemon' | 'daemonToClient' | 'both';
+
+/**
+ * The direction of each notification. A peer refuses one arriving the wrong way (protocol/jsonrpc.ts),
+ * so a client cannot, say, forge the daemon's log or pool changes to another part of the daemon.
+ */
+export const notificationDirections = {
+  // Progress and cancellation belong to a request, and JSON-RPC lets either end serve requests (the
+  // peer is one symmetric implementation, as in LSP): they go from whoever serves, or whoever asked.
+  '$/progress': 'both',
+  '$/cancelRequest': 'both',
+  '$/log': 'daemonToClient',
+  'pool/changed': 'daemonToClient',
+} as const satisfies Record<NotificationMethod, Direction>;
+
+/** True when a peer playing `role` may receive `method` (a method this table does not know: false). */
+export function mayReceive(role: PeerRole, method: string): boolean {
+  if (!Object.hasOwn(notificationDirections, method)) return false;
+  const direction: Direction = notificationDirections[method as NotificationMethod];
+  return direction === 'both' || direction === (role === 'daemon' ? 'clientToDaemon' : 'daemonToClient');
+}
 
 /** Limits both sides enforce: declared in `limits.ts`, re-exported for existing importers. */
 export { LIMITS };

@@ -20,7 +20,7 @@ export function openReadOnly(file: string): SqliteConnection {
   } catch (e) {
     if (!(e instanceof SqliteUnavailableError)) throw e;
     throw new EnsembleError(
-      'NotInitialized',
+      'SqliteUnavailable',
       `${file}: cannot read the database: ${e.message}; run ensemble eval under Node 22.13 or later (it has node:sqlite), or pass recordings as JSONL`,
       undefined,
       { cause: e },

@@ -15,6 +15,7 @@
  */
 import { z } from 'zod';
 import { ModelEntry } from '../../protocol/config';
+import { ERROR_KINDS } from '../../protocol/errors';
 import { ConfidenceSource, LabelProbabilities, PromptStyle } from '../../protocol/ensemble';
 
 const Runtime = z.object({
@@ -81,7 +82,16 @@ export const ToWorker = z.discriminatedUnion('type', [
 ]);
 export type ToWorker = z.infer<typeof ToWorker>;
 
-export const WorkerError = z.object({ kind: z.string(), message: z.string(), hint: z.string().optional() });
+/**
+ * A failed call. The kind is one of ours; a kind this daemon does not know (a worker from another
+ * build) reads as BackendError rather than making the whole reply malformed, which would leave the
+ * call unanswered.
+ */
+export const WorkerError = z.object({
+  kind: z.enum(ERROR_KINDS).catch('BackendError'),
+  message: z.string(),
+  hint: z.string().optional(),
+});
 
 export const FromWorker = z.discriminatedUnion('type', [
   z.object({ type: z.literal('result'), member: Member, id: CallId, value: z.unknown() }),

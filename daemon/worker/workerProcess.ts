@@ -15,7 +15,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelEntry } from '../../protocol/config';
-import { EnsembleError, ErrorCodes, type ErrorKind } from '../../protocol/errors';
+import { EnsembleError } from '../../protocol/errors';
 import { abortError } from '../../common/abort';
 import { HIDDEN_WINDOW } from '../../common/node/spawnCommand';
 import { FromWorker, workerMethods, type ToWorker, type WorkerMethod, type WorkerParams, type WorkerResult } from './messages';
@@ -247,8 +247,7 @@ export class WorkerProcess {
     this.pending.delete(msg.id);
     const id = this.members.get(p.member)?.entry.id ?? p.member;
     if (msg.type === 'error') {
-      const kind = (Object.hasOwn(ErrorCodes, msg.error.kind) ? msg.error.kind : 'BackendError') as ErrorKind;
-      return p.reject(new EnsembleError(kind, msg.error.message, msg.error.hint ? { hint: msg.error.hint } : undefined));
+      return p.reject(new EnsembleError(msg.error.kind, msg.error.message, msg.error.hint ? { hint: msg.error.hint } : undefined));
     }
     const value = workerMethods[p.method].result.safeParse(msg.value);
     if (value.success) p.resolve(value.data);

@@ -144,7 +144,7 @@ export class DaemonManager implements vscode.Disposable {
     const home = settings.homeDir();
     let info = readDaemonFile(home);
     if (!info) {
-      if (!start) throw new EnsembleError('NotInitialized', `no Ensemble daemon is running (looked in ${homePaths(home).daemonFile})`);
+      if (!start) throw new EnsembleError('DaemonNotRunning', `no Ensemble daemon is running (looked in ${homePaths(home).daemonFile})`);
       const plan = launchPlan(this.extensionPath);
       this.setState('starting');
       this.log.info(`starting the ${plan.source} daemon with ${plan.runtime}: ${plan.command.join(' ')} (ENSEMBLE_HOME=${home})`);
@@ -165,7 +165,7 @@ export class DaemonManager implements vscode.Disposable {
     }
     if (this.disposed) {
       conn.close();
-      throw new EnsembleError('NotInitialized', 'the extension is shutting down');
+      throw new EnsembleError('ConnectionClosed', 'the extension is shutting down');
     }
     conn.rpc.onNotification('$/log', (p) => this.log[p.level](`[daemon] ${p.message}`));
     this.tracker?.close();

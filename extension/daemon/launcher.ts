@@ -29,7 +29,7 @@ export function launchPlan(extensionPath: string): LaunchPlan {
   refuseWorkspaceExecutable(configuredNode, 'ensemble.nodePath');
   if (!fs.existsSync(script)) {
     throw new EnsembleError(
-      'NotInitialized',
+      'DaemonPathInvalid',
       configuredScript
         ? `ensemble.daemonPath names ${script}, which does not exist`
         : `the bundled daemon is missing (${script}); reinstall the extension or set ensemble.daemonPath`,
@@ -57,7 +57,7 @@ function refuseWorkspaceExecutable(p: string | undefined, setting: string): void
     const root = folder.uri.fsPath;
     if (resolved === root || resolved.startsWith(root + path.sep)) {
       throw new EnsembleError(
-        'NotInitialized',
+        'UntrustedWorkspace',
         `${setting} points inside the untrusted workspace (${resolved}); trust the workspace or choose a path outside it`,
       );
     }

@@ -35,7 +35,7 @@ describe('untrusted workspace', () => {
     const outcome = await vscode.commands.executeCommand<Outcome<{ pid: number | null }>>('ensemble.startDaemon');
     assert.equal(outcome.ok, false, 'the launch must be refused');
     if (outcome.ok) return;
-    assert.equal(outcome.kind, 'NotInitialized');
+    assert.equal(outcome.kind, 'UntrustedWorkspace');
     assert.match(outcome.message, /ensemble\.daemonPath points inside the untrusted workspace/);
     assert.equal(fs.existsSync(required('ENSEMBLE_UNTRUSTED_MARKER')), false, 'the workspace script was not executed');
     assert.equal(readDaemonFile(ensembleHome()), null, 'no daemon was started');

@@ -7,7 +7,8 @@ import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { ErrorCodes } from '../../protocol/errors';
-import { poolConfig, startTestDaemon, tempHome, tinyPool, writeConfig, type TestDaemon } from './harness';
+import { daemonLog, poolConfig, startTestDaemon, tempHome, tinyPool, writeConfig, type TestDaemon } from './harness';
+import { until } from '../support/until';
 
 /** Attempts an upgrade with the given headers; resolves to the HTTP status of a refusal, or 101. */
 function tryUpgrade(port: number, headers: Record<string, string>): Promise<number> {
@@ -49,14 +50,22 @@ function nextMessage(ws: WebSocket): Promise<{ id: unknown; result?: unknown; er
   return new Promise((resolve) => ws.once('message', (d) => resolve(JSON.parse(d.toString()))));
 }
 
+const INITIALIZE = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: 1, client: { name: 't', version: '0' } },
+});
+
 describe('daemon security', () => {
   let daemon: TestDaemon;
   let port: number;
   let auth: string;
   let host: string;
+  let home: string;
 
   before(async () => {
-    const home = tempHome();
+    home = tempHome();
     writeConfig(home, poolConfig(tinyPool(home)));
     daemon = await startTestDaemon(home);
     port = daemon.info.port;
@@ -117,14 +126,7 @@ describe('daemon security', () => {
       assert.equal((await nextMessage(ws)).error?.code, ErrorCodes.InvalidRequest);
       ws.send(Buffer.from([1, 2, 3]), { binary: true });
       assert.equal((await nextMessage(ws)).error?.code, ErrorCodes.InvalidRequest);
-      ws.send(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: { protocolVersion: 1, client: { name: 't', version: '0' } },
-        }),
-      );
+      ws.send(INITIALIZE);
       assert.ok((await nextMessage(ws)).result);
       ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ensemble/classify', params: { text: 42 } }));
       const invalid = await nextMessage(ws);
@@ -143,6 +145,26 @@ describe('daemon security', () => {
     try {
       ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'pool/status', params: {} }));
       assert.equal((await nextMessage(ws)).error?.code, ErrorCodes.NotInitialized);
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('refuses a notification only the daemon sends ($/log, pool/changed), logging it, and keeps serving', async () => {
+    const ws = await open(port, daemon.info.token);
+    try {
+      const notify = (method: string, params: unknown) => ws.send(JSON.stringify({ jsonrpc: '2.0', method, params }));
+      notify('$/log', { level: 'error', message: 'forged by a client', time: new Date(0).toISOString() });
+      notify('pool/changed', { reason: 'forged', changes: [] });
+      await until('the refusals in the log', async () =>
+        /refused a \$\/log notification: it goes from the daemon to the client/.test(daemonLog(home)) &&
+        /refused a pool\/changed notification: it goes from the daemon to the client/.test(daemonLog(home))
+          ? true
+          : undefined,
+      );
+      assert.doesNotMatch(daemonLog(home), /forged by a client/, 'the forged line never reached the log');
+      ws.send(INITIALIZE);
+      assert.ok((await nextMessage(ws)).result, 'the connection still serves');
     } finally {
       ws.close();
     }

@@ -249,7 +249,7 @@ describe('daemon storage fallback: SQLite unusable, the daemon serves from memor
       assert.equal(evalDb.code, 1);
       assert.match(
         evalDb.stderr,
-        /^ensemble: .*recordings\.db: cannot read the database: the SQLite module \(better-sqlite3\) cannot be loaded under Node .*Cannot find module 'better-sqlite3'; .*pass recordings as JSONL \[NotInitialized\]$/m,
+        /^ensemble: .*recordings\.db: cannot read the database: the SQLite module \(better-sqlite3\) cannot be loaded under Node .*Cannot find module 'better-sqlite3'; .*pass recordings as JSONL \[SqliteUnavailable\]$/m,
       );
 
       const stop = await cliWith(home, nodeOptions, ['stop']);

@@ -481,13 +481,13 @@ describe('JsonRpcPeer: cancellation, timeouts, close', () => {
     client.close('daemon went away');
     for (const p of [a, b]) {
       const e = await rejection(p);
-      assert.equal(e.kind, 'NotInitialized');
+      assert.equal(e.kind, 'ConnectionClosed');
       assert.equal(e.message, 'daemon went away');
     }
     assert.equal(client.isClosed, true);
     const sent = fromClient.length;
     const e = await rejection(client.request('shutdown', {}));
-    assert.equal(e.kind, 'NotInitialized');
+    assert.equal(e.kind, 'ConnectionClosed');
     assert.equal(fromClient.length, sent, 'nothing is written after close');
 
     server.close();
