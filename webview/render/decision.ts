@@ -3,7 +3,7 @@ import type { RouteInfo } from '../../protocol/ensemble';
 import type { FromWebview, DecisionView, PendingDecision } from '../../protocol/webview';
 import { fmt, h, icon, ms } from '../dom';
 import type { Notice } from '../model';
-import { memberTable, type MemberSlot } from './members';
+import { memberTable, updateMemberTable, type MemberSlot } from './members';
 
 export type Post = (m: FromWebview) => void;
 
@@ -86,13 +86,22 @@ export function routeView(route: RouteInfo): HTMLElement {
   );
 }
 
-export function pendingView(p: PendingDecision): HTMLElement {
+function pendingSlots(p: PendingDecision): MemberSlot[] {
   const byMember = new Map(p.votes.map((v) => [v.member, v]));
   const slots: MemberSlot[] = p.members.map((m) => ({ ...m, vote: byMember.get(m.member) }));
   for (const v of p.votes)
     if (!p.members.some((m) => m.member === v.member))
       slots.push({ member: v.member, model: v.model, promptStyle: v.promptStyle, vote: v });
-  return h(
+  return slots;
+}
+
+/** What a pending view shows besides its votes: a vote never changes it, so it is not redrawn. */
+const pendingFrames = new WeakMap<HTMLElement, string>();
+const frameOf = (p: PendingDecision): string => JSON.stringify([p.decisionId, p.ensemble, p.textPreview, p.labels]);
+const votesText = (p: PendingDecision): string => `${p.done}/${p.total} votes`;
+
+export function pendingView(p: PendingDecision): HTMLElement {
+  const section = h(
     'section',
     { class: 'decision pending', data: { decisionId: p.decisionId }, attrs: { 'aria-label': 'classification in progress' } },
     h(
@@ -103,13 +112,27 @@ export function pendingView(p: PendingDecision): HTMLElement {
         { class: 'final' },
         icon('loading', 'codicon-modifier-spin'),
         h('span', { class: 'final-label' }, 'Classifying…'),
-        h('span', { class: 'agreement' }, `${p.done}/${p.total} votes`),
+        h('span', { class: 'agreement' }, votesText(p)),
       ),
       p.ensemble ? h('div', { class: 'meta' }, h('span', {}, icon('organization'), p.ensemble)) : null,
       textQuote(p.textPreview),
     ),
-    memberTable(slots, p.labels, null),
+    memberTable(pendingSlots(p), p.labels, null),
   );
+  pendingFrames.set(section, frameOf(p));
+  return section;
+}
+
+/**
+ * Updates a pending view in place for a new vote: the count, and the rows whose vote changed.
+ * False when `section` is not this request's pending view, and the caller draws it anew.
+ */
+export function updatePendingView(section: HTMLElement, p: PendingDecision): boolean {
+  if (pendingFrames.get(section) !== frameOf(p)) return false;
+  const count = section.querySelector('.summary .agreement');
+  if (!count || !updateMemberTable(section, pendingSlots(p), p.labels, null)) return false;
+  count.textContent = votesText(p);
+  return true;
 }
 
 function feedback(view: DecisionView, notice: Notice | undefined, post: Post): HTMLElement {
