@@ -1,7 +1,7 @@
 /** The focused decision (or the request still collecting votes), with feedback buttons. */
 import type { RouteInfo } from '../../protocol/ensemble';
 import type { FromWebview, DecisionView, PendingDecision } from '../../protocol/webview';
-import { fmt, h, icon, ms } from '../dom';
+import { fmt, h, icon, ms, quote } from '../dom';
 import type { Notice } from '../model';
 import { memberTable, updateMemberTable, type MemberSlot } from './members';
 
@@ -11,10 +11,6 @@ function agreeCounts(view: DecisionView): { agree: number; voting: number } {
   const d = view.decision;
   const voting = d.votes.filter((v) => v.status === 'ok' && v.label !== null);
   return { agree: voting.filter((v) => v.label === d.label).length, voting: voting.length };
-}
-
-function textQuote(text: string | undefined): HTMLElement | null {
-  return text ? h('blockquote', { class: 'input-text', title: 'the classified text' }, text) : null;
 }
 
 export function decisionView(view: DecisionView, notice: Notice | undefined, post: Post): HTMLElement {
@@ -56,7 +52,7 @@ export function decisionView(view: DecisionView, notice: Notice | undefined, pos
         h('span', { class: 'muted', title: d.createdAt }, new Date(d.createdAt).toLocaleTimeString()),
       ),
       d.note ? h('p', { class: 'note' }, d.note) : null,
-      textQuote(view.textPreview),
+      quote(view.textPreview, 'the classified text'),
     ),
     d.route ? routeView(d.route) : null,
     memberTable(slots, d.labels, d.label),
@@ -115,7 +111,7 @@ export function pendingView(p: PendingDecision): HTMLElement {
         h('span', { class: 'agreement' }, votesText(p)),
       ),
       p.ensemble ? h('div', { class: 'meta' }, h('span', {}, icon('organization'), p.ensemble)) : null,
-      textQuote(p.textPreview),
+      quote(p.textPreview, 'the classified text'),
     ),
     memberTable(pendingSlots(p), p.labels, null),
   );
