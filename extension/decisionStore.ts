@@ -38,6 +38,10 @@ export class DecisionStore implements vscode.Disposable {
     return this.views.find((v) => v.decision.id === id);
   }
 
+  holds(id: string): boolean {
+    return this.pending.has(id) || this.get(id) !== undefined;
+  }
+
   /** A vote arrived for a running request. */
   addVote(
     decisionId: string,

@@ -75,10 +75,10 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
     command('ensemble.refine', (args?: Parameters<typeof refineCommand>[1]) => refineCommand(ctx, args)),
     command('ensemble.ask', (args?: Parameters<typeof askCommand>[1]) => askCommand(ctx, args)),
     command('ensemble.extract', (args?: Parameters<typeof extractCommand>[1]) => extractCommand(ctx, args)),
-    command('ensemble.openInspector', (decisionId?: string) => {
-      inspector.show(typeof decisionId === 'string' ? decisionId : undefined);
-      void inspector.refreshHistory();
-    }),
+    command(
+      'ensemble.openInspector',
+      (decisionId?: string) => void inspector.open(typeof decisionId === 'string' ? decisionId : undefined),
+    ),
     command('ensemble.showPoolStatus', () => showPoolStatusCommand(ctx)),
     command('ensemble.startDaemon', () => daemonCommand(ctx, 'start')),
     command('ensemble.stopDaemon', () => daemonCommand(ctx, 'stop')),

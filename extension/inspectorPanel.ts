@@ -7,6 +7,7 @@ import { z } from 'zod';
 import * as vscode from 'vscode';
 import { FromWebview, ToWebview, type DecisionView } from '../protocol/webview';
 import type { DaemonManager } from './daemon/daemonManager';
+import { loadUnlessHeld } from './decisionLookup';
 import type { DecisionStore } from './decisionStore';
 import type { TaskStore } from './taskStore';
 import { showError } from './notify';
@@ -107,19 +108,28 @@ export class InspectorPanel implements vscode.Disposable {
     }
   }
 
+  /**
+   * Opens the inspector on `decisionId` (a code lens click) or on the history. The daemon is asked
+   * only for what this window does not hold: a lens over a decision it classified costs no request.
+   */
+  async open(decisionId?: string): Promise<void> {
+    this.show(decisionId);
+    if (await this.loadHistory(decisionId)) this.sendInit();
+  }
+
   /** Reads the daemon's history and, when the panel is open, shows it. */
   async refreshHistory(): Promise<void> {
-    await this.loadHistory();
+    await this.loadHistory(undefined);
     this.sendInit();
   }
 
-  /** Reads the daemon's recent decisions into the store (quietly: history is a nicety). */
-  private async loadHistory(): Promise<void> {
+  /** Reads the daemon's recent decisions into the store unless it holds `decisionId` (quietly: history is a nicety). */
+  private async loadHistory(decisionId: string | undefined): Promise<boolean> {
     try {
-      const recent = await this.daemon.request('decisions/recent', { limit: 50 }, { timeoutMs: 10_000 });
-      this.store.mergeRecent(recent);
+      return await loadUnlessHeld(decisionId, this.store, this.daemon);
     } catch (e) {
       this.log.warn(`decisions/recent: ${e instanceof Error ? e.message : String(e)}`);
+      return false;
     }
   }
 

@@ -32,6 +32,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = 
   return el;
 }
 
+/** A quoted input (the classified text, the question), or nothing when there is none. */
+export function quote(text: string | undefined, title: string): HTMLElement | null {
+  return text ? h('blockquote', { class: 'input-text', title }, text) : null;
+}
+
 /** A codicon (`check`, `error`, `loading` + spin...). */
 export function icon(name: string, extra = ''): HTMLElement {
   const el = document.createElement('span');

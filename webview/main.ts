@@ -6,6 +6,7 @@
 import './zodConfig';
 import { FromWebview, ToWebview, WebviewState } from '../protocol/webview';
 import { h, icon } from './dom';
+import { updateInPlace } from './liveUpdate';
 import { apply, initialModel, toState, type Model } from './model';
 import { decisionView, pendingView } from './render/decision';
 import { historyList } from './render/history';
@@ -22,6 +23,8 @@ declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
 const saved = WebviewState.safeParse(vscode.getState());
 let model: Model = initialModel(saved.success ? saved.data : undefined);
+/** The focused view on screen, which votes and tokens update in place. */
+let shown: HTMLElement | undefined;
 
 function post(message: FromWebview): void {
   vscode.postMessage(FromWebview.parse(message));
@@ -73,6 +76,7 @@ function render(): void {
   const c = CONNECTION[model.connection];
   const pool = model.pool;
   const usable = pool ? pool.models.filter((m) => m.state !== 'unavailable' && m.state !== 'error').length : 0;
+  shown = focused();
   app.replaceChildren(
     h(
       'header',
@@ -105,7 +109,7 @@ function render(): void {
         icon('json'),
       ),
     ),
-    focused(),
+    shown,
     section(
       'history',
       'History',
@@ -135,9 +139,10 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     console.warn('ensemble inspector: ignored a malformed message', parsed.error.issues);
     return;
   }
+  const before = model;
   model = apply(model, parsed.data);
   vscode.setState(toState(model));
-  render();
+  if (!updateInPlace(shown, before, model, parsed.data)) render();
 });
 
 render();

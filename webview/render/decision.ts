@@ -1,9 +1,9 @@
 /** The focused decision (or the request still collecting votes), with feedback buttons. */
 import type { RouteInfo } from '../../protocol/ensemble';
 import type { FromWebview, DecisionView, PendingDecision } from '../../protocol/webview';
-import { fmt, h, icon, ms } from '../dom';
+import { fmt, h, icon, ms, quote } from '../dom';
 import type { Notice } from '../model';
-import { memberTable, type MemberSlot } from './members';
+import { memberTable, updateMemberTable, type MemberSlot } from './members';
 
 export type Post = (m: FromWebview) => void;
 
@@ -11,10 +11,6 @@ function agreeCounts(view: DecisionView): { agree: number; voting: number } {
   const d = view.decision;
   const voting = d.votes.filter((v) => v.status === 'ok' && v.label !== null);
   return { agree: voting.filter((v) => v.label === d.label).length, voting: voting.length };
-}
-
-function textQuote(text: string | undefined): HTMLElement | null {
-  return text ? h('blockquote', { class: 'input-text', title: 'the classified text' }, text) : null;
 }
 
 export function decisionView(view: DecisionView, notice: Notice | undefined, post: Post): HTMLElement {
@@ -56,7 +52,7 @@ export function decisionView(view: DecisionView, notice: Notice | undefined, pos
         h('span', { class: 'muted', title: d.createdAt }, new Date(d.createdAt).toLocaleTimeString()),
       ),
       d.note ? h('p', { class: 'note' }, d.note) : null,
-      textQuote(view.textPreview),
+      quote(view.textPreview, 'the classified text'),
     ),
     d.route ? routeView(d.route) : null,
     memberTable(slots, d.labels, d.label),
@@ -86,13 +82,22 @@ export function routeView(route: RouteInfo): HTMLElement {
   );
 }
 
-export function pendingView(p: PendingDecision): HTMLElement {
+function pendingSlots(p: PendingDecision): MemberSlot[] {
   const byMember = new Map(p.votes.map((v) => [v.member, v]));
   const slots: MemberSlot[] = p.members.map((m) => ({ ...m, vote: byMember.get(m.member) }));
   for (const v of p.votes)
     if (!p.members.some((m) => m.member === v.member))
       slots.push({ member: v.member, model: v.model, promptStyle: v.promptStyle, vote: v });
-  return h(
+  return slots;
+}
+
+/** What a pending view shows besides its votes: a vote never changes it, so it is not redrawn. */
+const pendingFrames = new WeakMap<HTMLElement, string>();
+const frameOf = (p: PendingDecision): string => JSON.stringify([p.decisionId, p.ensemble, p.textPreview, p.labels]);
+const votesText = (p: PendingDecision): string => `${p.done}/${p.total} votes`;
+
+export function pendingView(p: PendingDecision): HTMLElement {
+  const section = h(
     'section',
     { class: 'decision pending', data: { decisionId: p.decisionId }, attrs: { 'aria-label': 'classification in progress' } },
     h(
@@ -103,13 +108,27 @@ export function pendingView(p: PendingDecision): HTMLElement {
         { class: 'final' },
         icon('loading', 'codicon-modifier-spin'),
         h('span', { class: 'final-label' }, 'Classifying…'),
-        h('span', { class: 'agreement' }, `${p.done}/${p.total} votes`),
+        h('span', { class: 'agreement' }, votesText(p)),
       ),
       p.ensemble ? h('div', { class: 'meta' }, h('span', {}, icon('organization'), p.ensemble)) : null,
-      textQuote(p.textPreview),
+      quote(p.textPreview, 'the classified text'),
     ),
-    memberTable(slots, p.labels, null),
+    memberTable(pendingSlots(p), p.labels, null),
   );
+  pendingFrames.set(section, frameOf(p));
+  return section;
+}
+
+/**
+ * Updates a pending view in place for a new vote: the count, and the rows whose vote changed.
+ * False when `section` is not this request's pending view, and the caller draws it anew.
+ */
+export function updatePendingView(section: HTMLElement, p: PendingDecision): boolean {
+  if (pendingFrames.get(section) !== frameOf(p)) return false;
+  const count = section.querySelector('.summary .agreement');
+  if (!count || !updateMemberTable(section, pendingSlots(p), p.labels, null)) return false;
+  count.textContent = votesText(p);
+  return true;
 }
 
 function feedback(view: DecisionView, notice: Notice | undefined, post: Post): HTMLElement {

@@ -1,6 +1,7 @@
 /** The member table: one row per member with its vote, confidence, distribution, latency and status. */
 import type { Vote } from '../../protocol/ensemble';
 import { bar, fmt, h, icon, ms } from '../dom';
+import { reconcile, type KeyedList } from './keyed';
 
 const STATUS: Record<Vote['status'] | 'waiting', { icon: string; text: string; spin?: boolean }> = {
   ok: { icon: 'pass', text: 'ok' },
@@ -72,7 +73,18 @@ function row(slot: MemberSlot, labels: readonly string[], finalLabel: string | n
   );
 }
 
+/** One row per member, keyed by the member: a new vote rebuilds its member's row and no other. */
+function rows(labels: readonly string[], finalLabel: string | null): KeyedList<MemberSlot> {
+  return {
+    key: (s) => s.member,
+    signature: (s) => JSON.stringify([s, labels, finalLabel]),
+    build: (s) => row(s, labels, finalLabel),
+  };
+}
+
 export function memberTable(slots: readonly MemberSlot[], labels: readonly string[], finalLabel: string | null): HTMLElement {
+  const body = h('tbody', {});
+  reconcile(body, slots, rows(labels, finalLabel));
   const table = h(
     'table',
     { class: 'members' },
@@ -81,7 +93,20 @@ export function memberTable(slots: readonly MemberSlot[], labels: readonly strin
       {},
       h('tr', {}, ...['Member', 'Vote · confidence', 'Distribution', 'Status'].map((t) => h('th', { attrs: { scope: 'col' } }, t))),
     ),
-    h('tbody', {}, ...slots.map((s) => row(s, labels, finalLabel))),
+    body,
   );
   return h('div', { class: 'table-scroll' }, table);
+}
+
+/** Brings the member table inside `root` up to date; false when there is none to update. */
+export function updateMemberTable(
+  root: HTMLElement,
+  slots: readonly MemberSlot[],
+  labels: readonly string[],
+  finalLabel: string | null,
+): boolean {
+  const body = root.querySelector('table.members > tbody');
+  if (!body) return false;
+  reconcile(body, slots, rows(labels, finalLabel));
+  return true;
 }

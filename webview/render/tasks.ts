@@ -1,21 +1,10 @@
 /**
- * Refinement chains (step by step, growing as tokens stream), extractions (kept spans with their
- * agreement) and voted answers. All text goes in through `h` (textContent), never as HTML.
+ * Tasks other than classification: refinement chains (refine.ts), extractions (kept spans with
+ * their agreement) and voted answers. All text goes in through `h` (textContent), never as HTML.
  */
-import type { AnswerView, ExtractionView, RefineStepView, RefineView, TaskView } from '../../protocol/taskViews';
-import { fmt, h, icon, ms } from '../dom';
-
-const STATUS_ICON: Record<RefineStepView['status'], string> = {
-  streaming: 'loading',
-  ok: 'pass-filled',
-  timeout: 'watch',
-  error: 'error',
-  skipped: 'debug-step-over',
-};
-
-function quote(text: string | undefined, title: string): HTMLElement | null {
-  return text ? h('blockquote', { class: 'input-text', title }, text) : null;
-}
+import type { AnswerView, ExtractionView, TaskView } from '../../protocol/taskViews';
+import { fmt, h, icon, ms, quote } from '../dom';
+import { refineView, updateRefineView } from './refine';
 
 export function taskView(task: TaskView): HTMLElement {
   switch (task.kind) {
@@ -28,63 +17,9 @@ export function taskView(task: TaskView): HTMLElement {
   }
 }
 
-function refineView(v: RefineView): HTMLElement {
-  const waiting = v.done ? 0 : Math.max(0, v.total - v.steps.length);
-  return h(
-    'section',
-    { class: 'task refine', data: { taskId: v.id }, attrs: { 'aria-label': 'refinement chain' } },
-    h(
-      'div',
-      { class: 'summary' },
-      h(
-        'div',
-        { class: 'final' },
-        v.done ? icon('sparkle') : icon('loading', 'codicon-modifier-spin'),
-        h('span', { class: 'final-label' }, v.done ? 'Refined' : 'Refining…'),
-        h('span', { class: 'agreement' }, `${v.steps.filter((s) => s.status !== 'streaming').length}/${v.total} steps`),
-        v.converged
-          ? h(
-              'span',
-              { class: 'badge', title: 'an editor returned the draft unchanged, which ended the chain' },
-              icon('check-all'),
-              'converged',
-            )
-          : null,
-        v.partial
-          ? h(
-              'span',
-              { class: 'badge warn', title: 'some steps timed out or failed; the text is the last complete one' },
-              icon('warning'),
-              'partial',
-            )
-          : null,
-      ),
-      quote(v.textPreview, 'the text to refine'),
-    ),
-    h(
-      'ol',
-      { class: 'chain' },
-      ...v.steps.map((s) =>
-        h(
-          'li',
-          { class: `chain-step status-${s.status}`, data: { stepIndex: String(s.index) } },
-          h(
-            'div',
-            { class: 'step-head' },
-            icon(STATUS_ICON[s.status], s.status === 'streaming' ? 'codicon-modifier-spin' : ''),
-            h('span', { class: 'step-role' }, s.role),
-            h('span', { class: 'model-name' }, s.member),
-            s.latencyMs !== undefined ? h('span', { class: 'latency' }, ms(s.latencyMs)) : null,
-          ),
-          h('pre', { class: 'step-text' }, s.text),
-          s.error ? h('div', { class: 'error-text' }, s.error) : null,
-        ),
-      ),
-      ...Array.from({ length: waiting }, () =>
-        h('li', { class: 'chain-step status-waiting muted' }, icon('circle-large-outline'), 'waiting'),
-      ),
-    ),
-  );
+/** Updates a task's view in place when it can (a refinement whose steps moved on); false when the caller must draw it anew. */
+export function updateTaskView(section: HTMLElement, task: TaskView): boolean {
+  return task.kind === 'refine' && updateRefineView(section, task);
 }
 
 function extractionView(v: ExtractionView): HTMLElement {

@@ -3,38 +3,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Decision, Vote } from '../../../protocol/ensemble';
 import { lensTitle } from '../../../extension/lensTitle';
+import { decisionOf, voteOf } from '../../support/decisions';
 
 describe('lensTitle', () => {
-  const vote = (member: string, label: string | null, status: Vote['status'] = 'ok'): Vote => ({
-    member,
-    model: member,
-    promptStyle: 'direct',
-    status,
-    label,
-    confidence: label ? 0.8 : null,
-    rawConfidence: label ? 0.8 : null,
-    confidenceSource: 'logprobs',
-    probabilities: label ? { [label]: 0.8 } : {},
-    weight: 1,
-    latencyMs: 5,
-  });
-  const decision = (over: Partial<Decision>): Decision => ({
-    id: 'd',
-    ensemble: 'default',
-    strategy: 'majority',
-    labels: ['bug', 'feature'],
-    label: 'bug',
-    confidence: 0.912,
-    agreement: 2 / 3,
-    votes: [vote('a', 'bug'), vote('b', 'bug'), vote('c', 'feature')],
-    partial: false,
-    earlyExit: false,
-    note: '',
-    elapsedMs: 10,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    inputHash: 'x',
-    ...over,
-  });
+  const vote = (member: string, label: string | null, status: Vote['status'] = 'ok'): Vote =>
+    voteOf(member, label, {
+      status,
+      confidence: label ? 0.8 : null,
+      rawConfidence: label ? 0.8 : null,
+      probabilities: label ? { [label]: 0.8 } : {},
+    });
+  const decision = (over: Partial<Decision>): Decision =>
+    decisionOf('d', { confidence: 0.912, agreement: 2 / 3, votes: [vote('a', 'bug'), vote('b', 'bug'), vote('c', 'feature')], ...over });
 
   it('label, confidence, and how many of the members that voted agree', () => {
     assert.equal(lensTitle(decision({})), 'bug · 0.91 · 2/3 agree');

@@ -4,36 +4,10 @@ import { describe, it } from 'node:test';
 import type { Decision, Vote } from '../../../protocol/ensemble';
 import { ToWebview, type PendingDecision } from '../../../protocol/webview';
 import { apply, initialModel, toState, type Model } from '../../../webview/model';
+import { decisionOf, voteOf } from '../../support/decisions';
 
-const vote = (member: string, label: string): Vote => ({
-  member,
-  model: member,
-  promptStyle: 'direct',
-  status: 'ok',
-  label,
-  confidence: 0.9,
-  rawConfidence: 0.9,
-  confidenceSource: 'logprobs',
-  probabilities: { [label]: 0.9 },
-  weight: 1,
-  latencyMs: 5,
-});
-const decision = (id: string, label = 'bug'): Decision => ({
-  id,
-  ensemble: 'default',
-  strategy: 'majority',
-  labels: ['bug', 'feature'],
-  label,
-  confidence: 1,
-  agreement: 1,
-  votes: [vote('a', label), vote('b', label)],
-  partial: false,
-  earlyExit: false,
-  note: '',
-  elapsedMs: 10,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  inputHash: 'x',
-});
+const vote = (member: string, label: string): Vote => voteOf(member, label);
+const decision = (id: string, label = 'bug'): Decision => decisionOf(id, { label, votes: [vote('a', label), vote('b', label)] });
 const pending = (id: string, votes: Vote[]): PendingDecision => ({
   decisionId: id,
   labels: ['bug', 'feature'],
