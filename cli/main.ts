@@ -9,6 +9,7 @@ import { registerClassify } from './commands/classify';
 import { registerDaemon } from './commands/daemon';
 import { registerStatus } from './commands/status';
 import { registerRefine } from './commands/refine';
+import { registerGenerate } from './commands/generate';
 import { registerAnswer } from './commands/answer';
 import { registerExtract } from './commands/extract';
 import { registerEval } from './commands/eval';
@@ -31,6 +32,7 @@ const program = new Command('ensemble')
 registerDaemon(program);
 registerClassify(program);
 registerRefine(program);
+registerGenerate(program);
 registerAnswer(program);
 registerExtract(program);
 registerStatus(program);

@@ -18,6 +18,8 @@ import { FITTED_STRATEGIES } from './strategies/engine';
 import { classify } from './ensemble/classify';
 import { resolveMembers, type ResolvedMember } from './ensemble/members';
 import { refine, type StepToken } from './ensemble/refine';
+import { runGeneration } from './ensemble/generationRequest';
+import type { GenerateParams, GenerationResult } from '../protocol/generation';
 import { answer } from './ensemble/answer';
 import { extract } from './ensemble/extract';
 import type { AnswerParams, AnswerResult, ExtractParams, ExtractionResult } from '../protocol/tasks';
@@ -237,6 +239,17 @@ export class DaemonService {
         },
       },
     );
+  }
+
+  /** `ensemble/generate`: compare, fusion, firstSuccess or refine over the ensemble's members (docs/generation.md). */
+  generate(params: GenerateParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<GenerationResult> {
+    const target = this.ensemble(params.ensemble);
+    const deps = {
+      pool: this.pool,
+      models: this.config.models,
+      refine: (p: RefineParams, s: AbortSignal, pr: (v: ProgressValue) => void) => this.refine(p, s, pr),
+    };
+    return runGeneration(deps, target, params, signal, progress);
   }
 
   async answer(params: AnswerParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<AnswerResult> {

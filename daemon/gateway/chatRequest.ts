@@ -75,9 +75,15 @@ export function conversation(req: ChatRequest): ChatMessage[] {
   return req.messages.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: textOf(m.content) }));
 }
 
-/** `<ensemble>/<task>` names a task; a bare name (or `/chat`) is refinement chat. */
-export function parseModel(model: string): { ensemble: string | undefined; task: 'chat' | 'classify' | 'extract' | 'answer' } {
-  const m = /^(.*?)(?:\/(chat|classify|extract|answer))?$/.exec(model)!;
+type GatewayTask = 'chat' | 'classify' | 'extract' | 'answer' | 'compare' | 'fusion' | 'firstSuccess';
+
+/**
+ * `<ensemble>/<task>` names a task or a generation strategy; a bare name (or `/chat`, or
+ * `/refine`: the same chain) is refinement chat.
+ */
+export function parseModel(model: string): { ensemble: string | undefined; task: GatewayTask } {
+  const m = /^(.*?)(?:\/(chat|refine|classify|extract|answer|compare|fusion|firstSuccess))?$/.exec(model)!;
   const ensemble = m[1] || undefined;
-  return { ensemble, task: (m[2] as 'chat' | 'classify' | 'extract' | 'answer' | undefined) ?? 'chat' };
+  const task = (m[2] as GatewayTask | 'refine' | undefined) ?? 'chat';
+  return { ensemble, task: task === 'refine' ? 'chat' : task };
 }

@@ -131,6 +131,9 @@ export type Route = (req: RecordedRequest, res: http.ServerResponse) => void;
 /** A node:http server on 127.0.0.1:0 that records every request before routing it. */
 export class RecordingServer {
   readonly requests: RecordedRequest[] = [];
+  /** Requests the client gave up on (its connection closed before the reply was complete), in order. */
+  readonly abandoned: RecordedRequest[] = [];
+  private abandonWaiters: Array<{ n: number; resolve: () => void }> = [];
   private readonly server: http.Server;
   /** http://127.0.0.1:PORT */
   origin = '';
@@ -149,6 +152,11 @@ export class RecordingServer {
         }
         const rec: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body, rawBody };
         this.requests.push(rec);
+        res.on('close', () => {
+          if (res.writableEnded) return;
+          this.abandoned.push(rec);
+          this.abandonWaiters = this.abandonWaiters.filter((w) => (this.abandoned.length >= w.n ? void w.resolve() : true));
+        });
         route(rec, res);
       });
     });
@@ -157,6 +165,12 @@ export class RecordingServer {
   async listen(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Resolves once `n` requests have been abandoned by their client (an event, not a poll). */
+  abandonedAtLeast(n: number): Promise<void> {
+    if (this.abandoned.length >= n) return Promise.resolve();
+    return new Promise((resolve) => this.abandonWaiters.push({ n, resolve }));
   }
 
   /** The last request, optionally only among those to `path`. */
