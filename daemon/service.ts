@@ -242,14 +242,16 @@ export class DaemonService {
   }
 
   /** `ensemble/generate`: compare, fusion, firstSuccess or refine over the ensemble's members (docs/generation.md). */
-  generate(params: GenerateParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<GenerationResult> {
+  async generate(params: GenerateParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<GenerationResult> {
     const target = this.ensemble(params.ensemble);
     const deps = {
       pool: this.pool,
       models: this.config.models,
       refine: (p: RefineParams, s: AbortSignal, pr: (v: ProgressValue) => void) => this.refine(p, s, pr),
     };
-    return runGeneration(deps, target, params, signal, progress);
+    const result = await runGeneration(deps, target, params, signal, progress);
+    this.recordTask({ task: 'generate', result, gold: params.gold ?? null }, params);
+    return result;
   }
 
   async answer(params: AnswerParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<AnswerResult> {

@@ -51,6 +51,10 @@ export const GenerateParams = z.object({
   /** firstSuccess: an answer is accepted only when it parses as JSON (and matches this schema's required keys, when given). */
   jsonSchema: z.record(z.string(), z.unknown()).optional(),
   progressToken: z.union([z.string().max(128), z.number().int()]).optional(),
+  /** Kept with the recording: the caller's item id, its dataset, and the right answer when known (for `ensemble eval`). */
+  itemId: z.string().max(200).optional(),
+  dataset: z.string().max(500).optional(),
+  gold: z.string().max(LIMITS.maxTextChars).optional(),
 });
 export type GenerateParams = z.infer<typeof GenerateParams>;
 
@@ -100,6 +104,10 @@ export const GenerationResult = z.object({
   id: z.string(),
   ensemble: z.string(),
   strategy: GenerationStrategy,
+  /** ISO time the result was made. */
+  createdAt: z.string(),
+  /** The prompt, as recorded. */
+  prompt: z.string(),
   /** The answer: the judge's (fusion), the accepted one (firstSuccess), the chain's (refine); compare: '' (nothing synthesized). */
   text: z.string(),
   /** The member whose answer `text` is, when it is one member's (firstSuccess, fusion select). */

@@ -103,6 +103,8 @@ export async function generate(
     id,
     ensemble: job.ensemble,
     strategy: job.strategy,
+    createdAt: new Date().toISOString(),
+    prompt: params.prompt,
     text,
     from,
     panel,

@@ -106,6 +106,8 @@ async function refineAsGeneration(
     id: result.id,
     ensemble: result.ensemble,
     strategy: 'refine',
+    createdAt: new Date().toISOString(),
+    prompt: params.prompt,
     text: result.text,
     from: last?.member ?? null,
     panel,
