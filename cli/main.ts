@@ -42,7 +42,11 @@ registerSetupGpu(program);
 registerCalibrate(program);
 registerEval(program, {
   loadDatabase: loadFromDatabase,
-  loadTasks: (file) => ({ answers: loadTasksFromDatabase(file, 'answer'), extractions: loadTasksFromDatabase(file, 'extract') }),
+  loadTasks: (file) => ({
+    answers: loadTasksFromDatabase(file, 'answer'),
+    extractions: loadTasksFromDatabase(file, 'extract'),
+    generations: loadTasksFromDatabase(file, 'generate'),
+  }),
 });
 registerDemo(program);
 

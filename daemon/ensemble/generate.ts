@@ -118,7 +118,13 @@ export async function generate(
 
 /** The plan's view of an answer. */
 export function toAsked(a: PanelAnswer): AskedAnswer {
-  return { member: a.member, status: a.status, accepted: a.status === 'ok', latencyMs: a.latencyMs, round: a.round };
+  return {
+    member: a.member,
+    status: a.status,
+    accepted: a.status === 'ok' && a.text.trim().length > 0,
+    latencyMs: a.latencyMs,
+    round: a.round,
+  };
 }
 
 function skippedAnswer(m: ResolvedMember): PanelAnswer {

@@ -8,6 +8,7 @@
  * gateway streams the judge's tokens to the official openai client.
  */
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { judgePrompt, boundAnswer } from '../../daemon/ensemble/judgePrompt';
@@ -29,6 +30,7 @@ function chatCalls(server: FakeOpenAiServer): number {
 // A bound on the whole suite: a call that is never aborted would otherwise leave `abandonedAtLeast` waiting forever.
 describe('generation strategies: compare, fusion, firstSuccess', { timeout: 180_000 }, () => {
   let daemon: TestDaemon;
+  let home: string;
   const servers: Record<string, FakeOpenAiServer> = {};
 
   before(async () => {
@@ -43,7 +45,7 @@ describe('generation strategies: compare, fusion, firstSuccess', { timeout: 180_
         ? { content: '2' }
         : { tokens: JUDGE_TOKENS.map((token) => ({ token })) },
     );
-    const home = tempHome();
+    home = tempHome();
     const timeouts = { memberTimeoutMs: 60_000, deadlineMs: 90_000 };
     writeConfig(home, {
       models: Object.entries(servers).map(([id, s]) => ({ id, backend: 'openai', baseUrl: s.baseUrl, model: 'test-model' })),
@@ -202,6 +204,26 @@ describe('generation strategies: compare, fusion, firstSuccess', { timeout: 180_
     const json = await daemon.cli(['generate', 'Capital of France?', '--strategy', 'firstSuccess', '--ensemble', 'fallback', '--json']);
     assert.equal(json.code, 0, json.stderr);
     assert.equal(GenerationResult.parse(JSON.parse(json.stdout)).from, 'a');
+  });
+
+  it('a generation recorded with its gold is scored by ensemble eval, per member and with firstSuccess replayed', async () => {
+    const { result } = await generate({
+      prompt: 'Capital of France?',
+      strategy: 'compare',
+      ensemble: 'panel',
+      dataset: 'capitals.jsonl',
+      itemId: 'q1',
+      gold: 'Paris is the capital of France',
+    });
+    assert.equal(result.panel.length, 2);
+    const r = await daemon.cli(['eval', path.join(home, 'ensemble.db'), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = (JSON.parse(r.stdout) as { generations: { rows: Array<{ name: string; exact: number; calls: number }> } }).generations
+      .rows;
+    const row = (name: string) => rows.find((x) => x.name === name);
+    assert.equal(row('member a')?.exact, 1);
+    assert.equal(row('member b')?.exact, 0);
+    assert.deepEqual([row('firstSuccess (replayed, in order)')?.exact, row('firstSuccess (replayed, in order)')?.calls], [1, 1]);
   });
 
   it('the gateway streams the judge tokens of <ensemble>/fusion through the official openai client', async () => {
