@@ -2,36 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { evaluateGenerations, exactMatch, tokenF1 } from '../../daemon/learning/tasks/generationEval';
-import type { GenerationResult, PanelAnswer } from '../../protocol/generation';
+import { compareResult, panelAnswer as answer } from './generationFixtures';
 
-const answer = (member: string, status: PanelAnswer['status'], text: string): PanelAnswer => ({
-  member,
-  model: member,
-  status,
-  text,
-  latencyMs: 5,
-  tokens: 2,
-  finishReason: null,
-  round: 1,
-});
-
-function compare(panel: PanelAnswer[]): GenerationResult {
-  return {
-    id: 'g',
-    ensemble: 'e',
-    strategy: 'compare',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    prompt: 'p',
-    text: '',
-    from: null,
-    panel,
-    judge: null,
-    missing: [],
-    calls: panel.length,
-    rounds: 1,
-    elapsedMs: 1,
-  };
-}
+const compare = (panel: Parameters<typeof compareResult>[1]) => compareResult('g', panel);
 
 describe('generation scores', () => {
   it('exact match ignores case, punctuation, articles and spacing', () => {

@@ -11,29 +11,7 @@ import { MemoryStore } from '../../daemon/store/memoryStore';
 import { availableDrivers } from '../../daemon/store/sqliteDriver';
 import { SqliteStore } from '../../daemon/store/sqliteStore';
 import type { Store } from '../../daemon/store/store';
-import type { GenerationResult, PanelAnswer } from '../../protocol/generation';
-
-function answer(member: string, status: PanelAnswer['status'], text: string): PanelAnswer {
-  return { member, model: member, status, text, latencyMs: 7, tokens: 3, finishReason: status === 'ok' ? 'stop' : null, round: 1 };
-}
-
-function generation(id: string, panel: PanelAnswer[]): GenerationResult {
-  return {
-    id,
-    ensemble: 'e',
-    strategy: 'compare',
-    createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, 1)).toISOString(),
-    prompt: 'Capital of France?',
-    text: '',
-    from: null,
-    panel,
-    judge: null,
-    missing: [],
-    calls: panel.length,
-    rounds: 1,
-    elapsedMs: 9,
-  };
-}
+import { compareResult as generation, panelAnswer as answer } from './generationFixtures';
 
 const stores: Array<{ name: string; open: (dir: string) => Store }> = [
   ...availableDrivers().map((driver) => ({
