@@ -69,7 +69,7 @@ export async function handleGateway(req: IncomingMessage, res: ServerResponse, s
     if (!parsed.success) throw invalidBody(parsed.error);
     const { ensemble, task } = parseModel(parsed.data.model);
     if (task === 'chat') await chatCompletion(res, service, parsed.data, ensemble, abort.signal);
-    else if (task === 'compare' || task === 'fusion' || task === 'firstSuccess')
+    else if (task === 'compare' || task === 'fusion' || task === 'firstSuccess' || task === 'mux')
       await generationCompletion(res, service, parsed.data, extraField(body), ensemble, task, abort.signal);
     else await taskCompletion(res, service, parsed.data, ensemble, task, abort.signal);
   } catch (e) {

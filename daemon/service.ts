@@ -248,6 +248,7 @@ export class DaemonService {
       pool: this.pool,
       models: this.config.models,
       refine: (p: RefineParams, s: AbortSignal, pr: (v: ProgressValue) => void) => this.refine(p, s, pr),
+      accuracyOf: (model: string) => this.adaptation.feedbackStats(model).recentAccuracy,
     };
     const result = await runGeneration(deps, target, params, signal, progress);
     this.recordTask({ task: 'generate', result, gold: params.gold ?? null }, params);

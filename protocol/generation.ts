@@ -2,13 +2,14 @@
  * Generation strategies over a panel of members (docs/generation.md): `compare` (everyone answers,
  * nothing is synthesized), `fusion` (a panel answers, then a judge synthesizes or selects),
  * `firstSuccess` (members in order, k at a time, the first acceptable answer wins) and `refine`
- * (the draft-and-edit chain of `ensemble/refine`). Declared once, checked at both ends.
+ * (the draft-and-edit chain of `ensemble/refine`) and `mux` (each member samples several answers;
+ * the most self-consistent member wins). Declared once, checked at both ends.
  */
 import { z } from 'zod';
 import { ErrorInfo } from './ensemble';
 import { LIMITS } from './limits';
 
-export const GenerationStrategy = z.enum(['compare', 'fusion', 'firstSuccess', 'refine']);
+export const GenerationStrategy = z.enum(['compare', 'fusion', 'firstSuccess', 'refine', 'mux']);
 export type GenerationStrategy = z.infer<typeof GenerationStrategy>;
 
 export const JudgeMode = z.enum(['synthesize', 'select']);
@@ -48,6 +49,9 @@ export const GenerateParams = z.object({
     .optional(),
   /** firstSuccess: members asked together per round (1 = strictly in order). */
   k: z.number().int().min(1).max(64).default(1),
+  /** mux: answers each member samples, and their temperature (0 would give n identical samples). */
+  samples: z.number().int().min(2).max(16).default(3),
+  temperature: z.number().min(0).max(2).default(0.8),
   /** firstSuccess: an answer is accepted only when it parses as JSON (and matches this schema's required keys, when given). */
   jsonSchema: z.record(z.string(), z.unknown()).optional(),
   progressToken: z.union([z.string().max(128), z.number().int()]).optional(),
@@ -80,6 +84,9 @@ export const PanelAnswer = z.object({
   finishReason: z.enum(['stop', 'length']).nullable(),
   /** Why it was rejected, or its error. */
   error: ErrorInfo.optional(),
+  /** mux: the member's samples that came back, and the share of them agreeing with their own majority. */
+  samples: z.array(z.string()).optional(),
+  consistency: z.number().min(0).max(1).optional(),
   /** 1-based round it was asked in. */
   round: z.number().int().min(0),
 });

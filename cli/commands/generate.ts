@@ -18,6 +18,7 @@ interface GenerateOptions {
   minResponses?: string;
   roundTimeout?: string;
   k?: string;
+  samples?: string;
   maxTokens: string;
   json?: boolean;
 }
@@ -49,6 +50,7 @@ export function registerGenerate(program: Command): void {
     .option('--min-responses <n>', 'fusion: panel answers the judge needs')
     .option('--round-timeout <ms>', 'fusion: when the panel round ends')
     .option('--k <n>', 'firstSuccess: members asked together')
+    .option('--samples <n>', 'mux: answers each member samples')
     .option('--max-tokens <n>', 'tokens per answer', '256')
     .option('--json', 'print the whole result as JSON')
     .action(async (prompt: string, opts: GenerateOptions) => {
@@ -65,6 +67,7 @@ export function registerGenerate(program: Command): void {
         minResponses: wholeNumber('--min-responses', opts.minResponses),
         roundTimeoutMs: wholeNumber('--round-timeout', opts.roundTimeout),
         k: wholeNumber('--k', opts.k),
+        samples: wholeNumber('--samples', opts.samples),
         maxTokens: wholeNumber('--max-tokens', opts.maxTokens),
       };
       const conn = await connectCli();

@@ -14,8 +14,9 @@ import { callMember } from './callMember';
 import { boundAnswer, judgePrompt, selectedIndex } from './judgePrompt';
 import type { ResolvedMember } from './members';
 import { panelRound } from './panelRound';
+import { sampleRound } from './sampleRound';
 
-export type PanelStrategy = 'compare' | 'fusion' | 'firstSuccess';
+export type PanelStrategy = 'compare' | 'fusion' | 'firstSuccess' | 'mux';
 
 export interface GenerationJob {
   ensemble: string;
@@ -26,6 +27,8 @@ export interface GenerationJob {
   judgeModel: string;
   memberTimeoutMs: number;
   deadlineMs: number;
+  /** mux's tie-break: validation accuracy from feedback, per member, when known. */
+  accuracyOf?: (member: string) => number | null;
 }
 
 export interface GenerationListeners {
@@ -45,7 +48,7 @@ export async function generate(
   const { params } = job;
   const listed = job.members.map((m) => m.member);
   const byMember = new Map(job.members.map((m) => [m.member, m]));
-  const plan = generationPlanFor(job.strategy, listed, params.k);
+  const plan = generationPlanFor(job.strategy, listed, params.k, job.accuracyOf);
   const answers: PanelAnswer[] = [];
   let rounds = 0;
   let judge: JudgeResult | null = null;
@@ -57,6 +60,18 @@ export async function generate(
       if (batch.length === 0 || deadline.signal.aborted) break;
       rounds++;
       const firstSuccess = job.strategy === 'firstSuccess';
+      if (job.strategy === 'mux') {
+        const sampled = await sampleRound(
+          pool,
+          job,
+          batch.map((m) => byMember.get(m)!),
+          rounds,
+          deadline.signal,
+        );
+        sampled.forEach((a) => listeners.onAnswer?.(a, answers.length + 1, listed.length, id));
+        answers.push(...sampled);
+        continue;
+      }
       const round = await panelRound(
         pool,
         batch.map((m) => byMember.get(m)!),
@@ -76,7 +91,7 @@ export async function generate(
     }
     if (signal.aborted) throw new EnsembleError('RequestCancelled', 'generation cancelled');
     const picked = plan.pick(answers.map(toAsked));
-    if (job.strategy === 'firstSuccess') {
+    if (job.strategy === 'firstSuccess' || job.strategy === 'mux') {
       if (picked === null) throw noAnswer(job, answers);
       from = picked;
       text = answers.find((a) => a.member === picked)!.text;
@@ -124,6 +139,7 @@ export function toAsked(a: PanelAnswer): AskedAnswer {
     accepted: a.status === 'ok' && a.text.trim().length > 0,
     latencyMs: a.latencyMs,
     round: a.round,
+    ...(a.consistency !== undefined ? { consistency: a.consistency } : {}),
   };
 }
 

@@ -22,6 +22,8 @@ export interface GenerationDeps {
   pool: Pool;
   models: readonly ModelEntry[];
   refine(params: RefineParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<RefineResult>;
+  /** A model's accuracy from feedback on its recorded answers, when there is any (mux's tie-break). */
+  accuracyOf?(model: string): number | null;
 }
 
 export async function runGeneration(
@@ -48,6 +50,7 @@ export async function runGeneration(
       judgeModel: judgeModelOf(deps.models, target, params.judge),
       memberTimeoutMs: target.spec.memberTimeoutMs,
       deadlineMs,
+      accuracyOf: (member) => deps.accuracyOf?.(target.members.find((m) => m.member === member)?.model ?? member) ?? null,
     },
     signal,
     {

@@ -75,14 +75,14 @@ export function conversation(req: ChatRequest): ChatMessage[] {
   return req.messages.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: textOf(m.content) }));
 }
 
-type GatewayTask = 'chat' | 'classify' | 'extract' | 'answer' | 'compare' | 'fusion' | 'firstSuccess';
+type GatewayTask = 'chat' | 'classify' | 'extract' | 'answer' | 'compare' | 'fusion' | 'firstSuccess' | 'mux';
 
 /**
  * `<ensemble>/<task>` names a task or a generation strategy; a bare name (or `/chat`, or
  * `/refine`: the same chain) is refinement chat.
  */
 export function parseModel(model: string): { ensemble: string | undefined; task: GatewayTask } {
-  const m = /^(.*?)(?:\/(chat|refine|classify|extract|answer|compare|fusion|firstSuccess))?$/.exec(model)!;
+  const m = /^(.*?)(?:\/(chat|refine|classify|extract|answer|compare|fusion|firstSuccess|mux))?$/.exec(model)!;
   const ensemble = m[1] || undefined;
   const task = (m[2] as GatewayTask | 'refine' | undefined) ?? 'chat';
   return { ensemble, task: task === 'refine' ? 'chat' : task };

@@ -1,6 +1,6 @@
 /**
  * Generation strategies through `POST /v1/chat/completions` with `model: "<ensemble>/compare |
- * /fusion | /firstSuccess"` (docs/generation.md). The prompt is the last user message, after the
+ * /fusion | /firstSuccess | /mux"` (docs/generation.md). The prompt is the last user message, after the
  * earlier turns as a transcript when there are any. Fusion streams the judge's tokens as they come;
  * firstSuccess sends the accepted answer once it is accepted; compare (nothing synthesized) sends
  * every member's answer under its name. The whole result, panel included, is in the extra
@@ -16,7 +16,7 @@ import { conversation, type ChatRequest } from './chatRequest';
 import { badRequest, invalidBody, sendJson } from './errors';
 import { chunkStream, completion } from './sse';
 
-export type GatewayStrategy = 'compare' | 'fusion' | 'firstSuccess';
+export type GatewayStrategy = 'compare' | 'fusion' | 'firstSuccess' | 'mux';
 
 const GatewayOptions = GenerateParams.pick({
   judge: true,
@@ -26,6 +26,8 @@ const GatewayOptions = GenerateParams.pick({
   maxAnswerChars: true,
   judgeTemplate: true,
   k: true,
+  samples: true,
+  temperature: true,
   deadlineMs: true,
 }).strict();
 

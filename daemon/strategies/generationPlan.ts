@@ -5,6 +5,7 @@
  * recorded answers, so both ask the same members in the same rounds and pick the same answer.
  */
 import type { GenerationStrategy, PanelStatus } from '../../protocol/generation';
+import { muxPick } from './selfConsistency';
 
 export interface AskedAnswer {
   member: string;
@@ -13,6 +14,8 @@ export interface AskedAnswer {
   accepted: boolean;
   latencyMs: number;
   round: number;
+  /** mux: the share of the member's samples agreeing with its own majority. */
+  consistency?: number;
 }
 
 export interface GenerationPlan {
@@ -22,8 +25,21 @@ export interface GenerationPlan {
   pick(asked: readonly AskedAnswer[]): string | null;
 }
 
-export function generationPlanFor(strategy: Exclude<GenerationStrategy, 'refine'>, listed: readonly string[], k = 1): GenerationPlan {
+export function generationPlanFor(
+  strategy: Exclude<GenerationStrategy, 'refine'>,
+  listed: readonly string[],
+  k = 1,
+  /** mux's tie-break: a member's validation accuracy from feedback on its recorded answers, when there is any. */
+  accuracyOf: (member: string) => number | null = () => null,
+): GenerationPlan {
   const everyoneOnce = (asked: readonly AskedAnswer[]) => (asked.length === 0 ? [...listed] : []);
+  if (strategy === 'mux') {
+    const pick = (asked: readonly AskedAnswer[]) =>
+      muxPick(
+        asked.filter((a) => a.accepted).map((a) => ({ member: a.member, consistency: a.consistency ?? 0, accuracy: accuracyOf(a.member) })),
+      );
+    return { strategy, next: everyoneOnce, pick };
+  }
   if (strategy !== 'firstSuccess') return { strategy, next: everyoneOnce, pick: () => null };
   const size = Math.max(1, Math.floor(k));
   return {

@@ -34,7 +34,10 @@ describe('generation strategies: compare, fusion, firstSuccess', { timeout: 180_
   const servers: Record<string, FakeOpenAiServer> = {};
 
   before(async () => {
-    for (const id of ['a', 'b', 'hung', 'failing', 'judge']) servers[id] = await startOpenAiServer();
+    for (const id of ['a', 'b', 'hung', 'failing', 'judge', 'wavering', 'steady']) servers[id] = await startOpenAiServer();
+    // mux: one member answers two ways out of three samples, the other the same way every time.
+    servers.wavering!.script({ content: 'Paris' }, { content: 'Lyon.' }, { content: 'paris' });
+    servers.steady!.script({ content: 'Rome' });
     servers.a!.script({ tokens: [{ token: 'Paris' }, { token: ' is the capital' }, { token: ' of France.' }] });
     servers.b!.script({ content: ANSWER_B });
     servers.hung!.script({ hang: true });
@@ -54,6 +57,7 @@ describe('generation strategies: compare, fusion, firstSuccess', { timeout: 180_
         withHung: { members: ['a', 'b', 'hung'], strategy: 'majority', ...timeouts },
         race: { members: ['failing', 'hung', 'a'], strategy: 'majority', ...timeouts },
         fallback: { members: ['failing', 'a', 'hung'], strategy: 'majority', ...timeouts },
+        sampling: { members: ['wavering', 'steady'], strategy: 'majority', ...timeouts },
       },
     });
     daemon = await startTestDaemon(home);
@@ -84,7 +88,7 @@ describe('generation strategies: compare, fusion, firstSuccess', { timeout: 180_
     const judgeCalls = result.judge ? 1 : 0;
     assert.equal(replayed.calls + judgeCalls, result.calls, 'calls');
     assert.equal(replayed.rounds, result.rounds, 'rounds');
-    if (result.strategy === 'firstSuccess') assert.equal(replayed.picked, result.from, 'the picked member');
+    if (result.strategy === 'firstSuccess' || result.strategy === 'mux') assert.equal(replayed.picked, result.from, 'the picked member');
   }
 
   it('compare: every member answers the same prompt, each with its latency, tokens and finish reason; nothing is synthesized', async () => {
@@ -180,6 +184,20 @@ describe('generation strategies: compare, fusion, firstSuccess', { timeout: 180_
     );
     assert.equal(result.calls, 2);
     assert.equal(chatCalls(servers.hung!), hungCalls, 'the member after the accepted one was never asked');
+    assertReplays(result);
+  });
+
+  it('mux: each member samples at a temperature; the most self-consistent member answers', async () => {
+    const { result } = await generate({ prompt: 'Capital of Italy?', strategy: 'mux', ensemble: 'sampling', samples: 3, temperature: 0.7 });
+    assert.equal(result.from, 'steady');
+    assert.equal(result.text, 'Rome');
+    const wavering = result.panel.find((a) => a.member === 'wavering')!;
+    assert.equal(wavering.consistency, 2 / 3);
+    assert.equal(wavering.text.toLowerCase(), 'paris', 'a member stands for its majority, by one of its samples');
+    assert.deepEqual([...wavering.samples!].sort(), ['Lyon.', 'Paris', 'paris']);
+    assert.equal(result.panel.find((a) => a.member === 'steady')!.consistency, 1);
+    assert.equal(chatCalls(servers.wavering!), 3);
+    assert.ok(servers.wavering!.requests.every((r) => r.path !== '/v1/chat/completions' || r.body.temperature === 0.7));
     assertReplays(result);
   });
 
