@@ -67,7 +67,9 @@ export async function handleGateway(req: IncomingMessage, res: ServerResponse, s
     }
     const parsed = ChatRequest.safeParse(body);
     if (!parsed.success) throw invalidBody(parsed.error);
-    const { ensemble, task } = parseModel(parsed.data.model);
+    const { ensemble, task: named, bare } = parseModel(parsed.data.model);
+    const configured = bare ? service.generationStrategyOf(ensemble) : undefined;
+    const task = configured && configured !== 'refine' ? configured : named;
     if (task === 'chat') await chatCompletion(res, service, parsed.data, ensemble, abort.signal);
     else if (task === 'compare' || task === 'fusion' || task === 'firstSuccess' || task === 'mux')
       await generationCompletion(res, service, parsed.data, extraField(body), ensemble, task, abort.signal);

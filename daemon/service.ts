@@ -19,7 +19,7 @@ import { classify } from './ensemble/classify';
 import { resolveMembers, type ResolvedMember } from './ensemble/members';
 import { refine, type StepToken } from './ensemble/refine';
 import { runGeneration } from './ensemble/generationRequest';
-import type { GenerateParams, GenerationResult } from '../protocol/generation';
+import type { GenerateParams, GenerationResult, GenerationStrategy } from '../protocol/generation';
 import { answer } from './ensemble/answer';
 import { extract } from './ensemble/extract';
 import type { AnswerParams, AnswerResult, ExtractParams, ExtractionResult } from '../protocol/tasks';
@@ -239,6 +239,11 @@ export class DaemonService {
         },
       },
     );
+  }
+
+  /** The generation strategy the ensemble's config names, if any (the gateway's bare ensemble name runs it). */
+  generationStrategyOf(ensemble: string | undefined): GenerationStrategy | undefined {
+    return this.ensemble(ensemble).spec.generation?.strategy;
   }
 
   /** `ensemble/generate`: compare, fusion, firstSuccess or refine over the ensemble's members (docs/generation.md). */

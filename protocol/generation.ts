@@ -27,7 +27,8 @@ export const DEFAULT_JUDGE_TEMPLATE = {
 
 export const GenerateParams = z.object({
   prompt: z.string().min(1).max(LIMITS.maxTextChars),
-  strategy: GenerationStrategy.default('compare'),
+  /** Default: the ensemble's `generation.strategy`, else compare. */
+  strategy: GenerationStrategy.optional(),
   ensemble: z.string().max(200).optional(),
   maxTokens: z.number().int().min(1).max(4_096).default(256),
   /** Overrides the ensemble's whole-request deadline. */

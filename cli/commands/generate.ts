@@ -11,7 +11,7 @@ import { CliError, connectCli } from '../connect';
 import { panelColumns } from './panelColumns';
 
 interface GenerateOptions {
-  strategy: string;
+  strategy?: string;
   ensemble?: string;
   judge?: string;
   mode: string;
@@ -43,7 +43,10 @@ export function registerGenerate(program: Command): void {
       'free text from the ensemble: compare members side by side, fuse with a judge, fall back in order, or refine ("-" reads stdin)',
     )
     .argument('<prompt>', 'the prompt, or - for stdin')
-    .option('--strategy <name>', `one of ${GenerationStrategy.options.join(', ')}`, 'compare')
+    .option(
+      '--strategy <name>',
+      `one of ${GenerationStrategy.options.join(', ')} (default: the ensemble's generation.strategy, else compare)`,
+    )
     .option('--ensemble <name>', 'ensemble from config.json')
     .option('--judge <id>', 'fusion: the judge, a model id of the config or a member (default: the first member)')
     .option('--mode <mode>', `fusion: ${JudgeMode.options.join(' or ')}`, 'synthesize')
@@ -54,7 +57,7 @@ export function registerGenerate(program: Command): void {
     .option('--max-tokens <n>', 'tokens per answer', '256')
     .option('--json', 'print the whole result as JSON')
     .action(async (prompt: string, opts: GenerateOptions) => {
-      const strategy = GenerationStrategy.safeParse(opts.strategy);
+      const strategy = GenerationStrategy.optional().safeParse(opts.strategy);
       if (!strategy.success) throw new CliError(`--strategy: expected one of ${GenerationStrategy.options.join(', ')}`, 2);
       const mode = JudgeMode.safeParse(opts.mode);
       if (!mode.success) throw new CliError(`--mode: expected ${JudgeMode.options.join(' or ')}`, 2);

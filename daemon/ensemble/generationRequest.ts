@@ -34,8 +34,10 @@ export async function runGeneration(
   progress: (v: ProgressValue) => void,
 ): Promise<GenerationResult> {
   const deadlineMs = params.deadlineMs ?? target.spec.deadlineMs;
-  if (params.strategy === 'refine') return refineAsGeneration(deps, target, params, deadlineMs, signal, progress);
-  if (params.strategy === 'fusion' && params.minResponses > target.members.length)
+  const configured = target.spec.generation;
+  const strategy = params.strategy ?? configured?.strategy ?? 'compare';
+  if (strategy === 'refine') return refineAsGeneration(deps, target, params, deadlineMs, signal, progress);
+  if (strategy === 'fusion' && params.minResponses > target.members.length)
     throw new EnsembleError(
       'BadInput',
       `minResponses ${params.minResponses} is more than the ${target.members.length} member(s) of "${target.name}"`,
@@ -44,10 +46,11 @@ export async function runGeneration(
     deps.pool,
     {
       ensemble: target.name,
-      strategy: params.strategy,
+      strategy,
       members: target.members,
-      params,
-      judgeModel: judgeModelOf(deps.models, target, params.judge),
+      params: { ...params, strategy, roundTimeoutMs: params.roundTimeoutMs ?? configured?.roundTimeoutMs },
+      // Only fusion has a judge: a judge the config names wrongly must not break the other strategies.
+      judgeModel: strategy === 'fusion' ? judgeModelOf(deps.models, target, params.judge ?? configured?.judge) : '',
       memberTimeoutMs: target.spec.memberTimeoutMs,
       deadlineMs,
       accuracyOf: (member) => deps.accuracyOf?.(target.members.find((m) => m.member === member)?.model ?? member) ?? null,

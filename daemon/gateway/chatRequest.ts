@@ -78,12 +78,12 @@ export function conversation(req: ChatRequest): ChatMessage[] {
 type GatewayTask = 'chat' | 'classify' | 'extract' | 'answer' | 'compare' | 'fusion' | 'firstSuccess' | 'mux';
 
 /**
- * `<ensemble>/<task>` names a task or a generation strategy; a bare name (or `/chat`, or
- * `/refine`: the same chain) is refinement chat.
+ * `<ensemble>/<task>` names a task or a generation strategy; `/chat` and `/refine` are refinement
+ * chat, and so is a bare name unless the ensemble's config sets another `generation.strategy`.
  */
-export function parseModel(model: string): { ensemble: string | undefined; task: GatewayTask } {
+export function parseModel(model: string): { ensemble: string | undefined; task: GatewayTask; bare: boolean } {
   const m = /^(.*?)(?:\/(chat|refine|classify|extract|answer|compare|fusion|firstSuccess|mux))?$/.exec(model)!;
   const ensemble = m[1] || undefined;
   const task = (m[2] as GatewayTask | 'refine' | undefined) ?? 'chat';
-  return { ensemble, task: task === 'refine' ? 'chat' : task };
+  return { ensemble, task: task === 'refine' ? 'chat' : task, bare: m[2] === undefined };
 }

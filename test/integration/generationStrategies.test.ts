@@ -58,6 +58,9 @@ describe('generation strategies: compare, fusion, firstSuccess', { timeout: 180_
         race: { members: ['failing', 'hung', 'a'], strategy: 'majority', ...timeouts },
         fallback: { members: ['failing', 'a', 'hung'], strategy: 'majority', ...timeouts },
         sampling: { members: ['wavering', 'steady'], strategy: 'majority', ...timeouts },
+        // Generation defaults from the config: the strategy (also for the gateway's bare name) and the judge.
+        configured: { members: ['failing', 'a'], strategy: 'majority', generation: { strategy: 'firstSuccess' }, ...timeouts },
+        judged: { members: ['a', 'b'], strategy: 'majority', generation: { strategy: 'fusion', judge: 'judge' }, ...timeouts },
       },
     });
     daemon = await startTestDaemon(home);
@@ -199,6 +202,19 @@ describe('generation strategies: compare, fusion, firstSuccess', { timeout: 180_
     assert.equal(chatCalls(servers.wavering!), 3);
     assert.ok(servers.wavering!.requests.every((r) => r.path !== '/v1/chat/completions' || r.body.temperature === 0.7));
     assertReplays(result);
+  });
+
+  it("the ensemble's configured generation strategy and judge apply when the request names none, also to the gateway's bare name", async () => {
+    const { result } = await generate({ prompt: 'Capital of France?', ensemble: 'configured' });
+    assert.equal(result.strategy, 'firstSuccess');
+    assert.equal(result.from, 'a');
+    const judged = await generate({ prompt: 'Capital of France?', ensemble: 'judged' });
+    assert.equal(judged.result.strategy, 'fusion');
+    assert.equal(judged.result.judge?.model, 'judge');
+    const client = new OpenAI({ apiKey: daemon.info.token, baseURL: `http://127.0.0.1:${daemon.info.port}/v1`, maxRetries: 0 });
+    const c = await client.chat.completions.create({ model: 'configured', messages: [{ role: 'user', content: 'Capital of France?' }] });
+    assert.equal(c.choices[0]!.message.content, ANSWER_A);
+    assert.equal((c as unknown as { ensemble: GenerationResult }).ensemble.strategy, 'firstSuccess');
   });
 
   it('an unknown judge is refused, naming what was expected', async () => {
