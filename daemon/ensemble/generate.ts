@@ -51,6 +51,8 @@ export async function generate(
   const plan = generationPlanFor(job.strategy, listed, params.k, job.accuracyOf);
   const answers: PanelAnswer[] = [];
   let rounds = 0;
+  /** Answers reported so far, across rounds: a progress line's `done`. */
+  let reported = 0;
   let judge: JudgeResult | null = null;
   let text = '';
   let from: string | null = null;
@@ -68,7 +70,7 @@ export async function generate(
           rounds,
           deadline.signal,
         );
-        sampled.forEach((a) => listeners.onAnswer?.(a, answers.length + 1, listed.length, id));
+        sampled.forEach((a) => listeners.onAnswer?.(a, ++reported, listed.length, id));
         answers.push(...sampled);
         continue;
       }
@@ -82,7 +84,7 @@ export async function generate(
           roundTimeoutMs: job.strategy === 'fusion' ? (params.roundTimeoutMs ?? job.memberTimeoutMs) : undefined,
           check: firstSuccess ? (t) => rejectionOf(t, params.jsonSchema) : undefined,
           stopWhen: firstSuccess ? (a) => a.status === 'ok' : undefined,
-          onAnswer: (a) => listeners.onAnswer?.(a, answers.length + 1, listed.length, id),
+          onAnswer: (a) => listeners.onAnswer?.(a, ++reported, listed.length, id),
         },
         deadline.signal,
       );

@@ -107,7 +107,11 @@ describe('generation strategies: compare, fusion, firstSuccess', { timeout: 180_
     assert.ok(result.panel.every((a) => a.finishReason === 'stop'));
     assert.equal(result.text, '');
     assert.equal(result.judge, null);
-    assert.equal(events.filter((e) => e.kind === 'panelAnswer').length, 2);
+    assert.deepEqual(
+      events.flatMap((e) => (e.kind === 'panelAnswer' ? [`${e.done}/${e.total}`] : [])),
+      ['1/2', '2/2'],
+      'each answer reported as it arrives, counted',
+    );
     for (const id of ['a', 'b'])
       assert.equal(servers[id]!.last('/v1/chat/completions')!.body.messages.at(-1).content, 'What is the capital of France?');
     assertReplays(result);
