@@ -41,6 +41,7 @@ export async function generateCommand(
       { location: vscode.ProgressLocation.Notification, title: TITLES[strategy], cancellable: true },
       async (progress, token) => {
         const abort = new AbortController();
+        let judged = '';
         const sub = token.onCancellationRequested(() => abort.abort());
         try {
           return await ctx.daemon.request(
@@ -54,7 +55,11 @@ export async function generateCommand(
                     message: `${v.done}/${v.total}: ${v.answer.member} ${v.answer.status}`,
                     increment: 100 / Math.max(1, v.total),
                   });
-                if (v.kind === 'judgeToken') progress.report({ message: 'the judge is writing' });
+                if (v.kind === 'judgeToken') {
+                  // The judge's text as it streams: its last line's end, as much as a notification shows.
+                  judged += v.text;
+                  progress.report({ message: `judge: …${judged.replace(/\s+/g, ' ').slice(-80)}` });
+                }
               },
             },
           );
