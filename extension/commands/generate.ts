@@ -56,7 +56,7 @@ export async function generateCommand(
                     increment: 100 / Math.max(1, v.total),
                   });
                 if (v.kind === 'judgeToken') {
-                  // The judge's text as it streams: its last line's end, as much as a notification shows.
+                  // The judge's text as it streams: its end, as much as a notification line shows.
                   judged += v.text;
                   progress.report({ message: `judge: …${judged.replace(/\s+/g, ' ').slice(-80)}` });
                 }
