@@ -9,6 +9,7 @@ import { registerClassify } from './commands/classify';
 import { registerDaemon } from './commands/daemon';
 import { registerStatus } from './commands/status';
 import { registerRefine } from './commands/refine';
+import { registerGenerate } from './commands/generate';
 import { registerAnswer } from './commands/answer';
 import { registerExtract } from './commands/extract';
 import { registerEval } from './commands/eval';
@@ -32,6 +33,7 @@ const program = new Command('ensemble')
 registerDaemon(program);
 registerClassify(program);
 registerRefine(program);
+registerGenerate(program);
 registerAnswer(program);
 registerExtract(program);
 registerStatus(program);
@@ -41,7 +43,11 @@ registerSetupGpu(program);
 registerCalibrate(program);
 registerEval(program, {
   loadDatabase: loadFromDatabase,
-  loadTasks: (file) => ({ answers: loadTasksFromDatabase(file, 'answer'), extractions: loadTasksFromDatabase(file, 'extract') }),
+  loadTasks: (file) => ({
+    answers: loadTasksFromDatabase(file, 'answer'),
+    extractions: loadTasksFromDatabase(file, 'extract'),
+    generations: loadTasksFromDatabase(file, 'generate'),
+  }),
 });
 registerDemo(program);
 

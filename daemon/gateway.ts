@@ -4,7 +4,8 @@
  * - `GET /v1/models`: the ensembles;
  * - `POST /v1/chat/completions`: `model` is `<ensemble>` (refinement chat over the whole
  *   conversation, real token streaming) or `<ensemble>/classify | /extract | /answer` (tasks voted
- *   by the ensemble, their votes in the extra top-level `ensemble` field; see gateway/tasks.ts);
+ *   by the ensemble, their votes in the extra top-level `ensemble` field; see gateway/tasks.ts), or
+ *   `<ensemble>/compare | /fusion | /firstSuccess` (generation strategies; gateway/generation.ts);
  * - `POST /v1/classifications`: a full Decision for `ensemble/classify` params.
  * Errors come in OpenAI's shape with OpenAI's status codes (gateway/errors.ts), within the bounds
  * of `LIMITS.gateway` (protocol/limits.ts).
@@ -18,10 +19,16 @@ import { ChatRequest, parseModel } from './gateway/chatRequest';
 import { GatewayError, fromEnsembleError, invalidBody, sendError, sendJson } from './gateway/errors';
 import { LIMITS } from '../protocol/limits';
 import { taskCompletion } from './gateway/tasks';
+import { generationCompletion } from './gateway/generation';
 import type { Logger } from './log';
 import type { DaemonService } from './service';
 
 let inFlight = 0;
+
+/** The extra body field `ensemble` (generation options), when the body is an object. */
+function extraField(body: unknown): unknown {
+  return typeof body === 'object' && body !== null && 'ensemble' in body ? (body as { ensemble: unknown }).ensemble : undefined;
+}
 
 export async function handleGateway(req: IncomingMessage, res: ServerResponse, service: DaemonService, logger: Logger): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -60,8 +67,12 @@ export async function handleGateway(req: IncomingMessage, res: ServerResponse, s
     }
     const parsed = ChatRequest.safeParse(body);
     if (!parsed.success) throw invalidBody(parsed.error);
-    const { ensemble, task } = parseModel(parsed.data.model);
+    const { ensemble, task: named, bare } = parseModel(parsed.data.model);
+    const configured = bare ? service.generationStrategyOf(ensemble) : undefined;
+    const task = configured && configured !== 'refine' ? configured : named;
     if (task === 'chat') await chatCompletion(res, service, parsed.data, ensemble, abort.signal);
+    else if (task === 'compare' || task === 'fusion' || task === 'firstSuccess' || task === 'mux')
+      await generationCompletion(res, service, parsed.data, extraField(body), ensemble, task, abort.signal);
     else await taskCompletion(res, service, parsed.data, ensemble, task, abort.signal);
   } catch (e) {
     const err = e instanceof GatewayError ? e : fromEnsembleError(asEnsembleError(e));

@@ -18,6 +18,8 @@ import { FITTED_STRATEGIES } from './strategies/engine';
 import { classify } from './ensemble/classify';
 import { resolveMembers, type ResolvedMember } from './ensemble/members';
 import { refine, type StepToken } from './ensemble/refine';
+import { runGeneration } from './ensemble/generationRequest';
+import type { GenerateParams, GenerationResult, GenerationStrategy } from '../protocol/generation';
 import { answer } from './ensemble/answer';
 import { extract } from './ensemble/extract';
 import type { AnswerParams, AnswerResult, ExtractParams, ExtractionResult } from '../protocol/tasks';
@@ -238,6 +240,25 @@ export class DaemonService {
         },
       },
     );
+  }
+
+  /** The generation strategy the ensemble's config names, if any (the gateway's bare ensemble name runs it). */
+  generationStrategyOf(ensemble: string | undefined): GenerationStrategy | undefined {
+    return this.ensemble(ensemble).spec.generation?.strategy;
+  }
+
+  /** `ensemble/generate`: compare, fusion, firstSuccess or refine over the ensemble's members (docs/generation.md). */
+  async generate(params: GenerateParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<GenerationResult> {
+    const target = this.ensemble(params.ensemble);
+    const deps = {
+      pool: this.pool,
+      models: this.config.models,
+      refine: (p: RefineParams, s: AbortSignal, pr: (v: ProgressValue) => void) => this.refine(p, s, pr),
+      accuracyOf: (model: string) => this.adaptation.feedbackStats(model).recentAccuracy,
+    };
+    const result = await runGeneration(deps, target, params, signal, progress);
+    this.recordTask({ task: 'generate', result, gold: params.gold ?? null }, params);
+    return result;
   }
 
   async answer(params: AnswerParams, signal: AbortSignal, progress: (v: ProgressValue) => void): Promise<AnswerResult> {

@@ -68,6 +68,7 @@ export class Session {
     });
     this.guard('ensemble/classify', (params, ctx) => this.service.classify(params, ctx.signal, ctx.progress));
     this.guard('ensemble/refine', (params, ctx) => this.service.refine(params, ctx.signal, ctx.progress));
+    this.guard('ensemble/generate', (params, ctx) => this.service.generate(params, ctx.signal, ctx.progress));
     this.guard('ensemble/answer', (params, ctx) => this.service.answer(params, ctx.signal, ctx.progress));
     this.guard('ensemble/extract', (params, ctx) => this.service.extract(params, ctx.signal, ctx.progress));
     this.guard('pool/status', () => {

@@ -13,6 +13,7 @@ import { openConfigCommand, reloadOnSave } from './commands/openConfig';
 import { openReportCommand } from './commands/openReport';
 import { showPoolStatusCommand } from './commands/poolStatus';
 import { refineCommand } from './commands/refine';
+import { generateCommand } from './commands/generate';
 import type { EnsembleContext } from './context';
 import { DaemonGaveUpError, DaemonManager } from './daemon/daemonManager';
 import { DecisionStore } from './decisionStore';
@@ -74,6 +75,8 @@ export function activate(extension: vscode.ExtensionContext): EnsembleApi {
     command('ensemble.classify', (args?: Parameters<typeof classifyCommand>[1]) => classifyCommand(ctx, args)),
     command('ensemble.refine', (args?: Parameters<typeof refineCommand>[1]) => refineCommand(ctx, args)),
     command('ensemble.ask', (args?: Parameters<typeof askCommand>[1]) => askCommand(ctx, args)),
+    command('ensemble.compare', (args?: Parameters<typeof generateCommand>[2]) => generateCommand(ctx, 'compare', args)),
+    command('ensemble.fuse', (args?: Parameters<typeof generateCommand>[2]) => generateCommand(ctx, 'fusion', args)),
     command('ensemble.extract', (args?: Parameters<typeof extractCommand>[1]) => extractCommand(ctx, args)),
     command(
       'ensemble.openInspector',

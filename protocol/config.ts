@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { PromptStyle, StrategyName } from './ensemble';
+import { GenerationStrategy } from './generation';
 import { keyableName } from './safeName';
 
 const ModelId = z
@@ -255,6 +256,22 @@ export const EnsembleSpec = z.object({
     .optional()
     .describe('Answers and extracted entities: the share of answering members that must agree (default: more than half).'),
   router: RouterSettings.optional().describe('Overrides of the fitted router (strategy "routed"); by default "ensemble fit" chooses both.'),
+  generation: z
+    .object({
+      strategy: GenerationStrategy.optional().describe(
+        'compare, fusion, firstSuccess, mux or refine: what `ensemble generate` runs without --strategy, and the gateway for the bare ensemble name (default: compare; the gateway: refine).',
+      ),
+      judge: z.string().min(1).optional().describe("fusion's judge: a model id of this config or a member (default: the first member)."),
+      roundTimeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .max(600_000)
+        .optional()
+        .describe("fusion's panel round timeout (default: memberTimeoutMs)."),
+    })
+    .optional()
+    .describe('Free-text generation defaults (docs/generation.md).'),
   description: z.string().optional(),
 });
 export type EnsembleSpec = z.infer<typeof EnsembleSpec>;

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { Decision, RefineResult, StrategyName, Vote, RefineStep } from './ensemble';
 import { AnswerParams, AnswerResult, AnswerVote, ExtractParams, ExtractionResult, ExtractionVote } from './tasks';
 import { EventLoopDelay } from './eventLoop';
+import { GenerateParams, GenerationResult, PanelAnswer } from './generation';
 import { LIMITS } from './limits';
 import { keyableName } from './safeName';
 
@@ -267,6 +268,8 @@ export const requests = {
   'ensemble/answer': { params: AnswerParams, result: AnswerResult },
   /** Entities of the given types, each kept when a quorum of members found it, aligned to the input. */
   'ensemble/extract': { params: ExtractParams, result: ExtractionResult },
+  /** Free text from the ensemble by a generation strategy: compare, fusion, firstSuccess or refine (docs/generation.md). */
+  'ensemble/generate': { params: GenerateParams, result: GenerationResult },
   'pool/status': { params: Empty, result: PoolStatus },
   /** Which members of an ensemble (default: the default one) add diversity, from its recent decisions; null before there are any. */
   'pool/diversity': {
@@ -379,6 +382,16 @@ export const ProgressValue = z.discriminatedUnion('kind', [
     text: z.string(),
     total: z.number().int(),
   }),
+  /** A panel member's answer arrived or its call ended (ensemble/generate). */
+  z.object({
+    kind: z.literal('panelAnswer'),
+    generationId: z.string(),
+    answer: PanelAnswer,
+    done: z.number().int(),
+    total: z.number().int(),
+  }),
+  /** Text the fusion judge just generated, in order (ensemble/generate). */
+  z.object({ kind: z.literal('judgeToken'), generationId: z.string(), text: z.string() }),
   /** A member's answer arrived (ensemble/answer). */
   z.object({ kind: z.literal('answerVote'), answerId: z.string(), vote: AnswerVote, done: z.number().int(), total: z.number().int() }),
   /** A member's entities arrived (ensemble/extract). */

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { RefineStep, VoteStatus, type RefineResult } from './ensemble';
 import { AnswerResult, ExtractionResult } from './tasks';
+import { GenerationResult } from './generation';
 
 /** Longest step text the inspector keeps (a step generates at most 4,096 tokens anyway). */
 const MAX_STEP_TEXT = 64_000;
@@ -49,7 +50,11 @@ export type ExtractionView = z.infer<typeof ExtractionView>;
 export const AnswerView = z.object({ kind: z.literal('answer'), id: z.string(), result: AnswerResult });
 export type AnswerView = z.infer<typeof AnswerView>;
 
-export const TaskView = z.discriminatedUnion('kind', [RefineView, ExtractionView, AnswerView]);
+/** A generation (compare, fusion, firstSuccess, mux) with its whole panel, shown side by side. */
+export const GenerationView = z.object({ kind: z.literal('generation'), id: z.string(), result: GenerationResult });
+export type GenerationView = z.infer<typeof GenerationView>;
+
+export const TaskView = z.discriminatedUnion('kind', [RefineView, ExtractionView, AnswerView, GenerationView]);
 export type TaskView = z.infer<typeof TaskView>;
 
 /** A piece of a refinement step's text, as the daemon streamed it. */

@@ -17,6 +17,8 @@ import { evaluateTasks, type TasksReport } from '../../daemon/learning/tasks/tas
 import type { StoredTask } from '../../daemon/store/store';
 import { applyRecommendation } from '../applyRecommendation';
 import { CliError, splitList } from '../connect';
+import { evaluateGenerations, type GenerationReport } from '../../daemon/learning/tasks/generationEval';
+import { formatGenerations, generationRecords } from './generationReport';
 
 export interface EvalCommandOptions {
   models?: string;
@@ -37,7 +39,7 @@ export interface EvalCommandOptions {
 export type DatabaseLoader = (file: string, opts: { models?: string[] }) => Recording[];
 
 /** Reads the recorded answers and extractions of a database file; plugged in by the daemon store. */
-export type TaskLoader = (file: string) => { answers: StoredTask[]; extractions: StoredTask[] };
+export type TaskLoader = (file: string) => { answers: StoredTask[]; extractions: StoredTask[]; generations?: StoredTask[] };
 
 const usage = (msg: string) => new CliError(msg, 2);
 const isDatabase = (file: string) => /\.(db|sqlite|sqlite3)$/.test(file.toLowerCase());
@@ -264,6 +266,7 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
       let report: EvalReport | null = null;
       let tasks: TasksReport;
       let hints: string[] = [];
+      let generations: GenerationReport | null;
       try {
         const excludeIds = o.excludeIds ? loadIdList(o.excludeIds) : undefined;
         const recs = load(file, o, models, hooks.loadDatabase);
@@ -271,7 +274,8 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
         const recorded = isDatabase(file) && hooks.loadTasks ? hooks.loadTasks(file) : { answers: [], extractions: [] };
         const answers = answerItems(recorded.answers);
         const extractions = extractionItems(recorded.extractions);
-        if (recs.length === 0 && answers.length === 0 && extractions.length === 0)
+        generations = evaluateGenerations(generationRecords(recorded.generations ?? []));
+        if (recs.length === 0 && answers.length === 0 && extractions.length === 0 && !generations)
           throw usage(`${file}: no recordings (record some with ensemble record)`);
         // Live decisions without any feedback have nothing to judge on: with other tasks present, they wait.
         const unlabelled = answers.length + extractions.length > 0 && !recs.some((r) => r.gold !== undefined);
@@ -299,10 +303,16 @@ export function registerEval(program: Command, hooks: { loadDatabase?: DatabaseL
         }
       }
       // The verdicts first (a summary); the classification report ends with its config snippet.
-      const text = [formatTasks(tasks), report ? withHints(formatReport(report), hints) : ''].filter(Boolean).join('\n\n');
+      const text = [
+        formatTasks(tasks),
+        generations ? formatGenerations(generations) : '',
+        report ? withHints(formatReport(report), hints) : '',
+      ]
+        .filter(Boolean)
+        .join('\n\n');
       process.stdout.write(
         o.json
-          ? `${JSON.stringify({ ...(report ?? { version: 1 }), tasks }, null, 2)}\n`
+          ? `${JSON.stringify({ ...(report ?? { version: 1 }), tasks, ...(generations ? { generations } : {}) }, null, 2)}\n`
           : `${text}\n${o.html ? `report written to ${o.html}\n` : ''}`,
       );
       if (o.apply && report) {

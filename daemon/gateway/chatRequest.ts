@@ -75,14 +75,19 @@ export function conversation(req: ChatRequest): ChatMessage[] {
   return req.messages.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: textOf(m.content) }));
 }
 
-/** `<ensemble>/<task>` names a task; a bare name (or `/chat`) is refinement chat. */
-export function parseModel(model: string): { ensemble: string | undefined; task: 'chat' | 'classify' | 'extract' | 'answer' } {
+type GatewayTask = 'chat' | 'classify' | 'extract' | 'answer' | 'compare' | 'fusion' | 'firstSuccess' | 'mux';
+
+/**
+ * `<ensemble>/<task>` names a task or a generation strategy; `/chat` and `/refine` are refinement
+ * chat, and so is a bare name unless the ensemble's config sets another `generation.strategy`.
+ */
+export function parseModel(model: string): { ensemble: string | undefined; task: GatewayTask; bare: boolean } {
   // Split at the last "/" rather than match /^(.*?)(?:\/(task))?$/: "." stops at a newline, and a client's name may hold one.
   const slash = model.lastIndexOf('/');
   const suffix = slash < 0 ? '' : model.slice(slash + 1);
-  const task = TASKS.find((t) => t === suffix);
-  const ensemble = (task ? model.slice(0, slash) : model) || undefined;
-  return { ensemble, task: task ?? 'chat' };
+  const named = SUFFIXES.find((t) => t === suffix);
+  const ensemble = (named ? model.slice(0, slash) : model) || undefined;
+  return { ensemble, task: named === undefined || named === 'refine' ? 'chat' : named, bare: named === undefined };
 }
 
-const TASKS = ['chat', 'classify', 'extract', 'answer'] as const;
+const SUFFIXES = ['chat', 'refine', 'classify', 'extract', 'answer', 'compare', 'fusion', 'firstSuccess', 'mux'] as const;

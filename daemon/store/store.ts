@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { Decision } from '../../protocol/ensemble';
 import { AnswerResult, ExtractionResult, GoldSpan } from '../../protocol/tasks';
+import { GenerationResult } from '../../protocol/generation';
 import type { RouterFit, StackingFit } from '../strategies/fit';
 import { EnsembleError } from '../../protocol/errors';
 import { nonFiniteNumber } from '../../common/finite';
@@ -86,7 +87,7 @@ export interface LabelledMemberVote {
 }
 
 /** Tasks beyond labels whose results are recorded (classifications are decisions). */
-export type TaskKind = 'answer' | 'extract';
+export type TaskKind = 'answer' | 'extract' | 'generate';
 
 /**
  * An answer or an extraction as recorded, with its gold when known: the normalized right answer, or
@@ -95,7 +96,9 @@ export type TaskKind = 'answer' | 'extract';
  */
 export type TaskRecord =
   | { task: 'answer'; result: AnswerResult; gold: string | null }
-  | { task: 'extract'; result: ExtractionResult; text: string; gold: GoldSpan[] | null };
+  | { task: 'extract'; result: ExtractionResult; text: string; gold: GoldSpan[] | null }
+  /** A generation (ensemble/generate) with its whole panel, so `ensemble eval` can score and replay it. */
+  | { task: 'generate'; result: GenerationResult; gold: string | null };
 
 /** Where a task result came from; (task, dataset, ensemble, itemId) is recorded once, like decisions. */
 export interface TaskMeta {
@@ -224,6 +227,7 @@ export function parseTaskRecord(task: string, json: string, gold: string | null,
       gold: gold === null ? null : z.array(GoldSpan).parse(JSON.parse(gold)),
     };
   }
+  if (task === 'generate') return { task, result: GenerationResult.parse(JSON.parse(json)), gold };
   throw new Error(`unknown task "${task}"`);
 }
 
@@ -240,13 +244,14 @@ export function taskColumns(r: TaskRecord, meta: TaskMeta) {
     source: meta.source,
     dataset: meta.dataset ?? null,
     itemId: meta.itemId ?? null,
-    gold: r.gold === null ? null : r.task === 'answer' ? r.gold : JSON.stringify(r.gold),
-    text: r.task === 'extract' ? r.text : r.result.question,
+    gold: r.gold === null ? null : r.task === 'extract' ? JSON.stringify(r.gold) : r.gold,
+    text: r.task === 'extract' ? r.text : r.task === 'answer' ? r.result.question : r.result.prompt,
     json: JSON.stringify(r.result),
   };
 }
 
 /** A result is complete (a resume skips it) when no member timed out or failed. */
 export function taskComplete(r: TaskRecord): boolean {
-  return !r.result.votes.some((v) => (INCOMPLETE_STATUSES as readonly string[]).includes(v.status));
+  const statuses = r.task === 'generate' ? r.result.panel.map((a) => a.status) : r.result.votes.map((v) => v.status);
+  return !statuses.some((s) => (INCOMPLETE_STATUSES as readonly string[]).includes(s));
 }

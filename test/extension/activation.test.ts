@@ -23,6 +23,8 @@ describe('activation', () => {
     const expected = [
       'ensemble.classify',
       'ensemble.refine',
+      'ensemble.compare',
+      'ensemble.fuse',
       'ensemble.openInspector',
       'ensemble.showPoolStatus',
       'ensemble.startDaemon',

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { PoolStatus } from '../../protocol/methods';
 import type { Outcome } from '../../extension/context';
 import type { RefineOutcome } from '../../extension/commands/refine';
+import type { GenerationResult } from '../../protocol/generation';
 import { ensembleHome } from '../../common/node/home';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -42,6 +43,29 @@ describe('commands', () => {
     // The diff was closed after the decision.
     const diffs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputTextDiff);
     assert.equal(diffs.length, 0);
+  });
+
+  it('compares the selection across the members, side by side, and fuses their answers with a judge', async function () {
+    this.timeout(180_000);
+    await openWithSelection('first line\nthe app crashes on save\nlast line', (doc) => doc.lineAt(1).range);
+    const compared = await vscode.commands.executeCommand<Outcome<GenerationResult | null>>('ensemble.compare');
+    assert.ok(compared.ok, compared.ok ? '' : `${compared.kind}: ${compared.message}`);
+    const panel = compared.value!.panel;
+    assert.equal(compared.value!.prompt, 'the app crashes on save');
+    assert.ok(panel.length >= 2, 'every member of the ensemble answered');
+    assert.ok(
+      panel.every((a) => a.status === 'ok'),
+      panel.map((a) => `${a.member}: ${a.status}`).join(', '),
+    );
+    const fused = await vscode.commands.executeCommand<Outcome<GenerationResult | null>>('ensemble.fuse', {
+      prompt: 'the app crashes on save',
+    });
+    assert.ok(fused.ok, fused.ok ? '' : `${fused.kind}: ${fused.message}`);
+    assert.equal(fused.value!.judge?.status, 'ok');
+    assert.deepEqual(
+      fused.value!.judge?.shown,
+      panel.map((a) => a.member),
+    );
   });
 
   it('shows the pool status', async () => {

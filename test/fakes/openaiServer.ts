@@ -134,6 +134,8 @@ export class RecordingServer {
   readonly requests: RecordedRequest[] = [];
   /** Responses whose connection the client closed before they ended (an aborted request, a hung one). */
   dropped = 0;
+  /** Requests the client gave up on (its connection closed before the reply was complete), in order. */
+  readonly abandoned: RecordedRequest[] = [];
   private readonly server: http.Server;
   private readonly changed = new EventEmitter();
   /** http://127.0.0.1:PORT */
@@ -158,6 +160,11 @@ export class RecordingServer {
         }
         const rec: RecordedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body, rawBody };
         this.requests.push(rec);
+        res.on('close', () => {
+          if (res.writableEnded) return;
+          this.abandoned.push(rec);
+          this.changed.emit('change');
+        });
         route(rec, res);
         this.changed.emit('change');
       });
@@ -183,6 +190,11 @@ export class RecordingServer {
   async listen(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.origin = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Resolves once `n` requests have been abandoned by their client (an event, not a poll). */
+  abandonedAtLeast(n: number): Promise<void> {
+    return this.when(() => this.abandoned.length >= n);
   }
 
   /** The last request, optionally only among those to `path`. */

@@ -5,6 +5,7 @@
 import type { AnswerView, ExtractionView, TaskView } from '../../protocol/taskViews';
 import { fmt, h, icon, ms, quote } from '../dom';
 import { refineView, updateRefineView } from './refine';
+import { generationView } from './generation';
 
 export function taskView(task: TaskView): HTMLElement {
   switch (task.kind) {
@@ -14,6 +15,8 @@ export function taskView(task: TaskView): HTMLElement {
       return extractionView(task);
     case 'answer':
       return answerView(task);
+    case 'generation':
+      return generationView(task);
   }
 }
 
@@ -148,7 +151,13 @@ export function taskList(tasks: readonly TaskView[], focus: string | null, selec
       ? `refine${t.done ? '' : ' (running)'}`
       : t.kind === 'extraction'
         ? `${t.result.spans.length} entities`
-        : (t.result.answer ?? 'no agreement');
+        : t.kind === 'generation'
+          ? `${t.result.strategy} (${t.result.panel.length} members)`
+          : (t.result.answer ?? 'no agreement');
+  const text = (t: TaskView): string =>
+    t.kind === 'answer' ? t.result.question : t.kind === 'generation' ? t.result.prompt.slice(0, 400) : (t.textPreview ?? '');
+  const iconOf = (t: TaskView): string =>
+    ({ refine: 'sparkle', extraction: 'symbol-field', answer: 'question', generation: 'split-horizontal' })[t.kind];
   return h(
     'ol',
     { class: 'history' },
@@ -156,9 +165,9 @@ export function taskList(tasks: readonly TaskView[], focus: string | null, selec
       const item = h(
         'li',
         { class: `history-item${t.id === focus ? ' focused' : ''}`, attrs: { tabindex: '0', role: 'button' } },
-        icon(t.kind === 'refine' ? 'sparkle' : t.kind === 'extraction' ? 'symbol-field' : 'question'),
+        icon(iconOf(t)),
         h('span', { class: 'history-label' }, title(t)),
-        h('span', { class: 'history-text' }, t.kind === 'answer' ? t.result.question : (t.textPreview ?? '')),
+        h('span', { class: 'history-text' }, text(t)),
       );
       item.addEventListener('click', () => select(t.id));
       item.addEventListener('keydown', (e) => {
