@@ -12,7 +12,7 @@ import { registerRefine } from './commands/refine';
 import { registerAnswer } from './commands/answer';
 import { registerExtract } from './commands/extract';
 import { registerEval } from './commands/eval';
-import { loadFromDatabase, loadTasksFromDatabase } from '../daemon/store/recordingsDb';
+import { loadFromDatabase, loadTasksFromDatabase } from '../daemon/learning/recordingsDb';
 import { registerRecord } from './commands/record';
 import { registerPlan } from './commands/plan';
 import { registerSetupGpu } from './commands/setupGpu';

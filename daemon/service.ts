@@ -13,10 +13,10 @@ import type { ClassifyParams, FeedbackParams, PoolStatus, ProgressValue, RefineP
 import type { BackendFactory } from './backends/backend';
 import { loadConfig, type LoadedConfig } from './config/loadConfig';
 import { readLedger, reconcile, writeLedger } from './config/identityLedger';
-import { Adaptation } from './adaptation';
+import { Adaptation } from './learning/adaptation';
 import { FITTED_STRATEGIES } from './strategies/engine';
 import { classify } from './ensemble/classify';
-import { resolveMembers, type ResolvedMember } from './ensemble/members';
+import { resolveMembers, type ResolvedMember } from './strategies/members';
 import { refine, type StepToken } from './ensemble/refine';
 import { answer } from './ensemble/answer';
 import { extract } from './ensemble/extract';

@@ -42,7 +42,7 @@ export interface DecisionWithGold {
 }
 
 export interface LabelledVote {
-  /** The decision it was given in (a model replaced since then is not fitted on it: daemon/adaptation.ts). */
+  /** The decision it was given in (a model replaced since then is not fitted on it: daemon/learning/adaptation.ts). */
   decisionId: string;
   model: string;
   label: string;

@@ -3,8 +3,8 @@
  * `ensemble eval` fits and replays (reliabilities, router over the input text, stacking), stored
  * as the ensemble's AggregationFit and run live by the engine.
  */
-import { fitStrategies } from '../learning/fitStrategies';
-import type { Item } from '../learning/aggregators/types';
+import { fitStrategies } from './fitStrategies';
+import type { Item } from './aggregators/types';
 import type { AggregationFit, LabelledMemberVote } from '../store/store';
 
 /** One item per recorded decision, members in the ensemble's order. */
