@@ -22,7 +22,7 @@ import { answer } from './ensemble/answer';
 import { extract } from './ensemble/extract';
 import type { AnswerParams, AnswerResult, ExtractParams, ExtractionResult } from '../protocol/tasks';
 import type { ChatMessage } from './backends/backend';
-import type { Logger } from './log';
+import type { Logger } from './process/log';
 import { nonFiniteNumber } from '../common/finite';
 import { fitReply, pageIds } from './paging';
 import { Pool, type DownloadListener } from './pool/pool';

@@ -19,7 +19,7 @@ import { logOddsWeight, type StrategyFit } from '../strategies/fit';
 import { textFeatures } from '../strategies/textFeatures';
 import { fitCalibrations } from './fitCalibration';
 import type { ResolvedMember } from '../strategies/members';
-import type { Logger } from '../log';
+import type { Logger } from '../process/log';
 import { contributions, type Contribution } from '../strategies/contribution';
 import { windowWeights, type WindowWeight } from '../strategies/recalibration';
 import type { Calibration, Store } from '../store/store';

@@ -6,7 +6,7 @@
  * locked, unreadable), and it says why, loudly, in the log and in what it returns (shown by
  * `pool/status`, and by the editor as a warning).
  */
-import type { Logger } from '../log';
+import type { Logger } from '../process/log';
 import { DEFAULT_MAX_DECISIONS, MemoryStore } from './memoryStore';
 import { SqliteUnavailableError, type SqliteDriverName } from './sqliteDriver';
 import type { Store } from './store';

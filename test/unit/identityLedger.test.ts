@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { Adaptation } from '../../daemon/learning/adaptation';
 import { readLedger, reconcile, writeLedger } from '../../daemon/config/identityLedger';
 import { resolveMembers } from '../../daemon/strategies/members';
-import { Logger } from '../../daemon/log';
+import { Logger } from '../../daemon/process/log';
 import { MemoryStore } from '../../daemon/store/memoryStore';
 import { ModelEntry, PoolConfig } from '../../protocol/config';
 import type { Decision, Vote } from '../../protocol/ensemble';
