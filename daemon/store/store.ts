@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { Decision } from '../../protocol/ensemble';
 import { AnswerResult, ExtractionResult, GoldSpan } from '../../protocol/tasks';
-import type { RouterFit, StackingFit } from '../strategies/fit';
+import type { RouterFit, StackingFit } from '../../common/strategyFit';
 import { EnsembleError } from '../../protocol/errors';
 import { nonFiniteNumber } from '../../common/finite';
 

@@ -19,6 +19,7 @@
  *     `routerChoice`: c is the answer of the member the router trusts most on this input, and c is
  *     the answer of the most trusted member among those who answered (the router's own pick)
  */
+import type { StackingExtra } from '../../common/strategyFit';
 import { logOddsWeight } from './fit';
 
 /** Per member, in the fit's order: a label, null (asked, no usable answer) or undefined (not asked). */
@@ -27,9 +28,7 @@ export type MemberVotes = ReadonlyArray<string | null | undefined>;
 export const PAIRS_UP_TO = 6;
 export const MAX_LABEL_FEATURES = 12;
 
-/** Feature groups added after the first stacking features; a fit lists those it was trained with. */
-export const STACKING_EXTRAS = ['routerChoice'] as const;
-export type StackingExtra = (typeof STACKING_EXTRAS)[number];
+export { STACKING_EXTRAS, type StackingExtra } from '../../common/strategyFit';
 
 function extraDim(extra: StackingExtra, withRouter: boolean): number {
   switch (extra) {
