@@ -11,6 +11,10 @@
 //     strategies/  pure functions over votes: protocol/ and each other only (no I/O, no clock)
 //     backends/    one model each; never strategies/, ensemble/ or pool/
 //     pool/        the supervisor; knows no backend by name (backends/ only through backend.ts)
+//     store/       decisions, feedback and fits on disk: protocol/ and common/ only
+//     ensemble/    orchestration (asking members live) and learning/ (everything fitted or
+//     learning/    replayed) never import each other: what both need lives in strategies/ or common/
+//     gguf/        reading and writing GGUF files: nothing of the daemon (backends/ read through it)
 //   client/     finding and talking to the daemon (CLI and extension); protocol/ and common/
 //   cli/        the `ensemble` command; may start the daemon in process; never extension/ or webview/
 //   extension/  the only place that imports vscode; starts the daemon as a process, never imports it
@@ -20,7 +24,7 @@ import boundaries from 'eslint-plugin-boundaries';
 import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
-const DAEMON = ['daemon', 'strategies', 'backends', 'pool'];
+const DAEMON = ['daemon', 'strategies', 'backends', 'pool', 'store', 'ensemble', 'learning', 'gguf'];
 const NOT_PROTOCOL = [...DAEMON, 'common', 'common-node', 'client', 'cli', 'extension', 'webview'];
 const without = (list, ...names) => list.filter((t) => !names.includes(t));
 const VSCODE = [{ name: 'vscode', message: 'only extension/ imports vscode' }];
@@ -82,6 +86,10 @@ export default tseslint.config(
         { type: 'strategies', pattern: 'daemon/strategies/**', partialMatch: false },
         { type: 'backends', pattern: 'daemon/backends/**', partialMatch: false },
         { type: 'pool', pattern: 'daemon/pool/**', partialMatch: false },
+        { type: 'store', pattern: 'daemon/store/**', partialMatch: false },
+        { type: 'ensemble', pattern: 'daemon/ensemble/**', partialMatch: false },
+        { type: 'learning', pattern: 'daemon/learning/**', partialMatch: false },
+        { type: 'gguf', pattern: 'daemon/gguf/**', partialMatch: false },
         { type: 'daemon', pattern: 'daemon/**', partialMatch: false },
         { type: 'protocol', pattern: 'protocol/**', partialMatch: false },
         { type: 'common-node', pattern: 'common/node/**', partialMatch: false },
@@ -114,9 +122,19 @@ export default tseslint.config(
             },
             {
               from: { element: { type: 'backends' } },
-              disallow: { to: { element: { types: { anyOf: ['strategies', 'pool', 'daemon'] } } } },
+              disallow: { to: { element: { types: { anyOf: ['strategies', 'pool', 'daemon', 'store', 'ensemble', 'learning'] } } } },
             },
             { from: { element: { type: 'pool' } }, disallow: { to: { element: { types: { anyOf: ['strategies'] } } } } },
+            {
+              from: { element: { type: 'store' } },
+              disallow: { to: { element: { types: { anyOf: without(NOT_PROTOCOL, 'store', 'common', 'common-node') } } } },
+            },
+            { from: { element: { type: 'ensemble' } }, disallow: { to: { element: { types: { anyOf: ['learning'] } } } } },
+            { from: { element: { type: 'learning' } }, disallow: { to: { element: { types: { anyOf: ['ensemble'] } } } } },
+            {
+              from: { element: { type: 'gguf' } },
+              disallow: { to: { element: { types: { anyOf: without(NOT_PROTOCOL, 'gguf', 'common', 'common-node') } } } },
+            },
             {
               from: { element: { type: 'client' } },
               disallow: { to: { element: { types: { anyOf: [...DAEMON, 'cli', 'extension', 'webview'] } } } },

@@ -13,7 +13,7 @@ import { registerGenerate } from './commands/generate';
 import { registerAnswer } from './commands/answer';
 import { registerExtract } from './commands/extract';
 import { registerEval } from './commands/eval';
-import { loadFromDatabase, loadTasksFromDatabase } from '../daemon/store/recordingsDb';
+import { loadFromDatabase, loadTasksFromDatabase } from '../daemon/learning/recordingsDb';
 import { registerRecord } from './commands/record';
 import { registerPlan } from './commands/plan';
 import { registerSetupGpu } from './commands/setupGpu';

@@ -9,7 +9,7 @@
  * Config and model state changes go out within URGENT_MS; counters at most once per STATS_MS.
  */
 import { notifications, type PoolChange, type PoolStatus } from '../protocol/methods';
-import type { Logger } from './log';
+import type { Logger } from './process/log';
 import type { ChangeHint } from './pool/changeHint';
 
 export type PoolChangedParams = { reason: string; changes: PoolChange[] };

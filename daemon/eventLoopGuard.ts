@@ -8,7 +8,7 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { EventLoopDelay } from '../protocol/eventLoop';
-import type { Logger } from './log';
+import type { Logger } from './process/log';
 
 /** The histogram fields the figures are read from (nanoseconds), as Node's histograms have them. */
 export interface DelayHistogram {

@@ -28,7 +28,7 @@ import { EnsembleError } from '../../protocol/errors';
 import { argmaxLabel, softmaxLogprobs } from './answerParsing';
 import type { Backend, ChatMessage, GenerateRequest, Health, LabelRequest, LabelScores, ModelRuntime, TokenListener } from './backend';
 import { chatMessages, renderConversation } from './chatMessages';
-import { checkGguf, kvCacheBytes, type GgufSummary } from './ggufCheck';
+import { checkGguf, kvCacheBytes, type GgufSummary } from '../gguf/ggufCheck';
 import { checkLoraAdapter } from './loraAdapter';
 import { requireDefaultLlamaRuntime } from './llamaRuntime';
 import { acquireModel, type ModelLease } from './sharedModels';

@@ -1,6 +1,6 @@
 /**
  * An in-process llama.cpp model's memory, from its GGUF header without loading it: the file is
- * first vetted by our own header check (ggufCheck.ts: a hostile file is refused before any native
+ * first vetted by our own header check (daemon/gguf/ggufCheck.ts: a hostile file is refused before any native
  * code reads it), then node-llama-cpp's own reader (`readGgufFileInfo`) and estimator
  * (`GgufInsights`) give the weights (every tensor's real size for its ggml type) and the context's
  * memory for its size and sequences; the KV cache (f16 K and V) is split out of the latter so the
@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import type { LlamaCppModelEntry } from '../../protocol/config';
 import type { MemoryNeeds } from './backend';
-import { checkGguf, kvCacheBytes } from './ggufCheck';
+import { checkGguf, kvCacheBytes } from '../gguf/ggufCheck';
 
 export interface GgufMemory {
   weightsBytes: number;

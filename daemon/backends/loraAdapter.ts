@@ -9,7 +9,7 @@
  * [W.ne0, rank] and lora_b [rank, W.ne1] (for token_embd the two are flipped).
  */
 import { stat } from 'node:fs/promises';
-import type { GgufSummary } from './ggufCheck';
+import type { GgufSummary } from '../gguf/ggufCheck';
 
 export type LoraCheck = { ok: true; bytes: number; rank: number; tensors: number } | { ok: false; reason: string };
 

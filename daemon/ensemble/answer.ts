@@ -21,7 +21,7 @@ import { normalizeAnswer } from '../tasks/answerNormalize';
 import { parseMemberJson } from '../tasks/memberJson';
 import { neededVotes } from '../tasks/spans';
 import { callMember } from './callMember';
-import type { ResolvedMember } from './members';
+import type { ResolvedMember } from '../strategies/members';
 import { trimEndChars } from '../../common/trimChars';
 
 export interface AnswerContext {

@@ -12,7 +12,7 @@ import type { LabelScores } from '../backends/backend';
 import type { Pool } from '../pool/pool';
 import type { Plan } from '../strategies/engine';
 import type { StrategyVote } from '../strategies/types';
-import type { ResolvedMember } from './members';
+import type { ResolvedMember } from '../strategies/members';
 import { callMember } from './callMember';
 import { linkedAbort } from '../../common/linkedAbort';
 import { newRecordId } from '../../common/recordId';

@@ -14,7 +14,7 @@ import { alignSpans, alignmentInput, voteAligned, type AlignedSpans } from '../t
 import { fitExtraction, fitVote } from '../tasks/fitExtraction';
 import { LIMITS } from '../../protocol/limits';
 import { callMember } from './callMember';
-import type { ResolvedMember } from './members';
+import type { ResolvedMember } from '../strategies/members';
 import { linkedAbort } from '../../common/linkedAbort';
 import { own } from '../../common/ownProperty';
 

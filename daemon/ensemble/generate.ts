@@ -8,11 +8,11 @@ import { linkedAbort } from '../../common/linkedAbort';
 import { EnsembleError } from '../../protocol/errors';
 import type { GenerateParams, GenerationResult, JudgeResult, PanelAnswer } from '../../protocol/generation';
 import type { Pool } from '../pool/pool';
-import { generationPlanFor, type AskedAnswer } from '../strategies/generationPlan';
+import { generationPlanFor, toAsked } from '../strategies/generationPlan';
 import { rejectionOf } from './acceptance';
 import { callMember } from './callMember';
 import { boundAnswer, judgePrompt, selectedIndex } from './judgePrompt';
-import type { ResolvedMember } from './members';
+import type { ResolvedMember } from '../strategies/members';
 import { panelRound } from './panelRound';
 import { sampleRound } from './sampleRound';
 
@@ -130,18 +130,6 @@ export async function generate(
     calls: answers.length + (judge ? 1 : 0),
     rounds,
     elapsedMs: Math.round(performance.now() - started),
-  };
-}
-
-/** The plan's view of an answer. */
-export function toAsked(a: PanelAnswer): AskedAnswer {
-  return {
-    member: a.member,
-    status: a.status,
-    accepted: a.status === 'ok' && a.text.trim().length > 0,
-    latencyMs: a.latencyMs,
-    round: a.round,
-    ...(a.consistency !== undefined ? { consistency: a.consistency } : {}),
   };
 }
 

@@ -10,7 +10,7 @@ import type { GenerateParams, GenerationResult, PanelAnswer } from '../../protoc
 import type { ProgressValue, RefineParams } from '../../protocol/methods';
 import type { Pool } from '../pool/pool';
 import { generate } from './generate';
-import type { ResolvedMember } from './members';
+import type { ResolvedMember } from '../strategies/members';
 
 export interface GenerationTarget {
   name: string;

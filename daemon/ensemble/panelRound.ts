@@ -9,7 +9,7 @@ import type { PanelAnswer } from '../../protocol/generation';
 import type { GenerateRequest } from '../backends/backend';
 import type { Pool } from '../pool/pool';
 import { callMember } from './callMember';
-import type { ResolvedMember } from './members';
+import type { ResolvedMember } from '../strategies/members';
 
 export interface RoundJob {
   request: GenerateRequest;

@@ -10,7 +10,7 @@ import type { RefineResult, RefineStep } from '../../protocol/ensemble';
 import { EnsembleError } from '../../protocol/errors';
 import type { ChatMessage, GenerateRequest } from '../backends/backend';
 import type { Pool } from '../pool/pool';
-import type { ResolvedMember } from './members';
+import type { ResolvedMember } from '../strategies/members';
 import { callMember } from './callMember';
 import { linkedAbort } from '../../common/linkedAbort';
 

@@ -7,7 +7,7 @@ import type { PanelAnswer } from '../../protocol/generation';
 import type { Pool } from '../pool/pool';
 import { consistencyOf } from '../strategies/selfConsistency';
 import type { GenerationJob } from './generate';
-import type { ResolvedMember } from './members';
+import type { ResolvedMember } from '../strategies/members';
 import { panelRound } from './panelRound';
 
 export async function sampleRound(

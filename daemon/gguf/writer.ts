@@ -4,23 +4,10 @@
  * infos, padding, then each tensor's data at an aligned offset relative to the data section.
  */
 import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { GgufValueType } from './format';
 
-/** GGUF metadata value types (the numeric tags are the file format's). */
-export const GgufValueType = {
-  u8: 0,
-  i8: 1,
-  u16: 2,
-  i16: 3,
-  u32: 4,
-  i32: 5,
-  f32: 6,
-  bool: 7,
-  str: 8,
-  arr: 9,
-  u64: 10,
-  i64: 11,
-  f64: 12,
-} as const;
+export { GgufValueType };
+
 export type GgufScalarType = Exclude<keyof typeof GgufValueType, 'arr'>;
 type Scalar = number | bigint | boolean | string;
 

@@ -26,7 +26,7 @@ import type { ModelState, ModelStatus } from '../../protocol/methods';
 import type { Backend, BackendEvent, BackendTraits } from '../backends/backend';
 import type { BackendFactory } from '../backends/backend';
 import { raceAbort } from '../../common/abort';
-import type { Logger } from '../log';
+import type { Logger } from '../process/log';
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerSettings } from './circuitBreaker';
 import { systemMemory, type MemoryProbe } from './machine';
 import { planMemory, type MemoryPlan } from './memoryPlan';

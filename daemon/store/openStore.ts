@@ -6,7 +6,6 @@
  * locked, unreadable), and it says why, loudly, in the log and in what it returns (shown by
  * `pool/status`, and by the editor as a warning).
  */
-import type { Logger } from '../log';
 import { DEFAULT_MAX_DECISIONS, MemoryStore } from './memoryStore';
 import { SqliteUnavailableError, type SqliteDriverName } from './sqliteDriver';
 import type { Store } from './store';
@@ -27,6 +26,13 @@ export interface OpenedStore extends StorageInfo {
   store: Store;
 }
 
+/** What the store tells the daemon's log (the daemon's Logger is one); the store knows no logger of its own. */
+export interface StoreLog {
+  debug(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
 export interface OpenStoreOptions {
   /** Loads the SQLite store module (tests replace it to simulate a module that does not load). */
   loadSqlite?: () => Promise<Pick<typeof import('./sqliteStore'), 'SqliteStore'>>;
@@ -35,7 +41,7 @@ export interface OpenStoreOptions {
   writerThread?: boolean;
 }
 
-export async function openStore(file: string, logger: Logger, opts: OpenStoreOptions = {}): Promise<OpenedStore> {
+export async function openStore(file: string, logger: StoreLog, opts: OpenStoreOptions = {}): Promise<OpenedStore> {
   let reason: string;
   try {
     // Imported here only: the native module is loaded when (and only when) the daemon opens its store.
@@ -59,7 +65,7 @@ export async function openStore(file: string, logger: Logger, opts: OpenStoreOpt
 }
 
 /** A stored row that cannot be read back is skipped by the listing and named in the log, once per row. */
-function unreadableLogger(logger: Logger) {
+function unreadableLogger(logger: StoreLog) {
   const told = new Set<string>();
   return (what: string, error: unknown) => {
     if (told.has(what) || told.size > 1_000) return;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Decision } from '../../protocol/ensemble';
 import { AnswerResult, ExtractionResult, GoldSpan } from '../../protocol/tasks';
 import { GenerationResult } from '../../protocol/generation';
-import type { RouterFit, StackingFit } from '../strategies/fit';
+import type { RouterFit, StackingFit } from '../../common/strategyFit';
 import { EnsembleError } from '../../protocol/errors';
 import { nonFiniteNumber } from '../../common/finite';
 
@@ -43,7 +43,7 @@ export interface DecisionWithGold {
 }
 
 export interface LabelledVote {
-  /** The decision it was given in (a model replaced since then is not fitted on it: daemon/adaptation.ts). */
+  /** The decision it was given in (a model replaced since then is not fitted on it: daemon/learning/adaptation.ts). */
   decisionId: string;
   model: string;
   label: string;

@@ -12,10 +12,11 @@ import { logOddsWeight, reliabilitiesFor, type StrategyFit } from './fit';
 import { majority } from './majority';
 import { nextRouted, routerScores, type RouteRule } from './routing';
 import { candidatesOf, stackingFeatures, stackingProbabilities } from './stackingFeatures';
-import { agreementOf, describeOutcome, normalizeSupport, votingMembers } from './tally';
+import { agreementOf, describeOutcome, isVoting, normalizeSupport, votingMembers } from './tally';
 import type { SparseVector } from './textFeatures';
 import type { EarlyExitSettingsLike, Outcome, StrategyVote } from './types';
 import { weighted } from './weighted';
+import { voteRow } from './voteTable';
 import { own } from '../../common/ownProperty';
 
 export interface PlanInput {
@@ -144,12 +145,11 @@ function stackingPlan(input: PlanInput, everyone: (asked: readonly StrategyVote[
     );
   const scores = stacking.usesRouter ? routerScoresFor(fit, input, 'stacking') : null;
   const decide = (votes: readonly StrategyVote[]): Outcome => {
-    const byMember = new Map(votes.map((v) => [v.member, v]));
-    const memberVotes = fit.members.map((m) => {
-      const v = byMember.get(m);
-      if (!v || v.status === 'skipped') return undefined;
-      return v.status === 'ok' && v.label !== null && input.labels.includes(v.label) ? v.label : null;
-    });
+    // A skipped member was never asked; one asked without a label of the set abstained.
+    const memberVotes = voteRow(
+      fit.members,
+      votes.filter((v) => v.status !== 'skipped').map((v) => ({ member: v.member, label: isVoting(v, input.labels) ? v.label : null })),
+    );
     const cands = candidatesOf(memberVotes);
     const probs =
       cands.length <= 1

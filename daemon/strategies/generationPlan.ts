@@ -4,7 +4,7 @@
  * is the result. The daemon runs it live (ensemble/generate.ts); `replayGeneration` runs it over
  * recorded answers, so both ask the same members in the same rounds and pick the same answer.
  */
-import type { GenerationStrategy, PanelStatus } from '../../protocol/generation';
+import type { GenerationStrategy, PanelAnswer, PanelStatus } from '../../protocol/generation';
 import { muxPick } from './selfConsistency';
 
 export interface AskedAnswer {
@@ -86,4 +86,16 @@ export function replayGeneration(
       asked.push(firstAccepted && a !== firstAccepted && plan.strategy === 'firstSuccess' ? { ...a, accepted: false } : a);
   }
   return { asked, picked: plan.pick(asked), calls: asked.length, rounds };
+}
+
+/** The plan's view of an answer (live and replayed runs hand the plan the same facts). */
+export function toAsked(a: PanelAnswer): AskedAnswer {
+  return {
+    member: a.member,
+    status: a.status,
+    accepted: a.status === 'ok' && a.text.trim().length > 0,
+    latencyMs: a.latencyMs,
+    round: a.round,
+    ...(a.consistency !== undefined ? { consistency: a.consistency } : {}),
+  };
 }

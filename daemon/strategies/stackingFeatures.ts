@@ -19,17 +19,15 @@
  *     `routerChoice`: c is the answer of the member the router trusts most on this input, and c is
  *     the answer of the most trusted member among those who answered (the router's own pick)
  */
+import type { StackingExtra } from '../../common/strategyFit';
 import { logOddsWeight } from './fit';
-
-/** Per member, in the fit's order: a label, null (asked, no usable answer) or undefined (not asked). */
-export type MemberVotes = ReadonlyArray<string | null | undefined>;
+import { plurality } from './tally';
+import type { MemberVotes } from './voteTable';
 
 export const PAIRS_UP_TO = 6;
 export const MAX_LABEL_FEATURES = 12;
 
-/** Feature groups added after the first stacking features; a fit lists those it was trained with. */
-export const STACKING_EXTRAS = ['routerChoice'] as const;
-export type StackingExtra = (typeof STACKING_EXTRAS)[number];
+export { STACKING_EXTRAS, type StackingExtra } from '../../common/strategyFit';
 
 function extraDim(extra: StackingExtra, withRouter: boolean): number {
   switch (extra) {
@@ -55,34 +53,6 @@ export function stackingDim(
   const labels = labelSet ? labelSet.length * (nMembers + 1) : 0;
   const more = extras.reduce((a, e) => a + extraDim(e, withRouter), 0);
   return 3 * nMembers + pairs + 3 + (withRouter ? nMembers + 2 : 0) + patterns + labels + more;
-}
-
-/**
- * Weighted plurality: each member adds `weights[m]` (default 1) to its label; ties go to the label
- * whose earliest supporter comes first. Null when nobody voted.
- */
-export function plurality(votes: MemberVotes, weights?: ReadonlyArray<number>, order?: ReadonlyArray<number>): string | null {
-  const score = new Map<string, number>();
-  const first = new Map<string, number>();
-  const seq = order ?? votes.map((_, j) => j);
-  seq.forEach((j, rank) => {
-    const v = votes[j];
-    if (v === null || v === undefined) return;
-    score.set(v, (score.get(v) ?? 0) + (weights ? weights[j]! : 1));
-    if (!first.has(v)) first.set(v, rank);
-  });
-  let best: string | null = null;
-  let bestScore = -Infinity;
-  let bestRank = Infinity;
-  for (const [v, s] of score) {
-    const r = first.get(v)!;
-    if (s > bestScore + 1e-12 || (Math.abs(s - bestScore) <= 1e-12 && r < bestRank)) {
-      best = v;
-      bestScore = s;
-      bestRank = r;
-    }
-  }
-  return best;
 }
 
 /** Distinct labels voted, in order of first vote (member order). */

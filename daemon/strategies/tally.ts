@@ -6,6 +6,7 @@
  */
 import { argmaxLabel, normalizeDistribution } from '../../common/distribution';
 import type { StrategyVote } from './types';
+import type { MemberVotes } from './voteTable';
 import { own } from '../../common/ownProperty';
 
 /**
@@ -65,7 +66,7 @@ export type TieBreak = 'memberOrder' | 'labelOrder' | null;
 export function pickWinner(
   scores: Record<string, number>,
   labels: readonly string[],
-  voters: readonly StrategyVote[],
+  voters: readonly Pick<StrategyVote, 'label'>[],
 ): { label: string | null; tie: boolean; tieBreak: TieBreak } {
   let max = 0;
   for (const l of labels) max = Math.max(max, own(scores, l) ?? 0);
@@ -78,6 +79,25 @@ export function pickWinner(
   const flat: Record<string, number> = {};
   for (const l of tied) flat[l] = 1;
   return { label: argmaxLabel(flat, labels), tie: true, tieBreak: 'labelOrder' };
+}
+
+/**
+ * The plurality over one row of the vote table, with pickWinner's tie rule: each member adds
+ * `weights[m]` (default 1) to its label; equally scored labels go to the label whose earliest
+ * supporter, in `order` (default: member order), comes first. Null when nobody voted.
+ */
+export function plurality(votes: MemberVotes, weights?: readonly number[], order?: readonly number[]): string | null {
+  const scores: Record<string, number> = {};
+  const labels: string[] = [];
+  const voters: { label: string }[] = [];
+  for (const j of order ?? votes.keys()) {
+    const label = votes[j];
+    if (label === null || label === undefined) continue;
+    if (!Object.hasOwn(scores, label)) labels.push(label);
+    scores[label] = (own(scores, label) ?? 0) + (weights ? weights[j]! : 1);
+    voters.push({ label });
+  }
+  return pickWinner(scores, labels, voters).label;
 }
 
 /**

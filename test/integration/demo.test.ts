@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isAlive, readDaemonFile } from '../../client/daemonClient';
-import { loadFromDatabase } from '../../daemon/store/recordingsDb';
+import { loadFromDatabase } from '../../daemon/learning/recordingsDb';
 import { runCli, tempHome } from './harness';
 
 describe('ensemble demo --toy --items 30', () => {

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { LlamaCppBackend, sharedLlama } from '../../daemon/backends/llamaCpp';
 import { reasoningInput, renderScoringPrompt, resolveScoringChat } from '../../daemon/backends/llamaChatPrompt';
 import { answerLinePrompt, chatPrompt, completionPrompt } from '../../daemon/backends/prompts';
-import { checkGguf, estimateMemoryBytes } from '../../daemon/backends/ggufCheck';
+import { checkGguf, estimateMemoryBytes } from '../../daemon/gguf/ggufCheck';
 import type { LabelRequest } from '../../daemon/backends/backend';
 import type { LlamaModel } from 'node-llama-cpp';
 import type { LlamaCppModelEntry } from '../../protocol/config';

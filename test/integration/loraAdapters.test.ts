@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { LabelRequest } from '../../daemon/backends/backend';
 import { LlamaCppBackend, sharedLlama } from '../../daemon/backends/llamaCpp';
 import { checkLoraAdapter } from '../../daemon/backends/loraAdapter';
-import { checkGguf } from '../../daemon/backends/ggufCheck';
+import { checkGguf } from '../../daemon/gguf/ggufCheck';
 import { sharedModelUsers } from '../../daemon/backends/sharedModels';
 import { LlamaCppModel } from '../../protocol/config';
 import { writeLabelAdapter, writeLabelModel, writeRandomModel, type LabelModel } from '../fixtures/gguf/models';

@@ -12,7 +12,7 @@ import { PoolConfig, type PoolConfigInput } from '../../protocol/config';
 import { EnsembleError } from '../../protocol/errors';
 import type { Backend } from '../../daemon/backends/backend';
 import { createBackend } from '../../daemon/createBackend';
-import { Logger } from '../../daemon/log';
+import { Logger } from '../../daemon/process/log';
 import { Pool } from '../../daemon/pool/pool';
 import { startOpenAiServer, type FakeOpenAiServer } from '../fakes/openaiServer';
 

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import type { StrategyName } from '../../protocol/ensemble';
 import type { Backend } from '../../daemon/backends/backend';
 import { answer } from '../../daemon/ensemble/answer';
-import type { ResolvedMember } from '../../daemon/ensemble/members';
+import type { ResolvedMember } from '../../daemon/strategies/members';
 import type { Pool } from '../../daemon/pool/pool';
 import { planFor, replayPlan } from '../../daemon/strategies/engine';
 import type { StrategyVote } from '../../daemon/strategies/types';

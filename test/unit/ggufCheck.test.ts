@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { checkGguf, estimateMemoryBytes, kvCacheBytes, type GgufSummary } from '../../daemon/backends/ggufCheck';
+import { checkGguf, estimateMemoryBytes, kvCacheBytes, type GgufSummary } from '../../daemon/gguf/ggufCheck';
 import { FAMILIES, writeCorruptModels, writeLabelModel, writeRandomModel, writeSuccessorModel } from '../fixtures/gguf/models';
 import { writeGguf, type GgufEntry } from '../fixtures/gguf/writer';
 

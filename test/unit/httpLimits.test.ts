@@ -1,8 +1,8 @@
-/** The front door's limits (daemon/httpLimits.ts): the table's values, and ENSEMBLE_HTTP_LIMITS as hostile input. */
+/** The front door's limits (daemon/transport/httpLimits.ts): the table's values, and ENSEMBLE_HTTP_LIMITS as hostile input. */
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { describe, it } from 'node:test';
-import { applyHttpLimits, connectionsCheckingInterval, httpLimits } from '../../daemon/httpLimits';
+import { applyHttpLimits, connectionsCheckingInterval, httpLimits } from '../../daemon/transport/httpLimits';
 import { LIMITS } from '../../protocol/limits';
 
 describe('httpLimits', () => {

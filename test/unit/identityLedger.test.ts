@@ -1,6 +1,6 @@
 /**
  * A member replaced in config.json starts afresh: daemon/config/identityLedger.ts remembers which
- * model each id named (across reloads and restarts), and daemon/adaptation.ts stops applying what
+ * model each id named (across reloads and restarts), and daemon/learning/adaptation.ts stops applying what
  * was learned before the replacement (feedback weights, calibration, an ensemble's fit).
  */
 import assert from 'node:assert/strict';
@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { Adaptation } from '../../daemon/adaptation';
+import { Adaptation } from '../../daemon/learning/adaptation';
 import { readLedger, reconcile, writeLedger } from '../../daemon/config/identityLedger';
-import { resolveMembers } from '../../daemon/ensemble/members';
-import { Logger } from '../../daemon/log';
+import { resolveMembers } from '../../daemon/strategies/members';
+import { Logger } from '../../daemon/process/log';
 import { MemoryStore } from '../../daemon/store/memoryStore';
 import { ModelEntry, PoolConfig } from '../../protocol/config';
 import type { Decision, Vote } from '../../protocol/ensemble';

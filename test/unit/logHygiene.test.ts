@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { Logger } from '../../daemon/log';
-import { rotatingWriter } from '../../daemon/logRotation';
+import { Logger } from '../../daemon/process/log';
+import { rotatingWriter } from '../../daemon/process/logRotation';
 import { fitReply, pageIds } from '../../daemon/paging';
-import { makeHomePrivate } from '../../daemon/privateHome';
+import { makeHomePrivate } from '../../daemon/process/privateHome';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-log-'));
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Backend } from '../../daemon/backends/backend';
 import { ggufMemory, llamaCppMemoryNeeds } from '../../daemon/backends/llamaCppMemory';
-import { Logger } from '../../daemon/log';
+import { Logger } from '../../daemon/process/log';
 import { formatSize, planMemory, type MachineMemory, type ModelPlacement, type PlanModelInput } from '../../daemon/pool/memoryPlan';
 import { Pool, type MemoryProbe } from '../../daemon/pool/pool';
 import { PoolConfig, type ModelEntry } from '../../protocol/config';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Backend } from '../../daemon/backends/backend';
-import { Logger } from '../../daemon/log';
+import { Logger } from '../../daemon/process/log';
 import { Pool } from '../../daemon/pool/pool';
 import { PoolConfig } from '../../protocol/config';
 

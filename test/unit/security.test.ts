@@ -1,12 +1,12 @@
 /**
- * daemon/security.ts: the checks every WebSocket upgrade and HTTP request passes before it is
+ * daemon/transport/security.ts: the checks every WebSocket upgrade and HTTP request passes before it is
  * served: bearer token (401), Host of our own loopback port (403: DNS rebinding), no browser Origin
  * unless allowed (403: cross-site WebSocket hijacking).
  */
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, it } from 'node:test';
-import { checkRequest, newToken, tokenMatches } from '../../daemon/security';
+import { checkRequest, newToken, tokenMatches } from '../../daemon/transport/security';
 
 const token = 'k3y_-AbC0123456789abcdefghijklmnopqrstuvwxyzXY';
 const port = 43210;

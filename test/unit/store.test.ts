@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Worker } from 'node:worker_threads';
-import { Logger } from '../../daemon/log';
+import { Logger } from '../../daemon/process/log';
 import { MemoryStore } from '../../daemon/store/memoryStore';
 import { openStore } from '../../daemon/store/openStore';
 import { availableDrivers, openSqlite, SqliteUnavailableError, type SqliteDriverName } from '../../daemon/store/sqliteDriver';

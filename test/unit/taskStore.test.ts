@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { MemoryStore } from '../../daemon/store/memoryStore';
-import { loadTasksFromDatabase } from '../../daemon/store/recordingsDb';
+import { loadTasksFromDatabase } from '../../daemon/learning/recordingsDb';
 import { availableDrivers, openSqlite } from '../../daemon/store/sqliteDriver';
 import { SqliteStore } from '../../daemon/store/sqliteStore';
 import type { Store, TaskRecord } from '../../daemon/store/store';

@@ -10,8 +10,7 @@
  * the normalized word multisets), for prose.
  */
 import type { GenerationResult } from '../../../protocol/generation';
-import { generationPlanFor, replayGeneration } from '../../strategies/generationPlan';
-import { toAsked } from '../../ensemble/generate';
+import { generationPlanFor, replayGeneration, toAsked } from '../../strategies/generationPlan';
 
 export interface GenerationRecord {
   result: GenerationResult;

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import type { Backend, LabelScores } from '../../../daemon/backends/backend';
 import { answer } from '../../../daemon/ensemble/answer';
 import { classify } from '../../../daemon/ensemble/classify';
-import type { ResolvedMember } from '../../../daemon/ensemble/members';
+import type { ResolvedMember } from '../../../daemon/strategies/members';
 import type { Pool } from '../../../daemon/pool/pool';
 import { planFor } from '../../../daemon/strategies/engine';
 

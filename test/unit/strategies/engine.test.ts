@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import type { StrategyName } from '../../../protocol/ensemble';
 import type { Backend, LabelScores } from '../../../daemon/backends/backend';
 import { classify } from '../../../daemon/ensemble/classify';
-import type { ResolvedMember } from '../../../daemon/ensemble/members';
+import type { ResolvedMember } from '../../../daemon/strategies/members';
 import type { Pool } from '../../../daemon/pool/pool';
 import { planFor, replayPlan, type PlanInput } from '../../../daemon/strategies/engine';
 import type { StrategyFit } from '../../../daemon/strategies/fit';

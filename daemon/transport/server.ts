@@ -7,15 +7,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ErrorCodes } from '../protocol/errors';
-import { LIMITS } from '../protocol/limits';
-import { ChangeBroadcast } from './changeBroadcast';
-import { handleGateway } from './gateway';
+import { ErrorCodes } from '../../protocol/errors';
+import { LIMITS } from '../../protocol/limits';
+import { ChangeBroadcast } from '../changeBroadcast';
+import { handleGateway } from '../gateway/gateway';
 import { applyHttpLimits, connectionsCheckingInterval, httpLimits, type HttpLimits } from './httpLimits';
-import type { Logger } from './log';
-import type { ChangeHint } from './pool/changeHint';
+import type { Logger } from '../process/log';
+import type { ChangeHint } from '../pool/changeHint';
 import { checkRequest } from './security';
-import type { DaemonService } from './service';
+import type { DaemonService } from '../service';
 import { Session } from './session';
 
 export interface ServerOptions {

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { isAlive } from '../common/node/daemonFile';
-import { EnsembleError } from '../protocol/errors';
+import { isAlive } from '../../common/node/daemonFile';
+import { EnsembleError } from '../../protocol/errors';
 
 export function acquireInstanceLock(home: string): () => void {
   const file = path.join(home, 'daemon.lock');

@@ -11,17 +11,17 @@
  * of `LIMITS.gateway` (protocol/limits.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { asEnsembleError } from '../protocol/errors';
-import { ClassifyParams } from '../protocol/methods';
-import { readJsonBody } from './gateway/body';
-import { chatCompletion } from './gateway/chat';
-import { ChatRequest, parseModel } from './gateway/chatRequest';
-import { GatewayError, fromEnsembleError, invalidBody, sendError, sendJson } from './gateway/errors';
-import { LIMITS } from '../protocol/limits';
-import { taskCompletion } from './gateway/tasks';
-import { generationCompletion } from './gateway/generation';
-import type { Logger } from './log';
-import type { DaemonService } from './service';
+import { asEnsembleError } from '../../protocol/errors';
+import { ClassifyParams } from '../../protocol/methods';
+import { readJsonBody } from './body';
+import { chatCompletion } from './chat';
+import { ChatRequest, parseModel } from './chatRequest';
+import { GatewayError, fromEnsembleError, invalidBody, sendError, sendJson } from './errors';
+import { LIMITS } from '../../protocol/limits';
+import { taskCompletion } from './tasks';
+import { generationCompletion } from './generation';
+import type { Logger } from '../process/log';
+import type { DaemonService } from '../service';
 
 let inFlight = 0;
 

@@ -6,7 +6,7 @@
  * keep coming) the connection is dropped.
  */
 import type { WebSocket } from 'ws';
-import { LIMITS } from '../protocol/limits';
+import { LIMITS } from '../../protocol/limits';
 
 export interface BackpressureLimits {
   pauseBufferedBytes: number;

@@ -7,7 +7,7 @@
  * When stderr is not that file (a terminal, a pipe), nothing rotates.
  */
 import fs from 'node:fs';
-import { LIMITS } from '../protocol/limits';
+import { LIMITS } from '../../protocol/limits';
 
 export interface RotationOptions {
   maxBytes?: number;

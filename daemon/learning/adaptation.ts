@@ -7,23 +7,23 @@
  * feedback on decisions made before the replacement, a calibration and an ensemble fit made before
  * it, are not applied to the new model (they stay in the store; a refit with new data replaces them).
  */
-import type { PoolConfig } from '../protocol/config';
-import type { StrategyName } from '../protocol/ensemble';
-import { EnsembleError } from '../protocol/errors';
-import type { LabelScores } from './backends/backend';
-import { applyCalibration } from './ensemble/applyCalibration';
-import { fitAggregation } from './ensemble/fitAggregation';
-import { parseStoredFit } from './learning/fitSchema';
-import { FITTED_STRATEGIES, planFor, type Plan } from './strategies/engine';
-import { logOddsWeight, type StrategyFit } from './strategies/fit';
-import { textFeatures } from './strategies/textFeatures';
-import { fitCalibrations } from './ensemble/fitCalibration';
-import type { ResolvedMember } from './ensemble/members';
-import type { Logger } from './log';
-import { contributions, type Contribution } from './strategies/contribution';
-import { windowWeights, type WindowWeight } from './strategies/recalibration';
-import type { Calibration, Store } from './store/store';
-import { own } from '../common/ownProperty';
+import type { PoolConfig } from '../../protocol/config';
+import type { StrategyName } from '../../protocol/ensemble';
+import { EnsembleError } from '../../protocol/errors';
+import type { LabelScores } from '../backends/backend';
+import { applyCalibration } from './applyCalibration';
+import { fitAggregation } from './fitAggregation';
+import { parseStoredFit } from './fitSchema';
+import { FITTED_STRATEGIES, planFor, type Plan } from '../strategies/engine';
+import { logOddsWeight, type StrategyFit } from '../strategies/fit';
+import { textFeatures } from '../strategies/textFeatures';
+import { fitCalibrations } from './fitCalibration';
+import type { ResolvedMember } from '../strategies/members';
+import type { Logger } from '../process/log';
+import { contributions, type Contribution } from '../strategies/contribution';
+import { windowWeights, type WindowWeight } from '../strategies/recalibration';
+import type { Calibration, Store } from '../store/store';
+import { own } from '../../common/ownProperty';
 
 export class Adaptation {
   private weights: Record<string, WindowWeight> = {};

@@ -3,14 +3,14 @@
  * than `initialize` are refused until the client has initialized (and so agreed on the protocol).
  */
 import type { WebSocket } from 'ws';
-import { EnsembleError } from '../protocol/errors';
-import { JsonRpcPeer, type RequestHandler } from '../protocol/jsonrpc';
-import { LIMITS } from '../protocol/limits';
-import { PROTOCOL_VERSION, type RequestMethod } from '../protocol/methods';
+import { EnsembleError } from '../../protocol/errors';
+import { JsonRpcPeer, type RequestHandler } from '../../protocol/jsonrpc';
+import { LIMITS } from '../../protocol/limits';
+import { PROTOCOL_VERSION, type RequestMethod } from '../../protocol/methods';
 import { guardSocket, type GuardedSocket } from './backpressure';
-import type { Logger } from './log';
-import type { DaemonService } from './service';
-import { DAEMON_VERSION } from './version';
+import type { Logger } from '../process/log';
+import type { DaemonService } from '../service';
+import { DAEMON_VERSION } from '../version';
 
 export class Session {
   readonly peer: JsonRpcPeer;

@@ -6,8 +6,8 @@
  */
 import type http from 'node:http';
 import { z } from 'zod';
-import { EnsembleError } from '../protocol/errors';
-import { LIMITS } from '../protocol/limits';
+import { EnsembleError } from '../../protocol/errors';
+import { LIMITS } from '../../protocol/limits';
 
 export type HttpLimits = { [K in keyof typeof LIMITS.http]: number };
 

@@ -7,6 +7,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { GgufValueType, SCALAR_BYTES } from './format';
 
 export type GgufScalar = number | bigint | boolean | string;
 /** Arrays keep their element type and length; values only when short (per-layer hyper-parameters). */
@@ -40,8 +41,7 @@ class GgufProblem extends Error {
   }
 }
 
-const T = { u8: 0, i8: 1, u16: 2, i16: 3, u32: 4, i32: 5, f32: 6, bool: 7, str: 8, arr: 9, u64: 10, i64: 11, f64: 12 } as const;
-const SCALAR_SIZE: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
+const T = GgufValueType;
 
 /** ggml type -> [block size, bytes per block], as the bundled llama.cpp (node-llama-cpp 3.21.1) reports. */
 const GGML_TYPES: Record<number, [number, number]> = {
@@ -158,7 +158,7 @@ class Reader {
   }
 
   async scalar(type: number, what: string): Promise<GgufScalar> {
-    const size = SCALAR_SIZE[type];
+    const size = SCALAR_BYTES[type];
     if (type === T.str) return this.str(what);
     if (size === undefined) throw new GgufProblem(`${what} has unknown value type ${type}`);
     const b = await this.need(size, what);
@@ -192,7 +192,7 @@ class Reader {
     if (type !== T.arr) return this.scalar(type, what);
     const itemType = await this.u32(`${what} item type`);
     const length = await this.u64(`${what} length`);
-    const minItem = itemType === T.str ? 8 : itemType === T.arr ? 12 : SCALAR_SIZE[itemType];
+    const minItem = itemType === T.str ? 8 : itemType === T.arr ? 12 : SCALAR_BYTES[itemType];
     if (minItem === undefined) throw new GgufProblem(`${what} has unknown array item type ${itemType}`);
     if (length * minItem > this.remaining)
       throw new GgufProblem(`file is truncated or corrupt: ${what} claims ${length} items but only ${this.remaining} bytes remain`);

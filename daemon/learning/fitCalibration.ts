@@ -16,8 +16,8 @@ import {
   applyPlatt,
   applyTemperature,
   type ConfidencePoint,
-} from '../learning/calibration';
-import { mulberry32, shuffle } from '../learning/split';
+} from './calibration';
+import { mulberry32, shuffle } from './split';
 import type { Calibration, LabelledVote } from '../store/store';
 import { own } from '../../common/ownProperty';
 

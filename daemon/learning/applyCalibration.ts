@@ -3,7 +3,7 @@
  * `ensemble eval` fits and reports with (daemon/learning/calibration.ts): temperature scaling of
  * the whole distribution, or Platt scaling of the top confidence with the rest rescaled pro rata.
  */
-import { applyPlatt, applyTemperature, withConfidence } from '../learning/calibration';
+import { applyPlatt, applyTemperature, withConfidence } from './calibration';
 import type { LabelScores } from '../backends/backend';
 import type { Calibration } from '../store/store';
 import { own } from '../../common/ownProperty';

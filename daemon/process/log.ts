@@ -3,7 +3,7 @@
  * `logRotation.ts`) and to every client that subscribed with `initialize.subscribeLog` (the
  * extension's output channel). Every line is cut at `LIMITS.maxLogLineChars`.
  */
-import { LIMITS } from '../protocol/limits';
+import { LIMITS } from '../../protocol/limits';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 export interface LogLine {

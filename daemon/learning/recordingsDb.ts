@@ -7,10 +7,10 @@
  */
 import fs from 'node:fs';
 import { EnsembleError } from '../../protocol/errors';
-import type { Recording } from '../learning/recordings';
-import { openSqlite, SqliteUnavailableError, type SqliteConnection } from './sqliteDriver';
-import { readTaskRow, type TaskRow } from './sqliteStore';
-import type { StoredTask, TaskKind } from './store';
+import type { Recording } from './recordings';
+import { openSqlite, SqliteUnavailableError, type SqliteConnection } from '../store/sqliteDriver';
+import { readTaskRow, type TaskRow } from '../store/sqliteStore';
+import type { StoredTask, TaskKind } from '../store/store';
 
 /** The database opened read-only (the daemon may be running), with a clear error when it cannot be. */
 export function openReadOnly(file: string): SqliteConnection {
