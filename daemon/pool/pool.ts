@@ -174,6 +174,11 @@ export class Pool {
     return Number.isFinite(adapted) && adapted > 0 ? Math.min(configured, adapted) : configured;
   }
 
+  /** True when the model loads in this machine's workers (its load is exempt from the member timeout). */
+  isLocal(id: string): boolean {
+    return this.models.get(id)?.traits.local ?? false;
+  }
+
   get(id: string): PoolModel | undefined {
     return this.models.get(id);
   }
