@@ -19,15 +19,15 @@ import { GatewayError, fromEnsembleError, invalidBody, sendError, sendJson } fro
 import { LIMITS } from '../protocol/limits';
 import { taskCompletion } from './gateway/tasks';
 import type { Logger } from './log';
-import type { DaemonService } from './service';
+import type { Handlers } from './handlers/handlers';
 
 let inFlight = 0;
 
-export async function handleGateway(req: IncomingMessage, res: ServerResponse, service: DaemonService, logger: Logger): Promise<void> {
+export async function handleGateway(req: IncomingMessage, res: ServerResponse, handlers: Handlers, logger: Logger): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   if (req.method === 'GET' && url.pathname === '/health') return sendJson(res, 200, { ok: true });
   if (req.method === 'GET' && url.pathname === '/v1/models') {
-    const status = service.status();
+    const status = handlers.status();
     return sendJson(res, 200, {
       object: 'list',
       data: status.ensembles.map((e) => ({ id: e.name, object: 'model', created: 0, owned_by: 'ensemble' })),
@@ -56,13 +56,13 @@ export async function handleGateway(req: IncomingMessage, res: ServerResponse, s
     if (url.pathname === '/v1/classifications') {
       const parsed = ClassifyParams.safeParse(body);
       if (!parsed.success) throw invalidBody(parsed.error);
-      return sendJson(res, 200, await service.classify(parsed.data, abort.signal, () => {}));
+      return sendJson(res, 200, await handlers.classify(parsed.data, abort.signal, () => {}));
     }
     const parsed = ChatRequest.safeParse(body);
     if (!parsed.success) throw invalidBody(parsed.error);
     const { ensemble, task } = parseModel(parsed.data.model);
-    if (task === 'chat') await chatCompletion(res, service, parsed.data, ensemble, abort.signal);
-    else await taskCompletion(res, service, parsed.data, ensemble, task, abort.signal);
+    if (task === 'chat') await chatCompletion(res, handlers, parsed.data, ensemble, abort.signal);
+    else await taskCompletion(res, handlers, parsed.data, ensemble, task, abort.signal);
   } catch (e) {
     const err = e instanceof GatewayError ? e : fromEnsembleError(asEnsembleError(e));
     if (err.status >= 500) logger.warn(`gateway ${url.pathname}: ${err.code ?? err.type}: ${err.message}`);
