@@ -14,8 +14,8 @@ import type { ResolvedMember } from './members';
 import { callMember } from './callMember';
 import { runMembers, type NotAsked } from './runLoop';
 
-export interface ClassifyContext {
-  pool: MemberCaller;
+/** The engine's plan for one input, carrying what was learned of each model's confidence. */
+export interface ClassifyPlan extends Plan {
   /** Calibrated confidence and distribution for a model's raw scores. */
   calibrate(model: string, scores: LabelScores): { confidence: number | null; probabilities: Record<string, number> };
 }
@@ -27,15 +27,15 @@ export interface ClassifyJob {
   labels: string[];
   instruction?: string;
   strategy: StrategyName;
-  /** The engine's plan for this input: weights, asking rule, decision. */
-  plan: Plan;
+  /** The engine's plan for this input: weights, asking rule, decision, calibration. */
+  plan: ClassifyPlan;
   memberTimeoutMs: number;
   deadlineMs: number;
 }
 
 export type VoteListener = (vote: Vote, done: number, total: number, decisionId: string) => void;
 
-export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: AbortSignal, onVote: VoteListener): Promise<Decision> {
+export async function classify(pool: MemberCaller, job: ClassifyJob, signal: AbortSignal, onVote: VoteListener): Promise<Decision> {
   const run = await runMembers<Vote>(
     {
       ensemble: job.ensemble,
@@ -43,7 +43,7 @@ export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: A
       deadlineMs: job.deadlineMs,
       noun: 'classification',
       next: (asked) => job.plan.next(asked.map(toStrategyVote)),
-      ask: (m, { signal: runSignal }) => askMember(ctx, job, m, runSignal),
+      ask: (m, { signal: runSignal }) => askMember(pool, job, m, runSignal),
       onOutcome: onVote,
       // Members never asked: skipped when early exit settled the outcome, timed out when the deadline came first.
       unasked: (m, why) => unaskedVote(m, job.plan.weightOf(m.member), why),
@@ -82,16 +82,16 @@ export async function classify(ctx: ClassifyContext, job: ClassifyJob, signal: A
   };
 }
 
-async function askMember(ctx: ClassifyContext, job: ClassifyJob, m: ResolvedMember, runSignal: AbortSignal): Promise<Vote> {
+async function askMember(pool: MemberCaller, job: ClassifyJob, m: ResolvedMember, runSignal: AbortSignal): Promise<Vote> {
   const base = { member: m.member, model: m.model, promptStyle: m.promptStyle, weight: job.plan.weightOf(m.member) };
   // Calibrating runs inside the member's call: whatever it throws on a hostile reply becomes this
   // member's error vote, never the whole request's.
-  const call = await callMember(ctx.pool, m.model, runSignal, job.memberTimeoutMs, async (b, signal) => {
+  const call = await callMember(pool, m.model, runSignal, job.memberTimeoutMs, async (b, signal) => {
     const scores = await b.classify(
       { text: job.text, labels: job.labels, instruction: job.instruction, promptStyle: m.promptStyle },
       signal,
     );
-    return { scores, calibrated: ctx.calibrate(m.model, scores) };
+    return { scores, calibrated: job.plan.calibrate(m.model, scores) };
   });
   if (!call.ok) {
     return {

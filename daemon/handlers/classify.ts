@@ -36,10 +36,7 @@ export async function handleClassify(
     config,
   );
   const decision = await classify(
-    {
-      pool: ctx.pool,
-      calibrate: (model, scores) => ctx.adaptation.calibrate(model, scores),
-    },
+    ctx.pool,
     {
       ensemble: name,
       members,

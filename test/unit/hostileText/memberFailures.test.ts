@@ -107,8 +107,17 @@ describe('a per-member step that throws costs that member its vote only', () => 
       features: null,
     });
     const d = await classify(
-      { pool: fakePool(() => ''), calibrate: calibrateThrowingFor('bad') },
-      { ensemble: 't', members, text: 'x', labels, strategy: 'majority', plan, memberTimeoutMs: 5_000, deadlineMs: 10_000 },
+      fakePool(() => ''),
+      {
+        ensemble: 't',
+        members,
+        text: 'x',
+        labels,
+        strategy: 'majority',
+        plan: { ...plan, calibrate: calibrateThrowingFor('bad') },
+        memberTimeoutMs: 5_000,
+        deadlineMs: 10_000,
+      },
       new AbortController().signal,
       () => {},
     );

@@ -241,8 +241,17 @@ async function live(strategy: StrategyName, over: Partial<PlanInput>, labels: Ar
   const members: ResolvedMember[] = MEMBERS.map((m) => ({ member: m, model: m, promptStyle: 'direct', priorWeight: 1 }));
   const plan = planFor(strategy, input(over));
   const decision = await classify(
-    { pool, calibrate: (_m, s) => ({ confidence: s.confidence, probabilities: s.probabilities }) },
-    { ensemble: 't', members, text: 'some input', labels: LABELS, strategy, plan, memberTimeoutMs: 5_000, deadlineMs: 10_000 },
+    pool,
+    {
+      ensemble: 't',
+      members,
+      text: 'some input',
+      labels: LABELS,
+      strategy,
+      plan: { ...plan, calibrate: (_m, s) => ({ confidence: s.confidence, probabilities: s.probabilities }) },
+      memberTimeoutMs: 5_000,
+      deadlineMs: 10_000,
+    },
     new AbortController().signal,
     () => {},
   );
