@@ -131,7 +131,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   return { info, paths, service, server, logger, closed, shutdown };
 }
 
-/** The service, with where decisions are recorded added to its status. */
 /** Writes JSON readable by the owner only, atomically (no client ever reads half a file). */
 function writePrivateJson(file: string, value: unknown): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
