@@ -1,5 +1,5 @@
 /**
- * `pool/changed`, coalesced and carrying what changed. Hints from the pool and the service collect
+ * `pool/changed`, coalesced and carrying what changed. Hints from the pool and the handlers collect
  * for a short window; then one notification goes to every client with the new rows, computed once
  * for all of them, so that no client has to read the whole status again after each decision:
  * - a config change makes one `config` change (clients read the status again: anything may differ);

@@ -87,7 +87,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     onDownloadProgress: opts.onDownloadProgress,
     eventLoop: () => loopGuard.snapshot(),
   });
-  service.reloadConfig();
+  service.live.reload();
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
@@ -109,10 +109,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   };
 
   server = await startServer({
-    service,
+    handlers: service.handlers,
     logger,
     token,
-    allowedOrigins: () => service.allowedOrigins(),
+    allowedOrigins: () => service.live.allowedOrigins(),
     requestShutdown: () => void shutdown('shutdown requested by a client'),
     heartbeatIntervalMs: opts.heartbeatIntervalMs,
   });
@@ -125,13 +125,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     startedAt: new Date().toISOString(),
   };
   writePrivateJson(paths.daemonFile, info);
-  stopWatching = service.watchConfig();
+  stopWatching = service.live.watch();
   if (opts.warmUp !== false) service.pool.warmUp();
   logger.info(`ensemble daemon ${DAEMON_VERSION} listening on 127.0.0.1:${server.port} (pid ${process.pid}, home ${paths.home})`);
   return { info, paths, service, server, logger, closed, shutdown };
 }
 
-/** The service, with where decisions are recorded added to its status. */
 /** Writes JSON readable by the owner only, atomically (no client ever reads half a file). */
 function writePrivateJson(file: string, value: unknown): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);

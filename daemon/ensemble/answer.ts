@@ -6,17 +6,14 @@
  * (the engine's asking rule: a batch at once, more only while the rest could change the outcome).
  * An answer no quorum supports is "no agreement", never forced.
  */
-import { newRecordId } from '../../common/recordId';
 import { z } from 'zod';
 import type { StrategyName } from '../../protocol/ensemble';
-import { noneCanServe } from './noneCanServe';
-import { EnsembleError } from '../../protocol/errors';
 import type { AnswerResult, AnswerVote } from '../../protocol/tasks';
 import type { LabelScores } from '../backends/backend';
-import type { Pool } from '../pool/pool';
+import type { MemberCaller } from './memberCaller';
 import { planFor, type Plan } from '../strategies/engine';
 import type { StrategyVote } from '../strategies/types';
-import { linkedAbort } from '../../common/linkedAbort';
+import { runMembers, type NotAsked } from './runLoop';
 import { normalizeAnswer } from '../tasks/answerNormalize';
 import { parseMemberJson } from '../tasks/memberJson';
 import { neededVotes } from '../tasks/spans';
@@ -25,7 +22,7 @@ import type { ResolvedMember } from '../strategies/members';
 import { trimEndChars } from '../../common/trimChars';
 
 export interface AnswerContext {
-  pool: Pool;
+  pool: MemberCaller;
   weightOf(member: ResolvedMember): number;
   calibrate(model: string, scores: LabelScores): { confidence: number | null };
 }
@@ -61,49 +58,26 @@ export async function answer(
   signal: AbortSignal,
   onVote: (v: AnswerVote, done: number, total: number, id: string) => void,
 ): Promise<AnswerResult> {
-  const started = performance.now();
-  const id = newRecordId();
-  const deadline = linkedAbort(signal, job.deadlineMs, () => new EnsembleError('Timeout', `deadline of ${job.deadlineMs} ms reached`));
-  const runSignal = deadline.signal;
   const prompt = job.options?.length
     ? `${job.question}\n\nOptions:\n${job.options.map((o, i) => `${String.fromCharCode(65 + i)}. ${o}`).join('\n')}`
     : job.question;
-  const votes: Array<AnswerVote | undefined> = new Array(job.members.length);
-  const byId = new Map(job.members.map((m, i) => [m.member, i]));
-  const asked: AnswerVote[] = [];
-  let done = 0;
-  let settled = false;
-  try {
-    for (;;) {
-      if (runSignal.aborted) break;
+  const run = await runMembers<AnswerVote>(
+    {
+      ensemble: job.ensemble,
+      members: job.members,
+      deadlineMs: job.deadlineMs,
+      noun: 'answer',
       // The engine's asking rule over the answers so far (plus one nobody gave yet): all at once
       // for majority and weighted, speculative batches for early exit, as for classifications.
-      const batch = planOver(asked, job, ctx)
-        .next(asked.map(toStrategyVote))
-        .filter((m, k, xs) => byId.has(m) && votes[byId.get(m)!] === undefined && xs.indexOf(m) === k);
-      if (batch.length === 0) {
-        settled = true;
-        break;
-      }
-      const arrived = await Promise.all(
-        batch.map(async (member) => {
-          const i = byId.get(member)!;
-          const vote = await askMember(ctx, job, job.members[i]!, prompt, runSignal);
-          votes[i] = vote;
-          onVote(vote, ++done, job.members.length, id);
-          return vote;
-        }),
-      );
-      asked.push(...arrived);
-    }
-  } finally {
-    deadline.dispose();
-  }
-  if (signal.aborted) throw new EnsembleError('RequestCancelled', 'answer cancelled');
-  const finalVotes = job.members.map((m, i) => votes[i] ?? unasked(m, ctx.weightOf(m), settled));
+      next: (asked) => planOver(asked, job, ctx).next(asked.map(toStrategyVote)),
+      ask: (m, { signal: runSignal }) => askMember(ctx, job, m, prompt, runSignal),
+      onOutcome: onVote,
+      unasked: (m, why) => unasked(m, ctx.weightOf(m), why),
+    },
+    signal,
+  );
+  const finalVotes = run.outcomes;
   const settledEarly = finalVotes.some((v) => v.status === 'skipped');
-  const none = noneCanServe(job.ensemble, finalVotes);
-  if (none) throw none;
   const outcome = planOver(finalVotes, job, ctx, false).decide(finalVotes.map(toStrategyVote));
   const voters = finalVotes.filter((v) => v.status === 'ok' && v.normalized !== null).length;
   const needed = neededVotes(voters, job.quorum);
@@ -119,7 +93,7 @@ export async function answer(
   if (settledEarly) notes.push('early exit: the members not asked could not change the outcome');
   const display = agreed ? displayForm(outcome.label!, finalVotes, job.options) : null;
   return {
-    id,
+    id: run.id,
     ensemble: job.ensemble,
     strategy: job.strategy,
     question: job.question,
@@ -132,7 +106,7 @@ export async function answer(
     partial: finalVotes.some((v) => v.status === 'timeout' || v.status === 'error'),
     earlyExit: settledEarly,
     note: notes.filter(Boolean).join('; '),
-    elapsedMs: Math.round(performance.now() - started),
+    elapsedMs: run.elapsedMs(),
     createdAt: new Date().toISOString(),
   };
 }
@@ -228,18 +202,18 @@ function displayForm(normalized: string, votes: readonly AnswerVote[], options: 
   return trimEndChars((first?.answer ?? normalized).split(/\r?\n/)[0]!.trim(), '.;,');
 }
 
-function unasked(m: ResolvedMember, weight: number, settledEarly: boolean): AnswerVote {
+function unasked(m: ResolvedMember, weight: number, why: NotAsked): AnswerVote {
   return {
     member: m.member,
     model: m.model,
     promptStyle: m.promptStyle,
-    status: settledEarly ? 'skipped' : 'timeout',
+    status: why.status,
     answer: null,
     normalized: null,
     confidence: null,
     weight,
     latencyMs: 0,
-    ...(settledEarly ? {} : { error: new EnsembleError('Timeout', 'not asked: the request deadline was reached').toInfo() }),
+    ...(why.error ? { error: why.error } : {}),
   };
 }
 

@@ -9,15 +9,15 @@
 import type { ErrorInfo } from '../../protocol/ensemble';
 import { EnsembleError, asEnsembleError } from '../../protocol/errors';
 import type { Backend } from '../backends/backend';
-import type { Pool } from '../pool/pool';
+import type { MemberCaller } from './memberCaller';
 import { raceAbort } from '../../common/abort';
 import { linkedAbort, type LinkedAbort } from '../../common/linkedAbort';
 
 export type MemberCall<T> =
   { ok: true; value: T; latencyMs: number } | { ok: false; status: 'timeout' | 'error'; error: ErrorInfo; latencyMs: number };
 
-export async function callMember<T>(
-  pool: Pool,
+export async function callMember<T, Ready>(
+  pool: MemberCaller<Ready>,
   model: string,
   runSignal: AbortSignal,
   timeoutMs: number,
@@ -33,7 +33,7 @@ export async function callMember<T>(
     signal = timeout.signal;
   };
   const latency = () => Math.round(performance.now() - started);
-  const loadExempt = pool.get(model)?.traits.local ?? false;
+  const loadExempt = pool.isLocal(model);
   try {
     if (!loadExempt) startTimeout();
     const ready = await pool.ready(model, signal);

@@ -3,19 +3,17 @@
  * by a JSON schema where the backend supports it), their spans are aligned to the input and voted
  * (daemon/tasks/spans.ts). Members run in parallel under per-member timeouts and the deadline.
  */
-import { newRecordId } from '../../common/recordId';
 import { z } from 'zod';
-import { noneCanServe } from './noneCanServe';
 import { EnsembleError } from '../../protocol/errors';
 import { ExtractionResult, type ExtractionVote } from '../../protocol/tasks';
-import type { Pool } from '../pool/pool';
+import type { MemberCaller } from './memberCaller';
 import { parseMemberJson } from '../tasks/memberJson';
 import { alignSpans, alignmentInput, voteAligned, type AlignedSpans } from '../tasks/spans';
 import { fitExtraction, fitVote } from '../tasks/fitExtraction';
 import { LIMITS } from '../../protocol/limits';
 import { callMember } from './callMember';
 import type { ResolvedMember } from '../strategies/members';
-import { linkedAbort } from '../../common/linkedAbort';
+import { runMembers } from './runLoop';
 import { own } from '../../common/ownProperty';
 
 export interface ExtractJob {
@@ -61,47 +59,48 @@ export function extractionSchema(types: readonly string[]): Record<string, unkno
 }
 
 export async function extract(
-  pool: Pool,
+  pool: MemberCaller,
   job: ExtractJob,
   signal: AbortSignal,
   onVote: (v: ExtractionVote, done: number, total: number, id: string) => void,
 ): Promise<ExtractionResult> {
-  const started = performance.now();
-  const id = newRecordId();
-  const deadline = linkedAbort(signal, job.deadlineMs, () => new EnsembleError('Timeout', `deadline of ${job.deadlineMs} ms reached`));
-  const runSignal = deadline.signal;
   const prompt = `${job.instruction ? `${job.instruction}\n\n` : ''}Entity types: ${job.types.join(', ')}\n\nText:\n${job.text}`;
   const schema = extractionSchema(job.types);
   const on = alignmentInput(job.text, job.types);
   const alignedBy = new Map<string, AlignedSpans>();
-  let done = 0;
-  const votes = await Promise.all(
-    job.members.map(async (m): Promise<ExtractionVote> => {
-      const call = await callMember(pool, m.model, runSignal, job.memberTimeoutMs, async (b, s) => {
-        const { text } = await b.generate({ system: SYSTEM, prompt, jsonSchema: schema, maxTokens: 1024 }, s);
-        const parsed = MemberAnswer.safeParse(parseMemberJson(text));
-        if (!parsed.success)
-          throw new EnsembleError(
-            'BackendError',
-            `the member's JSON is not a list of entities: ${z.prettifyError(parsed.error).slice(0, 300)}`,
-          );
-        const spans = Array.isArray(parsed.data) ? parsed.data : parsed.data.entities;
-        // Aligned inside the member's call: whatever its spans make this throw is its own error.
-        return { spans, aligned: alignSpans(on, spans) };
-      });
-      const base = { member: m.member, model: m.model, latencyMs: call.latencyMs, unaligned: 0 };
-      if (call.ok) alignedBy.set(m.member, call.value.aligned);
-      const vote: ExtractionVote = call.ok
-        ? { ...base, status: 'ok', spans: call.value.spans }
-        : { ...base, status: call.status, spans: [], error: call.error };
-      onVote(fitVote(vote, PROGRESS_VOTE_BYTES), ++done, job.members.length, id);
-      return vote;
-    }),
-  ).finally(() => deadline.dispose());
-  if (signal.aborted) throw new EnsembleError('RequestCancelled', 'extraction cancelled');
+  const run = await runMembers<ExtractionVote>(
+    {
+      ensemble: job.ensemble,
+      members: job.members,
+      deadlineMs: job.deadlineMs,
+      noun: 'extraction',
+      // Every member at once: spans are voted only once all have answered.
+      next: (asked) => (asked.length === 0 ? job.members.map((m) => m.member) : []),
+      ask: async (m, { signal: runSignal }) => {
+        const call = await callMember(pool, m.model, runSignal, job.memberTimeoutMs, async (b, s) => {
+          const { text } = await b.generate({ system: SYSTEM, prompt, jsonSchema: schema, maxTokens: 1024 }, s);
+          const parsed = MemberAnswer.safeParse(parseMemberJson(text));
+          if (!parsed.success)
+            throw new EnsembleError(
+              'BackendError',
+              `the member's JSON is not a list of entities: ${z.prettifyError(parsed.error).slice(0, 300)}`,
+            );
+          const spans = Array.isArray(parsed.data) ? parsed.data : parsed.data.entities;
+          // Aligned inside the member's call: whatever its spans make this throw is its own error.
+          return { spans, aligned: alignSpans(on, spans) };
+        });
+        const base = { member: m.member, model: m.model, latencyMs: call.latencyMs, unaligned: 0 };
+        if (call.ok) alignedBy.set(m.member, call.value.aligned);
+        return call.ok
+          ? { ...base, status: 'ok', spans: call.value.spans }
+          : { ...base, status: call.status, spans: [], error: call.error };
+      },
+      onOutcome: (vote, done, total, id) => onVote(fitVote(vote, PROGRESS_VOTE_BYTES), done, total, id),
+    },
+    signal,
+  );
+  const votes = run.outcomes;
   const answered = votes.filter((v) => v.status === 'ok');
-  const none = answered.length === 0 ? noneCanServe(job.ensemble, votes) : undefined;
-  if (none) throw none;
   const vote = voteAligned(
     job.text,
     answered.map((v) => ({ member: v.member, aligned: alignedBy.get(v.member)! })),
@@ -114,7 +113,7 @@ export async function extract(
   const unaligned = Object.values(vote.unaligned).reduce((a, b) => a + b, 0);
   if (unaligned) notes.push(`${unaligned} span${unaligned > 1 ? 's' : ''} not found in the text were dropped`);
   const result: ExtractionResult = {
-    id,
+    id: run.id,
     ensemble: job.ensemble,
     types: job.types,
     spans: vote.kept,
@@ -123,7 +122,7 @@ export async function extract(
     votes: finalVotes,
     partial: failed > 0,
     note: notes.join('; '),
-    elapsedMs: Math.round(performance.now() - started),
+    elapsedMs: run.elapsedMs(),
     createdAt: new Date().toISOString(),
   };
   const fitted = fitExtraction(result, vote.dropped);

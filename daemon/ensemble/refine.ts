@@ -5,14 +5,12 @@
  * result is the last complete text; an editor that returns the draft unchanged ends the chain
  * (the text has converged); the request deadline cuts the chain short with a partial result.
  */
-import { newRecordId } from '../../common/recordId';
 import type { RefineResult, RefineStep } from '../../protocol/ensemble';
-import { EnsembleError } from '../../protocol/errors';
 import type { ChatMessage, GenerateRequest } from '../backends/backend';
-import type { Pool } from '../pool/pool';
+import type { MemberCaller } from './memberCaller';
 import type { ResolvedMember } from '../strategies/members';
 import { callMember } from './callMember';
-import { linkedAbort } from '../../common/linkedAbort';
+import { runMembers } from './runLoop';
 
 export interface RefineJob {
   ensemble: string;
@@ -48,48 +46,49 @@ const EDIT_SYSTEM =
 const EDIT_REPLY_SYSTEM =
   'You are an editor. Improve the draft reply to the conversation: correct, clear, complete. Reply with the improved reply only, no preamble.';
 
-export async function refine(pool: Pool, job: RefineJob, signal: AbortSignal, listeners: RefineListeners): Promise<RefineResult> {
-  const started = performance.now();
-  const refineId = newRecordId();
-  const deadline = linkedAbort(signal, job.deadlineMs, () => new EnsembleError('Timeout', `deadline of ${job.deadlineMs} ms reached`));
-  const runSignal = deadline.signal;
-  const steps: RefineStep[] = [];
+export async function refine(pool: MemberCaller, job: RefineJob, signal: AbortSignal, listeners: RefineListeners): Promise<RefineResult> {
   const total = job.members.length;
   let current = job.conversation ? '' : job.text;
   let drafted = false;
   let converged = false;
-  try {
-    for (const [index, m] of job.members.entries()) {
-      if (runSignal.aborted) break;
-      const role = drafted ? 'edit' : 'draft';
-      const request = stepRequest(job, role, current);
-      const onToken = (text: string) =>
-        listeners.onToken?.({ index, member: m.member, model: m.model, role, last: index === total - 1, text }, total, refineId);
-      const step = await runStep(pool, m, role, request, job, runSignal, onToken);
-      steps.push(step);
-      listeners.onStep(step, steps.length, total, refineId);
-      if (step.status !== 'ok' || !step.text.trim()) continue;
-      const next = step.text.trim();
-      if (drafted && next === current) {
-        converged = true; // the editor changed nothing: later editors would only see the same draft again
-        break;
-      }
-      current = next;
-      drafted = true;
-    }
-  } finally {
-    deadline.dispose();
-  }
-  if (signal.aborted) throw new EnsembleError('RequestCancelled', 'refinement cancelled');
+  const run = await runMembers<RefineStep>(
+    {
+      ensemble: job.ensemble,
+      members: job.members,
+      deadlineMs: job.deadlineMs,
+      noun: 'refinement',
+      // One member at a time, in chain order: each edits the text the steps before it left.
+      next: (asked) => (converged || asked.length === total ? [] : [job.members[asked.length]!.member]),
+      ask: async (m, { id, signal: runSignal, index }) => {
+        const role = drafted ? 'edit' : 'draft';
+        const onToken = (text: string) =>
+          listeners.onToken?.({ index, member: m.member, model: m.model, role, last: index === total - 1, text }, total, id);
+        const step = await runStep(pool, m, role, stepRequest(job, role, current), job, runSignal, onToken);
+        if (step.status === 'ok' && step.text.trim()) {
+          const next = step.text.trim();
+          // The editor changed nothing: later editors would only see the same draft again.
+          if (drafted && next === current) converged = true;
+          current = next;
+          drafted = true;
+        }
+        return step;
+      },
+      onOutcome: (step, done, all, id) => listeners.onStep(step, done, all, id),
+      // A failed chain is a partial result with each step's error, not a failed request.
+      failWhenNoneCanServe: false,
+    },
+    signal,
+  );
+  const steps = run.asked;
   return {
-    id: refineId,
+    id: run.id,
     ensemble: job.ensemble,
     original: job.text,
     text: current,
     steps,
     partial: (!converged && steps.length < total) || steps.some((s) => s.status !== 'ok'),
     converged,
-    elapsedMs: Math.round(performance.now() - started),
+    elapsedMs: run.elapsedMs(),
   };
 }
 
@@ -105,7 +104,7 @@ function stepRequest(job: RefineJob, role: RefineStep['role'], current: string):
 }
 
 async function runStep(
-  pool: Pool,
+  pool: MemberCaller,
   m: ResolvedMember,
   role: RefineStep['role'],
   request: Omit<GenerateRequest, 'maxTokens'>,

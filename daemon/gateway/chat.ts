@@ -9,14 +9,14 @@
 import crypto from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { RefineResult } from '../../protocol/ensemble';
-import type { DaemonService } from '../service';
+import type { Handlers } from '../handlers/handlers';
 import { conversation, type ChatRequest } from './chatRequest';
 import { badRequest, sendJson } from './errors';
 import { chunkStream, completion } from './sse';
 
 export async function chatCompletion(
   res: ServerResponse,
-  service: DaemonService,
+  handlers: Handlers,
   req: ChatRequest,
   ensemble: string | undefined,
   signal: AbortSignal,
@@ -32,7 +32,7 @@ export async function chatCompletion(
   };
   const summary = (r: RefineResult) => ({ id: r.id, steps: r.steps, partial: r.partial, converged: r.converged ?? false, text: r.text });
   if (!req.stream) {
-    const result = await service.refine(params, signal, () => {}, { conversation: turns });
+    const result = await handlers.refine(params, signal, () => {}, { conversation: turns });
     return void sendJson(
       res,
       200,
@@ -43,7 +43,7 @@ export async function chatCompletion(
   const open = () => (stream ??= startStream(res, req.model));
   let streamedLast = '';
   let lastStepOk = false;
-  const result = await service.refine(
+  const result = await handlers.refine(
     params,
     signal,
     (p) => {

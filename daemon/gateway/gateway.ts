@@ -21,7 +21,7 @@ import { LIMITS } from '../../protocol/limits';
 import { taskCompletion } from './tasks';
 import { generationCompletion } from './generation';
 import type { Logger } from '../process/log';
-import type { DaemonService } from '../service';
+import type { Handlers } from '../handlers/handlers';
 
 let inFlight = 0;
 
@@ -30,11 +30,11 @@ function extraField(body: unknown): unknown {
   return typeof body === 'object' && body !== null && 'ensemble' in body ? (body as { ensemble: unknown }).ensemble : undefined;
 }
 
-export async function handleGateway(req: IncomingMessage, res: ServerResponse, service: DaemonService, logger: Logger): Promise<void> {
+export async function handleGateway(req: IncomingMessage, res: ServerResponse, handlers: Handlers, logger: Logger): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   if (req.method === 'GET' && url.pathname === '/health') return sendJson(res, 200, { ok: true });
   if (req.method === 'GET' && url.pathname === '/v1/models') {
-    const status = service.status();
+    const status = handlers.status();
     return sendJson(res, 200, {
       object: 'list',
       data: status.ensembles.map((e) => ({ id: e.name, object: 'model', created: 0, owned_by: 'ensemble' })),
@@ -63,17 +63,17 @@ export async function handleGateway(req: IncomingMessage, res: ServerResponse, s
     if (url.pathname === '/v1/classifications') {
       const parsed = ClassifyParams.safeParse(body);
       if (!parsed.success) throw invalidBody(parsed.error);
-      return sendJson(res, 200, await service.classify(parsed.data, abort.signal, () => {}));
+      return sendJson(res, 200, await handlers.classify(parsed.data, abort.signal, () => {}));
     }
     const parsed = ChatRequest.safeParse(body);
     if (!parsed.success) throw invalidBody(parsed.error);
     const { ensemble, task: named, bare } = parseModel(parsed.data.model);
-    const configured = bare ? service.generationStrategyOf(ensemble) : undefined;
+    const configured = bare ? handlers.generationStrategyOf(ensemble) : undefined;
     const task = configured && configured !== 'refine' ? configured : named;
-    if (task === 'chat') await chatCompletion(res, service, parsed.data, ensemble, abort.signal);
+    if (task === 'chat') await chatCompletion(res, handlers, parsed.data, ensemble, abort.signal);
     else if (task === 'compare' || task === 'fusion' || task === 'firstSuccess' || task === 'mux')
-      await generationCompletion(res, service, parsed.data, extraField(body), ensemble, task, abort.signal);
-    else await taskCompletion(res, service, parsed.data, ensemble, task, abort.signal);
+      await generationCompletion(res, handlers, parsed.data, extraField(body), ensemble, task, abort.signal);
+    else await taskCompletion(res, handlers, parsed.data, ensemble, task, abort.signal);
   } catch (e) {
     const err = e instanceof GatewayError ? e : fromEnsembleError(asEnsembleError(e));
     if (err.status >= 500) logger.warn(`gateway ${url.pathname}: ${err.code ?? err.type}: ${err.message}`);

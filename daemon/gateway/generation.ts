@@ -11,7 +11,7 @@
 import crypto from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { GenerateParams, type GenerationResult } from '../../protocol/generation';
-import type { DaemonService } from '../service';
+import type { Handlers } from '../handlers/handlers';
 import { conversation, type ChatRequest } from './chatRequest';
 import { badRequest, invalidBody, sendJson } from './errors';
 import { chunkStream, completion } from './sse';
@@ -33,7 +33,7 @@ const GatewayOptions = GenerateParams.pick({
 
 export async function generationCompletion(
   res: ServerResponse,
-  service: DaemonService,
+  handlers: Handlers,
   req: ChatRequest,
   rawOptions: unknown,
   ensemble: string | undefined,
@@ -51,12 +51,12 @@ export async function generationCompletion(
   });
   const summary = (r: GenerationResult) => ({ ensemble: r });
   if (!req.stream) {
-    const result = await service.generate(params, signal, () => {});
+    const result = await handlers.generate(params, signal, () => {});
     return void sendJson(res, 200, completion(`chatcmpl-${result.id}`, req.model, contentOf(result), 'stop', summary(result)));
   }
   const stream = chunkStream(res, `chatcmpl-${crypto.randomUUID()}`, req.model);
   let streamed = '';
-  const result = await service.generate(params, signal, (p) => {
+  const result = await handlers.generate(params, signal, (p) => {
     if (p.kind !== 'judgeToken' || strategy !== 'fusion' || params.mode !== 'synthesize') return;
     stream.delta(streamed ? { content: p.text } : { role: 'assistant', content: p.text.trimStart() });
     streamed += p.text;

@@ -17,7 +17,7 @@ import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { AnswerParams, ExtractParams } from '../../protocol/tasks';
 import { ClassifyParams } from '../../protocol/methods';
-import type { DaemonService } from '../service';
+import type { Handlers } from '../handlers/handlers';
 import { conversation, type ChatRequest } from './chatRequest';
 import { badRequest, invalidBody, sendJson } from './errors';
 import { schemaChoices } from './schemaChoices';
@@ -27,7 +27,7 @@ type Task = 'classify' | 'extract' | 'answer';
 
 export async function taskCompletion(
   res: ServerResponse,
-  service: DaemonService,
+  handlers: Handlers,
   req: ChatRequest,
   ensemble: string | undefined,
   task: Task,
@@ -53,7 +53,7 @@ export async function taskCompletion(
   async function run(): Promise<{ content: string; id: string; extra: Record<string, unknown> }> {
     if (task === 'classify') {
       const params = parse(ClassifyParams, { text, labels: choices?.values, ensemble, instruction: instruction?.slice(0, 4_000) });
-      const decision = await service.classify(params, signal, () => {});
+      const decision = await handlers.classify(params, signal, () => {});
       return { content: JSON.stringify({ [choices?.property ?? 'label']: decision.label }), id: decision.id, extra: { task, decision } };
     }
     if (task === 'extract') {
@@ -64,12 +64,12 @@ export async function taskCompletion(
         );
       }
       const params = parse(ExtractParams, { text, types: choices.values, ensemble, instruction: instruction?.slice(0, 4_000) });
-      const extraction = await service.extract(params, signal, () => {});
+      const extraction = await handlers.extract(params, signal, () => {});
       const entities = extraction.spans.map((s) => ({ type: s.type, text: s.text, start: s.start, end: s.end, agreement: s.agreement }));
       return { content: JSON.stringify({ entities }), id: extraction.id, extra: { task, extraction } };
     }
     const params = parse(AnswerParams, { question: text, options: choices?.values, ensemble });
-    const result = await service.answer(params, signal, () => {});
+    const result = await handlers.answer(params, signal, () => {});
     const content =
       req.response_format?.type === 'json_schema'
         ? JSON.stringify({ [choices?.property ?? 'answer']: result.answer })

@@ -138,7 +138,8 @@ export class Adaptation {
   /**
    * The engine's plan for one request: members with their feedback weights for the fixed
    * strategies; the stored fit (reliabilities, stacking, router) for the learned ones, with the
-   * input's hashed features when a router reads them.
+   * input's hashed features when a router reads them. The plan carries each model's calibration,
+   * so the orchestrator applies it without a call back here.
    */
   plan(
     ensemble: string,
@@ -147,7 +148,7 @@ export class Adaptation {
     request: { text: string; category: string | undefined; labels: readonly string[] },
     settings: { earlyExit: { agreeK: number; threshold: number }; route?: { threshold?: number; fallback?: number } },
     config: PoolConfig,
-  ): Plan {
+  ): Plan & { calibrate: Adaptation['calibrate'] } {
     const fittedAt = this.fittedAtByEnsemble.get(ensemble) ?? 0;
     const stale = members.find((m) => this.predates(m.model, fittedAt));
     const fit = stale ? null : (this.aggregationByEnsemble.get(ensemble) ?? null);
@@ -164,7 +165,7 @@ export class Adaptation {
       );
     }
     const bits = fit?.router?.bits;
-    return planFor(strategy, {
+    const plan = planFor(strategy, {
       labels: request.labels,
       members: members.map((m) => ({ member: m.member, weight: this.memberWeight(m, config) })),
       earlyExit: settings.earlyExit,
@@ -176,6 +177,7 @@ export class Adaptation {
           : null,
       ...(settings.route ? { route: settings.route } : {}),
     });
+    return { ...plan, calibrate: (model, scores) => this.calibrate(model, scores) };
   }
 
   /** Records the right label of a decision; returns every model's weight afterwards. */

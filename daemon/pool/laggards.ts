@@ -112,8 +112,8 @@ export function adaptiveTimeoutMs(
 }
 
 /**
- * The policy applied to an ensemble's members before its plan is built (the one place the service
- * calls): under `lowerWeight` a flagged member's prior weight is multiplied by `weightFactor`
+ * The policy applied to an ensemble's members before its plan is built (by pool/laggardWatch.ts
+ * for each request): under `lowerWeight` a flagged member's prior weight is multiplied by `weightFactor`
  * (the feedback weight scales with the prior, so its vote weight drops by that factor in the
  * weighted strategies); under `moveLast` flagged members are listed, so asked, last. Under `flag`,
  * or with no laggard, the members are returned as they were.

@@ -38,6 +38,7 @@ import { createPoolModel, modelStatus, type PoolModel } from './poolModel';
 import { Semaphore } from './semaphore';
 import { InFlight, drainThenDispose } from './drain';
 import { DEFAULT_LATENCY_WINDOW } from './latency';
+import { LaggardWatch } from './laggardWatch';
 import type { ChangeHint } from './changeHint';
 
 export { systemMemory, type MemoryProbe, type PoolModel };
@@ -67,7 +68,12 @@ export class Pool {
   private drainBoundMs = 61_000;
   /** Latencies kept per model (`daemon.laggards.window`): the one window status, laggards and adaptive timeouts read. */
   private latencyWindow = DEFAULT_LATENCY_WINDOW;
-  /** Shortens a member's timeout from its observed latency (set by the service when adaptive timeouts are on). */
+  /** Laggards and adaptive member timeouts, from the latency windows and `daemon.laggards`. */
+  readonly laggards = new LaggardWatch(
+    () => this.latencies(),
+    (id) => this.latencySamples(id),
+  );
+  /** Replaces the adaptive timeout of `daemon.laggards` (a test's fixed policy), until the next config. */
   private adaptTimeout: ((model: string, configuredMs: number) => number) | undefined;
   /** `ask`: downloads wait for `approveDownloads` (the extension's first run); `auto`: they start when needed. */
   private downloadApproval: 'auto' | 'ask' = 'auto';
@@ -99,6 +105,8 @@ export class Pool {
     };
     this.drainBoundMs = Math.max(60_000, ...Object.values(config.ensembles).map((e) => e.deadlineMs ?? 60_000)) + 1_000;
     this.latencyWindow = d.laggards?.window ?? DEFAULT_LATENCY_WINDOW;
+    this.laggards.configure(d.laggards);
+    this.adaptTimeout = undefined;
     for (const model of this.models.values()) model.latency.resize(this.latencyWindow);
     const next = new Map(config.models.map((m) => [m.id, m]));
     for (const [id, model] of this.models) {
@@ -159,7 +167,7 @@ export class Pool {
     this.integrityCache = file;
   }
 
-  /** Adaptive member timeouts on (a function of the model and its configured timeout) or off (undefined). */
+  /** A fixed adaptive policy in place of the configured one (a function of the model and its configured timeout), or the configured one (undefined). */
   setTimeoutPolicy(adapt: ((model: string, configuredMs: number) => number) | undefined): void {
     this.adaptTimeout = adapt;
   }
@@ -170,8 +178,13 @@ export class Pool {
    */
   memberTimeoutMs(id: string, ensembleTimeoutMs: number): number {
     const configured = Math.min(ensembleTimeoutMs, this.models.get(id)?.entry.timeoutMs ?? Infinity);
-    const adapted = this.adaptTimeout?.(id, configured) ?? configured;
+    const adapted = this.adaptTimeout ? this.adaptTimeout(id, configured) : this.laggards.adaptTimeout(id, configured);
     return Number.isFinite(adapted) && adapted > 0 ? Math.min(configured, adapted) : configured;
+  }
+
+  /** True when the model loads in this machine's workers (its load is exempt from the member timeout). */
+  isLocal(id: string): boolean {
+    return this.models.get(id)?.traits.local ?? false;
   }
 
   get(id: string): PoolModel | undefined {

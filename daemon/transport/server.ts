@@ -15,11 +15,11 @@ import { applyHttpLimits, connectionsCheckingInterval, httpLimits, type HttpLimi
 import type { Logger } from '../process/log';
 import type { ChangeHint } from '../pool/changeHint';
 import { checkRequest } from './security';
-import type { DaemonService } from '../service';
+import type { Handlers } from '../handlers/handlers';
 import { Session } from './session';
 
 export interface ServerOptions {
-  service: DaemonService;
+  handlers: Handlers;
   logger: Logger;
   token: string;
   allowedOrigins: () => readonly string[];
@@ -62,7 +62,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       );
       return;
     }
-    handleGateway(req, res, opts.service, opts.logger).catch((e) => {
+    handleGateway(req, res, opts.handlers, opts.logger).catch((e) => {
       opts.logger.error(`gateway: ${(e as Error).stack ?? String(e)}`);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: 'internal error', type: 'server_error' } }));
@@ -92,7 +92,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   });
 
   wss.on('connection', (ws: WebSocket) => {
-    const session = new Session(ws, opts.service, opts.logger, opts.requestShutdown);
+    const session = new Session(ws, opts.handlers, opts.logger, opts.requestShutdown);
     sessions.add(session);
     // The JSON-RPC handshake is bounded too: a client that connects and never says `initialize`
     // would hold one of the connection slots forever.
@@ -145,7 +145,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   port = (server.address() as AddressInfo).port;
 
   const changes = new ChangeBroadcast(
-    () => opts.service.status(),
+    () => opts.handlers.status(),
     () => sessions.size > 0,
     (params) => {
       for (const s of sessions) s.peer.notify('pool/changed', params);

@@ -1,5 +1,5 @@
 /**
- * One client connection: a JSON-RPC peer over the WebSocket, wired to the service. Requests other
+ * One client connection: a JSON-RPC peer over the WebSocket, wired to the handlers (daemon/handlers/). Requests other
  * than `initialize` are refused until the client has initialized (and so agreed on the protocol).
  */
 import type { WebSocket } from 'ws';
@@ -9,7 +9,7 @@ import { LIMITS } from '../../protocol/limits';
 import { PROTOCOL_VERSION, type RequestMethod } from '../../protocol/methods';
 import { guardSocket, type GuardedSocket } from './backpressure';
 import type { Logger } from '../process/log';
-import type { DaemonService } from '../service';
+import type { Handlers } from '../handlers/handlers';
 import { DAEMON_VERSION } from '../version';
 
 export class Session {
@@ -21,7 +21,7 @@ export class Session {
 
   constructor(
     socket: WebSocket,
-    private readonly service: DaemonService,
+    private readonly handlers: Handlers,
     private readonly logger: Logger,
     private readonly requestShutdown: () => void,
   ) {
@@ -66,26 +66,26 @@ export class Session {
       this.logger.debug(`client ${params.client.name} ${params.client.version} connected (protocol ${params.protocolVersion})`);
       return { protocolVersion: PROTOCOL_VERSION, daemonVersion: DAEMON_VERSION, pid: process.pid };
     });
-    this.guard('ensemble/classify', (params, ctx) => this.service.classify(params, ctx.signal, ctx.progress));
-    this.guard('ensemble/refine', (params, ctx) => this.service.refine(params, ctx.signal, ctx.progress));
-    this.guard('ensemble/generate', (params, ctx) => this.service.generate(params, ctx.signal, ctx.progress));
-    this.guard('ensemble/answer', (params, ctx) => this.service.answer(params, ctx.signal, ctx.progress));
-    this.guard('ensemble/extract', (params, ctx) => this.service.extract(params, ctx.signal, ctx.progress));
+    this.guard('ensemble/classify', (params, ctx) => this.handlers.classify(params, ctx.signal, ctx.progress));
+    this.guard('ensemble/refine', (params, ctx) => this.handlers.refine(params, ctx.signal, ctx.progress));
+    this.guard('ensemble/generate', (params, ctx) => this.handlers.generate(params, ctx.signal, ctx.progress));
+    this.guard('ensemble/answer', (params, ctx) => this.handlers.answer(params, ctx.signal, ctx.progress));
+    this.guard('ensemble/extract', (params, ctx) => this.handlers.extract(params, ctx.signal, ctx.progress));
     this.guard('pool/status', () => {
-      this.service.countStatusRead();
-      return this.service.status();
+      this.handlers.countStatusRead();
+      return this.handlers.status();
     });
-    this.guard('pool/diversity', (params) => this.service.diversityOf(params.ensemble, params.limit));
-    this.guard('config/reload', () => this.service.reloadConfig());
-    this.guard('pool/reload', (params) => ({ reloaded: this.service.pool.reload(params.model) }));
-    this.guard('pool/download', (params) => ({ started: this.service.pool.approveDownloads(params.models) }));
-    this.guard('pool/cancelDownload', (params) => ({ cancelled: this.service.pool.cancelDownloads(params.models) }));
-    this.guard('decisions/recent', (params) => this.service.recent(params.limit, params.before));
-    this.guard('feedback/submit', (params) => this.service.feedback(params));
-    this.guard('recordings/items', (params) => this.service.recordedItems(params.dataset, params.ensemble, params.cursor, params.task));
-    this.guard('answer/feedback', (params) => this.service.answerFeedback(params.answerId, params.answer));
-    this.guard('calibration/fit', (params) => this.service.fitCalibration(params.method, params.minSamples));
-    this.guard('aggregation/fit', (params) => this.service.fitAggregation(params.ensemble));
+    this.guard('pool/diversity', (params) => this.handlers.diversityOf(params.ensemble, params.limit));
+    this.guard('config/reload', () => this.handlers.reloadConfig());
+    this.guard('pool/reload', (params) => this.handlers.reloadModels(params.model));
+    this.guard('pool/download', (params) => this.handlers.approveDownloads(params.models));
+    this.guard('pool/cancelDownload', (params) => this.handlers.cancelDownloads(params.models));
+    this.guard('decisions/recent', (params) => this.handlers.recent(params.limit, params.before));
+    this.guard('feedback/submit', (params) => this.handlers.feedback(params));
+    this.guard('recordings/items', (params) => this.handlers.recordedItems(params.dataset, params.ensemble, params.cursor, params.task));
+    this.guard('answer/feedback', (params) => this.handlers.answerFeedback(params.answerId, params.answer));
+    this.guard('calibration/fit', (params) => this.handlers.fitCalibration(params.method, params.minSamples));
+    this.guard('aggregation/fit', (params) => this.handlers.fitAggregation(params.ensemble));
     this.guard('shutdown', () => {
       setImmediate(this.requestShutdown);
       return null;

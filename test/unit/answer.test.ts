@@ -9,7 +9,7 @@ import type { StrategyName } from '../../protocol/ensemble';
 import type { Backend } from '../../daemon/backends/backend';
 import { answer } from '../../daemon/ensemble/answer';
 import type { ResolvedMember } from '../../daemon/strategies/members';
-import type { Pool } from '../../daemon/pool/pool';
+import type { MemberCaller } from '../../daemon/ensemble/memberCaller';
 import { planFor, replayPlan } from '../../daemon/strategies/engine';
 import type { StrategyVote } from '../../daemon/strategies/types';
 
@@ -19,11 +19,11 @@ const OTHER = '\u0000other';
 async function live(strategy: StrategyName, answers: string[]) {
   const batches: string[][] = [];
   let open: string[] | null = null;
-  const pool = {
-    get: () => undefined,
+  const pool: MemberCaller<string> = {
+    isLocal: () => false,
     memberTimeoutMs: (_id: string, ms: number) => ms,
     ready: async (id: string) => id,
-    call: async (id: string, _signal: AbortSignal, task: (b: Backend) => Promise<unknown>) => {
+    call: async <T>(id: string, _signal: AbortSignal, task: (b: Backend) => Promise<T>) => {
       // Members answer on the next turn of the event loop, so members asked in the same turn are one batch.
       if (!open) {
         open = [];
@@ -35,7 +35,7 @@ async function live(strategy: StrategyName, answers: string[]) {
       const generate = () => new Promise<{ text: string }>((resolve) => setImmediate(() => resolve({ text })));
       return task({ generate } as unknown as Backend);
     },
-  } as unknown as Pool;
+  };
   const members: ResolvedMember[] = MEMBERS.map((m) => ({ member: m, model: m, promptStyle: 'direct', priorWeight: 1 }));
   const result = await answer(
     { pool, weightOf: () => 1, calibrate: (_m, s) => ({ confidence: s.confidence }) },

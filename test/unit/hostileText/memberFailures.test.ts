@@ -10,19 +10,19 @@ import type { Backend, LabelScores } from '../../../daemon/backends/backend';
 import { answer } from '../../../daemon/ensemble/answer';
 import { classify } from '../../../daemon/ensemble/classify';
 import type { ResolvedMember } from '../../../daemon/strategies/members';
-import type { Pool } from '../../../daemon/pool/pool';
+import type { MemberCaller } from '../../../daemon/ensemble/memberCaller';
 import { planFor } from '../../../daemon/strategies/engine';
 
 const MEMBERS = ['good1', 'good2', 'bad'];
 const members: ResolvedMember[] = MEMBERS.map((m) => ({ member: m, model: m, promptStyle: 'direct', priorWeight: 1 }));
 
 /** A pool whose member `id` answers `reply(id)`: text for generate, scores for classify. */
-function fakePool(text: (id: string) => string): Pool {
+function fakePool(text: (id: string) => string): MemberCaller<string> {
   return {
-    get: () => undefined,
+    isLocal: () => false,
     memberTimeoutMs: (_id: string, ms: number) => ms,
     ready: async (id: string) => id,
-    call: async (id: string, _signal: AbortSignal, task: (b: Backend) => Promise<unknown>) => {
+    call: async <T>(id: string, _signal: AbortSignal, task: (b: Backend) => Promise<T>) => {
       const backend = {
         generate: async () => ({ text: text(id) }),
         classify: async (): Promise<LabelScores> => ({
@@ -34,7 +34,7 @@ function fakePool(text: (id: string) => string): Pool {
       };
       return task(backend as unknown as Backend);
     },
-  } as unknown as Pool;
+  };
 }
 
 /** A calibration that throws for the bad member, as a corrupt fitted calibration could. */
@@ -46,7 +46,7 @@ function calibrateThrowingFor(bad: string) {
 }
 
 /** Asks the three members one question, majority vote. */
-function ask(pool: Pool, calibrate: (model: string, s: LabelScores) => { confidence: number | null }) {
+function ask(pool: MemberCaller<string>, calibrate: (model: string, s: LabelScores) => { confidence: number | null }) {
   return answer(
     { pool, weightOf: () => 1, calibrate },
     {
@@ -107,8 +107,17 @@ describe('a per-member step that throws costs that member its vote only', () => 
       features: null,
     });
     const d = await classify(
-      { pool: fakePool(() => ''), calibrate: calibrateThrowingFor('bad') },
-      { ensemble: 't', members, text: 'x', labels, strategy: 'majority', plan, memberTimeoutMs: 5_000, deadlineMs: 10_000 },
+      fakePool(() => ''),
+      {
+        ensemble: 't',
+        members,
+        text: 'x',
+        labels,
+        strategy: 'majority',
+        plan: { ...plan, calibrate: calibrateThrowingFor('bad') },
+        memberTimeoutMs: 5_000,
+        deadlineMs: 10_000,
+      },
       new AbortController().signal,
       () => {},
     );

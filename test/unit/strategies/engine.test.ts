@@ -10,7 +10,7 @@ import type { StrategyName } from '../../../protocol/ensemble';
 import type { Backend, LabelScores } from '../../../daemon/backends/backend';
 import { classify } from '../../../daemon/ensemble/classify';
 import type { ResolvedMember } from '../../../daemon/strategies/members';
-import type { Pool } from '../../../daemon/pool/pool';
+import type { MemberCaller } from '../../../daemon/ensemble/memberCaller';
 import { planFor, replayPlan, type PlanInput } from '../../../daemon/strategies/engine';
 import type { StrategyFit } from '../../../daemon/strategies/fit';
 import { stackingDim, type StackingExtra } from '../../../daemon/strategies/stackingFeatures';
@@ -229,20 +229,29 @@ async function live(strategy: StrategyName, over: Partial<PlanInput>, labels: Ar
       }),
     }) as unknown as Backend;
   const asked: string[] = [];
-  const pool = {
-    get: () => undefined,
+  const pool: MemberCaller<string> = {
+    isLocal: () => false,
     memberTimeoutMs: (_id: string, ensembleTimeoutMs: number) => ensembleTimeoutMs,
     ready: async (id: string) => id,
-    call: async (id: string, _signal: AbortSignal, task: (b: Backend) => Promise<unknown>) => {
+    call: async <T>(id: string, _signal: AbortSignal, task: (b: Backend) => Promise<T>) => {
       asked.push(id);
       return task(backend(id));
     },
-  } as unknown as Pool;
+  };
   const members: ResolvedMember[] = MEMBERS.map((m) => ({ member: m, model: m, promptStyle: 'direct', priorWeight: 1 }));
   const plan = planFor(strategy, input(over));
   const decision = await classify(
-    { pool, calibrate: (_m, s) => ({ confidence: s.confidence, probabilities: s.probabilities }) },
-    { ensemble: 't', members, text: 'some input', labels: LABELS, strategy, plan, memberTimeoutMs: 5_000, deadlineMs: 10_000 },
+    pool,
+    {
+      ensemble: 't',
+      members,
+      text: 'some input',
+      labels: LABELS,
+      strategy,
+      plan: { ...plan, calibrate: (_m, s) => ({ confidence: s.confidence, probabilities: s.probabilities }) },
+      memberTimeoutMs: 5_000,
+      deadlineMs: 10_000,
+    },
     new AbortController().signal,
     () => {},
   );
