@@ -1,20 +1,21 @@
 /**
- * The generation strategies run live (docs/generation.md): the pure plan (strategies/generationPlan.ts)
- * says whom to ask in each round; panelRound asks them at once; fusion then asks the judge. Every
- * member's answer is reported the moment it arrives, and the judge's tokens as they are generated.
+ * The generation strategies run live (docs/generation.md) through the one run loop (runLoop.ts):
+ * the pure plan (strategies/generationPlan.ts) says whom to ask in each round, a member is asked
+ * once (panelAnswer.ts) or sampled (mux, sampleMember.ts), and after the loop the plan picks the
+ * answer or fusion asks the judge. Every member's answer is reported the moment it arrives, and
+ * the judge's tokens as they are generated.
  */
-import { newRecordId } from '../../common/recordId';
-import { linkedAbort } from '../../common/linkedAbort';
 import { EnsembleError } from '../../protocol/errors';
 import type { GenerateParams, GenerationResult, JudgeResult, PanelAnswer } from '../../protocol/generation';
 import type { Pool } from '../pool/pool';
-import { generationPlanFor, toAsked } from '../strategies/generationPlan';
+import { generationPlanFor, toAsked, type GenerationPlan } from '../strategies/generationPlan';
 import { rejectionOf } from './acceptance';
 import { callMember } from './callMember';
 import { boundAnswer, judgePrompt, selectedIndex } from './judgePrompt';
 import type { ResolvedMember } from '../strategies/members';
-import { panelRound } from './panelRound';
-import { sampleRound } from './sampleRound';
+import { askPanelist } from './panelAnswer';
+import { runMembers, type RunResult } from './runLoop';
+import { sampleMember } from './sampleMember';
 
 export type PanelStrategy = 'compare' | 'fusion' | 'firstSuccess' | 'mux';
 
@@ -42,94 +43,87 @@ export async function generate(
   signal: AbortSignal,
   listeners: GenerationListeners,
 ): Promise<GenerationResult> {
-  const started = performance.now();
-  const id = newRecordId();
-  const deadline = linkedAbort(signal, job.deadlineMs, () => new EnsembleError('Timeout', `deadline of ${job.deadlineMs} ms reached`));
   const { params } = job;
-  const listed = job.members.map((m) => m.member);
-  const byMember = new Map(job.members.map((m) => [m.member, m]));
-  const plan = generationPlanFor(job.strategy, listed, params.k, job.accuracyOf);
-  const answers: PanelAnswer[] = [];
-  let rounds = 0;
-  /** Answers reported so far, across rounds: a progress line's `done`. */
-  let reported = 0;
+  const plan = generationPlanFor(
+    job.strategy,
+    job.members.map((m) => m.member),
+    params.k,
+    job.accuracyOf,
+  );
+  const firstSuccess = job.strategy === 'firstSuccess';
+  const ask = {
+    request: { prompt: params.prompt, maxTokens: params.maxTokens, ...(params.jsonSchema ? { jsonSchema: params.jsonSchema } : {}) },
+    memberTimeoutMs: job.memberTimeoutMs,
+    ...(firstSuccess ? { check: (t: string) => rejectionOf(t, params.jsonSchema) } : {}),
+  };
+  return runMembers<PanelAnswer, GenerationResult>(
+    {
+      ensemble: job.ensemble,
+      members: job.members,
+      deadlineMs: job.deadlineMs,
+      noun: 'generation',
+      next: (asked) => plan.next(asked.map(toAsked)),
+      ask: (m, run) => (job.strategy === 'mux' ? sampleMember(pool, job, m, run) : askPanelist(pool, m, ask, run)),
+      onOutcome: (answer, done, total, id) => listeners.onAnswer?.(answer, done, total, id),
+      // A member never asked is skipped, whether the plan stopped or the deadline came first.
+      unasked: skippedAnswer,
+      // Failed members are the panel's own record; firstSuccess, mux and fusion say when nothing usable came back.
+      failWhenNoneCanServe: false,
+      // firstSuccess: the first acceptable answer ends its round, and the calls still running are cancelled.
+      ...(firstSuccess ? { endsBatch: (a: PanelAnswer) => a.status === 'ok' } : {}),
+      ...(job.strategy === 'fusion' ? { batchTimeoutMs: params.roundTimeoutMs ?? job.memberTimeoutMs } : {}),
+    },
+    signal,
+    (run, runSignal) => conclude(pool, job, plan, run, runSignal, listeners),
+  );
+}
+
+/** After the loop: the plan's pick (firstSuccess, mux) or the judge's answer (fusion), and the record. */
+async function conclude(
+  pool: Pool,
+  job: GenerationJob,
+  plan: GenerationPlan,
+  run: RunResult<PanelAnswer>,
+  runSignal: AbortSignal,
+  listeners: GenerationListeners,
+): Promise<GenerationResult> {
+  const { params } = job;
+  const answers = run.asked;
   let judge: JudgeResult | null = null;
   let text = '';
   let from: string | null = null;
-  try {
-    for (;;) {
-      const batch = plan.next(answers.map(toAsked));
-      if (batch.length === 0 || deadline.signal.aborted) break;
-      rounds++;
-      const firstSuccess = job.strategy === 'firstSuccess';
-      if (job.strategy === 'mux') {
-        const sampled = await sampleRound(
-          pool,
-          job,
-          batch.map((m) => byMember.get(m)!),
-          rounds,
-          deadline.signal,
-        );
-        sampled.forEach((a) => listeners.onAnswer?.(a, ++reported, listed.length, id));
-        answers.push(...sampled);
-        continue;
-      }
-      const round = await panelRound(
-        pool,
-        batch.map((m) => byMember.get(m)!),
-        {
-          request: { prompt: params.prompt, maxTokens: params.maxTokens, ...(params.jsonSchema ? { jsonSchema: params.jsonSchema } : {}) },
-          memberTimeoutMs: job.memberTimeoutMs,
-          round: rounds,
-          roundTimeoutMs: job.strategy === 'fusion' ? (params.roundTimeoutMs ?? job.memberTimeoutMs) : undefined,
-          check: firstSuccess ? (t) => rejectionOf(t, params.jsonSchema) : undefined,
-          stopWhen: firstSuccess ? (a) => a.status === 'ok' : undefined,
-          onAnswer: (a) => listeners.onAnswer?.(a, ++reported, listed.length, id),
-        },
-        deadline.signal,
-      );
-      // Keep arrival order within the round out of the record: answers are listed in plan order.
-      answers.push(...round);
-    }
-    if (signal.aborted) throw new EnsembleError('RequestCancelled', 'generation cancelled');
-    const picked = plan.pick(answers.map(toAsked));
-    if (job.strategy === 'firstSuccess' || job.strategy === 'mux') {
-      if (picked === null) throw noAnswer(job, answers);
-      from = picked;
-      text = answers.find((a) => a.member === picked)!.text;
-    }
-    if (job.strategy === 'fusion') {
-      const ok = answers.filter((a) => a.status === 'ok' && a.text.trim());
-      if (ok.length < params.minResponses) throw quorumMissed(job, answers, ok.length);
-      judge = await runJudge(pool, job, ok, deadline.signal, (t) => listeners.onJudgeToken?.(t, id));
-      if (signal.aborted) throw new EnsembleError('RequestCancelled', 'generation cancelled');
-      if (judge.status !== 'ok')
-        throw new EnsembleError('BackendError', `the judge ${judge.model} failed: ${judge.error?.message ?? judge.status}`);
-      if (params.mode === 'select') {
-        from = judge.selected ?? judge.shown[0]!;
-        text = ok.find((a) => a.member === from)!.text;
-      } else text = judge.text.trim();
-    }
-  } finally {
-    deadline.dispose();
+  const picked = plan.pick(answers.map(toAsked));
+  if (job.strategy === 'firstSuccess' || job.strategy === 'mux') {
+    if (picked === null) throw noAnswer(job, answers);
+    from = picked;
+    text = answers.find((a) => a.member === picked)!.text;
   }
-  const asked = new Set(answers.map((a) => a.member));
-  const skipped = listed.filter((m) => !asked.has(m)).map((m): PanelAnswer => skippedAnswer(byMember.get(m)!));
-  const panel = [...answers, ...skipped].sort((a, b) => listed.indexOf(a.member) - listed.indexOf(b.member));
+  if (job.strategy === 'fusion') {
+    const ok = answers.filter((a) => a.status === 'ok' && a.text.trim());
+    if (ok.length < params.minResponses) throw quorumMissed(job, answers, ok.length);
+    judge = await runJudge(pool, job, ok, runSignal, (t) => listeners.onJudgeToken?.(t, run.id));
+    if (judge.status !== 'ok')
+      throw new EnsembleError('BackendError', `the judge ${judge.model} failed: ${judge.error?.message ?? judge.status}`);
+    if (params.mode === 'select') {
+      from = judge.selected ?? judge.shown[0]!;
+      text = ok.find((a) => a.member === from)!.text;
+    } else text = judge.text.trim();
+  }
   return {
-    id,
+    id: run.id,
     ensemble: job.ensemble,
     strategy: job.strategy,
     createdAt: new Date().toISOString(),
     prompt: params.prompt,
     text,
     from,
-    panel,
+    // Every member in the ensemble's order, the ones never asked as skipped.
+    panel: run.outcomes,
     judge,
     missing: answers.filter((a) => a.status === 'missing').map((a) => a.member),
     calls: answers.length + (judge ? 1 : 0),
-    rounds,
-    elapsedMs: Math.round(performance.now() - started),
+    rounds: run.rounds,
+    elapsedMs: run.elapsedMs(),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The one run loop every ensemble task shares (daemon/ensemble/runLoop.ts), with members the test
  * answers itself: batches as the asking rule names them, members never asked (skipped when the rule
- * stopped, timed out when the deadline came first), "no model can serve", and the client's cancel.
+ * stopped, timed out when the deadline came first), "no model can serve", the client's cancel, a
+ * batch ended by an outcome or its timeout, and the conclusion after the loop.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -126,5 +127,78 @@ describe('the run loop', () => {
       run.outcomes.map((o) => o.status),
       ['error', 'error', 'error'],
     );
+  });
+  it('ends a batch at an outcome the task accepts: the calls still running are aborted and told why', async () => {
+    const t = task({
+      endsBatch: (o) => o.status === 'ok',
+      // 'a' answers at once; the others answer only when their signal fires, saying what the batch says.
+      ask: async (m, run) => {
+        if (m.member === 'a') return { member: 'a', status: 'ok' };
+        await new Promise((resolve) => run.signal.addEventListener('abort', resolve, { once: true }));
+        return { member: m.member, status: `cut ${run.batchEnded()} in round ${run.round}` };
+      },
+    });
+    const run = await runMembers(t, new AbortController().signal);
+    assert.deepEqual(
+      run.outcomes.map((o) => `${o.member} ${o.status}`),
+      ['a ok', 'b cut ended in round 1', 'c cut ended in round 1'],
+    );
+    assert.equal(run.timedOut, false);
+  });
+
+  it('ends a batch at its timeout, and asks the next batch under a fresh signal', async () => {
+    const signals: boolean[] = [];
+    const t = task({
+      batchTimeoutMs: 0,
+      next: (asked) => (asked.length === 0 ? ['a'] : asked.length === 1 ? ['b'] : []),
+      ask: async (m, run) => {
+        signals.push(run.signal.aborted);
+        await new Promise((resolve) => run.signal.addEventListener('abort', resolve, { once: true }));
+        return { member: m.member, status: `${run.batchEnded()} ${run.round}` };
+      },
+    });
+    const run = await runMembers(t, new AbortController().signal);
+    assert.deepEqual(signals, [false, false], 'each batch starts with its own signal');
+    assert.deepEqual(
+      run.asked.map((o) => `${o.member} ${o.status}`),
+      ['a timedOut 1', 'b timedOut 2'],
+    );
+    assert.equal(run.rounds, 2);
+  });
+
+  it('says a batch did not end early when the deadline aborted its calls', async () => {
+    const t = task({
+      deadlineMs: 1,
+      endsBatch: () => true,
+      ask: async (m, run) => {
+        await new Promise((resolve) => run.signal.addEventListener('abort', resolve, { once: true }));
+        return { member: m.member, status: `ended ${run.batchEnded()}` };
+      },
+    });
+    const run = await runMembers(t, new AbortController().signal);
+    assert.equal(run.timedOut, true);
+    assert.deepEqual(
+      run.asked.map((o) => o.status),
+      ['ended null', 'ended null', 'ended null'],
+    );
+  });
+
+  it('concludes under the request signal, and a conclusion cut short by the cancel fails as the cancel', async () => {
+    const concluded = await runMembers(task(), new AbortController().signal, async (run, signal) => ({
+      asked: run.asked.length,
+      aborted: signal.aborted,
+    }));
+    assert.deepEqual(concluded, { asked: 3, aborted: false });
+    const cancel = new AbortController();
+    const conclusion = runMembers(task(), cancel.signal, async (_run, signal) => {
+      cancel.abort();
+      assert.equal(signal.aborted, true, 'the conclusion runs under the request signal');
+      throw new EnsembleError('BackendError', 'the judge failed');
+    });
+    await assert.rejects(conclusion, (e: unknown) => {
+      assert.ok(e instanceof EnsembleError);
+      assert.equal(e.kind, 'RequestCancelled');
+      return true;
+    });
   });
 });
