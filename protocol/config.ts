@@ -79,6 +79,10 @@ export const LlamaCppModel = z
   .object({
     ...common,
     backend: z.literal('llama.cpp'),
+    // Named only to refuse it: a silently dropped setting would leave the user believing it works.
+    selfConsistency: z
+      .never({ error: 'llama.cpp models score every label from their logprobs; selfConsistency is for "openai" and "ollama" models' })
+      .optional(),
     path: z.string().min(1).optional().describe('Local GGUF file. Relative paths are resolved against ENSEMBLE_HOME/models.'),
     url: z.url().optional().describe('Where to fetch the GGUF on first use when `path` is absent or missing.'),
     sizeBytes: z
