@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LabelRequest, LabelScores } from '../../daemon/backends/backend';
 import { agreementOf, sampleLabels } from '../../daemon/ensemble/selfConsistentLabel';
+import { applyCalibration } from '../../daemon/learning/applyCalibration';
 import { resolveMembers } from '../../daemon/strategies/members';
 import { PoolConfig } from '../../protocol/config';
 
@@ -38,6 +39,16 @@ describe('self-consistency as a label confidence', () => {
     const scores = agreementOf(['Bug', 'bug', 'bug'].map(said), ['Bug', 'bug']);
     assert.equal(scores.label, 'bug');
     assert.equal(scores.confidence, 2 / 3);
+  });
+
+  it('calibration applies to the agreement like to any confidence', () => {
+    const scores = agreementOf(['bug', 'feature', 'bug'].map(said), LABELS);
+    const fitted = { model: 'm', n: 50, fittedAt: '2026-01-01T00:00:00Z' };
+    const platt = applyCalibration(scores, { ...fitted, method: 'platt', params: { a: 2, b: -1 } });
+    // Platt on the log-odds: sigmoid(a·logit(2/3) + b) = sigmoid(2·ln 2 - 1).
+    assert.ok(Math.abs(platt.confidence! - 1 / (1 + Math.exp(-(2 * Math.log(2) - 1)))) < 1e-12, `platt gave ${platt.confidence}`);
+    const sharper = applyCalibration(scores, { ...fitted, method: 'temperature', params: { temperature: 0.5 } });
+    assert.ok(sharper.confidence! > 2 / 3, `temperature 0.5 sharpens the majority's share (${sharper.confidence})`);
   });
 
   it('asks once per sample, with the temperature and consecutive seeds', async () => {
