@@ -79,6 +79,10 @@ export const LlamaCppModel = z
   .object({
     ...common,
     backend: z.literal('llama.cpp'),
+    // Named only to refuse it: a silently dropped setting would leave the user believing it works.
+    selfConsistency: z
+      .never({ error: 'llama.cpp models score every label from their logprobs; selfConsistency is for "openai" and "ollama" models' })
+      .optional(),
     path: z.string().min(1).optional().describe('Local GGUF file. Relative paths are resolved against ENSEMBLE_HOME/models.'),
     url: z.url().optional().describe('Where to fetch the GGUF on first use when `path` is absent or missing.'),
     sizeBytes: z
@@ -153,12 +157,33 @@ const declared = {
   ),
 };
 
+/**
+ * Self-consistency as a label confidence, for served members that give no logprobs: classify asks
+ * `samples` times at `temperature` (seeds `seed`, `seed + 1`, ... where the server honours one),
+ * votes the samples' majority label, and reports the share of samples agreeing with it as the
+ * vote's confidence (`confidenceSource: "selfConsistency"`), calibrated like any other.
+ */
+export const LabelSelfConsistency = z
+  .object({
+    samples: z.number().int().min(2).max(16).describe('Answers sampled per classification (each is one call to the server).'),
+    temperature: z.number().gt(0).max(2).default(0.8).describe('Sampling temperature; above 0, or every sample would be the same.'),
+    seed: z.number().int().min(0).max(2_147_483_647).optional().describe("First sample's seed; sample i uses seed + i."),
+  })
+  .strict();
+export type LabelSelfConsistency = z.infer<typeof LabelSelfConsistency>;
+const sampled = {
+  selfConsistency: LabelSelfConsistency.optional().describe(
+    "Classify by sampling several answers; the vote's confidence is the share agreeing with their majority.",
+  ),
+};
+
 export const OpenAiModel = z.object({
   ...common,
   backend: z
     .literal('openai')
     .describe("Any OpenAI-compatible server: vLLM, llama.cpp server, LM Studio, SGLang, TGI, Triton's OpenAI frontend."),
   ...declared,
+  ...sampled,
   baseUrl: z.url().describe("The server's OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1."),
   model: z.string().min(1).describe('The model name the server serves.'),
   apiKeyEnv: z.string().optional().describe('Name of an environment variable that holds the API key (keys do not belong in config files).'),
@@ -176,6 +201,7 @@ export const OllamaModel = z.object({
   ...common,
   backend: z.literal('ollama'),
   ...declared,
+  ...sampled,
   baseUrl: z.url().default('http://127.0.0.1:11434'),
   model: z.string().min(1),
   logprobs: z.boolean().default(true).describe('Ask for native logprobs (Ollama 0.12.11 and later); older servers ignore it.'),

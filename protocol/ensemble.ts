@@ -23,9 +23,11 @@ export type VoteStatus = z.infer<typeof VoteStatus>;
  * Where a vote's confidence came from:
  * - `logprobs`: the model's own token probabilities over the label set;
  * - `verbalized`: a number the model wrote in its answer ("confidence: 0.8");
+ * - `selfConsistency`: the share of the member's sampled answers agreeing with their majority label
+ *   (a model's `selfConsistency` setting);
  * - `none`: the backend exposes neither; the vote counts, its confidence does not.
  */
-export const ConfidenceSource = z.enum(['logprobs', 'verbalized', 'none']);
+export const ConfidenceSource = z.enum(['logprobs', 'verbalized', 'selfConsistency', 'none']);
 export type ConfidenceSource = z.infer<typeof ConfidenceSource>;
 
 export const StrategyName = z.enum([

@@ -18,6 +18,10 @@ export interface LabelRequest {
   /** Task description, e.g. "Classify the intent of this support ticket." */
   instruction?: string;
   promptStyle: PromptStyle;
+  /** Sampling, for self-consistency (absent: greedy, the same answer every time). */
+  temperature?: number;
+  /** The sample's seed, where the server honours one, so a run can be repeated. */
+  seed?: number;
 }
 
 export interface LabelScores {

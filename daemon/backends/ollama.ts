@@ -69,7 +69,7 @@ export class OllamaBackend implements Backend {
         { role: 'user', content: prompt.user },
       ] satisfies Message[],
       stream: false,
-      options: { temperature: 0, num_predict: prompt.maxTokens },
+      options: { temperature: req.temperature ?? 0, num_predict: prompt.maxTokens, ...(req.seed !== undefined ? { seed: req.seed } : {}) },
       ...(this.entry.logprobs ? { logprobs: true, top_logprobs: TOP_LOGPROBS } : {}),
     };
     const res = await this.chat<ChatResponse>(body, signal);

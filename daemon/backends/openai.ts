@@ -85,7 +85,8 @@ export class OpenAiBackend implements Backend {
       model: servedModelName(this.entry), // a vLLM LoRA adapter is served under its own name
       ...loraRequestFields(this.entry),
       messages,
-      temperature: 0,
+      temperature: req.temperature ?? 0,
+      ...(req.seed !== undefined ? { seed: req.seed } : {}),
       max_tokens: prompt.maxTokens,
       stream: false,
       ...(withLogprobs ? { logprobs: true, top_logprobs: TOP_LOGPROBS } : {}),

@@ -13,6 +13,7 @@ import type { StrategyVote } from '../strategies/types';
 import type { ResolvedMember } from '../strategies/members';
 import { callMember } from './callMember';
 import { runMembers, type NotAsked } from './runLoop';
+import { sampleLabels } from './selfConsistentLabel';
 
 /** The engine's plan for one input, carrying what was learned of each model's confidence. */
 export interface ClassifyPlan extends Plan {
@@ -87,10 +88,10 @@ async function askMember(pool: MemberCaller, job: ClassifyJob, m: ResolvedMember
   // Calibrating runs inside the member's call: whatever it throws on a hostile reply becomes this
   // member's error vote, never the whole request's.
   const call = await callMember(pool, m.model, runSignal, job.memberTimeoutMs, async (b, signal) => {
-    const scores = await b.classify(
-      { text: job.text, labels: job.labels, instruction: job.instruction, promptStyle: m.promptStyle },
-      signal,
-    );
+    const req = { text: job.text, labels: job.labels, instruction: job.instruction, promptStyle: m.promptStyle };
+    const scores = m.selfConsistency
+      ? await sampleLabels((r) => b.classify(r, signal), req, m.selfConsistency)
+      : await b.classify(req, signal);
     return { scores, calibrated: job.plan.calibrate(m.model, scores) };
   });
   if (!call.ok) {

@@ -1,5 +1,5 @@
 /** Expanding an ensemble's member list: plain ids, and one model under several prompt styles. */
-import type { EnsembleSpec, ModelEntry } from '../../protocol/config';
+import type { EnsembleSpec, LabelSelfConsistency, ModelEntry } from '../../protocol/config';
 import type { PromptStyle } from '../../protocol/ensemble';
 
 export interface ResolvedMember {
@@ -9,6 +9,8 @@ export interface ResolvedMember {
   promptStyle: PromptStyle;
   /** Member weight from the config (member, else model, else 1), before feedback recalibration. */
   priorWeight: number;
+  /** The model's label sampling, when it is set to vote by self-consistency. */
+  selfConsistency?: LabelSelfConsistency;
 }
 
 export function resolveMembers(spec: EnsembleSpec, models: readonly ModelEntry[]): ResolvedMember[] {
@@ -22,6 +24,8 @@ export function resolveMembers(spec: EnsembleSpec, models: readonly ModelEntry[]
     for (let i = 2; used.has(member); i++) member = `${base}#${i}`;
     used.add(member);
     const memberWeight = typeof m === 'string' ? undefined : m.weight;
-    return { member, model, promptStyle, priorWeight: memberWeight ?? byId.get(model)?.weight ?? 1 };
+    const entry = byId.get(model);
+    const selfConsistency = entry && 'selfConsistency' in entry ? entry.selfConsistency : undefined;
+    return { member, model, promptStyle, priorWeight: memberWeight ?? entry?.weight ?? 1, ...(selfConsistency ? { selfConsistency } : {}) };
   });
 }

@@ -2,7 +2,8 @@
 // with the built extension and a daemon on generated tiny GGUF models. Open a file, select a line,
 // run "Ensemble: Classify" from the F1 palette, see the code lens, open the inspector from it and
 // check one row per member with the vote and confidence the daemon reports. Screenshots of the
-// palette, the lens and the inspector go to test/e2e/artifacts/.
+// palette, the lens and the inspector go to test/e2e/artifacts/. Then compare and fuse the same line:
+// one column per member with its answer, and the judge.
 // Prints "e2e: N passed, N failed" last; exits non-zero on failure.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -37,20 +38,70 @@ async function latestDecision(home) {
   }
 }
 
-/** The inspector's document: VS Code nests each webview in two iframes. */
-async function inspectorFrame(page, timeoutMs = 30_000) {
+/** The webview document showing `selector`: VS Code nests each webview in two iframes. */
+async function frameShowing(page, selector, what, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     for (const f of page.frames()) {
       try {
-        if (await f.$('table.members tr.member-row')) return f;
+        if (await f.$(selector)) return f;
       } catch {
         /* frame navigating */
       }
     }
     await page.waitForTimeout(200);
   }
-  throw new Error('the inspector with member rows did not appear');
+  throw new Error(`${what} did not appear`);
+}
+
+const inspectorFrame = (page) => frameShowing(page, 'table.members tr.member-row', 'the inspector with member rows');
+
+/** Selects the line holding `text` and runs `command` from the F1 palette. */
+async function runOnLine(page, editor, text, command) {
+  await editor.locator('.view-line', { hasText: text }).click();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Shift+End');
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget input').fill(`>${command}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/**
+ * "Ensemble: Compare Models" then "Ensemble: Fuse Answers" on the classified line: the inspector
+ * shows one column per member, each with its answer (not an error), and for fusion the judge (the
+ * first member's model, the default) with the answers it was shown. Members here are bare model ids.
+ */
+async function compareAndFuse(page, editor, members, shot) {
+  await runOnLine(page, editor, 'crashes', 'Ensemble: Compare Models');
+  const frame = await frameShowing(page, 'section.task.generation article.panel-column', 'the compare view', 120_000);
+  const section = frame.locator('section.task.generation').first();
+  assert((await section.locator('.final-label').innerText()).trim() === 'compare', 'the view is the compare panel');
+  assert((await section.locator('blockquote.input-text').innerText()).includes('<b>save</b>'), 'the prompt is the selection, as text');
+  const columns = section.locator('article.panel-column');
+  assert((await columns.count()) === members.length, `one column per member (${await columns.count()} for ${members.length})`);
+  const names = (await columns.locator('.model-name').allInnerTexts()).map((n) => n.trim());
+  assert([...names].sort().join() === [...members].sort().join(), `the columns are the members (${names.join(', ')})`);
+  for (const member of members) {
+    const column = section.locator(`article.panel-column[aria-label="${member}"]`);
+    assert((await column.locator('header .status').innerText()).trim() === 'ok', `${member} answered`);
+    assert((await column.locator('p.panel-text.muted').count()) === 0, `${member}'s column shows its answer, not an error`);
+    assert((await column.locator('.panel-stats').innerText()).includes('tok'), `${member}'s tokens are shown`);
+  }
+  await page.waitForTimeout(500);
+  await shot(page, 'compare.png');
+
+  await runOnLine(page, editor, 'crashes', 'Ensemble: Fuse Answers');
+  await frame.waitForSelector('section.task.generation .judge', { timeout: 120_000 });
+  const fused = frame.locator('section.task.generation').first();
+  assert((await fused.locator('.final-label').innerText()).trim() === 'fusion', 'the view is the fusion panel');
+  assert((await fused.locator('article.panel-column').count()) === members.length, 'the panel is shown whole under fusion');
+  const judge = (await fused.locator('.judge .meta').innerText()).trim();
+  assert(judge.includes(`judge ${members[0]}`) && /\bok\b/.test(judge), `the judge is the first member and finished (${judge})`);
+  const shown = await fused.locator('article.panel-column .badge', { hasText: 'shown to judge' }).count();
+  assert(shown === members.length, `every answer was shown to the judge (${shown})`);
+  await page.waitForTimeout(500);
+  await shot(page, 'fusion.png');
 }
 
 /** `vsix`: test that package installed into code-server instead of the development folder. */
@@ -210,6 +261,9 @@ export async function browserFlow({ vsix } = {}) {
       await page.waitForTimeout(500);
       await shot(page, file);
     }
+    const { members } = JSON.parse(fs.readFileSync(path.join(daemon.home, 'config.json'), 'utf8')).ensembles.default;
+    await compareAndFuse(page, editor, members, shot);
+    log(`compare and fusion shown side by side at ${t()}`);
     const cspErrors = consoleErrors.filter((e) => /Content Security Policy|Refused to/i.test(e));
     assert(cspErrors.length === 0, `no CSP violations (${cspErrors.join(' | ')})`);
     log(`inspector matches the decision at ${t()}`);
