@@ -44,8 +44,13 @@ const DEFAULT_BOUNDS: SpanBounds = {
 
 interface Normalized {
   text: string;
-  /** For each character of `text`: the [start, end) of the input characters it came from. */
-  from: Array<[number, number]>;
+  /**
+   * For each character of `text`: the [start, end) of the input characters it came from, as two
+   * parallel arrays of small integers (one [start, end] pair per character was a 150k-object
+   * allocation for a long text, and the collector's pause showed in the event loop).
+   */
+  fromStart: number[];
+  fromEnd: number[];
 }
 
 /** Lower case, NFKC, punctuation dropped (dashes and slashes become spaces), whitespace collapsed, trimmed. */
@@ -53,40 +58,54 @@ export function normalizeWithMap(input: string): Normalized {
   // Characters collect in an array and are joined once: `text.endsWith` on a string grown by `+=`
   // flattens it every time, which made this quadratic (150k characters took seconds).
   const parts: string[] = [];
-  const from: Array<[number, number]> = [];
+  const fromStart: number[] = [];
+  const fromEnd: number[] = [];
   let lastIsSpace = true; // no leading space
-  let i = 0;
-  for (const ch of input) {
-    const start = i;
-    i += ch.length;
-    for (const c of ch.charCodeAt(0) < 128 ? ch.toLowerCase() : ch.normalize('NFKC').toLowerCase()) {
-      const space = isSpaceLike(c);
-      if (space) {
-        if (!lastIsSpace) {
-          parts.push(' ');
-          from.push([start, i]);
-          lastIsSpace = true;
-        }
-      } else if (isKept(c)) {
-        parts.push(c);
-        // One entry per UTF-16 unit of `text` (an astral character is two), so indexes into `text` index `from`.
-        for (let unit = 0; unit < c.length; unit++) from.push([start, i]);
-        lastIsSpace = false;
+  const emit = (c: string, start: number, end: number): void => {
+    if (isSpaceLike(c)) {
+      if (lastIsSpace) return;
+      parts.push(' ');
+      fromStart.push(start);
+      fromEnd.push(end);
+      lastIsSpace = true;
+    } else if (isKept(c)) {
+      parts.push(c);
+      // One entry per UTF-16 unit of `text` (an astral character is two), so indexes into `text` index `from`.
+      for (let unit = 0; unit < c.length; unit++) {
+        fromStart.push(start);
+        fromEnd.push(end);
       }
+      lastIsSpace = false;
     }
+  };
+  for (let i = 0; i < input.length;) {
+    const code = input.charCodeAt(i);
+    // ASCII, most of any text, goes through a table: no string is made per character.
+    if (code < 128) {
+      emit(ASCII_LOWER[code]!, i, i + 1);
+      i++;
+      continue;
+    }
+    const point = input.codePointAt(i)!;
+    const width = point > 0xffff ? 2 : 1;
+    for (const c of String.fromCodePoint(point).normalize('NFKC').toLowerCase()) emit(c, i, i + width);
+    i += width;
   }
   if (parts.length > 0 && lastIsSpace) {
     parts.pop();
-    from.pop();
+    fromStart.pop();
+    fromEnd.pop();
   }
-  return { text: parts.join(''), from };
+  return { text: parts.join(''), fromStart, fromEnd };
 }
 
 /** The class of each ASCII character, worked out once: most input is ASCII, and three Unicode-property tests per character dominate. */
 const ASCII_SPACE: boolean[] = [];
 const ASCII_KEPT: boolean[] = [];
+const ASCII_LOWER: string[] = [];
 for (let code = 0; code < 128; code++) {
   const c = String.fromCharCode(code);
+  ASCII_LOWER.push(c.toLowerCase());
   ASCII_SPACE.push(/\s|[\p{Pd}/]/u.test(c));
   ASCII_KEPT.push(!/[\p{P}\p{S}]/u.test(c) || /[%$€£°+]/u.test(c));
 }
@@ -120,7 +139,7 @@ export function locate(
     const after = at + key.length >= input.text.length ? ' ' : input.text[at + key.length]!;
     if (isWordChar(before) && isWordChar(key[0]!)) continue;
     if (isWordChar(after) && isWordChar(key.at(-1)!)) continue;
-    out.push({ start: input.from[at]![0], end: input.from[at + key.length - 1]![1] });
+    out.push({ start: input.fromStart[at]!, end: input.fromEnd[at + key.length - 1]! });
   }
   return out;
 }
