@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { DaemonConnection, readDaemonFile, startDaemon } from '../../client/daemonClient';
+import { DaemonConnection, startDaemon } from '../../client/daemonClient';
+import { isAlive } from '../../common/node/daemonFile';
 import { until } from '../support/until';
 import type { PoolConfigInput } from '../../protocol/config';
 import type { DaemonFile } from '../../protocol/daemonFile';
@@ -83,8 +84,10 @@ export async function startTestDaemon(home: string, opts: { node?: string; env?:
       } catch {
         return;
       }
-      // A grace period for a clean exit (it removes daemon.json), then the hard kill below.
-      await until('the daemon to exit cleanly', async () => (readDaemonFile(home) ? undefined : true), 5_000, 50).catch(() => undefined);
+      // A grace period for a clean exit, then the hard kill below. The daemon removes daemon.json
+      // first and only then closes its store (writing what its writer thread still holds): waiting
+      // for the file alone and killing then lost the last decisions. Wait for the process itself.
+      await until('the daemon to exit cleanly', async () => (isAlive(info.pid) ? undefined : true), 15_000, 50).catch(() => undefined);
       try {
         process.kill(info.pid, 'SIGKILL');
       } catch {
