@@ -16,38 +16,12 @@ import { availableDrivers, openSqlite } from '../../daemon/store/sqliteDriver';
 import { SqliteStore } from '../../daemon/store/sqliteStore';
 import { INPUT_TEXT_CHARS, type Store } from '../../daemon/store/store';
 import type { Decision } from '../../protocol/ensemble';
+import { decisionOf, voteOf } from '../support/decisions';
 
+/** A stored decision of one member without a confidence (what this file's fits read back). */
 function decision(id: string): Decision {
-  return {
-    id,
-    ensemble: 'default',
-    strategy: 'majority',
-    labels: ['bug', 'feature'],
-    label: 'bug',
-    confidence: 1,
-    agreement: 1,
-    votes: [
-      {
-        member: 'a',
-        model: 'a',
-        promptStyle: 'direct',
-        status: 'ok',
-        label: 'bug',
-        confidence: null,
-        rawConfidence: null,
-        confidenceSource: 'none',
-        probabilities: {},
-        weight: 1,
-        latencyMs: 1,
-      },
-    ],
-    partial: false,
-    earlyExit: false,
-    note: '',
-    elapsedMs: 1,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    inputHash: 'h',
-  };
+  const vote = voteOf('a', 'bug', { confidence: null, rawConfidence: null, confidenceSource: 'none', probabilities: {}, latencyMs: 1 });
+  return decisionOf(id, { votes: [vote], elapsedMs: 1, inputHash: 'h' });
 }
 
 // Each SQLite driver this runtime loads (node:sqlite under Node 22 and later, better-sqlite3 under Node 20).
