@@ -108,11 +108,26 @@ export class JsonRpcPeer {
   }
 
   notify<M extends NotificationMethod>(method: M, params: NotificationParams<M>): void {
+    this.checkSends(method);
+    this.write({ jsonrpc: '2.0', method, params });
+  }
+
+  /** Sends a notification built by `encodeNotification`: one serialization for many peers. */
+  notifyEncoded(method: NotificationMethod, text: string): void {
+    this.checkSends(method);
+    if (this.closed) return;
+    try {
+      this.send(text);
+    } catch (e) {
+      this.options.onInternalError?.(e);
+    }
+  }
+
+  private checkSends(method: NotificationMethod): void {
     const role = this.options.role;
     if (role && !mayReceive(role === 'daemon' ? 'client' : 'daemon', method)) {
       throw new Error(`${method} goes ${describeDirection(method)}: the ${role} does not send it`);
     }
-    this.write({ jsonrpc: '2.0', method, params });
   }
 
   request<M extends RequestMethod>(method: M, params: RequestParams<M>, opts: RequestOptions = {}): Promise<RequestResult<M>> {
@@ -355,6 +370,11 @@ export class JsonRpcPeer {
       this.options.onInternalError?.(e);
     }
   }
+}
+
+/** A notification's text, for `notifyEncoded`: what `notify` would send. */
+export function encodeNotification<M extends NotificationMethod>(method: M, params: NotificationParams<M>): string {
+  return JSON.stringify({ jsonrpc: '2.0', method, params });
 }
 
 function isRequestId(id: unknown): id is Id {

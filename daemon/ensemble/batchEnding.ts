@@ -37,3 +37,15 @@ export function batchEnding(run: AbortSignal, timeoutMs?: number): BatchEnding {
     },
   };
 }
+
+/** The batch of a task that never ends one early: it runs under the request's own signal, and `end` is never called. */
+export function withRequest(run: AbortSignal): BatchEnding {
+  return {
+    signal: run,
+    end() {
+      throw new Error('this batch runs under the request signal and cannot end on its own');
+    },
+    why: () => null,
+    dispose() {},
+  };
+}

@@ -74,7 +74,7 @@ export async function classify(pool: MemberCaller, job: ClassifyJob, signal: Abo
     note: notes.filter(Boolean).join('; '),
     elapsedMs: run.elapsedMs(),
     createdAt: new Date().toISOString(),
-    inputHash: crypto.createHash('sha256').update(job.text).digest('hex'),
+    inputHash: crypto.hash('sha256', job.text, 'hex'),
     calls: run.asked.length,
     rounds: run.rounds,
     ...(route

@@ -12,7 +12,7 @@ import type { ErrorInfo } from '../../protocol/ensemble';
 import { EnsembleError } from '../../protocol/errors';
 import { linkedAbort } from '../../common/linkedAbort';
 import { newRecordId } from '../../common/recordId';
-import { batchEnding, type BatchEnd } from './batchEnding';
+import { batchEnding, withRequest, type BatchEnd } from './batchEnding';
 import { noneCanServe } from './noneCanServe';
 import type { ResolvedMember } from '../strategies/members';
 
@@ -112,7 +112,8 @@ export async function runMembers<V extends MemberOutcome, R>(
         break;
       }
       const round = ++rounds;
-      const ending = batchEnding(run, task.batchTimeoutMs);
+      // A batch that only ends with the request needs no signal of its own (one controller and listener less per request).
+      const ending = task.endsBatch || task.batchTimeoutMs !== undefined ? batchEnding(run, task.batchTimeoutMs) : withRequest(run);
       try {
         // The whole batch at once: a request's latency is its rounds' slowest members, not their sum.
         const arrived = await Promise.all(

@@ -16,13 +16,18 @@ import { handleFitAggregation, handleFitCalibration } from './fit';
 import { generationStrategyOf, handleGenerate } from './generate';
 import { handleDiversity, handleRecent, handleRecordedItems } from './history';
 import { handleRefine, type RefineExtras } from './refine';
+import { recentDiversity } from './recentDiversity';
 import { handleStatus, type StatusFacts } from './status';
+
+/** How old the diversity view in `pool/changed` may be (a client's own `pool/status` read is always fresh). */
+const BROADCAST_DIVERSITY_MAX_AGE_MS = 10_000;
 
 type Progress = (v: ProgressValue) => void;
 
 export function createHandlers(ctx: HandlerContext, facts: Omit<StatusFacts, 'statusReads'>) {
   let statusReads = 0;
   const statusFacts: StatusFacts = { ...facts, statusReads: () => statusReads };
+  const broadcastDiversity = recentDiversity(BROADCAST_DIVERSITY_MAX_AGE_MS);
   return {
     classify: (params: ClassifyParams, signal: AbortSignal, progress: Progress): Promise<Decision> =>
       handleClassify(ctx, params, signal, progress),
@@ -36,6 +41,8 @@ export function createHandlers(ctx: HandlerContext, facts: Omit<StatusFacts, 'st
       handleGenerate(ctx, params, signal, progress),
     generationStrategyOf: (ensemble: string | undefined) => generationStrategyOf(ctx, ensemble),
     status: (): PoolStatus => handleStatus(ctx, statusFacts),
+    /** The status `pool/changed` is built from: the same, with a diversity view up to a few seconds old. */
+    broadcastStatus: (): PoolStatus => handleStatus(ctx, statusFacts, broadcastDiversity),
     /** A client asked for `pool/status` (counted in status: clients should follow `pool/changed` instead of polling). */
     countStatusRead: (): void => {
       statusReads++;

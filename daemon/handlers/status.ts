@@ -5,7 +5,7 @@
  * figures that need the store.
  */
 import type { EventLoopDelay } from '../../protocol/eventLoop';
-import type { PoolStatus } from '../../protocol/methods';
+import type { DiversityView, PoolStatus } from '../../protocol/methods';
 import { own } from '../../common/ownProperty';
 import type { HomePaths } from '../../common/node/home';
 import type { LlamaRuntimeCheck } from '../backends/llamaRuntime';
@@ -32,7 +32,10 @@ export interface StatusFacts {
   statusReads(): number;
 }
 
-export function handleStatus(ctx: HandlerContext, facts: StatusFacts): PoolStatus {
+/** Reads the default ensemble's diversity view (a store read and a parse of its recent decisions). */
+export type DiversityReader = (ctx: HandlerContext, loaded: LoadedConfig | null) => DiversityView | undefined;
+
+export function handleStatus(ctx: HandlerContext, facts: StatusFacts, diversityOf: DiversityReader = defaultDiversity): PoolStatus {
   const loaded = ctx.live.loaded;
   const contrib = ctx.adaptation.contributions();
   const models = ctx.pool
@@ -49,7 +52,7 @@ export function handleStatus(ctx: HandlerContext, facts: StatusFacts): PoolStatu
     if (flag) Object.assign(m, { laggard: flag });
   }
   const ready = new Set(models.filter((m) => m.state === 'ready' || m.state === 'busy').map((m) => m.id));
-  const diversity = defaultDiversity(ctx, loaded);
+  const diversity = diversityOf(ctx, loaded);
   return {
     daemonVersion: DAEMON_VERSION,
     pid: process.pid,
@@ -80,7 +83,7 @@ export function handleStatus(ctx: HandlerContext, facts: StatusFacts): PoolStatu
 }
 
 /** Which members of the default ensemble add diversity (a store error only hides it). */
-function defaultDiversity(ctx: HandlerContext, loaded: LoadedConfig | null) {
+export function defaultDiversity(ctx: HandlerContext, loaded: LoadedConfig | null): DiversityView | undefined {
   const spec = loaded ? own(loaded.config.ensembles, loaded.defaultEnsemble) : undefined;
   if (!loaded || !spec) return undefined;
   try {

@@ -41,15 +41,8 @@ function writeQueued(): void {
   if (hold) holdWhileAsked(writes.length);
   const failed: WriterReply['failed'] = [];
   try {
-    store.batch(() => {
-      for (const w of writes) {
-        try {
-          store.recordLiveDecisionOnce(w.decision, w.meta);
-        } catch (e) {
-          failed.push({ seq: w.seq, message: asEnsembleError(e).message });
-        }
-      }
-    });
+    for (const f of store.recordLiveDecisionsOnce(writes))
+      failed.push({ seq: writes[f.index]!.seq, message: asEnsembleError(f.error).message });
   } catch (e) {
     // The commit itself failed: none of this batch is on disk.
     const message = asEnsembleError(e).message;

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCodes } from '../../protocol/errors';
+import { encodeNotification } from '../../protocol/jsonrpc';
 import { LIMITS } from '../../protocol/limits';
 import { ChangeBroadcast } from '../changeBroadcast';
 import { handleGateway } from '../gateway/gateway';
@@ -145,10 +146,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   port = (server.address() as AddressInfo).port;
 
   const changes = new ChangeBroadcast(
-    () => opts.handlers.status(),
+    () => opts.handlers.broadcastStatus(),
     () => sessions.size > 0,
     (params) => {
-      for (const s of sessions) s.peer.notify('pool/changed', params);
+      // Serialized once for every client: the status rows are the same for all of them.
+      const text = encodeNotification('pool/changed', params);
+      for (const s of sessions) s.peer.notifyEncoded('pool/changed', text);
     },
     opts.logger,
   );

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, EnsembleError } from '../../protocol/errors';
-import { JsonRpcPeer, type RequestContext } from '../../protocol/jsonrpc';
+import { encodeNotification, JsonRpcPeer, type RequestContext } from '../../protocol/jsonrpc';
 import type { ProgressValue, RequestResult } from '../../protocol/methods';
 import { until as poll } from '../support/until';
 
@@ -376,6 +376,18 @@ describe('JsonRpcPeer: notifications and progress', () => {
     await until(() => second.length === 2, 'second notification');
     assert.deepEqual(first, [reloaded]);
     assert.deepEqual(second, [reloaded, { reason: 'again', changes: [] }]);
+  });
+
+  it('a notification encoded once (for many clients) arrives as notify would send it, and keeps the direction rule', async () => {
+    const { client, server } = pair();
+    const got: unknown[] = [];
+    client.onNotification('pool/changed', (p) => got.push(p));
+    const params = { reason: 'decision', changes: [] };
+    server.notifyEncoded('pool/changed', encodeNotification('pool/changed', params));
+    await until(() => got.length === 1, 'the encoded notification');
+    assert.deepEqual(got, [params]);
+    const editor = new JsonRpcPeer(() => {}, { role: 'client' });
+    assert.throws(() => editor.notifyEncoded('pool/changed', encodeNotification('pool/changed', params)), /does not send it/);
   });
 
   it('a throwing notification handler is reported, and the others still run', async () => {

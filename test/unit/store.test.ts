@@ -483,6 +483,31 @@ describe('SqliteStore on a file', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('a batch of live decisions: one that cannot be stored is reported and rolls back alone; ids already there are kept as they were', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-store-'));
+    const store = new SqliteStore(path.join(dir, 'ensemble.db'));
+    store.recordDecision(decision('d0', 0, [vote('qwen', 'bug')]), { source: 'live' });
+    store.recordFeedback('d0', 'bug', 7);
+    const unstorable = decision('d2', 2, [vote('qwen', 'bug', { latencyMs: Number.NaN })]);
+    const failed = store.recordLiveDecisionsOnce([
+      { decision: decision('d0', 0, [vote('qwen', 'feature')]), meta: { source: 'live' } },
+      { decision: decision('d1', 1, [vote('qwen', 'bug')]), meta: { source: 'live' } },
+      { decision: unstorable, meta: { source: 'live' } },
+      { decision: decision('d3', 3, [vote('qwen', 'question')]), meta: { source: 'live' } },
+    ]);
+    assert.deepEqual(
+      failed.map((f) => [f.index, (f.error as Error).message]),
+      [[2, 'decision d2 not recorded: decision.votes.0.latencyMs is not a finite number']],
+    );
+    assert.deepEqual(ids(store.recentDecisions(10)).sort(), ['d0', 'd1', 'd3']);
+    assert.equal(store.getDecision('d0')?.decision.label, 'bug', 'the second write of d0 did not replace it');
+    assert.equal(store.getDecision('d0')?.gold, 'bug', 'nor the gold feedback set on it');
+    assert.deepEqual(store.recordLiveDecisionsOnce([{ decision: decision('d4', 4, [vote('qwen', 'bug')]), meta: { source: 'live' } }]), []);
+    assert.equal(store.getDecision('d4')?.decision.id, 'd4');
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('a file that is not a database is refused, and left as it was', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ensemble-store-'));
     const file = path.join(dir, 'ensemble.db');
