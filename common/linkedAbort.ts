@@ -1,10 +1,13 @@
 /**
- * A signal that fires when its parent does or after a timeout, whichever comes first: one
- * listener on the parent and one timer, both released by `dispose()`. It replaces
+ * A signal that fires when its parent does or after a timeout, whichever comes first: one wait on
+ * the parent (shared with every other child of it: `whenAborted`) and one timer, both released by
+ * `dispose()`. It replaces
  * `AbortSignal.any([parent, AbortSignal.timeout(ms)])` on the per-request and per-member hot path:
  * in Node 20 those allocate weak references and a finalization registration per call, a measurable
  * share of the daemon's CPU per decision (see "What the daemon costs" in docs/benchmarks.md).
  */
+import { whenAborted } from './abort';
+
 export interface LinkedAbort {
   readonly signal: AbortSignal;
   /** True once the timeout (not the parent) fired. */
@@ -21,18 +24,18 @@ export function linkedAbort(parent: AbortSignal, timeoutMs: number, timeoutReaso
   let fired = false;
   // The portable type: this file runs in the browser too (the webview side has no NodeJS namespace).
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const onParent = () => {
-    clearTimeout(timer);
-    controller.abort(parent.reason);
-  };
+  let stopWaiting = () => {};
   if (parent.aborted) controller.abort(parent.reason);
   else {
-    parent.addEventListener('abort', onParent, { once: true });
+    stopWaiting = whenAborted(parent, () => {
+      clearTimeout(timer);
+      controller.abort(parent.reason);
+    });
     if (timeoutMs <= MAX_TIMER_MS) {
       timer = setTimeout(
         () => {
           fired = true;
-          parent.removeEventListener('abort', onParent);
+          stopWaiting();
           controller.abort(timeoutReason());
         },
         Math.max(0, timeoutMs),
@@ -44,7 +47,7 @@ export function linkedAbort(parent: AbortSignal, timeoutMs: number, timeoutReaso
     timedOut: () => fired,
     dispose() {
       clearTimeout(timer);
-      parent.removeEventListener('abort', onParent);
+      stopWaiting();
     },
   };
 }

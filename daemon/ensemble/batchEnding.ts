@@ -3,6 +3,8 @@
  * (deadline, cancel), when an outcome ends the batch, or at the batch's timeout. It remembers why
  * the batch ended, so a call it cut short can be told from one that failed by itself.
  */
+import { whenAborted } from '../../common/abort';
+
 export type BatchEnd = 'ended' | 'timedOut';
 
 export interface BatchEnding {
@@ -18,9 +20,8 @@ export interface BatchEnding {
 export function batchEnding(run: AbortSignal, timeoutMs?: number): BatchEnding {
   const controller = new AbortController();
   let ended: BatchEnd | null = null;
-  const onRun = () => controller.abort(run.reason);
+  const stopWaiting = run.aborted ? () => {} : whenAborted(run, () => controller.abort(run.reason));
   if (run.aborted) controller.abort(run.reason);
-  else run.addEventListener('abort', onRun, { once: true });
   const end = (why: BatchEnd) => {
     if (ended) return;
     ended = why;
@@ -33,7 +34,7 @@ export function batchEnding(run: AbortSignal, timeoutMs?: number): BatchEnding {
     why: () => (ended && !run.aborted ? ended : null),
     dispose() {
       clearTimeout(timer);
-      run.removeEventListener('abort', onRun);
+      stopWaiting();
     },
   };
 }
