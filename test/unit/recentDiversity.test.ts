@@ -32,7 +32,11 @@ describe('recentDiversity', () => {
 
   it('reads again at once when the config in force changed', () => {
     let reads = 0;
-    const diversity = recentDiversity(10_000, () => view(++reads), () => 0);
+    const diversity = recentDiversity(
+      10_000,
+      () => view(++reads),
+      () => 0,
+    );
     diversity(ctx, {} as LoadedConfig);
     assert.equal(diversity(ctx, {} as LoadedConfig)?.items, 2);
   });
