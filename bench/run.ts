@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import { startDaemon } from '../client/daemonClient';
 import { labelScoresFromAnswer, parseWireLogprobs } from '../daemon/backends/labelLogprobs';
+import { TOP_LOGPROBS } from '../daemon/backends/openai';
 import { chatPrompt } from '../daemon/backends/prompts';
 import { loopDelayText } from '../common/loopDelayText';
 import type { DaemonFile } from '../protocol/daemonFile';
@@ -80,23 +81,27 @@ async function startMembers(): Promise<{ child: ChildProcess; ports: number[] }>
   return { child, ports: (JSON.parse(line) as { ports: number[] }).ports };
 }
 
-/** The direct path: what a client would do without the daemon (same body, answers parsed alike). */
+/**
+ * The direct path: what a client would do without the daemon. Each call builds its prompt and body
+ * as the daemon's backend does (a client classifying new text cannot reuse last call's bytes), sends
+ * the same bytes, and parses the answer the same way.
+ */
 function directClient(ports: number[]) {
   const pools = ports.map((p) => new Pool(`http://127.0.0.1:${p}`, { connections: 128 }));
-  const prompt = chatPrompt({ text: TEXT, labels: LABELS, promptStyle: 'direct' });
-  const body = JSON.stringify({
-    model: 'bench-model',
-    messages: [
-      { role: 'system', content: prompt.system },
-      { role: 'user', content: prompt.user },
-    ],
-    temperature: 0,
-    max_tokens: prompt.maxTokens,
-    stream: false,
-    logprobs: true,
-    top_logprobs: 20,
-  });
   const one = async (pool: Pool) => {
+    const prompt = chatPrompt({ text: TEXT, labels: LABELS, promptStyle: 'direct' });
+    const body = JSON.stringify({
+      model: 'bench-model',
+      messages: [
+        { role: 'system', content: prompt.system },
+        { role: 'user', content: prompt.user },
+      ],
+      temperature: 0,
+      max_tokens: prompt.maxTokens,
+      stream: false,
+      logprobs: true,
+      top_logprobs: TOP_LOGPROBS,
+    });
     const res = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body });
     const json = (await res.body.json()) as { choices: Array<{ message: { content: string }; logprobs: { content: unknown } }> };
     const choice = json.choices[0]!;

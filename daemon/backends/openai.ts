@@ -28,7 +28,7 @@ import { chatPrompt } from './prompts';
 import { trimEndChars } from '../../common/trimChars';
 
 /** The most top_logprobs OpenAI and vLLM (default --max-logprobs) accept. */
-const TOP_LOGPROBS = 20;
+export const TOP_LOGPROBS = 20;
 
 type Message = { role: 'system' | 'user'; content: string };
 

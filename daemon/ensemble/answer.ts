@@ -20,6 +20,7 @@ import { neededVotes } from '../tasks/spans';
 import { callMember } from './callMember';
 import type { ResolvedMember } from '../strategies/members';
 import { trimEndChars } from '../../common/trimChars';
+import { isoNow } from '../../common/isoNow';
 
 export interface AnswerContext {
   pool: MemberCaller;
@@ -107,7 +108,7 @@ export async function answer(
     earlyExit: settledEarly,
     note: notes.filter(Boolean).join('; '),
     elapsedMs: run.elapsedMs(),
-    createdAt: new Date().toISOString(),
+    createdAt: isoNow(),
   };
 }
 

@@ -14,6 +14,7 @@ import type { ResolvedMember } from '../strategies/members';
 import { callMember } from './callMember';
 import { runMembers, type NotAsked } from './runLoop';
 import { sampleLabels } from './selfConsistentLabel';
+import { isoNow } from '../../common/isoNow';
 
 /** The engine's plan for one input, carrying what was learned of each model's confidence. */
 export interface ClassifyPlan extends Plan {
@@ -60,7 +61,9 @@ export async function classify(pool: MemberCaller, job: ClassifyJob, signal: Abo
   const notes = [outcome.note];
   if (skipped) notes.push(`early exit skipped ${skipped} member${skipped > 1 ? 's' : ''}`);
   if (run.timedOut) notes.push(`deadline of ${job.deadlineMs} ms reached: decided on the votes that arrived`);
-  return {
+  // Literals with every field, optional ones assigned after: a conditional spread builds the object
+  // property by property (the vote literal with one was 4% of the daemon's CPU under load).
+  const decision: Decision = {
     id: run.id,
     ensemble: job.ensemble,
     strategy: job.strategy,
@@ -73,18 +76,18 @@ export async function classify(pool: MemberCaller, job: ClassifyJob, signal: Abo
     earlyExit: skipped > 0,
     note: notes.filter(Boolean).join('; '),
     elapsedMs: run.elapsedMs(),
-    createdAt: new Date().toISOString(),
+    createdAt: isoNow(),
     inputHash: crypto.hash('sha256', job.text, 'hex'),
     calls: run.asked.length,
     rounds: run.rounds,
-    ...(route
-      ? { route: { scores: route.scores, ranked: route.ranked, chosen: run.asked.map((v) => v.member), threshold: route.threshold } }
-      : {}),
   };
+  if (route)
+    decision.route = { scores: route.scores, ranked: route.ranked, chosen: run.asked.map((v) => v.member), threshold: route.threshold };
+  return decision;
 }
 
 async function askMember(pool: MemberCaller, job: ClassifyJob, m: ResolvedMember, runSignal: AbortSignal): Promise<Vote> {
-  const base = { member: m.member, model: m.model, promptStyle: m.promptStyle, weight: job.plan.weightOf(m.member) };
+  const weight = job.plan.weightOf(m.member);
   // Calibrating runs inside the member's call: whatever it throws on a hostile reply becomes this
   // member's error vote, never the whole request's.
   const call = await callMember(pool, m.model, runSignal, job.memberTimeoutMs, async (b, signal) => {
@@ -96,7 +99,10 @@ async function askMember(pool: MemberCaller, job: ClassifyJob, m: ResolvedMember
   });
   if (!call.ok) {
     return {
-      ...base,
+      member: m.member,
+      model: m.model,
+      promptStyle: m.promptStyle,
+      weight,
       status: call.status,
       label: null,
       confidence: null,
@@ -108,8 +114,11 @@ async function askMember(pool: MemberCaller, job: ClassifyJob, m: ResolvedMember
     };
   }
   const { scores, calibrated } = call.value;
-  return {
-    ...base,
+  const vote: Vote = {
+    member: m.member,
+    model: m.model,
+    promptStyle: m.promptStyle,
+    weight,
     status: 'ok',
     label: scores.label,
     confidence: calibrated.confidence === null ? null : clamp01(calibrated.confidence),
@@ -117,8 +126,9 @@ async function askMember(pool: MemberCaller, job: ClassifyJob, m: ResolvedMember
     confidenceSource: scores.confidenceSource,
     probabilities: calibrated.probabilities,
     latencyMs: call.latencyMs,
-    ...(scores.text ? { text: scores.text.slice(0, 2_000) } : {}),
   };
+  if (scores.text) vote.text = scores.text.slice(0, 2_000);
+  return vote;
 }
 
 function unaskedVote(m: ResolvedMember, weight: number, why: NotAsked): Vote {

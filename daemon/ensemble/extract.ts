@@ -15,6 +15,7 @@ import { callMember } from './callMember';
 import type { ResolvedMember } from '../strategies/members';
 import { runMembers } from './runLoop';
 import { own } from '../../common/ownProperty';
+import { isoNow } from '../../common/isoNow';
 
 export interface ExtractJob {
   ensemble: string;
@@ -123,7 +124,7 @@ export async function extract(
     partial: failed > 0,
     note: notes.join('; '),
     elapsedMs: run.elapsedMs(),
-    createdAt: new Date().toISOString(),
+    createdAt: isoNow(),
   };
   const fitted = fitExtraction(result, vote.dropped);
   if (fitted.dropped) fitted.note += `; reply cut to fit: ${describeDropped(fitted.dropped)}`;

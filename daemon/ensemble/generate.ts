@@ -16,6 +16,7 @@ import type { ResolvedMember } from '../strategies/members';
 import { askPanelist } from './panelAnswer';
 import { runMembers, type RunResult } from './runLoop';
 import { sampleMember } from './sampleMember';
+import { isoNow } from '../../common/isoNow';
 
 export type PanelStrategy = 'compare' | 'fusion' | 'firstSuccess' | 'mux';
 
@@ -113,7 +114,7 @@ async function conclude(
     id: run.id,
     ensemble: job.ensemble,
     strategy: job.strategy,
-    createdAt: new Date().toISOString(),
+    createdAt: isoNow(),
     prompt: params.prompt,
     text,
     from,

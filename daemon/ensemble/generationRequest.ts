@@ -11,6 +11,7 @@ import type { ProgressValue, RefineParams } from '../../protocol/methods';
 import type { Pool } from '../pool/pool';
 import { generate } from './generate';
 import type { ResolvedMember } from '../strategies/members';
+import { isoNow } from '../../common/isoNow';
 
 export interface GenerationTarget {
   name: string;
@@ -112,7 +113,7 @@ async function refineAsGeneration(
     id: result.id,
     ensemble: result.ensemble,
     strategy: 'refine',
-    createdAt: new Date().toISOString(),
+    createdAt: isoNow(),
     prompt: params.prompt,
     text: result.text,
     from: last?.member ?? null,
