@@ -51,3 +51,52 @@ export function linkedAbort(parent: AbortSignal, timeoutMs: number, timeoutReaso
     },
   };
 }
+
+interface SharedLink {
+  link: LinkedAbort;
+  users: number;
+  startedAt: number;
+}
+
+const shared = new WeakMap<AbortSignal, Map<number, SharedLink>>();
+
+/**
+ * `linkedAbort` for calls that start together: those under one parent with the same timeout, started
+ * within the same millisecond (the members of one batch), share one controller and one timer. They
+ * would time out at the same moment anyway, and a controller and a timer per member call were a
+ * measurable share of the daemon's CPU per decision. Each caller disposes its share; the last one
+ * releases the timer and the wait on the parent.
+ */
+export function sharedLinkedAbort(
+  parent: AbortSignal,
+  timeoutMs: number,
+  timeoutReason: () => unknown,
+  now: () => number = () => performance.now(),
+): LinkedAbort {
+  let byTimeout = shared.get(parent);
+  if (!byTimeout) {
+    byTimeout = new Map();
+    shared.set(parent, byTimeout);
+  }
+  const at = now();
+  let entry = byTimeout.get(timeoutMs);
+  if (!entry || at - entry.startedAt >= 1 || entry.link.signal.aborted) {
+    entry = { link: linkedAbort(parent, timeoutMs, timeoutReason), users: 0, startedAt: at };
+    byTimeout.set(timeoutMs, entry);
+  }
+  entry.users++;
+  const own = entry;
+  const links = byTimeout;
+  let disposed = false;
+  return {
+    signal: own.link.signal,
+    timedOut: () => own.link.timedOut(),
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      if (--own.users > 0) return;
+      own.link.dispose();
+      if (links.get(timeoutMs) === own) links.delete(timeoutMs);
+    },
+  };
+}

@@ -11,7 +11,7 @@ import { EnsembleError, asEnsembleError } from '../../protocol/errors';
 import type { Backend } from '../backends/backend';
 import type { MemberCaller } from './memberCaller';
 import { raceAbort } from '../../common/abort';
-import { linkedAbort, type LinkedAbort } from '../../common/linkedAbort';
+import { sharedLinkedAbort, type LinkedAbort } from '../../common/linkedAbort';
 
 export type MemberCall<T> =
   { ok: true; value: T; latencyMs: number } | { ok: false; status: 'timeout' | 'error'; error: ErrorInfo; latencyMs: number };
@@ -29,7 +29,8 @@ export async function callMember<T, Ready>(
   let timeout: LinkedAbort | undefined;
   let signal = runSignal;
   const startTimeout = () => {
-    timeout = linkedAbort(runSignal, limit, () => new EnsembleError('Timeout', `no answer within ${limit} ms`));
+    // Shared with the batch's other members that start now with the same limit: one timer for them all.
+    timeout = sharedLinkedAbort(runSignal, limit, () => new EnsembleError('Timeout', `no answer within ${limit} ms`));
     signal = timeout.signal;
   };
   const latency = () => Math.round(performance.now() - started);

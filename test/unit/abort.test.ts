@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { raceAbort, whenAborted } from '../../common/abort';
-import { linkedAbort } from '../../common/linkedAbort';
+import { linkedAbort, sharedLinkedAbort } from '../../common/linkedAbort';
 import { EnsembleError } from '../../protocol/errors';
 
 /** A signal that counts the listeners added to it and still present. */
@@ -90,6 +90,56 @@ describe('linkedAbort', () => {
     assert.equal(child.signal.aborted, true);
     assert.equal((child.signal.reason as EnsembleError).message, 'deadline');
     child.dispose();
+  });
+});
+
+describe('sharedLinkedAbort', () => {
+  const reason = () => new EnsembleError('Timeout', 'no answer within 30000 ms');
+
+  it('calls under one parent with one timeout, started within a millisecond, share one signal; others do not', () => {
+    const parent = new AbortController();
+    let clock = 100;
+    const now = () => clock;
+    const a = sharedLinkedAbort(parent.signal, 30_000, reason, now);
+    clock += 0.5;
+    const b = sharedLinkedAbort(parent.signal, 30_000, reason, now);
+    const otherLimit = sharedLinkedAbort(parent.signal, 10_000, reason, now);
+    clock += 1;
+    const later = sharedLinkedAbort(parent.signal, 30_000, reason, now);
+    const otherParent = sharedLinkedAbort(new AbortController().signal, 30_000, reason, now);
+    assert.equal(a.signal, b.signal);
+    for (const x of [otherLimit, later, otherParent]) assert.notEqual(x.signal, a.signal);
+    for (const x of [a, b, otherLimit, later, otherParent]) x.dispose();
+  });
+
+  it('one timeout ends every call sharing it, and each says it timed out', async () => {
+    const parent = new AbortController();
+    const a = sharedLinkedAbort(parent.signal, 0, reason);
+    const b = sharedLinkedAbort(parent.signal, 0, reason);
+    await once(a.signal, 'abort');
+    assert.equal(b.signal.aborted, true);
+    assert.ok(a.timedOut() && b.timedOut());
+    assert.equal((b.signal.reason as EnsembleError).kind, 'Timeout');
+    a.dispose();
+    b.dispose();
+  });
+
+  it("one caller's dispose leaves the others linked; after the last, the parent no longer reaches it", () => {
+    const parent = new AbortController();
+    const a = sharedLinkedAbort(parent.signal, 60_000, reason, () => 0);
+    const b = sharedLinkedAbort(parent.signal, 60_000, reason, () => 0);
+    a.dispose();
+    a.dispose(); // twice: still one share released
+    const c = sharedLinkedAbort(parent.signal, 60_000, reason, () => 0);
+    assert.equal(c.signal, b.signal, 'a share is still held: joined');
+    b.dispose();
+    c.dispose();
+    const released = c.signal;
+    parent.abort();
+    assert.equal(released.aborted, false, 'released with its last share');
+    const d = sharedLinkedAbort(parent.signal, 60_000, reason, () => 0);
+    assert.equal(d.signal.aborted, true, 'a call starting after the parent fired starts aborted');
+    d.dispose();
   });
 });
 
