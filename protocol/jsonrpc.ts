@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ErrorCodes, EnsembleError, asEnsembleError, kindOf, type ErrorKind } from './errors';
 import { LIMITS } from './limits';
+import { rememberedJson } from './serializedOnce';
 import {
   mayReceive,
   notificationDirections,
@@ -115,12 +116,7 @@ export class JsonRpcPeer {
   /** Sends a notification built by `encodeNotification`: one serialization for many peers. */
   notifyEncoded(method: NotificationMethod, text: string): void {
     this.checkSends(method);
-    if (this.closed) return;
-    try {
-      this.send(text);
-    } catch (e) {
-      this.options.onInternalError?.(e);
-    }
+    this.writeText(text);
   }
 
   private checkSends(method: NotificationMethod): void {
@@ -341,7 +337,9 @@ export class JsonRpcPeer {
     try {
       const result = await handler(parsed.data, ctx);
       if (controller.signal.aborted) throw new EnsembleError('RequestCancelled', `${method} cancelled`);
-      this.write({ jsonrpc: '2.0', id, result: result ?? null });
+      const text = rememberedJson(result);
+      if (text === undefined) this.write({ jsonrpc: '2.0', id, result: result ?? null });
+      else this.writeText(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${text}}`);
     } catch (e) {
       const err = controller.signal.aborted ? new EnsembleError('RequestCancelled', `${method} cancelled`) : asEnsembleError(e);
       if (err.kind === 'InternalError') this.options.onInternalError?.(e);
@@ -364,8 +362,20 @@ export class JsonRpcPeer {
 
   private write(message: unknown): void {
     if (this.closed) return;
+    let text: string;
     try {
-      this.send(JSON.stringify(message));
+      text = JSON.stringify(message);
+    } catch (e) {
+      this.options.onInternalError?.(e);
+      return;
+    }
+    this.writeText(text);
+  }
+
+  private writeText(text: string): void {
+    if (this.closed) return;
+    try {
+      this.send(text);
     } catch (e) {
       this.options.onInternalError?.(e);
     }

@@ -180,10 +180,12 @@ export class SqliteStore implements Store {
    * decision (two statements each, a sixth of the writer thread's time per decision); only if one
    * failed is it tried again with a savepoint per decision, so that one bad decision rolls back alone.
    */
-  recordLiveDecisionsOnce(writes: ReadonlyArray<{ decision: Decision; meta: DecisionMeta }>): Array<{ index: number; error: unknown }> {
+  recordLiveDecisionsOnce(
+    writes: ReadonlyArray<{ decision: Decision; meta: DecisionMeta; json?: string }>,
+  ): Array<{ index: number; error: unknown }> {
     try {
       this.db.transaction(() => {
-        for (const w of writes) this.insertDecisionRows(w.decision, w.meta, true);
+        for (const w of writes) this.insertDecisionRows(w.decision, w.meta, true, w.json);
       });
       return [];
     } catch {
@@ -191,7 +193,7 @@ export class SqliteStore implements Store {
       this.db.transaction(() => {
         writes.forEach((w, index) => {
           try {
-            this.insertDecision(w.decision, w.meta, true);
+            this.db.transaction(() => this.insertDecisionRows(w.decision, w.meta, true, w.json));
           } catch (error) {
             failed.push({ index, error });
           }
@@ -205,8 +207,8 @@ export class SqliteStore implements Store {
     this.db.transaction(() => this.insertDecisionRows(d, meta, onlyIfAbsent));
   }
 
-  /** A decision's rows, in the caller's transaction. */
-  private insertDecisionRows(d: Decision, meta: DecisionMeta, onlyIfAbsent: boolean): void {
+  /** A decision's rows, in the caller's transaction; `json` is its JSON text when the caller has it already. */
+  private insertDecisionRows(d: Decision, meta: DecisionMeta, onlyIfAbsent: boolean, json?: string): void {
     checkStorable(d);
     const columns = metaColumns(meta);
     const insertDecision = this.stmt(`INSERT OR REPLACE INTO decisions
@@ -234,7 +236,7 @@ export class SqliteStore implements Store {
       confidence: d.confidence,
       agreement: d.agreement,
       partial: d.partial ? 1 : 0,
-      json: JSON.stringify(d),
+      json: json ?? JSON.stringify(d),
     });
     for (const v of d.votes) {
       insertVote.run(

@@ -35,7 +35,8 @@ import type { Decision } from '../../protocol/ensemble';
 import { asEnsembleError } from '../../protocol/errors';
 import type { SqliteStore } from './sqliteStore';
 import { checkStorable, type DecisionMeta, type Store } from './store';
-import type { QueuedWrite, WriterHold, WriterInit, WriterReply } from './writerThreadMessages';
+import { jsonOf } from '../../protocol/serializedOnce';
+import type { QueuedWrite, WriterHold, WriterInit, WriterReply, WriterRequest } from './writerThreadMessages';
 
 /**
  * Decisions the thread may hold unwritten; past that, a decision is written on the daemon's
@@ -122,6 +123,8 @@ export class ThreadedStore implements Store {
     }
     // Refused here, like every store does, so that the caller hears of it (the check is a walk over numbers).
     checkStorable(decision);
+    // Serialized now, while the handler still holds the decision: its reply reuses this text.
+    jsonOf(decision);
     const write = { seq: ++this.lastSeq, decision, meta };
     this.outbox.push(write);
     this.pending.push(write);
@@ -173,7 +176,8 @@ export class ThreadedStore implements Store {
 
   private post(): void {
     if (this.outbox.length === 0 || !this.worker) return;
-    this.worker.postMessage({ writes: this.outbox });
+    const request: WriterRequest = { writes: this.outbox.map((w) => ({ seq: w.seq, json: jsonOf(w.decision), meta: w.meta })) };
+    this.worker.postMessage(request);
     this.outbox = [];
   }
 

@@ -11,6 +11,7 @@
  * the daemon may have written it already (a read needed it, or the thread fell behind or died).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { Decision } from '../../protocol/ensemble';
 import { asEnsembleError } from '../../protocol/errors';
 import { SqliteStore } from './sqliteStore';
 import { HOLD_GATE, HOLD_IN_HAND, type WriterInit, type WriterReply, type WriterRequest } from './writerThreadMessages';
@@ -41,7 +42,9 @@ function writeQueued(): void {
   if (hold) holdWhileAsked(writes.length);
   const failed: WriterReply['failed'] = [];
   try {
-    for (const f of store.recordLiveDecisionsOnce(writes))
+    // The text is the decision's own JSON.stringify (jsonOf): it parses, and is stored as it is.
+    const decisions = writes.map((w) => ({ decision: JSON.parse(w.json) as Decision, json: w.json, meta: w.meta }));
+    for (const f of store.recordLiveDecisionsOnce(decisions))
       failed.push({ seq: writes[f.index]!.seq, message: asEnsembleError(f.error).message });
   } catch (e) {
     // The commit itself failed: none of this batch is on disk.

@@ -48,8 +48,15 @@ export interface QueuedWrite {
   meta: DecisionMeta;
 }
 
+/** A write as it crosses to the thread: the decision as its JSON text (`jsonOf`), the text its reply carried. */
+export interface PostedWrite {
+  seq: number;
+  json: string;
+  meta: DecisionMeta;
+}
+
 export interface WriterRequest {
-  writes: QueuedWrite[];
+  writes: PostedWrite[];
 }
 
 export interface WriterReply {

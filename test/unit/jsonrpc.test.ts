@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCodes, EnsembleError } from '../../protocol/errors';
 import { encodeNotification, JsonRpcPeer, type RequestContext } from '../../protocol/jsonrpc';
+import { jsonOf, rememberedJson } from '../../protocol/serializedOnce';
 import type { ProgressValue, RequestResult } from '../../protocol/methods';
 import { until as poll } from '../support/until';
 
@@ -142,6 +143,22 @@ describe('JsonRpcPeer: requests and results', () => {
     assert.equal(e.kind, 'InternalError');
     assert.match(e.message, /malformed initialize result/);
     assert.match(e.message, /pid/);
+  });
+
+  it('a result whose JSON was taken already (jsonOf) is sent as that text, not serialized again', async () => {
+    const { client, server, fromServer } = pair();
+    const result = refineResult('once');
+    server.handle('ensemble/refine', () => {
+      jsonOf(result);
+      // Changed after its text was taken: the reply carries the text, which is the rule (no change after jsonOf).
+      result.text = 'changed later';
+      return result;
+    });
+    const got = await client.request('ensemble/refine', { text: 'once' }, { timeoutMs: 5_000 });
+    assert.equal(got.text, 'ONCE');
+    assert.deepEqual(fromServer[0], { jsonrpc: '2.0', id: 1, result: { ...refineResult('once') } });
+    assert.equal(rememberedJson(result), JSON.stringify(refineResult('once')));
+    assert.equal(rememberedJson('a string'), undefined);
   });
 
   it('a handler returning nothing answers null', async () => {
