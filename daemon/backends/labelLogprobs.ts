@@ -58,6 +58,18 @@ function norm(s: string): string {
     .trim();
 }
 
+const normalized = new WeakMap<readonly string[], ReadonlyArray<readonly [string, string]>>();
+
+/** Each label with its normalized form, computed once per label list (the members of a request share one). */
+function normalizedLabels(labels: readonly string[]): ReadonlyArray<readonly [string, string]> {
+  let pairs = normalized.get(labels);
+  if (!pairs) {
+    pairs = labels.map((l) => [l, norm(l)] as const);
+    normalized.set(labels, pairs);
+  }
+  return pairs;
+}
+
 /** Where the answer starts: the token holding its first character, and how many of that token's characters come before it. */
 function answerStart(tokens: readonly TokenLogprob[], requireMarker: boolean): { index: number; skip: number; at: number } | null {
   const text = tokens.map((t) => t.token).join('');
@@ -127,8 +139,9 @@ export function labelLogprobs(
   // Some servers leave the sampled token out of its own top list (or send no list at all).
   if (!alternatives.has(chosen.token)) alternatives.set(chosen.token, chosen.logprob);
 
-  const scores: Record<string, number> = Object.fromEntries(labels.map((l) => [l, 0]));
-  const normLabels = labels.map((l) => [l, norm(l)] as const);
+  const scores: Record<string, number> = {};
+  for (const l of labels) scores[l] = 0;
+  const normLabels = normalizedLabels(labels);
   let unmatched = 0;
   let matched = 0;
   for (const [token, logprob] of alternatives) {
@@ -192,9 +205,18 @@ export function checkedLogprob(value: unknown, token: string): number {
 /** Probabilities and confidence of a vote, checked before they leave the backend: finite, in [0, 1]. */
 export function checkLabelScores(scores: LabelScores): LabelScores {
   const bad = (v: number | null) => v !== null && !(v >= 0 && v <= 1);
-  const badLabel = Object.entries(scores.probabilities).find(([, p]) => bad(p));
-  if (badLabel || bad(scores.confidence)) {
-    const what = badLabel ? `probability ${badLabel[1]} for label ${JSON.stringify(badLabel[0])}` : `confidence ${scores.confidence}`;
+  let badLabel: string | undefined;
+  for (const label in scores.probabilities) {
+    if (Object.hasOwn(scores.probabilities, label) && bad(scores.probabilities[label]!)) {
+      badLabel = label;
+      break;
+    }
+  }
+  if (badLabel !== undefined || bad(scores.confidence)) {
+    const what =
+      badLabel !== undefined
+        ? `probability ${scores.probabilities[badLabel]} for label ${JSON.stringify(badLabel)}`
+        : `confidence ${scores.confidence}`;
     throw new EnsembleError('BackendError', `the model's answer gave ${what}: expected a finite number in [0, 1]; the vote is dropped`);
   }
   return scores;

@@ -81,20 +81,28 @@ export class OpenAiBackend implements Backend {
       { role: 'system', content: prompt.system },
       { role: 'user', content: prompt.user },
     ];
-    const body = (withLogprobs: boolean) => ({
-      model: servedModelName(this.entry), // a vLLM LoRA adapter is served under its own name
-      ...loraRequestFields(this.entry),
-      messages,
-      temperature: req.temperature ?? 0,
-      ...(req.seed !== undefined ? { seed: req.seed } : {}),
-      max_tokens: prompt.maxTokens,
-      stream: false,
-      ...(withLogprobs ? { logprobs: true, top_logprobs: TOP_LOGPROBS } : {}),
+    // Fields assigned in order rather than spread: the same JSON, built without the per-property copies
+    // of conditional spreads (this body is built for every member of every decision).
+    const body = (withLogprobs: boolean) => {
+      const b: Record<string, unknown> = { model: servedModelName(this.entry) }; // a vLLM LoRA adapter is served under its own name
+      const lora = loraRequestFields(this.entry).lora;
+      if (lora) b.lora = lora;
+      b.messages = messages;
+      b.temperature = req.temperature ?? 0;
+      if (req.seed !== undefined) b.seed = req.seed;
+      b.max_tokens = prompt.maxTokens;
+      b.stream = false;
+      if (withLogprobs) {
+        b.logprobs = true;
+        b.top_logprobs = TOP_LOGPROBS;
+      }
       // Constraining only makes sense when the whole answer is the label.
-      ...(this.entry.scoring === 'guidedChoice' && req.promptStyle === 'direct'
-        ? { guided_choice: req.labels, structured_outputs: { choice: req.labels } }
-        : {}),
-    });
+      if (this.entry.scoring === 'guidedChoice' && req.promptStyle === 'direct') {
+        b.guided_choice = req.labels;
+        b.structured_outputs = { choice: req.labels };
+      }
+      return b;
+    };
     const wantLogprobs = this.entry.scoring !== 'none' && !this.logprobsRefused;
     let res: ChatCompletion;
     try {
