@@ -124,8 +124,7 @@ export class ThreadedStore implements Store {
     // Refused here, like every store does, so that the caller hears of it (the check is a walk over numbers).
     checkStorable(decision);
     // Serialized now, while the handler still holds the decision: its reply reuses this text.
-    jsonOf(decision);
-    const write = { seq: ++this.lastSeq, decision, meta };
+    const write: QueuedWrite = { seq: ++this.lastSeq, id: decision.id, json: jsonOf(decision), meta };
     this.outbox.push(write);
     this.pending.push(write);
     this.pendingById.set(decision.id, write);
@@ -153,9 +152,9 @@ export class ThreadedStore implements Store {
     const each = () => {
       for (const w of writes) {
         try {
-          this.main.recordLiveDecisionOnce(w.decision, w.meta);
+          this.main.recordLiveDecisionOnce(decisionOf(w), w.meta);
         } catch (e) {
-          this.opts.logError(`could not record decision ${w.decision.id} (${why}): ${asEnsembleError(e).message}`);
+          this.opts.logError(`could not record decision ${w.id} (${why}): ${asEnsembleError(e).message}`);
         }
       }
     };
@@ -169,14 +168,14 @@ export class ThreadedStore implements Store {
   /** Drops the first `n` pending writes (written, by the thread or here). */
   private forget(n: number): void {
     for (const w of this.pending.slice(0, n)) {
-      if (this.pendingById.get(w.decision.id) === w) this.pendingById.delete(w.decision.id);
+      if (this.pendingById.get(w.id) === w) this.pendingById.delete(w.id);
     }
     this.pending = this.pending.slice(n);
   }
 
   private post(): void {
     if (this.outbox.length === 0 || !this.worker) return;
-    const request: WriterRequest = { writes: this.outbox.map((w) => ({ seq: w.seq, json: jsonOf(w.decision), meta: w.meta })) };
+    const request: WriterRequest = { writes: this.outbox };
     this.worker.postMessage(request);
     this.outbox = [];
   }
@@ -197,9 +196,9 @@ export class ThreadedStore implements Store {
     const write = this.pending.find((w) => w.seq === seq);
     if (!write) return;
     try {
-      this.main.recordLiveDecisionOnce(write.decision, write.meta);
+      this.main.recordLiveDecisionOnce(decisionOf(write), write.meta);
     } catch (e) {
-      this.opts.logError(`could not record decision ${write.decision.id}: ${why}; retried: ${asEnsembleError(e).message}`);
+      this.opts.logError(`could not record decision ${write.id}: ${why}; retried: ${asEnsembleError(e).message}`);
     }
   }
 
@@ -237,7 +236,7 @@ export class ThreadedStore implements Store {
   getDecision: Store['getDecision'] = (id) => {
     const write = this.pendingById.get(id);
     // A copy, as every store gives: the caller may change what it gets.
-    if (write) return { decision: structuredClone(write.decision), gold: write.meta.gold ?? null };
+    if (write) return { decision: decisionOf(write), gold: write.meta.gold ?? null };
     return this.main.getDecision(id);
   };
 
@@ -260,4 +259,9 @@ export class ThreadedStore implements Store {
   taskRecords: Store['taskRecords'] = (...a) => this.main.taskRecords(...a);
   recordedTaskItems: Store['recordedTaskItems'] = (...a) => this.main.recordedTaskItems(...a);
   setAnswerGold: Store['setAnswerGold'] = (...a) => this.main.setAnswerGold(...a);
+}
+
+/** The decision a queued write holds, as a new object (its text is the decision's own JSON.stringify). */
+function decisionOf(write: QueuedWrite): Decision {
+  return JSON.parse(write.json) as Decision;
 }

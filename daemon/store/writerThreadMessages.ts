@@ -1,9 +1,9 @@
 /**
  * What the daemon and its store writer thread (writerThreadMain.ts) exchange. Both sides are this
- * codebase and the values are structured-cloned, not parsed, so these are types, not schemas.
+ * codebase: the values are structured-cloned, and a decision crosses as the JSON text this side's
+ * JSON.stringify made of it, so these are types, not schemas.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { Decision } from '../../protocol/ensemble';
 import type { SqliteDriverName } from './sqliteDriver';
 import type { DecisionMeta } from './store';
 
@@ -41,22 +41,21 @@ export function releaseWriterHold(hold: WriterHold): void {
   Atomics.notify(gate, HOLD_GATE);
 }
 
+/**
+ * A live decision on its way to the thread, as the JSON text its reply carried (`jsonOf`). Held as
+ * one string, not the decision's objects: it waits a window or two for its commit, long enough to be
+ * copied by the young-generation GC, and a string is one object to copy instead of dozens.
+ */
 export interface QueuedWrite {
   /** Increasing from 1, in the order the daemon produced the decisions. */
   seq: number;
-  decision: Decision;
-  meta: DecisionMeta;
-}
-
-/** A write as it crosses to the thread: the decision as its JSON text (`jsonOf`), the text its reply carried. */
-export interface PostedWrite {
-  seq: number;
+  id: string;
   json: string;
   meta: DecisionMeta;
 }
 
 export interface WriterRequest {
-  writes: PostedWrite[];
+  writes: QueuedWrite[];
 }
 
 export interface WriterReply {
