@@ -110,6 +110,12 @@ export interface BackendTraits {
   readonly download?: { url: string; path: string; sha256?: string; sizeBytes?: number };
   /** A file whose sha256 the config pins: checked before its first load, downloaded or not (pool/fileIntegrity.ts). */
   readonly pinned?: { path: string; sha256: string };
+  /**
+   * Every call settles as soon as its signal fires (HTTP requests do: the request is aborted and its
+   * promise rejects at once). Calls to other backends are raced against their signal, in case one
+   * keeps running after it; these need no race.
+   */
+  readonly settlesOnAbort?: boolean;
 }
 
 /**

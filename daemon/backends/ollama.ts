@@ -44,7 +44,7 @@ function canonical(name: string): string {
 export class OllamaBackend implements Backend {
   readonly kind = 'ollama' as const;
   /** Ollama's own default parallelism per model (OLLAMA_NUM_PARALLEL) is 4 or 1 by memory. */
-  readonly traits = { local: false, defaultConcurrency: 4 } as const;
+  readonly traits = { local: false, defaultConcurrency: 4, settlesOnAbort: true } as const;
   readonly id: string;
   readonly location: string;
   private readonly http: HttpClient;

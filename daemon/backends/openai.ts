@@ -49,7 +49,7 @@ export interface OpenAiBackendOptions {
 export class OpenAiBackend implements Backend {
   readonly kind = 'openai' as const;
   /** vLLM and other batching servers serve many requests at once; a llama.cpp server's slots are set with maxConcurrency. */
-  readonly traits = { local: false, defaultConcurrency: 64 } as const;
+  readonly traits = { local: false, defaultConcurrency: 64, settlesOnAbort: true } as const;
   readonly id: string;
   readonly location: string;
   private readonly http: HttpClient;

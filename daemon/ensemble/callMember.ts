@@ -39,7 +39,10 @@ export async function callMember<T, Ready>(
     if (!loadExempt) startTimeout();
     const ready = await pool.ready(model, signal);
     if (loadExempt) startTimeout();
-    const value = await raceAbort(signal, () => pool.call(ready, signal, (b) => task(b, signal)));
+    // A backend that settles on abort by itself (HTTP) needs no race: a promise and a wait on the signal less per call.
+    const value = pool.settlesOnAbort?.(ready)
+      ? await pool.call(ready, signal, (b) => task(b, signal))
+      : await raceAbort(signal, () => pool.call(ready, signal, (b) => task(b, signal)));
     return { ok: true, value, latencyMs: latency() };
   } catch (e) {
     // Any abort here is the member timeout or the deadline; a client's cancel is reported by the orchestrator.

@@ -14,4 +14,6 @@ export interface MemberCaller<Ready = unknown> {
   ready(model: string, signal: AbortSignal): Promise<Ready>;
   /** One call on a ready model under its concurrency limit. */
   call<T>(ready: Ready, signal: AbortSignal, task: (backend: Backend) => Promise<T>): Promise<T>;
+  /** True when a call to this model settles as soon as its signal fires (it needs no race against the signal). */
+  settlesOnAbort?(ready: Ready): boolean;
 }

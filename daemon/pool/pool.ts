@@ -187,6 +187,11 @@ export class Pool {
     return this.models.get(id)?.traits.local ?? false;
   }
 
+  /** True when calls to this model settle as soon as their signal fires (its backend says so). */
+  settlesOnAbort(model: PoolModel): boolean {
+    return model.traits.settlesOnAbort === true;
+  }
+
   get(id: string): PoolModel | undefined {
     return this.models.get(id);
   }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Backend } from '../../daemon/backends/backend';
 import { callMember } from '../../daemon/ensemble/callMember';
+import type { MemberCaller } from '../../daemon/ensemble/memberCaller';
 import { Logger } from '../../daemon/process/log';
 import { Pool } from '../../daemon/pool/pool';
 import { PoolConfig, type ModelEntry } from '../../protocol/config';
@@ -157,5 +158,41 @@ describe('Pool.memberTimeoutMs', () => {
     p.setTimeoutPolicy(undefined);
     assert.equal(p.memberTimeoutMs('m', 30_000), 5_000, 'off again');
     await p.dispose();
+  });
+});
+
+describe('callMember: the race against the signal', () => {
+  /** A member caller whose model is ready at once and whose call is the test's. */
+  function caller(call: MemberCaller<string>['call'], settlesOnAbort?: boolean): MemberCaller<string> {
+    return {
+      memberTimeoutMs: (_model, ensembleTimeoutMs) => ensembleTimeoutMs,
+      isLocal: () => false,
+      ready: async () => 'ready',
+      call,
+      ...(settlesOnAbort === undefined ? {} : { settlesOnAbort: () => settlesOnAbort }),
+    };
+  }
+
+  it('a call that ignores its signal still ends at the member timeout: it is raced', async () => {
+    const ignoresSignal = () => new Promise<never>(() => {});
+    const r = await callMember(caller(ignoresSignal), 'm', new AbortController().signal, 1, async () => 'never');
+    assert.equal(r.ok, false);
+    assert.equal(!r.ok && r.status, 'timeout');
+  });
+
+  it('a backend that settles on abort is not raced, and its timeout is reported the same way', async () => {
+    const honoursSignal: MemberCaller<string>['call'] = (_ready, signal) =>
+      new Promise((_resolve, reject) => {
+        signal.addEventListener('abort', () => reject(new Error('aborted by its signal')), { once: true });
+      });
+    const r = await callMember(caller(honoursSignal, true), 'm', new AbortController().signal, 1, async () => 'never');
+    assert.equal(!r.ok && r.status, 'timeout');
+    assert.equal(!r.ok && r.error.kind, 'Timeout');
+  });
+
+  it('an answer from a backend that settles on abort is the value', async () => {
+    const answers: MemberCaller<string>['call'] = async (_ready, _signal, task) => task({} as Backend);
+    const r = await callMember(caller(answers, true), 'm', new AbortController().signal, 60_000, async () => 'bug');
+    assert.deepEqual(r.ok && r.value, 'bug');
   });
 });
