@@ -7,6 +7,7 @@
  * share of the daemon's CPU per decision (see "What the daemon costs" in docs/benchmarks.md).
  */
 import { whenAborted } from './abort';
+import { freshAbortController } from './freshAbort';
 
 export interface LinkedAbort {
   readonly signal: AbortSignal;
@@ -20,7 +21,7 @@ export interface LinkedAbort {
 const MAX_TIMER_MS = 2_147_483_647;
 
 export function linkedAbort(parent: AbortSignal, timeoutMs: number, timeoutReason: () => unknown): LinkedAbort {
-  const controller = new AbortController();
+  const controller = freshAbortController();
   let fired = false;
   // The portable type: this file runs in the browser too (the webview side has no NodeJS namespace).
   let timer: ReturnType<typeof setTimeout> | undefined;

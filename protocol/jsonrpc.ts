@@ -90,6 +90,8 @@ export class JsonRpcPeer {
        */
       role?: PeerRole;
       onRefused?: (why: string) => void;
+      /** Where each served request's AbortController comes from (the daemon's are made ahead of need). */
+      newController?: () => AbortController;
     } = {},
   ) {}
 
@@ -325,7 +327,7 @@ export class JsonRpcPeer {
       });
       return;
     }
-    const controller = new AbortController();
+    const controller = this.options.newController?.() ?? new AbortController();
     this.running.set(id, controller);
     const token = (parsed.data as { progressToken?: ProgressToken }).progressToken;
     const ctx: RequestContext = {

@@ -10,6 +10,7 @@
  * Errors come in OpenAI's shape with OpenAI's status codes (gateway/errors.ts), within the bounds
  * of `LIMITS.gateway` (protocol/limits.ts).
  */
+import { freshAbortController } from '../../common/freshAbort';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { asEnsembleError } from '../../protocol/errors';
 import { ClassifyParams } from '../../protocol/methods';
@@ -54,7 +55,7 @@ export async function handleGateway(req: IncomingMessage, res: ServerResponse, h
     );
   }
   inFlight++;
-  const abort = new AbortController();
+  const abort = freshAbortController();
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
   });

@@ -5,6 +5,7 @@
 import type { WebSocket } from 'ws';
 import { EnsembleError } from '../../protocol/errors';
 import { JsonRpcPeer, type RequestHandler } from '../../protocol/jsonrpc';
+import { freshAbortController } from '../../common/freshAbort';
 import { LIMITS } from '../../protocol/limits';
 import { PROTOCOL_VERSION, type RequestMethod } from '../../protocol/methods';
 import { guardSocket, type GuardedSocket } from './backpressure';
@@ -46,6 +47,7 @@ export class Session {
       maxBatch: LIMITS.maxBatch,
       role: 'daemon',
       onRefused: (why) => logger.warn(`client: ${why}`),
+      newController: freshAbortController,
     });
     this.register();
   }
