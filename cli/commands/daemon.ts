@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { runDaemon } from '../../daemon/main';
 import { ensembleHome } from '../../common/node/home';
 import { downloadBars } from '../downloadBars';
+import { tuneV8Tiering } from '../../daemon/process/v8Tiering';
 
 export function registerDaemon(program: Command): void {
   program
@@ -11,8 +12,11 @@ export function registerDaemon(program: Command): void {
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--no-warm-up', 'load models on first use instead of at start')
     .action(async (opts: { logLevel: string; warmUp: boolean }) => {
+      // Before the daemon's code first runs: V8 reads these when it compiles a function.
+      const tiering = tuneV8Tiering();
       const level = ['trace', 'debug', 'info', 'warn', 'error'].includes(opts.logLevel) ? (opts.logLevel as 'info') : 'info';
       const daemon = await runDaemon({ home: ensembleHome(), logLevel: level, warmUp: opts.warmUp, onDownloadProgress: downloadBars() });
+      daemon.logger.debug(`V8 tiering: ${tiering.length ? tiering.join(' ') : 'as given on the command line'}`);
       // The daemon must outlive any one bad request: log what escaped, keep serving.
       process.on('uncaughtException', (e) => daemon.logger.error(`uncaught: ${e.stack ?? e.message}`));
       process.on('unhandledRejection', (e) =>

@@ -5,7 +5,8 @@
  * - the Store contract suite (test/unit/store.test.ts and friends) passes on the SQLite driver that
  *   runtime loads: better-sqlite3 on Node 20, node:sqlite on 22 and 24;
  * - a real daemon reports storage 'sqlite', and a decision it made is there after a restart;
- * - `ensemble eval` reads that database.
+ * - `ensemble eval` reads that database;
+ * - its V8 knows the tiering flags the daemon sets.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -39,16 +40,7 @@ for (const { label, runtime, driver } of runtimes) {
       { skip: skip || (label === 'Node 20' && 'npm run test:unit runs it under this Node') },
       async () => {
         if ('skip' in runtime) return;
-        // NODE_TEST_CONTEXT would make the inner test runner talk to this one instead of printing its report.
-        const env = { ...process.env };
-        delete env.NODE_TEST_CONTEXT;
-        const { stdout } = await promisify(execFile)(
-          runtime.execPath,
-          ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...CONTRACT_FILES],
-          { cwd: repoRoot, env, windowsHide: true, timeout: 540_000, maxBuffer: 16 * 1024 * 1024 },
-        ).catch((e: { stdout?: string; stderr?: string; message: string }) => {
-          throw new Error(`the contract failed under ${runtime.version}: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
-        });
+        const stdout = await unitTestsUnder(runtime, CONTRACT_FILES, 'the contract');
         assert.match(stdout, new RegExp(`Store contract: ThreadedStore \\(live decisions written by a thread, ${driver}\\)`));
         assert.match(stdout, new RegExp(`ThreadedStore: the writer thread \\(${driver}\\)`));
         assert.match(stdout, new RegExp(`task records: SqliteStore \\(file, ${driver}\\)`));
@@ -56,6 +48,17 @@ for (const { label, runtime, driver } of runtimes) {
         assert.match(stdout, /^ℹ fail 0$/m);
         assert.ok(Number(/^ℹ pass (\d+)$/m.exec(stdout)?.[1]) >= 100, 'the whole suite ran');
         assert.doesNotMatch(stdout, /ExperimentalWarning: SQLite/);
+      },
+    );
+
+    it(
+      'knows the V8 tiering flags the daemon sets (test/unit/v8Tiering.test.ts)',
+      { skip: skip || (label === 'Node 20' && 'npm run test:unit runs it under this Node') },
+      async () => {
+        if ('skip' in runtime) return;
+        const stdout = await unitTestsUnder(runtime, ['test/unit/v8Tiering.test.ts'], 'the tiering flags');
+        assert.match(stdout, /^ℹ fail 0$/m);
+        assert.match(stdout, /^ℹ pass 3$/m);
       },
     );
 
@@ -119,4 +122,19 @@ for (const { label, runtime, driver } of runtimes) {
       });
     });
   });
+}
+
+/** Runs unit test files under another Node and returns the spec report (throws with it when one failed). */
+async function unitTestsUnder(runtime: Exclude<Runtime, { skip: string }>, files: string[], what: string): Promise<string> {
+  // NODE_TEST_CONTEXT would make the inner test runner talk to this one instead of printing its report.
+  const env = { ...process.env };
+  delete env.NODE_TEST_CONTEXT;
+  const { stdout } = await promisify(execFile)(
+    runtime.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...files],
+    { cwd: repoRoot, env, windowsHide: true, timeout: 540_000, maxBuffer: 16 * 1024 * 1024 },
+  ).catch((e: { stdout?: string; stderr?: string; message: string }) => {
+    throw new Error(`${what} failed under ${runtime.version}: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  });
+  return stdout;
 }
