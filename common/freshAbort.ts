@@ -6,19 +6,21 @@
  * that used them, while its members work. A spare one was never handed out, so nothing else holds it.
  */
 import { whenAborted } from './abort';
-import { afterThisCallback } from './afterThisCallback';
 
 const SPARE = 16;
 const spare: AbortController[] = [];
 let refillQueued = false;
+// Looked up on globalThis: common/ is also type-checked for the webview, which has no setImmediate.
+const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
 
 /** A new AbortController, never used before, whose signal is ready for `whenAborted`. */
 export function freshAbortController(): AbortController {
   const controller = spare.pop() ?? make();
   if (spare.length < SPARE / 2 && !refillQueued) {
     refillQueued = true;
-    // After the callback that took the last ones: its member requests are out by then.
-    afterThisCallback(refill);
+    // After the callback that took the last ones (Node's check phase): its member requests are out by then.
+    if (immediate) immediate(refill);
+    else setTimeout(refill, 0);
   }
   return controller;
 }

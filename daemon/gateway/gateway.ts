@@ -10,8 +10,8 @@
  * Errors come in OpenAI's shape with OpenAI's status codes (gateway/errors.ts), within the bounds
  * of `LIMITS.gateway` (protocol/limits.ts).
  */
-import { freshAbortController } from '../../common/freshAbort';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { freshAbortController } from '../../common/freshAbort';
 import { asEnsembleError } from '../../protocol/errors';
 import { ClassifyParams } from '../../protocol/methods';
 import { readJsonBody } from './body';
